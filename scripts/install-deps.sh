@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs what ipfixd needs to build, run and test on Debian 12 (run as root).
+#   scripts/install-deps.sh          build and run dependencies
+#   scripts/install-deps.sh --test   plus the test oracles and sanitizer runtime
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+
+build="build-essential cmake pkg-config git ca-certificates
+ libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev"
+test="libcmocka-dev tshark python3 clang libclang-rt-14-dev libfixbuf-tools iproute2 procps"
+
+pkgs=$build
+if [ "${1:-}" = "--test" ]; then
+    pkgs="$pkgs $test"
+    # tshark asks whether non-root users may capture; the answer does not matter here
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+fi
+
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+fi
