@@ -1,0 +1,95 @@
+/*
+ * The configuration: parsed from YAML (or built in), validated as a whole, then immutable.
+ * Only the control thread parses; workers read a config they were handed and never change it.
+ */
+#ifndef IXD_CORE_CONFIG_H
+#define IXD_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+
+#define IXD_NAME_MAX 64
+#define IXD_PATH_MAX 4096
+
+enum ixd_transport {
+    IXD_TRANSPORT_UDP = 0,
+    IXD_TRANSPORT_TCP = 1,
+};
+
+enum ixd_output_type {
+    IXD_OUTPUT_JSON = 0,
+};
+
+struct ixd_config_collector {
+    char name[IXD_NAME_MAX];
+    enum ixd_transport transport;
+    char listen[128];               /* as written, for messages */
+    struct sockaddr_storage addr;   /* resolved listen address */
+    socklen_t addrlen;
+    int any_address;                /* "*": IPv6 dual-stack, IPv4 if the host has no IPv6 */
+    size_t receive_buffer;          /* SO_RCVBUF wanted; 0 = kernel default */
+    uint32_t template_lifetime;     /* seconds, UDP */
+    uint32_t idle_timeout;          /* seconds, TCP; 0 = never */
+};
+
+struct ixd_config_output {
+    char name[IXD_NAME_MAX];
+    enum ixd_output_type type;
+    char path[IXD_PATH_MAX];        /* "-" = standard output */
+};
+
+struct ixd_config_pipeline {
+    char name[IXD_NAME_MAX];
+    size_t n_from;
+    int *from;                      /* indices into collectors */
+    size_t n_to;
+    int *to;                        /* indices into outputs */
+};
+
+struct ixd_config_limits {
+    uint32_t fields_per_template;   /* template records with more fields are rejected */
+    uint32_t templates_per_domain;  /* further templates are refused and counted */
+    uint32_t tcp_connections;       /* per collector, across workers */
+};
+
+struct ixd_config {
+    char *file;                     /* NULL for the built-in config */
+    int workers;                    /* 0 = one per CPU */
+    enum ixd_log_level log_level;
+    enum ixd_log_target log_target;
+    struct ixd_config_limits limits;
+    size_t n_element_files;
+    char **element_files;           /* libfixbuf XML information-model files */
+    size_t n_collectors;
+    struct ixd_config_collector *collectors;
+    size_t n_outputs;
+    struct ixd_config_output *outputs;
+    size_t n_pipelines;
+    struct ixd_config_pipeline *pipelines;
+};
+
+/*
+ * Parses and validates a YAML config file. On error returns NULL and writes
+ * "file:line:col: message" into err.
+ */
+struct ixd_config *ixd_config_load(const char *path, char *err, size_t errlen);
+/* The same, from a string in memory; name is used in messages. */
+struct ixd_config *ixd_config_parse(const char *name, const char *text, size_t len, char *err,
+                                    size_t errlen);
+/* The built-in default: UDP and TCP 4739 on all addresses, JSON lines to standard output. */
+struct ixd_config *ixd_config_builtin(void);
+void ixd_config_free(struct ixd_config *cfg);
+
+/* 1 when two collectors would open the same sockets with the same settings. */
+int ixd_config_collector_same(const struct ixd_config_collector *a,
+                              const struct ixd_config_collector *b);
+int ixd_config_output_same(const struct ixd_config_output *a, const struct ixd_config_output *b);
+
+/* Parses "host:port", "[v6]:port", "*:port" or ":port". Returns 0 or -1 with a message. */
+int ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *err,
+                            size_t errlen);
+
+#endif

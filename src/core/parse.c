@@ -1,0 +1,175 @@
+#include "core/parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+ixd_parse_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s == NULL || *s == '\0') {
+        return -1;
+    }
+    for (; *s != '\0'; s++) {
+        unsigned d;
+        if (*s < '0' || *s > '9') {
+            return -1;
+        }
+        d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return -1;
+        }
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Splits "123X" into the number and its one-letter (or empty) unit. */
+static int
+split_unit(const char *s, uint64_t *num, char *unit, const char *allowed_tails)
+{
+    char digits[32];
+    size_t n = 0;
+
+    while (s[n] >= '0' && s[n] <= '9') {
+        n++;
+    }
+    if (n == 0 || n >= sizeof(digits)) {
+        return -1;
+    }
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    if (ixd_parse_u64(digits, num) == -1) {
+        return -1;
+    }
+    *unit = s[n];
+    if (s[n] == '\0') {
+        return 0;
+    }
+    if (s[n + 1] == '\0') {
+        return 0;
+    }
+    /* "Mi", "MB", "MiB" */
+    if (allowed_tails != NULL && strcmp(s + n + 1, allowed_tails) != 0 &&
+        strcmp(s + n + 1, "i") != 0 && strcmp(s + n + 1, "B") != 0) {
+        return -1;
+    }
+    if (allowed_tails == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+scale(uint64_t v, uint64_t mul, uint64_t *out)
+{
+    if (v != 0 && mul > UINT64_MAX / v) {
+        return -1;
+    }
+    *out = v * mul;
+    return 0;
+}
+
+int
+ixd_parse_size(const char *s, uint64_t *out)
+{
+    uint64_t v;
+    char unit;
+
+    if (s == NULL || split_unit(s, &v, &unit, "iB") == -1) {
+        return -1;
+    }
+    switch (unit) {
+    case '\0':
+    case 'B':
+        *out = v;
+        return 0;
+    case 'k':
+    case 'K':
+        return scale(v, 1ULL << 10, out);
+    case 'M':
+        return scale(v, 1ULL << 20, out);
+    case 'G':
+        return scale(v, 1ULL << 30, out);
+    default:
+        return -1;
+    }
+}
+
+int
+ixd_parse_duration(const char *s, uint64_t *out)
+{
+    uint64_t v;
+    char unit;
+
+    if (s == NULL || split_unit(s, &v, &unit, NULL) == -1) {
+        return -1;
+    }
+    switch (unit) {
+    case '\0':
+    case 's':
+        *out = v;
+        return 0;
+    case 'm':
+        return scale(v, 60, out);
+    case 'h':
+        return scale(v, 3600, out);
+    case 'd':
+        return scale(v, 86400, out);
+    default:
+        return -1;
+    }
+}
+
+int
+ixd_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t have = 0;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+    if (fstat(fd, &st) == -1) {
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+        errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+        goto fail;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL) {
+        goto fail;
+    }
+    while (have < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + have, (size_t)st.st_size - have);
+        if (r == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+            goto fail;
+        }
+        if (r == 0) {
+            break;
+        }
+        have += (size_t)r;
+    }
+    buf[have] = '\0';
+    close(fd);
+    *out = buf;
+    *len = have;
+    return 0;
+fail:
+    free(buf);
+    close(fd);
+    return -1;
+}

@@ -1,0 +1,17 @@
+/* Strict parsers for numbers, sizes and durations written by people; file slurping. */
+#ifndef IXD_CORE_PARSE_H
+#define IXD_CORE_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decimal digits only, no sign, no trailing text, no overflow. 0 or -1. */
+int ixd_parse_u64(const char *s, uint64_t *out);
+/* "4096", "512K", "8M", "1G" (binary multiples, K/M/G with optional "i"/"B"). */
+int ixd_parse_size(const char *s, uint64_t *out);
+/* Seconds: "90", "90s", "30m", "2h", "1d". */
+int ixd_parse_duration(const char *s, uint64_t *out);
+/* Reads a whole file of at most max bytes into a NUL-terminated heap buffer the caller frees. */
+int ixd_read_file(const char *path, size_t max, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,346 @@
+#include "daemon/control.h"
+
+#include <ev.h>
+#include <glib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "daemon/runtime.h"
+#include "daemon/worker.h"
+#include "ipfix/ie.h"
+
+struct control {
+    struct ev_loop *loop;
+    ev_signal sig_hup, sig_term, sig_int, sig_usr1;
+    const char *config_path;
+    struct ixd_ie_registry *registry;
+    struct ixd_runtime *rt;
+    unsigned n_workers;
+    struct ixd_worker **workers;
+    double started;
+};
+
+static unsigned
+worker_count(const struct ixd_config *cfg)
+{
+    long n;
+
+    if (cfg->workers > 0) {
+        return (unsigned)cfg->workers;
+    }
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* Threads started while these are blocked leave signal handling to the control thread. */
+static void
+block_signals(sigset_t *old)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static struct ixd_runtime *
+runtime_new(struct control *ctl, struct ixd_config *cfg, char *err, size_t errlen)
+{
+    struct ixd_runtime *rt;
+    sigset_t old;
+
+    block_signals(&old);
+    rt = ixd_runtime_new(cfg, ctl->n_workers, ctl->registry, ctl->rt, err, errlen);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rt;
+}
+
+static void
+log_listeners(const struct ixd_runtime *rt)
+{
+    size_t i;
+
+    for (i = 0; i < rt->cfg->n_collectors; i++) {
+        const struct ixd_config_collector *c = &rt->cfg->collectors[i];
+        log_info("collector %s: listening on %s %s", c->name,
+                 c->transport == IXD_TRANSPORT_UDP ? "udp" : "tcp", rt->listeners[i].bound);
+    }
+}
+
+static size_t
+format_errors(const struct ixd_counters *c, char *out, size_t outlen)
+{
+    size_t o = 0;
+    int i;
+
+    out[0] = '\0';
+    for (i = 0; i < IXD_ERR__COUNT && o < outlen; i++) {
+        if (c->errors[i] > 0) {
+            int n = snprintf(out + o, outlen - o, "%s%s=%llu", o == 0 ? " (" : " ",
+                             ixd_error_name((enum ixd_error)i),
+                             (unsigned long long)c->errors[i]);
+            o += n > 0 ? (size_t)n : 0;
+        }
+    }
+    if (o > 0 && o + 2 < outlen) {
+        out[o++] = ')';
+        out[o] = '\0';
+    }
+    return o;
+}
+
+static void
+log_summary(struct control *ctl, const char *when)
+{
+    const struct ixd_config *cfg = ctl->rt->cfg;
+    size_t i, k;
+
+    for (i = 0; i < cfg->n_collectors; i++) {
+        struct ixd_counters sum;
+        unsigned conns = 0, sessions = 0;
+        char errs[512];
+
+        memset(&sum, 0, sizeof(sum));
+        for (k = 0; k < ctl->n_workers; k++) {
+            ixd_worker_collector_counters(ctl->workers[k], cfg->collectors[i].name, &sum, &conns,
+                                          &sessions);
+        }
+        format_errors(&sum, errs, sizeof(errs));
+        log_info("%s collector %s: sessions=%u messages=%llu records=%llu bytes=%llu "
+                 "templates=%llu options_records=%llu seq_lost=%llu seq_reordered=%llu "
+                 "seq_resets=%llu socket_drops=%llu tcp_connections=%u errors=%llu%s",
+                 when, cfg->collectors[i].name, sessions, (unsigned long long)sum.messages,
+                 (unsigned long long)sum.records, (unsigned long long)sum.bytes,
+                 (unsigned long long)sum.templates, (unsigned long long)sum.options_records,
+                 (unsigned long long)sum.seq_lost, (unsigned long long)sum.seq_reordered,
+                 (unsigned long long)sum.seq_resets, (unsigned long long)sum.socket_drops, conns,
+                 (unsigned long long)ixd_counters_errors(&sum), errs);
+    }
+    for (i = 0; i < cfg->n_outputs; i++) {
+        struct ixd_output *o = ctl->rt->outputs[i];
+        struct ixd_output_stats st;
+
+        o->ops->stats(o, &st);
+        log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu", when, o->name,
+                 (unsigned long long)st.records, (unsigned long long)st.written_bytes,
+                 (unsigned long long)st.dropped, (unsigned long long)st.waits);
+    }
+}
+
+/* Per-exporter totals for the shutdown summary, merged over workers. */
+struct exporter_sum {
+    char key[128];
+    struct ixd_counters c;
+};
+
+static void
+add_exporter(void *arg, const char *collector, const char *exporter,
+             const struct ixd_counters *c)
+{
+    GHashTable *t = arg;
+    char key[128];
+    struct exporter_sum *e;
+
+    snprintf(key, sizeof(key), "collector %s exporter %s", collector, exporter);
+    e = g_hash_table_lookup(t, key);
+    if (e == NULL) {
+        e = calloc(1, sizeof(*e));
+        if (e == NULL) {
+            return;
+        }
+        memcpy(e->key, key, sizeof(key));
+        g_hash_table_insert(t, e->key, e);
+    }
+    ixd_counters_sum(&e->c, c);
+}
+
+static void
+log_exporters(struct control *ctl)
+{
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free);
+    GHashTableIter it;
+    gpointer v;
+    unsigned k;
+
+    for (k = 0; k < ctl->n_workers; k++) {
+        ixd_worker_each_exporter(ctl->workers[k], add_exporter, t);
+    }
+    g_hash_table_iter_init(&it, t);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const struct exporter_sum *e = v;
+        char errs[512];
+        format_errors(&e->c, errs, sizeof(errs));
+        log_info("final %s: messages=%llu records=%llu seq_lost=%llu errors=%llu%s", e->key,
+                 (unsigned long long)e->c.messages, (unsigned long long)e->c.records,
+                 (unsigned long long)e->c.seq_lost,
+                 (unsigned long long)ixd_counters_errors(&e->c), errs);
+    }
+    g_hash_table_destroy(t);
+}
+
+static void
+reload(struct control *ctl)
+{
+    struct ixd_config *cfg;
+    struct ixd_runtime *rt, *old = ctl->rt;
+    char err[1024];
+    unsigned k;
+
+    cfg = ctl->config_path != NULL ? ixd_config_load(ctl->config_path, err, sizeof(err))
+                                   : ixd_config_builtin();
+    if (cfg == NULL) {
+        log_err("reload refused, the running config stays: %s", err);
+        return;
+    }
+    if (worker_count(cfg) != ctl->n_workers) {
+        log_warn("reload: a new worker count takes effect at restart; keeping %u",
+                 ctl->n_workers);
+    }
+    rt = runtime_new(ctl, cfg, err, sizeof(err));
+    if (rt == NULL) {
+        log_err("reload refused, the running config stays: %s", err);
+        return;
+    }
+    ixd_log_setup(cfg->log_target, cfg->log_level);
+    for (k = 0; k < ctl->n_workers; k++) {
+        ixd_worker_apply(ctl->workers[k], rt);
+    }
+    ctl->rt = rt;
+    ixd_runtime_free(old); /* workers have let go: close what did not carry over */
+    for (k = 0; k < rt->cfg->n_outputs; k++) {
+        rt->outputs[k]->ops->reopen(rt->outputs[k]);
+    }
+    log_info("reloaded %s", ctl->config_path != NULL ? ctl->config_path : "the built-in config");
+    log_listeners(rt);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    struct control *ctl = w->data;
+
+    switch (w->signum) {
+    case SIGHUP:
+        reload(ctl);
+        break;
+    case SIGUSR1:
+        log_summary(ctl, "stats");
+        break;
+    default:
+        log_info("stopping on signal %d", w->signum);
+        ev_break(loop, EVBREAK_ALL);
+        break;
+    }
+}
+
+static void
+watch_signal(struct control *ctl, ev_signal *w, int signum)
+{
+    ev_signal_init(w, signal_cb, signum);
+    w->data = ctl;
+    ev_signal_start(ctl->loop, w);
+}
+
+static int
+start_workers(struct control *ctl)
+{
+    char err[512];
+    sigset_t old;
+    unsigned k;
+
+    ctl->workers = calloc(ctl->n_workers, sizeof(*ctl->workers));
+    if (ctl->workers == NULL) {
+        log_err("out of memory");
+        return -1;
+    }
+    block_signals(&old);
+    for (k = 0; k < ctl->n_workers; k++) {
+        ctl->workers[k] = ixd_worker_start(k, ctl->rt, err, sizeof(err));
+        if (ctl->workers[k] == NULL) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            log_err("%s", err);
+            return -1;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return 0;
+}
+
+static void
+shutdown_all(struct control *ctl)
+{
+    unsigned k;
+
+    for (k = 0; ctl->workers != NULL && k < ctl->n_workers; k++) {
+        if (ctl->workers[k] != NULL) {
+            ixd_worker_stop(ctl->workers[k]);
+        }
+    }
+    if (ctl->workers != NULL && ctl->rt != NULL) {
+        int all = 1;
+        for (k = 0; k < ctl->n_workers; k++) {
+            all &= ctl->workers[k] != NULL;
+        }
+        if (all) {
+            log_summary(ctl, "final");
+            log_exporters(ctl);
+        }
+    }
+    for (k = 0; ctl->workers != NULL && k < ctl->n_workers; k++) {
+        ixd_worker_free(ctl->workers[k]);
+    }
+    free(ctl->workers);
+    ixd_runtime_free(ctl->rt); /* outputs flush and close here */
+    ixd_ie_registry_free(ctl->registry);
+}
+
+int
+ixd_control_run(struct ixd_config *cfg, const char *config_path)
+{
+    struct control ctl;
+    char err[1024];
+    int status = 0;
+
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.config_path = config_path;
+    ctl.loop = ev_default_loop(EVFLAG_AUTO);
+    ctl.n_workers = worker_count(cfg);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, counted by its output */
+    ixd_log_setup(cfg->log_target, cfg->log_level);
+    ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err,
+                                       sizeof(err));
+    if (ctl.registry == NULL) {
+        log_err("%s", err);
+        ixd_config_free(cfg);
+        return 1;
+    }
+    ctl.rt = runtime_new(&ctl, cfg, err, sizeof(err));
+    if (ctl.rt == NULL) {
+        log_err("%s", err);
+        ixd_ie_registry_free(ctl.registry);
+        return 1;
+    }
+    if (start_workers(&ctl) == -1) {
+        shutdown_all(&ctl);
+        return 1;
+    }
+    watch_signal(&ctl, &ctl.sig_hup, SIGHUP);
+    watch_signal(&ctl, &ctl.sig_term, SIGTERM);
+    watch_signal(&ctl, &ctl.sig_int, SIGINT);
+    watch_signal(&ctl, &ctl.sig_usr1, SIGUSR1);
+    log_info("ipfixd %s started with %u workers, %zu information elements", IXD_VERSION,
+             ctl.n_workers, ixd_ie_count(ctl.registry));
+    log_listeners(ctl.rt);
+    ev_run(ctl.loop, 0);
+    shutdown_all(&ctl);
+    log_info("stopped");
+    return status;
+}

@@ -1,0 +1,201 @@
+#include "daemon/runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "net/listen.h"
+
+/* Moves the sockets of an unchanged collector from prev; 1 when it did. */
+static int
+adopt_listener(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
+{
+    size_t j;
+
+    if (prev == NULL) {
+        return 0;
+    }
+    for (j = 0; j < prev->cfg->n_collectors; j++) {
+        if (prev->listeners[j].fds != NULL &&
+            ixd_config_collector_same(&prev->cfg->collectors[j], &rt->cfg->collectors[i])) {
+            rt->listeners[i].fds = prev->listeners[j].fds;
+            memcpy(rt->listeners[i].bound, prev->listeners[j].bound,
+                   sizeof(rt->listeners[i].bound));
+            prev->listeners[j].fds = NULL;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+adopt_output(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
+{
+    size_t j;
+
+    if (prev == NULL) {
+        return 0;
+    }
+    for (j = 0; j < prev->cfg->n_outputs; j++) {
+        if (prev->outputs[j] != NULL &&
+            ixd_config_output_same(&prev->outputs[j]->config, &rt->cfg->outputs[i])) {
+            rt->outputs[i] = prev->outputs[j];
+            prev->outputs[j] = NULL;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+build_routes(struct ixd_runtime *rt)
+{
+    const struct ixd_config *cfg = rt->cfg;
+    size_t c, p, k, t;
+
+    rt->n_routes = calloc(cfg->n_collectors, sizeof(size_t));
+    rt->routes = calloc(cfg->n_collectors, sizeof(struct ixd_output **));
+    if (rt->n_routes == NULL || rt->routes == NULL) {
+        return -1;
+    }
+    for (c = 0; c < cfg->n_collectors; c++) {
+        rt->routes[c] = calloc(cfg->n_outputs + 1, sizeof(struct ixd_output *));
+        if (rt->routes[c] == NULL) {
+            return -1;
+        }
+        for (p = 0; p < cfg->n_pipelines; p++) {
+            const struct ixd_config_pipeline *pl = &cfg->pipelines[p];
+            int feeds = 0;
+            for (k = 0; k < pl->n_from; k++) {
+                feeds |= pl->from[k] == (int)c;
+            }
+            for (k = 0; feeds && k < pl->n_to; k++) {
+                struct ixd_output *o = rt->outputs[pl->to[k]];
+                int dup = 0;
+                for (t = 0; t < rt->n_routes[c]; t++) {
+                    dup |= rt->routes[c][t] == o;
+                }
+                if (!dup) {
+                    rt->routes[c][rt->n_routes[c]++] = o;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+struct ixd_runtime *
+ixd_runtime_new(struct ixd_config *cfg, unsigned workers,
+                const struct ixd_ie_registry *registry, struct ixd_runtime *prev, char *err,
+                size_t errlen)
+{
+    struct ixd_runtime *rt = calloc(1, sizeof(*rt));
+    size_t i;
+
+    if (rt == NULL) {
+        snprintf(err, errlen, "out of memory");
+        ixd_config_free(cfg);
+        return NULL;
+    }
+    rt->cfg = cfg;
+    rt->workers = workers;
+    rt->registry = registry;
+    rt->listeners = calloc(cfg->n_collectors, sizeof(*rt->listeners));
+    rt->outputs = calloc(cfg->n_outputs + 1, sizeof(*rt->outputs));
+    if (rt->listeners == NULL || rt->outputs == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < cfg->n_collectors; i++) {
+        struct ixd_listener *l = &rt->listeners[i];
+        char msg[256];
+
+        if (adopt_listener(rt, i, prev)) {
+            continue;
+        }
+        l->fds = calloc(workers, sizeof(int));
+        if (l->fds == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        if (ixd_listen_open(&cfg->collectors[i], workers, l->fds, l->bound, sizeof(l->bound),
+                            msg, sizeof(msg)) == -1) {
+            snprintf(err, errlen, "collector %s: %s", cfg->collectors[i].name, msg);
+            free(l->fds);
+            l->fds = NULL;
+            goto fail;
+        }
+    }
+    for (i = 0; i < cfg->n_outputs; i++) {
+        const struct ixd_output_ops *ops = ixd_output_ops_for(cfg->outputs[i].type);
+
+        if (adopt_output(rt, i, prev)) {
+            continue;
+        }
+        rt->outputs[i] = ops->open(&cfg->outputs[i], workers, err, errlen);
+        if (rt->outputs[i] == NULL) {
+            goto fail;
+        }
+    }
+    if (build_routes(rt) == -1) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    return rt;
+fail:
+    /* give adopted resources back so the running config keeps them */
+    if (prev != NULL) {
+        size_t j;
+        for (i = 0; i < cfg->n_collectors; i++) {
+            for (j = 0; rt->listeners != NULL && j < prev->cfg->n_collectors; j++) {
+                if (prev->listeners[j].fds == NULL && rt->listeners[i].fds != NULL &&
+                    ixd_config_collector_same(&prev->cfg->collectors[j], &cfg->collectors[i])) {
+                    prev->listeners[j].fds = rt->listeners[i].fds;
+                    rt->listeners[i].fds = NULL;
+                }
+            }
+        }
+        for (i = 0; i < cfg->n_outputs; i++) {
+            for (j = 0; rt->outputs != NULL && j < prev->cfg->n_outputs; j++) {
+                if (prev->outputs[j] == NULL && rt->outputs[i] != NULL &&
+                    ixd_config_output_same(&rt->outputs[i]->config, &prev->cfg->outputs[j])) {
+                    prev->outputs[j] = rt->outputs[i];
+                    rt->outputs[i] = NULL;
+                }
+            }
+        }
+    }
+    ixd_runtime_free(rt);
+    return NULL;
+}
+
+void
+ixd_runtime_free(struct ixd_runtime *rt)
+{
+    size_t i;
+
+    if (rt == NULL) {
+        return;
+    }
+    for (i = 0; rt->listeners != NULL && i < rt->cfg->n_collectors; i++) {
+        if (rt->listeners[i].fds != NULL) {
+            ixd_listen_close(rt->listeners[i].fds, rt->workers);
+            free(rt->listeners[i].fds);
+        }
+    }
+    for (i = 0; rt->outputs != NULL && i < rt->cfg->n_outputs; i++) {
+        if (rt->outputs[i] != NULL) {
+            rt->outputs[i]->ops->close(rt->outputs[i]);
+        }
+    }
+    for (i = 0; rt->routes != NULL && i < rt->cfg->n_collectors; i++) {
+        free(rt->routes[i]);
+    }
+    free(rt->routes);
+    free(rt->n_routes);
+    free(rt->listeners);
+    free(rt->outputs);
+    ixd_config_free(rt->cfg);
+    free(rt);
+}

@@ -1,0 +1,40 @@
+/*
+ * The running shape of a config: its listening sockets and open outputs. Built by the control
+ * thread (at start and on reload, reusing unchanged sockets and outputs from the previous
+ * runtime), handed to the workers, and freed by the control thread once no worker uses it.
+ */
+#ifndef IXD_DAEMON_RUNTIME_H
+#define IXD_DAEMON_RUNTIME_H
+
+#include "core/config.h"
+#include "ipfix/ie.h"
+#include "output/output.h"
+
+struct ixd_listener {
+    int *fds;                  /* one per worker */
+    char bound[80];            /* address actually bound, as text */
+};
+
+struct ixd_runtime {
+    struct ixd_config *cfg;
+    unsigned workers;
+    const struct ixd_ie_registry *registry;
+    struct ixd_listener *listeners;   /* per collector */
+    struct ixd_output **outputs;      /* per output */
+    /* for collector i: the outputs it feeds (union of its pipelines) */
+    size_t *n_routes;
+    struct ixd_output ***routes;
+};
+
+/*
+ * Builds a runtime for cfg (which it takes over). Sockets and outputs of prev whose settings
+ * are unchanged move over instead of being reopened. NULL with err on failure (cfg freed,
+ * prev untouched).
+ */
+struct ixd_runtime *ixd_runtime_new(struct ixd_config *cfg, unsigned workers,
+                                    const struct ixd_ie_registry *registry,
+                                    struct ixd_runtime *prev, char *err, size_t errlen);
+/* Closes what did not move to a newer runtime and frees it. Control thread, workers done. */
+void ixd_runtime_free(struct ixd_runtime *rt);
+
+#endif

@@ -1,0 +1,590 @@
+#include "daemon/worker.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "ipfix/decode.h"
+#include "net/framer.h"
+#include "net/udp.h"
+
+#define FLUSH_INTERVAL 0.1   /* seconds a JSON line may wait in a worker's buffer */
+#define EXPIRE_INTERVAL 10.0
+#define UDP_ROUNDS 8         /* recvmmsg calls per wake-up before other sockets get a turn */
+#define TCP_ROUNDS 16
+#define DRAIN_ROUNDS 4096    /* at stop: batches read from a socket at most */
+
+enum command { CMD_NONE = 0, CMD_APPLY, CMD_STOP };
+
+struct wcollector;
+
+struct tcp_conn {
+    struct wcollector *wc;
+    int fd;
+    ev_io io;
+    double last_active;
+    struct ixd_session *session;
+    struct tcp_conn *prev, *next;
+    struct ixd_framer framer;
+};
+
+struct wcollector {
+    struct ixd_worker *w;
+    const struct ixd_config_collector *cfg;
+    int fd;
+    ev_io io;
+    struct ixd_sessions sessions;
+    size_t n_lanes;
+    struct ixd_lane **lanes;
+    struct tcp_conn *conns;
+    unsigned n_conns;
+    unsigned max_conns;
+    struct ixd_ratelimit rl_accept;
+    struct ixd_ratelimit rl_framing;
+};
+
+struct ixd_worker {
+    unsigned index;
+    pthread_t thread;
+    int running;
+    struct ev_loop *loop;
+    ev_async wake;
+    ev_timer tick;
+    double last_expire;
+    struct ixd_runtime *rt;
+    size_t n_wcs;
+    struct wcollector **wcs;
+    struct ixd_decoder dec;
+    struct ixd_udp_rx rx;
+    atomic_int cmd;
+    struct ixd_runtime *cmd_rt;
+    sem_t done;
+};
+
+static void
+clock_now(double *mono, int64_t *wall_usec)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    *mono = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *wall_usec = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+deliver(void *arg, const struct ixd_batch *batch)
+{
+    struct wcollector *wc = arg;
+    size_t i;
+
+    for (i = 0; i < wc->n_lanes; i++) {
+        wc->lanes[i]->output->ops->write(wc->lanes[i], batch);
+    }
+}
+
+static void
+process(struct wcollector *wc, struct ixd_session *s, const uint8_t *msg, size_t len,
+        double now, int64_t usec)
+{
+    wc->w->dec.deliver_arg = wc;
+    ixd_message_process(&wc->w->dec, s, msg, len, now, usec);
+}
+
+/* Reads up to `rounds` batches of datagrams; returns how many datagrams. */
+static unsigned
+udp_read(struct wcollector *wc, unsigned rounds)
+{
+    struct ixd_udp_rx *rx = &wc->w->rx;
+    unsigned total = 0, r;
+
+    for (r = 0; r < rounds; r++) {
+        int64_t usec;
+        double now;
+        int n = ixd_udp_rx_read(rx, wc->fd);
+        int i;
+
+        if (n <= 0) {
+            break;
+        }
+        clock_now(&now, &usec);
+        for (i = 0; i < n; i++) {
+            const struct ixd_datagram *d = &rx->got[i];
+            struct ixd_session *s = ixd_session_udp(&wc->sessions, d->from, now);
+
+            if (s == NULL) {
+                IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+                continue;
+            }
+            if (d->truncated) {
+                ixd_count_error(s, NULL, IXD_ERR_TRUNCATED);
+                continue;
+            }
+            process(wc, s, d->data, d->len, now, usec);
+        }
+        if (rx->drops_valid) {
+            IXD_CNT_SET(wc->sessions.counters.socket_drops, rx->drops);
+        }
+        total += (unsigned)n;
+        if (n < IXD_UDP_BATCH) {
+            break;
+        }
+    }
+    return total;
+}
+
+static void
+udp_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    udp_read(io->data, UDP_ROUNDS);
+}
+
+static void
+conn_close(struct tcp_conn *c)
+{
+    struct wcollector *wc = c->wc;
+
+    if (ixd_framer_pending(&c->framer) > 0) {
+        /* the stream ended inside a message: it is lost, and counted */
+        ixd_count_error(c->session, NULL, IXD_ERR_TRUNCATED);
+    }
+    ev_io_stop(wc->w->loop, &c->io);
+    close(c->fd);
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        wc->conns = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    }
+    wc->n_conns--;
+    ixd_session_free(c->session); /* its templates die with the connection (RFC 7011 8) */
+    free(c);
+}
+
+/* Processes every complete message in the framer; -1 when framing is lost. */
+static int
+conn_messages(struct tcp_conn *c, double now, int64_t usec)
+{
+    const uint8_t *msg;
+    size_t len;
+    int r;
+
+    while ((r = ixd_framer_next(&c->framer, &msg, &len)) == 1) {
+        process(c->wc, c->session, msg, len, now, usec);
+    }
+    return r;
+}
+
+static void
+tcp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct tcp_conn *c = io->data;
+    unsigned r;
+
+    for (r = 0; r < TCP_ROUNDS; r++) {
+        size_t room;
+        uint8_t *p = ixd_framer_space(&c->framer, &room);
+        ssize_t n = read(c->fd, p, room);
+        int64_t usec;
+        double now;
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        }
+        if (n <= 0) {
+            conn_close(c);
+            return;
+        }
+        ixd_framer_commit(&c->framer, (size_t)n);
+        clock_now(&now, &usec);
+        c->last_active = now;
+        if (conn_messages(c, now, usec) == -1) {
+            ixd_count_error(c->session, NULL, IXD_ERR_TCP_FRAMING);
+            ixd_log_limited(&c->wc->rl_framing, now, IXD_LOG_WARNING,
+                            "collector %s: %s:%u sent a stream that is not IPFIX; closing it",
+                            c->wc->cfg->name, c->session->source.exporter_text,
+                            c->session->source.exporter_port);
+            c->framer.have = c->framer.start; /* nothing partial left to count */
+            conn_close(c);
+            return;
+        }
+    }
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct wcollector *wc = io->data;
+
+    for (;;) {
+        struct sockaddr_storage from;
+        socklen_t len = sizeof(from);
+        struct tcp_conn *c;
+        int64_t usec;
+        double now;
+        int fd = accept4(wc->fd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd == -1) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED) {
+                clock_now(&now, &usec);
+                ixd_log_limited(&wc->rl_accept, now, IXD_LOG_ERROR,
+                                "collector %s: cannot accept: %s", wc->cfg->name,
+                                strerror(errno));
+            }
+            return;
+        }
+        clock_now(&now, &usec);
+        if (wc->n_conns >= wc->max_conns) {
+            IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+            ixd_log_limited(&wc->rl_accept, now, IXD_LOG_WARNING,
+                            "collector %s: connection limit reached; refusing a connection",
+                            wc->cfg->name);
+            close(fd);
+            continue;
+        }
+        c = calloc(1, sizeof(*c));
+        if (c == NULL || (c->session = ixd_session_tcp(&wc->sessions,
+                                                      (struct sockaddr *)&from, now)) == NULL) {
+            free(c);
+            close(fd);
+            continue;
+        }
+        c->wc = wc;
+        c->fd = fd;
+        c->last_active = now;
+        ixd_framer_init(&c->framer);
+        ev_io_init(&c->io, tcp_read_cb, fd, EV_READ);
+        c->io.data = c;
+        ev_io_start(loop, &c->io);
+        c->next = wc->conns;
+        if (wc->conns != NULL) {
+            wc->conns->prev = c;
+        }
+        wc->conns = c;
+        wc->n_conns++;
+    }
+}
+
+static void
+flush_lanes(struct ixd_worker *w)
+{
+    size_t i, j;
+
+    for (i = 0; i < w->n_wcs; i++) {
+        for (j = 0; j < w->wcs[i]->n_lanes; j++) {
+            struct ixd_lane *l = w->wcs[i]->lanes[j];
+            l->output->ops->flush(l);
+        }
+    }
+}
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct ixd_worker *w = t->data;
+    int64_t usec;
+    double now;
+    size_t i;
+
+    flush_lanes(w);
+    clock_now(&now, &usec);
+    if (now - w->last_expire < EXPIRE_INTERVAL) {
+        return;
+    }
+    w->last_expire = now;
+    for (i = 0; i < w->n_wcs; i++) {
+        struct wcollector *wc = w->wcs[i];
+        struct tcp_conn *c, *next;
+
+        ixd_sessions_expire(&wc->sessions, now);
+        for (c = wc->conns; c != NULL && wc->cfg->idle_timeout > 0; c = next) {
+            next = c->next;
+            if (now - c->last_active > (double)wc->cfg->idle_timeout) {
+                conn_close(c);
+            }
+        }
+    }
+}
+
+/* Points a collector at the lanes of the outputs its pipelines feed in rt. */
+static int
+set_lanes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
+{
+    size_t i;
+
+    free(wc->lanes);
+    wc->n_lanes = 0;
+    wc->lanes = calloc(rt->n_routes[ci] + 1, sizeof(*wc->lanes));
+    if (wc->lanes == NULL) {
+        return -1;
+    }
+    for (i = 0; i < rt->n_routes[ci]; i++) {
+        struct ixd_output *o = rt->routes[ci][i];
+        wc->lanes[wc->n_lanes++] = o->ops->lane(o, wc->w->index);
+    }
+    return 0;
+}
+
+static struct wcollector *
+wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
+{
+    const struct ixd_config_collector *cfg = &rt->cfg->collectors[ci];
+    struct ixd_template_rules rules = {rt->registry, rt->cfg->limits.fields_per_template};
+    struct wcollector *wc = calloc(1, sizeof(*wc));
+    int tcp = cfg->transport == IXD_TRANSPORT_TCP;
+
+    if (wc == NULL) {
+        return NULL;
+    }
+    wc->w = w;
+    wc->cfg = cfg;
+    wc->fd = rt->listeners[ci].fds[w->index];
+    wc->max_conns = (rt->cfg->limits.tcp_connections + rt->workers - 1) / rt->workers;
+    ixd_sessions_init(&wc->sessions, cfg->name, tcp, cfg->template_lifetime, &rules,
+                      rt->cfg->limits.templates_per_domain);
+    if (set_lanes(wc, rt, ci) == -1) {
+        ixd_sessions_release(&wc->sessions);
+        free(wc);
+        return NULL;
+    }
+    ev_io_init(&wc->io, tcp ? accept_cb : udp_cb, wc->fd, EV_READ);
+    wc->io.data = wc;
+    ev_io_start(w->loop, &wc->io);
+    return wc;
+}
+
+static void
+wc_free(struct wcollector *wc)
+{
+    ev_io_stop(wc->w->loop, &wc->io);
+    while (wc->conns != NULL) {
+        conn_close(wc->conns);
+    }
+    ixd_sessions_release(&wc->sessions);
+    free(wc->lanes);
+    free(wc);
+}
+
+/* Runs in the worker (or before it starts): keeps unchanged collectors with their state. */
+static void
+apply(struct ixd_worker *w, struct ixd_runtime *rt)
+{
+    size_t n = rt->cfg->n_collectors, i, j;
+    struct wcollector **next = calloc(n + 1, sizeof(*next));
+
+    if (next == NULL) {
+        ixd_fatal("worker %u: out of memory applying a config", w->index);
+    }
+    flush_lanes(w); /* outputs that go away get what is buffered for them */
+    for (i = 0; i < n; i++) {
+        const struct ixd_config_collector *cfg = &rt->cfg->collectors[i];
+        for (j = 0; j < w->n_wcs && next[i] == NULL; j++) {
+            struct wcollector *old = w->wcs[j];
+            if (old != NULL && ixd_config_collector_same(old->cfg, cfg)) {
+                old->cfg = cfg;
+                if (set_lanes(old, rt, i) == -1) {
+                    ixd_fatal("worker %u: out of memory applying a config", w->index);
+                }
+                next[i] = old;
+                w->wcs[j] = NULL;
+            }
+        }
+        if (next[i] == NULL) {
+            next[i] = wc_new(w, rt, i);
+            if (next[i] == NULL) {
+                ixd_fatal("worker %u: out of memory applying a config", w->index);
+            }
+        }
+    }
+    for (j = 0; j < w->n_wcs; j++) {
+        if (w->wcs[j] != NULL) {
+            wc_free(w->wcs[j]);
+        }
+    }
+    free(w->wcs);
+    w->wcs = next;
+    w->n_wcs = n;
+    w->rt = rt;
+}
+
+static void
+stop(struct ixd_worker *w)
+{
+    size_t i;
+
+    /* what the kernel already holds for us is decoded before we go */
+    for (i = 0; i < w->n_wcs; i++) {
+        struct wcollector *wc = w->wcs[i];
+        if (wc->cfg->transport == IXD_TRANSPORT_UDP) {
+            udp_read(wc, DRAIN_ROUNDS);
+        }
+        ev_io_stop(w->loop, &wc->io);
+        while (wc->conns != NULL) {
+            tcp_read_cb(w->loop, &wc->conns->io, EV_READ);
+            if (wc->conns != NULL) {
+                conn_close(wc->conns);
+            }
+        }
+    }
+    flush_lanes(w);
+    ev_timer_stop(w->loop, &w->tick);
+    ev_break(w->loop, EVBREAK_ALL);
+}
+
+static void
+wake_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    struct ixd_worker *w = a->data;
+    int cmd = atomic_exchange(&w->cmd, CMD_NONE);
+
+    if (cmd == CMD_APPLY) {
+        apply(w, w->cmd_rt);
+    } else if (cmd == CMD_STOP) {
+        stop(w);
+    } else {
+        return;
+    }
+    sem_post(&w->done);
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct ixd_worker *w = arg;
+
+    ev_run(w->loop, 0);
+    return NULL;
+}
+
+struct ixd_worker *
+ixd_worker_start(unsigned index, struct ixd_runtime *rt, char *err, size_t errlen)
+{
+    struct ixd_worker *w = calloc(1, sizeof(*w));
+
+    if (w == NULL || ixd_udp_rx_init(&w->rx) == -1) {
+        snprintf(err, errlen, "worker %u: out of memory", index);
+        free(w);
+        return NULL;
+    }
+    w->index = index;
+    w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (w->loop == NULL) {
+        snprintf(err, errlen, "worker %u: cannot create an event loop", index);
+        ixd_udp_rx_release(&w->rx);
+        free(w);
+        return NULL;
+    }
+    sem_init(&w->done, 0, 0);
+    ixd_decoder_init(&w->dec, deliver, NULL);
+    ev_async_init(&w->wake, wake_cb);
+    w->wake.data = w;
+    ev_async_start(w->loop, &w->wake);
+    ev_timer_init(&w->tick, tick_cb, FLUSH_INTERVAL, FLUSH_INTERVAL);
+    w->tick.data = w;
+    ev_timer_start(w->loop, &w->tick);
+    apply(w, rt); /* the thread does not exist yet: nothing else touches w */
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        snprintf(err, errlen, "worker %u: cannot start a thread: %s", index, strerror(errno));
+        ixd_worker_free(w);
+        return NULL;
+    }
+    w->running = 1;
+    return w;
+}
+
+static void
+command(struct ixd_worker *w, int cmd, struct ixd_runtime *rt)
+{
+    w->cmd_rt = rt;
+    atomic_store(&w->cmd, cmd);
+    ev_async_send(w->loop, &w->wake);
+    while (sem_wait(&w->done) == -1 && errno == EINTR) {
+    }
+}
+
+void
+ixd_worker_apply(struct ixd_worker *w, struct ixd_runtime *rt)
+{
+    command(w, CMD_APPLY, rt);
+}
+
+void
+ixd_worker_stop(struct ixd_worker *w)
+{
+    if (!w->running) {
+        return;
+    }
+    command(w, CMD_STOP, NULL);
+    pthread_join(w->thread, NULL);
+    w->running = 0;
+}
+
+void
+ixd_worker_free(struct ixd_worker *w)
+{
+    size_t i;
+
+    if (w == NULL) {
+        return;
+    }
+    ixd_worker_stop(w);
+    for (i = 0; i < w->n_wcs; i++) {
+        wc_free(w->wcs[i]);
+    }
+    free(w->wcs);
+    ev_async_stop(w->loop, &w->wake);
+    ev_timer_stop(w->loop, &w->tick);
+    ev_loop_destroy(w->loop);
+    ixd_udp_rx_release(&w->rx);
+    sem_destroy(&w->done);
+    free(w);
+}
+
+int
+ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd_counters *sum,
+                              unsigned *tcp_connections, unsigned *sessions)
+{
+    size_t i;
+
+    for (i = 0; i < w->n_wcs; i++) {
+        struct wcollector *wc = w->wcs[i];
+        if (strcmp(wc->cfg->name, name) == 0) {
+            ixd_counters_sum(sum, &wc->sessions.counters);
+            *tcp_connections += wc->n_conns;
+            *sessions += wc->sessions.tcp ? wc->n_conns : g_hash_table_size(wc->sessions.udp);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void
+ixd_worker_each_exporter(struct ixd_worker *w, ixd_exporter_fn fn, void *arg)
+{
+    GHashTableIter it;
+    gpointer v;
+    size_t i;
+
+    for (i = 0; i < w->n_wcs; i++) {
+        struct wcollector *wc = w->wcs[i];
+        g_hash_table_iter_init(&it, wc->sessions.exporters);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+            const struct ixd_exporter *e = v;
+            fn(arg, wc->cfg->name, e->text, &e->counters);
+        }
+    }
+}

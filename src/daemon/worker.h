@@ -1,0 +1,35 @@
+/*
+ * Worker threads: each runs its own libev loop and owns, for every collector, one UDP socket
+ * or TCP listening socket, the connections it accepted, its sessions and templates, and its
+ * lane of every output. The control thread talks to a worker only through commands that the
+ * worker acknowledges (ixd_worker_command blocks the control thread until then).
+ */
+#ifndef IXD_DAEMON_WORKER_H
+#define IXD_DAEMON_WORKER_H
+
+#include "daemon/runtime.h"
+#include "ipfix/counters.h"
+
+struct ixd_worker;
+
+struct ixd_worker *ixd_worker_start(unsigned index, struct ixd_runtime *rt, char *err,
+                                    size_t errlen);
+/* Switches the worker to rt (keeping the state of unchanged collectors); returns when done. */
+void ixd_worker_apply(struct ixd_worker *w, struct ixd_runtime *rt);
+/* Drains the sockets, flushes outputs, closes connections and ends the thread. */
+void ixd_worker_stop(struct ixd_worker *w);
+/* Frees a stopped worker and all it owned. */
+void ixd_worker_free(struct ixd_worker *w);
+
+/* Adds this worker's counters for collector `name` into sum; 0, or -1 if it has none. */
+int ixd_worker_collector_counters(struct ixd_worker *w, const char *name,
+                                  struct ixd_counters *sum, unsigned *tcp_connections,
+                                  unsigned *sessions);
+
+/* Calls fn for each exporter this worker knows. Only while the worker is stopped or from
+ * its own thread (the tables are not shared). */
+typedef void (*ixd_exporter_fn)(void *arg, const char *collector, const char *exporter,
+                                const struct ixd_counters *c);
+void ixd_worker_each_exporter(struct ixd_worker *w, ixd_exporter_fn fn, void *arg);
+
+#endif

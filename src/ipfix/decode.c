@@ -1,0 +1,278 @@
+#include "ipfix/decode.h"
+
+#include <string.h>
+
+#include "ipfix/wire.h"
+
+void
+ixd_decoder_init(struct ixd_decoder *dec, ixd_deliver_fn deliver, void *arg)
+{
+    memset(dec, 0, sizeof(*dec));
+    dec->deliver = deliver;
+    dec->deliver_arg = arg;
+    dec->batch.records = dec->records;
+}
+
+static void
+flush(struct ixd_decoder *dec)
+{
+    if (dec->batch.count > 0 && dec->deliver != NULL) {
+        dec->deliver(dec->deliver_arg, &dec->batch);
+    }
+    dec->batch.count = 0;
+    dec->scratch_used = 0;
+}
+
+int
+ixd_message_validate(const uint8_t *msg, size_t len, enum ixd_error *why)
+{
+    size_t mlen, off;
+
+    if (len < IXD_HEADER_LEN) {
+        *why = len >= 2 && ixd_get16(msg) != IXD_IPFIX_VERSION ? IXD_ERR_VERSION
+                                                               : IXD_ERR_MESSAGE_LENGTH;
+        return -1;
+    }
+    if (ixd_get16(msg) != IXD_IPFIX_VERSION) {
+        *why = IXD_ERR_VERSION;
+        return -1;
+    }
+    mlen = ixd_get16(msg + 2);
+    if (mlen < IXD_HEADER_LEN || mlen != len) {
+        *why = IXD_ERR_MESSAGE_LENGTH;
+        return -1;
+    }
+    /* every set must fit exactly: a bad set length means the framing cannot be trusted */
+    for (off = IXD_HEADER_LEN; off < mlen;) {
+        size_t slen;
+        if (mlen - off < IXD_SET_HEADER_LEN) {
+            *why = IXD_ERR_SET_LENGTH;
+            return -1;
+        }
+        slen = ixd_get16(msg + off + 2);
+        if (slen < IXD_SET_HEADER_LEN || slen > mlen - off) {
+            *why = IXD_ERR_SET_LENGTH;
+            return -1;
+        }
+        off += slen;
+    }
+    return 0;
+}
+
+static void
+template_set(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d,
+             const uint8_t *p, size_t len, int options, double now)
+{
+    const struct ixd_template_rules *rules = &s->owner->rules;
+
+    /* records of the batch may point at templates this set replaces */
+    flush(dec);
+    while (len >= 4) {
+        struct ixd_template *t;
+        enum ixd_error why = IXD_ERR_TEMPLATE_LENGTH;
+        size_t used = 0;
+        uint16_t tid = 0;
+
+        switch (ixd_template_parse(p, len, options, rules, &t, &tid, &used, &why)) {
+        case IXD_TPARSE_TEMPLATE:
+            if (t->bad_lengths > 0) {
+                ixd_count_error(s, d, IXD_ERR_FIELD_LENGTH);
+            }
+            ixd_domain_set_template(s, d, t, now);
+            break;
+        case IXD_TPARSE_WITHDRAW:
+            /* RFC 7011 8.4: withdrawals are meaningless on UDP and ignored there */
+            if (s->tcp) {
+                if (tid == IXD_SET_TEMPLATE || tid == IXD_SET_OPTIONS_TEMPLATE) {
+                    ixd_domain_withdraw_all(s, d, tid == IXD_SET_OPTIONS_TEMPLATE);
+                } else {
+                    ixd_domain_withdraw(s, d, tid);
+                }
+            }
+            break;
+        case IXD_TPARSE_SKIP:
+            ixd_count_error(s, d, why);
+            break;
+        case IXD_TPARSE_STOP:
+        default:
+            ixd_count_error(s, d, why);
+            return;
+        }
+        p += used;
+        len -= used;
+    }
+    /* fewer than 4 bytes left: padding (RFC 7011 3.3.1) */
+}
+
+/* Walks one record with variable-length fields; returns its length or 0 if it overruns. */
+static size_t
+walk_varlen(const struct ixd_template *t, const uint8_t *p, size_t avail, uint16_t *offsets,
+            uint16_t *lengths)
+{
+    size_t pos = 0;
+    uint16_t i;
+
+    for (i = 0; i < t->field_count; i++) {
+        size_t flen = t->fields[i].length;
+        if (flen == IXD_VARLEN) {
+            if (pos + 1 > avail) {
+                return 0;
+            }
+            flen = p[pos++];
+            if (flen == 255) {
+                if (pos + 2 > avail) {
+                    return 0;
+                }
+                flen = ixd_get16(p + pos);
+                pos += 2;
+            }
+        }
+        if (flen > avail - pos) {
+            return 0;
+        }
+        offsets[i] = (uint16_t)pos;
+        lengths[i] = (uint16_t)flen;
+        pos += flen;
+    }
+    return pos;
+}
+
+static void
+add_record(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p, size_t len,
+           uint16_t *offsets, uint16_t *lengths)
+{
+    struct ixd_record *r = &dec->records[dec->batch.count++];
+
+    r->tmpl = t;
+    r->data = p;
+    r->length = (uint32_t)len;
+    r->offsets = offsets;
+    r->lengths = lengths;
+}
+
+/* Decodes the records of one data set; returns how many, sets *bad on a malformed record. */
+static uint32_t
+data_set(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p, size_t len,
+         int *bad)
+{
+    uint32_t n = 0;
+
+    while (len >= t->min_length) {
+        size_t rlen;
+
+        if (dec->batch.count == IXD_BATCH_MAX ||
+            (t->has_varlen && dec->scratch_used + 2u * t->field_count > IXD_SCRATCH_MAX)) {
+            flush(dec);
+        }
+        if (!t->has_varlen) {
+            rlen = t->fixed_length;
+            add_record(dec, t, p, rlen, NULL, NULL);
+        } else {
+            uint16_t *offs = dec->scratch + dec->scratch_used;
+            uint16_t *lens = offs + t->field_count;
+            rlen = walk_varlen(t, p, len, offs, lens);
+            if (rlen == 0) {
+                *bad = 1;
+                break;
+            }
+            dec->scratch_used += 2u * t->field_count;
+            add_record(dec, t, p, rlen, offs, lens);
+        }
+        p += rlen;
+        len -= rlen;
+        n++;
+    }
+    /* what is left is shorter than any record: padding (RFC 7011 3.3.1) */
+    return n;
+}
+
+static void
+count_records(struct ixd_session *s, struct ixd_domain *d, const struct ixd_template *t,
+              uint32_t n)
+{
+    IXD_CNT_ADD(d->counters.records, n);
+    IXD_CNT_ADD(s->exporter->counters.records, n);
+    IXD_CNT_ADD(s->owner->counters.records, n);
+    if (t->scope_count > 0) {
+        IXD_CNT_ADD(d->counters.options_records, n);
+        IXD_CNT_ADD(s->exporter->counters.options_records, n);
+        IXD_CNT_ADD(s->owner->counters.options_records, n);
+    }
+}
+
+static void
+count_message(struct ixd_session *s, struct ixd_domain *d, size_t len)
+{
+    if (d != NULL) {
+        IXD_CNT_ADD(d->counters.messages, 1);
+        IXD_CNT_ADD(d->counters.bytes, len);
+    }
+    IXD_CNT_ADD(s->exporter->counters.messages, 1);
+    IXD_CNT_ADD(s->exporter->counters.bytes, len);
+    IXD_CNT_ADD(s->owner->counters.messages, 1);
+    IXD_CNT_ADD(s->owner->counters.bytes, len);
+}
+
+int
+ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *msg,
+                    size_t len, double now, int64_t received_usec)
+{
+    struct ixd_domain *d = NULL;
+    enum ixd_error why;
+    uint32_t records = 0;
+    int complete = 1;
+    size_t off, mlen;
+
+    if (ixd_message_validate(msg, len, &why) == -1) {
+        count_message(s, NULL, len);
+        ixd_count_error(s, NULL, why);
+        return -1;
+    }
+    mlen = ixd_get16(msg + 2);
+    d = ixd_session_domain(s, ixd_get32(msg + 12));
+    if (d == NULL) {
+        count_message(s, NULL, len);
+        ixd_count_error(s, NULL, IXD_ERR_TEMPLATE_LIMIT);
+        return -1;
+    }
+    count_message(s, d, len);
+    s->source.odid = d->odid;
+    s->source.export_time = ixd_get32(msg + 4);
+    s->source.sequence = ixd_get32(msg + 8);
+    s->source.received_usec = received_usec;
+    dec->batch.source = &s->source;
+
+    for (off = IXD_HEADER_LEN; off < mlen;) {
+        uint16_t set_id = ixd_get16(msg + off);
+        size_t slen = ixd_get16(msg + off + 2);
+        const uint8_t *body = msg + off + IXD_SET_HEADER_LEN;
+        size_t blen = slen - IXD_SET_HEADER_LEN;
+
+        off += slen;
+        if (set_id == IXD_SET_TEMPLATE || set_id == IXD_SET_OPTIONS_TEMPLATE) {
+            template_set(dec, s, d, body, blen, set_id == IXD_SET_OPTIONS_TEMPLATE, now);
+        } else if (set_id >= IXD_MIN_DATA_SET) {
+            const struct ixd_template *t = ixd_domain_template(s, d, set_id, now);
+            int bad = 0;
+            uint32_t n;
+
+            if (t == NULL) {
+                ixd_count_error(s, d, IXD_ERR_NO_TEMPLATE);
+                complete = 0;
+                continue;
+            }
+            n = data_set(dec, t, body, blen, &bad);
+            if (bad) {
+                ixd_count_error(s, d, IXD_ERR_RECORD_LENGTH);
+                complete = 0;
+            }
+            count_records(s, d, t, n);
+            records += n;
+        } else {
+            ixd_count_error(s, d, IXD_ERR_SET_ID);
+        }
+    }
+    flush(dec);
+    ixd_domain_sequence(s, d, ixd_get32(msg + 8), records, complete);
+    return (int)records;
+}

@@ -1,0 +1,45 @@
+/*
+ * The record path for one IPFIX message: validate the framing, apply template sets, and hand
+ * data records over in batches, read in place through each template's compiled layout.
+ */
+#ifndef IXD_IPFIX_DECODE_H
+#define IXD_IPFIX_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipfix/session.h"
+#include "ipfixd/record.h"
+
+#define IXD_BATCH_MAX 256
+#define IXD_SCRATCH_MAX 32768 /* uint16 slots for variable-length offsets and lengths */
+
+typedef void (*ixd_deliver_fn)(void *arg, const struct ixd_batch *batch);
+
+/* Per-worker decode state: the batch being filled and where full batches go. */
+struct ixd_decoder {
+    ixd_deliver_fn deliver;
+    void *deliver_arg;
+    struct ixd_batch batch;
+    struct ixd_record records[IXD_BATCH_MAX];
+    uint16_t scratch[IXD_SCRATCH_MAX];
+    size_t scratch_used;
+};
+
+void ixd_decoder_init(struct ixd_decoder *dec, ixd_deliver_fn deliver, void *arg);
+
+/*
+ * Checks the message header and set framing (RFC 7011 sections 3.1 and 3.3). len is the number
+ * of bytes that arrived for this message. Returns 0, or -1 with *why.
+ */
+int ixd_message_validate(const uint8_t *msg, size_t len, enum ixd_error *why);
+
+/*
+ * Processes one message of session s that arrived at now (monotonic seconds) and
+ * received_usec (wall clock). Every outcome is counted; records go to dec->deliver before this
+ * returns. Returns the number of data records decoded, or -1 if the message was rejected.
+ */
+int ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *msg,
+                        size_t len, double now, int64_t received_usec);
+
+#endif

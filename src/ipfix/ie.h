@@ -1,0 +1,27 @@
+/*
+ * The information-element registry: names and types of IANA and enterprise elements, built
+ * from libfixbuf's information model (plus XML files named in the config) at start-up and
+ * read-only afterwards, so any thread may look elements up without locking.
+ */
+#ifndef IXD_IPFIX_IE_H
+#define IXD_IPFIX_IE_H
+
+#include <stddef.h>
+
+#include "ipfixd/record.h"
+
+struct ixd_ie_registry;
+
+/* Builds the registry; files are libfixbuf XML information-model files. NULL + err on failure. */
+struct ixd_ie_registry *ixd_ie_registry_new(char *const *files, size_t n_files, char *err,
+                                            size_t errlen);
+void ixd_ie_registry_free(struct ixd_ie_registry *reg);
+/* NULL when the element is unknown. */
+const struct ixd_ie *ixd_ie_lookup(const struct ixd_ie_registry *reg, uint32_t pen, uint16_t id);
+const struct ixd_ie *ixd_ie_lookup_name(const struct ixd_ie_registry *reg, const char *name);
+size_t ixd_ie_count(const struct ixd_ie_registry *reg);
+
+/* The smallest and largest legal encoded length for a type (reduced-size encoding included). */
+void ixd_type_lengths(enum ixd_type type, uint16_t *min, uint16_t *max);
+
+#endif

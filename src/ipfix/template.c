@@ -1,0 +1,267 @@
+#include "ipfix/template.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipfix/wire.h"
+
+/* Longest key: "en4294967295:id65535" plus NUL */
+#define KEY_MAX 24
+
+static uint32_t
+slot_of(uint32_t pen, uint16_t id, uint16_t mask)
+{
+    return ((pen * 2654435761u) ^ (id * 40503u)) & mask;
+}
+
+int
+ixd_template_find(const struct ixd_template *t, uint32_t pen, uint16_t id)
+{
+    uint32_t s = slot_of(pen, id, t->index_mask);
+
+    for (;;) {
+        uint16_t v = t->index[s];
+        if (v == 0) {
+            return -1;
+        }
+        if (t->fields[v - 1].pen == pen && t->fields[v - 1].id == id) {
+            return v - 1;
+        }
+        s = (s + 1) & t->index_mask;
+    }
+}
+
+/* Inserts field i, or counts it as a repeat of an earlier field with the same element. */
+static void
+index_field(struct ixd_template *t, uint16_t i)
+{
+    struct ixd_field *f = &t->fields[i];
+    uint32_t s = slot_of(f->pen, f->id, t->index_mask);
+
+    for (;;) {
+        uint16_t v = t->index[s];
+        if (v == 0) {
+            t->index[s] = (uint16_t)(i + 1);
+            f->repeat = 1;
+            f->repeat_index = 0;
+            return;
+        }
+        if (t->fields[v - 1].pen == f->pen && t->fields[v - 1].id == f->id) {
+            f->repeat_index = t->fields[v - 1].repeat++;
+            return;
+        }
+        s = (s + 1) & t->index_mask;
+    }
+}
+
+/* Decides the decoded type: an element whose length is illegal for its type stays octets. */
+static void
+type_field(struct ixd_template *t, struct ixd_field *f)
+{
+    uint16_t min, max;
+
+    f->type = f->ie != NULL ? f->ie->type : IXD_TYPE_OCTETS;
+    if (f->length == IXD_VARLEN || f->type == IXD_TYPE_OCTETS) {
+        if (f->length == IXD_VARLEN && f->type != IXD_TYPE_OCTETS &&
+            f->type != IXD_TYPE_STRING && f->type < IXD_TYPE_BASIC_LIST) {
+            f->type = IXD_TYPE_OCTETS;
+            t->bad_lengths++;
+        }
+        return;
+    }
+    ixd_type_lengths((enum ixd_type)f->type, &min, &max);
+    if (f->length == 0) {
+        return; /* a zero-length field is absent in every record: legal, nothing to decode */
+    }
+    if (f->length < min || f->length > max ||
+        (f->type == IXD_TYPE_FLOAT && f->length != 4 && f->length != 8)) {
+        f->type = IXD_TYPE_OCTETS;
+        t->bad_lengths++;
+    }
+}
+
+static struct ixd_template *
+alloc_template(uint16_t n)
+{
+    struct ixd_template *t;
+    size_t slots = 4, size;
+
+    while (slots < (size_t)n * 2) {
+        slots <<= 1;
+    }
+    size = sizeof(*t) + n * sizeof(struct ixd_field) + slots * sizeof(uint16_t) + n * KEY_MAX;
+    t = calloc(1, size);
+    if (t == NULL) {
+        return NULL;
+    }
+    t->fields = (struct ixd_field *)(t + 1);
+    t->index = (uint16_t *)(t->fields + n);
+    t->index_mask = (uint16_t)(slots - 1);
+    return t;
+}
+
+/* Reads the field specifiers and lays the record out. Returns 0 or -1 with *why. */
+static int
+compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_template_rules *rules,
+               enum ixd_error *why)
+{
+    char *keys = (char *)(t->index + t->index_mask + 1);
+    uint32_t offset = 0, min_len = 0;
+    int after_varlen = 0;
+    uint16_t i;
+
+    for (i = 0; i < t->field_count; i++) {
+        struct ixd_field *f = &t->fields[i];
+        uint16_t raw_id = ixd_get16(p);
+
+        f->length = ixd_get16(p + 2);
+        f->id = raw_id & 0x7fff;
+        p += 4;
+        if (raw_id & 0x8000) {
+            f->pen = ixd_get32(p);
+            p += 4;
+        }
+        f->ie = rules->registry != NULL ? ixd_ie_lookup(rules->registry, f->pen, f->id) : NULL;
+        type_field(t, f);
+        if (f->ie != NULL && strlen(f->ie->name) <= IXD_KEY_NAME_MAX) {
+            f->key = f->ie->name;
+        } else {
+            char *k = keys + (size_t)i * KEY_MAX;
+            if (f->pen != 0) {
+                snprintf(k, KEY_MAX, "en%u:id%u", f->pen, f->id);
+            } else {
+                snprintf(k, KEY_MAX, "id%u", f->id);
+            }
+            f->key = k;
+        }
+        f->offset = (uint16_t)offset;
+        f->after_varlen = (uint8_t)after_varlen;
+        if (f->length == IXD_VARLEN) {
+            t->has_varlen = 1;
+            after_varlen = 1;
+            min_len += 1;
+        } else {
+            offset += f->length;
+            min_len += f->length;
+        }
+        index_field(t, i);
+    }
+    for (i = 0; i < t->field_count; i++) {
+        struct ixd_field *f = &t->fields[i];
+        int first = ixd_template_find(t, f->pen, f->id);
+        f->repeat = t->fields[first].repeat;
+    }
+    if (min_len == 0) {
+        *why = IXD_ERR_TEMPLATE_EMPTY;
+        return -1;
+    }
+    if (min_len > IXD_MAX_RECORD) {
+        *why = IXD_ERR_TEMPLATE_LIMIT;
+        return -1;
+    }
+    t->min_length = (uint16_t)min_len;
+    t->fixed_length = t->has_varlen ? 0 : (uint16_t)min_len;
+    return 0;
+}
+
+enum ixd_tparse
+ixd_template_parse(const uint8_t *p, size_t avail, int options,
+                   const struct ixd_template_rules *rules, struct ixd_template **out,
+                   uint16_t *tid, size_t *consumed, enum ixd_error *why)
+{
+    size_t head = options ? 6 : 4, need, i;
+    uint16_t count, scope = 0;
+    const uint8_t *q;
+    struct ixd_template *t;
+
+    *out = NULL;
+    *consumed = 0;
+    if (avail < 4) {
+        *why = IXD_ERR_TEMPLATE_LENGTH;
+        return IXD_TPARSE_STOP;
+    }
+    *tid = ixd_get16(p);
+    count = ixd_get16(p + 2);
+    if (count == 0) {
+        /* withdrawal: in an options template set it has no scope count either (8.1) */
+        *consumed = 4;
+        if (*tid < 256 && *tid != 2 && *tid != 3) {
+            *why = IXD_ERR_TEMPLATE_ID;
+            return IXD_TPARSE_SKIP;
+        }
+        return IXD_TPARSE_WITHDRAW;
+    }
+    if (avail < head) {
+        *why = IXD_ERR_TEMPLATE_LENGTH;
+        return IXD_TPARSE_STOP;
+    }
+    if (options) {
+        scope = ixd_get16(p + 4);
+    }
+    /* walk the specifiers to find the record's length before allocating anything */
+    need = head;
+    q = p + head;
+    for (i = 0; i < count; i++) {
+        if (need + 4 > avail) {
+            *why = IXD_ERR_TEMPLATE_LENGTH;
+            return IXD_TPARSE_STOP;
+        }
+        need += (ixd_get16(q) & 0x8000) ? 8 : 4;
+        if (need > avail) {
+            *why = IXD_ERR_TEMPLATE_LENGTH;
+            return IXD_TPARSE_STOP;
+        }
+        q = p + need;
+    }
+    *consumed = need;
+    if (*tid < 256) {
+        *why = IXD_ERR_TEMPLATE_ID;
+        return IXD_TPARSE_SKIP;
+    }
+    if (options && (scope == 0 || scope > count)) {
+        *why = IXD_ERR_TEMPLATE_SCOPE;
+        return IXD_TPARSE_SKIP;
+    }
+    if (count > rules->max_fields) {
+        *why = IXD_ERR_TEMPLATE_LIMIT;
+        return IXD_TPARSE_SKIP;
+    }
+    t = alloc_template(count);
+    if (t == NULL) {
+        *why = IXD_ERR_TEMPLATE_LIMIT;
+        return IXD_TPARSE_SKIP;
+    }
+    t->id = *tid;
+    t->field_count = count;
+    t->scope_count = scope;
+    if (compile_fields(t, p + head, rules, why) == -1) {
+        free(t);
+        return IXD_TPARSE_SKIP;
+    }
+    *out = t;
+    return IXD_TPARSE_TEMPLATE;
+}
+
+void
+ixd_template_free(struct ixd_template *t)
+{
+    free(t);
+}
+
+int
+ixd_template_same(const struct ixd_template *a, const struct ixd_template *b)
+{
+    uint16_t i;
+
+    if (a->field_count != b->field_count || a->scope_count != b->scope_count) {
+        return 0;
+    }
+    for (i = 0; i < a->field_count; i++) {
+        if (a->fields[i].pen != b->fields[i].pen || a->fields[i].id != b->fields[i].id ||
+            a->fields[i].length != b->fields[i].length) {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -1,0 +1,47 @@
+/*
+ * Template records: parsed from the wire (RFC 7011 section 3.4), checked, and compiled once into
+ * a struct ixd_template (fixed offsets, types, a (pen, id) lookup table, JSON keys) so that data
+ * records are read without interpreting the template again.
+ */
+#ifndef IXD_IPFIX_TEMPLATE_H
+#define IXD_IPFIX_TEMPLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipfix/counters.h"
+#include "ipfix/ie.h"
+#include "ipfixd/record.h"
+
+/* Longer element names (from user XML files) fall back to the "en<PEN>:id<ID>" key */
+#define IXD_KEY_NAME_MAX 96
+
+enum ixd_tparse {
+    IXD_TPARSE_TEMPLATE = 1, /* a template was compiled into *out */
+    IXD_TPARSE_WITHDRAW = 0, /* a withdrawal (field count 0) of *tid */
+    IXD_TPARSE_SKIP = -1,    /* this record is bad (*why); *consumed bytes skip it */
+    IXD_TPARSE_STOP = -2,    /* the rest of the set cannot be parsed (*why) */
+};
+
+struct ixd_template_rules {
+    const struct ixd_ie_registry *registry;
+    uint32_t max_fields;
+};
+
+/*
+ * Parses one template record at p (avail bytes left in the set). options selects the options
+ * template layout (set ID 3). On IXD_TPARSE_TEMPLATE the caller owns *out. *tid is set whenever
+ * the ID could be read. bad_lengths in the result counts fields whose length is illegal for
+ * their type; such fields are decoded as octets.
+ */
+enum ixd_tparse ixd_template_parse(const uint8_t *p, size_t avail, int options,
+                                   const struct ixd_template_rules *rules,
+                                   struct ixd_template **out, uint16_t *tid, size_t *consumed,
+                                   enum ixd_error *why);
+void ixd_template_free(struct ixd_template *t);
+/* 1 when both describe the same record layout (a refresh, not a change). */
+int ixd_template_same(const struct ixd_template *a, const struct ixd_template *b);
+/* Index of the first field with (pen, id), or -1. */
+int ixd_template_find(const struct ixd_template *t, uint32_t pen, uint16_t id);
+
+#endif

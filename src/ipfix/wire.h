@@ -1,0 +1,49 @@
+/* Big-endian reads from unaligned wire bytes, and IPFIX wire constants (RFC 7011). */
+#ifndef IXD_IPFIX_WIRE_H
+#define IXD_IPFIX_WIRE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define IXD_IPFIX_VERSION 10
+#define IXD_HEADER_LEN 16
+#define IXD_SET_HEADER_LEN 4
+#define IXD_SET_TEMPLATE 2
+#define IXD_SET_OPTIONS_TEMPLATE 3
+#define IXD_MIN_DATA_SET 256
+#define IXD_MAX_MESSAGE 65535
+/* a record must fit in one message after the message and set headers */
+#define IXD_MAX_RECORD (IXD_MAX_MESSAGE - IXD_HEADER_LEN - IXD_SET_HEADER_LEN)
+
+static inline uint16_t
+ixd_get16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t
+ixd_get32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline uint64_t
+ixd_get64(const uint8_t *p)
+{
+    return ((uint64_t)ixd_get32(p) << 32) | ixd_get32(p + 4);
+}
+
+/* Unsigned integer of 1 to 8 bytes (reduced-size encoding, RFC 7011 section 6.2). */
+static inline uint64_t
+ixd_get_uint(const uint8_t *p, unsigned len)
+{
+    uint64_t v = 0;
+    unsigned i;
+
+    for (i = 0; i < len; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+#endif

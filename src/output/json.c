@@ -1,0 +1,369 @@
+#include "output/json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/counter.h"
+#include "core/log.h"
+#include "core/spsc.h"
+#include "output/json_format.h"
+
+/* A buffer holds any single record line (at most ~400 KiB for a 64 KiB record) */
+#define JBUF_SIZE (1u << 20)
+#define JBUFS_PER_LANE 4
+
+struct jbuf {
+    size_t len;
+    uint64_t lines;
+    char data[JBUF_SIZE];
+};
+
+struct json_lane {
+    struct ixd_lane base;
+    struct ixd_spsc full;   /* worker -> writer */
+    struct ixd_spsc empty;  /* writer -> worker */
+    struct jbuf *cur;
+    uint64_t records;
+    uint64_t waits;
+    char prefix[512];
+};
+
+struct json_output {
+    struct ixd_output base;
+    int fd;
+    int kick;               /* eventfd: wakes the writer */
+    pthread_t writer;
+    atomic_int stop;
+    atomic_int reopen;
+    unsigned n_lanes;
+    struct json_lane *lanes;
+    uint64_t written_bytes;
+    uint64_t dropped;
+    struct ixd_ratelimit write_errors;
+};
+
+static void
+kick(struct json_output *o)
+{
+    uint64_t one = 1;
+
+    if (write(o->kick, &one, sizeof(one)) == -1) {
+        /* the counter is saturated: the writer is awake anyway */
+    }
+}
+
+static int
+open_path(const char *path)
+{
+    if (strcmp(path, "-") == 0) {
+        return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    }
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+/* Writes all of buf; on failure counts its lines as dropped. Writer thread. */
+static void
+write_all(struct json_output *o, const struct jbuf *b)
+{
+    size_t off = 0;
+
+    while (off < b->len) {
+        ssize_t n = write(o->fd, b->data + off, b->len - off);
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+        if (n == -1 && errno == EAGAIN) {
+            struct pollfd pfd = {.fd = o->fd, .events = POLLOUT};
+            poll(&pfd, 1, 1000);
+            continue;
+        }
+        if (n <= 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            ixd_log_limited(&o->write_errors, (double)now.tv_sec, IXD_LOG_ERROR,
+                            "output %s: cannot write %s: %s; %llu records dropped", o->base.name,
+                            o->base.config.path, n == 0 ? "no progress" : strerror(errno),
+                            (unsigned long long)b->lines);
+            IXD_CNT_ADD(o->dropped, b->lines);
+            return;
+        }
+        off += (size_t)n;
+        IXD_CNT_ADD(o->written_bytes, (uint64_t)n);
+    }
+}
+
+static void
+do_reopen(struct json_output *o)
+{
+    int fd;
+
+    if (strcmp(o->base.config.path, "-") == 0) {
+        return;
+    }
+    fd = open_path(o->base.config.path);
+    if (fd == -1) {
+        log_err("output %s: cannot reopen %s: %s; still writing to the old file", o->base.name,
+                o->base.config.path, strerror(errno));
+        return;
+    }
+    close(o->fd);
+    o->fd = fd;
+    log_info("output %s: reopened %s", o->base.name, o->base.config.path);
+}
+
+/* Drains every lane once; returns the number of buffers written. */
+static unsigned
+drain(struct json_output *o)
+{
+    unsigned i, n = 0;
+
+    for (i = 0; i < o->n_lanes; i++) {
+        struct json_lane *l = &o->lanes[i];
+        struct jbuf *b;
+        while ((b = ixd_spsc_pop(&l->full)) != NULL) {
+            write_all(o, b);
+            b->len = 0;
+            b->lines = 0;
+            ixd_spsc_push(&l->empty, b); /* cannot fail: the ring holds every buffer */
+            n++;
+        }
+    }
+    return n;
+}
+
+static void *
+writer_main(void *arg)
+{
+    struct json_output *o = arg;
+
+    for (;;) {
+        uint64_t v;
+        if (read(o->kick, &v, sizeof(v)) == -1 && errno != EINTR && errno != EAGAIN) {
+            log_err("output %s: writer cannot wait: %s", o->base.name, strerror(errno));
+            break;
+        }
+        if (atomic_exchange(&o->reopen, 0)) {
+            drain(o);
+            do_reopen(o);
+        }
+        drain(o);
+        if (atomic_load(&o->stop)) {
+            while (drain(o) > 0) {
+            }
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Hands the current buffer to the writer and takes an empty one, waiting if need be. */
+static void
+hand_off(struct json_lane *l)
+{
+    struct json_output *o = (struct json_output *)l->base.output;
+    struct jbuf *b;
+
+    if (l->cur->len == 0) {
+        return;
+    }
+    ixd_spsc_push(&l->full, l->cur);
+    kick(o);
+    while ((b = ixd_spsc_pop(&l->empty)) == NULL) {
+        /* every buffer is with the writer: back-pressure toward the sockets, counted */
+        struct timespec ts = {0, 100000};
+        IXD_CNT_ADD(l->waits, 1);
+        nanosleep(&ts, NULL);
+    }
+    l->cur = b;
+}
+
+static void
+json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
+{
+    struct json_lane *l = (struct json_lane *)lane;
+    size_t plen = ixd_json_prefix(batch->source, l->prefix, sizeof(l->prefix));
+    size_t i;
+
+    for (i = 0; i < batch->count; i++) {
+        const struct ixd_record *r = &batch->records[i];
+        size_t need = plen + ixd_json_bound(r);
+
+        if (l->cur->len + need > JBUF_SIZE) {
+            hand_off(l);
+        }
+        l->cur->len += ixd_json_record(r, l->prefix, plen, l->cur->data + l->cur->len);
+        l->cur->lines++;
+    }
+    IXD_CNT_ADD(l->records, batch->count);
+}
+
+static void
+json_flush(struct ixd_lane *lane)
+{
+    hand_off((struct json_lane *)lane);
+}
+
+static struct ixd_lane *
+json_lane(struct ixd_output *out, unsigned w)
+{
+    struct json_output *o = (struct json_output *)out;
+
+    return w < o->n_lanes ? &o->lanes[w].base : NULL;
+}
+
+static void
+free_lanes(struct json_output *o)
+{
+    unsigned i;
+    void *b;
+
+    for (i = 0; i < o->n_lanes; i++) {
+        struct json_lane *l = &o->lanes[i];
+        if (l->full.slots != NULL) {
+            while ((b = ixd_spsc_pop(&l->full)) != NULL) {
+                free(b);
+            }
+            ixd_spsc_release(&l->full);
+        }
+        if (l->empty.slots != NULL) {
+            while ((b = ixd_spsc_pop(&l->empty)) != NULL) {
+                free(b);
+            }
+            ixd_spsc_release(&l->empty);
+        }
+        free(l->cur);
+    }
+    free(o->lanes);
+}
+
+static int
+init_lane(struct json_output *o, struct json_lane *l)
+{
+    int i;
+
+    l->base.output = &o->base;
+    if (ixd_spsc_init(&l->full, JBUFS_PER_LANE) == -1 ||
+        ixd_spsc_init(&l->empty, JBUFS_PER_LANE) == -1) {
+        return -1;
+    }
+    l->cur = calloc(1, sizeof(struct jbuf));
+    if (l->cur == NULL) {
+        return -1;
+    }
+    for (i = 1; i < JBUFS_PER_LANE; i++) {
+        struct jbuf *b = calloc(1, sizeof(*b));
+        if (b == NULL) {
+            return -1;
+        }
+        ixd_spsc_push(&l->empty, b);
+    }
+    return 0;
+}
+
+static struct ixd_output *
+json_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size_t errlen)
+{
+    struct json_output *o = calloc(1, sizeof(*o));
+    unsigned i;
+
+    if (o == NULL) {
+        snprintf(err, errlen, "output %s: out of memory", cfg->name);
+        return NULL;
+    }
+    o->base.ops = &ixd_json_output_ops;
+    o->base.config = *cfg;
+    snprintf(o->base.name, sizeof(o->base.name), "%s", cfg->name);
+    o->kick = -1;
+    o->fd = open_path(cfg->path);
+    if (o->fd == -1) {
+        snprintf(err, errlen, "output %s: cannot open %s: %s", cfg->name, cfg->path,
+                 strerror(errno));
+        free(o);
+        return NULL;
+    }
+    o->kick = eventfd(0, EFD_CLOEXEC);
+    o->lanes = calloc(workers, sizeof(*o->lanes));
+    if (o->kick == -1 || o->lanes == NULL) {
+        goto fail;
+    }
+    o->n_lanes = workers;
+    for (i = 0; i < workers; i++) {
+        if (init_lane(o, &o->lanes[i]) == -1) {
+            goto fail;
+        }
+    }
+    if (pthread_create(&o->writer, NULL, writer_main, o) != 0) {
+        goto fail;
+    }
+    return &o->base;
+fail:
+    snprintf(err, errlen, "output %s: cannot set up: %s", cfg->name, strerror(errno));
+    free_lanes(o);
+    if (o->kick != -1) {
+        close(o->kick);
+    }
+    close(o->fd);
+    free(o);
+    return NULL;
+}
+
+static void
+json_reopen(struct ixd_output *out)
+{
+    struct json_output *o = (struct json_output *)out;
+
+    atomic_store(&o->reopen, 1);
+    kick(o);
+}
+
+static void
+json_close(struct ixd_output *out)
+{
+    struct json_output *o = (struct json_output *)out;
+
+    if (o == NULL) {
+        return;
+    }
+    atomic_store(&o->stop, 1);
+    kick(o);
+    pthread_join(o->writer, NULL);
+    free_lanes(o);
+    close(o->kick);
+    close(o->fd);
+    free(o);
+}
+
+static void
+json_stats(struct ixd_output *out, struct ixd_output_stats *st)
+{
+    struct json_output *o = (struct json_output *)out;
+    unsigned i;
+
+    memset(st, 0, sizeof(*st));
+    for (i = 0; i < o->n_lanes; i++) {
+        st->records += IXD_CNT_GET(o->lanes[i].records);
+        st->waits += IXD_CNT_GET(o->lanes[i].waits);
+    }
+    st->written_bytes = IXD_CNT_GET(o->written_bytes);
+    st->dropped = IXD_CNT_GET(o->dropped);
+}
+
+const struct ixd_output_ops ixd_json_output_ops = {
+    .type = "json",
+    .open = json_open,
+    .reopen = json_reopen,
+    .close = json_close,
+    .stats = json_stats,
+    .lane = json_lane,
+    .write = json_write,
+    .flush = json_flush,
+};

@@ -1,0 +1,439 @@
+#include "output/json_format.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ipfix/wire.h"
+
+/* seconds between the NTP epoch (1900) and the UNIX epoch (1970) */
+#define NTP_UNIX_OFFSET 2208988800LL
+#define KEY_BOUND 160  /* key, quotes, colon, comma, and any fixed-size value */
+
+static const char hex_digits[] = "0123456789abcdef";
+
+size_t
+ixd_json_u64(char *out, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (i = 0; i < n; i++) {
+        out[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+static size_t
+json_i64(char *out, int64_t v)
+{
+    if (v < 0) {
+        out[0] = '-';
+        return 1 + ixd_json_u64(out + 1, (uint64_t)0 - (uint64_t)v);
+    }
+    return ixd_json_u64(out, (uint64_t)v);
+}
+
+static size_t
+put_hex(char *out, const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    out[0] = '"';
+    for (i = 0; i < len; i++) {
+        out[1 + 2 * i] = hex_digits[p[i] >> 4];
+        out[2 + 2 * i] = hex_digits[p[i] & 15];
+    }
+    out[1 + 2 * len] = '"';
+    return 2 + 2 * len;
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if it is not valid. */
+static size_t
+utf8_sequence(const uint8_t *s, size_t len)
+{
+    uint32_t cp;
+    size_t n, i;
+
+    if (s[0] < 0xc2 || s[0] > 0xf4) {
+        return 0;
+    }
+    n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+    if (n > len) {
+        return 0;
+    }
+    cp = s[0] & (0x7f >> n);
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return n;
+}
+
+size_t
+ixd_json_string(char *out, const uint8_t *s, size_t len)
+{
+    size_t o = 0, i = 0;
+
+    out[o++] = '"';
+    while (i < len) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            out[o++] = (char)c;
+            i++;
+        } else if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+            i++;
+        } else if (c < 0x20) {
+            /* control bytes, NUL included: strings from the wire are often NUL-padded */
+            memcpy(out + o, "\\u00", 4);
+            out[o + 4] = hex_digits[c >> 4];
+            out[o + 5] = hex_digits[c & 15];
+            o += 6;
+            i++;
+        } else {
+            size_t n = utf8_sequence(s + i, len - i);
+            if (n == 0) {
+                memcpy(out + o, "\\ufffd", 6); /* invalid UTF-8: the replacement character */
+                o += 6;
+                i++;
+            } else {
+                memcpy(out + o, s + i, n);
+                o += n;
+                i += n;
+            }
+        }
+    }
+    out[o++] = '"';
+    return o;
+}
+
+/* Civil date from days since 1970-01-01 (proleptic Gregorian). */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    yoe = z - era * 146097;
+    yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+    doy = (z - era * 146097) - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static void
+two(char *o, unsigned v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+}
+
+/* "YYYY-MM-DDThh:mm:ss[.fff]Z" in quotes; frac holds `digits` decimal digits. */
+size_t
+ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits)
+{
+    int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+    int64_t rem = sec - days * 86400, y;
+    unsigned m, d;
+    size_t o = 0;
+    int i;
+
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999) {
+        y = y < 0 ? 0 : 9999; /* out of RFC 3339's range: clamp, still valid text */
+    }
+    out[o++] = '"';
+    out[o++] = (char)('0' + y / 1000);
+    out[o++] = (char)('0' + y / 100 % 10);
+    two(out + o, (unsigned)(y % 100));
+    o += 2;
+    out[o++] = '-';
+    two(out + o, m);
+    o += 2;
+    out[o++] = '-';
+    two(out + o, d);
+    o += 2;
+    out[o++] = 'T';
+    two(out + o, (unsigned)(rem / 3600));
+    o += 2;
+    out[o++] = ':';
+    two(out + o, (unsigned)(rem / 60 % 60));
+    o += 2;
+    out[o++] = ':';
+    two(out + o, (unsigned)(rem % 60));
+    o += 2;
+    if (digits > 0) {
+        out[o++] = '.';
+        for (i = digits - 1; i >= 0; i--) {
+            out[o + (size_t)i] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        o += (size_t)digits;
+    }
+    out[o++] = 'Z';
+    out[o++] = '"';
+    return o;
+}
+
+static size_t
+put_ipv4(char *out, const uint8_t *p)
+{
+    size_t o = 0;
+    int i;
+
+    out[o++] = '"';
+    for (i = 0; i < 4; i++) {
+        if (i > 0) {
+            out[o++] = '.';
+        }
+        o += ixd_json_u64(out + o, p[i]);
+    }
+    out[o++] = '"';
+    return o;
+}
+
+static size_t
+put_float(char *out, const uint8_t *p, size_t len)
+{
+    double v;
+    int n;
+
+    if (len == 4) {
+        uint32_t bits = ixd_get32(p);
+        float f;
+        memcpy(&f, &bits, 4);
+        v = f;
+    } else {
+        uint64_t bits = ixd_get64(p);
+        memcpy(&v, &bits, 8);
+    }
+    if (!isfinite(v)) {
+        memcpy(out, "null", 4); /* JSON has no NaN or infinity */
+        return 4;
+    }
+    n = snprintf(out, 32, len == 4 ? "%.9g" : "%.17g", v);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static size_t
+put_ntp(char *out, const uint8_t *p, int nanos)
+{
+    int64_t sec = (int64_t)ixd_get32(p) - NTP_UNIX_OFFSET;
+    uint64_t frac = ixd_get32(p + 4);
+
+    if (nanos) {
+        return ixd_json_rfc3339(out, sec, (uint32_t)((frac * 1000000000ULL) >> 32), 9);
+    }
+    /* RFC 7011 6.1.9: the low 11 bits of a microsecond fraction carry nothing */
+    return ixd_json_rfc3339(out, sec, (uint32_t)(((frac & ~0x7ffULL) * 1000000ULL) >> 32), 6);
+}
+
+/* One value, typed; the field's decoded type already accounts for illegal lengths. */
+static size_t
+put_value(char *out, uint8_t type, const uint8_t *p, size_t len)
+{
+    char text[INET6_ADDRSTRLEN];
+    size_t n;
+
+    switch (type) {
+    case IXD_TYPE_UNSIGNED:
+        return ixd_json_u64(out, ixd_get_uint(p, (unsigned)len));
+    case IXD_TYPE_SIGNED: {
+        uint64_t v = ixd_get_uint(p, (unsigned)len);
+        if (len < 8 && (p[0] & 0x80)) {
+            v |= ~0ULL << (8 * len); /* sign-extend a reduced-size value */
+        }
+        return json_i64(out, (int64_t)v);
+    }
+    case IXD_TYPE_FLOAT:
+        return put_float(out, p, len);
+    case IXD_TYPE_BOOLEAN:
+        if (p[0] == 1 || p[0] == 2) {
+            memcpy(out, p[0] == 1 ? "true" : "false", p[0] == 1 ? 4 : 5);
+            return p[0] == 1 ? 4 : 5;
+        }
+        return ixd_json_u64(out, p[0]);
+    case IXD_TYPE_MAC:
+        n = 0;
+        out[n++] = '"';
+        for (size_t i = 0; i < 6; i++) {
+            if (i > 0) {
+                out[n++] = ':';
+            }
+            out[n++] = hex_digits[p[i] >> 4];
+            out[n++] = hex_digits[p[i] & 15];
+        }
+        out[n++] = '"';
+        return n;
+    case IXD_TYPE_STRING:
+        return ixd_json_string(out, p, len);
+    case IXD_TYPE_TIME_SEC:
+        return ixd_json_rfc3339(out, (int64_t)ixd_get32(p), 0, 0);
+    case IXD_TYPE_TIME_MSEC: {
+        uint64_t ms = ixd_get64(p);
+        return ixd_json_rfc3339(out, (int64_t)(ms / 1000), (uint32_t)(ms % 1000), 3);
+    }
+    case IXD_TYPE_TIME_USEC:
+        return put_ntp(out, p, 0);
+    case IXD_TYPE_TIME_NSEC:
+        return put_ntp(out, p, 1);
+    case IXD_TYPE_IPV4:
+        return put_ipv4(out, p);
+    case IXD_TYPE_IPV6:
+        inet_ntop(AF_INET6, p, text, sizeof(text));
+        n = strlen(text);
+        out[0] = '"';
+        memcpy(out + 1, text, n);
+        out[n + 1] = '"';
+        return n + 2;
+    default:
+        return put_hex(out, p, len);
+    }
+}
+
+size_t
+ixd_json_bound(const struct ixd_record *r)
+{
+    return 512 + (size_t)r->tmpl->field_count * KEY_BOUND + 6 * (size_t)r->length;
+}
+
+size_t
+ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
+{
+    size_t o = 0;
+    int64_t sec = src->received_usec / 1000000;
+
+    (void)size; /* >= 512: collector names are at most 63 bytes and addresses 45 */
+    memcpy(buf + o, "{\"@collector\":", 14);
+    o += 14;
+    o += ixd_json_string(buf + o, (const uint8_t *)src->collector, strlen(src->collector));
+    memcpy(buf + o, ",\"@exporter\":", 13);
+    o += 13;
+    o += ixd_json_string(buf + o, (const uint8_t *)src->exporter_text,
+                         strlen(src->exporter_text));
+    memcpy(buf + o, ",\"@exporter_port\":", 18);
+    o += 18;
+    o += ixd_json_u64(buf + o, src->exporter_port);
+    memcpy(buf + o, ",\"@odid\":", 9);
+    o += 9;
+    o += ixd_json_u64(buf + o, src->odid);
+    memcpy(buf + o, ",\"@received\":", 13);
+    o += 13;
+    o += ixd_json_rfc3339(buf + o, sec, (uint32_t)(src->received_usec - sec * 1000000), 6);
+    memcpy(buf + o, ",\"@template\":", 13);
+    o += 13;
+    return o;
+}
+
+/* Writes the value of field i, or nothing (returns 0) when the field is absent. */
+static size_t
+put_field_value(const struct ixd_record *r, unsigned i, char *out)
+{
+    const struct ixd_field *f = &r->tmpl->fields[i];
+    const uint8_t *p;
+    uint16_t len;
+
+    if (f->length == 0) {
+        return 0; /* a declared zero-length field is absent (NetFlow v9 habit) */
+    }
+    p = ixd_record_field(r, i, &len);
+    if (len == 0) {
+        /* an empty variable-length value */
+        if (f->type == IXD_TYPE_STRING || f->type == IXD_TYPE_OCTETS) {
+            memcpy(out, "\"\"", 2);
+            return 2;
+        }
+        memcpy(out, "null", 4);
+        return 4;
+    }
+    return put_value(out, f->type, p, len);
+}
+
+static size_t
+put_key(char *out, const char *key)
+{
+    size_t n = strlen(key);
+
+    out[0] = ',';
+    out[1] = '"';
+    memcpy(out + 2, key, n);
+    out[n + 2] = '"';
+    out[n + 3] = ':';
+    return n + 4;
+}
+
+/* A repeated element becomes one key with an array of its values, in template order. */
+static size_t
+put_repeated(const struct ixd_record *r, unsigned first, char *out)
+{
+    const struct ixd_template *t = r->tmpl;
+    const struct ixd_field *f = &t->fields[first];
+    size_t o = put_key(out, f->key);
+    unsigned i, n = 0;
+
+    out[o++] = '[';
+    for (i = first; i < t->field_count; i++) {
+        size_t v;
+        if (t->fields[i].id != f->id || t->fields[i].pen != f->pen) {
+            continue;
+        }
+        if (n > 0) {
+            out[o++] = ',';
+        }
+        v = put_field_value(r, i, out + o);
+        if (v == 0 && n > 0) {
+            o--; /* absent: drop the comma again */
+            continue;
+        }
+        o += v;
+        n += v > 0;
+    }
+    out[o++] = ']';
+    return o;
+}
+
+size_t
+ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_len, char *out)
+{
+    const struct ixd_template *t = r->tmpl;
+    size_t o = prefix_len;
+    unsigned i;
+
+    memcpy(out, prefix, prefix_len);
+    o += ixd_json_u64(out + o, t->id);
+    for (i = 0; i < t->field_count; i++) {
+        const struct ixd_field *f = &t->fields[i];
+        size_t k, v;
+
+        if (f->repeat > 1) {
+            if (f->repeat_index == 0) {
+                o += put_repeated(r, i, out + o);
+            }
+            continue;
+        }
+        k = put_key(out + o, f->key);
+        v = put_field_value(r, i, out + o + k);
+        if (v > 0) {
+            o += k + v;
+        }
+    }
+    out[o++] = '}';
+    out[o++] = '\n';
+    return o;
+}

@@ -1,0 +1,32 @@
+/*
+ * Formats records as JSON objects (one line each). Pure functions over the record model, so
+ * unit tests drive them directly. See docs/output-json.md for the keys and value forms.
+ */
+#ifndef IXD_OUTPUT_JSON_FORMAT_H
+#define IXD_OUTPUT_JSON_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipfixd/record.h"
+
+/* Room a record's line can need at most; callers make sure the buffer has it. */
+size_t ixd_json_bound(const struct ixd_record *r);
+
+/*
+ * Writes the batch's metadata prefix (everything before "@template") into buf (>= 512 bytes).
+ * Returns its length.
+ */
+size_t ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size);
+
+/* Writes one record as a line ending in '\n' at out (which has ixd_json_bound() bytes).
+ * prefix is the batch's prefix. Returns the bytes written. */
+size_t ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_len,
+                       char *out);
+
+/* Building blocks, exposed for tests. Each returns the bytes written. */
+size_t ixd_json_string(char *out, const uint8_t *s, size_t len);
+size_t ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits);
+size_t ixd_json_u64(char *out, uint64_t v);
+
+#endif

@@ -1,0 +1,14 @@
+#include "output/output.h"
+
+#include "output/json.h"
+
+const struct ixd_output_ops *
+ixd_output_ops_for(enum ixd_output_type type)
+{
+    switch (type) {
+    case IXD_OUTPUT_JSON:
+        return &ixd_json_output_ops;
+    default:
+        return NULL;
+    }
+}
