@@ -1,0 +1,225 @@
+"""The daemon's command line, config checks, signals and reloads, against the real binary."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import ipfix
+from ixdtest import (BIN, Daemon, free_port, read_json_lines, run, wait_lines)
+
+
+def config(port, out, extra_collector="", workers=2):
+    return f"""
+workers: {workers}
+log:
+  level: info
+collectors:
+  - name: u
+    transport: udp
+    listen: "127.0.0.1:{port}"
+  - name: t
+    transport: tcp
+    listen: "127.0.0.1:{port}"
+{extra_collector}
+outputs:
+  - name: file
+    type: json
+    path: "{out}"
+"""
+
+
+def udp_socket():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
+def test_version_and_help():
+    r = subprocess.run([BIN, "-V"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("ipfixd "), r
+    r = subprocess.run([BIN, "-h"], capture_output=True, text=True)
+    assert r.returncode == 0 and "-c, --config" in r.stdout, r
+    r = subprocess.run([BIN, "--bogus"], capture_output=True, text=True)
+    assert r.returncode == 2, r
+
+
+def test_check_config():
+    tmp = tempfile.mkdtemp()
+    good = os.path.join(tmp, "good.yaml")
+    with open(good, "w") as f:
+        f.write(config(4739, "/dev/null"))
+    r = subprocess.run([BIN, "-t", "-c", good], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([BIN, "-t"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    bad = os.path.join(tmp, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write("collectors:\n  - name: a\n    transport: udp\n    listen: \"*:4739\"\n    colour: red\n")
+    r = subprocess.run([BIN, "-t", "-c", bad], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert r.stderr.startswith(bad + ":5:5: unknown key 'colour'"), r.stderr
+    with open(bad, "w") as f:
+        f.write("collectors:\n  - name: a\n    transport: sctp\n    listen: \"*:4739\"\n")
+    r = subprocess.run([BIN, "-t", "-c", bad], capture_output=True, text=True)
+    assert r.returncode != 0 and r.stderr.startswith(bad + ":3:16: transport must be udp or tcp"), r.stderr
+    with open(bad, "w") as f:
+        f.write("collectors: {a: 1}\n")
+    r = subprocess.run([BIN, "-t", "-c", bad], capture_output=True, text=True)
+    assert r.returncode != 0 and r.stderr.startswith(bad + ":1:13: collectors must be a list"), r.stderr
+    r = subprocess.run([BIN, "-t", "-c", os.path.join(tmp, "missing.yaml")], capture_output=True, text=True)
+    assert r.returncode != 0 and "cannot read" in r.stderr, r.stderr
+
+
+def test_udp_and_tcp_records_reach_the_file():
+    port = free_port()
+    out = os.path.join(tempfile.mkdtemp(), "out.json")
+    d = Daemon(config(port, out))
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message() + b"", ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message(range(10)), ("127.0.0.1", port))
+    t = socket.create_connection(("127.0.0.1", port))
+    stream = ipfix.small_template_message() + ipfix.small_data_message(range(100, 105))
+    for b in stream:  # one byte per write: the framer must reassemble
+        t.send(bytes([b]))
+    t.close()
+    assert wait_lines(out, 15) == 15
+    final = d.stop()
+    recs = read_json_lines(out)
+    assert sorted(r["octetDeltaCount"] for r in recs) == list(range(10)) + list(range(100, 105))
+    by_k = {r["octetDeltaCount"]: r for r in recs}
+    assert by_k[3]["@collector"] == "u" and by_k[100]["@collector"] == "t"
+    assert by_k[3]["sourceIPv4Address"] == "10.0.0.3"
+    assert by_k[3]["destinationIPv4Address"] == "192.0.2.3"
+    assert by_k[3]["@exporter"] == "127.0.0.1" and by_k[3]["@exporter_port"] == s.getsockname()[1]
+    assert by_k[3]["@odid"] == 1 and by_k[3]["@template"] == 256
+    assert final["u"]["records"] == 10 and final["t"]["records"] == 5, final
+    assert final["u"]["errors"] == 0 and final["t"]["errors"] == 0, final
+
+
+def test_sigusr1_summary_and_counters():
+    port = free_port()
+    out = os.path.join(tempfile.mkdtemp(), "out.json")
+    d = Daemon(config(port, out))
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message(seq=0), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message(range(5), seq=0), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message(range(5, 10), seq=8), ("127.0.0.1", port))  # 3 lost
+    s.sendto(b"\x00\x09garbage", ("127.0.0.1", port))
+    wait_lines(out, 10)
+    st = d.stats()
+    assert st["u"]["records"] == 10, st
+    assert st["u"]["seq_lost"] == 3, st
+    assert st["u"]["errors"] == 1, st
+    assert "version=1" in d.log(), d.log()
+    d.stop()
+
+
+def test_sighup_keeps_templates_and_socket():
+    port = free_port()
+    out = os.path.join(tempfile.mkdtemp(), "out.json")
+    d = Daemon(config(port, out))
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message([1]), ("127.0.0.1", port))
+    assert wait_lines(out, 1) == 1
+    # a reload that adds a collector: the unchanged UDP one keeps its templates
+    port2 = free_port()
+    d.write_config(config(port, out, extra_collector=f"""  - name: extra
+    transport: udp
+    listen: "127.0.0.1:{port2}"
+"""))
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"reloaded")
+    d.wait_log(r"collector extra: listening", count=1)
+    s.sendto(ipfix.small_data_message([2], seq=1), ("127.0.0.1", port))  # no template resent
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port2))
+    s.sendto(ipfix.small_data_message([3]), ("127.0.0.1", port2))
+    assert wait_lines(out, 3) == 3, d.log()
+    # a config with errors is refused and the running one stays
+    d.write_config("collectors: [\n")
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"reload refused")
+    s.sendto(ipfix.small_data_message([4], seq=2), ("127.0.0.1", port))
+    assert wait_lines(out, 4) == 4, d.log()
+    final = d.stop()
+    ks = sorted(r["octetDeltaCount"] for r in read_json_lines(out))
+    assert ks == [1, 2, 3, 4], ks
+    assert final["u"]["errors"] == 0, final
+
+
+def test_sighup_changed_collector_is_reopened():
+    port = free_port()
+    out = os.path.join(tempfile.mkdtemp(), "out.json")
+    d = Daemon(config(port, out))
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message([1]), ("127.0.0.1", port))
+    assert wait_lines(out, 1) == 1
+    # changing the template lifetime makes it a new listener: templates start over
+    d.write_config(config(port, out).replace('listen: "127.0.0.1:%d"\n  - name: t' % port,
+                                             'listen: "127.0.0.1:%d"\n    template-lifetime: 10m\n  - name: t' % port))
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"reloaded")
+    s.sendto(ipfix.small_data_message([2], seq=1), ("127.0.0.1", port))
+    time.sleep(0.5)
+    st = d.stats()
+    assert st["u"]["errors"] == 1 and "no_template=1" in d.log(), d.log()
+    d.stop()
+
+
+def test_sighup_reopens_output_file():
+    port = free_port()
+    tmp = tempfile.mkdtemp()
+    out = os.path.join(tmp, "out.json")
+    d = Daemon(config(port, out))
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message([1]), ("127.0.0.1", port))
+    assert wait_lines(out, 1) == 1
+    os.rename(out, out + ".1")  # what logrotate does
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"reopened")
+    s.sendto(ipfix.small_data_message([2], seq=1), ("127.0.0.1", port))
+    assert wait_lines(out, 1) == 1
+    d.stop()
+    assert [r["octetDeltaCount"] for r in read_json_lines(out + ".1")] == [1]
+    assert [r["octetDeltaCount"] for r in read_json_lines(out)] == [2]
+
+
+def test_sigterm_flushes_everything():
+    port = free_port()
+    out = os.path.join(tempfile.mkdtemp(), "out.json")
+    d = Daemon(config(port, out))
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    for i in range(50):
+        s.sendto(ipfix.small_data_message(range(i * 20, i * 20 + 20), seq=i * 20), ("127.0.0.1", port))
+    time.sleep(0.2)
+    final = d.stop()  # no waiting for the periodic flush: stopping must flush
+    assert len(read_json_lines(out)) == 1000
+    assert final["u"]["records"] == 1000 and final["u"]["seq_lost"] == 0, final
+
+
+def test_tcp_stream_that_is_not_ipfix_is_closed():
+    port = free_port()
+    out = os.path.join(tempfile.mkdtemp(), "out.json")
+    d = Daemon(config(port, out))
+    t = socket.create_connection(("127.0.0.1", port))
+    t.sendall(b"GET / HTTP/1.0\r\n\r\n")  # not IPFIX: framing lost, connection closed
+    t.settimeout(5)
+    assert t.recv(10) == b""
+    t2 = socket.create_connection(("127.0.0.1", port))
+    t2.sendall(ipfix.small_template_message() + ipfix.small_data_message([7]))
+    assert wait_lines(out, 1) == 1
+    t2.close()
+    final = d.stop()
+    assert final["t"]["errors"] == 1 and "tcp_framing=1" in d.log(), d.log()
+
+
+if __name__ == "__main__":
+    run([test_version_and_help, test_check_config, test_udp_and_tcp_records_reach_the_file,
+         test_sigusr1_summary_and_counters, test_sighup_keeps_templates_and_socket,
+         test_sighup_changed_collector_is_reopened, test_sighup_reopens_output_file,
+         test_sigterm_flushes_everything, test_tcp_stream_that_is_not_ipfix_is_closed])
