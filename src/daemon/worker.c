@@ -121,7 +121,7 @@ udp_read(struct wcollector *wc, unsigned rounds)
             struct ixd_session *s = ixd_session_udp(&wc->sessions, d->from, now);
 
             if (s == NULL) {
-                IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+                IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_NO_MEMORY], 1);
                 continue;
             }
             if (d->truncated) {
@@ -249,7 +249,7 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         }
         clock_now(&now, &usec);
         if (wc->n_conns >= wc->max_conns) {
-            IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+            IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_CONNECTION_LIMIT], 1);
             ixd_log_limited(&wc->rl_accept, now, IXD_LOG_WARNING,
                             "collector %s: connection limit reached; refusing a connection",
                             wc->cfg->name);
@@ -259,6 +259,7 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         c = calloc(1, sizeof(*c));
         if (c == NULL || (c->session = ixd_session_tcp(&wc->sessions,
                                                       (struct sockaddr *)&from, now)) == NULL) {
+            IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_NO_MEMORY], 1);
             free(c);
             close(fd);
             continue;

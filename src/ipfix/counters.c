@@ -15,6 +15,8 @@ static const char *const error_names[IXD_ERR__COUNT] = {
     [IXD_ERR_NO_TEMPLATE] = "no_template",
     [IXD_ERR_RECORD_LENGTH] = "record_length",
     [IXD_ERR_TCP_FRAMING] = "tcp_framing",
+    [IXD_ERR_CONNECTION_LIMIT] = "connection_limit",
+    [IXD_ERR_NO_MEMORY] = "no_memory",
 };
 
 const char *

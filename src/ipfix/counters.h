@@ -26,6 +26,8 @@ enum ixd_error {
     IXD_ERR_NO_TEMPLATE,      /* 3.4.3 / 8: data set whose template is unknown (records lost) */
     IXD_ERR_RECORD_LENGTH,    /* 7: variable-length field runs past the set end */
     IXD_ERR_TCP_FRAMING,      /* 10.4: bad header on a stream: the connection is closed */
+    IXD_ERR_CONNECTION_LIMIT, /* a TCP connection refused: limits.tcp-connections reached */
+    IXD_ERR_NO_MEMORY,        /* a session or template could not be allocated */
     IXD_ERR__COUNT
 };
 

@@ -232,7 +232,7 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
     d = ixd_session_domain(s, ixd_get32(msg + 12));
     if (d == NULL) {
         count_message(s, NULL, len);
-        ixd_count_error(s, NULL, IXD_ERR_TEMPLATE_LIMIT);
+        ixd_count_error(s, NULL, IXD_ERR_NO_MEMORY);
         return -1;
     }
     count_message(s, d, len);

@@ -293,7 +293,7 @@ ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_
     }
     slot = malloc(sizeof(*slot));
     if (slot == NULL) {
-        COUNT(s, d, errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+        COUNT(s, d, errors[IXD_ERR_NO_MEMORY], 1);
         ixd_template_free(t);
         return;
     }
