@@ -1,13 +1,14 @@
 /*
  * The receive floor: the least a UDP collector can do per datagram on this machine. It binds a
- * UDP socket, reads with recvmmsg in batches of 32 into 64 KiB slots (as ipfixd does) and only
- * counts datagrams, bytes and the IPFIX records they would hold (records_per_datagram given on
- * the command line). Stops on SIGTERM/SIGINT and prints its counts to stderr.
+ * UDP socket, waits in poll() and reads with non-blocking recvmmsg in batches of 32 into 64 KiB
+ * slots until the socket is empty (as ipfixd does), and only counts datagrams and bytes. Stops
+ * on SIGTERM/SIGINT and prints its counts to stderr.
  *
  * usage: ixd-floor PORT [RCVBUF_BYTES]
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,8 +97,13 @@ main(int argc, char **argv)
             msgs[i].msg_hdr.msg_name = &from[i];
             msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
         }
-        n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+        n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
         if (n == -1) {
+            if (errno == EAGAIN) {
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                poll(&pfd, 1, -1);
+                continue;
+            }
             if (errno == EINTR) {
                 continue;
             }

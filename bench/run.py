@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""CPU per record: ipfixd against the receive floor and the peers, on one stream, side by side.
+
+Every receiver gets the same stream from ipfixd-send (the 15-element IPv4 template, 21 records
+per 1,364-byte datagram) at a fixed rate. A receiver's whole-process CPU time (user + system,
+all threads, from wait4) divided by the records sent is its cost per record. Runs of the
+receivers are interleaved and repeated; medians are reported, with the ratio to the floor.
+
+usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(("::", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def ipfixd_config(port, tmp, output):
+    path = os.path.join(tmp, "bench-%s.yaml" % output)
+    outputs = ""
+    if output == "json":
+        outputs = 'outputs:\n  - {name: devnull, type: json, path: "/dev/null"}\n'
+    with open(path, "w") as f:
+        f.write('workers: 1\ncollectors:\n  - {name: bench, transport: udp, listen: "*:%d", '
+                'receive-buffer: 8M}\n%s' % (port, outputs))
+    return path
+
+
+def receivers(build, tmp):
+    """name -> (command(port), ready regex or None, received(stderr, workdir) -> records)"""
+    floor = os.path.join(build, "bench/ixd-floor")
+    ipfixd = os.path.join(build, "src/ipfixd")
+
+    def floor_received(err, work):
+        m = re.search(r"datagrams=(\d+)", err)
+        return int(m.group(1)) if m else 0
+
+    def ipfixd_received(err, work):
+        m = re.search(r"final collector bench: .*? messages=(\d+)", err)
+        return int(m.group(1)) if m else 0
+
+    def nfcapd_received(err, work):
+        r = subprocess.run(["nfdump", "-R", work, "-I"], capture_output=True, text=True)
+        m = re.search(r"Flows:\s+(\d+)", r.stdout)
+        return int(m.group(1)) if m else 0
+
+    r = {
+        "floor": (lambda p, w: [floor, str(p)], r"listening", floor_received, "datagrams"),
+        "ipfixd-count": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "count")],
+                         r"listening on", ipfixd_received, "datagrams"),
+        "ipfixd-json": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "json")],
+                        r"listening on", ipfixd_received, "datagrams"),
+    }
+    if shutil.which("nfcapd"):
+        r["nfcapd"] = (lambda p, w: ["nfcapd", "-p", str(p), "-w", w, "-B", str(8 << 20), "-6"],
+                       None, nfcapd_received, "records")
+    return r
+
+
+def peak_rss_mib(pid):
+    """VmHWM of a live process: its peak resident set."""
+    with open("/proc/%d/status" % pid) as f:
+        m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
+    return int(m.group(1)) / 1024.0 if m else 0.0
+
+
+def one_run(name, spec, args, tmp):
+    cmd_of, ready, received_of, unit = spec
+    port = free_port()
+    work = tempfile.mkdtemp(dir=tmp)
+    errpath = os.path.join(work, "stderr")
+    err = open(errpath, "wb")
+    proc = subprocess.Popen(cmd_of(port, work), stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if ready is None:
+            time.sleep(1.0)
+            break
+        if re.search(ready, open(errpath, errors="replace").read()):
+            break
+        time.sleep(0.02)
+    s = subprocess.run([os.path.join(args.build, "src/tools/ipfixd-send"), "-n", str(args.records),
+                        "-r", str(args.rate), "--template-interval", "0",
+                        "127.0.0.1:%d" % port], capture_output=True, text=True)
+    m = re.search(r"records=(\d+) messages=(\d+)", s.stderr)
+    sent_records, sent_msgs = int(m.group(1)), int(m.group(2))
+    time.sleep(1.0)  # let the receiver finish the queue; idle costs nothing measurable
+    rss = peak_rss_mib(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = status
+    err.close()
+    got = received_of(open(errpath, errors="replace").read(), work)
+    sent = sent_msgs if unit == "datagrams" else sent_records
+    cpu = ru.ru_utime + ru.ru_stime
+    shutil.rmtree(work, ignore_errors=True)
+    return {"cpu_ns": cpu * 1e9 / sent_records, "received": got / sent if sent else 0,
+            "rss_mib": rss}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--records", type=int, default=5000000)
+    ap.add_argument("--rate", type=int, default=500000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="ixd-bench-")
+    recv = receivers(args.build, tmp)
+    names = [n for n in recv if not args.only or n in args.only.split(",")]
+    results = {n: [] for n in names}
+    print("stream: %d records at %d records/s, 21 records per datagram, %d runs each, interleaved"
+          % (args.records, args.rate, args.repeat), flush=True)
+    for k in range(args.repeat):
+        for n in names:
+            r = one_run(n, recv[n], args, tmp)
+            results[n].append(r)
+            print("  run %d %-13s %7.1f ns/record  received %.4f  rss %.1f MiB"
+                  % (k + 1, n, r["cpu_ns"], r["received"], r["rss_mib"]), flush=True)
+    med = {n: {key: statistics.median(r[key] for r in results[n]) for key in results[n][0]}
+           for n in names}
+    base = med.get("floor", {}).get("cpu_ns")
+    print("\n| receiver | CPU ns/record (median) | × floor | received/sent | peak RSS MiB |")
+    print("|---|---|---|---|---|")
+    for n in names:
+        ratio = "%.2f" % (med[n]["cpu_ns"] / base) if base else "-"
+        print("| %s | %.1f | %s | %.4f | %.1f |" % (n, med[n]["cpu_ns"], ratio, med[n]["received"],
+                                                    med[n]["rss_mib"]))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
