@@ -59,6 +59,7 @@ struct ixd_field {
     uint16_t repeat_index;/**< this field's position among them, 0-based */
     const struct ixd_ie *ie; /**< NULL when the element is unknown to the model */
     const char *key;      /**< JSON key: the element name or "en<PEN>:id<ID>" / "id<ID>" */
+    uint16_t key_length;  /**< strlen(key) */
 };
 
 /** A compiled template (or options template). Owned by its session; see template.h. */

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -162,8 +163,9 @@ get_size(struct walk *w, const yaml_node_t *n, const char *what, size_t *out)
     if (want_scalar(w, n, what, &s) == -1) {
         return -1;
     }
-    if (ixd_parse_size(s, &v) == -1 || v > (1ULL << 31)) {
-        return fail(w, n, "%s must be a size such as 4194304, 512K or 8M (at most 2G), not '%s'",
+    /* SO_RCVBUF takes an int */
+    if (ixd_parse_size(s, &v) == -1 || v > INT_MAX) {
+        return fail(w, n, "%s must be a size such as 4194304, 512K or 8M (below 2G), not '%s'",
                     what, s);
     }
     *out = (size_t)v;
@@ -252,6 +254,41 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
 }
 
 static int
+wildcard(const struct ixd_config_collector *c)
+{
+    if (c->any_address) {
+        return 1;
+    }
+    if (c->addr.ss_family == AF_INET) {
+        return ((const struct sockaddr_in *)&c->addr)->sin_addr.s_addr == htonl(INADDR_ANY);
+    }
+    return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&c->addr)->sin6_addr);
+}
+
+static uint16_t
+port_of(const struct ixd_config_collector *c)
+{
+    return c->addr.ss_family == AF_INET ? ((const struct sockaddr_in *)&c->addr)->sin_port
+                                        : ((const struct sockaddr_in6 *)&c->addr)->sin6_port;
+}
+
+/*
+ * Two collectors whose sockets would receive the same packets. With SO_REUSEPORT the kernel
+ * would split an exporter's traffic between them instead of refusing the second bind.
+ */
+static int
+listen_overlaps(const struct ixd_config_collector *a, const struct ixd_config_collector *b)
+{
+    if (a->transport != b->transport || port_of(a) != port_of(b)) {
+        return 0;
+    }
+    if (wildcard(a) || wildcard(b)) {
+        return 1;
+    }
+    return a->addrlen == b->addrlen && memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+}
+
+static int
 parse_collectors(struct walk *w, yaml_node_t *seq)
 {
     struct ixd_config *cfg = w->cfg;
@@ -292,7 +329,7 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
             if (strcmp(o->name, c->name) == 0) {
                 return fail(w, m, "a collector named '%s' is defined twice", c->name);
             }
-            if (o->transport == c->transport && strcmp(o->listen, c->listen) == 0) {
+            if (listen_overlaps(o, c)) {
                 return fail(w, m, "collectors '%s' and '%s' both listen on %s %s", o->name,
                             c->name, c->transport == IXD_TRANSPORT_UDP ? "udp" : "tcp",
                             c->listen);

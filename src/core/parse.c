@@ -30,9 +30,12 @@ ixd_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Splits "123X" into the number and its one-letter (or empty) unit. */
+/*
+ * Splits "123X..." into the number and its unit: *unit is the letter after the digits ('\0' if
+ * none) and *tail what follows that letter.
+ */
 static int
-split_unit(const char *s, uint64_t *num, char *unit, const char *allowed_tails)
+split_unit(const char *s, uint64_t *num, char *unit, const char **tail)
 {
     char digits[32];
     size_t n = 0;
@@ -49,20 +52,7 @@ split_unit(const char *s, uint64_t *num, char *unit, const char *allowed_tails)
         return -1;
     }
     *unit = s[n];
-    if (s[n] == '\0') {
-        return 0;
-    }
-    if (s[n + 1] == '\0') {
-        return 0;
-    }
-    /* "Mi", "MB", "MiB" */
-    if (allowed_tails != NULL && strcmp(s + n + 1, allowed_tails) != 0 &&
-        strcmp(s + n + 1, "i") != 0 && strcmp(s + n + 1, "B") != 0) {
-        return -1;
-    }
-    if (allowed_tails == NULL) {
-        return -1;
-    }
+    *tail = s[n] != '\0' ? s + n + 1 : s + n;
     return 0;
 }
 
@@ -79,17 +69,26 @@ scale(uint64_t v, uint64_t mul, uint64_t *out)
 int
 ixd_parse_size(const char *s, uint64_t *out)
 {
+    const char *tail;
     uint64_t v;
     char unit;
 
-    if (s == NULL || split_unit(s, &v, &unit, "iB") == -1) {
+    if (s == NULL || split_unit(s, &v, &unit, &tail) == -1) {
+        return -1;
+    }
+    /* after K, M or G: nothing, "i", "B" or "iB"; after B or no unit: nothing */
+    if (unit == 'B' || unit == '\0') {
+        if (*tail != '\0') {
+            return -1;
+        }
+        *out = v;
+        return 0;
+    }
+    if (*tail != '\0' && strcmp(tail, "i") != 0 && strcmp(tail, "B") != 0 &&
+        strcmp(tail, "iB") != 0) {
         return -1;
     }
     switch (unit) {
-    case '\0':
-    case 'B':
-        *out = v;
-        return 0;
     case 'k':
     case 'K':
         return scale(v, 1ULL << 10, out);
@@ -105,10 +104,11 @@ ixd_parse_size(const char *s, uint64_t *out)
 int
 ixd_parse_duration(const char *s, uint64_t *out)
 {
+    const char *tail;
     uint64_t v;
     char unit;
 
-    if (s == NULL || split_unit(s, &v, &unit, NULL) == -1) {
+    if (s == NULL || split_unit(s, &v, &unit, &tail) == -1 || *tail != '\0') {
         return -1;
     }
     switch (unit) {

@@ -40,6 +40,18 @@ ixd_get_uint(const uint8_t *p, unsigned len)
     uint64_t v = 0;
     unsigned i;
 
+    switch (len) { /* the common widths without a loop */
+    case 1:
+        return p[0];
+    case 2:
+        return ixd_get16(p);
+    case 4:
+        return ixd_get32(p);
+    case 8:
+        return ixd_get64(p);
+    default:
+        break;
+    }
     for (i = 0; i < len; i++) {
         v = (v << 8) | p[i];
     }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,20 +14,49 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+static inline unsigned
+digit_count(uint64_t v)
+{
+    unsigned n = 1;
+
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Writes v in decimal straight into out, two digits per division. */
+static inline size_t
+put_u64(char *out, uint64_t v)
+{
+    unsigned n = digit_count(v), i = n;
+
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100);
+        v /= 100;
+        i -= 2;
+        out[i] = digit_pairs[2 * d];
+        out[i + 1] = digit_pairs[2 * d + 1];
+    }
+    if (v >= 10) {
+        out[i - 2] = digit_pairs[2 * v];
+        out[i - 1] = digit_pairs[2 * v + 1];
+    } else {
+        out[i - 1] = (char)('0' + v);
+    }
+    return n;
+}
+
 size_t
 ixd_json_u64(char *out, uint64_t v)
 {
-    char tmp[24];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (i = 0; i < n; i++) {
-        out[i] = tmp[n - 1 - i];
-    }
-    return n;
+    return put_u64(out, v);
 }
 
 static size_t
@@ -34,9 +64,9 @@ json_i64(char *out, int64_t v)
 {
     if (v < 0) {
         out[0] = '-';
-        return 1 + ixd_json_u64(out + 1, (uint64_t)0 - (uint64_t)v);
+        return 1 + put_u64(out + 1, (uint64_t)0 - (uint64_t)v);
     }
-    return ixd_json_u64(out, (uint64_t)v);
+    return put_u64(out, (uint64_t)v);
 }
 
 static size_t
@@ -144,31 +174,45 @@ two(char *o, unsigned v)
     o[1] = (char)('0' + v % 10);
 }
 
-/* "YYYY-MM-DDThh:mm:ss[.fff]Z" in quotes; frac holds `digits` decimal digits. */
-size_t
-ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits)
+/* "YYYY-MM-DD" of a day number. */
+static void
+format_date(char *out, int64_t days)
 {
-    int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
-    int64_t rem = sec - days * 86400, y;
+    int64_t y;
     unsigned m, d;
-    size_t o = 0;
-    int i;
 
     civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999) {
         y = y < 0 ? 0 : 9999; /* out of RFC 3339's range: clamp, still valid text */
     }
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    two(out + 2, (unsigned)(y % 100));
+    out[4] = '-';
+    two(out + 5, m);
+    out[7] = '-';
+    two(out + 8, d);
+}
+
+/* "YYYY-MM-DDThh:mm:ss[.fff]Z" in quotes; frac holds `digits` decimal digits. */
+size_t
+ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits)
+{
+    /* timestamps of one export cluster on a few days: each thread keeps its last date */
+    static _Thread_local int64_t cached_day = INT64_MIN;
+    static _Thread_local char cached_date[10];
+    int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+    int64_t rem = sec - days * 86400;
+    size_t o = 0;
+    int i;
+
+    if (days != cached_day) {
+        format_date(cached_date, days);
+        cached_day = days;
+    }
     out[o++] = '"';
-    out[o++] = (char)('0' + y / 1000);
-    out[o++] = (char)('0' + y / 100 % 10);
-    two(out + o, (unsigned)(y % 100));
-    o += 2;
-    out[o++] = '-';
-    two(out + o, m);
-    o += 2;
-    out[o++] = '-';
-    two(out + o, d);
-    o += 2;
+    memcpy(out + o, cached_date, 10);
+    o += 10;
     out[o++] = 'T';
     two(out + o, (unsigned)(rem / 3600));
     o += 2;
@@ -202,7 +246,7 @@ put_ipv4(char *out, const uint8_t *p)
         if (i > 0) {
             out[o++] = '.';
         }
-        o += ixd_json_u64(out + o, p[i]);
+        o += put_u64(out + o, p[i]);
     }
     out[o++] = '"';
     return o;
@@ -253,7 +297,7 @@ put_value(char *out, uint8_t type, const uint8_t *p, size_t len)
 
     switch (type) {
     case IXD_TYPE_UNSIGNED:
-        return ixd_json_u64(out, ixd_get_uint(p, (unsigned)len));
+        return put_u64(out, ixd_get_uint(p, (unsigned)len));
     case IXD_TYPE_SIGNED: {
         uint64_t v = ixd_get_uint(p, (unsigned)len);
         if (len < 8 && (p[0] & 0x80)) {
@@ -268,7 +312,7 @@ put_value(char *out, uint8_t type, const uint8_t *p, size_t len)
             memcpy(out, p[0] == 1 ? "true" : "false", p[0] == 1 ? 4 : 5);
             return p[0] == 1 ? 4 : 5;
         }
-        return ixd_json_u64(out, p[0]);
+        return put_u64(out, p[0]);
     case IXD_TYPE_MAC:
         n = 0;
         out[n++] = '"';
@@ -329,10 +373,10 @@ ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
                          strlen(src->exporter_text));
     memcpy(buf + o, ",\"@exporter_port\":", 18);
     o += 18;
-    o += ixd_json_u64(buf + o, src->exporter_port);
+    o += put_u64(buf + o, src->exporter_port);
     memcpy(buf + o, ",\"@odid\":", 9);
     o += 9;
-    o += ixd_json_u64(buf + o, src->odid);
+    o += put_u64(buf + o, src->odid);
     memcpy(buf + o, ",\"@received\":", 13);
     o += 13;
     o += ixd_json_rfc3339(buf + o, sec, (uint32_t)(src->received_usec - sec * 1000000), 6);
@@ -366,10 +410,8 @@ put_field_value(const struct ixd_record *r, unsigned i, char *out)
 }
 
 static size_t
-put_key(char *out, const char *key)
+put_key(char *out, const char *key, size_t n)
 {
-    size_t n = strlen(key);
-
     out[0] = ',';
     out[1] = '"';
     memcpy(out + 2, key, n);
@@ -384,7 +426,7 @@ put_repeated(const struct ixd_record *r, unsigned first, char *out)
 {
     const struct ixd_template *t = r->tmpl;
     const struct ixd_field *f = &t->fields[first];
-    size_t o = put_key(out, f->key);
+    size_t o = put_key(out, f->key, f->key_length);
     unsigned i, n = 0;
 
     out[o++] = '[';
@@ -416,7 +458,7 @@ ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_le
     unsigned i;
 
     memcpy(out, prefix, prefix_len);
-    o += ixd_json_u64(out + o, t->id);
+    o += put_u64(out + o, t->id);
     for (i = 0; i < t->field_count; i++) {
         const struct ixd_field *f = &t->fields[i];
         size_t k, v;
@@ -427,7 +469,7 @@ ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_le
             }
             continue;
         }
-        k = put_key(out + o, f->key);
+        k = put_key(out + o, f->key, f->key_length);
         v = put_field_value(r, i, out + o + k);
         if (v > 0) {
             o += k + v;
