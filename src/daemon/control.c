@@ -142,14 +142,19 @@ struct exporter_sum {
 };
 
 static void
-add_exporter(void *arg, const char *collector, const char *exporter,
+add_exporter(void *arg, const char *collector, const char *exporter, int64_t odid,
              const struct ixd_counters *c)
 {
     GHashTable *t = arg;
     char key[128];
     struct exporter_sum *e;
 
-    snprintf(key, sizeof(key), "collector %s exporter %s", collector, exporter);
+    if (odid < 0) {
+        snprintf(key, sizeof(key), "collector %s exporter %s", collector, exporter);
+    } else {
+        snprintf(key, sizeof(key), "collector %s exporter %s odid %lld", collector, exporter,
+                 (long long)odid);
+    }
     e = g_hash_table_lookup(t, key);
     if (e == NULL) {
         e = calloc(1, sizeof(*e));
@@ -166,23 +171,26 @@ static void
 log_exporters(struct control *ctl)
 {
     GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free);
-    GHashTableIter it;
-    gpointer v;
-    unsigned k;
+    GList *keys, *k;
+    unsigned i;
 
-    for (k = 0; k < ctl->n_workers; k++) {
-        ixd_worker_each_exporter(ctl->workers[k], add_exporter, t);
+    for (i = 0; i < ctl->n_workers; i++) {
+        ixd_worker_each_exporter(ctl->workers[i], add_exporter, t);
     }
-    g_hash_table_iter_init(&it, t);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        const struct exporter_sum *e = v;
+    /* sorted, so that an exporter's domains follow it */
+    keys = g_list_sort(g_hash_table_get_keys(t), (GCompareFunc)strcmp);
+    for (k = keys; k != NULL; k = k->next) {
+        const struct exporter_sum *e = g_hash_table_lookup(t, k->data);
         char errs[512];
         format_errors(&e->c, errs, sizeof(errs));
-        log_info("final %s: messages=%llu records=%llu seq_lost=%llu errors=%llu%s", e->key,
-                 (unsigned long long)e->c.messages, (unsigned long long)e->c.records,
-                 (unsigned long long)e->c.seq_lost,
+        log_info("final %s: messages=%llu records=%llu templates=%llu seq_lost=%llu "
+                 "seq_reordered=%llu seq_resets=%llu errors=%llu%s",
+                 e->key, (unsigned long long)e->c.messages, (unsigned long long)e->c.records,
+                 (unsigned long long)e->c.templates, (unsigned long long)e->c.seq_lost,
+                 (unsigned long long)e->c.seq_reordered, (unsigned long long)e->c.seq_resets,
                  (unsigned long long)ixd_counters_errors(&e->c), errs);
     }
+    g_list_free(keys);
     g_hash_table_destroy(t);
 }
 

@@ -585,7 +585,15 @@ ixd_worker_each_exporter(struct ixd_worker *w, ixd_exporter_fn fn, void *arg)
         g_hash_table_iter_init(&it, wc->sessions.exporters);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
             const struct ixd_exporter *e = v;
-            fn(arg, wc->cfg->name, e->text, &e->counters);
+            GHashTableIter dit;
+            gpointer dv;
+
+            fn(arg, wc->cfg->name, e->text, -1, &e->counters);
+            g_hash_table_iter_init(&dit, e->domains);
+            while (g_hash_table_iter_next(&dit, NULL, &dv)) {
+                const struct ixd_domain_counters *dc = dv;
+                fn(arg, wc->cfg->name, e->text, dc->odid, &dc->c);
+            }
         }
     }
 }

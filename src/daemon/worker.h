@@ -26,10 +26,10 @@ int ixd_worker_collector_counters(struct ixd_worker *w, const char *name,
                                   struct ixd_counters *sum, unsigned *tcp_connections,
                                   unsigned *sessions);
 
-/* Calls fn for each exporter this worker knows. Only while the worker is stopped or from
- * its own thread (the tables are not shared). */
+/* Calls fn for each exporter this worker knows (odid -1) and for each of its observation
+ * domains. Only while the worker is stopped or from its own thread (the tables are not shared). */
 typedef void (*ixd_exporter_fn)(void *arg, const char *collector, const char *exporter,
-                                const struct ixd_counters *c);
+                                int64_t odid, const struct ixd_counters *c);
 void ixd_worker_each_exporter(struct ixd_worker *w, ixd_exporter_fn fn, void *arg);
 
 #endif

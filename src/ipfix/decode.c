@@ -190,11 +190,11 @@ static void
 count_records(struct ixd_session *s, struct ixd_domain *d, const struct ixd_template *t,
               uint32_t n)
 {
-    IXD_CNT_ADD(d->counters.records, n);
+    IXD_CNT_ADD(d->counters->records, n);
     IXD_CNT_ADD(s->exporter->counters.records, n);
     IXD_CNT_ADD(s->owner->counters.records, n);
     if (t->scope_count > 0) {
-        IXD_CNT_ADD(d->counters.options_records, n);
+        IXD_CNT_ADD(d->counters->options_records, n);
         IXD_CNT_ADD(s->exporter->counters.options_records, n);
         IXD_CNT_ADD(s->owner->counters.options_records, n);
     }
@@ -204,8 +204,8 @@ static void
 count_message(struct ixd_session *s, struct ixd_domain *d, size_t len)
 {
     if (d != NULL) {
-        IXD_CNT_ADD(d->counters.messages, 1);
-        IXD_CNT_ADD(d->counters.bytes, len);
+        IXD_CNT_ADD(d->counters->messages, 1);
+        IXD_CNT_ADD(d->counters->bytes, len);
     }
     IXD_CNT_ADD(s->exporter->counters.messages, 1);
     IXD_CNT_ADD(s->exporter->counters.bytes, len);

@@ -54,6 +54,15 @@ slot_free(gpointer p)
 }
 
 static void
+exporter_free(gpointer p)
+{
+    struct ixd_exporter *e = p;
+
+    g_hash_table_destroy(e->domains);
+    free(e);
+}
+
+static void
 domain_free(gpointer p)
 {
     struct ixd_domain *d = p;
@@ -66,7 +75,7 @@ domain_free(gpointer p)
 #define COUNT(s, d, field, n)                                                                    \
     do {                                                                                           \
         if ((d) != NULL) {                                                                         \
-            IXD_CNT_ADD((d)->counters.field, (n));                                                \
+            IXD_CNT_ADD((d)->counters->field, (n));                                               \
         }                                                                                          \
         IXD_CNT_ADD((s)->exporter->counters.field, (n));                                          \
         IXD_CNT_ADD((s)->owner->counters.field, (n));                                             \
@@ -90,7 +99,7 @@ ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
     ss->templates_per_domain = templates_per_domain;
     ss->rules = *rules;
     ss->udp = g_hash_table_new_full(udp_key_hash, udp_key_equal, free, NULL);
-    ss->exporters = g_hash_table_new_full(addr_hash, addr_equal, NULL, free);
+    ss->exporters = g_hash_table_new_full(addr_hash, addr_equal, NULL, exporter_free);
 }
 
 void
@@ -142,6 +151,7 @@ exporter_get(struct ixd_sessions *ss, const struct in6_addr *addr, double now)
             return NULL;
         }
         e->addr = *addr;
+        e->domains = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free);
         if (IN6_IS_ADDR_V4MAPPED(addr)) {
             inet_ntop(AF_INET, &addr->s6_addr[12], e->text, sizeof(e->text));
         } else {
@@ -239,10 +249,21 @@ ixd_session_domain(struct ixd_session *s, uint32_t odid)
     struct ixd_domain *d = g_hash_table_lookup(s->domains, GUINT_TO_POINTER(odid));
 
     if (d == NULL) {
+        struct ixd_domain_counters *dc =
+            g_hash_table_lookup(s->exporter->domains, GUINT_TO_POINTER(odid));
+        if (dc == NULL) {
+            dc = calloc(1, sizeof(*dc));
+            if (dc == NULL) {
+                return NULL;
+            }
+            dc->odid = odid;
+            g_hash_table_insert(s->exporter->domains, GUINT_TO_POINTER(odid), dc);
+        }
         d = calloc(1, sizeof(*d));
         if (d == NULL) {
             return NULL;
         }
+        d->counters = &dc->c;
         d->odid = odid;
         d->templates = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, slot_free);
         g_hash_table_insert(s->domains, GUINT_TO_POINTER(odid), d);
@@ -338,7 +359,7 @@ ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq,
         } else if (diff < 0 && (uint32_t)-(int64_t)diff <= IXD_SEQ_REORDER_WINDOW) {
             /* a late message: its records were counted lost when the gap appeared */
             COUNT(s, d, seq_reordered, 1);
-            if (d->counters.seq_lost >= records) {
+            if (d->counters->seq_lost >= records) {
                 COUNT(s, d, seq_lost, -(uint64_t)records);
             }
             return;

@@ -17,12 +17,19 @@
 #include "ipfix/template.h"
 #include "ipfixd/record.h"
 
+/* Counters of one observation domain of an exporter: they outlive the sessions that fed them. */
+struct ixd_domain_counters {
+    uint32_t odid;
+    struct ixd_counters c;
+};
+
 struct ixd_exporter {
     struct in6_addr addr;       /* IPv4 as IPv4-mapped */
     char text[48];
     unsigned sessions;          /* live sessions referring to it */
     double last_seen;
     struct ixd_counters counters;
+    GHashTable *domains;        /* odid -> struct ixd_domain_counters */
 };
 
 struct ixd_template_slot {
@@ -35,7 +42,7 @@ struct ixd_domain {
     GHashTable *templates;      /* template ID -> struct ixd_template_slot */
     uint32_t seq_next;          /* sequence number expected next */
     int seq_valid;
-    struct ixd_counters counters;
+    struct ixd_counters *counters; /* the exporter's counters for this odid */
 };
 
 struct ixd_session {

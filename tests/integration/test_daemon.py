@@ -96,6 +96,10 @@ def test_udp_and_tcp_records_reach_the_file():
     assert by_k[3]["@odid"] == 1 and by_k[3]["@template"] == 256
     assert final["u"]["records"] == 10 and final["t"]["records"] == 5, final
     assert final["u"]["errors"] == 0 and final["t"]["errors"] == 0, final
+    # per exporter and observation domain, even after the TCP session has gone
+    log = d.log()
+    assert "final collector t exporter 127.0.0.1 odid 1: messages=2 records=5 templates=1" in log, log
+    assert "final collector u exporter 127.0.0.1 odid 1: messages=2 records=10 templates=1" in log, log
 
 
 def test_sigusr1_summary_and_counters():
