@@ -253,6 +253,20 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
                       "receive-buffer, template-lifetime, idle-timeout)", key);
 }
 
+/* The address as IPv6 (IPv4 mapped), so that 10.0.0.1 and [::ffff:10.0.0.1] compare equal. */
+static void
+mapped_address(const struct ixd_config_collector *c, struct in6_addr *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (c->addr.ss_family == AF_INET) {
+        out->s6_addr[10] = 0xff;
+        out->s6_addr[11] = 0xff;
+        memcpy(&out->s6_addr[12], &((const struct sockaddr_in *)&c->addr)->sin_addr, 4);
+    } else {
+        *out = ((const struct sockaddr_in6 *)&c->addr)->sin6_addr;
+    }
+}
+
 static int
 wildcard(const struct ixd_config_collector *c)
 {
@@ -285,7 +299,12 @@ listen_overlaps(const struct ixd_config_collector *a, const struct ixd_config_co
     if (wildcard(a) || wildcard(b)) {
         return 1;
     }
-    return a->addrlen == b->addrlen && memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+    {
+        struct in6_addr x, y;
+        mapped_address(a, &x);
+        mapped_address(b, &y);
+        return memcmp(&x, &y, sizeof(x)) == 0;
+    }
 }
 
 static int
@@ -781,6 +800,24 @@ ixd_config_parse(const char *name, const char *text, size_t len, char *err, size
         return NULL;
     }
     ok = parse_root(&w);
+    if (ok == 0) {
+        /* a second document ("---") would be ignored silently: refuse it instead */
+        yaml_document_t extra;
+        if (!yaml_parser_load(&parser, &extra)) {
+            snprintf(err, errlen, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
+                     parser.problem_mark.column + 1,
+                     parser.problem ? parser.problem : "syntax error");
+            ok = -1;
+        } else {
+            yaml_node_t *root = yaml_document_get_root_node(&extra);
+            if (root != NULL) {
+                snprintf(err, errlen, "%s:%zu:%zu: only one YAML document is allowed", name,
+                         root->start_mark.line + 1, root->start_mark.column + 1);
+                ok = -1;
+            }
+            yaml_document_delete(&extra);
+        }
+    }
     yaml_document_delete(&w.doc);
     yaml_parser_delete(&parser);
     if (ok == -1) {

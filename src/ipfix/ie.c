@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct ixd_ie_registry {
     fbInfoModel_t *model;   /* owns the name strings */
@@ -68,6 +69,32 @@ number_key(uint32_t pen, uint16_t id)
     return (gpointer)(uintptr_t)(((uint64_t)pen << 16) | id);
 }
 
+/*
+ * libfixbuf ships the CERT (PEN 6871) elements that YAF and super_mediator export as an XML
+ * file but does not load it into its default model: ipfixd does, when it is installed.
+ */
+static const char *const builtin_element_files[] = {
+    "/usr/share/libfixbuf/cert_ipfix.xml",
+    "/usr/local/share/libfixbuf/cert_ipfix.xml",
+};
+
+static void
+load_builtin_files(fbInfoModel_t *model)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(builtin_element_files) / sizeof(builtin_element_files[0]); i++) {
+        GError *gerr = NULL;
+        if (access(builtin_element_files[i], R_OK) != 0) {
+            continue;
+        }
+        if (fbInfoModelReadXMLFile(model, builtin_element_files[i], &gerr)) {
+            return;
+        }
+        g_clear_error(&gerr);
+    }
+}
+
 struct ixd_ie_registry *
 ixd_ie_registry_new(char *const *files, size_t n_files, char *err, size_t errlen)
 {
@@ -83,6 +110,7 @@ ixd_ie_registry_new(char *const *files, size_t n_files, char *err, size_t errlen
         return NULL;
     }
     reg->model = fbInfoModelAlloc();
+    load_builtin_files(reg->model);
     for (i = 0; i < n_files; i++) {
         GError *gerr = NULL;
         if (!fbInfoModelReadXMLFile(reg->model, files[i], &gerr)) {

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -362,6 +363,76 @@ error_same_address_written_differently(void **state)
                 "t.yaml:4:5: collectors 'a' and 'b' both listen on udp");
 }
 
+/* docs/configuration.md: "Two collectors may share a port only with different transports";
+ * the dual-stack "*" socket also receives what is sent to 0.0.0.0 */
+static void
+error_same_port_any_address_overlap(void **state)
+{
+    parse_fails("collectors:\n"
+                "  - name: a\n"
+                "    listen: \"*:4739\"\n"
+                "  - name: b\n"
+                "    listen: \"0.0.0.0:4739\"\n",
+                "t.yaml:4:5: collectors 'a' and 'b'");
+}
+
+static void
+error_ipv6_wildcard_overlaps_specific_address(void **state)
+{
+    parse_fails("collectors:\n"
+                "  - {name: a, listen: \"10.0.0.1:4739\"}\n"
+                "  - {name: b, listen: \"[::]:4739\"}\n",
+                "t.yaml:3:5: collectors 'a' and 'b' both listen on udp [::]:4739");
+}
+
+/* docs/configuration.md: the same port on different specific addresses, or another port */
+static void
+distinct_specific_addresses_and_ports_accepted(void **state)
+{
+    struct ixd_config *cfg = parse_ok("collectors:\n"
+                                      "  - {name: a, listen: \"10.0.0.1:4739\"}\n"
+                                      "  - {name: b, listen: \"10.0.0.2:4739\"}\n"
+                                      "  - {name: c, listen: \"[::1]:4739\"}\n"
+                                      "  - {name: d, listen: \"*:4740\"}\n"
+                                      "  - {name: e, listen: \"10.0.0.1:2055\"}\n");
+
+    assert_int_equal(cfg->n_collectors, 5);
+    ixd_config_free(cfg);
+}
+
+/* listen.c hands receive_buffer to setsockopt() as an int */
+static void
+receive_buffer_fits_an_int(void **state)
+{
+    struct ixd_config *cfg = parse_ok("collectors:\n"
+                                      "  - {name: a, listen: \"*:1\", receive-buffer: 2047M}\n");
+
+    assert_int_equal(cfg->collectors[0].receive_buffer, 2047u << 20);
+    ixd_config_free(cfg);
+    cfg = parse("collectors:\n"
+                "  - {name: a, listen: \"*:1\", receive-buffer: 2G}\n");
+    if (cfg != NULL) {
+        size_t rb = cfg->collectors[0].receive_buffer;
+        ixd_config_free(cfg);
+        if (rb > INT_MAX) {
+            fail_msg("receive-buffer 2G accepted as %zu, which is not an int", rb);
+        }
+    }
+}
+
+static void
+workers_auto_is_zero(void **state)
+{
+    struct ixd_config *cfg = parse_ok("workers: auto\n" ONE_UDP);
+
+    assert_int_equal(cfg->workers, 0);
+    ixd_config_free(cfg);
+    cfg = parse_ok("workers: 256\n" ONE_UDP);
+    assert_int_equal(cfg->workers, 256);
+    ixd_config_free(cfg);
+    parse_fails("workers: 257\n" ONE_UDP, "t.yaml:1:10: workers must be an integer from 1 to 256");
+}
+
 static void
 error_pipeline_unknown_collector_or_output(void **state)
 {
@@ -553,6 +624,11 @@ main(void)
         cmocka_unit_test(error_same_transport_and_listen),
         cmocka_unit_test(same_listen_on_other_transport_accepted),
         cmocka_unit_test(error_same_address_written_differently),
+        cmocka_unit_test(error_same_port_any_address_overlap),
+        cmocka_unit_test(error_ipv6_wildcard_overlaps_specific_address),
+        cmocka_unit_test(distinct_specific_addresses_and_ports_accepted),
+        cmocka_unit_test(receive_buffer_fits_an_int),
+        cmocka_unit_test(workers_auto_is_zero),
         cmocka_unit_test(error_pipeline_unknown_collector_or_output),
         cmocka_unit_test(error_duplicate_keys),
         cmocka_unit_test(error_yaml_syntax_reports_position),

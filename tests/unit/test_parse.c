@@ -186,6 +186,9 @@ size_tail_after_bytes_unit_rejected(void **state)
     reject_size("8BiB");
     reject_size("8BB");
     reject_size("8Bi");
+    reject_size("8iB");
+    reject_size("8KiBB");
+    reject_size("8KBi");
 }
 
 static void

@@ -233,6 +233,15 @@ field_count_beyond_set_stops_without_allocating(void **state)
     assert_null(tmpl);
     assert_int_equal(calloc_calls, 0);
     assert_int_equal(calloc_largest, 0);
+
+    /* the watch does see the parser's allocation when the count fits */
+    ib_put16(&rec, 2, 1);
+    calloc_watch = 1;
+    r = parse(0);
+    calloc_watch = 0;
+    assert_int_equal(r, IXD_TPARSE_TEMPLATE);
+    assert_int_equal(calloc_calls, 1);
+    assert_true(calloc_largest > 0 && calloc_largest < 4096);
 }
 
 static void
