@@ -41,51 +41,51 @@ enum ixd_type {
 
 /** An information element definition from the information model. */
 struct ixd_ie {
-    uint32_t pen;         /**< private enterprise number, 0 for IANA */
-    uint16_t id;          /**< element id without the enterprise bit */
-    uint8_t type;         /**< enum ixd_type */
-    const char *name;     /**< e.g. "sourceIPv4Address" */
+    uint32_t pen;     /**< private enterprise number, 0 for IANA */
+    uint16_t id;      /**< element id without the enterprise bit */
+    uint8_t type;     /**< enum ixd_type */
+    const char *name; /**< e.g. "sourceIPv4Address" */
 };
 
 /** One field of a template, compiled once when the template arrives. */
 struct ixd_field {
     uint32_t pen;
     uint16_t id;
-    uint16_t length;      /**< as declared; IXD_VARLEN for variable length */
-    uint16_t offset;      /**< fixed offset in the record; valid while !after_varlen */
-    uint8_t type;         /**< enum ixd_type as decoded (OCTETS when the length is illegal) */
-    uint8_t after_varlen; /**< 1 if a variable-length field precedes it */
-    uint16_t repeat;      /**< number of fields with the same (pen, id) in the template */
-    uint16_t repeat_index;/**< this field's position among them, 0-based */
+    uint16_t length;         /**< as declared; IXD_VARLEN for variable length */
+    uint16_t offset;         /**< fixed offset in the record; valid while !after_varlen */
+    uint8_t type;            /**< enum ixd_type as decoded (OCTETS when the length is illegal) */
+    uint8_t after_varlen;    /**< 1 if a variable-length field precedes it */
+    uint16_t repeat;         /**< number of fields with the same (pen, id) in the template */
+    uint16_t repeat_index;   /**< this field's position among them, 0-based */
     const struct ixd_ie *ie; /**< NULL when the element is unknown to the model */
-    const char *key;      /**< JSON key: the element name or "en<PEN>:id<ID>" / "id<ID>" */
-    uint16_t key_length;  /**< strlen(key) */
+    const char *key;         /**< JSON key: the element name or "en<PEN>:id<ID>" / "id<ID>" */
+    uint16_t key_length;     /**< strlen(key) */
 };
 
 /** A compiled template (or options template). Owned by its session; see template.h. */
 struct ixd_template {
     uint16_t id;
     uint16_t field_count;
-    uint16_t scope_count;      /**< > 0 for options templates */
-    uint16_t min_length;       /**< smallest possible record (varlen fields count 1 byte) */
-    uint16_t fixed_length;     /**< record length when !has_varlen */
+    uint16_t scope_count;  /**< > 0 for options templates */
+    uint16_t min_length;   /**< smallest possible record (varlen fields count 1 byte) */
+    uint16_t fixed_length; /**< record length when !has_varlen */
     uint8_t has_varlen;
-    uint8_t bad_lengths;       /**< fields whose length is illegal for their type */
-    struct ixd_field *fields;  /**< field_count entries */
-    uint16_t *index;           /**< open-addressing table (pen, id) -> first field index */
+    uint8_t bad_lengths;      /**< fields whose length is illegal for their type */
+    struct ixd_field *fields; /**< field_count entries */
+    uint16_t *index;          /**< open-addressing table (pen, id) -> first field index */
     uint16_t index_mask;
 };
 
 /** Where a batch of records came from; shared by every record of a message. */
 struct ixd_source {
-    const char *collector;          /**< collector name */
+    const char *collector;            /**< collector name */
     struct sockaddr_storage exporter; /**< exporter address and port (IPv4 unmapped) */
-    char exporter_text[48];         /**< address as text */
+    char exporter_text[48];           /**< address as text */
     uint16_t exporter_port;
-    uint32_t odid;                  /**< observation domain */
-    uint32_t export_time;           /**< message header export time */
-    uint32_t sequence;              /**< message header sequence number */
-    int64_t received_usec;          /**< receive time, UNIX microseconds */
+    uint32_t odid;         /**< observation domain */
+    uint32_t export_time;  /**< message header export time */
+    uint32_t sequence;     /**< message header sequence number */
+    int64_t received_usec; /**< receive time, UNIX microseconds */
 };
 
 /** One data record. The bytes stay in the message buffer. */

@@ -38,8 +38,7 @@ struct walk {
     struct ixd_config *cfg;
 };
 
-static int
-fail(struct walk *w, const yaml_node_t *node, const char *fmt, ...)
+static int fail(struct walk *w, const yaml_node_t *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -249,8 +248,10 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
     if (strcmp(key, "idle-timeout") == 0) {
         return get_duration(w, v, "idle-timeout", &c->idle_timeout);
     }
-    return fail(w, k, "unknown key '%s' in a collector (known: name, transport, listen, "
-                      "receive-buffer, template-lifetime, idle-timeout)", key);
+    return fail(w, k,
+                "unknown key '%s' in a collector (known: name, transport, listen, "
+                "receive-buffer, template-lifetime, idle-timeout)",
+                key);
 }
 
 /* The address as IPv6 (IPv4 mapped), so that 10.0.0.1 and [::ffff:10.0.0.1] compare equal. */
@@ -349,9 +350,8 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
                 return fail(w, m, "a collector named '%s' is defined twice", c->name);
             }
             if (listen_overlaps(o, c)) {
-                return fail(w, m, "collectors '%s' and '%s' both listen on %s %s", o->name,
-                            c->name, c->transport == IXD_TRANSPORT_UDP ? "udp" : "tcp",
-                            c->listen);
+                return fail(w, m, "collectors '%s' and '%s' both listen on %s %s", o->name, c->name,
+                            c->transport == IXD_TRANSPORT_UDP ? "udp" : "tcp", c->listen);
             }
         }
         cfg->n_collectors++;
@@ -429,8 +429,8 @@ parse_outputs(struct walk *w, yaml_node_t *seq)
             }
             if (strcmp(cfg->outputs[i].path, "-") != 0 &&
                 strcmp(cfg->outputs[i].path, o->path) == 0) {
-                return fail(w, m, "outputs '%s' and '%s' both write to %s",
-                            cfg->outputs[i].name, o->name, o->path);
+                return fail(w, m, "outputs '%s' and '%s' both write to %s", cfg->outputs[i].name,
+                            o->name, o->path);
             }
         }
         cfg->n_outputs++;
@@ -602,8 +602,10 @@ limits_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     if (strcmp(key, "tcp-connections") == 0) {
         return get_u32(w, v, key, 1, 1000000, &l->tcp_connections);
     }
-    return fail(w, k, "unknown key '%s' in limits (known: fields-per-template, "
-                      "templates-per-domain, tcp-connections)", key);
+    return fail(w, k,
+                "unknown key '%s' in limits (known: fields-per-template, "
+                "templates-per-domain, tcp-connections)",
+                key);
 }
 
 static int
@@ -680,11 +682,12 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
              v->data.mapping.pairs.top == v->data.mapping.pairs.start)) {
             return 0;
         }
-        return fail(w, v, "section '%s' is reserved and not supported by this version yet",
-                    key);
+        return fail(w, v, "section '%s' is reserved and not supported by this version yet", key);
     }
-    return fail(w, k, "unknown top-level section '%s' (known: workers, log, limits, elements, "
-                      "collectors, outputs, pipelines, api, ha)", key);
+    return fail(w, k,
+                "unknown top-level section '%s' (known: workers, log, limits, elements, "
+                "collectors, outputs, pipelines, api, ha)",
+                key);
 }
 
 static yaml_node_t *
@@ -857,8 +860,7 @@ ixd_config_builtin(void)
     char err[512];
     struct ixd_config *cfg;
 
-    cfg = ixd_config_parse("<built-in>", builtin_yaml, sizeof(builtin_yaml) - 1, err,
-                           sizeof(err));
+    cfg = ixd_config_parse("<built-in>", builtin_yaml, sizeof(builtin_yaml) - 1, err, sizeof(err));
     if (cfg == NULL) {
         ixd_fatal("built-in config: %s", err);
     }
@@ -904,8 +906,7 @@ ixd_config_output_same(const struct ixd_config_output *a, const struct ixd_confi
 }
 
 int
-ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *err,
-                        size_t errlen)
+ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *err, size_t errlen)
 {
     char host[128];
     const char *colon, *port_text;
@@ -929,8 +930,8 @@ ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *
     } else {
         colon = strrchr(text, ':');
         if (colon == NULL || strchr(text, ':') != colon) {
-            snprintf(err, errlen,
-                     "listen must be ADDRESS:PORT, [IPV6]:PORT or *:PORT, not '%s'", text);
+            snprintf(err, errlen, "listen must be ADDRESS:PORT, [IPV6]:PORT or *:PORT, not '%s'",
+                     text);
             return -1;
         }
         hostlen = (size_t)(colon - text);

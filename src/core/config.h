@@ -26,43 +26,43 @@ enum ixd_output_type {
 struct ixd_config_collector {
     char name[IXD_NAME_MAX];
     enum ixd_transport transport;
-    char listen[128];               /* as written, for messages */
-    struct sockaddr_storage addr;   /* resolved listen address */
+    char listen[128];             /* as written, for messages */
+    struct sockaddr_storage addr; /* resolved listen address */
     socklen_t addrlen;
-    int any_address;                /* "*": IPv6 dual-stack, IPv4 if the host has no IPv6 */
-    size_t receive_buffer;          /* SO_RCVBUF wanted; 0 = kernel default */
-    uint32_t template_lifetime;     /* seconds, UDP */
-    uint32_t idle_timeout;          /* seconds, TCP; 0 = never */
+    int any_address;            /* "*": IPv6 dual-stack, IPv4 if the host has no IPv6 */
+    size_t receive_buffer;      /* SO_RCVBUF wanted; 0 = kernel default */
+    uint32_t template_lifetime; /* seconds, UDP */
+    uint32_t idle_timeout;      /* seconds, TCP; 0 = never */
 };
 
 struct ixd_config_output {
     char name[IXD_NAME_MAX];
     enum ixd_output_type type;
-    char path[IXD_PATH_MAX];        /* "-" = standard output */
+    char path[IXD_PATH_MAX]; /* "-" = standard output */
 };
 
 struct ixd_config_pipeline {
     char name[IXD_NAME_MAX];
     size_t n_from;
-    int *from;                      /* indices into collectors */
+    int *from; /* indices into collectors */
     size_t n_to;
-    int *to;                        /* indices into outputs */
+    int *to; /* indices into outputs */
 };
 
 struct ixd_config_limits {
-    uint32_t fields_per_template;   /* template records with more fields are rejected */
-    uint32_t templates_per_domain;  /* further templates are refused and counted */
-    uint32_t tcp_connections;       /* per collector, across workers */
+    uint32_t fields_per_template;  /* template records with more fields are rejected */
+    uint32_t templates_per_domain; /* further templates are refused and counted */
+    uint32_t tcp_connections;      /* per collector, across workers */
 };
 
 struct ixd_config {
-    char *file;                     /* NULL for the built-in config */
-    int workers;                    /* 0 = one per CPU */
+    char *file;  /* NULL for the built-in config */
+    int workers; /* 0 = one per CPU */
     enum ixd_log_level log_level;
     enum ixd_log_target log_target;
     struct ixd_config_limits limits;
     size_t n_element_files;
-    char **element_files;           /* libfixbuf XML information-model files */
+    char **element_files; /* libfixbuf XML information-model files */
     size_t n_collectors;
     struct ixd_config_collector *collectors;
     size_t n_outputs;

@@ -85,8 +85,7 @@ format_errors(const struct ixd_counters *c, char *out, size_t outlen)
     for (i = 0; i < IXD_ERR__COUNT && o < outlen; i++) {
         if (c->errors[i] > 0) {
             int n = snprintf(out + o, outlen - o, "%s%s=%llu", o == 0 ? " (" : " ",
-                             ixd_error_name((enum ixd_error)i),
-                             (unsigned long long)c->errors[i]);
+                             ixd_error_name((enum ixd_error)i), (unsigned long long)c->errors[i]);
             o += n > 0 ? (size_t)n : 0;
         }
     }
@@ -209,8 +208,7 @@ reload(struct control *ctl)
         return;
     }
     if (worker_count(cfg) != ctl->n_workers) {
-        log_warn("reload: a new worker count takes effect at restart; keeping %u",
-                 ctl->n_workers);
+        log_warn("reload: a new worker count takes effect at restart; keeping %u", ctl->n_workers);
     }
     rt = runtime_new(ctl, cfg, err, sizeof(err));
     if (rt == NULL) {
@@ -323,8 +321,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     ctl.n_workers = worker_count(cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, counted by its output */
     ixd_log_setup(cfg->log_target, cfg->log_level);
-    ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err,
-                                       sizeof(err));
+    ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
     if (ctl.registry == NULL) {
         log_err("%s", err);
         ixd_config_free(cfg);

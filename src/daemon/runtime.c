@@ -86,9 +86,8 @@ build_routes(struct ixd_runtime *rt)
 }
 
 struct ixd_runtime *
-ixd_runtime_new(struct ixd_config *cfg, unsigned workers,
-                const struct ixd_ie_registry *registry, struct ixd_runtime *prev, char *err,
-                size_t errlen)
+ixd_runtime_new(struct ixd_config *cfg, unsigned workers, const struct ixd_ie_registry *registry,
+                struct ixd_runtime *prev, char *err, size_t errlen)
 {
     struct ixd_runtime *rt = calloc(1, sizeof(*rt));
     size_t i;
@@ -119,8 +118,8 @@ ixd_runtime_new(struct ixd_config *cfg, unsigned workers,
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        if (ixd_listen_open(&cfg->collectors[i], workers, l->fds, l->bound, sizeof(l->bound),
-                            msg, sizeof(msg)) == -1) {
+        if (ixd_listen_open(&cfg->collectors[i], workers, l->fds, l->bound, sizeof(l->bound), msg,
+                            sizeof(msg)) == -1) {
             snprintf(err, errlen, "collector %s: %s", cfg->collectors[i].name, msg);
             free(l->fds);
             l->fds = NULL;

@@ -11,16 +11,16 @@
 #include "output/output.h"
 
 struct ixd_listener {
-    int *fds;                  /* one per worker */
-    char bound[80];            /* address actually bound, as text */
+    int *fds;       /* one per worker */
+    char bound[80]; /* address actually bound, as text */
 };
 
 struct ixd_runtime {
     struct ixd_config *cfg;
     unsigned workers;
     const struct ixd_ie_registry *registry;
-    struct ixd_listener *listeners;   /* per collector */
-    struct ixd_output **outputs;      /* per output */
+    struct ixd_listener *listeners; /* per collector */
+    struct ixd_output **outputs;    /* per output */
     /* for collector i: the outputs it feeds (union of its pipelines) */
     size_t *n_routes;
     struct ixd_output ***routes;

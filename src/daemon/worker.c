@@ -16,11 +16,11 @@
 #include "net/framer.h"
 #include "net/udp.h"
 
-#define FLUSH_INTERVAL 0.1   /* seconds a JSON line may wait in a worker's buffer */
+#define FLUSH_INTERVAL 0.1 /* seconds a JSON line may wait in a worker's buffer */
 #define EXPIRE_INTERVAL 10.0
-#define UDP_ROUNDS 8         /* recvmmsg calls per wake-up before other sockets get a turn */
+#define UDP_ROUNDS 8 /* recvmmsg calls per wake-up before other sockets get a turn */
 #define TCP_ROUNDS 16
-#define DRAIN_ROUNDS 4096    /* at stop: batches read from a socket at most */
+#define DRAIN_ROUNDS 4096 /* at stop: batches read from a socket at most */
 
 enum command { CMD_NONE = 0, CMD_APPLY, CMD_STOP };
 
@@ -92,8 +92,8 @@ deliver(void *arg, const struct ixd_batch *batch)
 }
 
 static void
-process(struct wcollector *wc, struct ixd_session *s, const uint8_t *msg, size_t len,
-        double now, int64_t usec)
+process(struct wcollector *wc, struct ixd_session *s, const uint8_t *msg, size_t len, double now,
+        int64_t usec)
 {
     wc->w->dec.deliver_arg = wc;
     ixd_message_process(&wc->w->dec, s, msg, len, now, usec);
@@ -242,8 +242,7 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
                 errno != ECONNABORTED) {
                 clock_now(&now, &usec);
                 ixd_log_limited(&wc->rl_accept, now, IXD_LOG_ERROR,
-                                "collector %s: cannot accept: %s", wc->cfg->name,
-                                strerror(errno));
+                                "collector %s: cannot accept: %s", wc->cfg->name, strerror(errno));
             }
             return;
         }
@@ -257,8 +256,8 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
             continue;
         }
         c = calloc(1, sizeof(*c));
-        if (c == NULL || (c->session = ixd_session_tcp(&wc->sessions,
-                                                      (struct sockaddr *)&from, now)) == NULL) {
+        if (c == NULL ||
+            (c->session = ixd_session_tcp(&wc->sessions, (struct sockaddr *)&from, now)) == NULL) {
             IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_NO_MEMORY], 1);
             free(c);
             close(fd);

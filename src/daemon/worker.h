@@ -22,9 +22,8 @@ void ixd_worker_stop(struct ixd_worker *w);
 void ixd_worker_free(struct ixd_worker *w);
 
 /* Adds this worker's counters for collector `name` into sum; 0, or -1 if it has none. */
-int ixd_worker_collector_counters(struct ixd_worker *w, const char *name,
-                                  struct ixd_counters *sum, unsigned *tcp_connections,
-                                  unsigned *sessions);
+int ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd_counters *sum,
+                                  unsigned *tcp_connections, unsigned *sessions);
 
 /* Calls fn for each exporter this worker knows (odid -1) and for each of its observation
  * domains. Only while the worker is stopped or from its own thread (the tables are not shared). */

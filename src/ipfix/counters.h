@@ -38,15 +38,14 @@ struct ixd_counters {
     uint64_t templates;          /* template and options template records received */
     uint64_t templates_replaced; /* a different template under a known ID */
     uint64_t templates_withdrawn;
-    uint64_t templates_expired;  /* UDP template lifetime ran out */
-    uint64_t options_records;    /* data records of options templates (included in records) */
-    uint64_t seq_lost;           /* records missing per sequence numbers */
-    uint64_t seq_reordered;      /* messages that arrived behind the expected sequence */
-    uint64_t seq_resets;         /* sequence jumped back far: exporter restart */
-    uint64_t socket_drops;       /* datagrams the kernel dropped (SO_RXQ_OVFL) */
+    uint64_t templates_expired; /* UDP template lifetime ran out */
+    uint64_t options_records;   /* data records of options templates (included in records) */
+    uint64_t seq_lost;          /* records missing per sequence numbers */
+    uint64_t seq_reordered;     /* messages that arrived behind the expected sequence */
+    uint64_t seq_resets;        /* sequence jumped back far: exporter restart */
+    uint64_t socket_drops;      /* datagrams the kernel dropped (SO_RXQ_OVFL) */
     uint64_t errors[IXD_ERR__COUNT];
 };
-
 
 const char *ixd_error_name(enum ixd_error e);
 /* Adds every counter of src into dst (dst is a private copy owned by the caller). */

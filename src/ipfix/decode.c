@@ -60,8 +60,8 @@ ixd_message_validate(const uint8_t *msg, size_t len, enum ixd_error *why)
 }
 
 static void
-template_set(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d,
-             const uint8_t *p, size_t len, int options, double now)
+template_set(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d, const uint8_t *p,
+             size_t len, int options, double now)
 {
     const struct ixd_template_rules *rules = &s->owner->rules;
 
@@ -187,8 +187,7 @@ data_set(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p
 }
 
 static void
-count_records(struct ixd_session *s, struct ixd_domain *d, const struct ixd_template *t,
-              uint32_t n)
+count_records(struct ixd_session *s, struct ixd_domain *d, const struct ixd_template *t, uint32_t n)
 {
     IXD_CNT_ADD(d->counters->records, n);
     IXD_CNT_ADD(s->exporter->counters.records, n);
@@ -214,8 +213,8 @@ count_message(struct ixd_session *s, struct ixd_domain *d, size_t len)
 }
 
 int
-ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *msg,
-                    size_t len, double now, int64_t received_usec)
+ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *msg, size_t len,
+                    double now, int64_t received_usec)
 {
     struct ixd_domain *d = NULL;
     enum ixd_error why;

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 struct ixd_ie_registry {
-    fbInfoModel_t *model;   /* owns the name strings */
-    GHashTable *by_number;  /* (pen << 16 | id) -> struct ixd_ie */
-    GHashTable *by_name;    /* name -> struct ixd_ie */
+    fbInfoModel_t *model;  /* owns the name strings */
+    GHashTable *by_number; /* (pen << 16 | id) -> struct ixd_ie */
+    GHashTable *by_name;   /* name -> struct ixd_ie */
     struct ixd_ie *elements;
     size_t count;
 };

@@ -72,13 +72,13 @@ domain_free(gpointer p)
 }
 
 /* Both the session's domain and its exporter and collector see every count. */
-#define COUNT(s, d, field, n)                                                                    \
+#define COUNT(s, d, field, n)                                                                      \
     do {                                                                                           \
         if ((d) != NULL) {                                                                         \
-            IXD_CNT_ADD((d)->counters->field, (n));                                               \
+            IXD_CNT_ADD((d)->counters->field, (n));                                                \
         }                                                                                          \
-        IXD_CNT_ADD((s)->exporter->counters.field, (n));                                          \
-        IXD_CNT_ADD((s)->owner->counters.field, (n));                                             \
+        IXD_CNT_ADD((s)->exporter->counters.field, (n));                                           \
+        IXD_CNT_ADD((s)->owner->counters.field, (n));                                              \
     } while (0)
 
 void
@@ -291,8 +291,7 @@ void
 ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
                         double now)
 {
-    struct ixd_template_slot *slot =
-        g_hash_table_lookup(d->templates, GUINT_TO_POINTER(t->id));
+    struct ixd_template_slot *slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(t->id));
 
     COUNT(s, d, templates, 1);
     if (slot != NULL) {
@@ -348,15 +347,15 @@ ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int options
 }
 
 void
-ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq,
-                    uint32_t records, int complete)
+ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq, uint32_t records,
+                    int complete)
 {
     if (d->seq_valid) {
         int32_t diff = (int32_t)(seq - d->seq_next);
 
         if (diff > 0 && (uint32_t)diff <= IXD_SEQ_JUMP_MAX) {
             COUNT(s, d, seq_lost, (uint64_t)diff);
-        } else if (diff < 0 && (uint32_t)-(int64_t)diff <= IXD_SEQ_REORDER_WINDOW) {
+        } else if (diff < 0 && (uint32_t) - (int64_t)diff <= IXD_SEQ_REORDER_WINDOW) {
             /* a late message: its records were counted lost when the gap appeared */
             COUNT(s, d, seq_reordered, 1);
             if (d->counters->seq_lost >= records) {

@@ -24,23 +24,23 @@ struct ixd_domain_counters {
 };
 
 struct ixd_exporter {
-    struct in6_addr addr;       /* IPv4 as IPv4-mapped */
+    struct in6_addr addr; /* IPv4 as IPv4-mapped */
     char text[48];
-    unsigned sessions;          /* live sessions referring to it */
+    unsigned sessions; /* live sessions referring to it */
     double last_seen;
     struct ixd_counters counters;
-    GHashTable *domains;        /* odid -> struct ixd_domain_counters */
+    GHashTable *domains; /* odid -> struct ixd_domain_counters */
 };
 
 struct ixd_template_slot {
     struct ixd_template *tmpl;
-    double last_seen;           /* monotonic seconds: template lifetime on UDP */
+    double last_seen; /* monotonic seconds: template lifetime on UDP */
 };
 
 struct ixd_domain {
     uint32_t odid;
-    GHashTable *templates;      /* template ID -> struct ixd_template_slot */
-    uint32_t seq_next;          /* sequence number expected next */
+    GHashTable *templates; /* template ID -> struct ixd_template_slot */
+    uint32_t seq_next;     /* sequence number expected next */
     int seq_valid;
     struct ixd_counters *counters; /* the exporter's counters for this odid */
 };
@@ -50,19 +50,19 @@ struct ixd_session {
     struct ixd_exporter *exporter;
     int tcp;
     double last_seen;
-    GHashTable *domains;        /* odid -> struct ixd_domain */
-    struct ixd_source source;   /* filled per message, shared by its records */
+    GHashTable *domains;      /* odid -> struct ixd_domain */
+    struct ixd_source source; /* filled per message, shared by its records */
 };
 
 /* All sessions of one collector on one worker. */
 struct ixd_sessions {
-    char collector[64];         /* name: records point at it, so it lives as long as they do */
+    char collector[64]; /* name: records point at it, so it lives as long as they do */
     int tcp;
     uint32_t template_lifetime;
     uint32_t templates_per_domain;
     struct ixd_template_rules rules;
-    GHashTable *udp;            /* (address, port) -> struct ixd_session */
-    GHashTable *exporters;      /* address -> struct ixd_exporter */
+    GHashTable *udp;       /* (address, port) -> struct ixd_session */
+    GHashTable *exporters; /* address -> struct ixd_exporter */
     struct ixd_counters counters;
 };
 
@@ -84,8 +84,8 @@ struct ixd_domain *ixd_session_domain(struct ixd_session *s, uint32_t odid);
 /* Template table operations; they count what they do on the domain and its parents. */
 const struct ixd_template *ixd_domain_template(struct ixd_session *s, struct ixd_domain *d,
                                                uint16_t tid, double now);
-void ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d,
-                             struct ixd_template *t, double now);
+void ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
+                             double now);
 void ixd_domain_withdraw(struct ixd_session *s, struct ixd_domain *d, uint16_t tid);
 void ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int options);
 

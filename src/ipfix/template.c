@@ -63,8 +63,8 @@ type_field(struct ixd_template *t, struct ixd_field *f)
 
     f->type = f->ie != NULL ? f->ie->type : IXD_TYPE_OCTETS;
     if (f->length == IXD_VARLEN || f->type == IXD_TYPE_OCTETS) {
-        if (f->length == IXD_VARLEN && f->type != IXD_TYPE_OCTETS &&
-            f->type != IXD_TYPE_STRING && f->type < IXD_TYPE_BASIC_LIST) {
+        if (f->length == IXD_VARLEN && f->type != IXD_TYPE_OCTETS && f->type != IXD_TYPE_STRING &&
+            f->type < IXD_TYPE_BASIC_LIST) {
             f->type = IXD_TYPE_OCTETS;
             t->bad_lengths++;
         }
@@ -168,8 +168,8 @@ compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_templa
 
 enum ixd_tparse
 ixd_template_parse(const uint8_t *p, size_t avail, int options,
-                   const struct ixd_template_rules *rules, struct ixd_template **out,
-                   uint16_t *tid, size_t *consumed, enum ixd_error *why)
+                   const struct ixd_template_rules *rules, struct ixd_template **out, uint16_t *tid,
+                   size_t *consumed, enum ixd_error *why)
 {
     size_t head = options ? 6 : 4, need, i;
     uint16_t count, scope = 0;

@@ -13,8 +13,8 @@
 #define IXD_FRAMER_SIZE 65536
 
 struct ixd_framer {
-    size_t start;   /* first byte not yet handed out */
-    size_t have;    /* bytes in buf */
+    size_t start; /* first byte not yet handed out */
+    size_t have;  /* bytes in buf */
     uint8_t buf[IXD_FRAMER_SIZE];
 };
 

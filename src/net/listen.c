@@ -48,10 +48,11 @@ set_rcvbuf(int fd, const struct ixd_config_collector *c, int first)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
     }
     /* Linux reports twice the usable size it granted */
-    if (first && c->receive_buffer != 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got / 2 < want) {
+    if (first && c->receive_buffer != 0 && getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 &&
+        got / 2 < want) {
         log_warn("collector %s: receive buffer is %d bytes, not the %d asked for "
-                 "(raise net.core.rmem_max)", c->name, got / 2, want);
+                 "(raise net.core.rmem_max)",
+                 c->name, got / 2, want);
     }
 }
 

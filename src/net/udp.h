@@ -22,9 +22,9 @@ struct ixd_udp_rx {
     struct iovec iov[IXD_UDP_BATCH];
     struct sockaddr_storage from[IXD_UDP_BATCH];
     char control[IXD_UDP_BATCH][64];
-    uint8_t *slots;                     /* IXD_UDP_BATCH * IXD_UDP_SLOT bytes */
+    uint8_t *slots; /* IXD_UDP_BATCH * IXD_UDP_SLOT bytes */
     struct ixd_datagram got[IXD_UDP_BATCH];
-    uint32_t drops;                     /* latest SO_RXQ_OVFL value of the last socket read */
+    uint32_t drops; /* latest SO_RXQ_OVFL value of the last socket read */
     int drops_valid;
 };
 

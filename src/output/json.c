@@ -29,8 +29,8 @@ struct jbuf {
 
 struct json_lane {
     struct ixd_lane base;
-    struct ixd_spsc full;   /* worker -> writer */
-    struct ixd_spsc empty;  /* writer -> worker */
+    struct ixd_spsc full;  /* worker -> writer */
+    struct ixd_spsc empty; /* writer -> worker */
     struct jbuf *cur;
     uint64_t records;
     uint64_t waits;
@@ -40,7 +40,7 @@ struct json_lane {
 struct json_output {
     struct ixd_output base;
     int fd;
-    int kick;               /* eventfd: wakes the writer */
+    int kick; /* eventfd: wakes the writer */
     pthread_t writer;
     atomic_int stop;
     atomic_int reopen;

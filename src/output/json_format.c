@@ -10,7 +10,7 @@
 
 /* seconds between the NTP epoch (1900) and the UNIX epoch (1970) */
 #define NTP_UNIX_OFFSET 2208988800LL
-#define KEY_BOUND 160  /* key, quotes, colon, comma, and any fixed-size value */
+#define KEY_BOUND 160 /* key, quotes, colon, comma, and any fixed-size value */
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -369,8 +369,7 @@ ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
     o += ixd_json_string(buf + o, (const uint8_t *)src->collector, strlen(src->collector));
     memcpy(buf + o, ",\"@exporter\":", 13);
     o += 13;
-    o += ixd_json_string(buf + o, (const uint8_t *)src->exporter_text,
-                         strlen(src->exporter_text));
+    o += ixd_json_string(buf + o, (const uint8_t *)src->exporter_text, strlen(src->exporter_text));
     memcpy(buf + o, ",\"@exporter_port\":", 18);
     o += 18;
     o += put_u64(buf + o, src->exporter_port);

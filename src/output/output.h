@@ -38,13 +38,13 @@ struct ixd_output_ops {
     /* control thread */
     struct ixd_output *(*open)(const struct ixd_config_output *cfg, unsigned workers, char *err,
                                size_t errlen);
-    void (*reopen)(struct ixd_output *o);  /* SIGHUP: e.g. reopen files after rotation */
-    void (*close)(struct ixd_output *o);   /* flushes everything, then frees */
+    void (*reopen)(struct ixd_output *o); /* SIGHUP: e.g. reopen files after rotation */
+    void (*close)(struct ixd_output *o);  /* flushes everything, then frees */
     void (*stats)(struct ixd_output *o, struct ixd_output_stats *st);
     /* worker thread `w` only */
     struct ixd_lane *(*lane)(struct ixd_output *o, unsigned w);
     void (*write)(struct ixd_lane *lane, const struct ixd_batch *batch);
-    void (*flush)(struct ixd_lane *lane);  /* hand buffered data on (timer, stop) */
+    void (*flush)(struct ixd_lane *lane); /* hand buffered data on (timer, stop) */
 };
 
 /* The operations for an output type, or NULL. */

@@ -313,8 +313,7 @@ error_bad_listen(void **state)
 static void
 error_collector_without_listen(void **state)
 {
-    parse_fails("collectors:\n  - name: a\n",
-                "t.yaml:2:5: collector 'a' needs a listen address");
+    parse_fails("collectors:\n  - name: a\n", "t.yaml:2:5: collector 'a' needs a listen address");
 }
 
 static void
@@ -587,8 +586,8 @@ static void
 listen_rejects_malformed(void **state)
 {
     static const char *const bad[] = {
-        "1.2.3.4", "[::1]4739", "[::1", "*:0", "*:70000", "*:", "*:-1", "*:47a",
-        "host:1", "::1:4739", "[nonsense]:1", "1.2.3.256:1", "",
+        "1.2.3.4", "[::1]4739", "[::1",     "*:0",          "*:70000",     "*:", "*:-1",
+        "*:47a",   "host:1",    "::1:4739", "[nonsense]:1", "1.2.3.256:1", "",
     };
     size_t i;
 

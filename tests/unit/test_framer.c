@@ -86,7 +86,7 @@ static int
 setup(void **state)
 {
     ixd_framer_init(&framer);
-    make_message(&msg_a, 16, 1);   /* header only */
+    make_message(&msg_a, 16, 1); /* header only */
     make_message(&msg_b, 40, 2);
     make_message(&msg_c, 301, 3);
     return 0;

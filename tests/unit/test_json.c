@@ -17,10 +17,11 @@
 static void
 validator_self_check(void **state)
 {
-    static const char *const good[] = {"\"a\"", "{\"a\":[1,-2.5e3,true,null,\"\\u00e9\"]}",
-                                       "\"\xc3\xa9\"", "[]", "{}", "0"};
-    static const char *const bad[] = {"\"a", "\"\x01\"", "\"\xff\"", "\"\\x\"", "01", "{a:1}",
-                                      "[1,]", "\"\xc0\x80\"", "\"\xed\xa0\x80\"", "tru"};
+    static const char *const good[] = {
+        "\"a\"", "{\"a\":[1,-2.5e3,true,null,\"\\u00e9\"]}", "\"\xc3\xa9\"", "[]", "{}", "0"};
+    static const char *const bad[] = {
+        "\"a",   "\"\x01\"", "\"\xff\"",     "\"\\x\"",          "01",
+        "{a:1}", "[1,]",     "\"\xc0\x80\"", "\"\xed\xa0\x80\"", "tru"};
     size_t i;
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -82,14 +83,17 @@ string_valid_utf8_kept(void **state)
     assert_string_equal(str("\xe2\x82\xac", 3), "\"\xe2\x82\xac\"");
     assert_string_equal(str("\xf0\x9f\x98\x80", 4), "\"\xf0\x9f\x98\x80\"");
     assert_string_equal(str("\xf4\x8f\xbf\xbf", 4), "\"\xf4\x8f\xbf\xbf\""); /* U+10FFFF */
-    assert_string_equal(str("\xed\x9f\xbf", 3), "\"\xed\x9f\xbf\""); /* U+D7FF */
+    assert_string_equal(str("\xed\x9f\xbf", 3), "\"\xed\x9f\xbf\"");         /* U+D7FF */
 }
 
 static void
 string_invalid_utf8_replaced(void **state)
 {
     assert_string_equal(str("\xff", 1), "\"\\ufffd\"");
-    assert_string_equal(str("a\xfe" "b", 3), "\"a\\ufffdb\"");
+    assert_string_equal(str("a\xfe"
+                            "b",
+                            3),
+                        "\"a\\ufffdb\"");
     assert_string_equal(str("\x80", 1), "\"\\ufffd\"");
 }
 
@@ -116,17 +120,17 @@ assert_replaced(const char *bytes, size_t n)
 static void
 string_truncated_overlong_surrogate_replaced(void **state)
 {
-    assert_replaced("\xe2\x82", 2);          /* truncated 3-byte sequence */
-    assert_replaced("\xf0\x9f\x98", 3);      /* truncated 4-byte sequence */
-    assert_replaced("\xc3", 1);              /* lead byte alone */
-    assert_replaced("\xc0\x80", 2);          /* overlong NUL */
-    assert_replaced("\xc1\xbf", 2);          /* overlong */
-    assert_replaced("\xe0\x80\x80", 3);      /* overlong 3-byte */
-    assert_replaced("\xf0\x80\x80\x80", 4);  /* overlong 4-byte */
-    assert_replaced("\xed\xa0\x80", 3);      /* surrogate U+D800 */
-    assert_replaced("\xed\xbf\xbf", 3);      /* surrogate U+DFFF */
-    assert_replaced("\xf4\x90\x80\x80", 4);  /* above U+10FFFF */
-    assert_replaced("\xe2\x28\xa1", 3);      /* bad continuation */
+    assert_replaced("\xe2\x82", 2);         /* truncated 3-byte sequence */
+    assert_replaced("\xf0\x9f\x98", 3);     /* truncated 4-byte sequence */
+    assert_replaced("\xc3", 1);             /* lead byte alone */
+    assert_replaced("\xc0\x80", 2);         /* overlong NUL */
+    assert_replaced("\xc1\xbf", 2);         /* overlong */
+    assert_replaced("\xe0\x80\x80", 3);     /* overlong 3-byte */
+    assert_replaced("\xf0\x80\x80\x80", 4); /* overlong 4-byte */
+    assert_replaced("\xed\xa0\x80", 3);     /* surrogate U+D800 */
+    assert_replaced("\xed\xbf\xbf", 3);     /* surrogate U+DFFF */
+    assert_replaced("\xf4\x90\x80\x80", 4); /* above U+10FFFF */
+    assert_replaced("\xe2\x28\xa1", 3);     /* bad continuation */
     /* a truncated sequence at the very end of the value */
     assert_true(strncmp(str("ab\xe2\x82", 4), "\"ab\\ufffd", 9) == 0);
 }
@@ -303,7 +307,7 @@ compile(void)
 }
 
 #define PREFIX                                                                                     \
-    "{\"@collector\":\"c1\",\"@exporter\":\"192.0.2.1\",\"@exporter_port\":5000,\"@odid\":7,"     \
+    "{\"@collector\":\"c1\",\"@exporter\":\"192.0.2.1\",\"@exporter_port\":5000,\"@odid\":7,"      \
     "\"@received\":\"2023-11-14T22:13:20.123456Z\",\"@template\":"
 
 /* Formats record r as a line and checks the common properties; returns it NUL-terminated. */
@@ -355,24 +359,24 @@ record_with_every_kind_of_value(void **state)
     uint64_t bits;
 
     ib_template(&tb, 256, 18);
-    ib_field(&tb, 8, 4);             /* sourceIPv4Address */
-    ib_field(&tb, 12, 4);            /* destinationIPv4Address */
-    ib_field(&tb, 7, 2);             /* sourceTransportPort */
-    ib_field(&tb, 11, 2);            /* destinationTransportPort */
-    ib_field(&tb, 4, 1);             /* protocolIdentifier */
-    ib_field(&tb, 152, 8);           /* flowStartMilliseconds */
-    ib_field(&tb, 56, 6);            /* sourceMacAddress */
-    ib_field(&tb, 82, 8);            /* interfaceName */
-    ib_field(&tb, 313, 4);           /* ipHeaderPacketSection: octetArray */
-    ib_field(&tb, 276, 1);           /* dataRecordsReliability: boolean */
-    ib_field(&tb, 434, 2);           /* mibObjectValueInteger: signed32 as 2 bytes */
-    ib_field(&tb, 320, 8);           /* absoluteError: float64 */
-    ib_field(&tb, 999, 2);           /* unknown IANA element */
-    ib_field_en(&tb, 5, 3, 6871);    /* unknown enterprise element */
-    ib_field(&tb, 8, 4);             /* sourceIPv4Address again */
-    ib_field(&tb, 16, 0);            /* bgpSourceAsNumber declared with length 0 */
-    ib_field(&tb, 150, 4);           /* flowStartSeconds */
-    ib_field(&tb, 27, 16);           /* sourceIPv6Address */
+    ib_field(&tb, 8, 4);          /* sourceIPv4Address */
+    ib_field(&tb, 12, 4);         /* destinationIPv4Address */
+    ib_field(&tb, 7, 2);          /* sourceTransportPort */
+    ib_field(&tb, 11, 2);         /* destinationTransportPort */
+    ib_field(&tb, 4, 1);          /* protocolIdentifier */
+    ib_field(&tb, 152, 8);        /* flowStartMilliseconds */
+    ib_field(&tb, 56, 6);         /* sourceMacAddress */
+    ib_field(&tb, 82, 8);         /* interfaceName */
+    ib_field(&tb, 313, 4);        /* ipHeaderPacketSection: octetArray */
+    ib_field(&tb, 276, 1);        /* dataRecordsReliability: boolean */
+    ib_field(&tb, 434, 2);        /* mibObjectValueInteger: signed32 as 2 bytes */
+    ib_field(&tb, 320, 8);        /* absoluteError: float64 */
+    ib_field(&tb, 999, 2);        /* unknown IANA element */
+    ib_field_en(&tb, 5, 3, 6871); /* unknown enterprise element */
+    ib_field(&tb, 8, 4);          /* sourceIPv4Address again */
+    ib_field(&tb, 16, 0);         /* bgpSourceAsNumber declared with length 0 */
+    ib_field(&tb, 150, 4);        /* flowStartSeconds */
+    ib_field(&tb, 27, 16);        /* sourceIPv6Address */
     compile();
     ib_u32(&rb, 0xc0000201);
     ib_u32(&rb, 0xc6336407);
@@ -393,25 +397,24 @@ record_with_every_kind_of_value(void **state)
     ib_u32(&rb, 1700000000u);
     ib_bytes(&rb, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
     fixed_record(&r);
-    assert_string_equal(format(&r),
-                        PREFIX "256"
-                               ",\"sourceIPv4Address\":[\"192.0.2.1\",\"10.1.2.3\"]"
-                               ",\"destinationIPv4Address\":\"198.51.100.7\""
-                               ",\"sourceTransportPort\":443"
-                               ",\"destinationTransportPort\":51000"
-                               ",\"protocolIdentifier\":6"
-                               ",\"flowStartMilliseconds\":\"2023-11-14T22:13:20.123Z\""
-                               ",\"sourceMacAddress\":\"00:1b:21:ab:cd:ef\""
-                               ",\"interfaceName\":\"ge-0/0/1\""
-                               ",\"ipHeaderPacketSection\":\"deadbeef\""
-                               ",\"dataRecordsReliability\":true"
-                               ",\"mibObjectValueInteger\":-2"
-                               ",\"absoluteError\":1.5"
-                               ",\"id999\":\"0102\""
-                               ",\"en6871:id5\":\"abcdef\""
-                               ",\"flowStartSeconds\":\"2023-11-14T22:13:20Z\""
-                               ",\"sourceIPv6Address\":\"2001:db8::1\""
-                               "}\n");
+    assert_string_equal(format(&r), PREFIX "256"
+                                           ",\"sourceIPv4Address\":[\"192.0.2.1\",\"10.1.2.3\"]"
+                                           ",\"destinationIPv4Address\":\"198.51.100.7\""
+                                           ",\"sourceTransportPort\":443"
+                                           ",\"destinationTransportPort\":51000"
+                                           ",\"protocolIdentifier\":6"
+                                           ",\"flowStartMilliseconds\":\"2023-11-14T22:13:20.123Z\""
+                                           ",\"sourceMacAddress\":\"00:1b:21:ab:cd:ef\""
+                                           ",\"interfaceName\":\"ge-0/0/1\""
+                                           ",\"ipHeaderPacketSection\":\"deadbeef\""
+                                           ",\"dataRecordsReliability\":true"
+                                           ",\"mibObjectValueInteger\":-2"
+                                           ",\"absoluteError\":1.5"
+                                           ",\"id999\":\"0102\""
+                                           ",\"en6871:id5\":\"abcdef\""
+                                           ",\"flowStartSeconds\":\"2023-11-14T22:13:20Z\""
+                                           ",\"sourceIPv6Address\":\"2001:db8::1\""
+                                           "}\n");
 }
 
 static void
@@ -422,13 +425,13 @@ record_signed_float_boolean_edges(void **state)
     uint32_t fbits;
 
     ib_template(&tb, 300, 7);
-    ib_field(&tb, 434, 1);   /* signed as 1 byte */
+    ib_field(&tb, 434, 1); /* signed as 1 byte */
     ib_field(&tb, 434, 4);
-    ib_field(&tb, 276, 1);   /* boolean false */
-    ib_field(&tb, 320, 4);   /* float64 sent as float32 */
-    ib_field(&tb, 320, 8);   /* NaN */
-    ib_field(&tb, 276, 1);   /* boolean with another byte */
-    ib_field(&tb, 1, 3);     /* reduced-size unsigned */
+    ib_field(&tb, 276, 1); /* boolean false */
+    ib_field(&tb, 320, 4); /* float64 sent as float32 */
+    ib_field(&tb, 320, 8); /* NaN */
+    ib_field(&tb, 276, 1); /* boolean with another byte */
+    ib_field(&tb, 1, 3);   /* reduced-size unsigned */
     compile();
     ib_u8(&rb, 0x80);
     ib_u32(&rb, 0x7fffffff);
@@ -452,8 +455,8 @@ record_ntp_timestamps(void **state)
     struct ixd_record r;
 
     ib_template(&tb, 301, 2);
-    ib_field(&tb, 154, 8);   /* flowStartMicroseconds */
-    ib_field(&tb, 156, 8);   /* flowStartNanoseconds */
+    ib_field(&tb, 154, 8); /* flowStartMicroseconds */
+    ib_field(&tb, 156, 8); /* flowStartNanoseconds */
     compile();
     ib_u32(&rb, 1700000000u + 2208988800u);
     ib_u32(&rb, 0x80000000u | 0x7ffu); /* the low 11 bits carry nothing (RFC 7011 6.1.9) */
@@ -472,8 +475,8 @@ record_illegal_length_as_hex(void **state)
     struct ixd_record r;
 
     ib_template(&tb, 302, 2);
-    ib_field(&tb, 8, 8);     /* IPv4 address of 8 bytes (RFC 7011 6.2) */
-    ib_field(&tb, 152, 3);   /* timestamp of 3 bytes */
+    ib_field(&tb, 8, 8);   /* IPv4 address of 8 bytes (RFC 7011 6.2) */
+    ib_field(&tb, 152, 3); /* timestamp of 3 bytes */
     compile();
     assert_int_equal(tmpl->bad_lengths, 2);
     ib_u64(&rb, 0x0102030405060708ULL);
@@ -524,8 +527,9 @@ varlen_record_empty_string_and_octets(void **state)
     r.offsets = offs;
     r.lengths = lens;
     offs[2] = 4;
-    assert_string_equal(format(&r), PREFIX "304,\"sourceTransportPort\":53"
-                                           ",\"interfaceName\":\"\",\"ipHeaderPacketSection\":\"\"}\n");
+    assert_string_equal(format(&r),
+                        PREFIX "304,\"sourceTransportPort\":53"
+                               ",\"interfaceName\":\"\",\"ipHeaderPacketSection\":\"\"}\n");
 }
 
 static void

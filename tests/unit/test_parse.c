@@ -26,8 +26,7 @@ reject_u64(const char *s)
     uint64_t v = SENTINEL;
 
     if (ixd_parse_u64(s, &v) != -1) {
-        fail_msg("ixd_parse_u64(\"%s\") accepted (%llu)", s ? s : "(null)",
-                 (unsigned long long)v);
+        fail_msg("ixd_parse_u64(\"%s\") accepted (%llu)", s ? s : "(null)", (unsigned long long)v);
     }
     assert_int_equal(v, SENTINEL); /* output untouched on failure */
 }
@@ -49,8 +48,7 @@ reject_size(const char *s)
     uint64_t v = SENTINEL;
 
     if (ixd_parse_size(s, &v) != -1) {
-        fail_msg("ixd_parse_size(\"%s\") accepted (%llu)", s ? s : "(null)",
-                 (unsigned long long)v);
+        fail_msg("ixd_parse_size(\"%s\") accepted (%llu)", s ? s : "(null)", (unsigned long long)v);
     }
 }
 

@@ -99,38 +99,38 @@ static void
 build_ipv4_template(struct ib *b, uint16_t id)
 {
     ib_template(b, id, 15);
-    ib_field(b, 8, 4);    /* sourceIPv4Address        @0 */
-    ib_field(b, 12, 4);   /* destinationIPv4Address   @4 */
-    ib_field(b, 15, 4);   /* ipNextHopIPv4Address     @8 */
-    ib_field(b, 10, 4);   /* ingressInterface         @12 */
-    ib_field(b, 14, 4);   /* egressInterface          @16 */
-    ib_field(b, 2, 8);    /* packetDeltaCount         @20 */
-    ib_field(b, 1, 8);    /* octetDeltaCount          @28 */
-    ib_field(b, 152, 8);  /* flowStartMilliseconds    @36 */
-    ib_field(b, 153, 8);  /* flowEndMilliseconds      @44 */
-    ib_field(b, 7, 2);    /* sourceTransportPort      @52 */
-    ib_field(b, 11, 2);   /* destinationTransportPort @54 */
-    ib_field(b, 6, 2);    /* tcpControlBits           @56 */
-    ib_field(b, 4, 1);    /* protocolIdentifier       @58 */
-    ib_field(b, 5, 1);    /* ipClassOfService         @59 */
-    ib_field(b, 16, 4);   /* bgpSourceAsNumber        @60 */
+    ib_field(b, 8, 4);   /* sourceIPv4Address        @0 */
+    ib_field(b, 12, 4);  /* destinationIPv4Address   @4 */
+    ib_field(b, 15, 4);  /* ipNextHopIPv4Address     @8 */
+    ib_field(b, 10, 4);  /* ingressInterface         @12 */
+    ib_field(b, 14, 4);  /* egressInterface          @16 */
+    ib_field(b, 2, 8);   /* packetDeltaCount         @20 */
+    ib_field(b, 1, 8);   /* octetDeltaCount          @28 */
+    ib_field(b, 152, 8); /* flowStartMilliseconds    @36 */
+    ib_field(b, 153, 8); /* flowEndMilliseconds      @44 */
+    ib_field(b, 7, 2);   /* sourceTransportPort      @52 */
+    ib_field(b, 11, 2);  /* destinationTransportPort @54 */
+    ib_field(b, 6, 2);   /* tcpControlBits           @56 */
+    ib_field(b, 4, 1);   /* protocolIdentifier       @58 */
+    ib_field(b, 5, 1);   /* ipClassOfService         @59 */
+    ib_field(b, 16, 4);  /* bgpSourceAsNumber        @60 */
 }
 
 static void
 ipv4_template_compiles(void **state)
 {
     static const uint16_t offsets[15] = {0, 4, 8, 12, 16, 20, 28, 36, 44, 52, 54, 56, 58, 59, 60};
-    static const uint8_t types[15] = {
-        IXD_TYPE_IPV4, IXD_TYPE_IPV4, IXD_TYPE_IPV4, IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED,
-        IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED, IXD_TYPE_TIME_MSEC, IXD_TYPE_TIME_MSEC,
-        IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED,
-        IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED};
+    static const uint8_t types[15] = {IXD_TYPE_IPV4,     IXD_TYPE_IPV4,      IXD_TYPE_IPV4,
+                                      IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED,  IXD_TYPE_UNSIGNED,
+                                      IXD_TYPE_UNSIGNED, IXD_TYPE_TIME_MSEC, IXD_TYPE_TIME_MSEC,
+                                      IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED,  IXD_TYPE_UNSIGNED,
+                                      IXD_TYPE_UNSIGNED, IXD_TYPE_UNSIGNED,  IXD_TYPE_UNSIGNED};
     static const char *const keys[15] = {
-        "sourceIPv4Address", "destinationIPv4Address", "ipNextHopIPv4Address",
-        "ingressInterface", "egressInterface", "packetDeltaCount", "octetDeltaCount",
-        "flowStartMilliseconds", "flowEndMilliseconds", "sourceTransportPort",
-        "destinationTransportPort", "tcpControlBits", "protocolIdentifier", "ipClassOfService",
-        "bgpSourceAsNumber"};
+        "sourceIPv4Address",   "destinationIPv4Address",   "ipNextHopIPv4Address",
+        "ingressInterface",    "egressInterface",          "packetDeltaCount",
+        "octetDeltaCount",     "flowStartMilliseconds",    "flowEndMilliseconds",
+        "sourceTransportPort", "destinationTransportPort", "tcpControlBits",
+        "protocolIdentifier",  "ipClassOfService",         "bgpSourceAsNumber"};
     unsigned i;
 
     build_ipv4_template(&rec, 256);
@@ -170,9 +170,9 @@ static void
 enterprise_fields(void **state)
 {
     ib_template(&rec, 300, 3);
-    ib_field_en(&rec, 1, 4, 12345);    /* unknown enterprise element */
-    ib_field_en(&rec, 1, 8, 29305);    /* reverseOctetDeltaCount (RFC 5103) */
-    ib_field(&rec, 999, 2);            /* unknown IANA element */
+    ib_field_en(&rec, 1, 4, 12345); /* unknown enterprise element */
+    ib_field_en(&rec, 1, 8, 29305); /* reverseOctetDeltaCount (RFC 5103) */
+    ib_field(&rec, 999, 2);         /* unknown IANA element */
     assert_int_equal(parse(0), IXD_TPARSE_TEMPLATE);
     assert_int_equal(consumed, 4 + 8 + 8 + 4);
     assert_int_equal(tmpl->fields[0].pen, 12345);
@@ -275,8 +275,8 @@ template_id_below_256_skipped_whole(void **state)
     assert_int_equal(tid, 255);
     assert_int_equal(consumed, first);
     assert_null(tmpl);
-    assert_int_equal(ixd_template_parse(rec.buf + consumed, rec.len - first, 0, &rules, &tmpl,
-                                        &tid, &consumed, &why),
+    assert_int_equal(ixd_template_parse(rec.buf + consumed, rec.len - first, 0, &rules, &tmpl, &tid,
+                                        &consumed, &why),
                      IXD_TPARSE_TEMPLATE);
     assert_int_equal(tid, 400);
     assert_int_equal(consumed, 8);
@@ -380,10 +380,10 @@ static void
 variable_length_fields(void **state)
 {
     ib_template(&rec, 300, 4);
-    ib_field(&rec, 8, 4);          /* sourceIPv4Address */
-    ib_field(&rec, 82, 65535);     /* interfaceName (string) */
-    ib_field(&rec, 1, 8);          /* octetDeltaCount */
-    ib_field(&rec, 313, 65535);    /* ipHeaderPacketSection (octetArray) */
+    ib_field(&rec, 8, 4);       /* sourceIPv4Address */
+    ib_field(&rec, 82, 65535);  /* interfaceName (string) */
+    ib_field(&rec, 1, 8);       /* octetDeltaCount */
+    ib_field(&rec, 313, 65535); /* ipHeaderPacketSection (octetArray) */
     assert_int_equal(parse(0), IXD_TPARSE_TEMPLATE);
     assert_int_equal(tmpl->has_varlen, 1);
     assert_int_equal(tmpl->min_length, 4 + 1 + 8 + 1);
