@@ -34,6 +34,25 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def udp_tcp_config(port, out, extra_collector="", workers=2):
+    """Collectors "u" (UDP) and "t" (TCP) on 127.0.0.1:port, JSON lines to out."""
+    return f"""
+workers: {workers}
+collectors:
+  - name: u
+    transport: udp
+    listen: "127.0.0.1:{port}"
+  - name: t
+    transport: tcp
+    listen: "127.0.0.1:{port}"
+{extra_collector}
+outputs:
+  - name: file
+    type: json
+    path: "{out}"
+"""
+
+
 class Daemon:
     """ipfixd running on a temporary config (or with no arguments when config is None)."""
 

@@ -7,27 +7,24 @@ import tempfile
 import time
 
 import ipfix
-from ixdtest import (BIN, Daemon, free_port, read_json_lines, run, wait_lines)
+from ixdtest import (BIN, Daemon, free_port, read_json_lines, run, udp_tcp_config,
+                      wait_lines)
 
 
-def config(port, out, extra_collector="", workers=2):
-    return f"""
-workers: {workers}
-log:
-  level: info
-collectors:
-  - name: u
-    transport: udp
-    listen: "127.0.0.1:{port}"
-  - name: t
-    transport: tcp
-    listen: "127.0.0.1:{port}"
-{extra_collector}
-outputs:
-  - name: file
-    type: json
-    path: "{out}"
-"""
+def config(port, out, extra_collector=""):
+    return udp_tcp_config(port, out, extra_collector)
+
+
+def started_with_one_record(out=None):
+    """A daemon on a fresh port that has decoded record 1 from exporter socket s."""
+    port = free_port()
+    out = out or os.path.join(tempfile.mkdtemp(), "out.json")
+    d = Daemon(config(port, out))
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message([1]), ("127.0.0.1", port))
+    assert wait_lines(out, 1) == 1
+    return port, out, d, s
 
 
 def udp_socket():
@@ -121,13 +118,7 @@ def test_sigusr1_summary_and_counters():
 
 
 def test_sighup_keeps_templates_and_socket():
-    port = free_port()
-    out = os.path.join(tempfile.mkdtemp(), "out.json")
-    d = Daemon(config(port, out))
-    s = udp_socket()
-    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
-    s.sendto(ipfix.small_data_message([1]), ("127.0.0.1", port))
-    assert wait_lines(out, 1) == 1
+    port, out, d, s = started_with_one_record()
     # a reload that adds a collector: the unchanged UDP one keeps its templates
     port2 = free_port()
     d.write_config(config(port, out, extra_collector=f"""  - name: extra
@@ -154,13 +145,7 @@ def test_sighup_keeps_templates_and_socket():
 
 
 def test_sighup_changed_collector_is_reopened():
-    port = free_port()
-    out = os.path.join(tempfile.mkdtemp(), "out.json")
-    d = Daemon(config(port, out))
-    s = udp_socket()
-    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
-    s.sendto(ipfix.small_data_message([1]), ("127.0.0.1", port))
-    assert wait_lines(out, 1) == 1
+    port, out, d, s = started_with_one_record()
     # changing the template lifetime makes it a new listener: templates start over
     d.write_config(config(port, out).replace('listen: "127.0.0.1:%d"\n  - name: t' % port,
                                              'listen: "127.0.0.1:%d"\n    template-lifetime: 10m\n  - name: t' % port))
@@ -174,14 +159,7 @@ def test_sighup_changed_collector_is_reopened():
 
 
 def test_sighup_reopens_output_file():
-    port = free_port()
-    tmp = tempfile.mkdtemp()
-    out = os.path.join(tmp, "out.json")
-    d = Daemon(config(port, out))
-    s = udp_socket()
-    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
-    s.sendto(ipfix.small_data_message([1]), ("127.0.0.1", port))
-    assert wait_lines(out, 1) == 1
+    port, out, d, s = started_with_one_record()
     os.rename(out, out + ".1")  # what logrotate does
     d.signal(signal.SIGHUP)
     d.wait_log(r"reopened")

@@ -11,26 +11,14 @@ import tempfile
 import time
 
 import ipfix
-from ixdtest import SLOW, Daemon, free_port, read_json_lines, run, wait_lines
+from ixdtest import SLOW, Daemon, free_port, read_json_lines, run, udp_tcp_config, wait_lines
 
 
 def start():
     port = free_port()
     out = os.path.join(tempfile.mkdtemp(), "out.json")
-    d = Daemon(f"""
-workers: 2
-collectors:
-  - name: u
-    transport: udp
-    listen: "127.0.0.1:{port}"
-  - name: t
-    transport: tcp
-    listen: "127.0.0.1:{port}"
-outputs:
-  - name: file
-    type: json
-    path: "{out}"
-""")
+    d = Daemon(udp_tcp_config(port, out))
+
     return d, port, out
 
 
