@@ -183,7 +183,8 @@ replay_run(const struct replay_cfg *cfg, const struct replay_plan *plan, struct 
     struct rec_counter *rc = rec_counter_new();
     struct pacer pacer;
     const struct msg_list *m = &plan->msgs;
-    /* A source message becomes `exporters` datagrams, and the rate counts datagrams. */
+    /* The rate counts data records, as in synthetic mode. A source message becomes
+     * `exporters` datagrams. */
     unsigned batch = pace_batch(cfg->rate, cfg->exporters);
     uint64_t units = 0;
     int ret = 0;
@@ -199,16 +200,21 @@ replay_run(const struct replay_cfg *cfg, const struct replay_plan *plan, struct 
             if (pace_wait(&pacer, units) < 0)
                 goto out; /* stop signal */
             size_t nb = m->n - i < batch ? m->n - i : batch;
+            uint64_t nrec = 0, nunits = 0;
+            for (size_t j = i; j < i + nb; j++) {
+                uint64_t r = rec_counter_message(rc, m->v[j].iov_base, m->v[j].iov_len);
+                nrec += cfg->exporters * r;
+                /* a message whose records cannot be counted (NetFlow, templates) paces as one */
+                nunits += cfg->exporters * (r > 0 ? r : 1);
+            }
             for (unsigned c = 0; c < cfg->exporters; c++)
                 if (tx_send(tx, c, &m->v[i], nb) < 0) {
                     ret = -1;
                     goto out;
                 }
-            /* Counted after sending, so an aborted run reports only what went out. */
-            for (size_t j = i; j < i + nb; j++)
-                *records +=
-                    cfg->exporters * rec_counter_message(rc, m->v[j].iov_base, m->v[j].iov_len);
-            units += (uint64_t)nb * cfg->exporters;
+            /* Added after sending, so an aborted run reports only what went out. */
+            *records += nrec;
+            units += nunits;
         }
     }
 out:
