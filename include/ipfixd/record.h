@@ -86,6 +86,7 @@ struct ixd_source {
     uint32_t export_time;  /**< message header export time */
     uint32_t sequence;     /**< message header sequence number */
     int64_t received_usec; /**< receive time, UNIX microseconds */
+    uint8_t late;          /**< 1: held until its template arrived ("@late": true) */
 };
 
 /** One data record. The bytes stay in the message buffer. */

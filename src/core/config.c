@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/address.h"
 #include "core/parse.h"
 
 /* The built-in default config, parsed like any file so both paths stay the same. */
@@ -26,9 +28,6 @@ static const char builtin_yaml[] = "collectors:\n"
                                    "    path: \"-\"\n";
 
 #define DEFAULT_TEMPLATE_LIFETIME 1800
-#define DEFAULT_FIELDS_PER_TEMPLATE 512
-#define DEFAULT_TEMPLATES_PER_DOMAIN 4096
-#define DEFAULT_TCP_CONNECTIONS 1024
 
 struct walk {
     yaml_document_t doc;
@@ -202,6 +201,60 @@ each_key(struct walk *w, yaml_node_t *map, key_fn fn, void *ctx)
 }
 
 static int
+get_bool(struct walk *w, const yaml_node_t *n, const char *what, int *out)
+{
+    const char *s;
+
+    if (want_scalar(w, n, what, &s) == -1) {
+        return -1;
+    }
+    if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0) {
+        *out = 1;
+    } else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "off") == 0) {
+        *out = 0;
+    } else {
+        return fail(w, n, "%s must be true or false, not '%s'", what, s);
+    }
+    return 0;
+}
+
+/* allow: a list of addresses and prefixes; a source outside all of them is refused. */
+static int
+get_allow(struct walk *w, yaml_node_t *v, struct ixd_config_collector *c)
+{
+    yaml_node_item_t *it;
+    size_t n;
+
+    if (want_sequence(w, v, "allow") == -1) {
+        return -1;
+    }
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n == 0) {
+        return fail(w, v, "allow must list at least one address or prefix (omit it to allow all)");
+    }
+    free(c->allow);
+    c->n_allow = 0;
+    c->allow = calloc(n, sizeof(*c->allow));
+    if (c->allow == NULL) {
+        return fail(w, v, "out of memory");
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *item = node(w, *it);
+        const char *s;
+        char msg[160];
+
+        if (want_scalar(w, item, "an allow entry", &s) == -1) {
+            return -1;
+        }
+        if (ixd_prefix_parse(s, &c->allow[c->n_allow], msg, sizeof(msg)) == -1) {
+            return fail(w, item, "%s", msg);
+        }
+        c->n_allow++;
+    }
+    return 0;
+}
+
+static int
 collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
     struct ixd_config_collector *c = ctx;
@@ -248,64 +301,16 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
     if (strcmp(key, "idle-timeout") == 0) {
         return get_duration(w, v, "idle-timeout", &c->idle_timeout);
     }
+    if (strcmp(key, "hold-unknown") == 0) {
+        return get_bool(w, v, "hold-unknown", &c->hold);
+    }
+    if (strcmp(key, "allow") == 0) {
+        return get_allow(w, v, c);
+    }
     return fail(w, k,
                 "unknown key '%s' in a collector (known: name, transport, listen, "
-                "receive-buffer, template-lifetime, idle-timeout)",
+                "receive-buffer, template-lifetime, idle-timeout, hold-unknown, allow)",
                 key);
-}
-
-/* The address as IPv6 (IPv4 mapped), so that 10.0.0.1 and [::ffff:10.0.0.1] compare equal. */
-static void
-mapped_address(const struct ixd_config_collector *c, struct in6_addr *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (c->addr.ss_family == AF_INET) {
-        out->s6_addr[10] = 0xff;
-        out->s6_addr[11] = 0xff;
-        memcpy(&out->s6_addr[12], &((const struct sockaddr_in *)&c->addr)->sin_addr, 4);
-    } else {
-        *out = ((const struct sockaddr_in6 *)&c->addr)->sin6_addr;
-    }
-}
-
-static int
-wildcard(const struct ixd_config_collector *c)
-{
-    if (c->any_address) {
-        return 1;
-    }
-    if (c->addr.ss_family == AF_INET) {
-        return ((const struct sockaddr_in *)&c->addr)->sin_addr.s_addr == htonl(INADDR_ANY);
-    }
-    return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&c->addr)->sin6_addr);
-}
-
-static uint16_t
-port_of(const struct ixd_config_collector *c)
-{
-    return c->addr.ss_family == AF_INET ? ((const struct sockaddr_in *)&c->addr)->sin_port
-                                        : ((const struct sockaddr_in6 *)&c->addr)->sin6_port;
-}
-
-/*
- * Two collectors whose sockets would receive the same packets. With SO_REUSEPORT the kernel
- * would split an exporter's traffic between them instead of refusing the second bind.
- */
-static int
-listen_overlaps(const struct ixd_config_collector *a, const struct ixd_config_collector *b)
-{
-    if (a->transport != b->transport || port_of(a) != port_of(b)) {
-        return 0;
-    }
-    if (wildcard(a) || wildcard(b)) {
-        return 1;
-    }
-    {
-        struct in6_addr x, y;
-        mapped_address(a, &x);
-        mapped_address(b, &y);
-        return memcmp(&x, &y, sizeof(x)) == 0;
-    }
 }
 
 static int
@@ -334,6 +339,8 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
         c->template_lifetime = DEFAULT_TEMPLATE_LIFETIME;
         c->idle_timeout = 0;
         c->addrlen = 0;
+        c->hold = 1;
+        cfg->n_collectors++; /* counted first so that ixd_config_free releases its allow-list */
         if (each_key(w, m, collector_key, c) == -1) {
             return -1;
         }
@@ -344,17 +351,16 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
             return fail(w, m, "collector '%s' needs a listen address, e.g. listen: \"*:4739\"",
                         c->name);
         }
-        for (i = 0; i < cfg->n_collectors; i++) {
+        for (i = 0; i + 1 < cfg->n_collectors; i++) {
             const struct ixd_config_collector *o = &cfg->collectors[i];
             if (strcmp(o->name, c->name) == 0) {
                 return fail(w, m, "a collector named '%s' is defined twice", c->name);
             }
-            if (listen_overlaps(o, c)) {
+            if (ixd_listen_overlaps(o, c)) {
                 return fail(w, m, "collectors '%s' and '%s' both listen on %s %s", o->name, c->name,
                             c->transport == IXD_TRANSPORT_UDP ? "udp" : "tcp", c->listen);
             }
         }
-        cfg->n_collectors++;
     }
     return 0;
 }
@@ -588,24 +594,82 @@ log_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
     return fail(w, k, "unknown key '%s' in log (known: level, target)", key);
 }
 
+/* limits: key, where, range, and how its value is written */
+enum limit_unit { UNIT_COUNT, UNIT_SIZE, UNIT_DURATION };
+
+static const struct limit_spec {
+    const char *key;
+    size_t offset;
+    uint64_t min, max;
+    enum limit_unit unit;
+} limit_specs[] = {
+#define L(k, f, lo, hi, u) {k, offsetof(struct ixd_config_limits, f), lo, hi, u}
+    L("fields-per-template", fields_per_template, 1, 16383, UNIT_COUNT),
+    L("bytes-per-template", bytes_per_template, 1, 65515, UNIT_SIZE),
+    L("templates-per-session", templates_per_session, 1, 1000000, UNIT_COUNT),
+    L("templates-per-exporter", templates_per_exporter, 1, 10000000, UNIT_COUNT),
+    L("templates-total", templates_total, 1, 100000000, UNIT_COUNT),
+    L("template-memory", template_memory, 65536, 1ULL << 40, UNIT_SIZE),
+    L("sessions-per-exporter", sessions_per_exporter, 1, 65536, UNIT_COUNT),
+    L("sessions-total", sessions_total, 1, 10000000, UNIT_COUNT),
+    L("domains-per-session", domains_per_session, 1, 1000000, UNIT_COUNT),
+    L("tcp-connections", tcp_connections, 1, 1000000, UNIT_COUNT),
+    L("hold-time", hold_time, 1, 86400, UNIT_DURATION),
+    L("held-sets-per-session", held_sets_per_session, 0, 1000000, UNIT_COUNT),
+    L("held-bytes-per-session", held_bytes_per_session, 0, 1ULL << 32, UNIT_SIZE),
+    L("held-bytes-total", held_bytes_total, 0, 1ULL << 40, UNIT_SIZE),
+#undef L
+};
+
+static const struct ixd_config_limits default_limits = {
+    .fields_per_template = 512,
+    .bytes_per_template = 65515,
+    .templates_per_session = 4096,
+    .templates_per_exporter = 16384,
+    .templates_total = 65536,
+    .template_memory = 64u << 20,
+    .sessions_per_exporter = 256,
+    .sessions_total = 16384,
+    .domains_per_session = 256,
+    .tcp_connections = 1024,
+    .hold_time = 30,
+    .held_sets_per_session = 256,
+    .held_bytes_per_session = 256u << 10,
+    .held_bytes_total = 16u << 20,
+};
+
 static int
 limits_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
-    struct ixd_config_limits *l = &w->cfg->limits;
+    const struct limit_spec *spec = NULL;
+    const char *s;
+    uint64_t val;
+    size_t i;
+    int ok;
 
-    if (strcmp(key, "fields-per-template") == 0) {
-        return get_u32(w, v, key, 1, 16383, &l->fields_per_template);
+    for (i = 0; i < sizeof(limit_specs) / sizeof(limit_specs[0]); i++) {
+        if (strcmp(limit_specs[i].key, key) == 0) {
+            spec = &limit_specs[i];
+        }
     }
-    if (strcmp(key, "templates-per-domain") == 0) {
-        return get_u32(w, v, key, 1, 65280, &l->templates_per_domain);
+    if (spec == NULL) {
+        return fail(w, k, "unknown key '%s' in limits (see docs/configuration.md)", key);
     }
-    if (strcmp(key, "tcp-connections") == 0) {
-        return get_u32(w, v, key, 1, 1000000, &l->tcp_connections);
+    if (want_scalar(w, v, key, &s) == -1) {
+        return -1;
     }
-    return fail(w, k,
-                "unknown key '%s' in limits (known: fields-per-template, "
-                "templates-per-domain, tcp-connections)",
-                key);
+    ok = spec->unit == UNIT_SIZE       ? ixd_parse_size(s, &val)
+         : spec->unit == UNIT_DURATION ? ixd_parse_duration(s, &val)
+                                       : ixd_parse_u64(s, &val);
+    if (ok == -1 || val < spec->min || val > spec->max) {
+        return fail(w, v, "%s must be %s from %llu to %llu, not '%s'", key,
+                    spec->unit == UNIT_SIZE       ? "a size"
+                    : spec->unit == UNIT_DURATION ? "a duration"
+                                                  : "an integer",
+                    (unsigned long long)spec->min, (unsigned long long)spec->max, s);
+    }
+    memcpy((char *)&w->cfg->limits + spec->offset, &val, sizeof(val));
+    return 0;
 }
 
 static int
@@ -648,7 +712,7 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
     const char *s;
 
     if (strcmp(key, "workers") == 0) {
-        uint32_t n;
+        uint32_t n = 0;
         if (want_scalar(w, v, "workers", &s) == -1) {
             return -1;
         }
@@ -660,6 +724,18 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
             return -1;
         }
         w->cfg->workers = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "state-directory") == 0) {
+        if (want_scalar(w, v, "state-directory", &s) == -1) {
+            return -1;
+        }
+        if (strlen(s) >= sizeof(w->cfg->state_directory) ||
+            (s[0] != '/' && strcmp(s, "none") != 0)) {
+            return fail(w, v, "state-directory must be an absolute path or none, not '%s'", s);
+        }
+        snprintf(w->cfg->state_directory, sizeof(w->cfg->state_directory), "%s",
+                 strcmp(s, "none") == 0 ? "" : s);
         return 0;
     }
     if (strcmp(key, "log") == 0) {
@@ -685,7 +761,8 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
         return fail(w, v, "section '%s' is reserved and not supported by this version yet", key);
     }
     return fail(w, k,
-                "unknown top-level section '%s' (known: workers, log, limits, elements, "
+                "unknown top-level section '%s' (known: workers, state-directory, log, limits, "
+                "elements, "
                 "collectors, outputs, pipelines, api, ha)",
                 key);
 }
@@ -788,9 +865,9 @@ ixd_config_parse(const char *name, const char *text, size_t len, char *err, size
     }
     w.cfg->log_level = IXD_LOG_INFO;
     w.cfg->log_target = IXD_LOG_STDERR;
-    w.cfg->limits.fields_per_template = DEFAULT_FIELDS_PER_TEMPLATE;
-    w.cfg->limits.templates_per_domain = DEFAULT_TEMPLATES_PER_DOMAIN;
-    w.cfg->limits.tcp_connections = DEFAULT_TCP_CONNECTIONS;
+    w.cfg->limits = default_limits;
+    snprintf(w.cfg->state_directory, sizeof(w.cfg->state_directory), "%s",
+             IXD_DEFAULT_STATE_DIRECTORY);
 
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -879,6 +956,9 @@ ixd_config_free(struct ixd_config *cfg)
         free(cfg->pipelines[i].from);
         free(cfg->pipelines[i].to);
     }
+    for (i = 0; i < cfg->n_collectors; i++) {
+        free(cfg->collectors[i].allow);
+    }
     for (i = 0; i < cfg->n_element_files; i++) {
         free(cfg->element_files[i]);
     }
@@ -903,74 +983,4 @@ int
 ixd_config_output_same(const struct ixd_config_output *a, const struct ixd_config_output *b)
 {
     return strcmp(a->name, b->name) == 0 && a->type == b->type && strcmp(a->path, b->path) == 0;
-}
-
-int
-ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *err, size_t errlen)
-{
-    char host[128];
-    const char *colon, *port_text;
-    size_t hostlen;
-    uint64_t port;
-
-    if (strlen(text) >= sizeof(c->listen)) {
-        snprintf(err, errlen, "listen address is too long");
-        return -1;
-    }
-    if (text[0] == '[') {
-        const char *end = strchr(text, ']');
-        if (end == NULL || end[1] != ':') {
-            snprintf(err, errlen, "listen must look like [ADDRESS]:PORT, not '%s'", text);
-            return -1;
-        }
-        hostlen = (size_t)(end - text - 1);
-        memcpy(host, text + 1, hostlen);
-        host[hostlen] = '\0';
-        port_text = end + 2;
-    } else {
-        colon = strrchr(text, ':');
-        if (colon == NULL || strchr(text, ':') != colon) {
-            snprintf(err, errlen, "listen must be ADDRESS:PORT, [IPV6]:PORT or *:PORT, not '%s'",
-                     text);
-            return -1;
-        }
-        hostlen = (size_t)(colon - text);
-        memcpy(host, text, hostlen);
-        host[hostlen] = '\0';
-        port_text = colon + 1;
-    }
-    if (ixd_parse_u64(port_text, &port) == -1 || port == 0 || port > 65535) {
-        snprintf(err, errlen, "port must be 1 to 65535, not '%s'", port_text);
-        return -1;
-    }
-    memset(&c->addr, 0, sizeof(c->addr));
-    c->any_address = 0;
-    if (hostlen == 0 || strcmp(host, "*") == 0) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->addr;
-        c->any_address = 1;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_addr = in6addr_any;
-        sin6->sin6_port = htons((uint16_t)port);
-        c->addrlen = sizeof(*sin6);
-    } else if (strchr(host, ':') != NULL) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->addr;
-        if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
-            snprintf(err, errlen, "'%s' is not an IPv6 address", host);
-            return -1;
-        }
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        c->addrlen = sizeof(*sin6);
-    } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&c->addr;
-        if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
-            snprintf(err, errlen, "'%s' is not an IPv4 address (names are not resolved)", host);
-            return -1;
-        }
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        c->addrlen = sizeof(*sin);
-    }
-    snprintf(c->listen, sizeof(c->listen), "%s", text);
-    return 0;
 }

@@ -13,6 +13,7 @@
 
 #define IXD_NAME_MAX 64
 #define IXD_PATH_MAX 4096
+#define IXD_DEFAULT_STATE_DIRECTORY "/var/lib/ipfixd"
 
 enum ixd_transport {
     IXD_TRANSPORT_UDP = 0,
@@ -22,6 +23,8 @@ enum ixd_transport {
 enum ixd_output_type {
     IXD_OUTPUT_JSON = 0,
 };
+
+struct ixd_prefix;
 
 struct ixd_config_collector {
     char name[IXD_NAME_MAX];
@@ -33,6 +36,9 @@ struct ixd_config_collector {
     size_t receive_buffer;      /* SO_RCVBUF wanted; 0 = kernel default */
     uint32_t template_lifetime; /* seconds, UDP */
     uint32_t idle_timeout;      /* seconds, TCP; 0 = never */
+    int hold;                   /* hold data sets whose template has not arrived */
+    size_t n_allow;             /* 0: every source is allowed */
+    struct ixd_prefix *allow;
 };
 
 struct ixd_config_output {
@@ -49,14 +55,27 @@ struct ixd_config_pipeline {
     int *to; /* indices into outputs */
 };
 
+/* Per collector (totals are shared out evenly between workers). docs/configuration.md. */
 struct ixd_config_limits {
-    uint32_t fields_per_template;  /* template records with more fields are rejected */
-    uint32_t templates_per_domain; /* further templates are refused and counted */
-    uint32_t tcp_connections;      /* per collector, across workers */
+    uint64_t fields_per_template;
+    uint64_t bytes_per_template;     /* longest record a template may describe */
+    uint64_t templates_per_session;
+    uint64_t templates_per_exporter;
+    uint64_t templates_total;
+    uint64_t template_memory;        /* bytes */
+    uint64_t sessions_per_exporter;  /* UDP */
+    uint64_t sessions_total;         /* UDP */
+    uint64_t domains_per_session;
+    uint64_t tcp_connections;
+    uint64_t hold_time;              /* seconds */
+    uint64_t held_sets_per_session;
+    uint64_t held_bytes_per_session;
+    uint64_t held_bytes_total;
 };
 
 struct ixd_config {
     char *file;  /* NULL for the built-in config */
+    char state_directory[IXD_PATH_MAX]; /* "" = none: templates do not survive restarts */
     int workers; /* 0 = one per CPU */
     enum ixd_log_level log_level;
     enum ixd_log_target log_target;

@@ -1,5 +1,6 @@
 #include "daemon/worker.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/address.h"
 #include "core/log.h"
 #include "ipfix/decode.h"
 #include "net/framer.h"
@@ -49,6 +51,7 @@ struct wcollector {
     unsigned max_conns;
     struct ixd_ratelimit rl_accept;
     struct ixd_ratelimit rl_framing;
+    struct ixd_ratelimit rl_allow;
 };
 
 struct ixd_worker {
@@ -99,6 +102,26 @@ process(struct wcollector *wc, struct ixd_session *s, const uint8_t *msg, size_t
     ixd_message_process(&wc->w->dec, s, msg, len, now, usec);
 }
 
+/* The allow-list: a refused source is counted on the collector and never gets a session. */
+static int
+allowed(struct wcollector *wc, const struct sockaddr *from, double now)
+{
+    if (wc->cfg->n_allow == 0 || ixd_prefix_match(wc->cfg->allow, wc->cfg->n_allow, from)) {
+        return 1;
+    }
+    IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_NOT_ALLOWED], 1);
+    if (ixd_log_level_get() >= IXD_LOG_WARNING) {
+        struct in6_addr a;
+        char text[INET6_ADDRSTRLEN];
+        ixd_address_mapped(from, &a, NULL);
+        inet_ntop(AF_INET6, &a, text, sizeof(text));
+        ixd_log_limited(&wc->rl_allow, now, IXD_LOG_WARNING,
+                        "collector %s: %s is not in the allow-list; ignoring it", wc->cfg->name,
+                        text);
+    }
+    return 0;
+}
+
 /* Reads up to `rounds` batches of datagrams; returns how many datagrams. */
 static unsigned
 udp_read(struct wcollector *wc, unsigned rounds)
@@ -118,7 +141,12 @@ udp_read(struct wcollector *wc, unsigned rounds)
         clock_now(&now, &usec);
         for (i = 0; i < n; i++) {
             const struct ixd_datagram *d = &rx->got[i];
-            struct ixd_session *s = ixd_session_udp(&wc->sessions, d->from, now);
+            struct ixd_session *s;
+
+            if (!allowed(wc, d->from, now)) {
+                continue;
+            }
+            s = ixd_session_udp(&wc->sessions, d->from, now);
 
             if (s == NULL) {
                 IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_NO_MEMORY], 1);
@@ -247,6 +275,10 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         clock_now(&now, &usec);
+        if (!allowed(wc, (struct sockaddr *)&from, now)) {
+            close(fd);
+            continue;
+        }
         if (wc->n_conns >= wc->max_conns) {
             IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_CONNECTION_LIMIT], 1);
             ixd_log_limited(&wc->rl_accept, now, IXD_LOG_WARNING,
@@ -311,11 +343,14 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
         struct tcp_conn *c, *next;
 
         ixd_sessions_expire(&wc->sessions, now);
-        for (c = wc->conns; c != NULL && wc->cfg->idle_timeout > 0; c = next) {
+        for (c = wc->conns; c != NULL; c = next) {
             next = c->next;
-            if (now - c->last_active > (double)wc->cfg->idle_timeout) {
+            if (wc->cfg->idle_timeout > 0 &&
+                now - c->last_active > (double)wc->cfg->idle_timeout) {
                 conn_close(c);
+                continue;
             }
+            ixd_session_expire_held(c->session, now);
         }
     }
 }
@@ -339,11 +374,50 @@ set_lanes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
     return 0;
 }
 
+/* A worker's share of a collector-wide total: totals are split evenly, rounded up. */
+static uint64_t
+share(uint64_t total, unsigned workers)
+{
+    return (total + workers - 1) / workers;
+}
+
+static uint32_t
+clamp32(uint64_t v)
+{
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* The limits one worker applies to one collector's sessions. */
+static void
+session_limits(const struct ixd_runtime *rt, const struct ixd_config_collector *cfg,
+               struct ixd_session_limits *sl, struct ixd_template_rules *rules)
+{
+    const struct ixd_config_limits *l = &rt->cfg->limits;
+
+    sl->template_lifetime = cfg->template_lifetime;
+    sl->templates_per_session = clamp32(l->templates_per_session);
+    sl->templates_per_exporter = clamp32(l->templates_per_exporter);
+    sl->templates_total = clamp32(share(l->templates_total, rt->workers));
+    sl->template_memory = share(l->template_memory, rt->workers);
+    sl->sessions_per_exporter = clamp32(l->sessions_per_exporter);
+    sl->sessions_total = clamp32(share(l->sessions_total, rt->workers));
+    sl->domains_per_session = clamp32(l->domains_per_session);
+    sl->hold = cfg->hold;
+    sl->hold_time = clamp32(l->hold_time);
+    sl->held_sets_per_session = clamp32(l->held_sets_per_session);
+    sl->held_bytes_per_session = l->held_bytes_per_session;
+    sl->held_bytes_total = share(l->held_bytes_total, rt->workers);
+    rules->registry = rt->registry;
+    rules->max_fields = clamp32(l->fields_per_template);
+    rules->max_record = clamp32(l->bytes_per_template);
+}
+
 static struct wcollector *
 wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
 {
     const struct ixd_config_collector *cfg = &rt->cfg->collectors[ci];
-    struct ixd_template_rules rules = {rt->registry, rt->cfg->limits.fields_per_template};
+    struct ixd_session_limits limits;
+    struct ixd_template_rules rules;
     struct wcollector *wc = calloc(1, sizeof(*wc));
     int tcp = cfg->transport == IXD_TRANSPORT_TCP;
 
@@ -353,9 +427,9 @@ wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
     wc->w = w;
     wc->cfg = cfg;
     wc->fd = rt->listeners[ci].fds[w->index];
-    wc->max_conns = (rt->cfg->limits.tcp_connections + rt->workers - 1) / rt->workers;
-    ixd_sessions_init(&wc->sessions, cfg->name, tcp, cfg->template_lifetime, &rules,
-                      rt->cfg->limits.templates_per_domain);
+    wc->max_conns = clamp32(share(rt->cfg->limits.tcp_connections, rt->workers));
+    session_limits(rt, cfg, &limits, &rules);
+    ixd_sessions_init(&wc->sessions, cfg->name, tcp, &rules, &limits);
     if (set_lanes(wc, rt, ci) == -1) {
         ixd_sessions_release(&wc->sessions);
         free(wc);
@@ -395,7 +469,10 @@ apply(struct ixd_worker *w, struct ixd_runtime *rt)
         for (j = 0; j < w->n_wcs && next[i] == NULL; j++) {
             struct wcollector *old = w->wcs[j];
             if (old != NULL && ixd_config_collector_same(old->cfg, cfg)) {
+                /* limits, hold and allow-list apply from now on; state stays */
                 old->cfg = cfg;
+                old->max_conns = clamp32(share(rt->cfg->limits.tcp_connections, rt->workers));
+                session_limits(rt, cfg, &old->sessions.limits, &old->sessions.rules);
                 if (set_lanes(old, rt, i) == -1) {
                     ixd_fatal("worker %u: out of memory applying a config", w->index);
                 }

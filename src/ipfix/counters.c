@@ -16,6 +16,8 @@ static const char *const error_names[IXD_ERR__COUNT] = {
     [IXD_ERR_RECORD_LENGTH] = "record_length",
     [IXD_ERR_TCP_FRAMING] = "tcp_framing",
     [IXD_ERR_CONNECTION_LIMIT] = "connection_limit",
+    [IXD_ERR_DOMAIN_LIMIT] = "domain_limit",
+    [IXD_ERR_NOT_ALLOWED] = "not_allowed",
     [IXD_ERR_NO_MEMORY] = "no_memory",
 };
 
@@ -42,6 +44,11 @@ ixd_counters_sum(struct ixd_counters *dst, const struct ixd_counters *src)
     dst->seq_reordered += IXD_CNT_GET(src->seq_reordered);
     dst->seq_resets += IXD_CNT_GET(src->seq_resets);
     dst->socket_drops += IXD_CNT_GET(src->socket_drops);
+    dst->templates_evicted += IXD_CNT_GET(src->templates_evicted);
+    dst->sessions_evicted += IXD_CNT_GET(src->sessions_evicted);
+    dst->held_sets += IXD_CNT_GET(src->held_sets);
+    dst->held_dropped += IXD_CNT_GET(src->held_dropped);
+    dst->late_records += IXD_CNT_GET(src->late_records);
     for (i = 0; i < IXD_ERR__COUNT; i++) {
         dst->errors[i] += IXD_CNT_GET(src->errors[i]);
     }

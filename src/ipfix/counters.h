@@ -27,6 +27,8 @@ enum ixd_error {
     IXD_ERR_RECORD_LENGTH,    /* 7: variable-length field runs past the set end */
     IXD_ERR_TCP_FRAMING,      /* 10.4: bad header on a stream: the connection is closed */
     IXD_ERR_CONNECTION_LIMIT, /* a TCP connection refused: limits.tcp-connections reached */
+    IXD_ERR_DOMAIN_LIMIT,     /* a message of a new observation domain beyond the limit */
+    IXD_ERR_NOT_ALLOWED,      /* a source outside the collector's allow-list */
     IXD_ERR_NO_MEMORY,        /* a session or template could not be allocated */
     IXD_ERR__COUNT
 };
@@ -44,6 +46,11 @@ struct ixd_counters {
     uint64_t seq_reordered;     /* messages that arrived behind the expected sequence */
     uint64_t seq_resets;        /* sequence jumped back far: exporter restart */
     uint64_t socket_drops;      /* datagrams the kernel dropped (SO_RXQ_OVFL) */
+    uint64_t templates_evicted; /* pushed out by a template limit (least recently used) */
+    uint64_t sessions_evicted;  /* UDP sessions pushed out by a session limit */
+    uint64_t held_sets;         /* data sets held until their template arrived */
+    uint64_t held_dropped;      /* held sets that aged out or did not fit (also no_template) */
+    uint64_t late_records;      /* records decoded from held sets ("@late") */
     uint64_t errors[IXD_ERR__COUNT];
 };
 

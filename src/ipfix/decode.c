@@ -1,5 +1,6 @@
 #include "ipfix/decode.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipfix/wire.h"
@@ -59,6 +60,40 @@ ixd_message_validate(const uint8_t *msg, size_t len, enum ixd_error *why)
     return 0;
 }
 
+static uint32_t data_set(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p,
+                         size_t len, int *bad);
+static void count_records(struct ixd_session *s, struct ixd_domain *d, const struct ixd_template *t,
+                          uint32_t n);
+
+/* Decodes the sets held for (d, tid) now that the template has come, as "@late" records. */
+static void
+decode_held(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d, uint16_t tid,
+            double now)
+{
+    struct ixd_held *h = ixd_session_take_held(s, d, tid);
+    const struct ixd_template *t = h != NULL ? ixd_domain_template(s, d, tid, now) : NULL;
+
+    while (h != NULL) {
+        struct ixd_held *next = h->next;
+        int bad = 0;
+        uint32_t n;
+
+        dec->batch.source = &h->source;
+        n = data_set(dec, t, h->data, h->len, &bad);
+        if (bad) {
+            ixd_count_error(s, d, IXD_ERR_RECORD_LENGTH);
+        }
+        count_records(s, d, t, n);
+        IXD_CNT_ADD(d->counters->late_records, n);
+        IXD_CNT_ADD(s->exporter->counters.late_records, n);
+        IXD_CNT_ADD(s->owner->counters.late_records, n);
+        flush(dec); /* the records point into h */
+        free(h);
+        h = next;
+    }
+    dec->batch.source = &s->source;
+}
+
 static void
 template_set(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d, const uint8_t *p,
              size_t len, int options, double now)
@@ -78,7 +113,10 @@ template_set(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *
             if (t->bad_lengths > 0) {
                 ixd_count_error(s, d, IXD_ERR_FIELD_LENGTH);
             }
-            ixd_domain_set_template(s, d, t, now);
+            tid = t->id;
+            if (ixd_domain_set_template(s, d, t, now) && s->held != NULL) {
+                decode_held(dec, s, d, tid, now);
+            }
             break;
         case IXD_TPARSE_WITHDRAW:
             /* RFC 7011 8.4: withdrawals are meaningless on UDP and ignored there */
@@ -230,8 +268,7 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
     mlen = ixd_get16(msg + 2);
     d = ixd_session_domain(s, ixd_get32(msg + 12));
     if (d == NULL) {
-        count_message(s, NULL, len);
-        ixd_count_error(s, NULL, IXD_ERR_NO_MEMORY);
+        count_message(s, NULL, len); /* the domain limit or memory: counted there */
         return -1;
     }
     count_message(s, d, len);
@@ -256,7 +293,15 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
             uint32_t n;
 
             if (t == NULL) {
-                ixd_count_error(s, d, IXD_ERR_NO_TEMPLATE);
+                /* RFC 7011 8: data may come before its template; hold it a while */
+                if (ixd_session_hold(s, d, set_id, body, blen, now) == -1) {
+                    if (s->owner->limits.hold) {
+                        IXD_CNT_ADD(d->counters->held_dropped, 1);
+                        IXD_CNT_ADD(s->exporter->counters.held_dropped, 1);
+                        IXD_CNT_ADD(s->owner->counters.held_dropped, 1);
+                    }
+                    ixd_count_error(s, d, IXD_ERR_NO_TEMPLATE);
+                }
                 complete = 0;
                 continue;
             }

@@ -1,17 +1,98 @@
 #include "ipfix/session.h"
 
+#include "core/address.h"
+
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "core/log.h"
 
 /* UDP session key: exporter address (IPv4 mapped into IPv6) and port */
 struct udp_key {
     struct in6_addr addr;
     uint16_t port;
 };
+
+/* Memory a template is charged for: its allocation plus the table entry (see template.c). */
+#define TEMPLATE_OVERHEAD 192
+#define FIELD_BYTES 64
+
+void
+ixd_session_limits_default(struct ixd_session_limits *l)
+{
+    memset(l, 0, sizeof(*l));
+    l->template_lifetime = 1800;
+    l->templates_per_session = 4096;
+    l->templates_per_exporter = 16384;
+    l->templates_total = 65536;
+    l->template_memory = 64u << 20;
+    l->sessions_per_exporter = 256;
+    l->sessions_total = 16384;
+    l->domains_per_session = 256;
+    l->hold = 1;
+    l->hold_time = 30;
+    l->held_sets_per_session = 256;
+    l->held_bytes_per_session = 256u << 10;
+    l->held_bytes_total = 16u << 20;
+}
+
+/* ---- intrusive LRU lists: `off` is the offset of the struct ixd_lru_link in the element */
+
+static struct ixd_lru_link *
+link_of(void *e, size_t off)
+{
+    return (struct ixd_lru_link *)((char *)e + off);
+}
+
+static void
+lru_append(struct ixd_lru *l, void *e, size_t off)
+{
+    struct ixd_lru_link *k = link_of(e, off);
+
+    k->prev = l->tail;
+    k->next = NULL;
+    if (l->tail != NULL) {
+        link_of(l->tail, off)->next = e;
+    } else {
+        l->head = e;
+    }
+    l->tail = e;
+}
+
+static void
+lru_unlink(struct ixd_lru *l, void *e, size_t off)
+{
+    struct ixd_lru_link *k = link_of(e, off);
+
+    if (k->prev != NULL) {
+        link_of(k->prev, off)->next = k->next;
+    } else {
+        l->head = k->next;
+    }
+    if (k->next != NULL) {
+        link_of(k->next, off)->prev = k->prev;
+    } else {
+        l->tail = k->prev;
+    }
+    k->prev = k->next = NULL;
+}
+
+static void
+lru_touch(struct ixd_lru *l, void *e, size_t off)
+{
+    if (l->tail != e) {
+        lru_unlink(l, e, off);
+        lru_append(l, e, off);
+    }
+}
+
+#define SLOT_ALL offsetof(struct ixd_template_slot, all)
+#define SLOT_MINE offsetof(struct ixd_template_slot, mine)
+#define SESSION_ALL offsetof(struct ixd_session, all)
+#define SESSION_MINE offsetof(struct ixd_session, mine)
+
+/* ---- hashing */
 
 static guint
 udp_key_hash(gconstpointer p)
@@ -44,38 +125,12 @@ addr_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, sizeof(struct in6_addr)) == 0;
 }
 
-static void
-slot_free(gpointer p)
-{
-    struct ixd_template_slot *slot = p;
-
-    ixd_template_free(slot->tmpl);
-    free(slot);
-}
-
-static void
-exporter_free(gpointer p)
-{
-    struct ixd_exporter *e = p;
-
-    g_hash_table_destroy(e->domains);
-    free(e);
-}
-
-static void
-domain_free(gpointer p)
-{
-    struct ixd_domain *d = p;
-
-    g_hash_table_destroy(d->templates);
-    free(d);
-}
-
 /* Both the session's domain and its exporter and collector see every count. */
 #define COUNT(s, d, field, n)                                                                      \
     do {                                                                                           \
-        if ((d) != NULL) {                                                                         \
-            IXD_CNT_ADD((d)->counters->field, (n));                                                \
+        struct ixd_domain *count_d_ = (d);                                                         \
+        if (count_d_ != NULL) {                                                                    \
+            IXD_CNT_ADD(count_d_->counters->field, (n));                                           \
         }                                                                                          \
         IXD_CNT_ADD((s)->exporter->counters.field, (n));                                           \
         IXD_CNT_ADD((s)->owner->counters.field, (n));                                              \
@@ -87,188 +142,59 @@ ixd_count_error(struct ixd_session *s, struct ixd_domain *d, enum ixd_error e)
     COUNT(s, d, errors[e], 1);
 }
 
-void
-ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
-                  uint32_t template_lifetime, const struct ixd_template_rules *rules,
-                  uint32_t templates_per_domain)
-{
-    memset(ss, 0, sizeof(*ss));
-    snprintf(ss->collector, sizeof(ss->collector), "%s", collector);
-    ss->tcp = tcp;
-    ss->template_lifetime = template_lifetime;
-    ss->templates_per_domain = templates_per_domain;
-    ss->rules = *rules;
-    ss->udp = g_hash_table_new_full(udp_key_hash, udp_key_equal, free, NULL);
-    ss->exporters = g_hash_table_new_full(addr_hash, addr_equal, NULL, exporter_free);
-}
+/* ---- templates */
 
-void
-ixd_sessions_release(struct ixd_sessions *ss)
-{
-    GHashTableIter it;
-    gpointer v;
-
-    if (ss->udp == NULL) {
-        return;
-    }
-    g_hash_table_iter_init(&it, ss->udp);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        g_hash_table_iter_remove(&it); /* frees the key; the session is ours */
-        ixd_session_free(v);
-    }
-    g_hash_table_destroy(ss->udp);
-    g_hash_table_destroy(ss->exporters);
-    ss->udp = NULL;
-    ss->exporters = NULL;
-}
-
-/* Normalises an address to IPv4-mapped IPv6 and its port. */
+/* The table's destroy function: every way a template leaves goes through here. */
 static void
-address_of(const struct sockaddr *sa, struct in6_addr *addr, uint16_t *port)
+slot_free(gpointer p)
 {
-    memset(addr, 0, sizeof(*addr));
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
-        addr->s6_addr[10] = 0xff;
-        addr->s6_addr[11] = 0xff;
-        memcpy(&addr->s6_addr[12], &sin->sin_addr, 4);
-        *port = ntohs(sin->sin_port);
-    } else {
-        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
-        *addr = sin6->sin6_addr;
-        *port = ntohs(sin6->sin6_port);
-    }
+    struct ixd_template_slot *slot = p;
+    struct ixd_session *s = slot->session;
+    struct ixd_sessions *ss = s->owner;
+
+    lru_unlink(&ss->template_lru, slot, SLOT_ALL);
+    lru_unlink(&s->exporter->template_lru, slot, SLOT_MINE);
+    ss->templates--;
+    ss->template_bytes -= slot->bytes;
+    s->exporter->templates--;
+    s->templates--;
+    ixd_template_free(slot->tmpl);
+    free(slot);
 }
 
-static struct ixd_exporter *
-exporter_get(struct ixd_sessions *ss, const struct in6_addr *addr, double now)
+static void
+evict_template(struct ixd_template_slot *slot)
 {
-    struct ixd_exporter *e = g_hash_table_lookup(ss->exporters, addr);
-
-    if (e == NULL) {
-        e = calloc(1, sizeof(*e));
-        if (e == NULL) {
-            return NULL;
-        }
-        e->addr = *addr;
-        e->domains = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free);
-        if (IN6_IS_ADDR_V4MAPPED(addr)) {
-            inet_ntop(AF_INET, &addr->s6_addr[12], e->text, sizeof(e->text));
-        } else {
-            inet_ntop(AF_INET6, addr, e->text, sizeof(e->text));
-        }
-        g_hash_table_insert(ss->exporters, &e->addr, e);
-    }
-    e->last_seen = now;
-    return e;
+    COUNT(slot->session, slot->domain, templates_evicted, 1);
+    g_hash_table_remove(slot->domain->templates, GUINT_TO_POINTER(slot->tmpl->id));
 }
 
-static struct ixd_session *
-session_new(struct ixd_sessions *ss, const struct in6_addr *addr, uint16_t port, int tcp,
-            double now)
+/* Makes room for one more template of `bytes` for session s: 0, or -1 to refuse it. */
+static int
+template_room(struct ixd_session *s, struct ixd_domain *d, size_t bytes)
 {
-    struct ixd_session *s;
-    struct ixd_exporter *e = exporter_get(ss, addr, now);
+    struct ixd_sessions *ss = s->owner;
+    const struct ixd_session_limits *l = &ss->limits;
 
-    s = e != NULL ? calloc(1, sizeof(*s)) : NULL;
-    if (s == NULL) {
-        return NULL;
+    if (s->templates >= l->templates_per_session) {
+        COUNT(s, d, errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+        return -1;
     }
-    s->owner = ss;
-    s->exporter = e;
-    s->tcp = tcp;
-    s->last_seen = now;
-    s->domains = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, domain_free);
-    s->source.collector = ss->collector;
-    s->source.exporter_port = port;
-    memcpy(s->source.exporter_text, e->text, sizeof(s->source.exporter_text));
-    if (IN6_IS_ADDR_V4MAPPED(addr)) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&s->source.exporter;
-        sin->sin_family = AF_INET;
-        memcpy(&sin->sin_addr, &addr->s6_addr[12], 4);
-        sin->sin_port = htons(port);
-    } else {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->source.exporter;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_addr = *addr;
-        sin6->sin6_port = htons(port);
+    /* an exporter beyond its share loses its own oldest templates */
+    while (s->exporter->templates >= l->templates_per_exporter &&
+           s->exporter->template_lru.head != NULL) {
+        evict_template(s->exporter->template_lru.head);
     }
-    e->sessions++;
-    return s;
-}
-
-struct ixd_session *
-ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from, double now)
-{
-    struct udp_key key, *k;
-    struct ixd_session *s;
-
-    memset(&key, 0, sizeof(key));
-    address_of(from, &key.addr, &key.port);
-    s = g_hash_table_lookup(ss->udp, &key);
-    if (s != NULL) {
-        s->last_seen = now;
-        s->exporter->last_seen = now;
-        return s;
+    while ((ss->templates >= l->templates_total ||
+            ss->template_bytes + bytes > l->template_memory) &&
+           ss->template_lru.head != NULL) {
+        evict_template(ss->template_lru.head);
     }
-    k = malloc(sizeof(*k));
-    s = k != NULL ? session_new(ss, &key.addr, key.port, 0, now) : NULL;
-    if (s == NULL) {
-        free(k);
-        return NULL;
+    if (bytes > l->template_memory) {
+        COUNT(s, d, errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+        return -1;
     }
-    *k = key;
-    g_hash_table_insert(ss->udp, k, s);
-    return s;
-}
-
-struct ixd_session *
-ixd_session_tcp(struct ixd_sessions *ss, const struct sockaddr *from, double now)
-{
-    struct in6_addr addr;
-    uint16_t port;
-
-    address_of(from, &addr, &port);
-    return session_new(ss, &addr, port, 1, now);
-}
-
-void
-ixd_session_free(struct ixd_session *s)
-{
-    if (s == NULL) {
-        return;
-    }
-    s->exporter->sessions--;
-    g_hash_table_destroy(s->domains);
-    free(s);
-}
-
-struct ixd_domain *
-ixd_session_domain(struct ixd_session *s, uint32_t odid)
-{
-    struct ixd_domain *d = g_hash_table_lookup(s->domains, GUINT_TO_POINTER(odid));
-
-    if (d == NULL) {
-        struct ixd_domain_counters *dc =
-            g_hash_table_lookup(s->exporter->domains, GUINT_TO_POINTER(odid));
-        if (dc == NULL) {
-            dc = calloc(1, sizeof(*dc));
-            if (dc == NULL) {
-                return NULL;
-            }
-            dc->odid = odid;
-            g_hash_table_insert(s->exporter->domains, GUINT_TO_POINTER(odid), dc);
-        }
-        d = calloc(1, sizeof(*d));
-        if (d == NULL) {
-            return NULL;
-        }
-        d->counters = &dc->c;
-        d->odid = odid;
-        d->templates = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, slot_free);
-        g_hash_table_insert(s->domains, GUINT_TO_POINTER(odid), d);
-    }
-    return d;
+    return 0;
 }
 
 const struct ixd_template *
@@ -279,47 +205,58 @@ ixd_domain_template(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, d
     if (slot == NULL) {
         return NULL;
     }
-    if (!s->tcp && now - slot->last_seen > (double)s->owner->template_lifetime) {
+    if (!s->tcp && now - slot->last_seen > (double)s->owner->limits.template_lifetime) {
         COUNT(s, d, templates_expired, 1);
         g_hash_table_remove(d->templates, GUINT_TO_POINTER(tid));
         return NULL;
     }
+    lru_touch(&s->owner->template_lru, slot, SLOT_ALL);
+    lru_touch(&s->exporter->template_lru, slot, SLOT_MINE);
     return slot->tmpl;
 }
 
-void
+int
 ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
                         double now)
 {
     struct ixd_template_slot *slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(t->id));
+    size_t bytes = TEMPLATE_OVERHEAD + (size_t)t->field_count * FIELD_BYTES;
 
     COUNT(s, d, templates, 1);
     if (slot != NULL) {
         slot->last_seen = now;
+        lru_touch(&s->owner->template_lru, slot, SLOT_ALL);
+        lru_touch(&s->exporter->template_lru, slot, SLOT_MINE);
         if (ixd_template_same(slot->tmpl, t)) {
             ixd_template_free(t); /* a refresh: keep the compiled one, no churn */
-            return;
+            return 1;
         }
         /* UDP and TCP alike: the newest definition wins (docs/internals/templates.md) */
         COUNT(s, d, templates_replaced, 1);
+        s->owner->template_bytes += bytes - slot->bytes;
+        slot->bytes = bytes;
         ixd_template_free(slot->tmpl);
         slot->tmpl = t;
-        return;
+        return 1;
     }
-    if (g_hash_table_size(d->templates) >= s->owner->templates_per_domain) {
-        COUNT(s, d, errors[IXD_ERR_TEMPLATE_LIMIT], 1);
-        ixd_template_free(t);
-        return;
-    }
-    slot = malloc(sizeof(*slot));
+    slot = template_room(s, d, bytes) == 0 ? calloc(1, sizeof(*slot)) : NULL;
     if (slot == NULL) {
-        COUNT(s, d, errors[IXD_ERR_NO_MEMORY], 1);
         ixd_template_free(t);
-        return;
+        return 0;
     }
     slot->tmpl = t;
     slot->last_seen = now;
+    slot->bytes = bytes;
+    slot->session = s;
+    slot->domain = d;
+    lru_append(&s->owner->template_lru, slot, SLOT_ALL);
+    lru_append(&s->exporter->template_lru, slot, SLOT_MINE);
+    s->owner->templates++;
+    s->owner->template_bytes += bytes;
+    s->exporter->templates++;
+    s->templates++;
     g_hash_table_insert(d->templates, GUINT_TO_POINTER(t->id), slot);
+    return 1;
 }
 
 void
@@ -346,6 +283,253 @@ ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int options
     }
 }
 
+/* ---- exporters, sessions, domains */
+
+static void
+exporter_free(gpointer p)
+{
+    struct ixd_exporter *e = p;
+
+    g_hash_table_destroy(e->domains);
+    free(e);
+}
+
+static void
+domain_free(gpointer p)
+{
+    struct ixd_domain *d = p;
+
+    g_hash_table_destroy(d->templates);
+    free(d);
+}
+
+void
+ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
+                  const struct ixd_template_rules *rules,
+                  const struct ixd_session_limits *limits)
+{
+    memset(ss, 0, sizeof(*ss));
+    snprintf(ss->collector, sizeof(ss->collector), "%s", collector);
+    ss->tcp = tcp;
+    ss->limits = *limits;
+    ss->rules = *rules;
+    ss->udp = g_hash_table_new_full(udp_key_hash, udp_key_equal, free, NULL);
+    ss->exporters = g_hash_table_new_full(addr_hash, addr_equal, NULL, exporter_free);
+}
+
+void
+ixd_sessions_release(struct ixd_sessions *ss)
+{
+    GHashTableIter it;
+    gpointer v;
+
+    if (ss->udp == NULL) {
+        return;
+    }
+    g_hash_table_iter_init(&it, ss->udp);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        struct ixd_session *s = v;
+        s->key = NULL;
+        g_hash_table_iter_remove(&it); /* frees the key; the session is ours */
+        ixd_session_free(s);
+    }
+    g_hash_table_destroy(ss->udp);
+    g_hash_table_destroy(ss->exporters);
+    ss->udp = NULL;
+    ss->exporters = NULL;
+}
+
+static struct ixd_exporter *
+exporter_get(struct ixd_sessions *ss, const struct in6_addr *addr, double now)
+{
+    struct ixd_exporter *e = g_hash_table_lookup(ss->exporters, addr);
+
+    if (e == NULL) {
+        e = calloc(1, sizeof(*e));
+        if (e == NULL) {
+            return NULL;
+        }
+        e->addr = *addr;
+        e->domains = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free);
+        if (IN6_IS_ADDR_V4MAPPED(addr)) {
+            inet_ntop(AF_INET, &addr->s6_addr[12], e->text, sizeof(e->text));
+        } else {
+            inet_ntop(AF_INET6, addr, e->text, sizeof(e->text));
+        }
+        g_hash_table_insert(ss->exporters, &e->addr, e);
+    }
+    e->last_seen = now;
+    return e;
+}
+
+static void
+fill_source(struct ixd_session *s, const struct in6_addr *addr, uint16_t port)
+{
+    s->source.collector = s->owner->collector;
+    s->source.exporter_port = port;
+    memcpy(s->source.exporter_text, s->exporter->text, sizeof(s->source.exporter_text));
+    if (IN6_IS_ADDR_V4MAPPED(addr)) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&s->source.exporter;
+        sin->sin_family = AF_INET;
+        memcpy(&sin->sin_addr, &addr->s6_addr[12], 4);
+        sin->sin_port = htons(port);
+    } else {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->source.exporter;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_addr = *addr;
+        sin6->sin6_port = htons(port);
+    }
+}
+
+static struct ixd_session *
+session_new(struct ixd_sessions *ss, const struct in6_addr *addr, uint16_t port, int tcp,
+            double now)
+{
+    struct ixd_exporter *e = exporter_get(ss, addr, now);
+    struct ixd_session *s = e != NULL ? calloc(1, sizeof(*s)) : NULL;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    s->owner = ss;
+    s->exporter = e;
+    s->tcp = tcp;
+    s->last_seen = now;
+    s->domains = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, domain_free);
+    fill_source(s, addr, port);
+    e->sessions++;
+    return s;
+}
+
+/* Removes a UDP session from the table and frees it; `why` is counted when set. */
+static void
+udp_session_drop(struct ixd_session *s, int evicted)
+{
+    if (evicted) {
+        COUNT(s, NULL, sessions_evicted, 1);
+    }
+    g_hash_table_remove(s->owner->udp, s->key); /* frees the key */
+    s->key = NULL;
+    ixd_session_free(s);
+}
+
+struct ixd_session *
+ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from, double now)
+{
+    struct udp_key key, *k;
+    struct ixd_session *s;
+    struct ixd_exporter *e;
+
+    memset(&key, 0, sizeof(key));
+    ixd_address_mapped(from, &key.addr, &key.port);
+    s = g_hash_table_lookup(ss->udp, &key);
+    if (s != NULL) {
+        s->last_seen = now;
+        s->exporter->last_seen = now;
+        lru_touch(&ss->session_lru, s, SESSION_ALL);
+        lru_touch(&s->exporter->session_lru, s, SESSION_MINE);
+        return s;
+    }
+    /* a new port of a known address beyond its share pushes out that address's oldest */
+    e = g_hash_table_lookup(ss->exporters, &key.addr);
+    while (e != NULL && e->session_lru.head != NULL &&
+           g_hash_table_size(ss->udp) > 0 && e->sessions >= ss->limits.sessions_per_exporter) {
+        udp_session_drop(e->session_lru.head, 1);
+    }
+    while (g_hash_table_size(ss->udp) >= ss->limits.sessions_total && ss->session_lru.head) {
+        udp_session_drop(ss->session_lru.head, 1);
+    }
+    k = malloc(sizeof(*k));
+    s = k != NULL ? session_new(ss, &key.addr, key.port, 0, now) : NULL;
+    if (s == NULL) {
+        free(k);
+        return NULL;
+    }
+    *k = key;
+    s->key = k;
+    lru_append(&ss->session_lru, s, SESSION_ALL);
+    lru_append(&s->exporter->session_lru, s, SESSION_MINE);
+    g_hash_table_insert(ss->udp, k, s);
+    return s;
+}
+
+struct ixd_session *
+ixd_session_tcp(struct ixd_sessions *ss, const struct sockaddr *from, double now)
+{
+    struct in6_addr addr;
+    uint16_t port;
+
+    ixd_address_mapped(from, &addr, &port);
+    return session_new(ss, &addr, port, 1, now);
+}
+
+static void
+drop_held(struct ixd_session *s)
+{
+    while (s->held != NULL) {
+        struct ixd_held *h = s->held;
+        s->held = h->next;
+        COUNT(s, h->domain, held_dropped, 1);
+        COUNT(s, h->domain, errors[IXD_ERR_NO_TEMPLATE], 1);
+        s->owner->held_bytes -= h->len;
+        free(h);
+    }
+    s->held_last = NULL;
+    s->held_count = 0;
+    s->held_bytes = 0;
+}
+
+void
+ixd_session_free(struct ixd_session *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    drop_held(s);
+    if (!s->tcp) {
+        lru_unlink(&s->owner->session_lru, s, SESSION_ALL);
+        lru_unlink(&s->exporter->session_lru, s, SESSION_MINE);
+    }
+    s->exporter->sessions--;
+    g_hash_table_destroy(s->domains);
+    free(s);
+}
+
+struct ixd_domain *
+ixd_session_domain(struct ixd_session *s, uint32_t odid)
+{
+    struct ixd_domain *d = g_hash_table_lookup(s->domains, GUINT_TO_POINTER(odid));
+    struct ixd_domain_counters *dc;
+
+    if (d != NULL) {
+        return d;
+    }
+    if (g_hash_table_size(s->domains) >= s->owner->limits.domains_per_session) {
+        COUNT(s, NULL, errors[IXD_ERR_DOMAIN_LIMIT], 1);
+        return NULL;
+    }
+    dc = g_hash_table_lookup(s->exporter->domains, GUINT_TO_POINTER(odid));
+    if (dc == NULL) {
+        dc = calloc(1, sizeof(*dc));
+        if (dc == NULL) {
+            COUNT(s, NULL, errors[IXD_ERR_NO_MEMORY], 1);
+            return NULL;
+        }
+        dc->odid = odid;
+        g_hash_table_insert(s->exporter->domains, GUINT_TO_POINTER(odid), dc);
+    }
+    d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        COUNT(s, NULL, errors[IXD_ERR_NO_MEMORY], 1);
+        return NULL;
+    }
+    d->counters = &dc->c;
+    d->odid = odid;
+    d->templates = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, slot_free);
+    g_hash_table_insert(s->domains, GUINT_TO_POINTER(odid), d);
+    return d;
+}
+
 void
 ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq, uint32_t records,
                     int complete)
@@ -370,40 +554,129 @@ ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq, u
     d->seq_valid = complete;
 }
 
+/* ---- data sets waiting for their template */
+
+int
+ixd_session_hold(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, const uint8_t *set,
+                 size_t len, double now)
+{
+    struct ixd_sessions *ss = s->owner;
+    const struct ixd_session_limits *l = &ss->limits;
+    struct ixd_held *h;
+
+    if (!l->hold || s->held_count >= l->held_sets_per_session ||
+        s->held_bytes + len > l->held_bytes_per_session ||
+        ss->held_bytes + len > l->held_bytes_total) {
+        return -1;
+    }
+    h = malloc(sizeof(*h) + len);
+    if (h == NULL) {
+        return -1;
+    }
+    h->next = NULL;
+    h->domain = d;
+    h->tid = tid;
+    h->since = now;
+    h->source = s->source;
+    h->source.late = 1;
+    h->len = len;
+    memcpy(h->data, set, len);
+    if (s->held_last != NULL) {
+        s->held_last->next = h;
+    } else {
+        s->held = h;
+    }
+    s->held_last = h;
+    s->held_count++;
+    s->held_bytes += len;
+    ss->held_bytes += len;
+    COUNT(s, d, held_sets, 1);
+    return 0;
+}
+
+struct ixd_held *
+ixd_session_take_held(struct ixd_session *s, struct ixd_domain *d, uint16_t tid)
+{
+    struct ixd_held *out = NULL, **tail = &out, **p = &s->held, *prev = NULL;
+
+    while (*p != NULL) {
+        struct ixd_held *h = *p;
+        if (h->domain == d && h->tid == tid) {
+            *p = h->next;
+            h->next = NULL;
+            *tail = h;
+            tail = &h->next;
+            s->held_count--;
+            s->held_bytes -= h->len;
+            s->owner->held_bytes -= h->len;
+        } else {
+            prev = h;
+            p = &h->next;
+        }
+    }
+    s->held_last = prev;
+    return out;
+}
+
+/* Held sets are in arrival order: the oldest are at the head. */
+void
+ixd_session_expire_held(struct ixd_session *s, double now)
+{
+    while (s->held != NULL && now - s->held->since > (double)s->owner->limits.hold_time) {
+        struct ixd_held *h = s->held;
+        s->held = h->next;
+        s->held_count--;
+        s->held_bytes -= h->len;
+        s->owner->held_bytes -= h->len;
+        COUNT(s, h->domain, held_dropped, 1);
+        COUNT(s, h->domain, errors[IXD_ERR_NO_TEMPLATE], 1);
+        free(h);
+    }
+    if (s->held == NULL) {
+        s->held_last = NULL;
+    }
+}
+
+static unsigned
+expire_templates(struct ixd_session *s, double now)
+{
+    GHashTableIter dit, tit;
+    gpointer dv, tv;
+    unsigned expired = 0;
+
+    g_hash_table_iter_init(&dit, s->domains);
+    while (g_hash_table_iter_next(&dit, NULL, &dv)) {
+        struct ixd_domain *d = dv;
+        g_hash_table_iter_init(&tit, d->templates);
+        while (g_hash_table_iter_next(&tit, NULL, &tv)) {
+            const struct ixd_template_slot *slot = tv;
+            if (now - slot->last_seen > (double)s->owner->limits.template_lifetime) {
+                COUNT(s, d, templates_expired, 1);
+                g_hash_table_iter_remove(&tit);
+                expired++;
+            }
+        }
+    }
+    return expired;
+}
+
 unsigned
 ixd_sessions_expire(struct ixd_sessions *ss, double now)
 {
-    GHashTableIter sit, dit, tit;
-    gpointer sv, dv, tv;
+    struct ixd_session *s, *next;
     unsigned expired = 0;
 
-    if (ss->tcp) {
-        return 0;
-    }
-    g_hash_table_iter_init(&sit, ss->udp);
-    while (g_hash_table_iter_next(&sit, NULL, &sv)) {
-        struct ixd_session *s = sv;
-        unsigned live = 0;
-
-        g_hash_table_iter_init(&dit, s->domains);
-        while (g_hash_table_iter_next(&dit, NULL, &dv)) {
-            struct ixd_domain *d = dv;
-            g_hash_table_iter_init(&tit, d->templates);
-            while (g_hash_table_iter_next(&tit, NULL, &tv)) {
-                const struct ixd_template_slot *slot = tv;
-                if (now - slot->last_seen > (double)ss->template_lifetime) {
-                    g_hash_table_iter_remove(&tit);
-                    COUNT(s, d, templates_expired, 1);
-                    expired++;
-                }
-            }
-            live += g_hash_table_size(d->templates);
-        }
+    /* TCP sessions are not in this list: their templates never expire, and their worker
+     * expires their held sets */
+    for (s = ss->session_lru.head; s != NULL; s = next) {
+        next = s->all.next;
+        expired += expire_templates(s, now);
+        ixd_session_expire_held(s, now);
         /* a source that never sent a valid message goes sooner than one that did */
-        if (live == 0 && (now - s->last_seen > (double)ss->template_lifetime ||
-                          (g_hash_table_size(s->domains) == 0 && now - s->last_seen > 60))) {
-            g_hash_table_iter_remove(&sit);
-            ixd_session_free(s);
+        if (s->templates == 0 && s->held == NULL &&
+            (now - s->last_seen > (double)ss->limits.template_lifetime ||
+             (g_hash_table_size(s->domains) == 0 && now - s->last_seen > 60))) {
+            udp_session_drop(s, 0);
         }
     }
     return expired;

@@ -5,17 +5,42 @@
  * connection. Each holds its observation domains; a domain holds its templates and sequence
  * state. An exporter is (collector, exporter address) and carries counters that outlive its
  * sessions. Everything here belongs to one worker thread; only counters are read by others.
+ *
+ * Every table is bounded (struct ixd_session_limits). Where a bound is reached by someone's new
+ * state, the least recently used state of the same exporter goes first, then the least recently
+ * used overall, so that a source flooding templates or ports evicts its own state, not that of
+ * other exporters (docs/internals/templates.md).
  */
 #ifndef IXD_IPFIX_SESSION_H
 #define IXD_IPFIX_SESSION_H
 
 #include <glib.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ipfix/counters.h"
 #include "ipfix/template.h"
 #include "ipfixd/record.h"
+
+struct ixd_session_limits {
+    uint32_t template_lifetime;     /* seconds, UDP */
+    uint32_t templates_per_session; /* new templates beyond are refused */
+    uint32_t templates_per_exporter;/* beyond: the exporter's least recently used goes */
+    uint32_t templates_total;       /* this worker's share; beyond: least recently used goes */
+    size_t template_memory;         /* this worker's share, bytes; same policy */
+    uint32_t sessions_per_exporter; /* UDP; beyond: the exporter's least recently used goes */
+    uint32_t sessions_total;        /* UDP, this worker's share; beyond: LRU goes */
+    uint32_t domains_per_session;   /* new domains beyond are refused */
+    int hold;                       /* keep data sets whose template has not arrived yet */
+    uint32_t hold_time;             /* seconds a held set waits for its template */
+    uint32_t held_sets_per_session;
+    size_t held_bytes_per_session;
+    size_t held_bytes_total;        /* this worker's share */
+};
+
+/* The defaults documented in docs/configuration.md, for one worker. */
+void ixd_session_limits_default(struct ixd_session_limits *l);
 
 /* Counters of one observation domain of an exporter: they outlive the sessions that fed them. */
 struct ixd_domain_counters {
@@ -23,26 +48,57 @@ struct ixd_domain_counters {
     struct ixd_counters c;
 };
 
-struct ixd_exporter {
-    struct in6_addr addr; /* IPv4 as IPv4-mapped */
-    char text[48];
-    unsigned sessions; /* live sessions referring to it */
-    double last_seen;
-    struct ixd_counters counters;
-    GHashTable *domains; /* odid -> struct ixd_domain_counters */
+/* An intrusive doubly linked list, least recently used first. */
+struct ixd_lru {
+    void *head, *tail;
 };
+
+struct ixd_lru_link {
+    void *prev, *next;
+};
+
+struct ixd_exporter {
+    struct in6_addr addr;           /* IPv4 as IPv4-mapped */
+    char text[48];
+    unsigned sessions;              /* live sessions referring to it */
+    unsigned templates;             /* live templates of its sessions */
+    double last_seen;
+    struct ixd_lru session_lru;     /* its UDP sessions */
+    struct ixd_lru template_lru;    /* its templates */
+    struct ixd_counters counters;
+    GHashTable *domains;            /* odid -> struct ixd_domain_counters */
+};
+
+struct ixd_session;
+struct ixd_domain;
 
 struct ixd_template_slot {
     struct ixd_template *tmpl;
-    double last_seen; /* monotonic seconds: template lifetime on UDP */
+    double last_seen;               /* last refresh (monotonic): UDP template lifetime */
+    size_t bytes;                   /* memory charged for it */
+    struct ixd_session *session;
+    struct ixd_domain *domain;
+    struct ixd_lru_link all;        /* in the owner's template LRU */
+    struct ixd_lru_link mine;       /* in the exporter's template LRU */
+};
+
+/* A data set that arrived before its template, copied with where it came from. */
+struct ixd_held {
+    struct ixd_held *next;
+    struct ixd_domain *domain;
+    uint16_t tid;
+    double since;                   /* monotonic arrival */
+    struct ixd_source source;       /* the metadata its records will carry (late = 1) */
+    size_t len;
+    uint8_t data[];
 };
 
 struct ixd_domain {
     uint32_t odid;
-    GHashTable *templates; /* template ID -> struct ixd_template_slot */
-    uint32_t seq_next;     /* sequence number expected next */
+    GHashTable *templates;          /* template ID -> struct ixd_template_slot */
+    uint32_t seq_next;              /* sequence number expected next */
     int seq_valid;
-    struct ixd_counters *counters; /* the exporter's counters for this odid */
+    struct ixd_counters *counters;  /* the exporter's counters for this odid */
 };
 
 struct ixd_session {
@@ -50,28 +106,39 @@ struct ixd_session {
     struct ixd_exporter *exporter;
     int tcp;
     double last_seen;
-    GHashTable *domains;      /* odid -> struct ixd_domain */
-    struct ixd_source source; /* filled per message, shared by its records */
+    void *key;                      /* its key in owner->udp (UDP only) */
+    struct ixd_lru_link all;        /* in the owner's UDP session LRU */
+    struct ixd_lru_link mine;       /* in the exporter's UDP session LRU */
+    unsigned templates;
+    GHashTable *domains;            /* odid -> struct ixd_domain */
+    struct ixd_held *held, *held_last;
+    unsigned held_count;
+    size_t held_bytes;
+    struct ixd_source source;       /* filled per message, shared by its records */
 };
 
 /* All sessions of one collector on one worker. */
 struct ixd_sessions {
-    char collector[64]; /* name: records point at it, so it lives as long as they do */
+    char collector[64];             /* name: records point at it, so it lives as long as they */
     int tcp;
-    uint32_t template_lifetime;
-    uint32_t templates_per_domain;
+    struct ixd_session_limits limits;
     struct ixd_template_rules rules;
-    GHashTable *udp;       /* (address, port) -> struct ixd_session */
-    GHashTable *exporters; /* address -> struct ixd_exporter */
+    GHashTable *udp;                /* (address, port) -> struct ixd_session */
+    GHashTable *exporters;          /* address -> struct ixd_exporter */
+    struct ixd_lru session_lru;     /* UDP sessions */
+    struct ixd_lru template_lru;
+    unsigned templates;
+    size_t template_bytes;
+    size_t held_bytes;
     struct ixd_counters counters;
 };
 
 void ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
-                       uint32_t template_lifetime, const struct ixd_template_rules *rules,
-                       uint32_t templates_per_domain);
+                       const struct ixd_template_rules *rules,
+                       const struct ixd_session_limits *limits);
 void ixd_sessions_release(struct ixd_sessions *ss);
 
-/* The UDP session of a source address, created on first use. */
+/* The UDP session of a source address, created on first use (NULL: out of memory). */
 struct ixd_session *ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from,
                                     double now);
 /* A new TCP session for an accepted connection; freed with ixd_session_free. */
@@ -79,13 +146,16 @@ struct ixd_session *ixd_session_tcp(struct ixd_sessions *ss, const struct sockad
                                     double now);
 void ixd_session_free(struct ixd_session *s);
 
+/* The domain, created on first use; NULL when domains-per-session is reached (counted). */
 struct ixd_domain *ixd_session_domain(struct ixd_session *s, uint32_t odid);
 
-/* Template table operations; they count what they do on the domain and its parents. */
+/* Template table operations; they count what they do on the domain and its parents. A lookup
+ * marks the template as recently used. */
 const struct ixd_template *ixd_domain_template(struct ixd_session *s, struct ixd_domain *d,
                                                uint16_t tid, double now);
-void ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
-                             double now);
+/* Stores t (taking it over); returns 1 when it is now the domain's template tid, 0 if refused. */
+int ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
+                            double now);
 void ixd_domain_withdraw(struct ixd_session *s, struct ixd_domain *d, uint16_t tid);
 void ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int options);
 
@@ -97,7 +167,19 @@ void ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int op
 void ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq,
                          uint32_t records, int complete);
 
-/* Drops expired templates and idle UDP sessions. Returns how many templates expired. */
+/* Holds a copy of a data set of unknown template tid. 0, or -1 when it cannot be held (the
+ * bounds; counted). */
+int ixd_session_hold(struct ixd_session *s, struct ixd_domain *d, uint16_t tid,
+                     const uint8_t *set, size_t len, double now);
+/* Detaches the held sets of (d, tid), oldest first; the caller frees them with free(). */
+struct ixd_held *ixd_session_take_held(struct ixd_session *s, struct ixd_domain *d,
+                                       uint16_t tid);
+
+/* Drops held sets of s older than hold_time (TCP sessions: the worker calls it). */
+void ixd_session_expire_held(struct ixd_session *s, double now);
+
+/* Drops expired templates, held sets past hold_time and idle UDP sessions. Returns how many
+ * templates expired. */
 unsigned ixd_sessions_expire(struct ixd_sessions *ss, double now);
 
 /* Adds an error to session, exporter and collector counters (d may be NULL). */

@@ -157,7 +157,7 @@ compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_templa
         *why = IXD_ERR_TEMPLATE_EMPTY;
         return -1;
     }
-    if (min_len > IXD_MAX_RECORD) {
+    if (min_len > IXD_MAX_RECORD || (rules->max_record != 0 && min_len > rules->max_record)) {
         *why = IXD_ERR_TEMPLATE_LIMIT;
         return -1;
     }

@@ -26,6 +26,7 @@ enum ixd_tparse {
 struct ixd_template_rules {
     const struct ixd_ie_registry *registry;
     uint32_t max_fields;
+    uint32_t max_record; /* longest record (bytes) a template may describe; 0 = any */
 };
 
 /*

@@ -379,6 +379,10 @@ ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
     memcpy(buf + o, ",\"@received\":", 13);
     o += 13;
     o += ixd_json_rfc3339(buf + o, sec, (uint32_t)(src->received_usec - sec * 1000000), 6);
+    if (src->late) {
+        memcpy(buf + o, ",\"@late\":true", 13);
+        o += 13;
+    }
     memcpy(buf + o, ",\"@template\":", 13);
     o += 13;
     return o;

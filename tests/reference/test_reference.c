@@ -704,7 +704,12 @@ run_init(struct run *run, const struct group *g)
     sin.sin_family = AF_INET;
     sin.sin_port = htons(4739);
     sin.sin_addr.s_addr = htonl(0xc0000201); /* 192.0.2.1 */
-    ixd_sessions_init(&run->ss, "reference", 0, 1800, &rules, 4096);
+    {
+        struct ixd_session_limits limits;
+        ixd_session_limits_default(&limits);
+        limits.hold = 0; /* libfixbuf drops data before its template: compare like with like */
+        ixd_sessions_init(&run->ss, "reference", 0, &rules, &limits);
+    }
     run->sess = ixd_session_udp(&run->ss, (const struct sockaddr *)&sin, NOW);
     run->dec = malloc(sizeof(*run->dec));
     assert_non_null(run->sess);

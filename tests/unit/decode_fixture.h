@@ -125,14 +125,21 @@ exporter_addr(void)
     return sin;
 }
 
+/* Sessions with the default limits but templates_per_session, and holding as asked. */
 static inline void
-start(int tcp, uint32_t templates_per_domain)
+start_with(int tcp, uint32_t templates_per_session, int hold)
 {
     struct sockaddr_in sin = exporter_addr();
+    struct ixd_session_limits limits;
 
+    ixd_session_limits_default(&limits);
+    limits.template_lifetime = LIFETIME;
+    limits.templates_per_session = templates_per_session;
+    limits.hold = hold;
     rules.registry = registry;
     rules.max_fields = 512;
-    ixd_sessions_init(&ss, "c1", tcp, LIFETIME, &rules, templates_per_domain);
+    rules.max_record = 0;
+    ixd_sessions_init(&ss, "c1", tcp, &rules, &limits);
     if (tcp) {
         tcp_sess = sess = ixd_session_tcp(&ss, (const struct sockaddr *)&sin, T0);
     } else {
@@ -141,6 +148,13 @@ start(int tcp, uint32_t templates_per_domain)
     assert_non_null(sess);
     ixd_decoder_init(dec, deliver, NULL);
     memset(cap, 0, sizeof(*cap));
+}
+
+/* Without holding: data before its template is counted as no_template at once. */
+static inline void
+start(int tcp, uint32_t templates_per_session)
+{
+    start_with(tcp, templates_per_session, 0);
 }
 
 static inline int

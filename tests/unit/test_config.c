@@ -67,7 +67,7 @@ static const char full_config[] = "workers: 4\n"
                                   "  target: syslog\n"
                                   "limits:\n"
                                   "  fields-per-template: 100\n"
-                                  "  templates-per-domain: 200\n"
+                                  "  templates-per-session: 200\n"
                                   "  tcp-connections: 300\n"
                                   "elements:\n"
                                   "  files: []\n"
@@ -109,7 +109,7 @@ full_config_top_level_values(void **state)
     assert_int_equal(cfg->log_level, IXD_LOG_DEBUG);
     assert_int_equal(cfg->log_target, IXD_LOG_SYSLOG);
     assert_int_equal(cfg->limits.fields_per_template, 100);
-    assert_int_equal(cfg->limits.templates_per_domain, 200);
+    assert_int_equal(cfg->limits.templates_per_session, 200);
     assert_int_equal(cfg->limits.tcp_connections, 300);
     assert_int_equal(cfg->n_element_files, 0);
     ixd_config_free(cfg);
@@ -192,7 +192,7 @@ defaults_when_sections_absent(void **state)
     assert_int_equal(cfg->log_level, IXD_LOG_INFO);
     assert_int_equal(cfg->log_target, IXD_LOG_STDERR);
     assert_int_equal(cfg->limits.fields_per_template, 512);
-    assert_int_equal(cfg->limits.templates_per_domain, 4096);
+    assert_int_equal(cfg->limits.templates_per_session, 4096);
     assert_int_equal(cfg->limits.tcp_connections, 1024);
     assert_int_equal(cfg->collectors[0].transport, IXD_TRANSPORT_UDP);
     assert_int_equal(cfg->collectors[0].template_lifetime, 1800);

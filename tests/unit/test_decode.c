@@ -451,7 +451,7 @@ template_record_errors_counted(void **state)
 }
 
 static void
-templates_per_domain_limit(void **state)
+templates_per_session_limit(void **state)
 {
     size_t s;
     uint16_t id;
@@ -589,7 +589,7 @@ main(void)
         U(template_refresh_is_not_a_replacement),
         U(different_template_same_id_replaces),
         U(template_record_errors_counted),
-        U(templates_per_domain_limit),
+        U(templates_per_session_limit),
         U(options_records_counted),
         U(many_records_arrive_in_several_batches),
         U(decoding_data_allocates_nothing),

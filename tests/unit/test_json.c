@@ -297,7 +297,7 @@ teardown(void **state)
 static void
 compile(void)
 {
-    struct ixd_template_rules rules = {registry, 512};
+    struct ixd_template_rules rules = {registry, 512, 0};
     uint16_t tid;
     size_t used;
     enum ixd_error why;

@@ -1,0 +1,32 @@
+/* Addresses written by people (listen addresses, allow-list prefixes) and their comparisons.
+ * IPv4 is handled as IPv4-mapped IPv6 throughout, so one comparison serves both families. */
+#ifndef IXD_CORE_ADDRESS_H
+#define IXD_CORE_ADDRESS_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/config.h"
+
+/* An address prefix over IPv4-mapped IPv6 (an IPv4 /8 is stored as /104). */
+struct ixd_prefix {
+    struct in6_addr addr;
+    uint8_t bits;
+};
+
+/* The address of sa as IPv6 (IPv4 mapped) and its port (port may be NULL). */
+void ixd_address_mapped(const struct sockaddr *sa, struct in6_addr *addr, uint16_t *port);
+
+/* "10.0.0.0/8", "2001:db8::/32", or a single address. 0, or -1 with a message. */
+int ixd_prefix_parse(const char *text, struct ixd_prefix *p, char *err, size_t errlen);
+/* 1 when sa falls in one of the n prefixes. */
+int ixd_prefix_match(const struct ixd_prefix *list, size_t n, const struct sockaddr *sa);
+
+/* 1 when two collectors' sockets would receive the same packets (same transport and port, and
+ * equal addresses or a wildcard on either side). */
+int ixd_listen_overlaps(const struct ixd_config_collector *a,
+                        const struct ixd_config_collector *b);
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * Bounded state: data held before its template, template and session limits with
+ * least-recently-used eviction, the domain limit. Each case drives ixd_message_process with
+ * crafted messages from one or more exporters and checks records and counters.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipfix/decode.h"
+#include "ipfix/ie.h"
+#include "ipfix/wire.h"
+#include "ipfix_build.h"
+
+#define T0 1000.0
+
+static struct ixd_ie_registry *registry;
+static struct ixd_sessions ss;
+static struct ixd_decoder *dec;
+static struct ixd_session_limits limits;
+static struct ib m;
+static unsigned delivered, delivered_late;
+static uint64_t last_octets;
+
+static void
+deliver(void *arg, const struct ixd_batch *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->count; i++) {
+        uint16_t len;
+        const uint8_t *p = ixd_record_field(&b->records[i], 2, &len);
+        last_octets = ixd_get_uint(p, len);
+        delivered++;
+        delivered_late += b->source->late;
+    }
+}
+
+static int
+setup(void **state)
+{
+    char err[256];
+
+    registry = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
+    dec = calloc(1, sizeof(*dec));
+    ixd_session_limits_default(&limits);
+    delivered = delivered_late = 0;
+    return registry != NULL && dec != NULL ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+    ixd_sessions_release(&ss);
+    ixd_ie_registry_free(registry);
+    free(dec);
+    return 0;
+}
+
+static void
+begin(void)
+{
+    struct ixd_template_rules rules = {registry, 512, 0};
+
+    ixd_sessions_init(&ss, "c", 0, &rules, &limits);
+    ixd_decoder_init(dec, deliver, NULL);
+}
+
+static struct ixd_session *
+exporter(uint32_t addr, uint16_t port)
+{
+    struct sockaddr_in sin;
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(addr);
+    return ixd_session_udp(&ss, (const struct sockaddr *)&sin, T0);
+}
+
+/* Template tid: sourceIPv4Address, destinationIPv4Address, octetDeltaCount (16 bytes). */
+static void
+put_template(uint16_t tid)
+{
+    size_t s = ib_set_begin(&m, IXD_SET_TEMPLATE);
+
+    ib_template(&m, tid, 3);
+    ib_field(&m, 8, 4);
+    ib_field(&m, 12, 4);
+    ib_field(&m, 1, 8);
+    ib_set_end(&m, s);
+}
+
+static void
+put_data(uint16_t tid, unsigned n, uint64_t octets)
+{
+    size_t s = ib_set_begin(&m, tid);
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        ib_u32(&m, 0x0a000001u);
+        ib_u32(&m, 0xc0a80001u);
+        ib_u64(&m, octets + i);
+    }
+    ib_set_end(&m, s);
+}
+
+static int
+send_template(struct ixd_session *s, uint32_t odid, uint16_t tid, double now)
+{
+    ib_msg_begin(&m, 1700000000u, 0, odid);
+    put_template(tid);
+    ib_msg_end(&m);
+    return ixd_message_process(dec, s, m.buf, m.len, now, 0);
+}
+
+static int
+send_data(struct ixd_session *s, uint32_t odid, uint16_t tid, unsigned n, uint64_t octets,
+          double now)
+{
+    ib_msg_begin(&m, 1700000000u, 0, odid);
+    put_data(tid, n, octets);
+    ib_msg_end(&m);
+    return ixd_message_process(dec, s, m.buf, m.len, now, 0);
+}
+
+/* RFC 7011 8: data may precede its template; held, it decodes when the template comes */
+static void
+held_data_decodes_when_template_arrives(void **state)
+{
+    struct ixd_session *s;
+
+    begin();
+    s = exporter(0xc0000201, 5000);
+    assert_int_equal(send_data(s, 1, 300, 3, 70, T0), 0);
+    assert_int_equal(delivered, 0);
+    assert_int_equal(ss.counters.held_sets, 1);
+    assert_int_equal(ss.counters.errors[IXD_ERR_NO_TEMPLATE], 0);
+    send_template(s, 1, 300, T0 + 1);
+    assert_int_equal(delivered, 3);
+    assert_int_equal(delivered_late, 3);
+    assert_int_equal(last_octets, 72);
+    assert_int_equal(ss.counters.late_records, 3);
+    assert_int_equal(ss.counters.records, 3);
+    /* afterwards records are not late */
+    send_data(s, 1, 300, 1, 99, T0 + 2);
+    assert_int_equal(delivered, 4);
+    assert_int_equal(delivered_late, 3);
+}
+
+static void
+held_data_of_another_domain_waits_for_its_own_template(void **state)
+{
+    struct ixd_session *s;
+
+    begin();
+    s = exporter(0xc0000201, 5000);
+    send_data(s, 2, 300, 2, 10, T0);
+    send_template(s, 1, 300, T0); /* the same ID in domain 1 does not release domain 2's */
+    assert_int_equal(delivered, 0);
+    send_template(s, 2, 300, T0);
+    assert_int_equal(delivered, 2);
+}
+
+static void
+held_data_ages_out_and_is_counted(void **state)
+{
+    struct ixd_session *s;
+
+    limits.hold_time = 5;
+    begin();
+    s = exporter(0xc0000201, 5000);
+    send_data(s, 1, 300, 2, 1, T0);
+    ixd_sessions_expire(&ss, T0 + 3);
+    assert_int_equal(ss.counters.held_dropped, 0);
+    ixd_sessions_expire(&ss, T0 + 6);
+    assert_int_equal(ss.counters.held_dropped, 1);
+    assert_int_equal(ss.counters.errors[IXD_ERR_NO_TEMPLATE], 1);
+    send_template(s, 1, 300, T0 + 7);
+    assert_int_equal(delivered, 0);
+}
+
+static void
+holding_is_bounded_per_session(void **state)
+{
+    struct ixd_session *s;
+    unsigned i;
+
+    limits.held_sets_per_session = 4;
+    begin();
+    s = exporter(0xc0000201, 5000);
+    for (i = 0; i < 10; i++) {
+        send_data(s, 1, 300, 1, i, T0);
+    }
+    assert_int_equal(ss.counters.held_sets, 4);
+    assert_int_equal(ss.counters.held_dropped, 6);
+    assert_int_equal(ss.counters.errors[IXD_ERR_NO_TEMPLATE], 6);
+    send_template(s, 1, 300, T0);
+    assert_int_equal(delivered, 4);
+}
+
+static void
+holding_off_counts_at_once(void **state)
+{
+    struct ixd_session *s;
+
+    limits.hold = 0;
+    begin();
+    s = exporter(0xc0000201, 5000);
+    send_data(s, 1, 300, 1, 1, T0);
+    assert_int_equal(ss.counters.held_sets, 0);
+    assert_int_equal(ss.counters.errors[IXD_ERR_NO_TEMPLATE], 1);
+    send_template(s, 1, 300, T0);
+    assert_int_equal(delivered, 0);
+}
+
+/* A source flooding templates over ports and domains evicts its own, never another's. */
+static void
+template_flood_evicts_only_the_flooder(void **state)
+{
+    struct ixd_session *good, *bad;
+    unsigned i;
+
+    limits.templates_per_exporter = 100;
+    limits.templates_total = 150;
+    begin();
+    good = exporter(0xc0000201, 5000);
+    send_template(good, 1, 256, T0);
+    for (i = 0; i < 5000; i++) {
+        bad = exporter(0xc0000266, (uint16_t)(10000 + i % 50));
+        send_template(bad, i % 7, (uint16_t)(256 + i % 3000), T0);
+        if (i % 100 == 0) {
+            assert_int_equal(send_data(good, 1, 256, 1, i, T0), 1);
+        }
+    }
+    assert_int_equal(send_data(good, 1, 256, 1, 7, T0), 1);
+    assert_true(ss.templates <= 150);
+    assert_true(ss.counters.templates_evicted > 4000);
+    assert_int_equal(ss.counters.errors[IXD_ERR_NO_TEMPLATE], 0);
+}
+
+static void
+template_total_evicts_least_recently_used(void **state)
+{
+    struct ixd_session *a, *b, *c;
+
+    limits.templates_total = 2;
+    begin();
+    a = exporter(0xc0000201, 1);
+    b = exporter(0xc0000202, 1);
+    c = exporter(0xc0000203, 1);
+    send_template(a, 1, 256, T0);
+    send_template(b, 1, 256, T0);
+    send_data(a, 1, 256, 1, 1, T0); /* a's is now the more recently used */
+    send_template(c, 1, 256, T0);   /* evicts b's */
+    assert_int_equal(ss.counters.templates_evicted, 1);
+    assert_int_equal(send_data(a, 1, 256, 1, 1, T0), 1);
+    assert_int_equal(send_data(c, 1, 256, 1, 1, T0), 1);
+    limits.hold = 0;
+    ss.limits.hold = 0;
+    assert_int_equal(send_data(b, 1, 256, 1, 1, T0), 0);
+}
+
+static void
+template_memory_is_bounded(void **state)
+{
+    struct ixd_session *a;
+    unsigned i;
+
+    limits.template_memory = 4096;
+    begin();
+    a = exporter(0xc0000201, 1);
+    for (i = 0; i < 200; i++) {
+        send_template(a, 1, (uint16_t)(256 + i), T0);
+    }
+    assert_true(ss.template_bytes <= 4096);
+    assert_true(ss.counters.templates_evicted > 150);
+}
+
+static void
+sessions_per_exporter_evict_the_oldest_port(void **state)
+{
+    struct ixd_session *other;
+    unsigned i;
+
+    limits.sessions_per_exporter = 8;
+    begin();
+    other = exporter(0xc0000201, 1);
+    send_template(other, 1, 256, T0);
+    for (i = 0; i < 100; i++) {
+        struct ixd_session *s = exporter(0xc0000266, (uint16_t)(2000 + i));
+        send_template(s, 1, 256, T0);
+    }
+    assert_int_equal(ss.counters.sessions_evicted, 92);
+    assert_int_equal(g_hash_table_size(ss.udp), 9);
+    assert_int_equal(send_data(other, 1, 256, 1, 1, T0), 1);
+}
+
+static void
+sessions_total_evict_least_recently_used(void **state)
+{
+    unsigned i;
+
+    limits.sessions_total = 10;
+    begin();
+    for (i = 0; i < 30; i++) {
+        exporter(0xc0000200 + i, 1);
+    }
+    assert_int_equal(g_hash_table_size(ss.udp), 10);
+    assert_int_equal(ss.counters.sessions_evicted, 20);
+}
+
+static void
+domains_per_session_are_refused_beyond_the_limit(void **state)
+{
+    struct ixd_session *s;
+    unsigned i;
+
+    limits.domains_per_session = 3;
+    begin();
+    s = exporter(0xc0000201, 1);
+    for (i = 0; i < 5; i++) {
+        send_template(s, i, 256, T0);
+    }
+    assert_int_equal(ss.counters.errors[IXD_ERR_DOMAIN_LIMIT], 2);
+    assert_int_equal(send_data(s, 0, 256, 1, 1, T0), 1);
+}
+
+static void
+bytes_per_template_refuses_long_records(void **state)
+{
+    struct ixd_template_rules rules = {NULL, 512, 8};
+    struct ixd_session *s;
+
+    ixd_sessions_init(&ss, "c", 0, &rules, &limits);
+    ixd_decoder_init(dec, deliver, NULL);
+    s = exporter(0xc0000201, 1);
+    send_template(s, 1, 256, T0); /* 16-byte records */
+    assert_int_equal(ss.counters.errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+    assert_int_equal(ss.templates, 0);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(held_data_decodes_when_template_arrives),
+        T(held_data_of_another_domain_waits_for_its_own_template),
+        T(held_data_ages_out_and_is_counted),
+        T(holding_is_bounded_per_session),
+        T(holding_off_counts_at_once),
+        T(template_flood_evicts_only_the_flooder),
+        T(template_total_evicts_least_recently_used),
+        T(template_memory_is_bounded),
+        T(sessions_per_exporter_evict_the_oldest_port),
+        T(sessions_total_evict_least_recently_used),
+        T(domains_per_session_are_refused_beyond_the_limit),
+        T(bytes_per_template_refuses_long_records),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
