@@ -508,6 +508,7 @@ stop(struct ixd_worker *w)
         struct wcollector *wc = w->wcs[i];
         if (wc->cfg->transport == IXD_TRANSPORT_UDP) {
             udp_read(wc, DRAIN_ROUNDS);
+            ixd_sessions_drop_held(&wc->sessions); /* counted before the final summary */
         }
         ev_io_stop(w->loop, &wc->io);
         while (wc->conns != NULL) {

@@ -618,6 +618,16 @@ ixd_session_take_held(struct ixd_session *s, struct ixd_domain *d, uint16_t tid)
     return out;
 }
 
+void
+ixd_sessions_drop_held(struct ixd_sessions *ss)
+{
+    struct ixd_session *s;
+
+    for (s = ss->session_lru.head; s != NULL; s = s->all.next) {
+        drop_held(s);
+    }
+}
+
 /* Held sets are in arrival order: the oldest are at the head. */
 void
 ixd_session_expire_held(struct ixd_session *s, double now)

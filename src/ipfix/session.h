@@ -175,6 +175,9 @@ int ixd_session_hold(struct ixd_session *s, struct ixd_domain *d, uint16_t tid,
 struct ixd_held *ixd_session_take_held(struct ixd_session *s, struct ixd_domain *d,
                                        uint16_t tid);
 
+/* Drops every held set of every UDP session, counting them (at stop, before the summary). */
+void ixd_sessions_drop_held(struct ixd_sessions *ss);
+
 /* Drops held sets of s older than hold_time (TCP sessions: the worker calls it). */
 void ixd_session_expire_held(struct ixd_session *s, double now);
 
