@@ -1,5 +1,6 @@
 #include "daemon/control.h"
 
+#include <errno.h>
 #include <ev.h>
 #include <glib.h>
 #include <pthread.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -260,6 +262,100 @@ watch_signal(struct control *ctl, ev_signal *w, int signum)
     ev_signal_start(ctl->loop, w);
 }
 
+/* The state directory, created if need be; NULL (with a warning) when it cannot be used. */
+static const char *
+state_directory(const struct ixd_config *cfg)
+{
+    const char *dir = cfg->state_directory;
+
+    if (dir[0] == '\0') {
+        return NULL;
+    }
+    if (g_mkdir_with_parents(dir, 0750) == -1 || access(dir, W_OK | X_OK) == -1) {
+        log_warn("state directory %s is not usable (%s): templates will not survive a restart",
+                 dir, strerror(errno));
+        return NULL;
+    }
+    return dir;
+}
+
+/* Reads the templates saved for each UDP collector; the workers restore them as they start. */
+static void
+load_templates(struct control *ctl)
+{
+    const struct ixd_config *cfg = ctl->rt->cfg;
+    const char *dir = state_directory(cfg);
+    size_t i;
+
+    if (dir == NULL) {
+        return;
+    }
+    ctl->rt->restore = calloc(cfg->n_collectors, sizeof(*ctl->rt->restore));
+    for (i = 0; ctl->rt->restore != NULL && i < cfg->n_collectors; i++) {
+        char *path, err[256];
+
+        if (cfg->collectors[i].transport != IXD_TRANSPORT_UDP) {
+            continue;
+        }
+        path = ixd_templates_path(dir, cfg->collectors[i].name);
+        ctl->rt->restore[i] = ixd_templates_load(path, cfg->collectors[i].name, err, sizeof(err));
+        if (ctl->rt->restore[i] != NULL) {
+            log_info("collector %s: restoring up to %zu templates from %s",
+                     cfg->collectors[i].name, ixd_saved_templates_count(ctl->rt->restore[i]),
+                     path);
+        } else if (err[0] != '\0') {
+            log_warn("collector %s: ignoring %s: %s", cfg->collectors[i].name, path, err);
+        }
+        g_free(path);
+    }
+}
+
+/* Writes each UDP collector's templates (the workers have stopped). */
+static void
+save_templates(struct control *ctl)
+{
+    const struct ixd_config *cfg = ctl->rt->cfg;
+    const char *dir = state_directory(cfg);
+    struct ixd_sessions **tables;
+    struct timespec mono, wall;
+    size_t i, k;
+
+    tables = calloc(ctl->n_workers, sizeof(*tables));
+    if (dir == NULL || tables == NULL) {
+        free(tables);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &wall);
+    for (i = 0; i < cfg->n_collectors; i++) {
+        char *path, err[256];
+        size_t n = 0;
+        long saved;
+
+        if (cfg->collectors[i].transport != IXD_TRANSPORT_UDP) {
+            continue;
+        }
+        for (k = 0; k < ctl->n_workers; k++) {
+            struct ixd_sessions *ss = ixd_worker_sessions(ctl->workers[k], cfg->collectors[i].name);
+            if (ss != NULL) {
+                tables[n++] = ss;
+            }
+        }
+        path = ixd_templates_path(dir, cfg->collectors[i].name);
+        saved = ixd_templates_save(path, cfg->collectors[i].name, tables, n,
+                                   (double)mono.tv_sec + (double)mono.tv_nsec / 1e9, wall.tv_sec,
+                                   err, sizeof(err));
+        if (saved < 0) {
+            log_err("collector %s: cannot save templates: %s", cfg->collectors[i].name, err);
+        } else {
+            log_info("collector %s: saved %ld templates to %s", cfg->collectors[i].name, saved,
+                     path);
+        }
+        g_free(path);
+    }
+    free(tables);
+}
+
 static int
 start_workers(struct control *ctl)
 {
@@ -303,6 +399,7 @@ shutdown_all(struct control *ctl)
         if (all) {
             log_summary(ctl, "final");
             log_exporters(ctl);
+            save_templates(ctl);
         }
     }
     for (k = 0; ctl->workers != NULL && k < ctl->n_workers; k++) {
@@ -338,6 +435,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
         ixd_ie_registry_free(ctl.registry);
         return 1;
     }
+    load_templates(&ctl);
     if (start_workers(&ctl) == -1) {
         shutdown_all(&ctl);
         return 1;

@@ -191,6 +191,10 @@ ixd_runtime_free(struct ixd_runtime *rt)
     for (i = 0; rt->routes != NULL && i < rt->cfg->n_collectors; i++) {
         free(rt->routes[i]);
     }
+    for (i = 0; rt->restore != NULL && i < rt->cfg->n_collectors; i++) {
+        ixd_saved_templates_free(rt->restore[i]);
+    }
+    free(rt->restore);
     free(rt->routes);
     free(rt->n_routes);
     free(rt->listeners);

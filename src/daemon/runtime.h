@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "ipfix/ie.h"
+#include "ipfix/persist.h"
 #include "output/output.h"
 
 struct ixd_listener {
@@ -21,6 +22,8 @@ struct ixd_runtime {
     const struct ixd_ie_registry *registry;
     struct ixd_listener *listeners; /* per collector */
     struct ixd_output **outputs;    /* per output */
+    /* for collector i: templates saved before a restart, restored by each worker (start only) */
+    struct ixd_saved_templates **restore;
     /* for collector i: the outputs it feeds (union of its pipelines) */
     size_t *n_routes;
     struct ixd_output ***routes;

@@ -430,6 +430,13 @@ wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
     wc->max_conns = clamp32(share(rt->cfg->limits.tcp_connections, rt->workers));
     session_limits(rt, cfg, &limits, &rules);
     ixd_sessions_init(&wc->sessions, cfg->name, tcp, &rules, &limits);
+    if (rt->restore != NULL && rt->restore[ci] != NULL) {
+        struct timespec mono, wall;
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        clock_gettime(CLOCK_REALTIME, &wall);
+        ixd_templates_restore(rt->restore[ci], &wc->sessions,
+                              (double)mono.tv_sec + (double)mono.tv_nsec / 1e9, wall.tv_sec);
+    }
     if (set_lanes(wc, rt, ci) == -1) {
         ixd_sessions_release(&wc->sessions);
         free(wc);
@@ -648,6 +655,19 @@ ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd
         }
     }
     return -1;
+}
+
+struct ixd_sessions *
+ixd_worker_sessions(struct ixd_worker *w, const char *collector)
+{
+    size_t i;
+
+    for (i = 0; i < w->n_wcs; i++) {
+        if (strcmp(w->wcs[i]->cfg->name, collector) == 0) {
+            return &w->wcs[i]->sessions;
+        }
+    }
+    return NULL;
 }
 
 void

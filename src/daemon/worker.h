@@ -25,6 +25,9 @@ void ixd_worker_free(struct ixd_worker *w);
 int ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd_counters *sum,
                                   unsigned *tcp_connections, unsigned *sessions);
 
+/* This worker's sessions of a collector, or NULL. Only while the worker is stopped. */
+struct ixd_sessions *ixd_worker_sessions(struct ixd_worker *w, const char *collector);
+
 /* Calls fn for each exporter this worker knows (odid -1) and for each of its observation
  * domains. Only while the worker is stopped or from its own thread (the tables are not shared). */
 typedef void (*ixd_exporter_fn)(void *arg, const char *collector, const char *exporter,

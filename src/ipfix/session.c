@@ -215,14 +215,12 @@ ixd_domain_template(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, d
     return slot->tmpl;
 }
 
-int
-ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
-                        double now)
+static int
+store_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t, double now)
 {
     struct ixd_template_slot *slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(t->id));
     size_t bytes = TEMPLATE_OVERHEAD + (size_t)t->field_count * FIELD_BYTES;
 
-    COUNT(s, d, templates, 1);
     if (slot != NULL) {
         slot->last_seen = now;
         lru_touch(&s->owner->template_lru, slot, SLOT_ALL);
@@ -257,6 +255,21 @@ ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_
     s->templates++;
     g_hash_table_insert(d->templates, GUINT_TO_POINTER(t->id), slot);
     return 1;
+}
+
+int
+ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
+                        double now)
+{
+    COUNT(s, d, templates, 1);
+    return store_template(s, d, t, now);
+}
+
+int
+ixd_domain_restore_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
+                            double refreshed)
+{
+    return store_template(s, d, t, refreshed);
 }
 
 void

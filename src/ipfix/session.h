@@ -156,6 +156,10 @@ const struct ixd_template *ixd_domain_template(struct ixd_session *s, struct ixd
 /* Stores t (taking it over); returns 1 when it is now the domain's template tid, 0 if refused. */
 int ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
                             double now);
+/* The same for a template saved before a restart (not counted as received); refreshed is when
+ * it was last refreshed, on the monotonic clock. */
+int ixd_domain_restore_template(struct ixd_session *s, struct ixd_domain *d,
+                                struct ixd_template *t, double refreshed);
 void ixd_domain_withdraw(struct ixd_session *s, struct ixd_domain *d, uint16_t tid);
 void ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int options);
 

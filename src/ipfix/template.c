@@ -244,6 +244,44 @@ ixd_template_parse(const uint8_t *p, size_t avail, int options,
     return IXD_TPARSE_TEMPLATE;
 }
 
+static uint8_t *
+put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+size_t
+ixd_template_encode(const struct ixd_template *t, uint8_t *out, size_t outlen)
+{
+    size_t need = t->scope_count > 0 ? 6 : 4;
+    uint8_t *p = out;
+    uint16_t i;
+
+    for (i = 0; i < t->field_count; i++) {
+        need += t->fields[i].pen != 0 ? 8 : 4;
+    }
+    if (need > outlen) {
+        return 0;
+    }
+    p = put16(p, t->id);
+    p = put16(p, t->field_count);
+    if (t->scope_count > 0) {
+        p = put16(p, t->scope_count);
+    }
+    for (i = 0; i < t->field_count; i++) {
+        const struct ixd_field *f = &t->fields[i];
+        p = put16(p, (uint16_t)(f->id | (f->pen != 0 ? 0x8000 : 0)));
+        p = put16(p, f->length);
+        if (f->pen != 0) {
+            p = put16(p, (uint16_t)(f->pen >> 16));
+            p = put16(p, (uint16_t)f->pen);
+        }
+    }
+    return need;
+}
+
 void
 ixd_template_free(struct ixd_template *t)
 {

@@ -40,6 +40,9 @@ enum ixd_tparse ixd_template_parse(const uint8_t *p, size_t avail, int options,
                                    struct ixd_template **out, uint16_t *tid, size_t *consumed,
                                    enum ixd_error *why);
 void ixd_template_free(struct ixd_template *t);
+/* Writes t back as the template record it came from (RFC 7011 3.4.1/3.4.2). Returns the length,
+ * or 0 if out is too small. */
+size_t ixd_template_encode(const struct ixd_template *t, uint8_t *out, size_t outlen);
 /* 1 when both describe the same record layout (a refresh, not a change). */
 int ixd_template_same(const struct ixd_template *a, const struct ixd_template *b);
 /* Index of the first field with (pen, id), or -1. */

@@ -62,6 +62,9 @@ class Daemon:
         self.config_path = None
         cmd = [BIN]
         if config is not None:
+            # every test keeps its saved templates to itself
+            if "state-directory:" not in config:
+                config = "state-directory: %s\n%s" % (os.path.join(self.dir, "state"), config)
             self.config_path = os.path.join(self.dir, "ipfixd.yaml")
             self.write_config(config)
             cmd += ["-c", self.config_path]

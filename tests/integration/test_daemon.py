@@ -1,5 +1,6 @@
 """The daemon's command line, config checks, signals and reloads, against the real binary."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -207,8 +208,54 @@ def test_tcp_stream_that_is_not_ipfix_is_closed():
     assert final["t"]["errors"] == 1 and "tcp_framing=1" in d.log(), d.log()
 
 
+def test_templates_survive_a_restart():
+    port = free_port()
+    tmp = tempfile.mkdtemp()
+    state = os.path.join(tmp, "state")
+    out = os.path.join(tmp, "out.json")
+    cfg = "state-directory: %s\n%s" % (state, config(port, out))
+    d = Daemon(cfg)
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message([1]), ("127.0.0.1", port))
+    assert wait_lines(out, 1) == 1
+    d.stop()
+    assert "collector u: saved 1 templates" in d.log(), d.log()
+    # the exporter keeps sending data only; the restarted collector knows its template
+    d = Daemon(cfg)
+    assert "collector u: restoring up to 1 templates" in d.log(), d.log()
+    s.sendto(ipfix.small_data_message([2], seq=1), ("127.0.0.1", port))
+    assert wait_lines(out, 2) == 2
+    final = d.stop()
+    recs = read_json_lines(out)
+    assert recs[1]["octetDeltaCount"] == 2 and "@late" not in recs[1], recs
+    assert final["u"]["templates"] == 0 and final["u"]["held_sets"] == 0, final
+    # a corrupt file is ignored with a log line, and so is another collector's
+    path = os.path.join(state, "templates-u.ipfixd")
+    data = bytearray(open(path, "rb").read())
+    data[-40] ^= 0xff
+    open(path, "wb").write(bytes(data))
+    d = Daemon(cfg)
+    assert "ignoring %s: checksum mismatch" % path in d.log(), d.log()
+    d.stop()
+    # a valid file of collector u put where collector w looks for its own
+    port2 = free_port()
+    cfg2 = "state-directory: %s\n%s" % (state, config(port, out, extra_collector=f"""  - name: w
+    transport: udp
+    listen: "127.0.0.1:{port2}"
+"""))
+    shutil.copy(path, os.path.join(state, "templates-w.ipfixd"))
+    d = Daemon(cfg2)
+    assert "templates-w.ipfixd: written for another collector" in d.log(), d.log()
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message([3], seq=2), ("127.0.0.1", port))
+    assert wait_lines(out, 3) == 3
+    d.stop()
+
+
 if __name__ == "__main__":
     run([test_version_and_help, test_check_config, test_udp_and_tcp_records_reach_the_file,
          test_sigusr1_summary_and_counters, test_sighup_keeps_templates_and_socket,
          test_sighup_changed_collector_is_reopened, test_sighup_reopens_output_file,
-         test_sigterm_flushes_everything, test_tcp_stream_that_is_not_ipfix_is_closed])
+         test_sigterm_flushes_everything, test_tcp_stream_that_is_not_ipfix_is_closed,
+         test_templates_survive_a_restart])
