@@ -15,6 +15,7 @@
 #include "daemon/runtime.h"
 #include "daemon/worker.h"
 #include "ipfix/ie.h"
+#include "ipfix/session.h"
 
 struct control {
     struct ev_loop *loop;
@@ -157,6 +158,8 @@ add_exporter(void *arg, const char *collector, const char *exporter, int64_t odi
 
     if (odid < 0) {
         snprintf(key, sizeof(key), "collector %s exporter %s", collector, exporter);
+    } else if (odid == IXD_ODID_OTHER) {
+        snprintf(key, sizeof(key), "collector %s exporter %s odid other", collector, exporter);
     } else {
         snprintf(key, sizeof(key), "collector %s exporter %s odid %lld", collector, exporter,
                  (long long)odid);

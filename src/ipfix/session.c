@@ -15,8 +15,8 @@ struct udp_key {
 };
 
 /* Memory a template is charged for: its allocation plus the table entry (see template.c). */
-#define TEMPLATE_OVERHEAD 192
-#define FIELD_BYTES 64
+#define TEMPLATE_OVERHEAD 256 /* template header, slot, table node, allocator slack */
+#define FIELD_BYTES 80       /* struct ixd_field 40, index <= 8, key 24, slack */
 
 void
 ixd_session_limits_default(struct ixd_session_limits *l)
@@ -91,6 +91,7 @@ lru_touch(struct ixd_lru *l, void *e, size_t off)
 #define SLOT_MINE offsetof(struct ixd_template_slot, mine)
 #define SESSION_ALL offsetof(struct ixd_session, all)
 #define SESSION_MINE offsetof(struct ixd_session, mine)
+#define EXPORTER_RETIRED offsetof(struct ixd_exporter, retired_link)
 
 /* ---- hashing */
 
@@ -304,7 +305,26 @@ exporter_free(gpointer p)
     struct ixd_exporter *e = p;
 
     g_hash_table_destroy(e->domains);
+    free(e->other_domains);
     free(e);
+}
+
+/*
+ * An exporter whose last session went keeps its counters, but the number of such exporters is
+ * bounded like sessions: a spoofed-source flood must not grow the table without end.
+ */
+static void
+exporter_retire(struct ixd_sessions *ss, struct ixd_exporter *e)
+{
+    e->retired = 1;
+    lru_append(&ss->retired, e, EXPORTER_RETIRED);
+    ss->n_retired++;
+    while (ss->n_retired > ss->limits.sessions_total) {
+        struct ixd_exporter *old = ss->retired.head;
+        lru_unlink(&ss->retired, old, EXPORTER_RETIRED);
+        ss->n_retired--;
+        g_hash_table_remove(ss->exporters, &old->addr);
+    }
 }
 
 static void
@@ -370,6 +390,11 @@ exporter_get(struct ixd_sessions *ss, const struct in6_addr *addr, double now)
             inet_ntop(AF_INET6, addr, e->text, sizeof(e->text));
         }
         g_hash_table_insert(ss->exporters, &e->addr, e);
+    }
+    if (e->retired) {
+        lru_unlink(&ss->retired, e, EXPORTER_RETIRED);
+        ss->n_retired--;
+        e->retired = 0;
     }
     e->last_seen = now;
     return e;
@@ -503,8 +528,10 @@ ixd_session_free(struct ixd_session *s)
         lru_unlink(&s->owner->session_lru, s, SESSION_ALL);
         lru_unlink(&s->exporter->session_lru, s, SESSION_MINE);
     }
-    s->exporter->sessions--;
     g_hash_table_destroy(s->domains);
+    if (--s->exporter->sessions == 0 && s->owner->exporters != NULL) {
+        exporter_retire(s->owner, s->exporter);
+    }
     free(s);
 }
 
@@ -522,6 +549,18 @@ ixd_session_domain(struct ixd_session *s, uint32_t odid)
         return NULL;
     }
     dc = g_hash_table_lookup(s->exporter->domains, GUINT_TO_POINTER(odid));
+    if (dc == NULL && g_hash_table_size(s->exporter->domains) >= s->owner->limits.domains_per_session) {
+        /* an exporter cycling through odids shares one "other" bucket past the limit */
+        if (s->exporter->other_domains == NULL) {
+            s->exporter->other_domains = calloc(1, sizeof(*dc));
+            if (s->exporter->other_domains == NULL) {
+                COUNT(s, NULL, errors[IXD_ERR_NO_MEMORY], 1);
+                return NULL;
+            }
+            s->exporter->other_domains->odid = IXD_ODID_OTHER;
+        }
+        dc = s->exporter->other_domains;
+    }
     if (dc == NULL) {
         dc = calloc(1, sizeof(*dc));
         if (dc == NULL) {

@@ -67,7 +67,13 @@ struct ixd_exporter {
     struct ixd_lru template_lru;    /* its templates */
     struct ixd_counters counters;
     GHashTable *domains;            /* odid -> struct ixd_domain_counters */
+    struct ixd_domain_counters *other_domains; /* beyond domains-per-session odids */
+    int retired;                    /* no sessions left: in the owner's retired list */
+    struct ixd_lru_link retired_link;
 };
+
+/* The odid under which domains beyond the limit are counted together. */
+#define IXD_ODID_OTHER UINT32_MAX
 
 struct ixd_session;
 struct ixd_domain;
@@ -127,6 +133,8 @@ struct ixd_sessions {
     GHashTable *exporters;          /* address -> struct ixd_exporter */
     struct ixd_lru session_lru;     /* UDP sessions */
     struct ixd_lru template_lru;
+    struct ixd_lru retired;         /* exporters without sessions, kept for their counters */
+    unsigned n_retired;
     unsigned templates;
     size_t template_bytes;
     size_t held_bytes;

@@ -316,6 +316,41 @@ sessions_total_evict_least_recently_used(void **state)
     assert_int_equal(ss.counters.sessions_evicted, 20);
 }
 
+/* a spoofed-source flood: exporters without sessions are kept for their counters, but bounded */
+static void
+exporters_without_sessions_are_bounded(void **state)
+{
+    unsigned i;
+
+    limits.sessions_total = 10;
+    begin();
+    for (i = 0; i < 1000; i++) {
+        exporter(0x0a000000u + i, 1);
+    }
+    assert_int_equal(g_hash_table_size(ss.udp), 10);
+    assert_true(g_hash_table_size(ss.exporters) <= 20);
+    assert_int_equal(ss.n_retired, 10);
+}
+
+static void
+odids_beyond_the_limit_share_one_bucket(void **state)
+{
+    struct ixd_session *s;
+    unsigned i;
+
+    limits.domains_per_session = 4;
+    begin();
+    for (i = 0; i < 40; i++) {
+        /* a new port each time: new sessions, same exporter, ever new odids */
+        s = exporter(0xc0000201, (uint16_t)(1000 + i));
+        send_template(s, i, 256, T0);
+    }
+    assert_int_equal(g_hash_table_size(s->exporter->domains), 4);
+    assert_non_null(s->exporter->other_domains);
+    assert_int_equal(s->exporter->other_domains->c.templates, 36);
+    assert_int_equal(s->exporter->counters.templates, 40);
+}
+
 static void
 domains_per_session_are_refused_beyond_the_limit(void **state)
 {
@@ -361,6 +396,8 @@ main(void)
         T(template_memory_is_bounded),
         T(sessions_per_exporter_evict_the_oldest_port),
         T(sessions_total_evict_least_recently_used),
+        T(exporters_without_sessions_are_bounded),
+        T(odids_beyond_the_limit_share_one_bucket),
         T(domains_per_session_are_refused_beyond_the_limit),
         T(bytes_per_template_refuses_long_records),
     };
