@@ -301,6 +301,9 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
     if (strcmp(key, "idle-timeout") == 0) {
         return get_duration(w, v, "idle-timeout", &c->idle_timeout);
     }
+    if (strcmp(key, "netflow9-enterprise") == 0) {
+        return get_u32(w, v, "netflow9-enterprise", 1, UINT32_MAX, &c->netflow9_pen);
+    }
     if (strcmp(key, "hold-unknown") == 0) {
         return get_bool(w, v, "hold-unknown", &c->hold);
     }
@@ -309,7 +312,8 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
     }
     return fail(w, k,
                 "unknown key '%s' in a collector (known: name, transport, listen, "
-                "receive-buffer, template-lifetime, idle-timeout, hold-unknown, allow)",
+                "receive-buffer, template-lifetime, idle-timeout, hold-unknown, allow, "
+                "netflow9-enterprise)",
                 key);
 }
 
@@ -340,6 +344,7 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
         c->idle_timeout = 0;
         c->addrlen = 0;
         c->hold = 1;
+        c->netflow9_pen = IXD_NETFLOW9_DEFAULT_PEN;
         cfg->n_collectors++; /* counted first so that ixd_config_free releases its allow-list */
         if (each_key(w, m, collector_key, c) == -1) {
             return -1;

@@ -14,6 +14,8 @@
 #define IXD_NAME_MAX 64
 #define IXD_PATH_MAX 4096
 #define IXD_DEFAULT_STATE_DIRECTORY "/var/lib/ipfixd"
+/* Cisco: ASA/NSEL and most other NetFlow v9 vendor-specific types are Cisco's */
+#define IXD_NETFLOW9_DEFAULT_PEN 9
 
 enum ixd_transport {
     IXD_TRANSPORT_UDP = 0,
@@ -37,6 +39,7 @@ struct ixd_config_collector {
     uint32_t template_lifetime; /* seconds, UDP */
     uint32_t idle_timeout;      /* seconds, TCP; 0 = never */
     int hold;                   /* hold data sets whose template has not arrived */
+    uint32_t netflow9_pen;      /* enterprise number for NetFlow v9 types >= 32768 */
     size_t n_allow;             /* 0: every source is allowed */
     struct ixd_prefix *allow;
 };

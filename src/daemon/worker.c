@@ -15,6 +15,8 @@
 #include "core/address.h"
 #include "core/log.h"
 #include "ipfix/decode.h"
+#include "ipfix/netflow.h"
+#include "ipfix/wire.h"
 #include "net/framer.h"
 #include "net/udp.h"
 
@@ -156,6 +158,14 @@ udp_read(struct wcollector *wc, unsigned rounds)
                 ixd_count_error(s, NULL, IXD_ERR_TRUNCATED);
                 continue;
             }
+            if (d->len >= 2 && d->data[0] == 0 && d->data[1] != IXD_IPFIX_VERSION &&
+                (d->data[1] == IXD_NETFLOW9_VERSION || d->data[1] == IXD_NETFLOW5_VERSION)) {
+                wc->w->dec.deliver_arg = wc;
+                ixd_netflow_process(&wc->w->dec, s, d->data, d->len, now, usec);
+                continue;
+            }
+            s->packet_sequence = 0;
+            s->source.system_init_ms = 0;
             process(wc, s, d->data, d->len, now, usec);
         }
         if (rx->drops_valid) {
@@ -407,6 +417,7 @@ session_limits(const struct ixd_runtime *rt, const struct ixd_config_collector *
     sl->held_sets_per_session = clamp32(l->held_sets_per_session);
     sl->held_bytes_per_session = l->held_bytes_per_session;
     sl->held_bytes_total = share(l->held_bytes_total, rt->workers);
+    sl->netflow9_pen = cfg->netflow9_pen;
     rules->registry = rt->registry;
     rules->max_fields = clamp32(l->fields_per_template);
     rules->max_record = clamp32(l->bytes_per_template);

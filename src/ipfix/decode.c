@@ -317,6 +317,8 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
         }
     }
     flush(dec);
-    ixd_domain_sequence(s, d, ixd_get32(msg + 8), records, complete);
+    if (!s->packet_sequence) { /* NetFlow v9 counts packets: its translator accounts for them */
+        ixd_domain_sequence(s, d, ixd_get32(msg + 8), records, complete);
+    }
     return (int)records;
 }

@@ -24,6 +24,7 @@ struct ixd_decoder {
     struct ixd_record records[IXD_BATCH_MAX];
     uint16_t scratch[IXD_SCRATCH_MAX];
     size_t scratch_used;
+    uint8_t translated[65536]; /* a NetFlow packet rewritten as an IPFIX message */
 };
 
 void ixd_decoder_init(struct ixd_decoder *dec, ixd_deliver_fn deliver, void *arg);

@@ -35,6 +35,7 @@ ixd_session_limits_default(struct ixd_session_limits *l)
     l->held_sets_per_session = 256;
     l->held_bytes_per_session = 256u << 10;
     l->held_bytes_total = 16u << 20;
+    l->netflow9_pen = 9;
 }
 
 /* ---- intrusive LRU lists: `off` is the offset of the struct ixd_lru_link in the element */

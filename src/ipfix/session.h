@@ -37,6 +37,7 @@ struct ixd_session_limits {
     uint32_t held_sets_per_session;
     size_t held_bytes_per_session;
     size_t held_bytes_total;        /* this worker's share */
+    uint32_t netflow9_pen;          /* enterprise number for NetFlow v9 types >= 32768 */
 };
 
 /* The defaults documented in docs/configuration.md, for one worker. */
@@ -111,6 +112,7 @@ struct ixd_session {
     struct ixd_sessions *owner;
     struct ixd_exporter *exporter;
     int tcp;
+    int packet_sequence;            /* NetFlow v9: sequence numbers count packets */
     double last_seen;
     void *key;                      /* its key in owner->udp (UDP only) */
     struct ixd_lru_link all;        /* in the owner's UDP session LRU */

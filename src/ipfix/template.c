@@ -62,6 +62,15 @@ type_field(struct ixd_template *t, struct ixd_field *f)
     uint16_t min, max;
 
     f->type = f->ie != NULL ? f->ie->type : IXD_TYPE_OCTETS;
+    if (f->pen == 0 && f->id == IXD_IE_PADDING) {
+        f->type = IXD_TYPE_PADDING;
+        return;
+    }
+    if (f->pen == 0 && (f->id == IXD_IE_FLOW_START_SYSUPTIME || f->id == IXD_IE_FLOW_END_SYSUPTIME) &&
+        f->length == 4) {
+        f->type = IXD_TYPE_UPTIME;
+        return;
+    }
     if (f->length == IXD_VARLEN || f->type == IXD_TYPE_OCTETS) {
         if (f->length == IXD_VARLEN && f->type != IXD_TYPE_OCTETS && f->type != IXD_TYPE_STRING &&
             f->type < IXD_TYPE_BASIC_LIST) {

@@ -12,6 +12,9 @@
 #define IXD_SET_OPTIONS_TEMPLATE 3
 #define IXD_MIN_DATA_SET 256
 #define IXD_MAX_MESSAGE 65535
+#define IXD_IE_FLOW_END_SYSUPTIME 21   /* NetFlow v9 LAST_SWITCHED */
+#define IXD_IE_FLOW_START_SYSUPTIME 22 /* NetFlow v9 FIRST_SWITCHED */
+#define IXD_IE_PADDING 210             /* paddingOctets */
 /* a record must fit in one message after the message and set headers */
 #define IXD_MAX_RECORD (IXD_MAX_MESSAGE - IXD_HEADER_LEN - IXD_SET_HEADER_LEN)
 

@@ -200,7 +200,8 @@ json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
         if (l->cur->len + need > JBUF_SIZE) {
             hand_off(l);
         }
-        l->cur->len += ixd_json_record(r, l->prefix, plen, l->cur->data + l->cur->len);
+        l->cur->len +=
+            ixd_json_record_from(r, batch->source, l->prefix, plen, l->cur->data + l->cur->len);
         l->cur->lines++;
     }
     IXD_CNT_ADD(l->records, batch->count);

@@ -390,7 +390,7 @@ ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
 
 /* Writes the value of field i, or nothing (returns 0) when the field is absent. */
 static size_t
-put_field_value(const struct ixd_record *r, unsigned i, char *out)
+put_field_value(const struct ixd_record *r, unsigned i, char *out, int64_t system_init_ms)
 {
     const struct ixd_field *f = &r->tmpl->fields[i];
     const uint8_t *p;
@@ -400,6 +400,14 @@ put_field_value(const struct ixd_record *r, unsigned i, char *out)
         return 0; /* a declared zero-length field is absent (NetFlow v9 habit) */
     }
     p = ixd_record_field(r, i, &len);
+    if (f->type == IXD_TYPE_UPTIME && len == 4) {
+        if (system_init_ms != 0) {
+            int64_t ms = system_init_ms + (int64_t)ixd_get32(p);
+            int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+            return ixd_json_rfc3339(out, sec, (uint32_t)(ms - sec * 1000), 3);
+        }
+        return put_u64(out, ixd_get32(p));
+    }
     if (len == 0) {
         /* an empty variable-length value */
         if (f->type == IXD_TYPE_STRING || f->type == IXD_TYPE_OCTETS) {
@@ -425,7 +433,7 @@ put_key(char *out, const char *key, size_t n)
 
 /* A repeated element becomes one key with an array of its values, in template order. */
 static size_t
-put_repeated(const struct ixd_record *r, unsigned first, char *out)
+put_repeated(const struct ixd_record *r, unsigned first, char *out, int64_t system_init_ms)
 {
     const struct ixd_template *t = r->tmpl;
     const struct ixd_field *f = &t->fields[first];
@@ -441,7 +449,7 @@ put_repeated(const struct ixd_record *r, unsigned first, char *out)
         if (n > 0) {
             out[o++] = ',';
         }
-        v = put_field_value(r, i, out + o);
+        v = put_field_value(r, i, out + o, system_init_ms);
         if (v == 0 && n > 0) {
             o--; /* absent: drop the comma again */
             continue;
@@ -453,10 +461,24 @@ put_repeated(const struct ixd_record *r, unsigned first, char *out)
     return o;
 }
 
+/* The key of field f: uptimes become absolute times once the exporter's boot time is known. */
+static size_t
+put_field_key(char *out, const struct ixd_field *f, int64_t system_init_ms)
+{
+    if (f->type == IXD_TYPE_UPTIME && system_init_ms != 0) {
+        return f->id == IXD_IE_FLOW_START_SYSUPTIME
+                   ? put_key(out, "flowStartMilliseconds", sizeof("flowStartMilliseconds") - 1)
+                   : put_key(out, "flowEndMilliseconds", sizeof("flowEndMilliseconds") - 1);
+    }
+    return put_key(out, f->key, f->key_length);
+}
+
 size_t
-ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_len, char *out)
+ixd_json_record_from(const struct ixd_record *r, const struct ixd_source *src, const char *prefix,
+                     size_t prefix_len, char *out)
 {
     const struct ixd_template *t = r->tmpl;
+    int64_t system_init_ms = src != NULL ? src->system_init_ms : 0;
     size_t o = prefix_len;
     unsigned i;
 
@@ -466,14 +488,17 @@ ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_le
         const struct ixd_field *f = &t->fields[i];
         size_t k, v;
 
+        if (f->type == IXD_TYPE_PADDING) {
+            continue;
+        }
         if (f->repeat > 1) {
             if (f->repeat_index == 0) {
-                o += put_repeated(r, i, out + o);
+                o += put_repeated(r, i, out + o, system_init_ms);
             }
             continue;
         }
-        k = put_key(out + o, f->key, f->key_length);
-        v = put_field_value(r, i, out + o + k);
+        k = put_field_key(out + o, f, system_init_ms);
+        v = put_field_value(r, i, out + o + k, system_init_ms);
         if (v > 0) {
             o += k + v;
         }
@@ -481,4 +506,10 @@ ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_le
     out[o++] = '}';
     out[o++] = '\n';
     return o;
+}
+
+size_t
+ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_len, char *out)
+{
+    return ixd_json_record_from(r, NULL, prefix, prefix_len, out);
 }

@@ -24,6 +24,11 @@ size_t ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size);
 size_t ixd_json_record(const struct ixd_record *r, const char *prefix, size_t prefix_len,
                        char *out);
 
+/* The same, with the source of the batch: flowStart/EndSysUpTime become absolute
+ * flowStart/EndMilliseconds when src->system_init_ms is known (NetFlow headers give it). */
+size_t ixd_json_record_from(const struct ixd_record *r, const struct ixd_source *src,
+                            const char *prefix, size_t prefix_len, char *out);
+
 /* Building blocks, exposed for tests. Each returns the bytes written. */
 size_t ixd_json_string(char *out, const uint8_t *s, size_t len);
 size_t ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits);
