@@ -34,6 +34,8 @@ enum ixd_type {
     IXD_TYPE_BASIC_LIST, /**< RFC 6313 basicList (kept as raw bytes for now) */
     IXD_TYPE_SUBTEMPLATE_LIST,
     IXD_TYPE_SUBTEMPLATE_MULTILIST,
+    IXD_TYPE_UPTIME,     /**< flowStart/EndSysUpTime: absolute once system_init_ms is known */
+    IXD_TYPE_PADDING,    /**< paddingOctets: carries nothing, written nowhere */
 };
 
 /** Field length that marks a variable-length field in a template (RFC 7011 section 7). */
@@ -87,6 +89,7 @@ struct ixd_source {
     uint32_t sequence;     /**< message header sequence number */
     int64_t received_usec; /**< receive time, UNIX microseconds */
     uint8_t late;          /**< 1: held until its template arrived ("@late": true) */
+    int64_t system_init_ms; /**< exporter boot time, UNIX ms (NetFlow headers); 0 = unknown */
 };
 
 /** One data record. The bytes stay in the message buffer. */
