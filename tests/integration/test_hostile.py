@@ -67,7 +67,7 @@ def test_crafted_cases():
     cases = [
         b"",                                                       # empty datagram
         b"\x00\x0a",                                               # 2 bytes
-        struct.pack(">HHIII", 9, 16, 0, 0, 0),                     # version 9 header only
+        struct.pack(">HHIII", 8, 16, 0, 0, 0),                     # version 8: not a format read here
         struct.pack(">HHIII", 10, 15, 0, 0, 0),                    # length < 16
         struct.pack(">HHIII", 10, 100, 0, 0, 0),                   # length past the datagram
         ipfix.message([]) + b"\0\0",                               # trailing bytes

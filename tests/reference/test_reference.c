@@ -438,6 +438,13 @@ field_differs(struct diff *df, const struct ixd_val *v, const fbInfoElement_t *i
     uint8_t wire[IXD_VARLEN];
     uint8_t ft = fb_type(ie);
 
+    /* ipfixd's own refinements: sysUpTime stamps, unsigned to libfixbuf (made absolute when the
+     * exporter's boot time is known) and padding (never written out) */
+    if ((v->type == IXD_TYPE_UPTIME && ft == IXD_TYPE_UNSIGNED) ||
+        (v->type == IXD_TYPE_PADDING && ft == IXD_TYPE_OCTETS)) {
+        ft = v->type;
+    }
+
     /* ipfixd keeps an element whose length is illegal for its type as octets; libfixbuf 2.4
      * decodes it as its type anyway: compare the bytes then */
     if (v->type != ft && (v->type != IXD_TYPE_OCTETS || legal_length(ft, v->decl))) {
@@ -456,6 +463,7 @@ field_differs(struct diff *df, const struct ixd_val *v, const fbInfoElement_t *i
     }
     switch (v->type) {
     case IXD_TYPE_UNSIGNED:
+    case IXD_TYPE_UPTIME:
     case IXD_TYPE_BOOLEAN:
     case IXD_TYPE_TIME_SEC:
     case IXD_TYPE_TIME_MSEC:
