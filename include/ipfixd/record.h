@@ -46,6 +46,7 @@ struct ixd_ie {
     uint32_t pen;     /**< private enterprise number, 0 for IANA */
     uint16_t id;      /**< element id without the enterprise bit */
     uint8_t type;     /**< enum ixd_type */
+    uint16_t length;  /**< registered length: the most a reduced-size encoding may use */
     const char *name; /**< e.g. "sourceIPv4Address" */
 };
 

@@ -117,13 +117,16 @@ log_summary(struct control *ctl, const char *when)
         }
         format_errors(&sum, errs, sizeof(errs));
         log_info("%s collector %s: sessions=%u messages=%llu records=%llu bytes=%llu "
-                 "templates=%llu options_records=%llu seq_lost=%llu seq_reordered=%llu "
+                 "templates=%llu templates_replaced=%llu templates_withdrawn=%llu "
+                 "templates_expired=%llu options_records=%llu seq_lost=%llu seq_reordered=%llu "
                  "seq_resets=%llu socket_drops=%llu held_sets=%llu late_records=%llu "
                  "held_dropped=%llu templates_evicted=%llu sessions_evicted=%llu "
                  "tcp_connections=%u errors=%llu%s",
                  when, cfg->collectors[i].name, sessions, (unsigned long long)sum.messages,
                  (unsigned long long)sum.records, (unsigned long long)sum.bytes,
-                 (unsigned long long)sum.templates, (unsigned long long)sum.options_records,
+                 (unsigned long long)sum.templates, (unsigned long long)sum.templates_replaced,
+                 (unsigned long long)sum.templates_withdrawn,
+                 (unsigned long long)sum.templates_expired, (unsigned long long)sum.options_records,
                  (unsigned long long)sum.seq_lost, (unsigned long long)sum.seq_reordered,
                  (unsigned long long)sum.seq_resets, (unsigned long long)sum.socket_drops,
                  (unsigned long long)sum.held_sets, (unsigned long long)sum.late_records,

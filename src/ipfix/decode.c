@@ -294,7 +294,9 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
 
             if (t == NULL) {
                 /* RFC 7011 8: data may come before its template; hold it a while */
-                if (ixd_session_hold(s, d, set_id, body, blen, now) == -1) {
+                if (ixd_domain_withdrawn(d, set_id)) {
+                    ixd_count_error(s, d, IXD_ERR_NO_TEMPLATE); /* RFC 7011 8.1: not held */
+                } else if (ixd_session_hold(s, d, set_id, body, blen, now) == -1) {
                     if (s->owner->limits.hold) {
                         IXD_CNT_ADD(d->counters->held_dropped, 1);
                         IXD_CNT_ADD(s->exporter->counters.held_dropped, 1);

@@ -143,6 +143,7 @@ ixd_ie_registry_new(char *const *files, size_t n_files, char *err, size_t errlen
         ie->pen = e->ent;
         ie->id = e->num;
         ie->type = (uint8_t)map_type(e->type);
+        ie->length = e->len;
         ie->name = e->ref.name;
         g_hash_table_insert(reg->by_number, key, ie);
         g_hash_table_insert(reg->by_name, (gpointer)ie->name, ie);

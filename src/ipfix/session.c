@@ -263,8 +263,22 @@ int
 ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
                         double now)
 {
+    uint16_t tid = t->id;
+
+    if (store_template(s, d, t, now) == 0) {
+        return 0; /* refused by a limit: counted as template_limit, not as a template */
+    }
     COUNT(s, d, templates, 1);
-    return store_template(s, d, t, now);
+    if (d->withdrawn != NULL) {
+        g_hash_table_remove(d->withdrawn, GUINT_TO_POINTER(tid));
+    }
+    return 1;
+}
+
+int
+ixd_domain_withdrawn(const struct ixd_domain *d, uint16_t tid)
+{
+    return d->withdrawn != NULL && g_hash_table_contains(d->withdrawn, GUINT_TO_POINTER(tid));
 }
 
 int
@@ -279,6 +293,13 @@ ixd_domain_withdraw(struct ixd_session *s, struct ixd_domain *d, uint16_t tid)
 {
     if (g_hash_table_remove(d->templates, GUINT_TO_POINTER(tid))) {
         COUNT(s, d, templates_withdrawn, 1);
+        /* data for it until it is defined again is an exporter error: not held */
+        if (d->withdrawn == NULL) {
+            d->withdrawn = g_hash_table_new(g_direct_hash, g_direct_equal);
+        }
+        if (g_hash_table_size(d->withdrawn) < 65536) {
+            g_hash_table_add(d->withdrawn, GUINT_TO_POINTER(tid));
+        }
     }
 }
 
@@ -292,8 +313,13 @@ ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int options
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         const struct ixd_template_slot *slot = v;
         if ((slot->tmpl->scope_count > 0) == (options != 0)) {
+            uint16_t tid = slot->tmpl->id;
             g_hash_table_iter_remove(&it);
             COUNT(s, d, templates_withdrawn, 1);
+            if (d->withdrawn == NULL) {
+                d->withdrawn = g_hash_table_new(g_direct_hash, g_direct_equal);
+            }
+            g_hash_table_add(d->withdrawn, GUINT_TO_POINTER(tid));
         }
     }
 }
@@ -333,6 +359,9 @@ domain_free(gpointer p)
 {
     struct ixd_domain *d = p;
 
+    if (d->withdrawn != NULL) {
+        g_hash_table_destroy(d->withdrawn);
+    }
     g_hash_table_destroy(d->templates);
     free(d);
 }
@@ -583,6 +612,42 @@ ixd_session_domain(struct ixd_session *s, uint32_t odid)
     return d;
 }
 
+/*
+ * A late message [seq, seq + records): the part of it inside a remembered gap was counted lost
+ * when the gap appeared and is taken back; a duplicate, which fills no gap, takes nothing back.
+ */
+static uint32_t
+fill_gap(struct ixd_domain *d, uint32_t seq, uint32_t records)
+{
+    unsigned i;
+
+    for (i = 0; i < IXD_SEQ_GAPS; i++) {
+        struct ixd_seq_gap *g = &d->gaps[i];
+        uint32_t off = seq - g->start;
+
+        if (g->length == 0 || off >= g->length || records > g->length - off) {
+            continue;
+        }
+        if (off == 0) {
+            g->start += records;
+            g->length -= records;
+        } else if (off + records == g->length) {
+            g->length -= records;
+        } else {
+            /* the middle of a gap: keep its head here, its tail in the oldest slot */
+            struct ixd_seq_gap *t = &d->gaps[d->gap_next];
+            d->gap_next = (d->gap_next + 1) % IXD_SEQ_GAPS;
+            if (t != g) {
+                t->start = seq + records;
+                t->length = g->length - off - records;
+            }
+            g->length = off;
+        }
+        return records;
+    }
+    return 0;
+}
+
 void
 ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq, uint32_t records,
                     int complete)
@@ -591,12 +656,16 @@ ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq, u
         int32_t diff = (int32_t)(seq - d->seq_next);
 
         if (diff > 0 && (uint32_t)diff <= IXD_SEQ_JUMP_MAX) {
+            struct ixd_seq_gap *g = &d->gaps[d->gap_next];
             COUNT(s, d, seq_lost, (uint64_t)diff);
+            g->start = d->seq_next;
+            g->length = (uint32_t)diff;
+            d->gap_next = (d->gap_next + 1) % IXD_SEQ_GAPS;
         } else if (diff < 0 && (uint32_t) - (int64_t)diff <= IXD_SEQ_REORDER_WINDOW) {
-            /* a late message: its records were counted lost when the gap appeared */
+            uint32_t found = records > 0 ? fill_gap(d, seq, records) : 0;
             COUNT(s, d, seq_reordered, 1);
-            if (d->counters->seq_lost >= records) {
-                COUNT(s, d, seq_lost, -(uint64_t)records);
+            if (found > 0) {
+                COUNT(s, d, seq_lost, -(uint64_t)found);
             }
             return;
         } else if (diff != 0) {

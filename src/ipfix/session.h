@@ -100,13 +100,26 @@ struct ixd_held {
     uint8_t data[];
 };
 
+/* A run of sequence numbers counted lost, remembered so that a late message can fill it. */
+struct ixd_seq_gap {
+    uint32_t start, length;
+};
+
+#define IXD_SEQ_GAPS 8
+
 struct ixd_domain {
     uint32_t odid;
     GHashTable *templates;          /* template ID -> struct ixd_template_slot */
+    GHashTable *withdrawn;          /* TCP: IDs withdrawn and not defined again (lazy) */
     uint32_t seq_next;              /* sequence number expected next */
     int seq_valid;
+    unsigned gap_next;              /* ring position in gaps */
+    struct ixd_seq_gap gaps[IXD_SEQ_GAPS];
     struct ixd_counters *counters;  /* the exporter's counters for this odid */
 };
+
+/* 1 when tid was withdrawn (TCP) and not defined since: its data is an exporter error. */
+int ixd_domain_withdrawn(const struct ixd_domain *d, uint16_t tid);
 
 struct ixd_session {
     struct ixd_sessions *owner;

@@ -83,6 +83,11 @@ type_field(struct ixd_template *t, struct ixd_field *f)
     if (f->length == 0) {
         return; /* a zero-length field is absent in every record: legal, nothing to decode */
     }
+    /* reduced-size encoding (RFC 7011 6.2) may shorten a number, never lengthen it */
+    if (f->ie != NULL && f->ie->length != IXD_VARLEN && f->ie->length >= min &&
+        f->ie->length < max) {
+        max = f->ie->length;
+    }
     if (f->length < min || f->length > max ||
         (f->type == IXD_TYPE_FLOAT && f->length != 4 && f->length != 8)) {
         f->type = IXD_TYPE_OCTETS;

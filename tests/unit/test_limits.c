@@ -381,6 +381,115 @@ bytes_per_template_refuses_long_records(void **state)
     assert_int_equal(ss.templates, 0);
 }
 
+static int
+send_data_seq(struct ixd_session *s, uint32_t seq, unsigned n)
+{
+    ib_msg_begin(&m, 1700000000u, seq, 1);
+    put_data(256, n, 0);
+    ib_msg_end(&m);
+    return ixd_message_process(dec, s, m.buf, m.len, T0, 0);
+}
+
+/* RFC 7011 3.1: a late message fills its gap; a duplicate fills none and takes nothing back */
+static void
+duplicates_do_not_hide_loss(void **state)
+{
+    struct ixd_session *s;
+
+    begin();
+    s = exporter(0xc0000201, 1);
+    send_template(s, 1, 256, T0);
+    send_data_seq(s, 0, 5);
+    send_data_seq(s, 10, 5);  /* 5..9 lost */
+    assert_int_equal(ss.counters.seq_lost, 5);
+    send_data_seq(s, 0, 5);   /* a duplicate of the first */
+    assert_int_equal(ss.counters.seq_reordered, 1);
+    assert_int_equal(ss.counters.seq_lost, 5);
+    send_data_seq(s, 5, 3);   /* part of the gap arrives late */
+    assert_int_equal(ss.counters.seq_lost, 2);
+    send_data_seq(s, 8, 2);   /* the rest */
+    assert_int_equal(ss.counters.seq_lost, 0);
+    send_data_seq(s, 8, 2);   /* and once more: a duplicate */
+    assert_int_equal(ss.counters.seq_lost, 0);
+}
+
+/* the templates counter counts stored templates; a refused one is a template_limit */
+static void
+refused_templates_are_not_counted_as_templates(void **state)
+{
+    struct ixd_session *s;
+
+    limits.templates_per_session = 1;
+    begin();
+    s = exporter(0xc0000201, 1);
+    send_template(s, 1, 256, T0);
+    send_template(s, 1, 257, T0);
+    assert_int_equal(ss.counters.templates, 1);
+    assert_int_equal(ss.counters.errors[IXD_ERR_TEMPLATE_LIMIT], 1);
+}
+
+/* RFC 6.2: reduced-size encoding shortens numbers; a longer one is kept as octets and counted */
+static void
+numbers_longer_than_their_type_are_octets(void **state)
+{
+    struct ixd_session *s;
+    size_t set;
+
+    begin();
+    s = exporter(0xc0000201, 1);
+    ib_msg_begin(&m, 1700000000u, 0, 1);
+    set = ib_set_begin(&m, IXD_SET_TEMPLATE);
+    ib_template(&m, 256, 3);
+    ib_field(&m, 5, 2);   /* ipClassOfService is unsigned8 */
+    ib_field(&m, 10, 8);  /* ingressInterface is unsigned32 */
+    ib_field(&m, 1, 4);   /* octetDeltaCount unsigned64 in 4 bytes: fine */
+    ib_set_end(&m, set);
+    ib_msg_end(&m);
+    ixd_message_process(dec, s, m.buf, m.len, T0, 0);
+    {
+        const struct ixd_template *t = ixd_domain_template(s, ixd_session_domain(s, 1), 256, T0);
+        assert_non_null(t);
+        assert_int_equal(t->fields[0].type, IXD_TYPE_OCTETS);
+        assert_int_equal(t->fields[1].type, IXD_TYPE_OCTETS);
+        assert_int_equal(t->fields[2].type, IXD_TYPE_UNSIGNED);
+    }
+    assert_int_equal(ss.counters.errors[IXD_ERR_FIELD_LENGTH], 1);
+}
+
+/* RFC 7011 8.1: after a withdrawal, data for the ID is an error until it is defined again */
+static void
+data_after_withdrawal_is_not_held(void **state)
+{
+    struct ixd_template_rules rules = {registry, 512, 0};
+    struct sockaddr_in sin;
+    struct ixd_session *s;
+    size_t set;
+
+    ixd_sessions_init(&ss, "c", 1, &rules, &limits);
+    ixd_decoder_init(dec, deliver, NULL);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(0xc0000201);
+    s = ixd_session_tcp(&ss, (const struct sockaddr *)&sin, T0);
+    send_template(s, 1, 256, T0);
+    ib_msg_begin(&m, 1700000000u, 0, 1);
+    set = ib_set_begin(&m, IXD_SET_TEMPLATE);
+    ib_u16(&m, 256);
+    ib_u16(&m, 0); /* withdrawal */
+    ib_set_end(&m, set);
+    ib_msg_end(&m);
+    ixd_message_process(dec, s, m.buf, m.len, T0, 0);
+    assert_int_equal(ss.counters.templates_withdrawn, 1);
+    send_data(s, 1, 256, 1, 5, T0);
+    assert_int_equal(ss.counters.held_sets, 0);
+    assert_int_equal(ss.counters.errors[IXD_ERR_NO_TEMPLATE], 1);
+    send_template(s, 1, 256, T0); /* defined again: nothing stale decodes */
+    assert_int_equal(delivered, 0);
+    send_data(s, 1, 256, 1, 5, T0);
+    assert_int_equal(delivered, 1);
+    ixd_session_free(s);
+}
+
 int
 main(void)
 {
@@ -400,6 +509,10 @@ main(void)
         T(odids_beyond_the_limit_share_one_bucket),
         T(domains_per_session_are_refused_beyond_the_limit),
         T(bytes_per_template_refuses_long_records),
+        T(duplicates_do_not_hide_loss),
+        T(refused_templates_are_not_counted_as_templates),
+        T(numbers_longer_than_their_type_are_octets),
+        T(data_after_withdrawal_is_not_held),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
