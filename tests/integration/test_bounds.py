@@ -113,9 +113,9 @@ def flood(port, seconds, rate, stop):
         msg = ipfix.message([ipfix.set_(2, b"".join(recs))], odid=sent % 64)
         socks[sent % len(socks)].sendto(msg, ("127.0.0.1", port))
         sent += 1
-        due = start_t + sent * per_msg / rate
-        if due > time.time():
-            time.sleep(due - time.time())
+        wait = start_t + sent * per_msg / rate - time.time()
+        if wait > 0:
+            time.sleep(wait)
     return sent * per_msg
 
 
