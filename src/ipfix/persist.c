@@ -292,7 +292,7 @@ ixd_templates_restore(const struct ixd_saved_templates *st, struct ixd_sessions 
 
     for (i = 0; i < st->n; i++) {
         const struct saved_entry *e = &st->entries[i];
-        int64_t age = now_wall - e->refreshed;
+        int64_t age;
         struct sockaddr_in6 sin6;
         struct ixd_session *s;
         struct ixd_domain *d;
@@ -301,9 +301,12 @@ ixd_templates_restore(const struct ixd_saved_templates *st, struct ixd_sessions 
         size_t used;
         uint16_t tid;
 
-        if (age < 0 || age >= (int64_t)ss->limits.template_lifetime) {
+        /* a file is input: compare without subtracting arbitrary numbers */
+        if (e->refreshed > now_wall ||
+            e->refreshed <= now_wall - (int64_t)ss->limits.template_lifetime) {
             continue;
         }
+        age = now_wall - e->refreshed;
         memset(&sin6, 0, sizeof(sin6));
         sin6.sin6_family = AF_INET6;
         sin6.sin6_addr = e->addr;
