@@ -220,6 +220,11 @@ parse_entries(struct ixd_saved_templates *st, const uint8_t *p, const uint8_t *e
 {
     uint32_t i;
 
+    /* the count is input too: no allocation beyond what the file can hold (33 bytes each) */
+    if (count > (size_t)(end - p) / 33) {
+        snprintf(err, errlen, "%u entries cannot fit in %zu bytes", count, (size_t)(end - p));
+        return -1;
+    }
     st->entries = calloc(count ? count : 1, sizeof(*st->entries));
     if (st->entries == NULL) {
         snprintf(err, errlen, "out of memory");
