@@ -21,7 +21,8 @@ enum ixd_log_target {
 void ixd_log_setup(enum ixd_log_target target, enum ixd_log_level level);
 enum ixd_log_level ixd_log_level_get(void);
 void ixd_log(enum ixd_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ixd_logv(enum ixd_log_level level, const char *fmt, va_list ap);
+void ixd_logv(enum ixd_log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Logs at error level and exits: only at start-up or on a broken invariant. */
 void ixd_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

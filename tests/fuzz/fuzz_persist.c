@@ -9,7 +9,6 @@
 #include "fuzz_records.h"
 
 #include <glib.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -18,61 +17,6 @@
 
 #define WALL 1700000000
 #define MONO 1000.0
-#define ENTRY_MIN 33 /* an entry without a template record */
-
-static uint32_t
-get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-/*
- * With IXD_FUZZ_AVOID_KNOWN set, inputs are changed so as not to hit the two findings reported
- * in docs/testing.md, which otherwise stop a campaign within seconds: an entry count beyond what
- * the body can hold is lowered to just past it (finding 1: allocated before it is checked), and
- * refresh times are kept within +-2^62 s (finding 2: the age overflows). The replay test runs
- * without the variable, so the regression inputs still reproduce the bugs until they are fixed.
- */
-static const uint8_t *
-avoid_known(const uint8_t *data, size_t size, uint8_t **copy)
-{
-    static int avoid = -1;
-    size_t at, most;
-    uint32_t count, i;
-    uint8_t *c;
-
-    if (avoid == -1) {
-        avoid = getenv("IXD_FUZZ_AVOID_KNOWN") != NULL;
-    }
-    *copy = NULL;
-    if (!avoid || size < 10 || (at = 10 + ((size_t)data[8] << 8 | data[9])) + 4 > size) {
-        return data;
-    }
-    c = *copy = malloc(size);
-    FUZZ_CHECK(c != NULL);
-    memcpy(c, data, size);
-    count = get32(c + at);
-    most = (size - at - 4) / ENTRY_MIN + 1;
-    if (count > most) {
-        count = (uint32_t)most;
-        put32(c + at, count);
-    }
-    /* the entries as parse_entries walks them: 30 bytes, u16 length, record, options byte */
-    for (at += 4, i = 0; i < count && at + 32 <= size; i++) {
-        c[at + 22] = (uint8_t)(c[at + 22] & 0x80 ? c[at + 22] | 0x40 : c[at + 22] & 0x3f);
-        at += 32 + ((size_t)c[at + 30] << 8 | c[at + 31]) + 1;
-    }
-    return c;
-}
 
 /* A directory for the round trip's file, on tmpfs where there is one (save calls fsync). */
 static const char *
@@ -124,12 +68,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ixd_sessions ss, ss2;
     struct ixd_sessions *tables[1] = {&ss};
     char path[64], err[256], *out;
-    uint8_t *copy;
     size_t restored;
     long written;
-    int fd = digest_file(avoid_known(data, size, &copy), size, path, sizeof(path));
+    int fd = digest_file(data, size, path, sizeof(path));
 
-    free(copy);
     saved = ixd_templates_load(path, "fuzz", err, sizeof(err));
     close(fd);
     if (saved == NULL) {
