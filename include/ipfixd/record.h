@@ -31,11 +31,11 @@ enum ixd_type {
     IXD_TYPE_TIME_NSEC,  /**< dateTimeNanoseconds, 8 bytes NTP format */
     IXD_TYPE_IPV4,       /**< ipv4Address, 4 bytes */
     IXD_TYPE_IPV6,       /**< ipv6Address, 16 bytes */
-    IXD_TYPE_BASIC_LIST, /**< RFC 6313 basicList (kept as raw bytes for now) */
+    IXD_TYPE_BASIC_LIST, /**< RFC 6313 basicList (read with src/ipfix/lists.h) */
     IXD_TYPE_SUBTEMPLATE_LIST,
     IXD_TYPE_SUBTEMPLATE_MULTILIST,
-    IXD_TYPE_UPTIME,     /**< flowStart/EndSysUpTime: absolute once system_init_ms is known */
-    IXD_TYPE_PADDING,    /**< paddingOctets: carries nothing, written nowhere */
+    IXD_TYPE_UPTIME,  /**< flowStart/EndSysUpTime: absolute once system_init_ms is known */
+    IXD_TYPE_PADDING, /**< paddingOctets: carries nothing, written nowhere */
 };
 
 /** Field length that marks a variable-length field in a template (RFC 7011 section 7). */
@@ -67,6 +67,7 @@ struct ixd_field {
 
 /** A compiled template (or options template). Owned by its session; see template.h. */
 struct ixd_template {
+    uint64_t serial; /**< unique for the life of the process: a refresh keeps the old one */
     uint16_t id;
     uint16_t field_count;
     uint16_t scope_count;  /**< > 0 for options templates */
@@ -74,9 +75,26 @@ struct ixd_template {
     uint16_t fixed_length; /**< record length when !has_varlen */
     uint8_t has_varlen;
     uint8_t bad_lengths;      /**< fields whose length is illegal for their type */
+    uint8_t has_lists;        /**< 1 if a field holds RFC 6313 structured data */
+    int16_t sampling_field;   /**< a field carrying a sampling interval, or -1 */
+    int16_t sampler_field;    /**< a samplerId or selectorId field, or -1 */
     struct ixd_field *fields; /**< field_count entries */
     uint16_t *index;          /**< open-addressing table (pen, id) -> first field index */
     uint16_t index_mask;
+};
+
+struct ixd_record;
+
+/**
+ * Resolves what RFC 6313 structured data refers to: the templates of the record's observation
+ * domain (subTemplateList, subTemplateMultiList) and the information model (basicList). Valid
+ * for as long as the records it comes with.
+ */
+struct ixd_resolver {
+    const struct ixd_template *(*template_of)(const struct ixd_resolver *r, uint16_t tid);
+    const struct ixd_ie *(*element_of)(const struct ixd_resolver *r, uint32_t pen, uint16_t id);
+    /** The packet sampling rate (1 in N) that applies to r; 1 when unsampled or unknown. */
+    uint32_t (*sampling_of)(const struct ixd_resolver *r, const struct ixd_record *rec);
 };
 
 /** Where a batch of records came from; shared by every record of a message. */
@@ -85,12 +103,13 @@ struct ixd_source {
     struct sockaddr_storage exporter; /**< exporter address and port (IPv4 unmapped) */
     char exporter_text[48];           /**< address as text */
     uint16_t exporter_port;
-    uint32_t odid;         /**< observation domain */
-    uint32_t export_time;  /**< message header export time */
-    uint32_t sequence;     /**< message header sequence number */
-    int64_t received_usec; /**< receive time, UNIX microseconds */
-    uint8_t late;          /**< 1: held until its template arrived ("@late": true) */
+    uint32_t odid;          /**< observation domain */
+    uint32_t export_time;   /**< message header export time */
+    uint32_t sequence;      /**< message header sequence number */
+    int64_t received_usec;  /**< receive time, UNIX microseconds */
+    uint8_t late;           /**< 1: held until its template arrived ("@late": true) */
     int64_t system_init_ms; /**< exporter boot time, UNIX ms (NetFlow headers); 0 = unknown */
+    const struct ixd_resolver *resolver; /**< NULL: structured data stays raw bytes */
 };
 
 /** One data record. The bytes stay in the message buffer. */

@@ -1,4 +1,5 @@
 #include "ipfix/decode.h"
+#include "ipfix/sampling.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,7 @@ decode_held(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d
         if (bad) {
             ixd_count_error(s, d, IXD_ERR_RECORD_LENGTH);
         }
+        ixd_sampling_learn(d, t, h->data, h->len);
         count_records(s, d, t, n);
         IXD_CNT_ADD(d->counters->late_records, n);
         IXD_CNT_ADD(s->exporter->counters.late_records, n);
@@ -142,10 +144,9 @@ template_set(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *
     /* fewer than 4 bytes left: padding (RFC 7011 3.3.1) */
 }
 
-/* Walks one record with variable-length fields; returns its length or 0 if it overruns. */
-static size_t
-walk_varlen(const struct ixd_template *t, const uint8_t *p, size_t avail, uint16_t *offsets,
-            uint16_t *lengths)
+size_t
+ixd_record_walk(const struct ixd_template *t, const uint8_t *p, size_t avail, uint16_t *offsets,
+                uint16_t *lengths)
 {
     size_t pos = 0;
     uint16_t i;
@@ -208,7 +209,7 @@ data_set(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p
         } else {
             uint16_t *offs = dec->scratch + dec->scratch_used;
             uint16_t *lens = offs + t->field_count;
-            rlen = walk_varlen(t, p, len, offs, lens);
+            rlen = ixd_record_walk(t, p, len, offs, lens);
             if (rlen == 0) {
                 *bad = 1;
                 break;
@@ -273,6 +274,7 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
     }
     count_message(s, d, len);
     s->source.odid = d->odid;
+    s->source.resolver = &d->resolver;
     s->source.export_time = ixd_get32(msg + 4);
     s->source.sequence = ixd_get32(msg + 8);
     s->source.received_usec = received_usec;
@@ -312,6 +314,7 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
                 ixd_count_error(s, d, IXD_ERR_RECORD_LENGTH);
                 complete = 0;
             }
+            ixd_sampling_learn(d, t, body, blen);
             count_records(s, d, t, n);
             records += n;
         } else {

@@ -43,4 +43,11 @@ int ixd_message_validate(const uint8_t *msg, size_t len, enum ixd_error *why);
 int ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *msg,
                         size_t len, double now, int64_t received_usec);
 
+/*
+ * Walks one record of a template with variable-length fields at p (avail bytes), filling each
+ * field's offset and length. Returns the record's length, or 0 if it overruns avail.
+ */
+size_t ixd_record_walk(const struct ixd_template *t, const uint8_t *p, size_t avail,
+                       uint16_t *offsets, uint16_t *lengths);
+
 #endif

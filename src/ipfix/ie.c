@@ -8,12 +8,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * One libfixbuf model for the built-in elements and one per XML file, each owning its name
+ * strings: a file's own model tells exactly which elements that file defines, so the registry
+ * applies files in order (a later definition replaces an earlier one) without depending on how
+ * libfixbuf merges a redefinition into a shared model.
+ */
+struct ie_model {
+    fbInfoModel_t *model;
+    struct ixd_ie *elements; /* the entries taken from this model */
+};
+
 struct ixd_ie_registry {
-    fbInfoModel_t *model;  /* owns the name strings */
+    struct ie_model *models; /* [0] the built-in elements, then one per file */
+    size_t n_models;
     GHashTable *by_number; /* (pen << 16 | id) -> struct ixd_ie */
     GHashTable *by_name;   /* name -> struct ixd_ie */
-    struct ixd_ie *elements;
-    size_t count;
 };
 
 static enum ixd_type
@@ -95,65 +105,202 @@ load_builtin_files(fbInfoModel_t *model)
     }
 }
 
-struct ixd_ie_registry *
-ixd_ie_registry_new(char *const *files, size_t n_files, char *err, size_t errlen)
+/*
+ * libfixbuf reports a record it cannot use (an unknown dataType, a missing name or elementId)
+ * with g_warning() and goes on, dropping the record or typing it as octetArray: a typo in a
+ * file would silently change the output. The handler keeps the first such message so that the
+ * file is refused like a malformed one. Registries are built before any worker starts (and by
+ * -t), so swapping the process-wide default handler here races with nothing.
+ */
+struct xml_warning {
+    char message[256];
+    int seen;
+};
+
+static void
+keep_warning(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
 {
-    struct ixd_ie_registry *reg;
+    struct xml_warning *w = data;
+
+    if (!w->seen) {
+        snprintf(w->message, sizeof(w->message), "%s", message);
+        w->seen = 1;
+    }
+}
+
+/*
+ * "FILE:LINE:COL: message" from the two position forms the reader uses, GMarkup's "Error on
+ * line L char C: ..." and libfixbuf's "Parse error: (L:C) ..." / "... ending at L:C", so that
+ * errors in element files read like errors in the config.
+ */
+static void
+format_xml_error(char *err, size_t errlen, const char *file, const char *msg)
+{
+    unsigned line, col;
+    int used = 0;
+    const char *at;
+
+    if (sscanf(msg, "Error on line %u char %u: %n", &line, &col, &used) == 2 && used > 0) {
+        snprintf(err, errlen, "%s:%u:%u: %s", file, line, col, msg + used);
+    } else if (sscanf(msg, "Parse error: (%u:%u) %n", &line, &col, &used) == 2 && used > 0) {
+        snprintf(err, errlen, "%s:%u:%u: %s", file, line, col, msg + used);
+    } else if ((at = strstr(msg, " ending at ")) != NULL &&
+               sscanf(at, " ending at %u:%u", &line, &col) == 2) {
+        snprintf(err, errlen, "%s:%u:%u: %.*s", file, line, col, (int)(at - msg), msg);
+    } else {
+        snprintf(err, errlen, "%s:0:0: %s", file, msg);
+    }
+}
+
+/* Reads one XML file into the model; 0, or -1 with "FILE:LINE:COL: message" in err. */
+static int
+read_xml_file(fbInfoModel_t *model, const char *file, char *err, size_t errlen)
+{
+    struct xml_warning warning = {.seen = 0};
+    GLogFunc previous;
+    GError *gerr = NULL;
+    gboolean ok;
+
+    previous = g_log_set_default_handler(keep_warning, &warning);
+    ok = fbInfoModelReadXMLFile(model, file, &gerr);
+    /* ipfixd never installs a default handler of its own: the previous one takes no data */
+    (void)g_log_set_default_handler(previous, NULL);
+    if (!ok) {
+        format_xml_error(err, errlen, file, gerr != NULL ? gerr->message : "unknown error");
+        g_clear_error(&gerr);
+        return -1;
+    }
+    if (warning.seen) {
+        format_xml_error(err, errlen, file, warning.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* When two elements share a name (one vendor element under two ids), the lower (PEN, id) owns
+ * the name, so name lookups do not depend on hash-table order. */
+static void
+index_name(GHashTable *by_name, struct ixd_ie *ie)
+{
+    const struct ixd_ie *old = g_hash_table_lookup(by_name, ie->name);
+
+    if (old != NULL && (old->pen < ie->pen || (old->pen == ie->pen && old->id < ie->id))) {
+        return;
+    }
+    g_hash_table_insert(by_name, (gpointer)ie->name, ie);
+}
+
+/* 1 when the model's element is the one libfixbuf defines by itself, unchanged */
+static int
+same_as_builtin(fbInfoModel_t *plain, const fbInfoElement_t *e)
+{
+    const fbInfoElement_t *b = fbInfoModelGetElementByID(plain, e->num, e->ent);
+
+    return b != NULL && strcmp(b->ref.name, e->ref.name) == 0 && b->type == e->type &&
+           b->len == e->len;
+}
+
+/*
+ * Takes the elements of m into the registry. With plain (a file's model), only those the file
+ * defines: the ones libfixbuf has by itself stay as the built-in model has them. Later calls
+ * replace earlier entries of the same (PEN, id), so later files win.
+ */
+static int
+take_elements(struct ixd_ie_registry *reg, struct ie_model *m, fbInfoModel_t *plain)
+{
     fbInfoModelIter_t iter;
     const fbInfoElement_t *e;
-    size_t i, n;
+    size_t n = fbInfoModelCountElements(m->model), count = 0;
 
-    G_STATIC_ASSERT(sizeof(gpointer) >= 8);
-    reg = calloc(1, sizeof(*reg));
-    if (reg == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
+    m->elements = calloc(n + 1, sizeof(*m->elements));
+    if (m->elements == NULL) {
+        return -1;
     }
-    reg->model = fbInfoModelAlloc();
-    load_builtin_files(reg->model);
-    for (i = 0; i < n_files; i++) {
-        GError *gerr = NULL;
-        if (!fbInfoModelReadXMLFile(reg->model, files[i], &gerr)) {
-            snprintf(err, errlen, "cannot load information elements from %s: %s", files[i],
-                     gerr != NULL ? gerr->message : "unknown error");
-            g_clear_error(&gerr);
-            ixd_ie_registry_free(reg);
-            return NULL;
-        }
-    }
-    n = fbInfoModelCountElements(reg->model);
-    reg->elements = calloc(n + 1, sizeof(*reg->elements));
-    reg->by_number = g_hash_table_new(g_direct_hash, g_direct_equal);
-    reg->by_name = g_hash_table_new(g_str_hash, g_str_equal);
-    if (reg->elements == NULL) {
-        snprintf(err, errlen, "out of memory");
-        ixd_ie_registry_free(reg);
-        return NULL;
-    }
-    fbInfoModelIterInit(&iter, reg->model);
-    while ((e = fbInfoModelIterNext(&iter)) != NULL && reg->count < n) {
+    fbInfoModelIterInit(&iter, m->model);
+    while ((e = fbInfoModelIterNext(&iter)) != NULL && count < n) {
         struct ixd_ie *ie;
-        gpointer key = number_key(e->ent, e->num);
 
-        /* the model's hash holds each element under several keys: keep one entry each */
-        if (g_hash_table_contains(reg->by_number, key)) {
+        /* only the element the model finds under its own number counts, once */
+        if (fbInfoModelGetElementByID(m->model, e->num, e->ent) != e ||
+            (plain != NULL && same_as_builtin(plain, e))) {
             continue;
         }
-        ie = &reg->elements[reg->count++];
+        ie = &m->elements[count++];
         ie->pen = e->ent;
         ie->id = e->num;
         ie->type = (uint8_t)map_type(e->type);
         ie->length = e->len;
         ie->name = e->ref.name;
-        g_hash_table_insert(reg->by_number, key, ie);
-        g_hash_table_insert(reg->by_name, (gpointer)ie->name, ie);
+        g_hash_table_replace(reg->by_number, number_key(ie->pen, ie->id), ie);
+    }
+    return 0;
+}
+
+struct ixd_ie_registry *
+ixd_ie_registry_new(char *const *files, size_t n_files, char *err, size_t errlen)
+{
+    struct ixd_ie_registry *reg;
+    fbInfoModel_t *plain = NULL;
+    GHashTableIter iter;
+    gpointer value;
+    size_t i;
+
+    G_STATIC_ASSERT(sizeof(gpointer) >= 8);
+    reg = calloc(1, sizeof(*reg));
+    if (reg == NULL || (reg->models = calloc(n_files + 1, sizeof(*reg->models))) == NULL) {
+        free(reg);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    reg->by_number = g_hash_table_new(g_direct_hash, g_direct_equal);
+    reg->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    reg->models[0].model = fbInfoModelAlloc();
+    reg->n_models = 1;
+    load_builtin_files(reg->models[0].model);
+    if (take_elements(reg, &reg->models[0], NULL) == -1) {
+        goto oom;
+    }
+    if (n_files > 0) {
+        plain = fbInfoModelAlloc();
+    }
+    for (i = 0; i < n_files; i++) {
+        struct ie_model *m = &reg->models[reg->n_models++];
+        char where[768];
+
+        m->model = fbInfoModelAlloc();
+        if (read_xml_file(m->model, files[i], where, sizeof(where)) == -1) {
+            snprintf(err, errlen, "cannot load information elements: %s", where);
+            fbInfoModelFree(plain);
+            ixd_ie_registry_free(reg);
+            return NULL;
+        }
+        if (take_elements(reg, m, plain) == -1) {
+            goto oom;
+        }
+    }
+    if (plain != NULL) {
+        fbInfoModelFree(plain);
+    }
+    g_hash_table_iter_init(&iter, reg->by_number);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        index_name(reg->by_name, value);
     }
     return reg;
+
+oom:
+    if (plain != NULL) {
+        fbInfoModelFree(plain);
+    }
+    ixd_ie_registry_free(reg);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
 }
 
 void
 ixd_ie_registry_free(struct ixd_ie_registry *reg)
 {
+    size_t i;
+
     if (reg == NULL) {
         return;
     }
@@ -163,10 +310,13 @@ ixd_ie_registry_free(struct ixd_ie_registry *reg)
     if (reg->by_name != NULL) {
         g_hash_table_destroy(reg->by_name);
     }
-    free(reg->elements);
-    if (reg->model != NULL) {
-        fbInfoModelFree(reg->model);
+    for (i = 0; i < reg->n_models; i++) {
+        free(reg->models[i].elements);
+        if (reg->models[i].model != NULL) {
+            fbInfoModelFree(reg->models[i].model);
+        }
     }
+    free(reg->models);
     free(reg);
 }
 
@@ -185,7 +335,7 @@ ixd_ie_lookup_name(const struct ixd_ie_registry *reg, const char *name)
 size_t
 ixd_ie_count(const struct ixd_ie_registry *reg)
 {
-    return reg->count;
+    return g_hash_table_size(reg->by_number);
 }
 
 void

@@ -12,7 +12,11 @@
 
 struct ixd_ie_registry;
 
-/* Builds the registry; files are libfixbuf XML information-model files. NULL + err on failure. */
+/*
+ * Builds the registry: libfixbuf's IANA and CERT elements, then the libfixbuf XML files in
+ * order, a later definition of an element replacing an earlier one. NULL + err on failure, err
+ * naming the file as "FILE:LINE:COL: message".
+ */
 struct ixd_ie_registry *ixd_ie_registry_new(char *const *files, size_t n_files, char *err,
                                             size_t errlen);
 void ixd_ie_registry_free(struct ixd_ie_registry *reg);

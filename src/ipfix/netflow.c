@@ -236,8 +236,8 @@ ixd_netflow9_rewrite(const uint8_t *pkt, size_t len, uint32_t pen, uint8_t *out,
 
 /* The v5 record (48 bytes) as an IPFIX template, field for field, pads included. */
 static const uint16_t v5_layout[][2] = {
-    {8, 4},  {12, 4}, {15, 4}, {10, 2}, {14, 2}, {2, 4},   {1, 4},  {22, 4}, {21, 4}, {7, 2},
-    {11, 2}, {210, 1}, {6, 1}, {4, 1},  {5, 1},  {16, 2},  {17, 2}, {9, 1},  {13, 1}, {210, 2},
+    {8, 4},  {12, 4},  {15, 4}, {10, 2}, {14, 2}, {2, 4},  {1, 4},  {22, 4}, {21, 4}, {7, 2},
+    {11, 2}, {210, 1}, {6, 1},  {4, 1},  {5, 1},  {16, 2}, {17, 2}, {9, 1},  {13, 1}, {210, 2},
 };
 
 size_t
@@ -268,8 +268,8 @@ ixd_netflow5_rewrite(const uint8_t *pkt, size_t len, uint8_t *out, size_t outlen
                       (int64_t)ixd_get32(pkt + 4);
     put16(out, IXD_IPFIX_VERSION);
     put16(out + 2, (uint16_t)total);
-    memcpy(out + 4, pkt + 8, 4);   /* export time: unix_secs */
-    memcpy(out + 8, pkt + 16, 4);  /* flow_sequence counts records, as IPFIX's does */
+    memcpy(out + 4, pkt + 8, 4);  /* export time: unix_secs */
+    memcpy(out + 8, pkt + 16, 4); /* flow_sequence counts records, as IPFIX's does */
     put32(out + 12, ((uint32_t)pkt[20] << 8) | pkt[21]); /* engine type and ID as the domain */
     p = out + IXD_HEADER_LEN;
     put16(p, IXD_SET_TEMPLATE);
@@ -288,8 +288,8 @@ ixd_netflow5_rewrite(const uint8_t *pkt, size_t len, uint8_t *out, size_t outlen
 }
 
 int
-ixd_netflow_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *pkt,
-                    size_t len, double now, int64_t received_usec)
+ixd_netflow_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *pkt, size_t len,
+                    double now, int64_t received_usec)
 {
     enum ixd_error why = IXD_ERR_VERSION;
     uint32_t seq = 0, uptime = 0, secs = 0;
@@ -305,6 +305,15 @@ ixd_netflow_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
     } else if (len >= 2 && ixd_get16(pkt) == IXD_NETFLOW5_VERSION) {
         n = ixd_netflow5_rewrite(pkt, len, dec->translated, sizeof(dec->translated), &boot, &why);
         s->packet_sequence = 0;
+        if (n > 0) {
+            /* the header's sampling field: 2 bits of mode, 14 of interval; it covers the
+             * records of this packet, which carry nothing of their own */
+            struct ixd_domain *d = ixd_session_domain(s, ixd_get32(dec->translated + 12));
+            uint32_t interval = ixd_get16(pkt + 22) & 0x3fff;
+            if (d != NULL) {
+                d->sampling = interval > 1 ? interval : 0;
+            }
+        }
     }
     if (n == 0) {
         ixd_count_error(s, NULL, why);

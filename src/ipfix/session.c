@@ -1,4 +1,5 @@
 #include "ipfix/session.h"
+#include "ipfix/sampling.h"
 
 #include "core/address.h"
 
@@ -16,7 +17,7 @@ struct udp_key {
 
 /* Memory a template is charged for: its allocation plus the table entry (see template.c). */
 #define TEMPLATE_OVERHEAD 256 /* template header, slot, table node, allocator slack */
-#define FIELD_BYTES 80       /* struct ixd_field 40, index <= 8, key 24, slack */
+#define FIELD_BYTES 80        /* struct ixd_field 40, index <= 8, key 24, slack */
 
 void
 ixd_session_limits_default(struct ixd_session_limits *l)
@@ -187,9 +188,9 @@ template_room(struct ixd_session *s, struct ixd_domain *d, size_t bytes)
            s->exporter->template_lru.head != NULL) {
         evict_template(s->exporter->template_lru.head);
     }
-    while ((ss->templates >= l->templates_total ||
-            ss->template_bytes + bytes > l->template_memory) &&
-           ss->template_lru.head != NULL) {
+    while (
+        (ss->templates >= l->templates_total || ss->template_bytes + bytes > l->template_memory) &&
+        ss->template_lru.head != NULL) {
         evict_template(ss->template_lru.head);
     }
     if (bytes > l->template_memory) {
@@ -368,8 +369,7 @@ domain_free(gpointer p)
 
 void
 ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
-                  const struct ixd_template_rules *rules,
-                  const struct ixd_session_limits *limits)
+                  const struct ixd_template_rules *rules, const struct ixd_session_limits *limits)
 {
     memset(ss, 0, sizeof(*ss));
     snprintf(ss->collector, sizeof(ss->collector), "%s", collector);
@@ -500,8 +500,8 @@ ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from, double now
     }
     /* a new port of a known address beyond its share pushes out that address's oldest */
     e = g_hash_table_lookup(ss->exporters, &key.addr);
-    while (e != NULL && e->session_lru.head != NULL &&
-           g_hash_table_size(ss->udp) > 0 && e->sessions >= ss->limits.sessions_per_exporter) {
+    while (e != NULL && e->session_lru.head != NULL && g_hash_table_size(ss->udp) > 0 &&
+           e->sessions >= ss->limits.sessions_per_exporter) {
         udp_session_drop(e->session_lru.head, 1);
     }
     while (g_hash_table_size(ss->udp) >= ss->limits.sessions_total && ss->session_lru.head) {
@@ -565,6 +565,37 @@ ixd_session_free(struct ixd_session *s)
     free(s);
 }
 
+static uint32_t
+domain_sampling_of(const struct ixd_resolver *r, const struct ixd_record *rec)
+{
+    return ixd_sampling_rate(
+        (const struct ixd_domain *)((const char *)r - offsetof(struct ixd_domain, resolver)), rec);
+}
+
+/*
+ * Structured data names templates of its own domain. The lookup neither refreshes nor counts:
+ * formatting a record is not a use of the templates it refers to.
+ */
+static const struct ixd_template *
+domain_template_of(const struct ixd_resolver *r, uint16_t tid)
+{
+    const struct ixd_domain *d =
+        (const struct ixd_domain *)((const char *)r - offsetof(struct ixd_domain, resolver));
+    struct ixd_template_slot *slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(tid));
+
+    return slot != NULL ? slot->tmpl : NULL;
+}
+
+static const struct ixd_ie *
+domain_element_of(const struct ixd_resolver *r, uint32_t pen, uint16_t id)
+{
+    const struct ixd_domain *d =
+        (const struct ixd_domain *)((const char *)r - offsetof(struct ixd_domain, resolver));
+    const struct ixd_ie_registry *reg = d->session->owner->rules.registry;
+
+    return reg != NULL ? ixd_ie_lookup(reg, pen, id) : NULL;
+}
+
 struct ixd_domain *
 ixd_session_domain(struct ixd_session *s, uint32_t odid)
 {
@@ -579,7 +610,8 @@ ixd_session_domain(struct ixd_session *s, uint32_t odid)
         return NULL;
     }
     dc = g_hash_table_lookup(s->exporter->domains, GUINT_TO_POINTER(odid));
-    if (dc == NULL && g_hash_table_size(s->exporter->domains) >= s->owner->limits.domains_per_session) {
+    if (dc == NULL &&
+        g_hash_table_size(s->exporter->domains) >= s->owner->limits.domains_per_session) {
         /* an exporter cycling through odids shares one "other" bucket past the limit */
         if (s->exporter->other_domains == NULL) {
             s->exporter->other_domains = calloc(1, sizeof(*dc));
@@ -607,6 +639,10 @@ ixd_session_domain(struct ixd_session *s, uint32_t odid)
     }
     d->counters = &dc->c;
     d->odid = odid;
+    d->session = s;
+    d->resolver.template_of = domain_template_of;
+    d->resolver.element_of = domain_element_of;
+    d->resolver.sampling_of = domain_sampling_of;
     d->templates = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, slot_free);
     g_hash_table_insert(s->domains, GUINT_TO_POINTER(odid), d);
     return d;
@@ -701,6 +737,7 @@ ixd_session_hold(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, cons
     h->since = now;
     h->source = s->source;
     h->source.late = 1;
+    h->source.resolver = &d->resolver;
     h->len = len;
     memcpy(h->data, set, len);
     if (s->held_last != NULL) {

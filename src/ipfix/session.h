@@ -19,25 +19,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "ipfix/counters.h"
 #include "ipfix/template.h"
 #include "ipfixd/record.h"
 
 struct ixd_session_limits {
-    uint32_t template_lifetime;     /* seconds, UDP */
-    uint32_t templates_per_session; /* new templates beyond are refused */
-    uint32_t templates_per_exporter;/* beyond: the exporter's least recently used goes */
-    uint32_t templates_total;       /* this worker's share; beyond: least recently used goes */
-    size_t template_memory;         /* this worker's share, bytes; same policy */
-    uint32_t sessions_per_exporter; /* UDP; beyond: the exporter's least recently used goes */
-    uint32_t sessions_total;        /* UDP, this worker's share; beyond: LRU goes */
-    uint32_t domains_per_session;   /* new domains beyond are refused */
-    int hold;                       /* keep data sets whose template has not arrived yet */
-    uint32_t hold_time;             /* seconds a held set waits for its template */
+    uint32_t template_lifetime;      /* seconds, UDP */
+    uint32_t templates_per_session;  /* new templates beyond are refused */
+    uint32_t templates_per_exporter; /* beyond: the exporter's least recently used goes */
+    uint32_t templates_total;        /* this worker's share; beyond: least recently used goes */
+    size_t template_memory;          /* this worker's share, bytes; same policy */
+    uint32_t sessions_per_exporter;  /* UDP; beyond: the exporter's least recently used goes */
+    uint32_t sessions_total;         /* UDP, this worker's share; beyond: LRU goes */
+    uint32_t domains_per_session;    /* new domains beyond are refused */
+    int hold;                        /* keep data sets whose template has not arrived yet */
+    uint32_t hold_time;              /* seconds a held set waits for its template */
     uint32_t held_sets_per_session;
     size_t held_bytes_per_session;
-    size_t held_bytes_total;        /* this worker's share */
-    uint32_t netflow9_pen;          /* enterprise number for NetFlow v9 types >= 32768 */
+    size_t held_bytes_total;                  /* this worker's share */
+    uint32_t netflow9_pen;                    /* enterprise number for NetFlow v9 types >= 32768 */
+    const struct ixd_sampling_rule *sampling; /* configured rates (the config outlives them) */
+    size_t n_sampling;
 };
 
 /* The defaults documented in docs/configuration.md, for one worker. */
@@ -59,17 +62,17 @@ struct ixd_lru_link {
 };
 
 struct ixd_exporter {
-    struct in6_addr addr;           /* IPv4 as IPv4-mapped */
+    struct in6_addr addr; /* IPv4 as IPv4-mapped */
     char text[48];
-    unsigned sessions;              /* live sessions referring to it */
-    unsigned templates;             /* live templates of its sessions */
+    unsigned sessions;  /* live sessions referring to it */
+    unsigned templates; /* live templates of its sessions */
     double last_seen;
-    struct ixd_lru session_lru;     /* its UDP sessions */
-    struct ixd_lru template_lru;    /* its templates */
+    struct ixd_lru session_lru;  /* its UDP sessions */
+    struct ixd_lru template_lru; /* its templates */
     struct ixd_counters counters;
-    GHashTable *domains;            /* odid -> struct ixd_domain_counters */
+    GHashTable *domains;                       /* odid -> struct ixd_domain_counters */
     struct ixd_domain_counters *other_domains; /* beyond domains-per-session odids */
-    int retired;                    /* no sessions left: in the owner's retired list */
+    int retired;                               /* no sessions left: in the owner's retired list */
     struct ixd_lru_link retired_link;
 };
 
@@ -81,12 +84,12 @@ struct ixd_domain;
 
 struct ixd_template_slot {
     struct ixd_template *tmpl;
-    double last_seen;               /* last refresh (monotonic): UDP template lifetime */
-    size_t bytes;                   /* memory charged for it */
+    double last_seen; /* last refresh (monotonic): UDP template lifetime */
+    size_t bytes;     /* memory charged for it */
     struct ixd_session *session;
     struct ixd_domain *domain;
-    struct ixd_lru_link all;        /* in the owner's template LRU */
-    struct ixd_lru_link mine;       /* in the exporter's template LRU */
+    struct ixd_lru_link all;  /* in the owner's template LRU */
+    struct ixd_lru_link mine; /* in the exporter's template LRU */
 };
 
 /* A data set that arrived before its template, copied with where it came from. */
@@ -94,8 +97,8 @@ struct ixd_held {
     struct ixd_held *next;
     struct ixd_domain *domain;
     uint16_t tid;
-    double since;                   /* monotonic arrival */
-    struct ixd_source source;       /* the metadata its records will carry (late = 1) */
+    double since;             /* monotonic arrival */
+    struct ixd_source source; /* the metadata its records will carry (late = 1) */
     size_t len;
     uint8_t data[];
 };
@@ -106,16 +109,24 @@ struct ixd_seq_gap {
 };
 
 #define IXD_SEQ_GAPS 8
+#define IXD_SAMPLERS_PER_DOMAIN 16
 
 struct ixd_domain {
     uint32_t odid;
-    GHashTable *templates;          /* template ID -> struct ixd_template_slot */
-    GHashTable *withdrawn;          /* TCP: IDs withdrawn and not defined again (lazy) */
-    uint32_t seq_next;              /* sequence number expected next */
+    struct ixd_resolver resolver; /* what its records' structured data refers to */
+    struct ixd_session *session;
+    GHashTable *templates; /* template ID -> struct ixd_template_slot */
+    GHashTable *withdrawn; /* TCP: IDs withdrawn and not defined again (lazy) */
+    uint32_t seq_next;     /* sequence number expected next */
     int seq_valid;
-    unsigned gap_next;              /* ring position in gaps */
+    unsigned gap_next; /* ring position in gaps */
     struct ixd_seq_gap gaps[IXD_SEQ_GAPS];
-    struct ixd_counters *counters;  /* the exporter's counters for this odid */
+    struct ixd_counters *counters; /* the exporter's counters for this odid */
+    uint32_t sampling;             /* announced without a sampler ID (or by a v5 header) */
+    uint8_t n_samplers, next_sampler;
+    struct {
+        uint32_t id, interval;
+    } samplers[IXD_SAMPLERS_PER_DOMAIN]; /* announced per samplerId / selectorId */
 };
 
 /* 1 when tid was withdrawn (TCP) and not defined since: its data is an exporter error. */
@@ -125,30 +136,30 @@ struct ixd_session {
     struct ixd_sessions *owner;
     struct ixd_exporter *exporter;
     int tcp;
-    int packet_sequence;            /* NetFlow v9: sequence numbers count packets */
+    int packet_sequence; /* NetFlow v9: sequence numbers count packets */
     double last_seen;
-    void *key;                      /* its key in owner->udp (UDP only) */
-    struct ixd_lru_link all;        /* in the owner's UDP session LRU */
-    struct ixd_lru_link mine;       /* in the exporter's UDP session LRU */
+    void *key;                /* its key in owner->udp (UDP only) */
+    struct ixd_lru_link all;  /* in the owner's UDP session LRU */
+    struct ixd_lru_link mine; /* in the exporter's UDP session LRU */
     unsigned templates;
-    GHashTable *domains;            /* odid -> struct ixd_domain */
+    GHashTable *domains; /* odid -> struct ixd_domain */
     struct ixd_held *held, *held_last;
     unsigned held_count;
     size_t held_bytes;
-    struct ixd_source source;       /* filled per message, shared by its records */
+    struct ixd_source source; /* filled per message, shared by its records */
 };
 
 /* All sessions of one collector on one worker. */
 struct ixd_sessions {
-    char collector[64];             /* name: records point at it, so it lives as long as they */
+    char collector[64]; /* name: records point at it, so it lives as long as they */
     int tcp;
     struct ixd_session_limits limits;
     struct ixd_template_rules rules;
-    GHashTable *udp;                /* (address, port) -> struct ixd_session */
-    GHashTable *exporters;          /* address -> struct ixd_exporter */
-    struct ixd_lru session_lru;     /* UDP sessions */
+    GHashTable *udp;            /* (address, port) -> struct ixd_session */
+    GHashTable *exporters;      /* address -> struct ixd_exporter */
+    struct ixd_lru session_lru; /* UDP sessions */
     struct ixd_lru template_lru;
-    struct ixd_lru retired;         /* exporters without sessions, kept for their counters */
+    struct ixd_lru retired; /* exporters without sessions, kept for their counters */
     unsigned n_retired;
     unsigned templates;
     size_t template_bytes;
@@ -181,8 +192,8 @@ int ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct 
                             double now);
 /* The same for a template saved before a restart (not counted as received); refreshed is when
  * it was last refreshed, on the monotonic clock. */
-int ixd_domain_restore_template(struct ixd_session *s, struct ixd_domain *d,
-                                struct ixd_template *t, double refreshed);
+int ixd_domain_restore_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
+                                double refreshed);
 void ixd_domain_withdraw(struct ixd_session *s, struct ixd_domain *d, uint16_t tid);
 void ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int options);
 
@@ -196,11 +207,10 @@ void ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t s
 
 /* Holds a copy of a data set of unknown template tid. 0, or -1 when it cannot be held (the
  * bounds; counted). */
-int ixd_session_hold(struct ixd_session *s, struct ixd_domain *d, uint16_t tid,
-                     const uint8_t *set, size_t len, double now);
+int ixd_session_hold(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, const uint8_t *set,
+                     size_t len, double now);
 /* Detaches the held sets of (d, tid), oldest first; the caller frees them with free(). */
-struct ixd_held *ixd_session_take_held(struct ixd_session *s, struct ixd_domain *d,
-                                       uint16_t tid);
+struct ixd_held *ixd_session_take_held(struct ixd_session *s, struct ixd_domain *d, uint16_t tid);
 
 /* Drops every held set of every UDP session, counting them (at stop, before the summary). */
 void ixd_sessions_drop_held(struct ixd_sessions *ss);

@@ -1,9 +1,11 @@
 #include "ipfix/template.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipfix/sampling.h"
 #include "ipfix/wire.h"
 
 /* Longest key: "en4294967295:id65535" plus NUL */
@@ -55,43 +57,52 @@ index_field(struct ixd_template *t, uint16_t i)
     }
 }
 
+uint8_t
+ixd_field_type(const struct ixd_ie *ie, uint16_t length)
+{
+    uint8_t type = ie != NULL ? ie->type : IXD_TYPE_OCTETS;
+    uint16_t min, max;
+
+    if (length == IXD_VARLEN || type == IXD_TYPE_OCTETS) {
+        if (length == IXD_VARLEN && type != IXD_TYPE_STRING && type < IXD_TYPE_BASIC_LIST) {
+            return IXD_TYPE_OCTETS;
+        }
+        return type;
+    }
+    if (length == 0) {
+        return type; /* a zero-length field is absent in every record: legal, nothing to decode */
+    }
+    ixd_type_lengths((enum ixd_type)type, &min, &max);
+    /* reduced-size encoding (RFC 7011 6.2) may shorten a number, never lengthen it */
+    if (ie->length != IXD_VARLEN && ie->length >= min && ie->length < max) {
+        max = ie->length;
+    }
+    if (length < min || length > max || (type == IXD_TYPE_FLOAT && length != 4 && length != 8)) {
+        return IXD_TYPE_OCTETS;
+    }
+    return type;
+}
+
 /* Decides the decoded type: an element whose length is illegal for its type stays octets. */
 static void
 type_field(struct ixd_template *t, struct ixd_field *f)
 {
-    uint16_t min, max;
-
-    f->type = f->ie != NULL ? f->ie->type : IXD_TYPE_OCTETS;
     if (f->pen == 0 && f->id == IXD_IE_PADDING) {
         f->type = IXD_TYPE_PADDING;
         return;
     }
-    if (f->pen == 0 && (f->id == IXD_IE_FLOW_START_SYSUPTIME || f->id == IXD_IE_FLOW_END_SYSUPTIME) &&
+    if (f->pen == 0 &&
+        (f->id == IXD_IE_FLOW_START_SYSUPTIME || f->id == IXD_IE_FLOW_END_SYSUPTIME) &&
         f->length == 4) {
         f->type = IXD_TYPE_UPTIME;
         return;
     }
-    if (f->length == IXD_VARLEN || f->type == IXD_TYPE_OCTETS) {
-        if (f->length == IXD_VARLEN && f->type != IXD_TYPE_OCTETS && f->type != IXD_TYPE_STRING &&
-            f->type < IXD_TYPE_BASIC_LIST) {
-            f->type = IXD_TYPE_OCTETS;
-            t->bad_lengths++;
-        }
-        return;
-    }
-    ixd_type_lengths((enum ixd_type)f->type, &min, &max);
-    if (f->length == 0) {
-        return; /* a zero-length field is absent in every record: legal, nothing to decode */
-    }
-    /* reduced-size encoding (RFC 7011 6.2) may shorten a number, never lengthen it */
-    if (f->ie != NULL && f->ie->length != IXD_VARLEN && f->ie->length >= min &&
-        f->ie->length < max) {
-        max = f->ie->length;
-    }
-    if (f->length < min || f->length > max ||
-        (f->type == IXD_TYPE_FLOAT && f->length != 4 && f->length != 8)) {
-        f->type = IXD_TYPE_OCTETS;
+    f->type = ixd_field_type(f->ie, f->length);
+    if (f->ie != NULL && f->type != f->ie->type) {
         t->bad_lengths++;
+    }
+    if (f->type >= IXD_TYPE_BASIC_LIST && f->type <= IXD_TYPE_SUBTEMPLATE_MULTILIST) {
+        t->has_lists = 1;
     }
 }
 
@@ -109,6 +120,9 @@ alloc_template(uint16_t n)
     if (t == NULL) {
         return NULL;
     }
+    /* never reused, unlike addresses: outputs key what they derive from a template on it */
+    static atomic_uint_fast64_t serials;
+    t->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
     t->fields = (struct ixd_field *)(t + 1);
     t->index = (uint16_t *)(t->fields + n);
     t->index_mask = (uint16_t)(slots - 1);
@@ -167,6 +181,7 @@ compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_templa
         int first = ixd_template_find(t, f->pen, f->id);
         f->repeat = t->fields[first].repeat;
     }
+    ixd_sampling_compile(t);
     if (min_len == 0) {
         *why = IXD_ERR_TEMPLATE_EMPTY;
         return -1;

@@ -45,6 +45,9 @@ void ixd_template_free(struct ixd_template *t);
 size_t ixd_template_encode(const struct ixd_template *t, uint8_t *out, size_t outlen);
 /* 1 when both describe the same record layout (a refresh, not a change). */
 int ixd_template_same(const struct ixd_template *a, const struct ixd_template *b);
+/* The type a value of element ie (NULL: unknown) is decoded as when it is length bytes long:
+ * its registered type, or octets when the length is illegal for it (RFC 7011 6.2). */
+uint8_t ixd_field_type(const struct ixd_ie *ie, uint16_t length);
 /* Index of the first field with (pen, id), or -1. */
 int ixd_template_find(const struct ixd_template *t, uint32_t pen, uint16_t id);
 

@@ -17,7 +17,7 @@
 #include "core/spsc.h"
 #include "output/json_format.h"
 
-/* A buffer holds any single record line (at most ~400 KiB for a 64 KiB record) */
+/* A buffer holds the lines of ordinary records; a longer one is split across buffers. */
 #define JBUF_SIZE (1u << 20)
 #define JBUFS_PER_LANE 4
 
@@ -34,11 +34,14 @@ struct json_lane {
     struct jbuf *cur;
     uint64_t records;
     uint64_t waits;
+    char *oversize; /* a line longer than a buffer is formatted here first */
+    size_t oversize_size;
     char prefix[512];
 };
 
 struct json_output {
     struct ixd_output base;
+    int renormalise; /* counts times the sampling rate that applies to each record */
     int fd;
     int kick; /* eventfd: wakes the writer */
     pthread_t writer;
@@ -186,22 +189,66 @@ hand_off(struct json_lane *l)
     l->cur = b;
 }
 
+/*
+ * A record whose bound exceeds a buffer (thousands of fields, or structured data that expands)
+ * is formatted aside and copied across buffers: the writer writes buffers in order, so the line
+ * stays whole. Rare by construction; it allocates, and counts the line as dropped if it cannot.
+ */
+static void
+write_oversize(struct json_lane *l, const struct ixd_record *r, const struct ixd_source *src,
+               uint32_t rate, size_t plen, size_t need)
+{
+    size_t len, at = 0;
+
+    if (need > l->oversize_size) {
+        char *grown = realloc(l->oversize, need);
+        if (grown == NULL) {
+            IXD_CNT_ADD(((struct json_output *)l->base.output)->dropped, 1);
+            return;
+        }
+        l->oversize = grown;
+        l->oversize_size = need;
+    }
+    len = ixd_json_record_scaled(r, src, rate, l->prefix, plen, l->oversize);
+    while (at < len) {
+        size_t n = JBUF_SIZE - l->cur->len;
+        if (n > len - at) {
+            n = len - at;
+        }
+        memcpy(l->cur->data + l->cur->len, l->oversize + at, n);
+        l->cur->len += n;
+        at += n;
+        if (at < len) {
+            hand_off(l);
+        }
+    }
+    l->cur->lines++;
+}
+
 static void
 json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
 {
     struct json_lane *l = (struct json_lane *)lane;
-    size_t plen = ixd_json_prefix(batch->source, l->prefix, sizeof(l->prefix));
+    const struct ixd_source *src = batch->source;
+    const struct ixd_resolver *res = src->resolver;
+    int renormalise = ((struct json_output *)lane->output)->renormalise && res != NULL;
+    size_t plen = ixd_json_prefix(src, l->prefix, sizeof(l->prefix));
     size_t i;
 
     for (i = 0; i < batch->count; i++) {
         const struct ixd_record *r = &batch->records[i];
         size_t need = plen + ixd_json_bound(r);
+        uint32_t rate = renormalise ? res->sampling_of(res, r) : 1;
 
+        if (need > JBUF_SIZE) {
+            write_oversize(l, r, src, rate, plen, need);
+            continue;
+        }
         if (l->cur->len + need > JBUF_SIZE) {
             hand_off(l);
         }
         l->cur->len +=
-            ixd_json_record_from(r, batch->source, l->prefix, plen, l->cur->data + l->cur->len);
+            ixd_json_record_scaled(r, src, rate, l->prefix, plen, l->cur->data + l->cur->len);
         l->cur->lines++;
     }
     IXD_CNT_ADD(l->records, batch->count);
@@ -242,6 +289,7 @@ free_lanes(struct json_output *o)
             ixd_spsc_release(&l->empty);
         }
         free(l->cur);
+        free(l->oversize);
     }
     free(o->lanes);
 }
@@ -282,6 +330,7 @@ json_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size
     }
     o->base.ops = &ixd_json_output_ops;
     o->base.config = *cfg;
+    o->renormalise = cfg->renormalise;
     snprintf(o->base.name, sizeof(o->base.name), "%s", cfg->name);
     o->kick = -1;
     o->fd = open_path(cfg->path);

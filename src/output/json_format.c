@@ -1,16 +1,39 @@
 #include "output/json_format.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ipfix/decode.h"
+#include "ipfix/lists.h"
+#include "ipfix/sampling.h"
+#include "ipfix/template.h"
 #include "ipfix/wire.h"
 
 /* seconds between the NTP epoch (1900) and the UNIX epoch (1970) */
 #define NTP_UNIX_OFFSET 2208988800LL
 #define KEY_BOUND 160 /* key, quotes, colon, comma, and any fixed-size value */
+/*
+ * RFC 6313 lists nest records in records. Their JSON is bounded twice: lists deeper than
+ * LIST_DEPTH_MAX, and lists whose JSON could exceed LIST_FACTOR times their bytes (plus
+ * LIST_SLACK), are written as hex like any other octets, so no exporter can make one record's
+ * line grow without limit.
+ */
+#define LIST_DEPTH_MAX 4
+#define LIST_FACTOR 40
+#define LIST_SLACK 256
+#define FIELDS_MAX 16384 /* fields-per-template is at most 16383 */
+
+/* What formatting a record needs beyond the record. */
+struct fmt {
+    int64_t system_init_ms;
+    const struct ixd_resolver *resolver;
+    unsigned depth; /* lists entered so far */
+    uint32_t rate;  /* renormalisation: counts are multiplied by it (1: as sent) */
+};
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -288,9 +311,20 @@ put_ntp(char *out, const uint8_t *p, int nanos)
     return ixd_json_rfc3339(out, sec, (uint32_t)(((frac & ~0x7ffULL) * 1000000ULL) >> 32), 6);
 }
 
+static size_t
+put_literal(char *out, const char *s)
+{
+    size_t n = strlen(s);
+
+    memcpy(out, s, n);
+    return n;
+}
+
+static size_t put_list(char *out, uint8_t type, const uint8_t *p, size_t len, const struct fmt *c);
+
 /* One value, typed; the field's decoded type already accounts for illegal lengths. */
 static size_t
-put_value(char *out, uint8_t type, const uint8_t *p, size_t len)
+put_value(char *out, uint8_t type, const uint8_t *p, size_t len, const struct fmt *c)
 {
     char text[INET6_ADDRSTRLEN];
     size_t n;
@@ -346,15 +380,58 @@ put_value(char *out, uint8_t type, const uint8_t *p, size_t len)
         memcpy(out + 1, text, n);
         out[n + 1] = '"';
         return n + 2;
+    case IXD_TYPE_BASIC_LIST:
+    case IXD_TYPE_SUBTEMPLATE_LIST:
+    case IXD_TYPE_SUBTEMPLATE_MULTILIST:
+        return put_list(out, type, p, len, c);
     default:
         return put_hex(out, p, len);
+    }
+}
+
+/* The most put_value() writes for a value of this type and length. */
+static size_t
+value_bound(uint8_t type, size_t len)
+{
+    switch (type) {
+    case IXD_TYPE_UNSIGNED:
+    case IXD_TYPE_SIGNED:
+        return 3 * len + 4; /* 2^(8n) has fewer than 2.41n + 1 digits; "null" when empty */
+    case IXD_TYPE_FLOAT:
+    case IXD_TYPE_TIME_SEC:
+    case IXD_TYPE_TIME_MSEC:
+    case IXD_TYPE_TIME_USEC:
+    case IXD_TYPE_TIME_NSEC:
+    case IXD_TYPE_UPTIME:
+        return 34;
+    case IXD_TYPE_BOOLEAN:
+        return 5;
+    case IXD_TYPE_MAC:
+        return 19;
+    case IXD_TYPE_IPV4:
+        return 17;
+    case IXD_TYPE_IPV6:
+        return 48;
+    case IXD_TYPE_STRING:
+        return 6 * len + 4;
+    case IXD_TYPE_BASIC_LIST:
+    case IXD_TYPE_SUBTEMPLATE_LIST:
+    case IXD_TYPE_SUBTEMPLATE_MULTILIST:
+        return LIST_FACTOR * len + LIST_SLACK;
+    default:
+        return 2 * len + 4;
     }
 }
 
 size_t
 ixd_json_bound(const struct ixd_record *r)
 {
-    return 512 + (size_t)r->tmpl->field_count * KEY_BOUND + 6 * (size_t)r->length;
+    size_t bound = 512 + (size_t)r->tmpl->field_count * KEY_BOUND + 6 * (size_t)r->length;
+
+    if (r->tmpl->has_lists) {
+        bound += (size_t)r->tmpl->field_count * LIST_SLACK + LIST_FACTOR * (size_t)r->length;
+    }
+    return bound;
 }
 
 size_t
@@ -390,8 +467,9 @@ ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
 
 /* Writes the value of field i, or nothing (returns 0) when the field is absent. */
 static size_t
-put_field_value(const struct ixd_record *r, unsigned i, char *out, int64_t system_init_ms)
+put_field_value(const struct ixd_record *r, unsigned i, char *out, const struct fmt *c)
 {
+    int64_t system_init_ms = c->system_init_ms;
     const struct ixd_field *f = &r->tmpl->fields[i];
     const uint8_t *p;
     uint16_t len;
@@ -417,7 +495,11 @@ put_field_value(const struct ixd_record *r, unsigned i, char *out, int64_t syste
         memcpy(out, "null", 4);
         return 4;
     }
-    return put_value(out, f->type, p, len);
+    if (c->rate > 1 && ixd_sampling_scales(f) && len <= 8) {
+        uint64_t v = ixd_get_uint(p, len);
+        return put_u64(out, v > UINT64_MAX / c->rate ? UINT64_MAX : v * c->rate);
+    }
+    return put_value(out, f->type, p, len, c);
 }
 
 static size_t
@@ -433,7 +515,7 @@ put_key(char *out, const char *key, size_t n)
 
 /* A repeated element becomes one key with an array of its values, in template order. */
 static size_t
-put_repeated(const struct ixd_record *r, unsigned first, char *out, int64_t system_init_ms)
+put_repeated(const struct ixd_record *r, unsigned first, char *out, const struct fmt *c)
 {
     const struct ixd_template *t = r->tmpl;
     const struct ixd_field *f = &t->fields[first];
@@ -449,13 +531,16 @@ put_repeated(const struct ixd_record *r, unsigned first, char *out, int64_t syst
         if (n > 0) {
             out[o++] = ',';
         }
-        v = put_field_value(r, i, out + o, system_init_ms);
+        v = put_field_value(r, i, out + o, c);
         if (v == 0 && n > 0) {
             o--; /* absent: drop the comma again */
             continue;
         }
         o += v;
         n += v > 0;
+    }
+    if (n == 0) {
+        return 0; /* every occurrence absent: so is the element */
     }
     out[o++] = ']';
     return o;
@@ -473,17 +558,14 @@ put_field_key(char *out, const struct ixd_field *f, int64_t system_init_ms)
     return put_key(out, f->key, f->key_length);
 }
 
-size_t
-ixd_json_record_from(const struct ixd_record *r, const struct ixd_source *src, const char *prefix,
-                     size_t prefix_len, char *out)
+/* Writes ,"key":value for every field of r that is present. */
+static size_t
+put_fields(const struct ixd_record *r, char *out, const struct fmt *c)
 {
     const struct ixd_template *t = r->tmpl;
-    int64_t system_init_ms = src != NULL ? src->system_init_ms : 0;
-    size_t o = prefix_len;
+    size_t o = 0;
     unsigned i;
 
-    memcpy(out, prefix, prefix_len);
-    o += put_u64(out + o, t->id);
     for (i = 0; i < t->field_count; i++) {
         const struct ixd_field *f = &t->fields[i];
         size_t k, v;
@@ -493,19 +575,291 @@ ixd_json_record_from(const struct ixd_record *r, const struct ixd_source *src, c
         }
         if (f->repeat > 1) {
             if (f->repeat_index == 0) {
-                o += put_repeated(r, i, out + o, system_init_ms);
+                o += put_repeated(r, i, out + o, c);
             }
             continue;
         }
-        k = put_field_key(out + o, f, system_init_ms);
-        v = put_field_value(r, i, out + o + k, system_init_ms);
+        k = put_field_key(out + o, f, c->system_init_ms);
+        v = put_field_value(r, i, out + o + k, c);
         if (v > 0) {
             o += k + v;
         }
     }
+    return o;
+}
+
+size_t
+ixd_json_record_scaled(const struct ixd_record *r, const struct ixd_source *src, uint32_t rate,
+                       const char *prefix, size_t prefix_len, char *out)
+{
+    struct fmt c = {src != NULL ? src->system_init_ms : 0, src != NULL ? src->resolver : NULL, 0,
+                    rate};
+    size_t o = prefix_len;
+
+    memcpy(out, prefix, prefix_len);
+    o += put_u64(out + o, r->tmpl->id);
+    if (r->tmpl->scope_count > 0) {
+        o += put_literal(out + o, ",\"@options\":true");
+    }
+    if (rate > 1) {
+        o += put_literal(out + o, ",\"@sampling_rate\":");
+        o += put_u64(out + o, rate);
+    }
+    o += put_fields(r, out + o, &c);
     out[o++] = '}';
     out[o++] = '\n';
     return o;
+}
+
+/* ---- RFC 6313 structured data ---- */
+
+/* Per thread: variable-length offsets of the records nested at each depth. */
+static _Thread_local uint16_t nested_offsets[LIST_DEPTH_MAX][FIELDS_MAX];
+static _Thread_local uint16_t nested_lengths[LIST_DEPTH_MAX][FIELDS_MAX];
+
+static size_t
+put_semantic(char *out, uint8_t semantic)
+{
+    const char *name = ixd_list_semantic_name(semantic);
+    size_t o = put_literal(out, "{\"@semantic\":");
+
+    if (name != NULL) {
+        out[o++] = '"';
+        o += put_literal(out + o, name);
+        out[o++] = '"';
+    } else {
+        o += put_u64(out + o, semantic);
+    }
+    return o;
+}
+
+/*
+ * Writes the records of template t found in [p, p + len) as JSON objects separated by commas,
+ * each {"@template":N,...} when with_tid. Returns the bytes written, or (size_t)-1 when the
+ * records are malformed or would pass end.
+ */
+static size_t
+put_nested_records(char *out, const char *end, const struct ixd_template *t, const uint8_t *p,
+                   size_t len, int with_tid, const struct fmt *c)
+{
+    uint16_t *offs = nested_offsets[c->depth - 1], *lens = nested_lengths[c->depth - 1];
+    size_t o = 0, n = 0;
+
+    if (t == NULL || t->field_count > FIELDS_MAX) {
+        return (size_t)-1;
+    }
+    while (len > 0) {
+        struct ixd_record r = {t, p, 0, NULL, NULL};
+        size_t need = 32;
+        unsigned i;
+
+        if (len < t->min_length) {
+            return (size_t)-1; /* a list holds whole records and nothing else */
+        }
+        if (t->has_varlen) {
+            r.length = (uint32_t)ixd_record_walk(t, p, len, offs, lens);
+            if (r.length == 0) {
+                return (size_t)-1;
+            }
+            r.offsets = offs;
+            r.lengths = lens;
+        } else {
+            r.length = t->fixed_length;
+        }
+        for (i = 0; i < t->field_count; i++) {
+            uint16_t flen;
+            ixd_record_field(&r, i, &flen);
+            /* 10: quotes, colon, comma, and "flowStartMilliseconds" for a longer uptime key */
+            need += 10 + t->fields[i].key_length + value_bound(t->fields[i].type, flen);
+        }
+        if (need > (size_t)(end - (out + o))) {
+            return (size_t)-1;
+        }
+        if (n++ > 0) {
+            out[o++] = ',';
+        }
+        out[o++] = '{';
+        if (with_tid) {
+            o += put_literal(out + o, "\"@template\":");
+            o += put_u64(out + o, t->id);
+            o += put_fields(&r, out + o, c);
+        } else {
+            /* put_fields starts every pair with a comma */
+            size_t w = put_fields(&r, out + o - 1, c);
+            if (w > 0) {
+                out[o - 1] = '{';
+                o += w - 1;
+            }
+        }
+        out[o++] = '}';
+        p += r.length;
+        len -= r.length;
+    }
+    return o;
+}
+
+/* A name that needs no escaping and fits the header's share of LIST_SLACK. */
+static int
+plain_name(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name[i] != '\0'; i++) {
+        if (i == IXD_KEY_NAME_MAX ||
+            !(isalnum((unsigned char)name[i]) || strchr("_-.:", name[i]))) {
+            return 0;
+        }
+    }
+    return i > 0;
+}
+
+static size_t
+put_basic_list(char *out, const char *end, const uint8_t *p, size_t len, const struct fmt *c)
+{
+    struct ixd_basic_list l;
+    const struct ixd_ie *ie;
+    const uint8_t *v;
+    uint16_t vlen;
+    size_t o, pos = 0, n = 0;
+    uint8_t type;
+    char key[40];
+    int more;
+
+    if (ixd_basic_list_open(p, len, &l) == -1) {
+        return (size_t)-1;
+    }
+    ie = c->resolver->element_of(c->resolver, l.pen, l.id);
+    type = ixd_field_type(ie, l.element_length);
+    o = put_semantic(out, l.semantic);
+    out[o++] = ',';
+    if (ie != NULL && plain_name(ie->name)) {
+        o += ixd_json_string(out + o, (const uint8_t *)ie->name, strlen(ie->name));
+    } else {
+        int k = l.pen != 0 ? snprintf(key, sizeof(key), "en%u:id%u", l.pen, l.id)
+                           : snprintf(key, sizeof(key), "id%u", l.id);
+        o += ixd_json_string(out + o, (const uint8_t *)key, (size_t)k);
+    }
+    out[o++] = ':';
+    out[o++] = '[';
+    while ((more = ixd_basic_list_next(&l, &pos, &v, &vlen)) == 1) {
+        if (value_bound(type, vlen) + 8 > (size_t)(end - (out + o))) {
+            return (size_t)-1;
+        }
+        if (n++ > 0) {
+            out[o++] = ',';
+        }
+        if (vlen == 0) {
+            o += put_literal(out + o, "null"); /* an empty element of a variable-length list */
+        } else {
+            o += put_value(out + o, type, v, vlen, c);
+        }
+    }
+    if (more == -1) {
+        return (size_t)-1;
+    }
+    out[o++] = ']';
+    out[o++] = '}';
+    return o;
+}
+
+static size_t
+put_subtemplate_list(char *out, const char *end, const uint8_t *p, size_t len, const struct fmt *c)
+{
+    struct ixd_subtemplate_list l;
+    size_t o, w;
+
+    if (ixd_subtemplate_list_open(p, len, &l) == -1) {
+        return (size_t)-1;
+    }
+    o = put_semantic(out, l.semantic);
+    o += put_literal(out + o, ",\"@template\":");
+    o += put_u64(out + o, l.tid);
+    o += put_literal(out + o, ",\"@records\":[");
+    w = put_nested_records(out + o, end - 2, c->resolver->template_of(c->resolver, l.tid),
+                           l.records, l.length, 0, c);
+    if (w == (size_t)-1) {
+        return w;
+    }
+    o += w;
+    out[o++] = ']';
+    out[o++] = '}';
+    return o;
+}
+
+static size_t
+put_subtemplate_multilist(char *out, const char *end, const uint8_t *p, size_t len,
+                          const struct fmt *c)
+{
+    struct ixd_subtemplate_block b;
+    uint8_t semantic;
+    size_t o, pos = 1, n = 0;
+    int more;
+
+    if (ixd_subtemplate_multilist_open(p, len, &semantic) == -1) {
+        return (size_t)-1;
+    }
+    o = put_semantic(out, semantic);
+    o += put_literal(out + o, ",\"@records\":[");
+    while ((more = ixd_subtemplate_multilist_next(p, len, &pos, &b)) == 1) {
+        size_t w;
+        if (b.length == 0) {
+            continue; /* a block without records */
+        }
+        if (n > 0) {
+            out[o++] = ',';
+        }
+        w = put_nested_records(out + o, end - 2, c->resolver->template_of(c->resolver, b.tid),
+                               b.records, b.length, 1, c);
+        if (w == (size_t)-1) {
+            return w;
+        }
+        o += w;
+        n += w > 0;
+        if (w == 0 && n > 0) {
+            o--;
+        }
+    }
+    if (more == -1) {
+        return (size_t)-1;
+    }
+    out[o++] = ']';
+    out[o++] = '}';
+    return o;
+}
+
+/*
+ * A list as JSON, within value_bound(): an object with "@semantic" and the values or records;
+ * as hex when it cannot be read (malformed, a template the domain does not have, nested too
+ * deep, no resolver) or would not fit.
+ */
+static size_t
+put_list(char *out, uint8_t type, const uint8_t *p, size_t len, const struct fmt *c)
+{
+    const char *end = out + value_bound(type, len);
+    struct fmt inner = *c;
+    size_t w = (size_t)-1;
+
+    inner.rate = 1; /* the rate is the enclosing record's: nested counts are written as sent */
+
+    if (c->resolver == NULL || c->depth >= LIST_DEPTH_MAX) {
+        return put_hex(out, p, len);
+    }
+    inner.depth++;
+    if (type == IXD_TYPE_BASIC_LIST) {
+        w = put_basic_list(out, end, p, len, &inner);
+    } else if (type == IXD_TYPE_SUBTEMPLATE_LIST) {
+        w = put_subtemplate_list(out, end, p, len, &inner);
+    } else {
+        w = put_subtemplate_multilist(out, end, p, len, &inner);
+    }
+    return w != (size_t)-1 ? w : put_hex(out, p, len);
+}
+
+size_t
+ixd_json_record_from(const struct ixd_record *r, const struct ixd_source *src, const char *prefix,
+                     size_t prefix_len, char *out)
+{
+    return ixd_json_record_scaled(r, src, 1, prefix, prefix_len, out);
 }
 
 size_t

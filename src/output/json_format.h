@@ -29,6 +29,11 @@ size_t ixd_json_record(const struct ixd_record *r, const char *prefix, size_t pr
 size_t ixd_json_record_from(const struct ixd_record *r, const struct ixd_source *src,
                             const char *prefix, size_t prefix_len, char *out);
 
+/* The same, with packet and octet counts multiplied by rate (the sampling rate that applies
+ * to the record; saturating) and the rate written as "@sampling_rate" when above 1. */
+size_t ixd_json_record_scaled(const struct ixd_record *r, const struct ixd_source *src,
+                              uint32_t rate, const char *prefix, size_t prefix_len, char *out);
+
 /* Building blocks, exposed for tests. Each returns the bytes written. */
 size_t ixd_json_string(char *out, const uint8_t *s, size_t len);
 size_t ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits);

@@ -14,16 +14,18 @@ IXD = shared(lambda: Ixd(workers=2))
 VARLEN = 65535
 
 
-def case(fields, records, n_dec=None, tid=400, collector="u", values=None, **expect):
+def case(fields, records, n_dec=None, tid=400, collector="u", values=None, pre=(), **expect):
     """Sends template `fields` (octetDeltaCount first, as the marker) and the record bodies
-    (each given without the marker), checks counters; returns the decoded records in order."""
+    (each given without the marker), checks counters; returns the decoded records in order.
+    pre: template records sent before it (what structured data refers to)."""
     x = IXD()
     e = Exporter(x, collector)
     ks = [mark() for _ in records]
     body = b"".join(struct.pack(">Q", k) + r for k, r in zip(ks, records))
     n = len(records) if n_dec is None else n_dec
     before = x.stats()
-    e.send(tmpl_set(tmpl(tid, [(1, 8)] + fields)), ipfix.set_(tid, body), records=len(records))
+    e.send(tmpl_set(*pre, tmpl(tid, [(1, 8)] + fields)), ipfix.set_(tid, body),
+           records=len(records))
     want = set(ks[:n])
     got = x.wait_records(lambda r: r.get("octetDeltaCount") in want, n=n)
     by_mark = {r["octetDeltaCount"]: r for r in got}
@@ -35,7 +37,7 @@ def case(fields, records, n_dec=None, tid=400, collector="u", values=None, **exp
         values(out)  # the decoded values first: they say more than a counter when both fail
     e.probe()
     e.finish()
-    x.expect(before, collector, **plus(PROBE, messages=1, templates=1, records=n,
+    x.expect(before, collector, **plus(PROBE, messages=1, templates=1 + len(pre), records=n,
                                        **expect))
     for k in ks[n:]:
         x.assert_none(k)
@@ -190,11 +192,90 @@ def test_rfc6313_sub_template_multi_list_lengths_past_the_end():
 
 
 def test_rfc6313_deeply_nested_lists():
-    """RFC 6313 4.5: 100 basicLists nested in each other: bounded work, the record decodes."""
-    inner = b"\x00\x01"
+    """RFC 6313 4.5: 100 basicLists nested in each other: bounded work, the record decodes;
+    four levels become JSON (docs/json-output.md), the rest stays hex."""
+    levels = [b"\x00\x01"]
     for _ in range(100):
-        inner = struct.pack(">BHH", 3, 291, 65535) + ipfix.varlen(inner)
-    list_case(291, inner, "basicList")
+        levels.append(struct.pack(">BHH", 3, 291, 65535) + ipfix.varlen(levels[-1]))
+    r = case([(291, VARLEN), (4, 1)], [ipfix.varlen(levels[-1]) + b"\x06"])[0]
+    v = r.get("basicList")
+    for depth in range(4):
+        assert v.get("@semantic") == "allOf" and len(v.get("basicList", [])) == 1, (depth, v)
+        v = v["basicList"][0]
+    assert v == levels[-5].hex(), v
+    assert r.get("protocolIdentifier") == 6, r
+
+
+def bl(semantic, ie, elen, values, pen=0):
+    head = struct.pack(">BHH", semantic, ie | (0x8000 if pen else 0), elen)
+    return head + (struct.pack(">I", pen) if pen else b"") + b"".join(values)
+
+
+def test_rfc6313_basic_list_of_addresses():
+    """RFC 6313 4.5.1: a basicList of sourceIPv4Address, semantic allOf: an object naming the
+    semantic and the element, its values typed."""
+    lst = bl(3, 8, 4, [bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])])
+    r = case([(291, VARLEN), (4, 1)], [ipfix.varlen(lst) + b"\x11"])[0]
+    assert r.get("basicList") == {"@semantic": "allOf",
+                                  "sourceIPv4Address": ["10.0.0.1", "10.0.0.2"]}, r
+    assert r.get("protocolIdentifier") == 17, r
+
+
+def test_rfc6313_basic_list_variable_length_and_semantics():
+    """RFC 6313 4.5.1: variable-length elements (an empty one is null), an enterprise element
+    no file defines (hex under its stable key), semantics undefined (255) and unassigned (7)."""
+    names = bl(255, 82, VARLEN, [ipfix.varlen(b"ge-0/0/1"), ipfix.varlen(b""),
+                                 ipfix.varlen(b"x" * 300)])
+    vendor = bl(7, 5, 2, [b"\xab\xcd", b"\x00\x01"], pen=99999)
+    empty = bl(4, 7, 2, [])
+    r = case([(291, VARLEN), (291, VARLEN), (291, 5)],  # the last one fixed-length
+             [ipfix.varlen(names) + ipfix.varlen(vendor) + empty])[0]
+    a, b, c = r.get("basicList")
+    assert a == {"@semantic": "undefined", "interfaceName": ["ge-0/0/1", None, "x" * 300]}, a
+    assert b == {"@semantic": 7, "en99999:id5": ["abcd", "0001"]}, b
+    assert c == {"@semantic": "ordered", "sourceTransportPort": []}, c
+
+
+def test_rfc6313_sub_template_list():
+    """RFC 6313 4.5.2: a subTemplateList of template 401 (ports, protocol): its records as
+    objects, with the semantic and the template."""
+    inner = tmpl(401, [(7, 2), (4, 1)])
+    recs = struct.pack(">HB", 53, 17) + struct.pack(">HB", 443, 6)
+    stl = struct.pack(">BH", 1, 401) + recs
+    r = case([(292, VARLEN)], [ipfix.varlen(stl)], pre=[inner])[0]
+    assert r.get("subTemplateList") == {
+        "@semantic": "exactlyOneOf", "@template": 401,
+        "@records": [{"sourceTransportPort": 53, "protocolIdentifier": 17},
+                     {"sourceTransportPort": 443, "protocolIdentifier": 6}]}, r
+
+
+def test_rfc6313_sub_template_multi_list_with_nested_basic_list():
+    """RFC 6313 4.5.3: blocks of two templates, one of them variable-length and holding a
+    basicList: every record carries its template; an empty block is skipped."""
+    t1 = tmpl(402, [(82, VARLEN), (291, VARLEN)])
+    t2 = tmpl(403, [(8, 4)])
+    r1 = ipfix.varlen(b"eth0") + ipfix.varlen(bl(3, 7, 2, [b"\x00\x50", b"\x01\xbb"]))
+    r2 = ipfix.varlen(b"") + ipfix.varlen(bl(3, 7, 2, []))
+    b1 = struct.pack(">HH", 402, 4 + len(r1) + len(r2)) + r1 + r2
+    b2 = struct.pack(">HH", 403, 4) + struct.pack(">HH", 403, 8) + bytes([192, 0, 2, 1])
+    stml = struct.pack(">B", 2) + b1 + b2
+    r = case([(293, VARLEN)], [ipfix.varlen(stml)], pre=[t1, t2])[0]
+    ports = {"@semantic": "allOf", "sourceTransportPort": [80, 443]}
+    assert r.get("subTemplateMultiList") == {
+        "@semantic": "oneOrMoreOf",
+        "@records": [{"@template": 402, "interfaceName": "eth0", "basicList": ports},
+                     {"@template": 402, "interfaceName": "",
+                      "basicList": {"@semantic": "allOf", "sourceTransportPort": []}},
+                     {"@template": 403, "sourceIPv4Address": "192.0.2.1"}]}, r
+
+
+def test_rfc6313_sub_template_list_of_a_trailing_partial_record():
+    """RFC 6313 4.5.2: a subTemplateList holds whole records: 1.5 records of template 404
+    make the list unreadable, so it is kept as hex (the record itself decodes)."""
+    stl = struct.pack(">BH", 3, 404) + b"\x00\x01\x02\x03" + b"\x00\x01"
+    r = case([(292, VARLEN), (4, 1)], [ipfix.varlen(stl) + b"\x06"], pre=[tmpl(404, [(8, 4)])])[0]
+    assert r.get("subTemplateList") == stl.hex(), r
+    assert r.get("protocolIdentifier") == 6, r
 
 
 def test_6_1_6_strings_with_invalid_utf8_and_control_bytes():
@@ -270,7 +351,11 @@ if __name__ == "__main__":
           test_rfc6313_basic_list_with_enterprise_element_cut_off,
           test_rfc6313_sub_template_list_with_unknown_template,
           test_rfc6313_sub_template_multi_list_lengths_past_the_end,
-          test_rfc6313_deeply_nested_lists, test_6_1_6_strings_with_invalid_utf8_and_control_bytes,
+          test_rfc6313_deeply_nested_lists, test_rfc6313_basic_list_of_addresses,
+          test_rfc6313_basic_list_variable_length_and_semantics, test_rfc6313_sub_template_list,
+          test_rfc6313_sub_template_multi_list_with_nested_basic_list,
+          test_rfc6313_sub_template_list_of_a_trailing_partial_record,
+          test_6_1_6_strings_with_invalid_utf8_and_control_bytes,
           test_6_1_5_boolean_values, test_6_1_7_to_6_1_10_date_time_types,
           test_8_repeated_information_element, test_3_2_enterprise_specific_elements,
           test_7_many_variable_length_records_in_one_message])

@@ -52,3 +52,35 @@ def small_template_message(tid=256, seq=0, odid=1):
 
 def small_data_message(ks, tid=256, seq=0, odid=1):
     return message([set_(tid, b"".join(small_record(k) for k in ks))], seq=seq, odid=odid)
+
+
+def netflow9(flowsets, seq=0, source_id=0, uptime_ms=100000, unix_secs=None):
+    """A NetFlow v9 packet (RFC 3954); flowsets are (flowset id, body) pairs, each padded to 4."""
+    t = int(time.time()) if unix_secs is None else unix_secs
+    body = b""
+    for fid, b in flowsets:
+        b += b"\0" * (-len(b) % 4)
+        body += struct.pack(">HH", fid, 4 + len(b)) + b
+    return struct.pack(">HHIIII", 9, len(flowsets), uptime_ms, t, seq, source_id) + body
+
+
+def netflow9_template(tid, fields):
+    return struct.pack(">HH", tid, len(fields)) + b"".join(struct.pack(">HH", *f) for f in fields)
+
+
+def netflow9_options_template(tid, scopes, fields):
+    """Scope and option fields as (type, length); their lengths in bytes, as v9 counts them."""
+    return (struct.pack(">HHH", tid, 4 * len(scopes), 4 * len(fields))
+            + b"".join(struct.pack(">HH", *f) for f in scopes + fields))
+
+
+def netflow5(records, sampling=0, seq=0, engine=(0, 0), uptime_ms=100000, unix_secs=None):
+    """A NetFlow v5 packet; records are dicts with src, dst (bytes), packets, octets, ports."""
+    t = int(time.time()) if unix_secs is None else unix_secs
+    head = struct.pack(">HHIIIIBBH", 5, len(records), uptime_ms, t, 0, seq, engine[0], engine[1],
+                       sampling)
+    body = b"".join(struct.pack(">4s4s4sHHIIIIHHBBBBHHBBH", r["src"], r["dst"], b"\0" * 4, 0, 0,
+                                r["packets"], r["octets"], 1000, 2000, r.get("sport", 1),
+                                r.get("dport", 2), 0, 0, 6, 0, 0, 0, 0, 0, 0)
+                    for r in records)
+    return head + body

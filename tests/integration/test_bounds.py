@@ -1,6 +1,7 @@
 """Memory stays under the bound docs/configuration.md derives from the limits, whatever arrives:
 random and mutated messages, and a template flood from one address spread over ports and
 observation domains, which must not cost a second exporter a single record."""
+import json
 import os
 import random
 import re
@@ -25,12 +26,14 @@ LIMITS = {  # small on purpose: the bound must hold at any setting
 }
 WORKERS = 2
 JSON_OUTPUTS = 1
+FIELDS_PER_TEMPLATE = 512  # the default
 
 
 def memory_bound():
     """The formula of docs/configuration.md ("Memory bound")."""
     return (16 * MIB
             + WORKERS * (2 * MIB + 4 * MIB * JSON_OUTPUTS)
+            + WORKERS * JSON_OUTPUTS * (2.9 * MIB + FIELDS_PER_TEMPLATE * 416)
             + LIMITS["template-memory"]
             + LIMITS["sessions-total"] * 4096
             + LIMITS["held-bytes-total"] * 5 // 4
@@ -96,6 +99,48 @@ def test_random_messages_stay_under_the_bound():
         assert peak < memory_bound(), "peak RSS %d > bound %d" % (peak, memory_bound())
 
 
+def test_line_longer_than_a_json_buffer():
+    """A subTemplateList of 600 records of 100 one-byte enterprise fields: 60 KB that become
+    1.7 MB of JSON, more than a 1 MiB line buffer. The line is formatted aside and split across
+    buffers; it arrives whole and valid, between its neighbours."""
+    out = os.path.join(tempfile.mkdtemp(), "out.json")
+    port = free_port()
+    d = Daemon(f"""
+workers: 1
+collectors:
+  - name: u
+    transport: udp
+    listen: "127.0.0.1:{port}"
+outputs:
+  - name: file
+    type: json
+    path: "{out}"
+""")
+    inner = ipfix.template_record(301, [(i + 1, 1, 4000000000) for i in range(100)])
+    outer = ipfix.template_record(300, [(1, 8), (292, 65535)])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(ipfix.message([ipfix.set_(2, inner + outer)]), ("127.0.0.1", port))
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    for k in (1, 2):
+        s.sendto(ipfix.small_data_message([k]), ("127.0.0.1", port))
+        stl = struct.pack(">BH", 3, 301) + bytes((k + i) % 256 for i in range(60000))
+        rec = struct.pack(">Q", 1000 + k) + ipfix.varlen(stl)
+        s.sendto(ipfix.message([ipfix.set_(300, rec)], seq=k), ("127.0.0.1", port))
+    s.sendto(ipfix.small_data_message([3]), ("127.0.0.1", port))
+    wait_lines(out, 5)
+    d.stop()
+    lines = read_json_lines(out)  # parses every line: a torn one fails here
+    assert max(len(json.dumps(r)) for r in lines) > 1 << 20
+    big = [r for r in lines if r.get("@template") == 300]
+    assert [r["octetDeltaCount"] for r in big] == [1001, 1002], [r.get("octetDeltaCount") for r in big]
+    for r in big:
+        k = r["octetDeltaCount"] - 1000
+        recs = r["subTemplateList"]["@records"]
+        assert len(recs) == 600 and all(len(x) == 100 for x in recs), len(recs)
+        assert recs[599]["en4000000000:id100"] == "%02x" % ((k + 59999) % 256)
+    assert sorted(r["octetDeltaCount"] for r in lines if r.get("@template") != 300) == [1, 2, 3]
+
+
 def flood(port, seconds, rate, stop):
     """Template records from 127.0.0.2, over 200 ports and 64 observation domains."""
     socks = []
@@ -148,4 +193,5 @@ def test_template_flood_spares_other_exporters():
 
 
 if __name__ == "__main__":
-    run([test_random_messages_stay_under_the_bound, test_template_flood_spares_other_exporters])
+    run([test_random_messages_stay_under_the_bound, test_line_longer_than_a_json_buffer,
+         test_template_flood_spares_other_exporters])

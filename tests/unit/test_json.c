@@ -505,6 +505,22 @@ repeated_element_with_absent_members(void **state)
                         PREFIX "303,\"sourceIPv4Address\":[\"1.1.1.1\",\"2.2.2.2\"]}\n");
 }
 
+/* NetFlow v9 exporters pad templates with several zero-length fields of type 0: no key */
+static void
+repeated_element_all_absent(void **state)
+{
+    struct ixd_record r;
+
+    ib_template(&tb, 306, 3);
+    ib_field(&tb, 7, 2);
+    ib_field(&tb, 0, 0);
+    ib_field(&tb, 0, 0);
+    compile();
+    ib_u16(&rb, 53);
+    fixed_record(&r);
+    assert_string_equal(format(&r), PREFIX "306,\"sourceTransportPort\":53}\n");
+}
+
 /* RFC 7011 section 7: variable-length fields; the record carries per-field offsets */
 static void
 varlen_record_empty_string_and_octets(void **state)
@@ -591,6 +607,7 @@ main(void)
         R(record_ntp_timestamps),
         R(record_illegal_length_as_hex),
         R(repeated_element_with_absent_members),
+        R(repeated_element_all_absent),
         R(varlen_record_empty_string_and_octets),
         R(bound_holds_for_worst_case_string),
     };
