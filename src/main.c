@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "daemon/control.h"
 #include "ipfix/ie.h"
+#include "pipeline/pipeline.h"
 
 static void
 usage(FILE *out)
@@ -29,11 +30,19 @@ test_config(struct ixd_config *cfg, const char *name)
     char err[1024];
 
     reg = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
-    ixd_config_free(cfg);
     if (reg == NULL) {
+        ixd_config_free(cfg);
         fprintf(stderr, "%s:0:0: %s\n", name, err);
         return 1;
     }
+    /* stage settings (filters, key files) are checked as the daemon would check them */
+    if (ixd_pipelines_check(cfg, reg, 1, NULL, err, sizeof(err)) == -1) {
+        ixd_config_free(cfg);
+        ixd_ie_registry_free(reg);
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    ixd_config_free(cfg);
     ixd_ie_registry_free(reg);
     fprintf(stderr, "ipfixd: %s is valid\n", name);
     return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/parse.h"
 
 void
@@ -197,13 +198,20 @@ ixd_prefix_match(const struct ixd_prefix *list, size_t n, const struct sockaddr 
 
     ixd_address_mapped(sa, &a, NULL);
     for (i = 0; i < n; i++) {
-        unsigned full = list[i].bits / 8, rest = list[i].bits % 8;
-        if (memcmp(&a, &list[i].addr, full) != 0) {
-            continue;
-        }
-        if (rest == 0 || ((a.s6_addr[full] ^ list[i].addr.s6_addr[full]) >> (8 - rest)) == 0) {
+        if (ixd_prefix_contains(&list[i], &a)) {
             return 1;
         }
     }
     return 0;
+}
+
+int
+ixd_prefix_contains(const struct ixd_prefix *p, const struct in6_addr *a)
+{
+    unsigned full = p->bits / 8, rest = p->bits % 8;
+
+    if (memcmp(a, &p->addr, full) != 0) {
+        return 0;
+    }
+    return rest == 0 || ((a->s6_addr[full] ^ p->addr.s6_addr[full]) >> (8 - rest)) == 0;
 }

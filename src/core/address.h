@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/config.h"
+struct ixd_config_collector;
 
 /* An address prefix over IPv4-mapped IPv6 (an IPv4 /8 is stored as /104). */
 struct ixd_prefix {
@@ -23,10 +23,11 @@ void ixd_address_mapped(const struct sockaddr *sa, struct in6_addr *addr, uint16
 int ixd_prefix_parse(const char *text, struct ixd_prefix *p, char *err, size_t errlen);
 /* 1 when sa falls in one of the n prefixes. */
 int ixd_prefix_match(const struct ixd_prefix *list, size_t n, const struct sockaddr *sa);
+/* 1 when a (IPv6, IPv4 mapped) lies in p. */
+int ixd_prefix_contains(const struct ixd_prefix *p, const struct in6_addr *a);
 
 /* 1 when two collectors' sockets would receive the same packets (same transport and port, and
  * equal addresses or a wildcard on either side). */
-int ixd_listen_overlaps(const struct ixd_config_collector *a,
-                        const struct ixd_config_collector *b);
+int ixd_listen_overlaps(const struct ixd_config_collector *a, const struct ixd_config_collector *b);
 
 #endif

@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "core/address.h"
@@ -35,6 +37,7 @@ struct walk {
     char *err;
     size_t errlen;
     struct ixd_config *cfg;
+    int elements_done; /* the elements section was parsed (else its defaults apply) */
 };
 
 static int fail(struct walk *w, const yaml_node_t *node, const char *fmt, ...)
@@ -254,6 +257,71 @@ get_allow(struct walk *w, yaml_node_t *v, struct ixd_config_collector *c)
     return 0;
 }
 
+struct sampling_entry {
+    struct ixd_sampling_rule *rule;
+    int has_exporter;
+};
+
+static int
+sampling_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct sampling_entry *e = ctx;
+    struct ixd_sampling_rule *r = e->rule;
+    const char *s;
+    char msg[160];
+
+    if (strcmp(key, "exporter") == 0) {
+        if (want_scalar(w, v, "exporter", &s) == -1) {
+            return -1;
+        }
+        if (ixd_prefix_parse(s, &r->prefix, msg, sizeof(msg)) == -1) {
+            return fail(w, v, "%s", msg);
+        }
+        e->has_exporter = 1;
+        return 0;
+    }
+    if (strcmp(key, "rate") == 0) {
+        return get_u32(w, v, "rate", 1, UINT32_MAX, &r->rate);
+    }
+    return fail(w, k, "unknown key '%s' in a sampling entry (known: exporter, rate)", key);
+}
+
+/* sampling: [{exporter: PREFIX, rate: N}, ...]; the first entry that matches applies. */
+static int
+get_sampling(struct walk *w, yaml_node_t *v, struct ixd_config_collector *c)
+{
+    yaml_node_item_t *it;
+    size_t n;
+
+    if (want_sequence(w, v, "sampling") == -1) {
+        return -1;
+    }
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    free(c->sampling);
+    c->n_sampling = 0;
+    c->sampling = calloc(n ? n : 1, sizeof(*c->sampling));
+    if (c->sampling == NULL) {
+        return fail(w, v, "out of memory");
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *item = node(w, *it);
+        struct sampling_entry e = {&c->sampling[c->n_sampling], 0};
+
+        if (want_mapping(w, item, "a sampling entry") == -1 ||
+            each_key(w, item, sampling_key, &e) == -1) {
+            return -1;
+        }
+        if (e.rule->rate == 0) {
+            return fail(w, item, "a sampling entry needs a rate (1 in N packets)");
+        }
+        if (!e.has_exporter) {
+            return fail(w, item, "a sampling entry needs an exporter address or prefix");
+        }
+        c->n_sampling++;
+    }
+    return 0;
+}
+
 static int
 collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -310,10 +378,13 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
     if (strcmp(key, "allow") == 0) {
         return get_allow(w, v, c);
     }
+    if (strcmp(key, "sampling") == 0) {
+        return get_sampling(w, v, c);
+    }
     return fail(w, k,
                 "unknown key '%s' in a collector (known: name, transport, listen, "
                 "receive-buffer, template-lifetime, idle-timeout, hold-unknown, allow, "
-                "netflow9-enterprise)",
+                "sampling, netflow9-enterprise)",
                 key);
 }
 
@@ -370,10 +441,145 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
     return 0;
 }
 
+/* Output keys that apply to one type only: remembered so that a key of the other type is
+ * reported where it was written, once the type (which may come later) is known. */
+struct output_walk {
+    struct ixd_config_output *o;
+    yaml_node_t *json_key;  /* first json-only key seen */
+    yaml_node_t *ipfix_key; /* first ipfix-only key seen */
+    yaml_node_t *mtu;
+};
+
+/* "HOST:PORT" or "[V6]:PORT" with a numeric address: names are not resolved on a worker. */
+static int
+get_destination(struct walk *w, yaml_node_t *n, struct ixd_export_dest *d)
+{
+    struct ixd_config_collector tmp;
+    const char *s;
+    char msg[256];
+
+    if (want_scalar(w, n, "a destination", &s) == -1) {
+        return -1;
+    }
+    memset(&tmp, 0, sizeof(tmp));
+    if (ixd_config_parse_listen(s, &tmp, msg, sizeof(msg)) == -1) {
+        return fail(w, n, "destination: %s", msg);
+    }
+    if (tmp.any_address) {
+        return fail(w, n, "a destination needs an address, not '%s'", s);
+    }
+    snprintf(d->text, sizeof(d->text), "%s", s);
+    d->addr = tmp.addr;
+    d->addrlen = tmp.addrlen;
+    return 0;
+}
+
+static int
+get_destinations(struct walk *w, yaml_node_t *v, struct ixd_config_output *o)
+{
+    yaml_node_item_t *it;
+    size_t i;
+
+    o->n_destinations = 0;
+    if (v->type == YAML_SCALAR_NODE) {
+        if (get_destination(w, v, &o->destinations[0]) == -1) {
+            return -1;
+        }
+        o->n_destinations = 1;
+        return 0;
+    }
+    if (want_sequence(w, v, "destinations") == -1) {
+        return -1;
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *item = node(w, *it);
+        struct ixd_export_dest *d = &o->destinations[o->n_destinations];
+
+        if (o->n_destinations == IXD_EXPORT_DEST_MAX) {
+            return fail(w, item, "an output may have at most %d destinations",
+                        IXD_EXPORT_DEST_MAX);
+        }
+        if (get_destination(w, item, d) == -1) {
+            return -1;
+        }
+        for (i = 0; i < o->n_destinations; i++) {
+            if (o->destinations[i].addrlen == d->addrlen &&
+                memcmp(&o->destinations[i].addr, &d->addr, d->addrlen) == 0) {
+                return fail(w, item, "destination %s is listed twice", d->text);
+            }
+        }
+        o->n_destinations++;
+    }
+    if (o->n_destinations == 0) {
+        return fail(w, v, "destinations must list at least one HOST:PORT");
+    }
+    return 0;
+}
+
+static int
+output_ipfix_key(struct walk *w, const char *key, yaml_node_t *v, struct ixd_config_output *o)
+{
+    const char *s;
+
+    if (strcmp(key, "destinations") == 0) {
+        return get_destinations(w, v, o);
+    }
+    if (strcmp(key, "transport") == 0) {
+        if (want_scalar(w, v, "transport", &s) == -1) {
+            return -1;
+        }
+        if (strcmp(s, "udp") == 0) {
+            o->export_transport = IXD_TRANSPORT_UDP;
+        } else if (strcmp(s, "tcp") == 0) {
+            o->export_transport = IXD_TRANSPORT_TCP;
+        } else {
+            return fail(w, v, "transport must be udp or tcp, not '%s'", s);
+        }
+        return 0;
+    }
+    if (strcmp(key, "mode") == 0) {
+        if (want_scalar(w, v, "mode", &s) == -1) {
+            return -1;
+        }
+        if (strcmp(s, "all") == 0) {
+            o->mode = IXD_EXPORT_ALL;
+        } else if (strcmp(s, "balance") == 0) {
+            o->mode = IXD_EXPORT_BALANCE;
+        } else {
+            return fail(w, v, "mode must be all or balance, not '%s'", s);
+        }
+        return 0;
+    }
+    if (strcmp(key, "mtu") == 0) {
+        /* a message must hold a header, a template set and a few records */
+        return get_u32(w, v, "mtu", 256, 65535, &o->mtu);
+    }
+    if (strcmp(key, "template-refresh") == 0) {
+        if (get_duration(w, v, "template-refresh", &o->template_refresh) == -1) {
+            return -1;
+        }
+        if (o->template_refresh == 0) {
+            return fail(w, v, "template-refresh must be at least 1 second");
+        }
+        return 0;
+    }
+    if (strcmp(key, "queue") == 0) {
+        if (get_size(w, v, "queue", &o->queue) == -1) {
+            return -1;
+        }
+        if (o->queue < 65536 + 8) {
+            return fail(w, v, "queue must be at least 64K (one largest message)");
+        }
+        return 0;
+    }
+    return get_bool(w, v, "original-exporter", &o->original_exporter);
+}
+
 static int
 output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
-    struct ixd_config_output *o = ctx;
+    struct output_walk *ow = ctx;
+    struct ixd_config_output *o = ow->o;
     const char *s;
 
     if (strcmp(key, "name") == 0) {
@@ -383,13 +589,17 @@ output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
         if (want_scalar(w, v, "type", &s) == -1) {
             return -1;
         }
-        if (strcmp(s, "json") != 0) {
-            return fail(w, v, "output type must be json, not '%s'", s);
+        if (strcmp(s, "json") == 0) {
+            o->type = IXD_OUTPUT_JSON;
+        } else if (strcmp(s, "ipfix") == 0) {
+            o->type = IXD_OUTPUT_IPFIX;
+        } else {
+            return fail(w, v, "output type must be json or ipfix, not '%s'", s);
         }
-        o->type = IXD_OUTPUT_JSON;
         return 0;
     }
     if (strcmp(key, "path") == 0) {
+        ow->json_key = ow->json_key != NULL ? ow->json_key : k;
         if (want_scalar(w, v, "path", &s) == -1) {
             return -1;
         }
@@ -399,7 +609,59 @@ output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
         memcpy(o->path, s, strlen(s) + 1);
         return 0;
     }
-    return fail(w, k, "unknown key '%s' in an output (known: name, type, path)", key);
+    if (strcmp(key, "renormalise") == 0) {
+        ow->json_key = ow->json_key != NULL ? ow->json_key : k;
+        return get_bool(w, v, "renormalise", &o->renormalise);
+    }
+    if (strcmp(key, "destinations") == 0 || strcmp(key, "transport") == 0 || strcmp(key, "mode") == 0 || strcmp(key, "mtu") == 0 ||
+        strcmp(key, "template-refresh") == 0 || strcmp(key, "queue") == 0 ||
+        strcmp(key, "original-exporter") == 0) {
+        ow->ipfix_key = ow->ipfix_key != NULL ? ow->ipfix_key : k;
+        if (strcmp(key, "mtu") == 0) {
+            ow->mtu = v;
+        }
+        return output_ipfix_key(w, key, v, o);
+    }
+    return fail(w, k,
+                "unknown key '%s' in an output (known: name, type; json: path, renormalise; "
+                "ipfix: destinations, transport, mode, mtu, template-refresh, queue, "
+                "original-exporter)",
+                key);
+}
+
+/* Checks the keys against the type and fills the defaults that depend on the transport. */
+static int
+check_output(struct walk *w, yaml_node_t *m, struct output_walk *ow)
+{
+    struct ixd_config_output *o = ow->o;
+
+    if (o->name[0] == '\0') {
+        return fail(w, m, "an output needs a name");
+    }
+    if (o->type == IXD_OUTPUT_JSON) {
+        if (ow->ipfix_key != NULL) {
+            return fail(w, ow->ipfix_key, "'%s' applies only to outputs of type ipfix",
+                        scalar(ow->ipfix_key));
+        }
+        if (o->path[0] == '\0') {
+            return fail(w, m, "output '%s' needs a path (\"-\" for standard output)", o->name);
+        }
+        return 0;
+    }
+    if (ow->json_key != NULL) {
+        return fail(w, ow->json_key, "'%s' applies only to outputs of type json",
+                    scalar(ow->json_key));
+    }
+    if (o->n_destinations == 0) {
+        return fail(w, m, "output '%s' needs destinations, e.g. destinations: [\"127.0.0.1:4739\"]",
+                    o->name);
+    }
+    if (o->mtu == 0) {
+        o->mtu = o->export_transport == IXD_TRANSPORT_UDP ? 1400 : 65535;
+    } else if (o->export_transport == IXD_TRANSPORT_UDP && o->mtu > 65507) {
+        return fail(w, ow->mtu, "mtu must be at most 65507 on UDP (the largest IPv4 datagram)");
+    }
+    return 0;
 }
 
 static int
@@ -420,25 +682,24 @@ parse_outputs(struct walk *w, yaml_node_t *seq)
     for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
         yaml_node_t *m = node(w, *it);
         struct ixd_config_output *o = &cfg->outputs[cfg->n_outputs];
+        struct output_walk ow = {o, NULL, NULL, NULL};
 
         if (want_mapping(w, m, "an output") == -1) {
             return -1;
         }
         o->type = IXD_OUTPUT_JSON;
-        if (each_key(w, m, output_key, o) == -1) {
+        o->export_transport = IXD_TRANSPORT_UDP;
+        o->mode = IXD_EXPORT_ALL;
+        o->template_refresh = 60;
+        o->queue = 4u << 20;
+        if (each_key(w, m, output_key, &ow) == -1 || check_output(w, m, &ow) == -1) {
             return -1;
-        }
-        if (o->name[0] == '\0') {
-            return fail(w, m, "an output needs a name");
-        }
-        if (o->path[0] == '\0') {
-            return fail(w, m, "output '%s' needs a path (\"-\" for standard output)", o->name);
         }
         for (i = 0; i < cfg->n_outputs; i++) {
             if (strcmp(cfg->outputs[i].name, o->name) == 0) {
                 return fail(w, m, "an output named '%s' is defined twice", o->name);
             }
-            if (strcmp(cfg->outputs[i].path, "-") != 0 &&
+            if (o->path[0] != '\0' && strcmp(cfg->outputs[i].path, "-") != 0 &&
                 strcmp(cfg->outputs[i].path, o->path) == 0) {
                 return fail(w, m, "outputs '%s' and '%s' both write to %s", cfg->outputs[i].name,
                             o->name, o->path);
@@ -508,6 +769,98 @@ name_list(struct walk *w, yaml_node_t *v, const char *what, int want_collectors,
     return 0;
 }
 
+/* Copies a YAML subtree as written (stage settings are checked by their stage). */
+static int
+copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth)
+{
+    size_t i, n;
+
+    out->line = (unsigned)y->start_mark.line + 1;
+    out->column = (unsigned)y->start_mark.column + 1;
+    if (depth > 16) {
+        return fail(w, y, "settings nested too deep");
+    }
+    if (y->type == YAML_SCALAR_NODE) {
+        out->kind = IXD_CNODE_SCALAR;
+        out->text = strndup((const char *)y->data.scalar.value, y->data.scalar.length);
+        return out->text == NULL ? fail(w, y, "out of memory") : 0;
+    }
+    if (y->type == YAML_SEQUENCE_NODE) {
+        out->kind = IXD_CNODE_SEQUENCE;
+        n = (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
+        out->items = calloc(n ? n : 1, sizeof(*out->items));
+        if (out->items == NULL) {
+            return fail(w, y, "out of memory");
+        }
+        for (i = 0; i < n; i++) {
+            out->n++;
+            if (copy_tree(w, node(w, y->data.sequence.items.start[i]), &out->items[i], depth + 1) ==
+                -1) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    out->kind = IXD_CNODE_MAPPING;
+    n = (size_t)(y->data.mapping.pairs.top - y->data.mapping.pairs.start);
+    out->items = calloc(2 * n + 1, sizeof(*out->items));
+    if (out->items == NULL) {
+        return fail(w, y, "out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        yaml_node_pair_t *pair = &y->data.mapping.pairs.start[i];
+        yaml_node_t *k = node(w, pair->key);
+        out->n++;
+        if (k->type != YAML_SCALAR_NODE) {
+            return fail(w, k, "keys must be plain words");
+        }
+        if (copy_tree(w, k, &out->items[2 * i], depth + 1) == -1 ||
+            copy_tree(w, node(w, pair->value), &out->items[2 * i + 1], depth + 1) == -1) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* stages: a list of one-key mappings, `- filter: "..."`; the key names the stage type. */
+static int
+parse_stages(struct walk *w, yaml_node_t *v, struct ixd_config_pipeline *p)
+{
+    yaml_node_item_t *it;
+    size_t n;
+
+    if (want_sequence(w, v, "stages") == -1) {
+        return -1;
+    }
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    p->stages = calloc(n ? n : 1, sizeof(*p->stages));
+    if (p->stages == NULL) {
+        return fail(w, v, "out of memory");
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *m = node(w, *it), *k;
+        struct ixd_config_stage *st = &p->stages[p->n_stages];
+        size_t len;
+
+        if (m->type != YAML_MAPPING_NODE ||
+            m->data.mapping.pairs.top - m->data.mapping.pairs.start != 1) {
+            return fail(w, m, "a stage is one key naming its type, e.g. '- filter: \"proto tcp\"'");
+        }
+        k = node(w, m->data.mapping.pairs.start[0].key);
+        if (k->type != YAML_SCALAR_NODE || (len = k->data.scalar.length) >= sizeof(st->type)) {
+            return fail(w, k, "a stage type is a word such as filter or anonymise");
+        }
+        memcpy(st->type, k->data.scalar.value, len);
+        st->line = (unsigned)k->start_mark.line + 1;
+        st->column = (unsigned)k->start_mark.column + 1;
+        p->n_stages++; /* counted first so that ixd_config_free releases its settings */
+        if (copy_tree(w, node(w, m->data.mapping.pairs.start[0].value), &st->settings, 0) == -1) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 pipeline_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -522,7 +875,10 @@ pipeline_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, vo
     if (strcmp(key, "to") == 0) {
         return name_list(w, v, "to", 0, &p->to, &p->n_to);
     }
-    return fail(w, k, "unknown key '%s' in a pipeline (known: name, from, to)", key);
+    if (strcmp(key, "stages") == 0) {
+        return parse_stages(w, v, p);
+    }
+    return fail(w, k, "unknown key '%s' in a pipeline (known: name, from, to, stages)", key);
 }
 
 static int
@@ -608,7 +964,10 @@ static const struct limit_spec {
     uint64_t min, max;
     enum limit_unit unit;
 } limit_specs[] = {
-#define L(k, f, lo, hi, u) {k, offsetof(struct ixd_config_limits, f), lo, hi, u}
+#define L(k, f, lo, hi, u)                                                                         \
+    {                                                                                              \
+        k, offsetof(struct ixd_config_limits, f), lo, hi, u                                        \
+    }
     L("fields-per-template", fields_per_template, 1, 16383, UNIT_COUNT),
     L("bytes-per-template", bytes_per_template, 1, 65515, UNIT_SIZE),
     L("templates-per-session", templates_per_session, 1, 1000000, UNIT_COUNT),
@@ -677,23 +1036,178 @@ limits_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     return 0;
 }
 
+/* Appends a copy of path to cfg->element_files. */
 static int
-elements_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+add_element_file(struct walk *w, const yaml_node_t *n, const char *path)
+{
+    struct ixd_config *cfg = w->cfg;
+    char **grown, *copy;
+
+    grown = realloc(cfg->element_files, (cfg->n_element_files + 1) * sizeof(char *));
+    if (grown == NULL) {
+        return fail(w, n, "out of memory");
+    }
+    cfg->element_files = grown;
+    copy = strdup(path);
+    if (copy == NULL) {
+        return fail(w, n, "out of memory");
+    }
+    cfg->element_files[cfg->n_element_files++] = copy;
+    return 0;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+is_xml_name(const char *name)
+{
+    size_t len = strlen(name);
+
+    /* hidden files are editors' and package managers' leftovers, not element files */
+    return name[0] != '.' && len > 4 && strcmp(name + len - 4, ".xml") == 0;
+}
+
+/*
+ * Adds every *.xml of dir in byte order of the names, so that the order files are loaded in
+ * (and so which definition of an element wins) is the same on every machine. A directory that
+ * cannot be read is an error at n; optional (the default directory) tolerates a missing one.
+ */
+static int
+add_element_directory(struct walk *w, const yaml_node_t *n, const char *dir, int optional)
+{
+    char **names = NULL, path[IXD_PATH_MAX];
+    size_t count = 0, i;
+    struct dirent *de;
+    int rc = 0;
+    DIR *d;
+
+    d = opendir(dir);
+    if (d == NULL) {
+        if (optional && errno == ENOENT) {
+            return 0;
+        }
+        return fail(w, n, "cannot read the element directory '%s': %s", dir, strerror(errno));
+    }
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        char **grown;
+        if (!is_xml_name(de->d_name)) {
+            continue;
+        }
+        grown = realloc(names, (count + 1) * sizeof(char *));
+        if (grown == NULL || (grown[count] = strdup(de->d_name)) == NULL) {
+            names = grown != NULL ? grown : names;
+            rc = fail(w, n, "out of memory");
+            break;
+        }
+        names = grown;
+        count++;
+    }
+    closedir(d);
+    if (rc == 0 && count > 0) {
+        qsort(names, count, sizeof(char *), compare_names);
+    }
+    for (i = 0; rc == 0 && i < count; i++) {
+        if ((size_t)snprintf(path, sizeof(path), "%s%s%s", dir,
+                             dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/",
+                             names[i]) >= sizeof(path)) {
+            rc = fail(w, n, "element file name too long in '%s'", dir);
+        } else {
+            rc = add_element_file(w, n, path);
+        }
+    }
+    for (i = 0; i < count; i++) {
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/*
+ * Without elements.directories, the vendor files shipped with ipfixd: the installed copy, or
+ * the source tree's when ipfixd runs from a build tree that was never installed.
+ */
+static const char *
+default_element_directory(void)
+{
+    struct stat st;
+
+    if (stat(IXD_ELEMENTS_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
+        return IXD_ELEMENTS_DIR;
+    }
+    if (IXD_SOURCE_ELEMENTS_DIR[0] != '\0' && stat(IXD_SOURCE_ELEMENTS_DIR, &st) == 0 &&
+        S_ISDIR(st.st_mode)) {
+        return IXD_SOURCE_ELEMENTS_DIR;
+    }
+    return NULL;
+}
+
+static int
+set_default_element_directories(struct walk *w, const yaml_node_t *at)
+{
+    const char *dir = default_element_directory();
+    char **copy;
+
+    if (dir == NULL) {
+        return 0;
+    }
+    copy = calloc(1, sizeof(char *));
+    if (copy == NULL || (copy[0] = strdup(dir)) == NULL) {
+        free(copy);
+        return fail(w, at, "out of memory");
+    }
+    w->cfg->element_dirs = copy;
+    w->cfg->n_element_dirs = 1;
+    return add_element_directory(w, at, dir, 1);
+}
+
+static int
+element_directories(struct walk *w, yaml_node_t *v)
 {
     struct ixd_config *cfg = w->cfg;
     yaml_node_item_t *it;
     size_t n;
 
-    if (strcmp(key, "files") != 0) {
-        return fail(w, k, "unknown key '%s' in elements (known: files)", key);
-    }
-    if (want_sequence(w, v, "elements.files") == -1) {
+    if (want_sequence(w, v, "elements.directories") == -1) {
         return -1;
     }
     n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    cfg->element_files = calloc(n ? n : 1, sizeof(char *));
-    if (cfg->element_files == NULL) {
+    cfg->element_dirs = calloc(n ? n : 1, sizeof(char *));
+    if (cfg->element_dirs == NULL) {
         return fail(w, v, "out of memory");
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *item = node(w, *it);
+        const char *s;
+
+        if (want_scalar(w, item, "an element directory", &s) == -1) {
+            return -1;
+        }
+        if (s[0] == '\0') {
+            return fail(w, item, "an element directory must not be empty");
+        }
+        cfg->element_dirs[cfg->n_element_dirs] = strdup(s);
+        if (cfg->element_dirs[cfg->n_element_dirs] == NULL) {
+            return fail(w, item, "out of memory");
+        }
+        cfg->n_element_dirs++;
+        if (add_element_directory(w, item, s, 0) == -1) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+element_files(struct walk *w, yaml_node_t *v)
+{
+    yaml_node_item_t *it;
+
+    if (want_sequence(w, v, "elements.files") == -1) {
+        return -1;
     }
     for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
         yaml_node_t *item = node(w, *it);
@@ -702,13 +1216,48 @@ elements_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, vo
         if (want_scalar(w, item, "an element file", &s) == -1) {
             return -1;
         }
-        cfg->element_files[cfg->n_element_files] = strdup(s);
-        if (cfg->element_files[cfg->n_element_files] == NULL) {
-            return fail(w, item, "out of memory");
+        if (add_element_file(w, item, s) == -1) {
+            return -1;
         }
-        cfg->n_element_files++;
     }
     return 0;
+}
+
+/*
+ * elements: the files of the directories (each in name order, directories in list order), then
+ * the files listed one by one; a later definition of an element replaces an earlier one, so a
+ * file named in `files` overrides the shipped vendor files.
+ */
+static int
+parse_elements(struct walk *w, yaml_node_t *map)
+{
+    yaml_node_t *dirs = NULL, *files = NULL;
+    yaml_node_pair_t *p;
+
+    if (want_mapping(w, map, "elements") == -1) {
+        return -1;
+    }
+    for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(w, p->key);
+        const char *key = scalar(k);
+
+        if (key != NULL && strcmp(key, "directories") == 0 && dirs == NULL) {
+            dirs = node(w, p->value);
+        } else if (key != NULL && strcmp(key, "files") == 0 && files == NULL) {
+            files = node(w, p->value);
+        } else if (key != NULL && (strcmp(key, "directories") == 0 || strcmp(key, "files") == 0)) {
+            return fail(w, k, "duplicate key '%s' in elements", key);
+        } else {
+            return fail(w, k, "unknown key '%s' in elements (known: directories, files)",
+                        key != NULL ? key : "?");
+        }
+    }
+    w->elements_done = 1;
+    if (dirs != NULL ? element_directories(w, dirs) == -1
+                     : set_default_element_directories(w, map) == -1) {
+        return -1;
+    }
+    return files != NULL ? element_files(w, files) : 0;
 }
 
 static int
@@ -750,7 +1299,7 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
         return want_mapping(w, v, "limits") == -1 ? -1 : each_key(w, v, limits_key, NULL);
     }
     if (strcmp(key, "elements") == 0) {
-        return want_mapping(w, v, "elements") == -1 ? -1 : each_key(w, v, elements_key, NULL);
+        return parse_elements(w, v);
     }
     if (strcmp(key, "collectors") == 0 || strcmp(key, "outputs") == 0 ||
         strcmp(key, "pipelines") == 0) {
@@ -829,6 +1378,9 @@ parse_root(struct walk *w)
         return -1;
     }
     if (each_key(w, root, top_key, NULL) == -1) {
+        return -1;
+    }
+    if (!w->elements_done && set_default_element_directories(w, root) == -1) {
         return -1;
     }
     v = lookup(w, root, "collectors");
@@ -960,14 +1512,23 @@ ixd_config_free(struct ixd_config *cfg)
     for (i = 0; i < cfg->n_pipelines; i++) {
         free(cfg->pipelines[i].from);
         free(cfg->pipelines[i].to);
+        for (size_t j = 0; j < cfg->pipelines[i].n_stages; j++) {
+            ixd_cnode_release(&cfg->pipelines[i].stages[j].settings);
+        }
+        free(cfg->pipelines[i].stages);
     }
     for (i = 0; i < cfg->n_collectors; i++) {
         free(cfg->collectors[i].allow);
+        free(cfg->collectors[i].sampling);
     }
     for (i = 0; i < cfg->n_element_files; i++) {
         free(cfg->element_files[i]);
     }
     free(cfg->element_files);
+    for (i = 0; i < cfg->n_element_dirs; i++) {
+        free(cfg->element_dirs[i]);
+    }
+    free(cfg->element_dirs);
     free(cfg->pipelines);
     free(cfg->outputs);
     free(cfg->collectors);
@@ -987,5 +1548,6 @@ ixd_config_collector_same(const struct ixd_config_collector *a,
 int
 ixd_config_output_same(const struct ixd_config_output *a, const struct ixd_config_output *b)
 {
-    return strcmp(a->name, b->name) == 0 && a->type == b->type && strcmp(a->path, b->path) == 0;
+    return strcmp(a->name, b->name) == 0 && a->type == b->type && strcmp(a->path, b->path) == 0 &&
+           a->renormalise == b->renormalise;
 }

@@ -9,11 +9,22 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/address.h"
+#include "core/cnode.h"
+
 #include "core/log.h"
 
 #define IXD_NAME_MAX 64
 #define IXD_PATH_MAX 4096
 #define IXD_DEFAULT_STATE_DIRECTORY "/var/lib/ipfixd"
+/* The vendor element files (config/elements) as installed, and in the source tree for runs
+ * from a build tree; CMake defines both. */
+#ifndef IXD_ELEMENTS_DIR
+#define IXD_ELEMENTS_DIR "/usr/local/share/ipfixd/elements"
+#endif
+#ifndef IXD_SOURCE_ELEMENTS_DIR
+#define IXD_SOURCE_ELEMENTS_DIR ""
+#endif
 /* Cisco: ASA/NSEL and most other NetFlow v9 vendor-specific types are Cisco's */
 #define IXD_NETFLOW9_DEFAULT_PEN 9
 
@@ -24,6 +35,22 @@ enum ixd_transport {
 
 enum ixd_output_type {
     IXD_OUTPUT_JSON = 0,
+    IXD_OUTPUT_IPFIX = 1, /* IPFIX export to collectors: src/output/ipfix_export.c */
+};
+
+/* How an IPFIX export output shares records among its destinations. */
+enum ixd_export_mode {
+    IXD_EXPORT_ALL = 0,     /* every destination gets every record */
+    IXD_EXPORT_BALANCE = 1, /* one destination per exporter address (its templates stay there) */
+};
+
+/* Destinations are few and kept inline, so the output config stays a plain copyable value. */
+#define IXD_EXPORT_DEST_MAX 8
+
+struct ixd_export_dest {
+    char text[128]; /* as written, for messages and counters */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
 };
 
 struct ixd_prefix;
@@ -40,14 +67,39 @@ struct ixd_config_collector {
     uint32_t idle_timeout;      /* seconds, TCP; 0 = never */
     int hold;                   /* hold data sets whose template has not arrived */
     uint32_t netflow9_pen;      /* enterprise number for NetFlow v9 types >= 32768 */
-    size_t n_allow;             /* 0: every source is allowed */
+    size_t n_sampling;          /* sampling rates of exporters that do not announce one */
+    struct ixd_sampling_rule *sampling;
+    size_t n_allow; /* 0: every source is allowed */
     struct ixd_prefix *allow;
+};
+
+/* Exporters in prefix sample 1 in rate packets (when they do not say so themselves). */
+struct ixd_sampling_rule {
+    struct ixd_prefix prefix;
+    uint32_t rate;
 };
 
 struct ixd_config_output {
     char name[IXD_NAME_MAX];
     enum ixd_output_type type;
     char path[IXD_PATH_MAX]; /* "-" = standard output */
+    int renormalise;         /* multiply packet and octet counts by the sampling rate */
+    /* type ipfix (docs/internals/export.md) */
+    size_t n_destinations;
+    struct ixd_export_dest destinations[IXD_EXPORT_DEST_MAX];
+    enum ixd_transport export_transport;
+    enum ixd_export_mode mode;
+    uint32_t mtu;              /* largest IPFIX message, bytes */
+    uint32_t template_refresh; /* seconds between template resends on UDP */
+    size_t queue;              /* bytes of finished messages held per destination per worker */
+    int original_exporter;     /* add originalExporterIPv4/IPv6Address and originalObs.DomainId */
+};
+
+/* One stage of a pipeline: its type and its settings, checked by src/pipeline/. */
+struct ixd_config_stage {
+    char type[32];
+    unsigned line, column; /* of the type's key */
+    struct ixd_cnode settings;
 };
 
 struct ixd_config_pipeline {
@@ -56,35 +108,40 @@ struct ixd_config_pipeline {
     int *from; /* indices into collectors */
     size_t n_to;
     int *to; /* indices into outputs */
+    size_t n_stages;
+    struct ixd_config_stage *stages; /* in order */
 };
 
 /* Per collector (totals are shared out evenly between workers). docs/configuration.md. */
 struct ixd_config_limits {
     uint64_t fields_per_template;
-    uint64_t bytes_per_template;     /* longest record a template may describe */
+    uint64_t bytes_per_template; /* longest record a template may describe */
     uint64_t templates_per_session;
     uint64_t templates_per_exporter;
     uint64_t templates_total;
-    uint64_t template_memory;        /* bytes */
-    uint64_t sessions_per_exporter;  /* UDP */
-    uint64_t sessions_total;         /* UDP */
+    uint64_t template_memory;       /* bytes */
+    uint64_t sessions_per_exporter; /* UDP */
+    uint64_t sessions_total;        /* UDP */
     uint64_t domains_per_session;
     uint64_t tcp_connections;
-    uint64_t hold_time;              /* seconds */
+    uint64_t hold_time; /* seconds */
     uint64_t held_sets_per_session;
     uint64_t held_bytes_per_session;
     uint64_t held_bytes_total;
 };
 
 struct ixd_config {
-    char *file;  /* NULL for the built-in config */
+    char *file;                         /* NULL for the built-in config */
     char state_directory[IXD_PATH_MAX]; /* "" = none: templates do not survive restarts */
-    int workers; /* 0 = one per CPU */
+    int workers;                        /* 0 = one per CPU */
     enum ixd_log_level log_level;
     enum ixd_log_target log_target;
     struct ixd_config_limits limits;
+    size_t n_element_dirs;
+    char **element_dirs; /* elements.directories as configured (or the default one) */
     size_t n_element_files;
-    char **element_files; /* libfixbuf XML information-model files */
+    char **element_files; /* libfixbuf XML files to load, in order: the directories' *.xml
+                             (sorted by name), then elements.files */
     size_t n_collectors;
     struct ixd_config_collector *collectors;
     size_t n_outputs;

@@ -103,7 +103,7 @@ static void
 log_summary(struct control *ctl, const char *when)
 {
     const struct ixd_config *cfg = ctl->rt->cfg;
-    size_t i, k;
+    size_t i, j, k;
 
     for (i = 0; i < cfg->n_collectors; i++) {
         struct ixd_counters sum;
@@ -142,6 +142,15 @@ log_summary(struct control *ctl, const char *when)
         log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu", when, o->name,
                  (unsigned long long)st.records, (unsigned long long)st.written_bytes,
                  (unsigned long long)st.dropped, (unsigned long long)st.waits);
+        for (j = 0; j < st.n_destinations; j++) {
+            const struct ixd_output_dest_stats *ds = &st.destinations[j];
+            log_info("%s output %s destination %s: records=%llu messages=%llu sent=%llu "
+                     "dropped=%llu reconnects=%llu queued_bytes=%llu",
+                     when, o->name, ds->name, (unsigned long long)ds->records,
+                     (unsigned long long)ds->messages, (unsigned long long)ds->sent,
+                     (unsigned long long)ds->dropped, (unsigned long long)ds->reconnects,
+                     (unsigned long long)ds->queued_bytes);
+        }
     }
 }
 

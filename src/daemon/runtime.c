@@ -54,14 +54,17 @@ build_routes(struct ixd_runtime *rt)
     const struct ixd_config *cfg = rt->cfg;
     size_t c, p, k, t;
 
-    rt->n_routes = calloc(cfg->n_collectors, sizeof(size_t));
-    rt->routes = calloc(cfg->n_collectors, sizeof(struct ixd_output **));
-    if (rt->n_routes == NULL || rt->routes == NULL) {
+    rt->n_routes = calloc(cfg->n_collectors + 1, sizeof(size_t));
+    rt->routes = calloc(cfg->n_collectors + 1, sizeof(struct ixd_output **));
+    rt->n_staged = calloc(cfg->n_collectors + 1, sizeof(size_t));
+    rt->staged = calloc(cfg->n_collectors + 1, sizeof(size_t *));
+    if (rt->n_routes == NULL || rt->routes == NULL || rt->n_staged == NULL || rt->staged == NULL) {
         return -1;
     }
     for (c = 0; c < cfg->n_collectors; c++) {
         rt->routes[c] = calloc(cfg->n_outputs + 1, sizeof(struct ixd_output *));
-        if (rt->routes[c] == NULL) {
+        rt->staged[c] = calloc(cfg->n_pipelines + 1, sizeof(size_t));
+        if (rt->routes[c] == NULL || rt->staged[c] == NULL) {
             return -1;
         }
         for (p = 0; p < cfg->n_pipelines; p++) {
@@ -69,6 +72,11 @@ build_routes(struct ixd_runtime *rt)
             int feeds = 0;
             for (k = 0; k < pl->n_from; k++) {
                 feeds |= pl->from[k] == (int)c;
+            }
+            if (feeds && pl->n_stages > 0) {
+                /* records changed on the way: this pipeline writes its own result */
+                rt->staged[c][rt->n_staged[c]++] = p;
+                continue;
             }
             for (k = 0; feeds && k < pl->n_to; k++) {
                 struct ixd_output *o = rt->outputs[pl->to[k]];
@@ -104,6 +112,10 @@ ixd_runtime_new(struct ixd_config *cfg, unsigned workers, const struct ixd_ie_re
     rt->outputs = calloc(cfg->n_outputs + 1, sizeof(*rt->outputs));
     if (rt->listeners == NULL || rt->outputs == NULL) {
         snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    /* stages first: a config they refuse opens nothing */
+    if (ixd_pipelines_check(cfg, registry, workers, &rt->pipelines, err, errlen) == -1) {
         goto fail;
     }
     for (i = 0; i < cfg->n_collectors; i++) {
@@ -191,6 +203,12 @@ ixd_runtime_free(struct ixd_runtime *rt)
     for (i = 0; rt->routes != NULL && i < rt->cfg->n_collectors; i++) {
         free(rt->routes[i]);
     }
+    for (i = 0; rt->staged != NULL && i < rt->cfg->n_collectors; i++) {
+        free(rt->staged[i]);
+    }
+    free(rt->staged);
+    free(rt->n_staged);
+    ixd_pipeline_confs_free(rt->pipelines, rt->cfg->n_pipelines);
     for (i = 0; rt->restore != NULL && i < rt->cfg->n_collectors; i++) {
         ixd_saved_templates_free(rt->restore[i]);
     }

@@ -10,6 +10,7 @@
 #include "ipfix/ie.h"
 #include "ipfix/persist.h"
 #include "output/output.h"
+#include "pipeline/pipeline.h"
 
 struct ixd_listener {
     int *fds;       /* one per worker */
@@ -24,9 +25,14 @@ struct ixd_runtime {
     struct ixd_output **outputs;    /* per output */
     /* for collector i: templates saved before a restart, restored by each worker (start only) */
     struct ixd_saved_templates **restore;
-    /* for collector i: the outputs it feeds (union of its pipelines) */
+    /* for collector i: the outputs its pipelines without stages feed (each output once) */
     size_t *n_routes;
     struct ixd_output ***routes;
+    /* per config pipeline: its checked stages (n = 0 when it has none) */
+    struct ixd_pipeline_conf *pipelines;
+    /* for collector i: the pipelines with stages it feeds (indices into cfg->pipelines) */
+    size_t *n_staged;
+    size_t **staged;
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "ipfix/wire.h"
 #include "net/framer.h"
 #include "net/udp.h"
+#include "pipeline/pipeline.h"
 
 #define FLUSH_INTERVAL 0.1 /* seconds a JSON line may wait in a worker's buffer */
 #define EXPIRE_INTERVAL 10.0
@@ -40,6 +41,13 @@ struct tcp_conn {
     struct ixd_framer framer;
 };
 
+/* A pipeline with stages, run by this worker for one collector. */
+struct wpipe {
+    struct ixd_pipeline_run *run;
+    size_t n_lanes;
+    struct ixd_lane **lanes;
+};
+
 struct wcollector {
     struct ixd_worker *w;
     const struct ixd_config_collector *cfg;
@@ -47,7 +55,9 @@ struct wcollector {
     ev_io io;
     struct ixd_sessions sessions;
     size_t n_lanes;
-    struct ixd_lane **lanes;
+    struct ixd_lane **lanes; /* outputs fed as decoded (pipelines without stages) */
+    size_t n_pipes;
+    struct wpipe *pipes; /* pipelines with stages */
     struct tcp_conn *conns;
     unsigned n_conns;
     unsigned max_conns;
@@ -89,10 +99,17 @@ static void
 deliver(void *arg, const struct ixd_batch *batch)
 {
     struct wcollector *wc = arg;
-    size_t i;
+    size_t i, j;
 
     for (i = 0; i < wc->n_lanes; i++) {
         wc->lanes[i]->output->ops->write(wc->lanes[i], batch);
+    }
+    for (i = 0; i < wc->n_pipes; i++) {
+        struct wpipe *p = &wc->pipes[i];
+        const struct ixd_batch *out = ixd_pipeline_process(p->run, batch);
+        for (j = 0; out->count > 0 && j < p->n_lanes; j++) {
+            p->lanes[j]->output->ops->write(p->lanes[j], out);
+        }
     }
 }
 
@@ -327,9 +344,16 @@ flush_lanes(struct ixd_worker *w)
     size_t i, j;
 
     for (i = 0; i < w->n_wcs; i++) {
-        for (j = 0; j < w->wcs[i]->n_lanes; j++) {
-            struct ixd_lane *l = w->wcs[i]->lanes[j];
+        struct wcollector *wc = w->wcs[i];
+        for (j = 0; j < wc->n_lanes; j++) {
+            struct ixd_lane *l = wc->lanes[j];
             l->output->ops->flush(l);
+        }
+        for (size_t p = 0; p < wc->n_pipes; p++) {
+            for (j = 0; j < wc->pipes[p].n_lanes; j++) {
+                struct ixd_lane *l = wc->pipes[p].lanes[j];
+                l->output->ops->flush(l); /* a second flush of a lane hands on nothing */
+            }
         }
     }
 }
@@ -355,8 +379,7 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
         ixd_sessions_expire(&wc->sessions, now);
         for (c = wc->conns; c != NULL; c = next) {
             next = c->next;
-            if (wc->cfg->idle_timeout > 0 &&
-                now - c->last_active > (double)wc->cfg->idle_timeout) {
+            if (wc->cfg->idle_timeout > 0 && now - c->last_active > (double)wc->cfg->idle_timeout) {
                 conn_close(c);
                 continue;
             }
@@ -365,12 +388,62 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     }
 }
 
-/* Points a collector at the lanes of the outputs its pipelines feed in rt. */
+static void
+stop_pipes(struct wcollector *wc)
+{
+    size_t i;
+
+    for (i = 0; i < wc->n_pipes; i++) {
+        ixd_pipeline_stop(wc->pipes[i].run);
+        free(wc->pipes[i].lanes);
+    }
+    free(wc->pipes);
+    wc->pipes = NULL;
+    wc->n_pipes = 0;
+}
+
+/* Starts this worker's instances of the pipelines with stages collector ci feeds in rt. */
+static int
+start_pipes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
+{
+    size_t i, k;
+
+    wc->pipes = calloc(rt->n_staged[ci] + 1, sizeof(*wc->pipes));
+    if (wc->pipes == NULL) {
+        return -1;
+    }
+    for (i = 0; i < rt->n_staged[ci]; i++) {
+        size_t p = rt->staged[ci][i];
+        const struct ixd_config_pipeline *pl = &rt->cfg->pipelines[p];
+        struct wpipe *wp = &wc->pipes[wc->n_pipes];
+
+        wp->lanes = calloc(pl->n_to + 1, sizeof(*wp->lanes));
+        wp->run = ixd_pipeline_start(&rt->pipelines[p], wc->w->index);
+        if (wp->lanes == NULL || wp->run == NULL) {
+            free(wp->lanes);
+            ixd_pipeline_stop(wp->run);
+            return -1;
+        }
+        for (k = 0; k < pl->n_to; k++) {
+            struct ixd_output *o = rt->outputs[pl->to[k]];
+            wp->lanes[wp->n_lanes++] = o->ops->lane(o, wc->w->index);
+        }
+        wc->n_pipes++;
+    }
+    return 0;
+}
+
+/* Points a collector at the lanes of the outputs its pipelines feed in rt, and starts its
+ * pipelines with stages afresh (their state is per config: filters compile again). */
 static int
 set_lanes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
 {
     size_t i;
 
+    stop_pipes(wc);
+    if (start_pipes(wc, rt, ci) == -1) {
+        return -1;
+    }
     free(wc->lanes);
     wc->n_lanes = 0;
     wc->lanes = calloc(rt->n_routes[ci] + 1, sizeof(*wc->lanes));
@@ -418,6 +491,8 @@ session_limits(const struct ixd_runtime *rt, const struct ixd_config_collector *
     sl->held_bytes_per_session = l->held_bytes_per_session;
     sl->held_bytes_total = share(l->held_bytes_total, rt->workers);
     sl->netflow9_pen = cfg->netflow9_pen;
+    sl->sampling = cfg->sampling;
+    sl->n_sampling = cfg->n_sampling;
     rules->registry = rt->registry;
     rules->max_fields = clamp32(l->fields_per_template);
     rules->max_record = clamp32(l->bytes_per_template);
@@ -467,6 +542,7 @@ wc_free(struct wcollector *wc)
         conn_close(wc->conns);
     }
     ixd_sessions_release(&wc->sessions);
+    stop_pipes(wc);
     free(wc->lanes);
     free(wc);
 }

@@ -1,5 +1,6 @@
 #include "output/output.h"
 
+#include "output/ipfix_export.h"
 #include "output/json.h"
 
 const struct ixd_output_ops *
@@ -8,6 +9,8 @@ ixd_output_ops_for(enum ixd_output_type type)
     switch (type) {
     case IXD_OUTPUT_JSON:
         return &ixd_json_output_ops;
+    case IXD_OUTPUT_IPFIX:
+        return &ixd_ipfix_export_ops;
     default:
         return NULL;
     }

@@ -26,11 +26,24 @@ struct ixd_lane {
     struct ixd_output *output;
 };
 
+/* Per destination of an output that sends to several (IPFIX export), summed over workers. */
+struct ixd_output_dest_stats {
+    char name[128];        /* the destination as configured */
+    uint64_t records;      /* records handed to this destination */
+    uint64_t messages;     /* messages sent (template-only ones included) */
+    uint64_t sent;         /* data records in the messages sent */
+    uint64_t dropped;      /* records lost: queue full, too large, send errors, stop */
+    uint64_t reconnects;   /* TCP connections made after the first */
+    uint64_t queued_bytes; /* bytes waiting in the queues now */
+};
+
 struct ixd_output_stats {
     uint64_t records;       /* records accepted from workers */
     uint64_t written_bytes; /* bytes that reached the destination */
     uint64_t dropped;       /* records lost (write errors), each one counted */
     uint64_t waits;         /* times a worker had to wait for the writer */
+    size_t n_destinations;  /* 0 for outputs with a single destination (JSON) */
+    struct ixd_output_dest_stats destinations[IXD_EXPORT_DEST_MAX];
 };
 
 struct ixd_output_ops {

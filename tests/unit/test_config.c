@@ -7,7 +7,11 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/config.h"
 
@@ -70,6 +74,7 @@ static const char full_config[] = "workers: 4\n"
                                   "  templates-per-session: 200\n"
                                   "  tcp-connections: 300\n"
                                   "elements:\n"
+                                  "  directories: []\n"
                                   "  files: []\n"
                                   "collectors:\n"
                                   "  - name: edge-udp\n"
@@ -308,6 +313,50 @@ error_bad_listen(void **state)
                 "t.yaml:3:13: port must be 1 to 65535, not '70000'");
     parse_fails("collectors:\n  - name: a\n    listen: \"host:1\"\n",
                 "t.yaml:3:13: 'host' is not an IPv4 address (names are not resolved)");
+}
+
+static void
+sampling_rules_and_renormalise(void **state)
+{
+    struct ixd_config *cfg = parse_ok("collectors:\n"
+                                      "  - name: a\n"
+                                      "    listen: \"*:4739\"\n"
+                                      "    sampling:\n"
+                                      "      - exporter: 192.0.2.0/24\n"
+                                      "        rate: 100\n"
+                                      "      - {exporter: \"2001:db8::1\", rate: 2}\n"
+                                      "outputs:\n"
+                                      "  - {name: o, path: /tmp/x, renormalise: true}\n");
+    struct in6_addr in, out;
+
+    assert_int_equal(cfg->collectors[0].n_sampling, 2);
+    assert_int_equal(cfg->collectors[0].sampling[0].rate, 100);
+    assert_int_equal(cfg->collectors[0].sampling[1].rate, 2);
+    assert_int_equal(inet_pton(AF_INET6, "::ffff:192.0.2.77", &in), 1);
+    assert_int_equal(inet_pton(AF_INET6, "::ffff:192.0.3.1", &out), 1);
+    assert_true(ixd_prefix_contains(&cfg->collectors[0].sampling[0].prefix, &in));
+    assert_false(ixd_prefix_contains(&cfg->collectors[0].sampling[0].prefix, &out));
+    assert_int_equal(cfg->outputs[0].renormalise, 1);
+    ixd_config_free(cfg);
+}
+
+static void
+error_bad_sampling_rules(void **state)
+{
+    const char *head = "collectors:\n  - name: a\n    listen: \"*:4739\"\n    sampling:\n";
+    char text[512];
+
+    snprintf(text, sizeof(text), "%s      - rate: 10\n", head);
+    parse_fails(text, "t.yaml:5:9: a sampling entry needs an exporter address or prefix");
+    snprintf(text, sizeof(text), "%s      - exporter: 10.0.0.0/8\n", head);
+    parse_fails(text, "t.yaml:5:9: a sampling entry needs a rate (1 in N packets)");
+    snprintf(text, sizeof(text), "%s      - {exporter: 10.0.0.0/8, rate: 0}\n", head);
+    parse_fails(text, "t.yaml:5:38: rate must be an integer from 1");
+    snprintf(text, sizeof(text), "%s      - {exporter: 10.0.0.0/33, rate: 5}\n", head);
+    parse_fails(text, "t.yaml:5:20: prefix length of '10.0.0.0/33' must be 0 to 32");
+    snprintf(text, sizeof(text), "%s      - {exporter: 10.0.0.1, rates: 5}\n", head);
+    parse_fails(text,
+                "t.yaml:5:30: unknown key 'rates' in a sampling entry (known: exporter, rate)");
 }
 
 static void
@@ -603,6 +652,91 @@ listen_rejects_malformed(void **state)
     }
 }
 
+/* elements.directories: every *.xml of each directory in name order, then elements.files */
+static void
+elements_directories_then_files(void **state)
+{
+    char dir[] = "/tmp/ixd-elements-XXXXXX", path[256], text[1024];
+    const char *names[] = {"b.xml", "a.xml", ".hidden.xml", "notes.txt", "c.xml.orig"};
+    struct ixd_config *cfg;
+    size_t i;
+
+    assert_non_null(mkdtemp(dir));
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    snprintf(text, sizeof(text),
+             "elements:\n  files: [/x/mine.xml]\n  directories: [\"%s\"]\n" ONE_UDP, dir);
+    cfg = parse_ok(text);
+    assert_int_equal(cfg->n_element_dirs, 1);
+    assert_string_equal(cfg->element_dirs[0], dir);
+    assert_int_equal(cfg->n_element_files, 3);
+    snprintf(path, sizeof(path), "%s/a.xml", dir);
+    assert_string_equal(cfg->element_files[0], path);
+    snprintf(path, sizeof(path), "%s/b.xml", dir);
+    assert_string_equal(cfg->element_files[1], path);
+    assert_string_equal(cfg->element_files[2], "/x/mine.xml");
+    ixd_config_free(cfg);
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* Without elements.directories the shipped directory is used (when it exists, as in a build
+ * tree); directories: [] turns it off. */
+static void
+elements_default_directory(void **state)
+{
+    struct ixd_config *cfg = parse_ok(ONE_UDP);
+    struct stat st;
+
+    if (stat(IXD_ELEMENTS_DIR, &st) != 0 &&
+        (IXD_SOURCE_ELEMENTS_DIR[0] == '\0' || stat(IXD_SOURCE_ELEMENTS_DIR, &st) != 0)) {
+        assert_int_equal(cfg->n_element_dirs, 0);
+        ixd_config_free(cfg);
+        skip();
+    }
+    assert_int_equal(cfg->n_element_dirs, 1);
+    assert_true(cfg->n_element_files >= 5);
+    assert_non_null(strstr(cfg->element_files[0], "/barracuda.xml"));
+    ixd_config_free(cfg);
+    cfg = parse_ok("elements:\n  files: [/x/mine.xml]\n" ONE_UDP);
+    assert_int_equal(cfg->n_element_dirs, 1);
+    assert_string_equal(cfg->element_files[cfg->n_element_files - 1], "/x/mine.xml");
+    ixd_config_free(cfg);
+    cfg = parse_ok("elements:\n  directories: []\n" ONE_UDP);
+    assert_int_equal(cfg->n_element_dirs, 0);
+    assert_int_equal(cfg->n_element_files, 0);
+    ixd_config_free(cfg);
+    cfg = ixd_config_builtin();
+    assert_int_equal(cfg->n_element_dirs, 1);
+    ixd_config_free(cfg);
+}
+
+static void
+error_elements(void **state)
+{
+    parse_fails("elements:\n  directories: [/nonexistent/ipfixd-elements]\n" ONE_UDP,
+                "t.yaml:2:17: cannot read the element directory '/nonexistent/ipfixd-elements'");
+    parse_fails("elements:\n  directories: /etc\n" ONE_UDP,
+                "t.yaml:2:16: elements.directories must be a list");
+    parse_fails("elements:\n  directories: [\"\"]\n" ONE_UDP,
+                "t.yaml:2:17: an element directory must not be empty");
+    parse_fails("elements:\n  directories: [[a]]\n" ONE_UDP,
+                "t.yaml:2:17: an element directory must be a scalar value");
+    parse_fails("elements:\n  files: x.xml\n" ONE_UDP,
+                "t.yaml:2:10: elements.files must be a list");
+    parse_fails("elements:\n  directory: [/tmp]\n" ONE_UDP,
+                "t.yaml:2:3: unknown key 'directory' in elements (known: directories, files)");
+    parse_fails("elements: [a]\n" ONE_UDP, "t.yaml:1:11: elements must be a mapping");
+}
+
 int
 main(void)
 {
@@ -618,6 +752,8 @@ main(void)
         cmocka_unit_test(error_mapping_where_list_wanted),
         cmocka_unit_test(error_bad_transport),
         cmocka_unit_test(error_bad_listen),
+        cmocka_unit_test(sampling_rules_and_renormalise),
+        cmocka_unit_test(error_bad_sampling_rules),
         cmocka_unit_test(error_collector_without_listen),
         cmocka_unit_test(error_duplicate_collector_names),
         cmocka_unit_test(error_same_transport_and_listen),
@@ -640,6 +776,9 @@ main(void)
         cmocka_unit_test(listen_ipv4),
         cmocka_unit_test(listen_ipv6),
         cmocka_unit_test(listen_rejects_malformed),
+        cmocka_unit_test(elements_directories_then_files),
+        cmocka_unit_test(elements_default_directory),
+        cmocka_unit_test(error_elements),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1194 @@
+#include "output/ipfix_export.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/counter.h"
+#include "core/log.h"
+#include "ipfix/wire.h"
+#include "output/ipfix_encode.h"
+
+#define QPREFIX 8          /* before each queued message: its length and data record count */
+#define ENTRY_BUCKETS 64   /* per domain; chains stay short for the templates of a domain */
+#define ENTRIES_MAX 4096   /* export templates per (session, domain): LRU beyond */
+#define DOMAIN_BUCKETS 64  /* per destination */
+#define DOMAINS_MAX 1024   /* observation domains per destination: LRU beyond */
+#define FIRST_TID 256      /* RFC 7011 3.4.1: data set IDs start here */
+#define BACKOFF_MIN 0.1    /* seconds before the first reconnect attempt */
+#define BACKOFF_MAX 10.0   /* ... doubling up to this */
+#define CONNECT_TIMEOUT 5.0
+#define CLOSE_GRACE 2.0    /* close() sends what it can for this long */
+#define SEND_BATCH 64      /* messages per sendmmsg / sendmsg */
+
+/* One export template in one (transport session, observation domain). */
+struct xentry {
+    struct xentry *next;
+    uint64_t key;   /* source template serial and the variant (uptimes, exporter family) */
+    uint64_t used;  /* lane tick of the last use, for eviction */
+    uint32_t epoch; /* the destination epoch in which the template record was last sent */
+    uint16_t tid;   /* export template ID */
+    uint8_t options;
+    struct ixd_xplan plan;
+    uint16_t rec_len;
+    uint8_t rec[]; /* the export template record */
+};
+
+struct xdomain {
+    struct xdomain *next;
+    uint32_t odid;
+    uint32_t seq; /* data records of this domain in the messages before the next one */
+    uint64_t used;
+    size_t n_entries;
+    uint16_t next_id;
+    struct xentry *buckets[ENTRY_BUCKETS];
+    uint8_t ids[65536 / 8]; /* export template IDs in use */
+};
+
+enum xstate {
+    XS_DOWN = 0, /* no socket; retry at retry_at */
+    XS_CONNECTING,
+    XS_UP,
+};
+
+/* A destination as one worker's lane sees it: its own socket, session, queue and counters. */
+struct xdest {
+    const struct ixd_export_dest *cfg;
+    int tcp;
+    int fd;
+    enum xstate state;
+    int ever_up;
+    double retry_at, backoff, connect_started, refresh_at;
+    uint32_t epoch; /* bumped when every template must be sent again before its next use */
+    /* the message being built; len 0 = none */
+    uint8_t *msg;
+    size_t len, set_at;
+    uint16_t set_id;
+    uint32_t mrecords, mtime;
+    int mtemplates;
+    struct xdomain *mdom;
+    /* finished messages, oldest first: [u32 length][u32 records][message] */
+    uint8_t *q;
+    size_t qhead, qtail, qsent; /* qsent: bytes of the head message already written (TCP) */
+    struct xdomain *domains[DOMAIN_BUCKETS];
+    size_t n_domains;
+    uint64_t c_key; /* the last template looked up, and where it was */
+    struct xdomain *c_dom;
+    struct xentry *c_entry;
+    struct ixd_ratelimit errors;
+    /* counters: written by the lane's worker (or close()), read by the control thread */
+    uint64_t records, messages, sent, dropped, reconnects, bytes, queued;
+};
+
+struct xlane {
+    struct ixd_lane base;
+    struct xdest *dests;
+    uint64_t records;
+    uint64_t tick;
+};
+
+struct xoutput {
+    struct ixd_output base;
+    const struct ixd_config_output *cfg; /* base.config */
+    unsigned n_lanes;
+    struct xlane *lanes;
+};
+
+static double
+mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint32_t
+wall_sec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (uint32_t)ts.tv_sec;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static struct xoutput *
+output_of(const struct xdest *d, const struct xlane *l)
+{
+    (void)d;
+    return (struct xoutput *)l->base.output;
+}
+
+/* ---- the queue of finished messages ---- */
+
+static size_t
+queue_cap(const struct xoutput *o)
+{
+    return o->cfg->queue;
+}
+
+static void
+queue_gauge(struct xdest *d)
+{
+    IXD_CNT_SET(d->queued, (uint64_t)(d->qtail - d->qhead + d->len));
+}
+
+static void
+queue_pop(struct xdest *d, int delivered)
+{
+    uint32_t len = ixd_get32(d->q + d->qhead), records = ixd_get32(d->q + d->qhead + 4);
+
+    if (delivered) {
+        IXD_CNT_ADD(d->messages, 1);
+        IXD_CNT_ADD(d->sent, records);
+        IXD_CNT_ADD(d->bytes, len);
+    } else {
+        IXD_CNT_ADD(d->dropped, records);
+    }
+    d->qhead += QPREFIX + len;
+    d->qsent = 0;
+    if (d->qhead == d->qtail) {
+        d->qhead = d->qtail = 0;
+    }
+}
+
+static void
+compact(struct xdest *d)
+{
+    if (d->qhead > 0) {
+        memmove(d->q, d->q + d->qhead, d->qtail - d->qhead);
+        d->qtail -= d->qhead;
+        d->qhead = 0;
+    }
+}
+
+/*
+ * Appends a finished message. When the queue is full the newest message is dropped (what is
+ * queued is older and already in order); its records are counted, and if it defined templates
+ * every template is sent again before its next use, so later records stay decodable.
+ */
+static int
+queue_push(struct xoutput *o, struct xdest *d, const uint8_t *msg, size_t len, uint32_t records,
+           int templates)
+{
+    size_t cap = queue_cap(o);
+
+    if (d->qtail + QPREFIX + len > cap) {
+        compact(d);
+    }
+    if (d->qtail + QPREFIX + len > cap) {
+        IXD_CNT_ADD(d->dropped, records);
+        if (templates) {
+            d->epoch++;
+        }
+        ixd_log_limited(&d->errors, mono_now(), IXD_LOG_WARNING,
+                        "output %s: queue for %s is full; dropping the newest messages",
+                        o->base.name, d->cfg->text);
+        return -1;
+    }
+    put32(d->q + d->qtail, (uint32_t)len);
+    put32(d->q + d->qtail + 4, records);
+    memcpy(d->q + d->qtail + QPREFIX, msg, len);
+    d->qtail += QPREFIX + len;
+    return 0;
+}
+
+/* ---- building messages ---- */
+
+static void
+close_set(struct xdest *d)
+{
+    if (d->set_at != 0) {
+        put16(d->msg + d->set_at + 2, (uint16_t)(d->len - d->set_at));
+        d->set_at = 0;
+        d->set_id = 0;
+    }
+}
+
+static void
+open_set(struct xdest *d, uint16_t id)
+{
+    close_set(d);
+    d->set_at = d->len;
+    put16(d->msg + d->len, id);
+    d->len += IXD_SET_HEADER_LEN;
+    d->set_id = id;
+}
+
+static void
+begin(struct xdest *d, struct xdomain *dom, uint32_t now_sec)
+{
+    d->len = IXD_HEADER_LEN;
+    d->set_at = 0;
+    d->set_id = 0;
+    d->mrecords = 0;
+    d->mtemplates = 0;
+    d->mdom = dom;
+    d->mtime = now_sec;
+}
+
+/* Ends the message being built and queues it; its sequence number is taken now. */
+static void
+finish(struct xoutput *o, struct xdest *d)
+{
+    if (d->len == 0) {
+        return;
+    }
+    if (d->len > IXD_HEADER_LEN) {
+        close_set(d);
+        put16(d->msg, IXD_IPFIX_VERSION);
+        put16(d->msg + 2, (uint16_t)d->len);
+        put32(d->msg + 4, d->mtime);
+        put32(d->msg + 8, d->mdom->seq);
+        put32(d->msg + 12, d->mdom->odid);
+        /* a dropped message still advances the sequence: the collector sees the loss */
+        d->mdom->seq += d->mrecords;
+        queue_push(o, d, d->msg, d->len, d->mrecords, d->mtemplates);
+    }
+    d->len = 0;
+    d->mdom = NULL;
+}
+
+/* ---- sending ---- */
+
+static void
+disconnect(struct xoutput *o, struct xdest *d, const char *why)
+{
+    if (d->fd != -1) {
+        close(d->fd);
+        d->fd = -1;
+    }
+    d->state = XS_DOWN;
+    d->qsent = 0; /* a partly written message is sent whole on the next connection */
+    d->retry_at = mono_now() + d->backoff;
+    log_warn("output %s: %s %s: %s; retrying in %.1fs", o->base.name,
+             d->tcp ? "lost connection to" : "cannot send to", d->cfg->text, why, d->backoff);
+    d->backoff = d->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : d->backoff * 2;
+}
+
+/* UDP: one datagram per message, SEND_BATCH per system call. 0 = would block or done. */
+static int
+send_udp(struct xoutput *o, struct xdest *d)
+{
+    while (d->qhead < d->qtail) {
+        struct mmsghdr mm[SEND_BATCH];
+        struct iovec iov[SEND_BATCH];
+        size_t at = d->qhead;
+        int k = 0, n, i;
+
+        memset(mm, 0, sizeof(mm));
+        while (at < d->qtail && k < SEND_BATCH) {
+            uint32_t len = ixd_get32(d->q + at);
+            iov[k].iov_base = d->q + at + QPREFIX;
+            iov[k].iov_len = len;
+            mm[k].msg_hdr.msg_iov = &iov[k];
+            mm[k].msg_hdr.msg_iovlen = 1;
+            mm[k].msg_hdr.msg_name = (void *)&d->cfg->addr;
+            mm[k].msg_hdr.msg_namelen = d->cfg->addrlen;
+            at += QPREFIX + len;
+            k++;
+        }
+        n = sendmmsg(d->fd, mm, (unsigned)k, MSG_DONTWAIT);
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+            return 0;
+        }
+        if (n == -1) {
+            /* this datagram cannot be sent (e.g. no route): drop it, keep the socket */
+            ixd_log_limited(&d->errors, mono_now(), IXD_LOG_WARNING,
+                            "output %s: cannot send to %s: %s", o->base.name, d->cfg->text,
+                            strerror(errno));
+            queue_pop(d, 0);
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            queue_pop(d, 1);
+        }
+    }
+    return 0;
+}
+
+/* TCP: the queue is the stream; a partial write is resumed. -1 when the connection broke. */
+static int
+send_tcp(struct xoutput *o, struct xdest *d)
+{
+    while (d->qhead < d->qtail) {
+        struct iovec iov[SEND_BATCH];
+        struct msghdr mh;
+        size_t at = d->qhead, skip = d->qsent;
+        ssize_t n;
+        int k = 0;
+
+        while (at < d->qtail && k < SEND_BATCH) {
+            uint32_t len = ixd_get32(d->q + at);
+            iov[k].iov_base = d->q + at + QPREFIX + skip;
+            iov[k].iov_len = len - skip;
+            skip = 0;
+            at += QPREFIX + len;
+            k++;
+        }
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = iov;
+        mh.msg_iovlen = (size_t)k;
+        n = sendmsg(d->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        }
+        if (n == -1) {
+            disconnect(o, d, strerror(errno));
+            return -1;
+        }
+        while (n > 0) {
+            size_t rest = ixd_get32(d->q + d->qhead) - d->qsent;
+            if ((size_t)n >= rest) {
+                n -= (ssize_t)rest;
+                queue_pop(d, 1);
+            } else {
+                d->qsent += (size_t)n;
+                n = 0;
+            }
+        }
+    }
+    return 0;
+}
+
+static void
+send_queue(struct xoutput *o, struct xdest *d)
+{
+    if (d->state == XS_UP) {
+        if (d->tcp) {
+            send_tcp(o, d);
+        } else {
+            send_udp(o, d);
+        }
+    }
+    queue_gauge(d);
+}
+
+/* ---- transport sessions ---- */
+
+static struct xdomain *
+domain_find(struct xdest *d, uint32_t odid)
+{
+    struct xdomain *dom;
+
+    for (dom = d->domains[odid % DOMAIN_BUCKETS]; dom != NULL; dom = dom->next) {
+        if (dom->odid == odid) {
+            return dom;
+        }
+    }
+    return NULL;
+}
+
+/* Appends e's template record to buf (growing it) inside template messages of dom. */
+struct prelude {
+    uint8_t *buf;
+    size_t len, size;
+    size_t msg_at, set_at;
+    uint16_t set_id;
+    int failed;
+};
+
+static void
+prelude_close(struct prelude *p)
+{
+    if (p->set_at != 0) {
+        put16(p->buf + p->set_at + 2, (uint16_t)(p->len - p->set_at));
+        p->set_at = 0;
+    }
+    if (p->msg_at != SIZE_MAX) {
+        put16(p->buf + p->msg_at + QPREFIX + 2, (uint16_t)(p->len - p->msg_at - QPREFIX));
+        put32(p->buf + p->msg_at, (uint32_t)(p->len - p->msg_at - QPREFIX));
+        p->msg_at = SIZE_MAX;
+    }
+}
+
+static void
+prelude_add(struct prelude *p, const struct xdomain *dom, const struct xentry *e, uint32_t mtu,
+            uint32_t now_sec)
+{
+    uint16_t set_id = e->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
+    size_t need = QPREFIX + IXD_HEADER_LEN + 2 * IXD_SET_HEADER_LEN + e->rec_len;
+
+    if (p->len + need > p->size) {
+        size_t size = p->size * 2 > p->len + need ? p->size * 2 : p->len + need + 65536;
+        uint8_t *b = realloc(p->buf, size);
+        if (b == NULL) {
+            p->failed = 1;
+            return;
+        }
+        p->buf = b;
+        p->size = size;
+    }
+    if (p->msg_at != SIZE_MAX &&
+        p->len - p->msg_at - QPREFIX + IXD_SET_HEADER_LEN + e->rec_len > mtu) {
+        prelude_close(p);
+    }
+    if (p->msg_at == SIZE_MAX) {
+        p->msg_at = p->len;
+        put32(p->buf + p->len + 4, 0); /* no data records */
+        p->len += QPREFIX;
+        put16(p->buf + p->len, IXD_IPFIX_VERSION);
+        put32(p->buf + p->len + 4, now_sec);
+        put32(p->buf + p->len + 8, 0); /* rewritten with the rest of the queue */
+        put32(p->buf + p->len + 12, dom->odid);
+        p->len += IXD_HEADER_LEN;
+        p->set_id = 0;
+    }
+    if (p->set_at == 0 || p->set_id != set_id) {
+        if (p->set_at != 0) {
+            put16(p->buf + p->set_at + 2, (uint16_t)(p->len - p->set_at));
+        }
+        p->set_at = p->len;
+        p->set_id = set_id;
+        put16(p->buf + p->len, set_id);
+        p->len += IXD_SET_HEADER_LEN;
+    }
+    memcpy(p->buf + p->len, e->rec, e->rec_len);
+    p->len += e->rec_len;
+}
+
+/*
+ * A new TCP connection is a new transport session: every template this lane has defined goes
+ * first (the queued messages may use any of them), and the queued messages get the sequence
+ * numbers of the new session.
+ */
+static void
+restart_session(struct xoutput *o, struct xdest *d)
+{
+    struct prelude p = {NULL, 0, 0, SIZE_MAX, 0, 0, 0};
+    uint32_t now_sec = wall_sec();
+    size_t b, k, at;
+
+    d->epoch++;
+    for (b = 0; b < DOMAIN_BUCKETS; b++) {
+        struct xdomain *dom;
+        for (dom = d->domains[b]; dom != NULL; dom = dom->next) {
+            for (k = 0; k < ENTRY_BUCKETS; k++) {
+                struct xentry *e;
+                for (e = dom->buckets[k]; e != NULL; e = e->next) {
+                    prelude_add(&p, dom, e, o->cfg->mtu, now_sec);
+                    e->epoch = d->epoch;
+                }
+            }
+            prelude_close(&p);
+            dom->seq = 0;
+        }
+    }
+    compact(d);
+    if (p.failed || d->qtail + p.len > queue_cap(o)) {
+        /* no room for the templates in front of the queue: drop what is queued instead, and
+         * let every template go again before its next use */
+        while (d->qhead < d->qtail) {
+            queue_pop(d, 0);
+        }
+        d->epoch++;
+        p.len = 0;
+    }
+    if (p.len > 0) {
+        memmove(d->q + p.len, d->q, d->qtail);
+        memcpy(d->q, p.buf, p.len);
+        d->qtail += p.len;
+    }
+    free(p.buf);
+    for (at = d->qhead; at < d->qtail;) {
+        uint32_t len = ixd_get32(d->q + at), records = ixd_get32(d->q + at + 4);
+        struct xdomain *dom = domain_find(d, ixd_get32(d->q + at + QPREFIX + 12));
+        if (dom != NULL) {
+            put32(d->q + at + QPREFIX + 8, dom->seq);
+            dom->seq += records;
+        }
+        at += QPREFIX + len;
+    }
+}
+
+static void
+connected(struct xoutput *o, struct xdest *d)
+{
+    d->state = XS_UP;
+    d->backoff = BACKOFF_MIN;
+    if (d->ever_up) {
+        IXD_CNT_ADD(d->reconnects, 1);
+    }
+    d->ever_up = 1;
+    if (d->tcp) {
+        log_info("output %s: connected to %s", o->base.name, d->cfg->text);
+        restart_session(o, d);
+    }
+}
+
+static void
+connect_start(struct xoutput *o, struct xdest *d, double now)
+{
+    int type = (d->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    int buf = 1 << 20;
+
+    d->fd = socket(d->cfg->addr.ss_family, type, 0);
+    if (d->fd == -1) {
+        disconnect(o, d, strerror(errno));
+        return;
+    }
+    if (!d->tcp) {
+        /* absorbs the bursts between flushes; the kernel caps it at wmem_max */
+        setsockopt(d->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+        connected(o, d);
+        return;
+    }
+    if (connect(d->fd, (const struct sockaddr *)&d->cfg->addr, d->cfg->addrlen) == 0) {
+        connected(o, d);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        disconnect(o, d, strerror(errno));
+        return;
+    }
+    d->state = XS_CONNECTING;
+    d->connect_started = now;
+}
+
+static void
+connect_progress(struct xoutput *o, struct xdest *d, double now)
+{
+    struct pollfd pfd = {.fd = d->fd, .events = POLLOUT};
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (poll(&pfd, 1, 0) == 1) {
+        if (getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) {
+            err = errno;
+        }
+        if (err == 0) {
+            connected(o, d);
+        } else {
+            disconnect(o, d, strerror(err));
+        }
+    } else if (now - d->connect_started > CONNECT_TIMEOUT) {
+        disconnect(o, d, "connection timed out");
+    }
+}
+
+/* A collector sends nothing over IPFIX/TCP: readable means it closed (or reset) the
+ * connection, which is the only way to learn that before the next write fails. */
+static void
+check_peer(struct xoutput *o, struct xdest *d)
+{
+    uint8_t buf[512];
+    ssize_t n = recv(d->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+    if (n == 0) {
+        disconnect(o, d, "closed by the collector");
+    } else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        disconnect(o, d, strerror(errno));
+    }
+}
+
+/* Moves the destination on: connects when due, notices a closed peer, sends the queue. */
+static void
+drive(struct xoutput *o, struct xdest *d, double now)
+{
+    if (d->state == XS_DOWN && now >= d->retry_at) {
+        connect_start(o, d, now);
+    }
+    if (d->state == XS_CONNECTING) {
+        connect_progress(o, d, now);
+    }
+    if (d->state == XS_UP && d->tcp) {
+        check_peer(o, d);
+    }
+    send_queue(o, d);
+}
+
+/* ---- templates and domains ---- */
+
+static void
+entry_unlink(struct xdest *d, struct xdomain *dom, struct xentry *e)
+{
+    struct xentry **pp = &dom->buckets[(e->key * 0x9E3779B97F4A7C15ull) >> 58];
+
+    while (*pp != e) {
+        pp = &(*pp)->next;
+    }
+    *pp = e->next;
+    dom->ids[e->tid / 8] &= (uint8_t) ~(1u << (e->tid % 8));
+    dom->n_entries--;
+    if (d->c_entry == e) {
+        d->c_entry = NULL;
+    }
+}
+
+/* Frees the least recently used export template of dom. On TCP its ID is withdrawn first
+ * (RFC 7011 8.1), because the ID will be given to another template in the same session. */
+static void
+evict_entry(struct xoutput *o, struct xdest *d, struct xdomain *dom, uint32_t now_sec)
+{
+    struct xentry *lru = NULL, *e;
+    size_t k;
+
+    for (k = 0; k < ENTRY_BUCKETS; k++) {
+        for (e = dom->buckets[k]; e != NULL; e = e->next) {
+            if (lru == NULL || e->used < lru->used) {
+                lru = e;
+            }
+        }
+    }
+    if (lru == NULL) {
+        return;
+    }
+    if (d->tcp) {
+        uint16_t set_id = lru->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
+        if (d->len != 0 && (d->mdom != dom || d->len + 8 > o->cfg->mtu)) {
+            finish(o, d);
+        }
+        if (d->len == 0) {
+            begin(d, dom, now_sec);
+        }
+        if (d->set_id != set_id) {
+            open_set(d, set_id);
+        }
+        put16(d->msg + d->len, lru->tid);
+        put16(d->msg + d->len + 2, 0);
+        d->len += 4;
+        d->mtemplates = 1;
+    }
+    entry_unlink(d, dom, lru);
+    free(lru);
+}
+
+static void
+domain_free(struct xdomain *dom)
+{
+    size_t k;
+
+    for (k = 0; k < ENTRY_BUCKETS; k++) {
+        struct xentry *e = dom->buckets[k];
+        while (e != NULL) {
+            struct xentry *next = e->next;
+            free(e);
+            e = next;
+        }
+    }
+    free(dom);
+}
+
+/* Drops the least recently used domain; on TCP all its templates are withdrawn first. */
+static void
+evict_domain(struct xoutput *o, struct xdest *d, uint32_t now_sec)
+{
+    struct xdomain *lru = NULL, *dom, **pp;
+    size_t b;
+
+    for (b = 0; b < DOMAIN_BUCKETS; b++) {
+        for (dom = d->domains[b]; dom != NULL; dom = dom->next) {
+            if (lru == NULL || dom->used < lru->used) {
+                lru = dom;
+            }
+        }
+    }
+    if (lru == NULL) {
+        return;
+    }
+    finish(o, d);
+    if (d->tcp) {
+        begin(d, lru, now_sec);
+        open_set(d, IXD_SET_TEMPLATE);
+        put16(d->msg + d->len, IXD_SET_TEMPLATE); /* template ID 2: all templates */
+        put16(d->msg + d->len + 2, 0);
+        d->len += 4;
+        open_set(d, IXD_SET_OPTIONS_TEMPLATE);
+        put16(d->msg + d->len, IXD_SET_OPTIONS_TEMPLATE); /* ID 3: all options templates */
+        put16(d->msg + d->len + 2, 0);
+        d->len += 4;
+        d->mtemplates = 1;
+        finish(o, d);
+    }
+    for (pp = &d->domains[lru->odid % DOMAIN_BUCKETS]; *pp != lru; pp = &(*pp)->next) {
+    }
+    *pp = lru->next;
+    d->n_domains--;
+    d->c_dom = NULL;
+    d->c_entry = NULL;
+    domain_free(lru);
+}
+
+static struct xdomain *
+domain_get(struct xoutput *o, struct xdest *d, uint32_t odid, uint32_t now_sec)
+{
+    struct xdomain *dom = domain_find(d, odid);
+
+    if (dom != NULL) {
+        return dom;
+    }
+    if (d->n_domains >= DOMAINS_MAX) {
+        evict_domain(o, d, now_sec);
+    }
+    dom = calloc(1, sizeof(*dom));
+    if (dom == NULL) {
+        return NULL;
+    }
+    dom->odid = odid;
+    dom->next_id = FIRST_TID;
+    dom->next = d->domains[odid % DOMAIN_BUCKETS];
+    d->domains[odid % DOMAIN_BUCKETS] = dom;
+    d->n_domains++;
+    return dom;
+}
+
+static int
+id_used(const struct xdomain *dom, uint16_t id)
+{
+    return (dom->ids[id / 8] >> (id % 8)) & 1;
+}
+
+/* The original ID when it is free in this domain, else the next free one. */
+static uint16_t
+allocate_id(struct xdomain *dom, uint16_t want)
+{
+    uint16_t id = want;
+
+    if (id < FIRST_TID || id_used(dom, id)) {
+        id = dom->next_id;
+        while (id_used(dom, id)) {
+            id = id == 65535 ? FIRST_TID : (uint16_t)(id + 1);
+        }
+        dom->next_id = id == 65535 ? FIRST_TID : (uint16_t)(id + 1);
+    }
+    dom->ids[id / 8] |= (uint8_t)(1u << (id % 8));
+    return id;
+}
+
+static struct xentry *
+entry_get(struct xoutput *o, struct xdest *d, struct xdomain *dom, const struct ixd_template *t,
+          uint64_t key, enum ixd_xorig orig, uint32_t now_sec)
+{
+    struct xentry *e, **bucket;
+    struct ixd_xplan plan;
+
+    if (d->c_entry != NULL && d->c_key == key && d->c_dom == dom) {
+        return d->c_entry;
+    }
+    bucket = &dom->buckets[(key * 0x9E3779B97F4A7C15ull) >> 58];
+    for (e = *bucket; e != NULL; e = e->next) {
+        if (e->key == key) {
+            break;
+        }
+    }
+    if (e == NULL) {
+        if (dom->n_entries >= ENTRIES_MAX) {
+            evict_entry(o, d, dom, now_sec);
+        }
+        ixd_xplan_init(&plan, t, (key & 2) != 0, orig);
+        e = malloc(sizeof(*e) + plan.template_bytes);
+        if (e == NULL) {
+            return NULL;
+        }
+        e->key = key;
+        e->epoch = 0; /* never sent */
+        e->options = t->scope_count > 0;
+        e->plan = plan;
+        e->tid = allocate_id(dom, t->id);
+        e->rec_len = (uint16_t)ixd_xplan_template(&plan, t, e->tid, e->rec, plan.template_bytes);
+        e->next = *bucket;
+        *bucket = e;
+        dom->n_entries++;
+    }
+    d->c_key = key;
+    d->c_dom = dom;
+    d->c_entry = e;
+    return e;
+}
+
+/* ---- the record path ---- */
+
+/* Adds one record (and its template first if this session has not had it since the last
+ * refresh). A record that cannot fit in an empty message of mtu bytes is dropped, counted. */
+static void
+add_record(struct xoutput *o, struct xdest *d, struct xdomain *dom, struct xentry *e,
+           const struct ixd_record *r, const struct ixd_source *src, uint32_t now_sec)
+{
+    size_t n = r->length + e->plan.extra, need = 0;
+    uint16_t tset = e->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
+    int attempt, tpl = 0;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (d->len == 0) {
+            begin(d, dom, now_sec);
+        }
+        tpl = e->epoch != d->epoch;
+        if (tpl) {
+            need = (d->set_id == tset ? 0 : IXD_SET_HEADER_LEN) + e->rec_len +
+                   IXD_SET_HEADER_LEN + n;
+        } else {
+            need = (d->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
+        }
+        if (d->len + need <= o->cfg->mtu) {
+            break;
+        }
+        if (d->len == IXD_HEADER_LEN) {
+            ixd_log_limited(&d->errors, mono_now(), IXD_LOG_WARNING,
+                            "output %s: a record of %zu bytes does not fit in mtu %u; dropped",
+                            o->base.name, n, o->cfg->mtu);
+            IXD_CNT_ADD(d->dropped, 1);
+            return;
+        }
+        finish(o, d);
+    }
+    if (tpl) {
+        if (d->set_id != tset) {
+            open_set(d, tset);
+        }
+        memcpy(d->msg + d->len, e->rec, e->rec_len);
+        d->len += e->rec_len;
+        e->epoch = d->epoch;
+        d->mtemplates = 1;
+    }
+    if (d->set_id != e->tid) {
+        open_set(d, e->tid);
+    }
+    d->len += ixd_xplan_record(&e->plan, r, src, d->mtime, d->msg + d->len);
+    d->mrecords++;
+}
+
+static void
+write_dest(struct xoutput *o, struct xlane *l, struct xdest *d, const struct ixd_batch *batch,
+           uint32_t now_sec)
+{
+    const struct ixd_source *src = batch->source;
+    enum ixd_xorig orig = IXD_XORIG_NONE;
+    uint64_t variant;
+    struct xdomain *dom;
+    size_t i;
+
+    IXD_CNT_ADD(d->records, batch->count);
+    if (o->cfg->original_exporter) {
+        orig = src->exporter.ss_family == AF_INET6 ? IXD_XORIG_V6 : IXD_XORIG_V4;
+    }
+    variant = (src->system_init_ms != 0 ? 2 : 0) | (orig == IXD_XORIG_V6 ? 1 : 0);
+    dom = domain_get(o, d, src->odid, now_sec);
+    if (dom == NULL) {
+        IXD_CNT_ADD(d->dropped, batch->count);
+        return;
+    }
+    dom->used = l->tick;
+    if (d->len != 0 && d->mdom != dom) {
+        finish(o, d);
+    }
+    for (i = 0; i < batch->count; i++) {
+        const struct ixd_record *r = &batch->records[i];
+        struct xentry *e = entry_get(o, d, dom, r->tmpl, (r->tmpl->serial << 2) | variant, orig,
+                                     now_sec);
+        if (e == NULL) {
+            IXD_CNT_ADD(d->dropped, 1);
+            continue;
+        }
+        e->used = l->tick;
+        add_record(o, d, dom, e, r, src, now_sec);
+    }
+    if (d->state != XS_UP) {
+        drive(o, d, mono_now()); /* the first connection, or a retry that fell due */
+    } else if (d->qhead < d->qtail) {
+        send_queue(o, d);
+    }
+}
+
+/* FNV-1a over the exporter's address: an exporter (all its ports and domains) stays on one
+ * destination, so its templates do too. */
+static unsigned
+pick(const struct ixd_source *src, unsigned n)
+{
+    const uint8_t *p;
+    size_t len, i;
+    uint32_t h = 2166136261u;
+
+    if (src->exporter.ss_family == AF_INET6) {
+        p = (const uint8_t *)&((const struct sockaddr_in6 *)&src->exporter)->sin6_addr;
+        len = 16;
+    } else {
+        p = (const uint8_t *)&((const struct sockaddr_in *)&src->exporter)->sin_addr;
+        len = 4;
+    }
+    for (i = 0; i < len; i++) {
+        h = (h ^ p[i]) * 16777619u;
+    }
+    return h % n;
+}
+
+static void
+x_write(struct ixd_lane *lane, const struct ixd_batch *batch)
+{
+    struct xlane *l = (struct xlane *)lane;
+    struct xoutput *o = output_of(NULL, l);
+    uint32_t now_sec = wall_sec();
+    size_t i, n = o->cfg->n_destinations;
+
+    if (batch->count == 0) {
+        return;
+    }
+    l->tick++;
+    IXD_CNT_ADD(l->records, batch->count);
+    if (o->cfg->mode == IXD_EXPORT_BALANCE && n > 1) {
+        write_dest(o, l, &l->dests[pick(batch->source, (unsigned)n)], batch, now_sec);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        write_dest(o, l, &l->dests[i], batch, now_sec);
+    }
+}
+
+static void
+x_flush(struct ixd_lane *lane)
+{
+    struct xlane *l = (struct xlane *)lane;
+    struct xoutput *o = output_of(NULL, l);
+    double now = mono_now();
+    size_t i;
+
+    for (i = 0; i < o->cfg->n_destinations; i++) {
+        struct xdest *d = &l->dests[i];
+        if (!d->tcp && now >= d->refresh_at) {
+            /* UDP loses and reorders: templates go again before their next use */
+            d->epoch++;
+            d->refresh_at = now + o->cfg->template_refresh;
+        }
+        finish(o, d);
+        drive(o, d, now);
+    }
+}
+
+/* ---- the control thread's side ---- */
+
+static struct ixd_lane *
+x_lane(struct ixd_output *out, unsigned w)
+{
+    struct xoutput *o = (struct xoutput *)out;
+
+    return w < o->n_lanes ? &o->lanes[w].base : NULL;
+}
+
+static void
+dest_release(struct xdest *d)
+{
+    size_t b;
+
+    for (b = 0; b < DOMAIN_BUCKETS; b++) {
+        struct xdomain *dom = d->domains[b];
+        while (dom != NULL) {
+            struct xdomain *next = dom->next;
+            domain_free(dom);
+            dom = next;
+        }
+    }
+    if (d->fd != -1) {
+        close(d->fd);
+    }
+    free(d->msg);
+    free(d->q);
+}
+
+static void
+free_output(struct xoutput *o)
+{
+    unsigned i;
+    size_t j;
+
+    for (i = 0; i < o->n_lanes; i++) {
+        if (o->lanes[i].dests == NULL) {
+            continue;
+        }
+        for (j = 0; j < o->cfg->n_destinations; j++) {
+            dest_release(&o->lanes[i].dests[j]);
+        }
+        free(o->lanes[i].dests);
+    }
+    free(o->lanes);
+    free(o);
+}
+
+static int
+init_lane(struct xoutput *o, struct xlane *l)
+{
+    size_t j;
+    double now = mono_now();
+
+    l->base.output = &o->base;
+    l->dests = calloc(o->cfg->n_destinations, sizeof(*l->dests));
+    if (l->dests == NULL) {
+        return -1;
+    }
+    for (j = 0; j < o->cfg->n_destinations; j++) {
+        struct xdest *d = &l->dests[j];
+        d->fd = -1;
+        d->cfg = &o->cfg->destinations[j];
+        d->tcp = o->cfg->export_transport == IXD_TRANSPORT_TCP;
+        d->backoff = BACKOFF_MIN;
+        d->epoch = 1;
+        d->refresh_at = now + o->cfg->template_refresh;
+        d->msg = malloc(o->cfg->mtu);
+        d->q = malloc(o->cfg->queue);
+        if (d->msg == NULL || d->q == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static struct ixd_output *
+x_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size_t errlen)
+{
+    struct xoutput *o = calloc(1, sizeof(*o));
+    unsigned i;
+
+    if (o == NULL) {
+        snprintf(err, errlen, "output %s: out of memory", cfg->name);
+        return NULL;
+    }
+    o->base.ops = &ixd_ipfix_export_ops;
+    o->base.config = *cfg;
+    o->cfg = &o->base.config;
+    snprintf(o->base.name, sizeof(o->base.name), "%s", cfg->name);
+    o->lanes = calloc(workers, sizeof(*o->lanes));
+    if (o->lanes == NULL) {
+        goto fail;
+    }
+    o->n_lanes = workers;
+    for (i = 0; i < workers; i++) {
+        if (init_lane(o, &o->lanes[i]) == -1) {
+            goto fail;
+        }
+    }
+    return &o->base;
+fail:
+    snprintf(err, errlen, "output %s: out of memory for %u queues of %zu bytes", cfg->name,
+             workers * (unsigned)cfg->n_destinations, cfg->queue);
+    free_output(o);
+    return NULL;
+}
+
+static void
+x_reopen(struct ixd_output *out)
+{
+    (void)out; /* nothing to reopen: connections are retried on their own */
+}
+
+/*
+ * Called once every worker has let go of the output: sends what is built and queued for up to
+ * CLOSE_GRACE seconds (connecting if need be), then counts whatever is left as dropped.
+ */
+static void
+x_close(struct ixd_output *out)
+{
+    struct xoutput *o = (struct xoutput *)out;
+    double deadline;
+    unsigned i;
+    size_t j;
+    int pending = 1;
+
+    if (o == NULL) {
+        return;
+    }
+    for (i = 0; i < o->n_lanes; i++) {
+        for (j = 0; j < o->cfg->n_destinations; j++) {
+            finish(o, &o->lanes[i].dests[j]);
+        }
+    }
+    deadline = mono_now() + CLOSE_GRACE;
+    while (pending) {
+        double now = mono_now();
+        struct timespec ts = {0, 10000000};
+        pending = 0;
+        for (i = 0; i < o->n_lanes; i++) {
+            for (j = 0; j < o->cfg->n_destinations; j++) {
+                struct xdest *d = &o->lanes[i].dests[j];
+                if (d->qhead < d->qtail) {
+                    drive(o, d, now);
+                    pending |= d->qhead < d->qtail;
+                }
+            }
+        }
+        if (!pending || now >= deadline) {
+            break;
+        }
+        nanosleep(&ts, NULL);
+    }
+    for (i = 0; i < o->n_lanes; i++) {
+        for (j = 0; j < o->cfg->n_destinations; j++) {
+            struct xdest *d = &o->lanes[i].dests[j];
+            if (d->qhead < d->qtail) {
+                log_warn("output %s: %zu bytes for %s not sent at stop", o->base.name,
+                         d->qtail - d->qhead, d->cfg->text);
+            }
+            while (d->qhead < d->qtail) {
+                queue_pop(d, 0);
+            }
+        }
+    }
+    free_output(o);
+}
+
+static void
+x_stats(struct ixd_output *out, struct ixd_output_stats *st)
+{
+    struct xoutput *o = (struct xoutput *)out;
+    unsigned i;
+    size_t j;
+
+    memset(st, 0, sizeof(*st));
+    st->n_destinations = o->cfg->n_destinations;
+    for (j = 0; j < o->cfg->n_destinations; j++) {
+        snprintf(st->destinations[j].name, sizeof(st->destinations[j].name), "%s",
+                 o->cfg->destinations[j].text);
+    }
+    for (i = 0; i < o->n_lanes; i++) {
+        st->records += IXD_CNT_GET(o->lanes[i].records);
+        for (j = 0; j < o->cfg->n_destinations; j++) {
+            const struct xdest *d = &o->lanes[i].dests[j];
+            struct ixd_output_dest_stats *ds = &st->destinations[j];
+            ds->records += IXD_CNT_GET(d->records);
+            ds->messages += IXD_CNT_GET(d->messages);
+            ds->sent += IXD_CNT_GET(d->sent);
+            ds->dropped += IXD_CNT_GET(d->dropped);
+            ds->reconnects += IXD_CNT_GET(d->reconnects);
+            ds->queued_bytes += IXD_CNT_GET(d->queued);
+            st->written_bytes += IXD_CNT_GET(d->bytes);
+            st->dropped += IXD_CNT_GET(d->dropped);
+        }
+    }
+}
+
+const struct ixd_output_ops ixd_ipfix_export_ops = {
+    .type = "ipfix",
+    .open = x_open,
+    .reopen = x_reopen,
+    .close = x_close,
+    .stats = x_stats,
+    .lane = x_lane,
+    .write = x_write,
+    .flush = x_flush,
+};

@@ -1,0 +1,47 @@
+/*
+ * Pipelines with stages: checked once per config on the control thread, run per worker over
+ * each batch a collector delivers. Pipelines without stages do not come here: their outputs
+ * are fed the decoder's batches directly (src/daemon/runtime.c routes).
+ */
+#ifndef IXD_PIPELINE_PIPELINE_H
+#define IXD_PIPELINE_PIPELINE_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+#include "ipfix/ie.h"
+#include "ipfixd/record.h"
+#include "ipfixd/stage.h"
+
+/* A pipeline's stages, their settings checked. */
+struct ixd_pipeline_conf {
+    size_t n;
+    const struct ixd_stage_type **types;
+    void **confs;
+};
+
+/*
+ * Checks the stages of every pipeline of cfg. With out != NULL, *out receives one entry per
+ * pipeline (n = 0 for those without stages), freed with ixd_pipeline_confs_free(). 0, or -1
+ * with "file:line:col: message" in err.
+ */
+int ixd_pipelines_check(const struct ixd_config *cfg, const struct ixd_ie_registry *reg,
+                        unsigned workers, struct ixd_pipeline_conf **out, char *err, size_t errlen);
+void ixd_pipeline_confs_free(struct ixd_pipeline_conf *pcs, size_t n);
+
+/* A pipeline running on one worker. */
+struct ixd_pipeline_run;
+
+struct ixd_pipeline_run *ixd_pipeline_start(const struct ixd_pipeline_conf *pc, unsigned worker);
+/* Runs the stages over a copy of in; the result is valid until the next call. */
+const struct ixd_batch *ixd_pipeline_process(struct ixd_pipeline_run *run,
+                                             const struct ixd_batch *in);
+void ixd_pipeline_tick(struct ixd_pipeline_run *run, double now);
+void ixd_pipeline_stop(struct ixd_pipeline_run *run);
+
+/* Built-in stage types (src/pipeline/stage_*.c). */
+extern const struct ixd_stage_type ixd_stage_filter;
+extern const struct ixd_stage_type ixd_stage_anonymise;
+extern const struct ixd_stage_type ixd_stage_observation_domain;
+
+#endif
