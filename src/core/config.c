@@ -322,6 +322,41 @@ get_sampling(struct walk *w, yaml_node_t *v, struct ixd_config_collector *c)
     return 0;
 }
 
+static int get_destination(struct walk *w, yaml_node_t *n, struct ixd_export_dest *d);
+
+/* forward: the destinations a UDP collector repeats its datagrams to, before decoding. */
+static int
+get_forward(struct walk *w, yaml_node_t *v, struct ixd_config_collector *c)
+{
+    yaml_node_item_t *it;
+    size_t i;
+
+    if (want_sequence(w, v, "forward") == -1) {
+        return -1;
+    }
+    c->n_forward = 0;
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *item = node(w, *it);
+        struct ixd_export_dest *d = &c->forward[c->n_forward];
+
+        if (c->n_forward == IXD_EXPORT_DEST_MAX) {
+            return fail(w, item, "a collector forwards to at most %d destinations",
+                        IXD_EXPORT_DEST_MAX);
+        }
+        if (get_destination(w, item, d) == -1) {
+            return -1;
+        }
+        for (i = 0; i < c->n_forward; i++) {
+            if (c->forward[i].addrlen == d->addrlen &&
+                memcmp(&c->forward[i].addr, &d->addr, d->addrlen) == 0) {
+                return fail(w, item, "destination %s is listed twice", d->text);
+            }
+        }
+        c->n_forward++;
+    }
+    return 0;
+}
+
 static int
 collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -381,10 +416,13 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
     if (strcmp(key, "sampling") == 0) {
         return get_sampling(w, v, c);
     }
+    if (strcmp(key, "forward") == 0) {
+        return get_forward(w, v, c);
+    }
     return fail(w, k,
                 "unknown key '%s' in a collector (known: name, transport, listen, "
                 "receive-buffer, template-lifetime, idle-timeout, hold-unknown, allow, "
-                "sampling, netflow9-enterprise)",
+                "sampling, forward, netflow9-enterprise)",
                 key);
 }
 
@@ -427,6 +465,10 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
             return fail(w, m, "collector '%s' needs a listen address, e.g. listen: \"*:4739\"",
                         c->name);
         }
+        if (c->n_forward > 0 && c->transport != IXD_TRANSPORT_UDP) {
+            return fail(w, m, "collector '%s': forward repeats datagrams, so only udp collectors "
+                        "have it", c->name);
+        }
         for (i = 0; i + 1 < cfg->n_collectors; i++) {
             const struct ixd_config_collector *o = &cfg->collectors[i];
             if (strcmp(o->name, c->name) == 0) {
@@ -463,7 +505,7 @@ get_destination(struct walk *w, yaml_node_t *n, struct ixd_export_dest *d)
     }
     memset(&tmp, 0, sizeof(tmp));
     if (ixd_config_parse_listen(s, &tmp, msg, sizeof(msg)) == -1) {
-        return fail(w, n, "destination: %s", msg);
+        return fail(w, n, "a destination must be IPV4:PORT or [IPV6]:PORT, not '%s'", s);
     }
     if (tmp.any_address) {
         return fail(w, n, "a destination needs an address, not '%s'", s);

@@ -71,6 +71,8 @@ struct ixd_config_collector {
     struct ixd_sampling_rule *sampling;
     size_t n_allow; /* 0: every source is allowed */
     struct ixd_prefix *allow;
+    size_t n_forward; /* UDP: every datagram is also sent, unchanged, to these */
+    struct ixd_export_dest forward[IXD_EXPORT_DEST_MAX];
 };
 
 /* Exporters in prefix sample 1 in rate packets (when they do not say so themselves). */

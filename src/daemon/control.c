@@ -121,7 +121,7 @@ log_summary(struct control *ctl, const char *when)
                  "templates_expired=%llu options_records=%llu seq_lost=%llu seq_reordered=%llu "
                  "seq_resets=%llu socket_drops=%llu held_sets=%llu late_records=%llu "
                  "held_dropped=%llu templates_evicted=%llu sessions_evicted=%llu "
-                 "tcp_connections=%u errors=%llu%s",
+                 "forwarded=%llu forward_dropped=%llu tcp_connections=%u errors=%llu%s",
                  when, cfg->collectors[i].name, sessions, (unsigned long long)sum.messages,
                  (unsigned long long)sum.records, (unsigned long long)sum.bytes,
                  (unsigned long long)sum.templates, (unsigned long long)sum.templates_replaced,
@@ -131,7 +131,8 @@ log_summary(struct control *ctl, const char *when)
                  (unsigned long long)sum.seq_resets, (unsigned long long)sum.socket_drops,
                  (unsigned long long)sum.held_sets, (unsigned long long)sum.late_records,
                  (unsigned long long)sum.held_dropped, (unsigned long long)sum.templates_evicted,
-                 (unsigned long long)sum.sessions_evicted, conns,
+                 (unsigned long long)sum.sessions_evicted, (unsigned long long)sum.forwarded,
+                 (unsigned long long)sum.forward_dropped, conns,
                  (unsigned long long)ixd_counters_errors(&sum), errs);
     }
     for (i = 0; i < cfg->n_outputs; i++) {

@@ -64,6 +64,7 @@ struct wcollector {
     struct ixd_ratelimit rl_accept;
     struct ixd_ratelimit rl_framing;
     struct ixd_ratelimit rl_allow;
+    int forward_fd[2]; /* IPv4 and IPv6 sockets for cfg->forward, opened on first use */
 };
 
 struct ixd_worker {
@@ -141,6 +142,59 @@ allowed(struct wcollector *wc, const struct sockaddr *from, double now)
     return 0;
 }
 
+/* The sending socket for a forward destination's family (-1 if it cannot be had). */
+static int
+forward_socket(struct wcollector *wc, int family)
+{
+    int *fd = &wc->forward_fd[family == AF_INET6];
+
+    if (*fd < 0) {
+        int size = 8 << 20;
+        *fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (*fd >= 0) {
+            /* a burst of a whole receive batch must fit without waiting */
+            setsockopt(*fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+        }
+    }
+    return *fd;
+}
+
+/*
+ * Repeats the datagrams of one receive batch, unchanged, to every forward destination (what a
+ * flow repeater does), one sendmmsg per destination. A datagram a destination does not take
+ * (its socket buffer full, no route) is counted, never retried: the worker must not wait.
+ */
+static void
+forward(struct wcollector *wc, struct mmsghdr *msgs, struct iovec *iov, unsigned n)
+{
+    const struct ixd_config_collector *cfg = wc->cfg;
+    size_t d;
+    unsigned i;
+
+    for (d = 0; d < cfg->n_forward; d++) {
+        const struct ixd_export_dest *dest = &cfg->forward[d];
+        int fd = forward_socket(wc, dest->addr.ss_family);
+        unsigned sent = 0;
+
+        for (i = 0; i < n; i++) {
+            memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+            msgs[i].msg_hdr.msg_name = (void *)&dest->addr;
+            msgs[i].msg_hdr.msg_namelen = dest->addrlen;
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        while (fd >= 0 && sent < n) {
+            int r = sendmmsg(fd, msgs + sent, n - sent, MSG_DONTWAIT);
+            if (r <= 0) {
+                break;
+            }
+            sent += (unsigned)r;
+        }
+        IXD_CNT_ADD(wc->sessions.counters.forwarded, sent);
+        IXD_CNT_ADD(wc->sessions.counters.forward_dropped, n - sent);
+    }
+}
+
 /* Reads up to `rounds` batches of datagrams; returns how many datagrams. */
 static unsigned
 udp_read(struct wcollector *wc, unsigned rounds)
@@ -153,6 +207,9 @@ udp_read(struct wcollector *wc, unsigned rounds)
         double now;
         int n = ixd_udp_rx_read(rx, wc->fd);
         int i;
+        struct mmsghdr fwd_msgs[IXD_UDP_BATCH];
+        struct iovec fwd_iov[IXD_UDP_BATCH];
+        unsigned n_fwd = 0;
 
         if (n <= 0) {
             break;
@@ -164,6 +221,15 @@ udp_read(struct wcollector *wc, unsigned rounds)
 
             if (!allowed(wc, d->from, now)) {
                 continue;
+            }
+            if (wc->cfg->n_forward > 0) {
+                if (d->truncated) {
+                    /* not whole: a repeater passes datagrams unchanged or not at all */
+                    IXD_CNT_ADD(wc->sessions.counters.forward_dropped, wc->cfg->n_forward);
+                } else {
+                    fwd_iov[n_fwd].iov_base = (void *)d->data;
+                    fwd_iov[n_fwd++].iov_len = d->len;
+                }
             }
             s = ixd_session_udp(&wc->sessions, d->from, now);
 
@@ -184,6 +250,9 @@ udp_read(struct wcollector *wc, unsigned rounds)
             s->packet_sequence = 0;
             s->source.system_init_ms = 0;
             process(wc, s, d->data, d->len, now, usec);
+        }
+        if (n_fwd > 0) {
+            forward(wc, fwd_msgs, fwd_iov, n_fwd);
         }
         if (rx->drops_valid) {
             IXD_CNT_SET(wc->sessions.counters.socket_drops, rx->drops);
@@ -510,6 +579,7 @@ wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
     if (wc == NULL) {
         return NULL;
     }
+    wc->forward_fd[0] = wc->forward_fd[1] = -1;
     wc->w = w;
     wc->cfg = cfg;
     wc->fd = rt->listeners[ci].fds[w->index];
@@ -543,6 +613,11 @@ wc_free(struct wcollector *wc)
     }
     ixd_sessions_release(&wc->sessions);
     stop_pipes(wc);
+    for (int f = 0; f < 2; f++) {
+        if (wc->forward_fd[f] >= 0) {
+            close(wc->forward_fd[f]);
+        }
+    }
     free(wc->lanes);
     free(wc);
 }

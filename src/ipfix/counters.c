@@ -49,6 +49,8 @@ ixd_counters_sum(struct ixd_counters *dst, const struct ixd_counters *src)
     dst->held_sets += IXD_CNT_GET(src->held_sets);
     dst->held_dropped += IXD_CNT_GET(src->held_dropped);
     dst->late_records += IXD_CNT_GET(src->late_records);
+    dst->forwarded += IXD_CNT_GET(src->forwarded);
+    dst->forward_dropped += IXD_CNT_GET(src->forward_dropped);
     for (i = 0; i < IXD_ERR__COUNT; i++) {
         dst->errors[i] += IXD_CNT_GET(src->errors[i]);
     }

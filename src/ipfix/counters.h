@@ -51,6 +51,8 @@ struct ixd_counters {
     uint64_t held_sets;         /* data sets held until their template arrived */
     uint64_t held_dropped;      /* held sets that aged out or did not fit (also no_template) */
     uint64_t late_records;      /* records decoded from held sets ("@late") */
+    uint64_t forwarded;         /* datagrams repeated to a forward destination (each counted) */
+    uint64_t forward_dropped;   /* datagrams a forward destination did not take */
     uint64_t errors[IXD_ERR__COUNT];
 };
 
