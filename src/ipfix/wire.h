@@ -30,6 +30,20 @@ ixd_get32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+static inline void
+ixd_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void
+ixd_put32(uint8_t *p, uint32_t v)
+{
+    ixd_put16(p, (uint16_t)(v >> 16));
+    ixd_put16(p + 2, (uint16_t)v);
+}
+
 static inline uint64_t
 ixd_get64(const uint8_t *p)
 {

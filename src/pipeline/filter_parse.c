@@ -72,7 +72,6 @@ normalise_set(struct interval *iv, uint32_t n)
     return out + 1;
 }
 
-/* Keeps the first error only: later ones are consequences of it. */
 void
 ixd_filter_fail_at(struct parser *p, const struct token *t, const char *fmt, ...)
 {
@@ -91,7 +90,6 @@ ixd_filter_fail_at(struct parser *p, const struct token *t, const char *fmt, ...
     }
 }
 
-/* The token as the error messages quote it. */
 const char *
 ixd_filter_describe_token(const struct token *t, char *buf, size_t n)
 {
@@ -240,7 +238,6 @@ add_test(struct parser *p, const struct test *t)
     return add_node(p, NODE_TEST, f->n_tests++, 0);
 }
 
-/* Copies a string literal (TOK_STRING with its escapes, or a bare word) into the pool. */
 int
 ixd_filter_add_string(struct parser *p, const struct token *t, struct span *out)
 {

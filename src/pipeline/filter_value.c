@@ -184,7 +184,6 @@ closest_name(const struct ixd_ie_registry *reg, const char *name)
     return best;
 }
 
-/* Reads an element reference: an alias, an element name, or a numbered element. */
 int
 ixd_filter_parse_ref(struct parser *p, struct ref *ref)
 {
@@ -614,7 +613,6 @@ lit_string(const struct literal_ctx *c, struct lit *out)
     return ixd_filter_add_string(c->p, c->tok, &out->str) == 0 ? LIT_OK : LIT_BAD;
 }
 
-/* Parses token t as a value of group g's type into out; LIT_BAD has already failed the parse. */
 enum lit_result
 ixd_filter_parse_literal(struct parser *p, const struct ref *ref, const struct group *g,
                          const struct token *t, struct lit *out, char *why, size_t whylen)

@@ -7,9 +7,8 @@
 #include "ipfix/decode.h"
 
 static const struct ixd_stage_type *const stage_types[] = {
-    &ixd_stage_filter,
-    &ixd_stage_anonymise,
-    &ixd_stage_observation_domain,
+    &ixd_stage_filter, &ixd_stage_anonymise, &ixd_stage_observation_domain,
+    &ixd_stage_select, &ixd_stage_drop,      &ixd_stage_set,
 };
 
 #define N_TYPES (sizeof(stage_types) / sizeof(stage_types[0]))
@@ -90,7 +89,7 @@ ixd_pipelines_check(const struct ixd_config *cfg, const struct ixd_ie_registry *
             if (t == NULL) {
                 ixd_cnode_fail(&at, cfg->file, err, errlen,
                                "unknown stage '%s' (known: filter, anonymise, "
-                               "observation-domain)",
+                               "observation-domain, select, drop, set)",
                                st->type);
                 ixd_pipeline_confs_free(pcs, cfg->n_pipelines);
                 return -1;

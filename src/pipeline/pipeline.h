@@ -43,5 +43,8 @@ void ixd_pipeline_stop(struct ixd_pipeline_run *run);
 extern const struct ixd_stage_type ixd_stage_filter;
 extern const struct ixd_stage_type ixd_stage_anonymise;
 extern const struct ixd_stage_type ixd_stage_observation_domain;
+extern const struct ixd_stage_type ixd_stage_select;
+extern const struct ixd_stage_type ixd_stage_drop;
+extern const struct ixd_stage_type ixd_stage_set;
 
 #endif

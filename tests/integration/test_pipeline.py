@@ -121,6 +121,43 @@ def test_truncation_keeps_prefixes():
         assert r["sourceIPv4Address"] == e["sourceIPv4Address"], r  # not listed: untouched
 
 
+def test_select_drop_and_set():
+    """drop removes elements, set overwrites one the template has (in place) and adds those it
+    lacks (a string included), select keeps only what it lists; kept fields keep their values."""
+    tmp = tempfile.mkdtemp()
+    port = free_port()
+    stages = """      - drop: [ipNextHopIPv4Address, bgpSourceAsNumber]
+      - set: {ingressInterface: 7, observationPointId: 4000000000, interfaceName: "site-a"}
+"""
+    extra = f"""  - name: few
+    type: json
+    path: "{tmp}/few.json"
+"""
+    cfg = config(port, tmp, stages, extra) + f"""  - name: only
+    from: u
+    to: few
+    stages:
+      - select: [sourceIPv4Address, octetDeltaCount, destinationIPv6Address]
+"""
+    d = Daemon(cfg)
+    send("-n", 500, "127.0.0.1:%d" % port)
+    wait_lines(os.path.join(tmp, "few.json"), 500)
+    wait_lines(os.path.join(tmp, "kept.json"), 500)
+    d.stop()
+    for r in read_json_lines(os.path.join(tmp, "kept.json")):
+        e = expected_v4(r["octetDeltaCount"])
+        assert "ipNextHopIPv4Address" not in r and "bgpSourceAsNumber" not in r, r
+        assert r["ingressInterface"] == 7 and r["observationPointId"] == 4000000000, r
+        assert r["interfaceName"] == "site-a", r
+        for k in ("sourceIPv4Address", "flowEndMilliseconds", "destinationTransportPort"):
+            assert r[k] == e[k], (k, r)
+    for r in read_json_lines(os.path.join(tmp, "few.json")):
+        e = expected_v4(r["octetDeltaCount"])
+        assert set(k for k in r if not k.startswith("@")) == {"sourceIPv4Address",
+                                                              "octetDeltaCount"}, r
+        assert r["sourceIPv4Address"] == e["sourceIPv4Address"]
+
+
 def check_fails(tmp, stages, want):
     path = os.path.join(tmp, "bad.yaml")
     with open(path, "w") as f:
@@ -144,6 +181,9 @@ def test_config_errors_point_at_the_stage():
     check_fails(tmp, "      - anonymise: {method: truncate, ipv4-prefix: 24, elements: "
                      "[sourceTransportPort]}\n", "not an IPv4 or IPv6 address element")
     check_fails(tmp, "      - observation-domain: -1\n", "observation-domain wants an ID")
+    check_fails(tmp, "      - set: {protocolIdentifier: 300}\n", "bad.yaml:23:35: protocolIdentifier is unsigned8")
+    check_fails(tmp, "      - select: [sourceIPv4Adress]\n", "no information element named")
+    check_fails(tmp, "      - drop: octetDeltaCount\n", "wants a list")
     key = key_file(tmp)
     os.chmod(key, 0o644)
     check_fails(tmp, f'      - anonymise: {{method: cryptopan, key-file: "{key}"}}\n', "chmod")
@@ -176,5 +216,5 @@ def test_reload_changes_the_filter_without_loss():
 
 
 if __name__ == "__main__":
-    run([test_filter_anonymise_and_domain, test_truncation_keeps_prefixes,
+    run([test_filter_anonymise_and_domain, test_truncation_keeps_prefixes, test_select_drop_and_set,
          test_config_errors_point_at_the_stage, test_reload_changes_the_filter_without_loss])

@@ -1,4 +1,4 @@
-/* Unit tests of src/pipeline/filter.c: the filter language, its errors, and compiled matching. */
+/* Unit tests of src/pipeline/filter_*.c: the filter language, its errors, and compiled matching. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
