@@ -11,6 +11,7 @@
 #define IPFIXD_STAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ipfixd/record.h"
 
@@ -43,6 +44,9 @@ struct ixd_stage_type {
     /** Every 100 ms (NULL: none). */
     void (*tick)(void *state, double now);
     void (*stop)(void *state);
+    /** Records this state dropped without meaning to (no memory, a cipher failure): the
+     * stats count them apart from what a filter decides. NULL: never. Any thread (relaxed). */
+    uint64_t (*failed)(const void *state);
 };
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "core/address.h"
 #include "core/log.h"
+#include "daemon/snapshot.h"
 #include "ipfix/decode.h"
 #include "ipfix/netflow.h"
 #include "ipfix/wire.h"
@@ -26,6 +27,7 @@
 #define UDP_ROUNDS 8 /* recvmmsg calls per wake-up before other sockets get a turn */
 #define TCP_ROUNDS 16
 #define DRAIN_ROUNDS 4096 /* at stop: batches read from a socket at most */
+#define SNAPSHOT_INTERVAL 1.0 /* seconds between snapshots for the API (snapshot.h) */
 
 enum command { CMD_NONE = 0, CMD_APPLY, CMD_STOP };
 
@@ -43,6 +45,7 @@ struct tcp_conn {
 
 /* A pipeline with stages, run by this worker for one collector. */
 struct wpipe {
+    size_t index; /* in the config's pipelines */
     struct ixd_pipeline_run *run;
     size_t n_lanes;
     struct ixd_lane **lanes;
@@ -83,6 +86,8 @@ struct ixd_worker {
     atomic_int cmd;
     struct ixd_runtime *cmd_rt;
     sem_t done;
+    struct ixd_snapshot_publisher *snap;
+    double last_snapshot;
 };
 
 static void
@@ -427,6 +432,27 @@ flush_lanes(struct ixd_worker *w)
     }
 }
 
+/* Copies this worker's state for the API (snapshot.h); its age is also its liveness. */
+static void
+publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
+{
+    size_t i;
+
+    ixd_snapshot_begin(w->snap, w->n_wcs, now, usec);
+    for (i = 0; i < w->n_wcs; i++) {
+        struct wcollector *wc = w->wcs[i];
+        ixd_snapshot_add_collector(w->snap, wc->cfg, w->rt->listeners[i].bound, wc->fd >= 0,
+                                   &wc->sessions, wc->n_conns);
+        for (struct tcp_conn *c = wc->conns; c != NULL; c = c->next) {
+            ixd_snapshot_add_session(w->snap, c->session);
+        }
+    }
+    if (w->index == 0) {
+        ixd_snapshot_add_outputs(w->snap, w->rt->outputs, w->rt->cfg->n_outputs);
+    }
+    ixd_snapshot_publish(w->snap);
+}
+
 static void
 tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -437,6 +463,10 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     flush_lanes(w);
     clock_now(&now, &usec);
+    if (now - w->last_snapshot >= SNAPSHOT_INTERVAL) {
+        w->last_snapshot = now;
+        publish_snapshot(w, now, usec);
+    }
     if (now - w->last_expire < EXPIRE_INTERVAL) {
         return;
     }
@@ -486,6 +516,7 @@ start_pipes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
         const struct ixd_config_pipeline *pl = &rt->cfg->pipelines[p];
         struct wpipe *wp = &wc->pipes[wc->n_pipes];
 
+        wp->index = p;
         wp->lanes = calloc(pl->n_to + 1, sizeof(*wp->lanes));
         wp->run = ixd_pipeline_start(&rt->pipelines[p], wc->w->index);
         if (wp->lanes == NULL || wp->run == NULL) {
@@ -728,9 +759,11 @@ ixd_worker_start(unsigned index, struct ixd_runtime *rt, char *err, size_t errle
         return NULL;
     }
     w->index = index;
+    w->snap = ixd_snapshot_publisher_new(index);
     w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
-    if (w->loop == NULL) {
+    if (w->loop == NULL || w->snap == NULL) {
         snprintf(err, errlen, "worker %u: cannot create an event loop", index);
+        ixd_snapshot_publisher_free(w->snap);
         ixd_udp_rx_release(&w->rx);
         free(w);
         return NULL;
@@ -798,7 +831,14 @@ ixd_worker_free(struct ixd_worker *w)
     ev_loop_destroy(w->loop);
     ixd_udp_rx_release(&w->rx);
     sem_destroy(&w->done);
+    ixd_snapshot_publisher_free(w->snap);
     free(w);
+}
+
+struct ixd_snapshot_publisher *
+ixd_worker_snapshots(struct ixd_worker *w)
+{
+    return w->snap;
 }
 
 int
@@ -817,6 +857,21 @@ ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd
         }
     }
     return -1;
+}
+
+void
+ixd_worker_pipeline_counters(struct ixd_worker *w, size_t pipeline,
+                             struct ixd_pipeline_counters *sum)
+{
+    size_t i, j;
+
+    for (i = 0; i < w->n_wcs; i++) {
+        for (j = 0; j < w->wcs[i]->n_pipes; j++) {
+            if (w->wcs[i]->pipes[j].index == pipeline) {
+                ixd_pipeline_counters(w->wcs[i]->pipes[j].run, sum);
+            }
+        }
+    }
 }
 
 struct ixd_sessions *

@@ -8,6 +8,7 @@
 #define IXD_DAEMON_WORKER_H
 
 #include "daemon/runtime.h"
+#include "pipeline/pipeline.h"
 #include "ipfix/counters.h"
 
 struct ixd_worker;
@@ -21,7 +22,14 @@ void ixd_worker_stop(struct ixd_worker *w);
 /* Frees a stopped worker and all it owned. */
 void ixd_worker_free(struct ixd_worker *w);
 
+/* Where this worker publishes its snapshots for the API (daemon/snapshot.h); lives as long as
+ * the worker. */
+struct ixd_snapshot_publisher *ixd_worker_snapshots(struct ixd_worker *w);
+
 /* Adds this worker's counters for collector `name` into sum; 0, or -1 if it has none. */
+/* Adds the counters of this worker's runs of config pipeline `pipeline` (control thread). */
+void ixd_worker_pipeline_counters(struct ixd_worker *w, size_t pipeline,
+                                  struct ixd_pipeline_counters *sum);
 int ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd_counters *sum,
                                   unsigned *tcp_connections, unsigned *sessions);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/counter.h"
 #include "ipfix/decode.h"
 
 static const struct ixd_stage_type *const stage_types[] = {
@@ -16,6 +17,7 @@ static const struct ixd_stage_type *const stage_types[] = {
 struct ixd_pipeline_run {
     const struct ixd_pipeline_conf *conf;
     void **states;
+    uint64_t in, out; /* written by the worker, read by the stats (relaxed) */
     struct ixd_batch batch;
     struct ixd_record records[IXD_BATCH_MAX];
 };
@@ -145,6 +147,8 @@ ixd_pipeline_process(struct ixd_pipeline_run *run, const struct ixd_batch *in)
     for (i = 0; i < run->conf->n && run->batch.count > 0; i++) {
         run->conf->types[i]->process(run->states[i], &run->batch);
     }
+    IXD_CNT_ADD(run->in, in->count);
+    IXD_CNT_ADD(run->out, run->batch.count);
     return &run->batch;
 }
 
@@ -156,6 +160,20 @@ ixd_pipeline_tick(struct ixd_pipeline_run *run, double now)
     for (i = 0; i < run->conf->n; i++) {
         if (run->conf->types[i]->tick != NULL) {
             run->conf->types[i]->tick(run->states[i], now);
+        }
+    }
+}
+
+void
+ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_counters *sum)
+{
+    size_t i;
+
+    sum->in += IXD_CNT_GET(run->in);
+    sum->out += IXD_CNT_GET(run->out);
+    for (i = 0; i < run->conf->n; i++) {
+        if (run->conf->types[i]->failed != NULL) {
+            sum->failed += run->conf->types[i]->failed(run->states[i]);
         }
     }
 }

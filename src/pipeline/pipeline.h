@@ -37,6 +37,13 @@ struct ixd_pipeline_run *ixd_pipeline_start(const struct ixd_pipeline_conf *pc, 
 const struct ixd_batch *ixd_pipeline_process(struct ixd_pipeline_run *run,
                                              const struct ixd_batch *in);
 void ixd_pipeline_tick(struct ixd_pipeline_run *run, double now);
+
+/* What a run has seen: records in, records out, and records its stages failed to carry
+ * (the rest of in - out was dropped on purpose, by a filter or select). Any thread. */
+struct ixd_pipeline_counters {
+    uint64_t in, out, failed;
+};
+void ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_counters *sum);
 void ixd_pipeline_stop(struct ixd_pipeline_run *run);
 
 /* Built-in stage types (src/pipeline/stage_*.c). */

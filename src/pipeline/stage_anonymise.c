@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/cnode.h"
+#include "core/counter.h"
 #include "crypto/cryptopan.h"
 #include "pipeline/pipeline.h"
 
@@ -302,10 +303,16 @@ anon_process(void *state, struct ixd_batch *batch)
         if (ok) {
             batch->records[kept++] = r;
         } else {
-            st->dropped++;
+            IXD_CNT_ADD(st->dropped, 1);
         }
     }
     batch->count = kept;
+}
+
+static uint64_t
+anon_failed(const void *state)
+{
+    return IXD_CNT_GET(((const struct anon_state *)state)->dropped);
 }
 
 static void
@@ -327,4 +334,5 @@ const struct ixd_stage_type ixd_stage_anonymise = {
     .process = anon_process,
     .tick = NULL,
     .stop = anon_stop,
+    .failed = anon_failed,
 };

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/cnode.h"
+#include "core/counter.h"
 #include "ipfix/decode.h"
 #include "ipfix/template.h"
 #include "ipfix/wire.h"
@@ -54,7 +55,7 @@ struct fields_state {
     GHashTable *derived; /* source template serial -> struct derived */
     uint8_t *buf;
     size_t size, used;
-    uint64_t dropped;
+    uint64_t failed;
 };
 
 static int
@@ -411,12 +412,21 @@ fields_process(void *state, struct ixd_batch *batch)
             d = derived_for(st, r.tmpl);
         }
         if (d == NULL || d->tmpl == NULL || rebuild(st, d, &r) == -1) {
-            st->dropped++; /* nothing left to carry, or out of memory */
+            /* nothing left to carry (selected away: on purpose), or no memory (a failure) */
+            if (d == NULL || (d->tmpl != NULL)) {
+                IXD_CNT_ADD(st->failed, 1);
+            }
             continue;
         }
         batch->records[kept++] = r;
     }
     batch->count = kept;
+}
+
+static uint64_t
+fields_failed(const void *state)
+{
+    return IXD_CNT_GET(((const struct fields_state *)state)->failed);
 }
 
 static void
@@ -437,6 +447,7 @@ const struct ixd_stage_type ixd_stage_select = {
     .process = fields_process,
     .tick = NULL,
     .stop = fields_stop,
+    .failed = fields_failed,
 };
 
 const struct ixd_stage_type ixd_stage_drop = {
@@ -447,6 +458,7 @@ const struct ixd_stage_type ixd_stage_drop = {
     .process = fields_process,
     .tick = NULL,
     .stop = fields_stop,
+    .failed = fields_failed,
 };
 
 const struct ixd_stage_type ixd_stage_set = {
@@ -457,4 +469,5 @@ const struct ixd_stage_type ixd_stage_set = {
     .process = fields_process,
     .tick = NULL,
     .stop = fields_stop,
+    .failed = fields_failed,
 };

@@ -3,6 +3,7 @@ generator, beside a pipeline without stages that sees every record unchanged; `i
 errors that point at the stage; a reload that changes a filter without losing records."""
 import ipaddress
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -84,6 +85,9 @@ def test_filter_anonymise_and_domain():
     kept = read_json_lines(os.path.join(tmp, "kept.json"))
     assert len(plain) == N, len(plain)
     assert sorted(r["octetDeltaCount"] for r in kept) == want, (len(kept), len(want))
+    m = re.search(r"final pipeline staged: in=(\d+) out=(\d+) dropped=(\d+) failed=(\d+)",
+                  d.log())
+    assert m and [int(x) for x in m.groups()] == [N, len(want), N - len(want), 0], m
     assert sum(r["packetDeltaCount"] for r in kept) == sum(1 + k % 1000 for k in want)
     mapping = {}
     for r in kept:
