@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/config.h"
 #include "daemon/control.h"
 #include "ipfix/ie.h"
@@ -13,6 +14,7 @@ static void
 usage(FILE *out)
 {
     fprintf(out, "usage: ipfixd [-c FILE] [-t] [-V] [-h]\n"
+                 "       ipfixd healthcheck [-c FILE] [--url URL]\n"
                  "  -c, --config FILE  run with this config (default: the built-in one:\n"
                  "                     IPFIX on UDP and TCP port 4739, JSON lines to stdout)\n"
                  "  -t, --test         check the config and exit (non-zero on errors)\n"
@@ -48,6 +50,48 @@ test_config(struct ixd_config *cfg, const char *name)
     return 0;
 }
 
+/*
+ * `ipfixd healthcheck [-c FILE] [--url URL]`: 0 when the running daemon's API answers /ready
+ * with 200, 1 otherwise (containers and keepalived track scripts call it).
+ */
+static int
+healthcheck(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"url", required_argument, NULL, 'u'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = NULL, *url = NULL;
+    struct ixd_config *cfg = NULL;
+    char err[1024];
+    int opt, status;
+
+    while ((opt = getopt_long(argc, argv, "c:u:", longopts, NULL)) != -1) {
+        if (opt == 'c') {
+            path = optarg;
+        } else if (opt == 'u') {
+            url = optarg;
+        } else {
+            fprintf(stderr, "usage: ipfixd healthcheck [-c FILE] [--url URL]\n");
+            return 1;
+        }
+    }
+    if (url == NULL) {
+        cfg = path != NULL ? ixd_config_load(path, err, sizeof(err)) : ixd_config_builtin();
+        if (cfg == NULL) {
+            fprintf(stderr, "ipfixd healthcheck: %s\n", err);
+            return 1;
+        }
+    }
+    status = ixd_api_healthcheck(cfg != NULL ? &cfg->api : NULL, url, err, sizeof(err));
+    if (status != 0) {
+        fprintf(stderr, "ipfixd healthcheck: %s\n", err);
+    }
+    ixd_config_free(cfg);
+    return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -62,6 +106,10 @@ main(int argc, char **argv)
     struct ixd_config *cfg;
     char err[1024];
     int test = 0, opt;
+
+    if (argc >= 2 && strcmp(argv[1], "healthcheck") == 0) {
+        return healthcheck(argc - 1, argv + 1);
+    }
 
     while ((opt = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
         switch (opt) {

@@ -69,7 +69,8 @@ port_of(const struct ixd_config_collector *c)
 int
 ixd_listen_overlaps(const struct ixd_config_collector *a, const struct ixd_config_collector *b)
 {
-    if (a->transport != b->transport || port_of(a) != port_of(b)) {
+    if (a->transport != b->transport || a->transport == IXD_TRANSPORT_FILE ||
+        port_of(a) != port_of(b)) {
         return 0;
     }
     if (wildcard(a) || wildcard(b)) {

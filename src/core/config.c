@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "core/address.h"
@@ -375,8 +376,10 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
             c->transport = IXD_TRANSPORT_UDP;
         } else if (strcmp(s, "tcp") == 0) {
             c->transport = IXD_TRANSPORT_TCP;
+        } else if (strcmp(s, "file") == 0) {
+            c->transport = IXD_TRANSPORT_FILE;
         } else {
-            return fail(w, v, "transport must be udp or tcp, not '%s'", s);
+            return fail(w, v, "transport must be udp, tcp or file, not '%s'", s);
         }
         return 0;
     }
@@ -419,10 +422,20 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
     if (strcmp(key, "forward") == 0) {
         return get_forward(w, v, c);
     }
+    if (strcmp(key, "path") == 0) {
+        if (want_scalar(w, v, "path", &s) == -1) {
+            return -1;
+        }
+        if (s[0] == '\0' || strlen(s) >= sizeof(c->path)) {
+            return fail(w, v, "path must name an IPFIX file");
+        }
+        memcpy(c->path, s, strlen(s) + 1);
+        return 0;
+    }
     return fail(w, k,
                 "unknown key '%s' in a collector (known: name, transport, listen, "
                 "receive-buffer, template-lifetime, idle-timeout, hold-unknown, allow, "
-                "sampling, forward, netflow9-enterprise)",
+                "sampling, forward, netflow9-enterprise, path)",
                 key);
 }
 
@@ -461,7 +474,14 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
         if (c->name[0] == '\0') {
             return fail(w, m, "a collector needs a name");
         }
-        if (c->addrlen == 0 && !c->any_address) {
+        if (c->transport == IXD_TRANSPORT_FILE) {
+            if (c->path[0] == '\0' || c->addrlen != 0 || c->any_address) {
+                return fail(w, m, "collector '%s' reads a file: it needs a path and no listen",
+                            c->name);
+            }
+        } else if (c->path[0] != '\0') {
+            return fail(w, m, "collector '%s': path is for transport file", c->name);
+        } else if (c->addrlen == 0 && !c->any_address) {
             return fail(w, m, "collector '%s' needs a listen address, e.g. listen: \"*:4739\"",
                         c->name);
         }
@@ -538,8 +558,7 @@ get_destinations(struct walk *w, yaml_node_t *v, struct ixd_config_output *o)
         struct ixd_export_dest *d = &o->destinations[o->n_destinations];
 
         if (o->n_destinations == IXD_EXPORT_DEST_MAX) {
-            return fail(w, item, "an output may have at most %d destinations",
-                        IXD_EXPORT_DEST_MAX);
+            return fail(w, item, "an output may have at most %d destinations", IXD_EXPORT_DEST_MAX);
         }
         if (get_destination(w, item, d) == -1) {
             return -1;
@@ -655,7 +674,8 @@ output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
         ow->json_key = ow->json_key != NULL ? ow->json_key : k;
         return get_bool(w, v, "renormalise", &o->renormalise);
     }
-    if (strcmp(key, "destinations") == 0 || strcmp(key, "transport") == 0 || strcmp(key, "mode") == 0 || strcmp(key, "mtu") == 0 ||
+    if (strcmp(key, "destinations") == 0 || strcmp(key, "transport") == 0 ||
+        strcmp(key, "mode") == 0 || strcmp(key, "mtu") == 0 ||
         strcmp(key, "template-refresh") == 0 || strcmp(key, "queue") == 0 ||
         strcmp(key, "original-exporter") == 0) {
         ow->ipfix_key = ow->ipfix_key != NULL ? ow->ipfix_key : k;
@@ -1302,6 +1322,155 @@ parse_elements(struct walk *w, yaml_node_t *map)
     return files != NULL ? element_files(w, files) : 0;
 }
 
+/* --- api: the REST API server (src/api/, docs/api.md) --- */
+
+#define API_DEFAULT_LISTEN "127.0.0.1:8080"
+
+static void
+api_defaults(struct ixd_config_api *api)
+{
+    struct ixd_config_collector tmp;
+    char msg[256];
+
+    memset(api, 0, sizeof(*api));
+    api->enabled = 1;
+    api->connections = 64;
+    api->connections_per_ip = 16;
+    api->timeout = 10;
+    api->body_limit = 64 * 1024;
+    memset(&tmp, 0, sizeof(tmp));
+    if (ixd_config_parse_listen(API_DEFAULT_LISTEN, &tmp, msg, sizeof(msg)) == 0) {
+        snprintf(api->listen, sizeof(api->listen), "%s", API_DEFAULT_LISTEN);
+        api->addr = tmp.addr;
+        api->addrlen = tmp.addrlen;
+        api->loopback = 1;
+    }
+}
+
+/* 127.0.0.0/8, ::1 and IPv4-mapped 127.0.0.0/8; a wildcard is not loopback. */
+static int
+is_loopback(const struct sockaddr_storage *ss, int any_address)
+{
+    if (any_address) {
+        return 0;
+    }
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+        return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return 0;
+}
+
+static int
+api_path(struct walk *w, yaml_node_t *v, const char *what, char *dst, size_t dstlen)
+{
+    const char *s;
+
+    if (want_scalar(w, v, what, &s) == -1) {
+        return -1;
+    }
+    if (s[0] == '\0' || strlen(s) >= dstlen) {
+        return fail(w, v, "%s must be a file name of 1 to %zu characters", what, dstlen - 1);
+    }
+    if (access(s, R_OK) == -1) {
+        return fail(w, v, "cannot read %s %s: %s", what, s, strerror(errno));
+    }
+    memcpy(dst, s, strlen(s) + 1);
+    return 0;
+}
+
+static int
+api_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct ixd_config_api *api = ctx;
+    const char *s;
+
+    if (strcmp(key, "enabled") == 0) {
+        return get_bool(w, v, "api.enabled", &api->enabled);
+    }
+    if (strcmp(key, "listen") == 0) {
+        struct ixd_config_collector tmp;
+        char msg[256];
+
+        if (want_scalar(w, v, "api.listen", &s) == -1) {
+            return -1;
+        }
+        memset(&tmp, 0, sizeof(tmp));
+        if (ixd_config_parse_listen(s, &tmp, msg, sizeof(msg)) == -1) {
+            return fail(w, v, "api.listen: %s", msg);
+        }
+        snprintf(api->listen, sizeof(api->listen), "%s", s);
+        api->addr = tmp.addr;
+        api->addrlen = tmp.addrlen;
+        api->loopback = is_loopback(&tmp.addr, tmp.any_address);
+        return 0;
+    }
+    if (strcmp(key, "connections") == 0) {
+        return get_u32(w, v, "api.connections", 1, 65536, &api->connections);
+    }
+    if (strcmp(key, "connections-per-ip") == 0) {
+        return get_u32(w, v, "api.connections-per-ip", 1, 65536, &api->connections_per_ip);
+    }
+    if (strcmp(key, "timeout") == 0) {
+        if (get_duration(w, v, "api.timeout", &api->timeout) == -1) {
+            return -1;
+        }
+        return api->timeout == 0 ? fail(w, v, "api.timeout must be at least 1s") : 0;
+    }
+    if (strcmp(key, "body-limit") == 0) {
+        return get_size(w, v, "api.body-limit", &api->body_limit);
+    }
+    if (strcmp(key, "certificate") == 0) {
+        return api_path(w, v, "api.certificate", api->certificate, sizeof(api->certificate));
+    }
+    if (strcmp(key, "key") == 0) {
+        return api_path(w, v, "api.key", api->key, sizeof(api->key));
+    }
+    return fail(w, k,
+                "unknown key '%s' in api (known: enabled, listen, connections, "
+                "connections-per-ip, timeout, body-limit, certificate, key)",
+                key);
+}
+
+static int
+parse_api(struct walk *w, yaml_node_t *v)
+{
+    struct ixd_config_api *api = &w->cfg->api;
+    const char *s = scalar(v);
+
+    if (s != NULL && s[0] == '\0') {
+        return 0; /* "api:" alone keeps the defaults */
+    }
+    if (want_mapping(w, v, "api") == -1 || each_key(w, v, api_key, api) == -1) {
+        return -1;
+    }
+    if ((api->certificate[0] != '\0') != (api->key[0] != '\0')) {
+        return fail(w, v, "api needs both certificate and key for HTTPS, or neither");
+    }
+    /* Until tokens exist, whoever reaches the port reads everything: keep it on this host. */
+    if (api->enabled && !api->loopback) {
+        return fail(w, v,
+                    "api.listen %s is beyond loopback and the API has no auth yet: listen on "
+                    "127.0.0.1 or [::1] (and put a proxy with auth in front), or set "
+                    "enabled: false",
+                    api->listen);
+    }
+    return 0;
+}
+
+int
+ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api *b)
+{
+    return a->enabled == b->enabled && strcmp(a->listen, b->listen) == 0 &&
+           a->connections == b->connections && a->connections_per_ip == b->connections_per_ip &&
+           a->timeout == b->timeout && a->body_limit == b->body_limit &&
+           strcmp(a->certificate, b->certificate) == 0 && strcmp(a->key, b->key) == 0;
+}
+
 static int
 top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -1347,7 +1516,10 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
         strcmp(key, "pipelines") == 0) {
         return 0; /* parsed in dependency order by parse_root */
     }
-    if (strcmp(key, "api") == 0 || strcmp(key, "ha") == 0) {
+    if (strcmp(key, "api") == 0) {
+        return parse_api(w, v);
+    }
+    if (strcmp(key, "ha") == 0) {
         s = scalar(v);
         if ((s != NULL && s[0] == '\0') ||
             (v->type == YAML_MAPPING_NODE &&
@@ -1465,6 +1637,7 @@ ixd_config_parse(const char *name, const char *text, size_t len, char *err, size
     w.cfg->log_level = IXD_LOG_INFO;
     w.cfg->log_target = IXD_LOG_STDERR;
     w.cfg->limits = default_limits;
+    api_defaults(&w.cfg->api);
     snprintf(w.cfg->state_directory, sizeof(w.cfg->state_directory), "%s",
              IXD_DEFAULT_STATE_DIRECTORY);
 
@@ -1584,7 +1757,8 @@ ixd_config_collector_same(const struct ixd_config_collector *a,
 {
     return strcmp(a->name, b->name) == 0 && a->transport == b->transport &&
            strcmp(a->listen, b->listen) == 0 && a->receive_buffer == b->receive_buffer &&
-           a->template_lifetime == b->template_lifetime && a->idle_timeout == b->idle_timeout;
+           a->template_lifetime == b->template_lifetime && a->idle_timeout == b->idle_timeout &&
+           strcmp(a->path, b->path) == 0;
 }
 
 int

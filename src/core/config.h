@@ -31,6 +31,7 @@
 enum ixd_transport {
     IXD_TRANSPORT_UDP = 0,
     IXD_TRANSPORT_TCP = 1,
+    IXD_TRANSPORT_FILE = 2, /* an IPFIX file (RFC 5655) read once, as one stream */
 };
 
 enum ixd_output_type {
@@ -71,6 +72,7 @@ struct ixd_config_collector {
     struct ixd_sampling_rule *sampling;
     size_t n_allow; /* 0: every source is allowed */
     struct ixd_prefix *allow;
+    char path[IXD_PATH_MAX]; /* transport file: the file to read */
     size_t n_forward; /* UDP: every datagram is also sent, unchanged, to these */
     struct ixd_export_dest forward[IXD_EXPORT_DEST_MAX];
 };
@@ -132,6 +134,24 @@ struct ixd_config_limits {
     uint64_t held_bytes_total;
 };
 
+/* The REST API (src/api/, docs/api.md): where it listens and how much it lets one client take. */
+struct ixd_config_api {
+    int enabled;
+    char listen[128]; /* as written, for messages */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    int loopback;                /* every address it binds is a loopback address */
+    uint32_t connections;        /* open connections at most */
+    uint32_t connections_per_ip; /* open connections from one client address at most */
+    uint32_t timeout;            /* seconds a connection may stay idle (slowloris) */
+    size_t body_limit;           /* largest request body, bytes */
+    char certificate[IXD_PATH_MAX]; /* PEM; with key: HTTPS. "" = plain HTTP */
+    char key[IXD_PATH_MAX];
+};
+
+/* 1 when two API sections would run the same server (a reload then leaves it alone). */
+int ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api *b);
+
 struct ixd_config {
     char *file;                         /* NULL for the built-in config */
     char state_directory[IXD_PATH_MAX]; /* "" = none: templates do not survive restarts */
@@ -150,6 +170,7 @@ struct ixd_config {
     struct ixd_config_output *outputs;
     size_t n_pipelines;
     struct ixd_config_pipeline *pipelines;
+    struct ixd_config_api api;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "core/log.h"
 #include "daemon/runtime.h"
 #include "daemon/worker.h"
@@ -26,6 +27,9 @@ struct control {
     unsigned n_workers;
     struct ixd_worker **workers;
     double started;
+    struct ixd_api *api;                   /* NULL when off or it could not listen */
+    struct ixd_snapshot_publisher **snaps; /* per worker: what the API reads */
+    int64_t started_usec;
 };
 
 static unsigned
@@ -74,7 +78,10 @@ log_listeners(const struct ixd_runtime *rt)
     for (i = 0; i < rt->cfg->n_collectors; i++) {
         const struct ixd_config_collector *c = &rt->cfg->collectors[i];
         log_info("collector %s: listening on %s %s", c->name,
-                 c->transport == IXD_TRANSPORT_UDP ? "udp" : "tcp", rt->listeners[i].bound);
+                 c->transport == IXD_TRANSPORT_UDP   ? "udp"
+                 : c->transport == IXD_TRANSPORT_TCP ? "tcp"
+                                                     : "file",
+                 rt->listeners[i].bound);
     }
 }
 
@@ -134,6 +141,19 @@ log_summary(struct control *ctl, const char *when)
                  (unsigned long long)sum.sessions_evicted, (unsigned long long)sum.forwarded,
                  (unsigned long long)sum.forward_dropped, conns,
                  (unsigned long long)ixd_counters_errors(&sum), errs);
+    }
+    for (i = 0; i < cfg->n_pipelines; i++) {
+        struct ixd_pipeline_counters pc = {0, 0, 0};
+
+        if (cfg->pipelines[i].n_stages == 0) {
+            continue; /* a route: its records are the collector's */
+        }
+        for (k = 0; k < ctl->n_workers; k++) {
+            ixd_worker_pipeline_counters(ctl->workers[k], i, &pc);
+        }
+        log_info("%s pipeline %s: in=%llu out=%llu dropped=%llu failed=%llu", when,
+                 cfg->pipelines[i].name, (unsigned long long)pc.in, (unsigned long long)pc.out,
+                 (unsigned long long)(pc.in - pc.out - pc.failed), (unsigned long long)pc.failed);
     }
     for (i = 0; i < cfg->n_outputs; i++) {
         struct ixd_output *o = ctl->rt->outputs[i];
@@ -216,6 +236,48 @@ log_exporters(struct control *ctl)
     g_hash_table_destroy(t);
 }
 
+/* Starts the API of cfg (if enabled); a failure is logged, and collecting goes on without it. */
+static void
+api_start(struct control *ctl, const struct ixd_config *cfg)
+{
+    char err[512];
+    sigset_t old;
+    unsigned k;
+
+    if (!cfg->api.enabled) {
+        return;
+    }
+    if (ctl->snaps == NULL) {
+        ctl->snaps = calloc(ctl->n_workers, sizeof(*ctl->snaps));
+        for (k = 0; ctl->snaps != NULL && k < ctl->n_workers; k++) {
+            ctl->snaps[k] = ixd_worker_snapshots(ctl->workers[k]);
+        }
+    }
+    block_signals(&old); /* the server thread leaves signals to this one */
+    ctl->api = ctl->snaps != NULL ? ixd_api_start(&cfg->api, ctl->snaps, ctl->n_workers,
+                                                  ctl->started_usec, err, sizeof(err))
+                                  : NULL;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (ctl->api == NULL) {
+        log_err("%s; ipfixd goes on collecting without its API", err);
+    } else {
+        log_info("api: serving on %s%s", cfg->api.listen,
+                 cfg->api.certificate[0] != '\0' ? " (https)" : "");
+    }
+}
+
+/* On reload the server restarts only when its settings changed (or it had failed). */
+static void
+api_reload(struct control *ctl, const struct ixd_config *cfg)
+{
+    if (ctl->api != NULL && ixd_config_api_same(ixd_api_config(ctl->api), &cfg->api)) {
+        return;
+    }
+    ixd_api_stop(ctl->api);
+    ctl->api = NULL;
+    api_start(ctl, cfg);
+}
+
 static void
 reload(struct control *ctl)
 {
@@ -244,6 +306,7 @@ reload(struct control *ctl)
     }
     ctl->rt = rt;
     ixd_runtime_free(old); /* workers have let go: close what did not carry over */
+    api_reload(ctl, rt->cfg);
     for (k = 0; k < rt->cfg->n_outputs; k++) {
         rt->outputs[k]->ops->reopen(rt->outputs[k]);
     }
@@ -288,8 +351,8 @@ state_directory(const struct ixd_config *cfg)
         return NULL;
     }
     if (g_mkdir_with_parents(dir, 0750) == -1 || access(dir, W_OK | X_OK) == -1) {
-        log_warn("state directory %s is not usable (%s): templates will not survive a restart",
-                 dir, strerror(errno));
+        log_warn("state directory %s is not usable (%s): templates will not survive a restart", dir,
+                 strerror(errno));
         return NULL;
     }
     return dir;
@@ -316,9 +379,8 @@ load_templates(struct control *ctl)
         path = ixd_templates_path(dir, cfg->collectors[i].name);
         ctl->rt->restore[i] = ixd_templates_load(path, cfg->collectors[i].name, err, sizeof(err));
         if (ctl->rt->restore[i] != NULL) {
-            log_info("collector %s: restoring up to %zu templates from %s",
-                     cfg->collectors[i].name, ixd_saved_templates_count(ctl->rt->restore[i]),
-                     path);
+            log_info("collector %s: restoring up to %zu templates from %s", cfg->collectors[i].name,
+                     ixd_saved_templates_count(ctl->rt->restore[i]), path);
         } else if (err[0] != '\0') {
             log_warn("collector %s: ignoring %s: %s", cfg->collectors[i].name, path, err);
         }
@@ -402,6 +464,9 @@ shutdown_all(struct control *ctl)
 {
     unsigned k;
 
+    ixd_api_stop(ctl->api); /* its thread reads what the workers publish: it goes first */
+    ctl->api = NULL;
+    free(ctl->snaps);
     for (k = 0; ctl->workers != NULL && k < ctl->n_workers; k++) {
         if (ctl->workers[k] != NULL) {
             ixd_worker_stop(ctl->workers[k]);
@@ -434,6 +499,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     int status = 0;
 
     memset(&ctl, 0, sizeof(ctl));
+    ctl.started_usec = g_get_real_time();
     ctl.config_path = config_path;
     ctl.loop = ev_default_loop(EVFLAG_AUTO);
     ctl.n_workers = worker_count(cfg);
@@ -456,6 +522,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
         shutdown_all(&ctl);
         return 1;
     }
+    api_start(&ctl, ctl.rt->cfg);
     watch_signal(&ctl, &ctl.sig_hup, SIGHUP);
     watch_signal(&ctl, &ctl.sig_term, SIGTERM);
     watch_signal(&ctl, &ctl.sig_int, SIGINT);

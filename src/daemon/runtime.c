@@ -130,6 +130,14 @@ ixd_runtime_new(struct ixd_config *cfg, unsigned workers, const struct ixd_ie_re
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
+        if (cfg->collectors[i].transport == IXD_TRANSPORT_FILE) {
+            /* nothing to listen on: worker 0 reads the file */
+            for (unsigned k = 0; k < workers; k++) {
+                l->fds[k] = -1;
+            }
+            snprintf(l->bound, sizeof(l->bound), "%.79s", cfg->collectors[i].path);
+            continue;
+        }
         if (ixd_listen_open(&cfg->collectors[i], workers, l->fds, l->bound, sizeof(l->bound), msg,
                             sizeof(msg)) == -1) {
             snprintf(err, errlen, "collector %s: %s", cfg->collectors[i].name, msg);

@@ -18,6 +18,7 @@
 #include "ipfix/decode.h"
 #include "ipfix/netflow.h"
 #include "ipfix/wire.h"
+#include "daemon/file_reader.h"
 #include "net/framer.h"
 #include "net/udp.h"
 #include "pipeline/pipeline.h"
@@ -68,6 +69,7 @@ struct wcollector {
     struct ixd_ratelimit rl_framing;
     struct ixd_ratelimit rl_allow;
     int forward_fd[2]; /* IPv4 and IPv6 sockets for cfg->forward, opened on first use */
+    struct ixd_file_reader *file; /* transport file, on worker 0 */
 };
 
 struct ixd_worker {
@@ -441,7 +443,8 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
     ixd_snapshot_begin(w->snap, w->n_wcs, now, usec);
     for (i = 0; i < w->n_wcs; i++) {
         struct wcollector *wc = w->wcs[i];
-        ixd_snapshot_add_collector(w->snap, wc->cfg, w->rt->listeners[i].bound, wc->fd >= 0,
+        int up = wc->fd >= 0 || wc->cfg->transport == IXD_TRANSPORT_FILE;
+        ixd_snapshot_add_collector(w->snap, wc->cfg, w->rt->listeners[i].bound, up,
                                    &wc->sessions, wc->n_conns);
         for (struct tcp_conn *c = wc->conns; c != NULL; c = c->next) {
             ixd_snapshot_add_session(w->snap, c->session);
@@ -629,6 +632,13 @@ wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
         free(wc);
         return NULL;
     }
+    if (cfg->transport == IXD_TRANSPORT_FILE) {
+        /* one reader keeps the file's messages in order; the other workers have nothing */
+        if (w->index == 0) {
+            wc->file = ixd_file_reader_start(w->loop, cfg->path, &wc->sessions, &w->dec, wc);
+        }
+        return wc;
+    }
     ev_io_init(&wc->io, tcp ? accept_cb : udp_cb, wc->fd, EV_READ);
     wc->io.data = wc;
     ev_io_start(w->loop, &wc->io);
@@ -639,6 +649,7 @@ static void
 wc_free(struct wcollector *wc)
 {
     ev_io_stop(wc->w->loop, &wc->io);
+    ixd_file_reader_stop(wc->file);
     while (wc->conns != NULL) {
         conn_close(wc->conns);
     }
@@ -764,6 +775,9 @@ ixd_worker_start(unsigned index, struct ixd_runtime *rt, char *err, size_t errle
     if (w->loop == NULL || w->snap == NULL) {
         snprintf(err, errlen, "worker %u: cannot create an event loop", index);
         ixd_snapshot_publisher_free(w->snap);
+        if (w->loop != NULL) {
+            ev_loop_destroy(w->loop);
+        }
         ixd_udp_rx_release(&w->rx);
         free(w);
         return NULL;

@@ -102,8 +102,8 @@ ixd_xplan_template(const struct ixd_xplan *p, const struct ixd_template *t, uint
     for (i = 0; i < t->field_count; i++) {
         const struct ixd_field *f = &t->fields[i];
         if (conv_op(p, i) == IXD_XCONV_UPTIME) {
-            o = put16(o, f->id == IXD_IE_FLOW_START_SYSUPTIME ? IE_FLOW_START_MSEC
-                                                              : IE_FLOW_END_MSEC);
+            o = put16(o,
+                      f->id == IXD_IE_FLOW_START_SYSUPTIME ? IE_FLOW_START_MSEC : IE_FLOW_END_MSEC);
             o = put16(o, 8);
             continue;
         }

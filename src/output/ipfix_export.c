@@ -16,17 +16,17 @@
 #include "ipfix/wire.h"
 #include "output/ipfix_encode.h"
 
-#define QPREFIX 8          /* before each queued message: its length and data record count */
-#define ENTRY_BUCKETS 64   /* per domain; chains stay short for the templates of a domain */
-#define ENTRIES_MAX 4096   /* export templates per (session, domain): LRU beyond */
-#define DOMAIN_BUCKETS 64  /* per destination */
-#define DOMAINS_MAX 1024   /* observation domains per destination: LRU beyond */
-#define FIRST_TID 256      /* RFC 7011 3.4.1: data set IDs start here */
-#define BACKOFF_MIN 0.1    /* seconds before the first reconnect attempt */
-#define BACKOFF_MAX 10.0   /* ... doubling up to this */
+#define QPREFIX 8         /* before each queued message: its length and data record count */
+#define ENTRY_BUCKETS 64  /* per domain; chains stay short for the templates of a domain */
+#define ENTRIES_MAX 4096  /* export templates per (session, domain): LRU beyond */
+#define DOMAIN_BUCKETS 64 /* per destination */
+#define DOMAINS_MAX 1024  /* observation domains per destination: LRU beyond */
+#define FIRST_TID 256     /* RFC 7011 3.4.1: data set IDs start here */
+#define BACKOFF_MIN 0.1   /* seconds before the first reconnect attempt */
+#define BACKOFF_MAX 10.0  /* ... doubling up to this */
 #define CONNECT_TIMEOUT 5.0
-#define CLOSE_GRACE 2.0    /* close() sends what it can for this long */
-#define SEND_BATCH 64      /* messages per sendmmsg / sendmsg */
+#define CLOSE_GRACE 2.0 /* close() sends what it can for this long */
+#define SEND_BATCH 64   /* messages per sendmmsg / sendmsg */
 
 /* One export template in one (transport session, observation domain). */
 struct xentry {
@@ -136,9 +136,8 @@ put32(uint8_t *p, uint32_t v)
 }
 
 static struct xoutput *
-output_of(const struct xdest *d, const struct xlane *l)
+output_of(const struct xlane *l)
 {
-    (void)d;
     return (struct xoutput *)l->base.output;
 }
 
@@ -843,8 +842,8 @@ add_record(struct xoutput *o, struct xdest *d, struct xdomain *dom, struct xentr
         }
         tpl = e->epoch != d->epoch;
         if (tpl) {
-            need = (d->set_id == tset ? 0 : IXD_SET_HEADER_LEN) + e->rec_len +
-                   IXD_SET_HEADER_LEN + n;
+            need =
+                (d->set_id == tset ? 0 : IXD_SET_HEADER_LEN) + e->rec_len + IXD_SET_HEADER_LEN + n;
         } else {
             need = (d->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
         }
@@ -902,8 +901,8 @@ write_dest(struct xoutput *o, struct xlane *l, struct xdest *d, const struct ixd
     }
     for (i = 0; i < batch->count; i++) {
         const struct ixd_record *r = &batch->records[i];
-        struct xentry *e = entry_get(o, d, dom, r->tmpl, (r->tmpl->serial << 2) | variant, orig,
-                                     now_sec);
+        struct xentry *e =
+            entry_get(o, d, dom, r->tmpl, (r->tmpl->serial << 2) | variant, orig, now_sec);
         if (e == NULL) {
             IXD_CNT_ADD(d->dropped, 1);
             continue;
@@ -944,7 +943,7 @@ static void
 x_write(struct ixd_lane *lane, const struct ixd_batch *batch)
 {
     struct xlane *l = (struct xlane *)lane;
-    struct xoutput *o = output_of(NULL, l);
+    struct xoutput *o = output_of(l);
     uint32_t now_sec = wall_sec();
     size_t i, n = o->cfg->n_destinations;
 
@@ -966,7 +965,7 @@ static void
 x_flush(struct ixd_lane *lane)
 {
     struct xlane *l = (struct xlane *)lane;
-    struct xoutput *o = output_of(NULL, l);
+    struct xoutput *o = output_of(l);
     double now = mono_now();
     size_t i;
 

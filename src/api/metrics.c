@@ -1,0 +1,288 @@
+/*
+ * /metrics in the Prometheus text format (0.0.4), written by hand: base units, `_total` on
+ * counters, labels collector / exporter (its address) / odid / reason / output, never flow
+ * addresses. Names are listed in docs/api.md.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/internal.h"
+
+/* One metric family: its samples are appended to body by the caller after the header. */
+static void
+family(GString *out, const char *name, const char *type, const char *help)
+{
+    g_string_append_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Label values are collector names (a restricted alphabet) and addresses: nothing to escape
+ * but what the format requires anyway. */
+static void
+label_value(GString *out, const char *v)
+{
+    for (; *v != '\0'; v++) {
+        if (*v == '\\' || *v == '"') {
+            g_string_append_c(out, '\\');
+        }
+        if (*v == '\n') {
+            g_string_append(out, "\\n");
+            continue;
+        }
+        g_string_append_c(out, *v);
+    }
+}
+
+struct labels {
+    const char *collector;
+    const char *exporter;
+    int64_t odid; /* -1: none */
+};
+
+static void
+sample(GString *out, const char *name, const struct labels *l, const char *reason,
+       unsigned long long value)
+{
+    g_string_append_printf(out, "%s{collector=\"", name);
+    label_value(out, l->collector);
+    g_string_append_c(out, '"');
+    if (l->exporter != NULL) {
+        g_string_append(out, ",exporter=\"");
+        label_value(out, l->exporter);
+        g_string_append_c(out, '"');
+    }
+    if (l->odid >= 0) {
+        g_string_append_printf(out, ",odid=\"%lld\"", (long long)l->odid);
+    }
+    if (reason != NULL) {
+        g_string_append_printf(out, ",reason=\"%s\"", reason);
+    }
+    g_string_append_printf(out, "} %llu\n", value);
+}
+
+/* The counters every level (collector, exporter, domain) has, by offset into the struct. */
+struct counter_metric {
+    const char *suffix;
+    const char *help;
+    size_t offset;
+};
+
+static const struct counter_metric counter_metrics[] = {
+    {"messages_total", "IPFIX, NetFlow v9 and v5 messages received (UDP: packets)",
+     offsetof(struct ixd_counters, messages)},
+    {"records_total", "data records decoded", offsetof(struct ixd_counters, records)},
+    {"bytes_total", "message bytes received", offsetof(struct ixd_counters, bytes)},
+    {"templates_received_total", "template and options template records received",
+     offsetof(struct ixd_counters, templates)},
+    {"sequence_lost_records_total", "records missing according to sequence numbers",
+     offsetof(struct ixd_counters, seq_lost)},
+    {"sequence_reordered_messages_total", "messages that arrived behind the expected sequence",
+     offsetof(struct ixd_counters, seq_reordered)},
+    {"sequence_resets_total", "sequence numbers jumped back far: exporter restarts",
+     offsetof(struct ixd_counters, seq_resets)},
+};
+
+/* Per level: name prefix, and which of the samples to write. */
+enum level { LEVEL_COLLECTOR, LEVEL_EXPORTER, LEVEL_DOMAIN };
+
+static const char *const level_prefix[] = {"ipfixd_collector_", "ipfixd_exporter_",
+                                           "ipfixd_domain_"};
+
+static void
+each_counters(GString *out, const struct ixd_view *v, enum level level,
+              void (*emit)(GString *, const char *, const struct labels *,
+                           const struct ixd_counters *, const void *),
+              const char *name, const void *arg)
+{
+    size_t i, j;
+
+    for (i = 0; level == LEVEL_COLLECTOR && i < v->n_collectors; i++) {
+        struct labels l = {v->collectors[i].name, NULL, -1};
+        emit(out, name, &l, &v->collectors[i].counters, arg);
+    }
+    for (i = 0; level != LEVEL_COLLECTOR && i < v->n_exporters; i++) {
+        const struct ixd_view_exporter *e = &v->exporters[i];
+        struct labels l = {e->collector, e->address, -1};
+        if (level == LEVEL_EXPORTER) {
+            emit(out, name, &l, &e->counters, arg);
+            continue;
+        }
+        for (j = 0; j < e->n_domains; j++) {
+            l.odid = e->domains[j].odid;
+            emit(out, name, &l, &e->domains[j].counters, arg);
+        }
+    }
+}
+
+static void
+emit_counter(GString *out, const char *name, const struct labels *l, const struct ixd_counters *c,
+             const void *arg)
+{
+    const struct counter_metric *m = arg;
+
+    sample(out, name, l, NULL, *(const uint64_t *)((const char *)c + m->offset));
+}
+
+static void
+emit_errors(GString *out, const char *name, const struct labels *l, const struct ixd_counters *c,
+            const void *arg)
+{
+    int i;
+
+    for (i = 0; i < IXD_ERR__COUNT; i++) {
+        if (c->errors[i] > 0 || l->exporter == NULL) {
+            sample(out, name, l, ixd_error_name((enum ixd_error)i),
+                   (unsigned long long)c->errors[i]);
+        }
+    }
+}
+
+static void
+levels(GString *out, const struct ixd_view *v)
+{
+    char name[128], help[256];
+    enum level level;
+    size_t m;
+
+    for (level = LEVEL_COLLECTOR; level <= LEVEL_DOMAIN; level++) {
+        for (m = 0; m < sizeof(counter_metrics) / sizeof(counter_metrics[0]); m++) {
+            snprintf(name, sizeof(name), "%s%s", level_prefix[level], counter_metrics[m].suffix);
+            family(out, name, "counter", counter_metrics[m].help);
+            each_counters(out, v, level, emit_counter, name, &counter_metrics[m]);
+        }
+        snprintf(name, sizeof(name), "%sdecode_errors_total", level_prefix[level]);
+        snprintf(help, sizeof(help), "messages, sets or records not decoded, by reason");
+        family(out, name, "counter", help);
+        each_counters(out, v, level, emit_errors, name, NULL);
+    }
+}
+
+static void
+collectors(GString *out, const struct ixd_view *v)
+{
+    size_t i;
+
+    family(out, "ipfixd_collector_socket_drops_total", "counter",
+           "datagrams the kernel dropped before ipfixd read them (SO_RXQ_OVFL)");
+    for (i = 0; i < v->n_collectors; i++) {
+        struct labels l = {v->collectors[i].name, NULL, -1};
+        sample(out, "ipfixd_collector_socket_drops_total", &l, NULL,
+               v->collectors[i].counters.socket_drops);
+    }
+    family(out, "ipfixd_collector_sessions", "gauge", "transport sessions open now");
+    for (i = 0; i < v->n_collectors; i++) {
+        struct labels l = {v->collectors[i].name, NULL, -1};
+        sample(out, "ipfixd_collector_sessions", &l, NULL, v->collectors[i].sessions);
+    }
+    family(out, "ipfixd_collector_templates", "gauge", "templates held now");
+    for (i = 0; i < v->n_collectors; i++) {
+        struct labels l = {v->collectors[i].name, NULL, -1};
+        sample(out, "ipfixd_collector_templates", &l, NULL, v->collectors[i].templates);
+    }
+    family(out, "ipfixd_exporter_templates", "gauge", "templates held now per exporter");
+    for (i = 0; i < v->n_exporters; i++) {
+        struct labels l = {v->exporters[i].collector, v->exporters[i].address, -1};
+        sample(out, "ipfixd_exporter_templates", &l, NULL, v->exporters[i].templates);
+    }
+    family(out, "ipfixd_domain_templates", "gauge", "templates held now per observation domain");
+    for (i = 0; i < v->n_exporters; i++) {
+        const struct ixd_view_exporter *e = &v->exporters[i];
+        for (size_t j = 0; j < e->n_domains; j++) {
+            struct labels l = {e->collector, e->address, e->domains[j].odid};
+            sample(out, "ipfixd_domain_templates", &l, NULL, e->domains[j].n_templates);
+        }
+    }
+}
+
+static void
+output_sample(GString *out, const char *name, const char *output, const char *dest,
+              unsigned long long value)
+{
+    g_string_append_printf(out, "%s{output=\"", name);
+    label_value(out, output);
+    if (dest != NULL) {
+        g_string_append(out, "\",destination=\"");
+        label_value(out, dest);
+    }
+    g_string_append_printf(out, "\"} %llu\n", value);
+}
+
+static void
+outputs(GString *out, const struct ixd_view *v)
+{
+    static const struct {
+        const char *name, *type, *help;
+        size_t offset;
+    } per_output[] =
+        {
+            {"ipfixd_output_records_total", "counter", "records handed to the output",
+             offsetof(struct ixd_output_stats, records)},
+            {"ipfixd_output_written_bytes_total", "counter", "bytes that reached the destination",
+             offsetof(struct ixd_output_stats, written_bytes)},
+            {"ipfixd_output_dropped_records_total", "counter", "records lost, each one counted",
+             offsetof(struct ixd_output_stats, dropped)},
+            {"ipfixd_output_waits_total", "counter", "times a worker waited for the output",
+             offsetof(struct ixd_output_stats, waits)},
+        },
+      per_dest[] = {
+          {"ipfixd_output_destination_sent_records_total", "counter", "data records sent",
+           offsetof(struct ixd_output_dest_stats, sent)},
+          {"ipfixd_output_destination_dropped_records_total", "counter", "records lost",
+           offsetof(struct ixd_output_dest_stats, dropped)},
+          {"ipfixd_output_destination_reconnects_total", "counter",
+           "TCP connections after the first", offsetof(struct ixd_output_dest_stats, reconnects)},
+          {"ipfixd_output_destination_queue_bytes", "gauge", "bytes waiting in the queues",
+           offsetof(struct ixd_output_dest_stats, queued_bytes)},
+      };
+    size_t m, i, d;
+
+    for (m = 0; m < sizeof(per_output) / sizeof(per_output[0]); m++) {
+        family(out, per_output[m].name, per_output[m].type, per_output[m].help);
+        for (i = 0; i < v->n_outputs; i++) {
+            const char *st = (const char *)&v->outputs[i].stats;
+            output_sample(out, per_output[m].name, v->outputs[i].name, NULL,
+                          *(const uint64_t *)(st + per_output[m].offset));
+        }
+    }
+    for (m = 0; m < sizeof(per_dest) / sizeof(per_dest[0]); m++) {
+        family(out, per_dest[m].name, per_dest[m].type, per_dest[m].help);
+        for (i = 0; i < v->n_outputs; i++) {
+            const struct ixd_output_stats *st = &v->outputs[i].stats;
+            for (d = 0; d < st->n_destinations; d++) {
+                const char *ds = (const char *)&st->destinations[d];
+                output_sample(out, per_dest[m].name, v->outputs[i].name, st->destinations[d].name,
+                              *(const uint64_t *)(ds + per_dest[m].offset));
+            }
+        }
+    }
+}
+
+int
+api_metrics(const struct api_ctx *ctx, struct api_reply *r)
+{
+    const struct ixd_view *v = ctx->view;
+    GString *out = g_string_sized_new(16384);
+    size_t i;
+
+    family(out, "ipfixd_build_info", "gauge", "always 1; the version is a label");
+    g_string_append_printf(out, "ipfixd_build_info{version=\"%s\"} 1\n", IXD_VERSION);
+    family(out, "ipfixd_start_time_seconds", "gauge", "when the daemon started, UNIX seconds");
+    g_string_append_printf(out, "ipfixd_start_time_seconds %.3f\n",
+                           (double)ctx->started_usec / 1e6);
+    family(out, "ipfixd_worker_snapshot_age_seconds", "gauge",
+           "time since a worker last published its state (/ready fails beyond 5)");
+    for (i = 0; i < v->n_workers; i++) {
+        if (v->workers[i].seen) {
+            g_string_append_printf(out, "ipfixd_worker_snapshot_age_seconds{worker=\"%zu\"} %.3f\n",
+                                   i, ctx->now_mono - v->workers[i].built_mono);
+        }
+    }
+    levels(out, v);
+    collectors(out, v);
+    outputs(out, v);
+    r->status = 200;
+    r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r->text_len = out->len;
+    r->text = g_string_free(out, FALSE);
+    return 0;
+}

@@ -1,0 +1,337 @@
+/*
+ * The HTTP server: libmicrohttpd with one internal thread (epoll where available). Every
+ * request is answered on that thread from the merged snapshot view, so nothing here needs a
+ * lock; the control thread only starts and stops the server.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "api/internal.h"
+#include "core/log.h"
+#include "core/parse.h"
+
+#define READY_MAX_AGE 5.0 /* seconds: a worker whose last snapshot is older is not ticking */
+#define CONNECTION_MEMORY (64 * 1024)
+
+struct ixd_api {
+    struct MHD_Daemon *mhd;
+    struct ixd_config_api cfg;
+    struct ixd_snapshot_reader *reader;
+    int64_t started_usec;
+    char *cert_pem, *key_pem;
+};
+
+static void
+clock_now(double *mono, int64_t *usec)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    *mono = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *usec = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *
+query(void *arg, const char *key)
+{
+    return MHD_lookup_connection_value(arg, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* FNV-1a over the body: equal bodies, equal tags; cheap next to building the body. */
+static void
+etag_of(const char *body, size_t len, char *out, size_t outlen)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)body[i]) * 1099511628211ULL;
+    }
+    snprintf(out, outlen, "\"%016llx\"", (unsigned long long)h);
+}
+
+/* If-None-Match holds tag (or "*"): a list of tags, each maybe weak (W/). */
+static int
+not_modified(struct MHD_Connection *conn, const char *tag)
+{
+    const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+
+    if (inm == NULL) {
+        return 0;
+    }
+    if (strcmp(inm, "*") == 0) {
+        return 1;
+    }
+    return strstr(inm, tag) != NULL;
+}
+
+/* /ready: every worker published within READY_MAX_AGE and every collector is listening. */
+static void
+ready(const struct api_ctx *ctx, struct api_reply *r)
+{
+    const struct ixd_view *v = ctx->view;
+    size_t i;
+
+    for (i = 0; i < v->n_workers; i++) {
+        if (!v->workers[i].seen) {
+            api_problem(ctx, r, 503, "worker %zu has not published its state yet", i);
+            return;
+        }
+        if (ctx->now_mono - v->workers[i].built_mono > READY_MAX_AGE) {
+            api_problem(ctx, r, 503, "worker %zu has not ticked for %.1f s", i,
+                        ctx->now_mono - v->workers[i].built_mono);
+            return;
+        }
+    }
+    for (i = 0; i < v->n_collectors; i++) {
+        if (v->collectors[i].listening_workers < v->n_workers) {
+            api_problem(ctx, r, 503, "collector %s is not listening on every worker",
+                        v->collectors[i].name);
+            return;
+        }
+    }
+    r->status = 200;
+    r->content_type = "application/json";
+    r->json = json_pack("{s:s}", "status", "ready");
+}
+
+static void
+route(const struct api_ctx *ctx, struct api_reply *r)
+{
+    const char *path = ctx->path;
+
+    if (strcmp(path, "/health") == 0) {
+        r->status = 200;
+        r->content_type = "application/json";
+        r->json = json_pack("{s:s}", "status", "up");
+    } else if (ctx->view == NULL) {
+        api_problem(ctx, r, 503, "out of memory building the view of the workers' state");
+    } else if (strcmp(path, "/ready") == 0) {
+        ready(ctx, r);
+    } else if (strcmp(path, "/metrics") == 0) {
+        api_metrics(ctx, r);
+    } else if (strcmp(path, API_PREFIX) == 0 || strncmp(path, API_PREFIX "/", 8) == 0) {
+        api_resource(ctx, r);
+    } else if (strcmp(path, "/") == 0) {
+        /* the way in for someone who only knows the port */
+        r->status = 200;
+        r->content_type = "application/hal+json";
+        r->json = json_pack("{s:{s:o, s:o, s:o, s:o}}", "_links", "api", api_link(API_PREFIX "/"),
+                            "metrics", api_link("/metrics"), "health", api_link("/health"), "ready",
+                            api_link("/ready"));
+    } else {
+        api_problem(ctx, r, 404, "no resource at %s (try " API_PREFIX "/)", path);
+    }
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    char *body = r->text;
+    size_t len = r->text_len;
+    char tag[24];
+    int status = r->status;
+
+    if (r->json != NULL) {
+        body = json_dumps(r->json, JSON_COMPACT);
+        len = body != NULL ? strlen(body) : 0;
+    }
+    if (body == NULL) {
+        return MHD_NO;
+    }
+    etag_of(body, len, tag, sizeof(tag));
+    if (cacheable && status == 200 && not_modified(conn, tag)) {
+        status = MHD_HTTP_NOT_MODIFIED;
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    } else {
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    }
+    if (body != r->text) {
+        free(body);
+    }
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    if (cacheable && r->status == 200) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, tag);
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (r->link_header != NULL) {
+        MHD_add_response_header(resp, "Link", r->link_header);
+    }
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    }
+    ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void
+reply_release(struct api_reply *r)
+{
+    json_decref(r->json);
+    if (!r->text_static) {
+        g_free(r->text);
+    }
+    free(r->link_header);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **state)
+{
+    static int seen_headers;
+    struct ixd_api *api = cls;
+    struct api_reply r;
+    struct api_ctx ctx;
+    enum MHD_Result ret;
+    int readonly = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+    if (*state == NULL && readonly) {
+        /* answering on the first call would close keep-alive connections (measured.md) */
+        *state = &seen_headers;
+        return MHD_YES;
+    }
+    memset(&r, 0, sizeof(r));
+    memset(&ctx, 0, sizeof(ctx));
+    clock_now(&ctx.now_mono, &ctx.now_usec);
+    ctx.started_usec = api->started_usec;
+    ctx.path = url;
+    ctx.query = query;
+    ctx.query_arg = conn;
+    if (!readonly) {
+        /* refused before its body is read: the connection closes after the answer */
+        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        uint64_t n = 0;
+        if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
+            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
+                        api->cfg.body_limit);
+        } else {
+            api_problem(&ctx, &r, 405, "%s is not allowed here: this API only reads (GET, HEAD)",
+                        method);
+        }
+    } else {
+        ctx.view = ixd_snapshot_reader_view(api->reader);
+        route(&ctx, &r);
+    }
+    ret = send_reply(conn, &r, readonly);
+    reply_release(&r);
+    return ret;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t len;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    len = strlen(msg);
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r')) {
+        msg[--len] = '\0';
+    }
+    log_warn("api: %s", msg);
+}
+
+static char *
+read_pem(const char *path, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (ixd_read_file(path, 1 << 20, &text, &len) == -1) {
+        snprintf(err, errlen, "api: cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    return text;
+}
+
+struct ixd_api *
+ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *const *pubs,
+              unsigned n_workers, int64_t started_usec, char *err, size_t errlen)
+{
+    struct ixd_api *api = calloc(1, sizeof(*api));
+    struct MHD_OptionItem opts[12];
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    int n = 0;
+
+    if (api == NULL) {
+        snprintf(err, errlen, "api: out of memory");
+        return NULL;
+    }
+    api->cfg = *cfg;
+    api->started_usec = started_usec;
+    api->reader = ixd_snapshot_reader_new(pubs, n_workers);
+    if (api->reader == NULL) {
+        snprintf(err, errlen, "api: out of memory");
+        goto fail;
+    }
+    if (cfg->addr.ss_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    /* the logger first, so that MHD reports even problems with the options after it */
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&api->cfg.addr};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connections, NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->connections_per_ip, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
+    if (cfg->certificate[0] != '\0') {
+        api->cert_pem = read_pem(cfg->certificate, err, errlen);
+        api->key_pem = api->cert_pem != NULL ? read_pem(cfg->key, err, errlen) : NULL;
+        if (api->key_pem == NULL) {
+            goto fail;
+        }
+        flags |= MHD_USE_TLS;
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, api->cert_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, api->key_pem};
+    }
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    errno = 0;
+    api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api, MHD_OPTION_ARRAY, opts,
+                                MHD_OPTION_END);
+    if (api->mhd == NULL) {
+        snprintf(err, errlen, "api: cannot listen on %s%s%s", cfg->listen, errno ? ": " : "",
+                 errno ? strerror(errno) : "");
+        goto fail;
+    }
+    return api;
+fail:
+    ixd_api_stop(api);
+    return NULL;
+}
+
+void
+ixd_api_stop(struct ixd_api *api)
+{
+    if (api == NULL) {
+        return;
+    }
+    if (api->mhd != NULL) {
+        MHD_stop_daemon(api->mhd); /* joins the server thread: no reader is left after this */
+    }
+    ixd_snapshot_reader_free(api->reader);
+    free(api->cert_pem);
+    free(api->key_pem);
+    free(api);
+}
+
+const struct ixd_config_api *
+ixd_api_config(const struct ixd_api *api)
+{
+    return &api->cfg;
+}
