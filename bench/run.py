@@ -31,11 +31,35 @@ def free_port():
     return p
 
 
+SINK = None  # a UDP socket nobody reads: where the export scenario sends (the kernel drops)
+
+
+def export_sink():
+    global SINK
+    if SINK is None:
+        SINK = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        SINK.bind(("127.0.0.1", 0))
+    return SINK.getsockname()[1]
+
+
 def ipfixd_config(port, tmp, output):
     path = os.path.join(tmp, "bench-%s.yaml" % output)
     outputs = ""
     if output == "json":
         outputs = 'outputs:\n  - {name: devnull, type: json, path: "/dev/null"}\n'
+    elif output in ("relay", "export"):
+        key = os.path.join(tmp, "cryptopan.key")
+        with open(key, "wb") as f:
+            f.write(bytes(range(32)))
+        os.chmod(key, 0o600)
+        # collect -> filter [-> anonymise] -> IPFIX export over UDP, every record kept
+        outputs = ('outputs:\n  - {name: up, type: ipfix, transport: udp, '
+                   'destinations: ["127.0.0.1:%d"]}\n'
+                   'pipelines:\n  - name: relay\n    from: bench\n    to: up\n'
+                   '    stages:\n      - filter: "proto tcp or proto udp"\n'
+                   % export_sink())
+        if output == "export":
+            outputs += '      - anonymise: {method: cryptopan, key-file: "%s"}\n' % key
     with open(path, "w") as f:
         f.write('workers: 1\ncollectors:\n  - {name: bench, transport: udp, listen: "*:%d", '
                 'receive-buffer: 8M}\n%s' % (port, outputs))
@@ -66,6 +90,10 @@ def receivers(build, tmp):
                          r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-json": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "json")],
                         r"listening on", ipfixd_received, "datagrams"),
+        "ipfixd-relay": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "relay")],
+                         r"listening on", ipfixd_received, "datagrams"),
+        "ipfixd-export": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "export")],
+                          r"listening on", ipfixd_received, "datagrams"),
     }
     if shutil.which("nfcapd"):
         r["nfcapd"] = (lambda p, w: ["nfcapd", "-p", str(p), "-w", w, "-B", str(8 << 20), "-6"],
