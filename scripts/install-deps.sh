@@ -2,17 +2,22 @@
 # Installs what ipfixd needs to build, run and test on Debian 12 (run as root).
 #   scripts/install-deps.sh          build and run dependencies
 #   scripts/install-deps.sh --test   plus the test oracles and sanitizer runtime
+#   scripts/install-deps.sh --bench  plus the peer bench/run.py measures (nfdump)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config git ca-certificates
  libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev"
 test="libcmocka-dev tshark python3 clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
+ nfdump
  prometheus nodejs"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 
 pkgs=$build
+if [ "${1:-}" = "--bench" ]; then
+    pkgs="$pkgs python3 nfdump"
+fi
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs $test"
     # tshark asks whether non-root users may capture; the answer does not matter here
