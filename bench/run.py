@@ -7,6 +7,12 @@ all threads, from wait4) divided by the records sent is its cost per record. Run
 receivers are interleaved and repeated; medians are reported, with the ratio to the floor.
 
 usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
+                    [--exporters N] [--ipv6] [--tcp] [--workers W] [--max-rate]
+
+--exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
+template, TCP: ipfixd only). --max-rate raises the rate from --rate by steps of 25 % until
+a receiver loses records (its own count or the kernel's socket drops) and reports the last
+loss-free rate per receiver instead of CPU figures.
 """
 import argparse
 import os
@@ -42,6 +48,10 @@ def export_sink():
     return SINK.getsockname()[1]
 
 
+TRANSPORT = "udp"
+WORKERS = 1
+
+
 def ipfixd_config(port, tmp, output):
     path = os.path.join(tmp, "bench-%s.yaml" % output)
     outputs = ""
@@ -61,8 +71,10 @@ def ipfixd_config(port, tmp, output):
         if output == "export":
             outputs += '      - anonymise: {method: cryptopan, key-file: "%s"}\n' % key
     with open(path, "w") as f:
-        f.write('workers: 1\ncollectors:\n  - {name: bench, transport: udp, listen: "*:%d", '
-                'receive-buffer: 8M}\n%s' % (port, outputs))
+        f.write('workers: %d\nstate-directory: none\napi: {enabled: false}\n'
+                'collectors:\n  - {name: bench, transport: %s, listen: "*:%d"%s}\n%s'
+                % (WORKERS, TRANSPORT, port, ", receive-buffer: 8M" if TRANSPORT == "udp" else "",
+                   outputs))
     return path
 
 
@@ -77,7 +89,8 @@ def receivers(build, tmp):
 
     def ipfixd_received(err, work):
         m = re.search(r"final collector bench: .*? messages=(\d+)", err)
-        return int(m.group(1)) if m else 0
+        drops = re.search(r"final collector bench: .*? socket_drops=(\d+)", err)
+        return (int(m.group(1)) if m else 0) - (int(drops.group(1)) if drops else 0)
 
     def nfcapd_received(err, work):
         r = subprocess.run(["nfdump", "-R", work, "-I"], capture_output=True, text=True)
@@ -95,7 +108,9 @@ def receivers(build, tmp):
         "ipfixd-export": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "export")],
                           r"listening on", ipfixd_received, "datagrams"),
     }
-    if shutil.which("nfcapd"):
+    if TRANSPORT == "tcp":  # the floor and nfcapd read UDP only
+        r = {k: v for k, v in r.items() if k.startswith("ipfixd")}
+    elif shutil.which("nfcapd"):
         r["nfcapd"] = (lambda p, w: ["nfcapd", "-p", str(p), "-w", w, "-B", str(8 << 20), "-6"],
                        None, nfcapd_received, "records")
     return r
@@ -108,7 +123,7 @@ def peak_rss_mib(pid):
     return int(m.group(1)) / 1024.0 if m else 0.0
 
 
-def one_run(name, spec, args, tmp):
+def one_run(name, spec, args, tmp, rate=None):
     cmd_of, ready, received_of, unit = spec
     port = free_port()
     work = tempfile.mkdtemp(dir=tmp)
@@ -123,9 +138,11 @@ def one_run(name, spec, args, tmp):
         if re.search(ready, open(errpath, errors="replace").read()):
             break
         time.sleep(0.02)
-    s = subprocess.run([os.path.join(args.build, "src/tools/ipfixd-send"), "-n", str(args.records),
-                        "-r", str(args.rate), "--template-interval", "0",
-                        "127.0.0.1:%d" % port], capture_output=True, text=True)
+    gen = [os.path.join(args.build, "src/tools/ipfixd-send"), "-n", str(args.records),
+           "-r", str(rate or args.rate), "--template-interval", "0", "-e", str(args.exporters)]
+    gen += ["-6"] if args.ipv6 else []
+    gen += ["-T"] if args.tcp else []
+    s = subprocess.run(gen + ["127.0.0.1:%d" % port], capture_output=True, text=True)
     m = re.search(r"records=(\d+) messages=(\d+)", s.stderr)
     sent_records, sent_msgs = int(m.group(1)), int(m.group(2))
     time.sleep(1.0)  # let the receiver finish the queue; idle costs nothing measurable
@@ -142,6 +159,28 @@ def one_run(name, spec, args, tmp):
             "rss_mib": rss}
 
 
+def max_rates(names, recv, args, tmp):
+    """The highest rate (steps of 25 %) at which each receiver got every datagram, median of
+    --repeat searches."""
+    best = {n: [] for n in names}
+    for k in range(args.repeat):
+        for n in names:
+            rate, last_ok = args.rate, 0
+            while rate <= 20000000:
+                r = one_run(n, recv[n], args, tmp, rate)
+                if r["received"] < 1.0:
+                    break
+                last_ok, rate = rate, int(rate * 1.25)
+            best[n].append(last_ok)
+            print("  search %d %-13s loss-free up to %d records/s" % (k + 1, n, last_ok),
+                  flush=True)
+    print("\n| receiver | max loss-free records/s (median) |")
+    print("|---|---|")
+    for n in names:
+        print("| %s | %d |" % (n, statistics.median(best[n])))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--records", type=int, default=5000000)
@@ -149,13 +188,25 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", default="")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--exporters", type=int, default=1)
+    ap.add_argument("--ipv6", action="store_true")
+    ap.add_argument("--tcp", action="store_true")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--max-rate", action="store_true")
     args = ap.parse_args()
+    global TRANSPORT, WORKERS
+    TRANSPORT = "tcp" if args.tcp else "udp"
+    WORKERS = args.workers
     tmp = tempfile.mkdtemp(prefix="ixd-bench-")
     recv = receivers(args.build, tmp)
     names = [n for n in recv if not args.only or n in args.only.split(",")]
     results = {n: [] for n in names}
-    print("stream: %d records at %d records/s, 21 records per datagram, %d runs each, interleaved"
-          % (args.records, args.rate, args.repeat), flush=True)
+    print("stream: %d records at %d records/s, %s template, %s, %d exporter(s), %d worker(s), "
+          "%d runs each, interleaved" % (args.records, args.rate, "IPv6" if args.ipv6 else "IPv4",
+                                         TRANSPORT, args.exporters, WORKERS, args.repeat),
+          flush=True)
+    if args.max_rate:
+        return max_rates(names, recv, args, tmp)
     for k in range(args.repeat):
         for n in names:
             r = one_run(n, recv[n], args, tmp)
