@@ -57,6 +57,14 @@ index_field(struct ixd_template *t, uint16_t i)
     }
 }
 
+int
+ixd_field_longer(const struct ixd_ie *ie, uint16_t length)
+{
+    return (ie->type == IXD_TYPE_UNSIGNED || ie->type == IXD_TYPE_SIGNED) &&
+           ie->length != IXD_VARLEN && length != IXD_VARLEN && length > ie->length &&
+           length <= 8;
+}
+
 uint8_t
 ixd_field_type(const struct ixd_ie *ie, uint16_t length)
 {
@@ -73,8 +81,11 @@ ixd_field_type(const struct ixd_ie *ie, uint16_t length)
         return type; /* a zero-length field is absent in every record: legal, nothing to decode */
     }
     ixd_type_lengths((enum ixd_type)type, &min, &max);
-    /* reduced-size encoding (RFC 7011 6.2) may shorten a number, never lengthen it */
-    if (ie->length != IXD_VARLEN && ie->length >= min && ie->length < max) {
+    /* reduced-size encoding (RFC 7011 6.2) may shorten a number, never lengthen it; an integer
+     * sent longer than registered (samplerId in 2 or 4 bytes, as routers do) is still best read
+     * as a number, and the template is counted as field_length (ixd_field_longer()) */
+    if (type != IXD_TYPE_UNSIGNED && type != IXD_TYPE_SIGNED && ie->length != IXD_VARLEN &&
+        ie->length >= min && ie->length < max) {
         max = ie->length;
     }
     if (length < min || length > max || (type == IXD_TYPE_FLOAT && length != 4 && length != 8)) {
@@ -98,7 +109,7 @@ type_field(struct ixd_template *t, struct ixd_field *f)
         return;
     }
     f->type = ixd_field_type(f->ie, f->length);
-    if (f->ie != NULL && f->type != f->ie->type) {
+    if (f->ie != NULL && (f->type != f->ie->type || ixd_field_longer(f->ie, f->length))) {
         t->bad_lengths++;
     }
     if (f->type >= IXD_TYPE_BASIC_LIST && f->type <= IXD_TYPE_SUBTEMPLATE_MULTILIST) {

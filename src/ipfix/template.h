@@ -48,6 +48,9 @@ int ixd_template_same(const struct ixd_template *a, const struct ixd_template *b
 /* The type a value of element ie (NULL: unknown) is decoded as when it is length bytes long:
  * its registered type, or octets when the length is illegal for it (RFC 7011 6.2). */
 uint8_t ixd_field_type(const struct ixd_ie *ie, uint16_t length);
+/* 1 when an integer element is sent longer than registered (but in at most 8 bytes): it is
+ * decoded as a number all the same, and counted as field_length. */
+int ixd_field_longer(const struct ixd_ie *ie, uint16_t length);
 /* Index of the first field with (pen, id), or -1. */
 int ixd_template_find(const struct ixd_template *t, uint32_t pen, uint16_t id);
 

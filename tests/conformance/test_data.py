@@ -93,15 +93,14 @@ def test_6_2_unsigned64_of_9_bytes_is_hex():
     assert r.get("packetDeltaCount") == "010101010101010101", r
 
 
-def test_6_2_unsigned8_and_unsigned32_longer_than_their_type_are_hex():
+def test_6_2_unsigned8_and_unsigned32_longer_than_their_type_are_numbers():
     """RFC 7011 6.2: reduced-size encoding only shortens a type: ipClassOfService (unsigned8)
-    in 2 bytes and ingressInterface (unsigned32) in 8 bytes are illegal lengths, so they are
-    kept as hex and counted as field_length (docs/json-output.md)."""
+    in 2 bytes and ingressInterface (unsigned32) in 8 bytes are illegal lengths, counted as
+    field_length; still integers, they are decoded as numbers (docs/json-output.md)."""
     def values(rs):
         got = (rs[0].get("ipClassOfService"), rs[0].get("ingressInterface"))
-        assert got == ("0102", "0000000100000002"), \
-            "ipClassOfService, ingressInterface are %r, expected hex ('0102', " \
-            "'0000000100000002')" % (got,)
+        assert got == (0x0102, 0x100000002), \
+            "ipClassOfService, ingressInterface are %r, expected (258, 4294967298)" % (got,)
     case([(5, 2), (10, 8)], [b"\x01\x02" + b"\x00\x00\x00\x01\x00\x00\x00\x02"],
          values=values, field_length=1)
 
@@ -342,7 +341,7 @@ if __name__ == "__main__":
           test_6_2_float64_of_another_length_is_hex,
           test_6_2_addresses_and_timestamps_of_other_lengths_are_hex,
           test_6_2_unsigned64_of_9_bytes_is_hex,
-          test_6_2_unsigned8_and_unsigned32_longer_than_their_type_are_hex,
+          test_6_2_unsigned8_and_unsigned32_longer_than_their_type_are_numbers,
           test_3_4_1_single_zero_length_field_is_absent, test_7_varlen_prefix_0_to_254,
           test_7_varlen_prefix_255_and_two_byte_length, test_7_varlen_255_with_the_length_cut_off,
           test_7_varlen_length_past_the_set_end, test_7_varlen_declared_65535_with_few_bytes,

@@ -428,9 +428,10 @@ refused_templates_are_not_counted_as_templates(void **state)
     assert_int_equal(ss.counters.errors[IXD_ERR_TEMPLATE_LIMIT], 1);
 }
 
-/* RFC 6.2: reduced-size encoding shortens numbers; a longer one is kept as octets and counted */
+/* RFC 7011 6.2: reduced-size encoding shortens numbers; a longer one (up to 8 bytes) is still
+ * read as a number, and counted */
 static void
-numbers_longer_than_their_type_are_octets(void **state)
+numbers_longer_than_their_type_are_counted(void **state)
 {
     struct ixd_session *s;
     size_t set;
@@ -449,9 +450,10 @@ numbers_longer_than_their_type_are_octets(void **state)
     {
         const struct ixd_template *t = ixd_domain_template(s, ixd_session_domain(s, 1), 256, T0);
         assert_non_null(t);
-        assert_int_equal(t->fields[0].type, IXD_TYPE_OCTETS);
-        assert_int_equal(t->fields[1].type, IXD_TYPE_OCTETS);
+        assert_int_equal(t->fields[0].type, IXD_TYPE_UNSIGNED);
+        assert_int_equal(t->fields[1].type, IXD_TYPE_UNSIGNED);
         assert_int_equal(t->fields[2].type, IXD_TYPE_UNSIGNED);
+        assert_int_equal(t->bad_lengths, 2);
     }
     assert_int_equal(ss.counters.errors[IXD_ERR_FIELD_LENGTH], 1);
 }
@@ -511,7 +513,7 @@ main(void)
         T(bytes_per_template_refuses_long_records),
         T(duplicates_do_not_hide_loss),
         T(refused_templates_are_not_counted_as_templates),
-        T(numbers_longer_than_their_type_are_octets),
+        T(numbers_longer_than_their_type_are_counted),
         T(data_after_withdrawal_is_not_held),
     };
 #undef T
