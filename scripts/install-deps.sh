@@ -10,7 +10,8 @@ build="build-essential cmake pkg-config git ca-certificates
  libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev"
 test="libcmocka-dev tshark python3 clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
  nfdump
- prometheus nodejs"
+ prometheus nodejs
+ systemd dpkg-dev file docker-compose yamllint unzip"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 

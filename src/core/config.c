@@ -1471,6 +1471,135 @@ ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api 
            strcmp(a->certificate, b->certificate) == 0 && strcmp(a->key, b->key) == 0;
 }
 
+/* ---- ha: template sharing between two peers (docs/internals/ha.md) */
+
+/* "HOST:PORT" or "[V6]:PORT" with a numeric address (a peer must be reachable without DNS). */
+static int
+ha_address(struct walk *w, yaml_node_t *v, const char *what, int need_host, char *text,
+           size_t textlen, struct sockaddr_storage *addr, socklen_t *addrlen)
+{
+    struct ixd_config_collector tmp;
+    const char *s;
+    char msg[256];
+
+    if (want_scalar(w, v, what, &s) == -1) {
+        return -1;
+    }
+    memset(&tmp, 0, sizeof(tmp));
+    if (ixd_config_parse_listen(s, &tmp, msg, sizeof(msg)) == -1) {
+        return fail(w, v, "%s must be IPV4:PORT or [IPV6]:PORT: %s", what, msg);
+    }
+    if (need_host && tmp.any_address) {
+        return fail(w, v, "%s needs an address, not '%s'", what, s);
+    }
+    if (strlen(s) >= textlen) {
+        return fail(w, v, "%s is too long", what);
+    }
+    snprintf(text, textlen, "%s", s);
+    *addr = tmp.addr;
+    *addrlen = tmp.addrlen;
+    return 0;
+}
+
+/* "100ms", "1s", "2" (seconds): the share interval is below a second. */
+static int
+ha_interval(struct walk *w, yaml_node_t *v, uint32_t *ms)
+{
+    const char *s;
+    char digits[32];
+    uint64_t n;
+    size_t len;
+    int millis = 0;
+
+    if (want_scalar(w, v, "ha.share-interval", &s) == -1) {
+        return -1;
+    }
+    len = strlen(s);
+    if (len > 2 && strcmp(s + len - 2, "ms") == 0) {
+        millis = 1;
+        len -= 2;
+    } else if (len > 1 && s[len - 1] == 's') {
+        len -= 1;
+    }
+    if (len == 0 || len >= sizeof(digits)) {
+        goto bad;
+    }
+    memcpy(digits, s, len);
+    digits[len] = '\0';
+    if (ixd_parse_u64(digits, &n) == -1 || n > 60000) {
+        goto bad;
+    }
+    n = millis ? n : n * 1000;
+    if (n < 10 || n > 60000) {
+        goto bad;
+    }
+    *ms = (uint32_t)n;
+    return 0;
+bad:
+    return fail(w, v, "ha.share-interval must be from 10ms to 60s (such as 100ms or 1s), not '%s'",
+                s);
+}
+
+static int
+ha_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct ixd_config_ha *ha = ctx;
+    const char *s;
+
+    if (strcmp(key, "listen") == 0) {
+        return ha_address(w, v, "ha.listen", 0, ha->listen, sizeof(ha->listen), &ha->listen_addr,
+                          &ha->listen_addrlen);
+    }
+    if (strcmp(key, "peer") == 0) {
+        return ha_address(w, v, "ha.peer", 1, ha->peer, sizeof(ha->peer), &ha->peer_addr,
+                          &ha->peer_addrlen);
+    }
+    if (strcmp(key, "key-file") == 0) {
+        if (want_scalar(w, v, "ha.key-file", &s) == -1) {
+            return -1;
+        }
+        if (s[0] != '/' || strlen(s) >= sizeof(ha->key_file)) {
+            return fail(w, v, "ha.key-file must be an absolute path, not '%s'", s);
+        }
+        snprintf(ha->key_file, sizeof(ha->key_file), "%s", s);
+        return 0;
+    }
+    if (strcmp(key, "share-interval") == 0) {
+        return ha_interval(w, v, &ha->share_interval_ms);
+    }
+    return fail(w, k, "unknown key '%s' in ha (known: listen, peer, key-file, share-interval)",
+                key);
+}
+
+static int
+parse_ha(struct walk *w, yaml_node_t *v)
+{
+    struct ixd_config_ha *ha = &w->cfg->ha;
+    const char *s = scalar(v);
+
+    if ((s != NULL && s[0] == '\0') || (v->type == YAML_MAPPING_NODE &&
+                                        v->data.mapping.pairs.top == v->data.mapping.pairs.start)) {
+        return 0; /* "ha:" alone: no peer */
+    }
+    ha->share_interval_ms = 100;
+    if (want_mapping(w, v, "ha") == -1 || each_key(w, v, ha_key, ha) == -1) {
+        return -1;
+    }
+    if (ha->listen[0] == '\0' || ha->peer[0] == '\0' || ha->key_file[0] == '\0') {
+        return fail(w, v, "ha needs listen, peer and key-file");
+    }
+    ha->enabled = 1;
+    return 0;
+}
+
+int
+ixd_config_ha_same(const struct ixd_config_ha *a, const struct ixd_config_ha *b)
+{
+    return a->enabled == b->enabled && strcmp(a->listen, b->listen) == 0 &&
+           strcmp(a->peer, b->peer) == 0 && strcmp(a->key_file, b->key_file) == 0 &&
+           a->share_interval_ms == b->share_interval_ms;
+}
+
 static int
 top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -1520,13 +1649,7 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
         return parse_api(w, v);
     }
     if (strcmp(key, "ha") == 0) {
-        s = scalar(v);
-        if ((s != NULL && s[0] == '\0') ||
-            (v->type == YAML_MAPPING_NODE &&
-             v->data.mapping.pairs.top == v->data.mapping.pairs.start)) {
-            return 0;
-        }
-        return fail(w, v, "section '%s' is reserved and not supported by this version yet", key);
+        return parse_ha(w, v);
     }
     return fail(w, k,
                 "unknown top-level section '%s' (known: workers, state-directory, log, limits, "

@@ -140,17 +140,33 @@ struct ixd_config_api {
     char listen[128]; /* as written, for messages */
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    int loopback;                /* every address it binds is a loopback address */
-    uint32_t connections;        /* open connections at most */
-    uint32_t connections_per_ip; /* open connections from one client address at most */
-    uint32_t timeout;            /* seconds a connection may stay idle (slowloris) */
-    size_t body_limit;           /* largest request body, bytes */
+    int loopback;                   /* every address it binds is a loopback address */
+    uint32_t connections;           /* open connections at most */
+    uint32_t connections_per_ip;    /* open connections from one client address at most */
+    uint32_t timeout;               /* seconds a connection may stay idle (slowloris) */
+    size_t body_limit;              /* largest request body, bytes */
     char certificate[IXD_PATH_MAX]; /* PEM; with key: HTTPS. "" = plain HTTP */
     char key[IXD_PATH_MAX];
 };
 
 /* 1 when two API sections would run the same server (a reload then leaves it alone). */
 int ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api *b);
+
+/* Template sharing between two HA peers (src/ha/, docs/internals/ha.md). */
+struct ixd_config_ha {
+    int enabled;      /* the section is there and not empty */
+    char listen[128]; /* as written, for messages */
+    struct sockaddr_storage listen_addr;
+    socklen_t listen_addrlen;
+    char peer[128];
+    struct sockaddr_storage peer_addr;
+    socklen_t peer_addrlen;
+    char key_file[IXD_PATH_MAX];
+    uint32_t share_interval_ms; /* at most this often a worker publishes what changed */
+};
+
+/* 1 when two HA sections would run the same channel (a reload then leaves it alone). */
+int ixd_config_ha_same(const struct ixd_config_ha *a, const struct ixd_config_ha *b);
 
 struct ixd_config {
     char *file;                         /* NULL for the built-in config */
@@ -171,6 +187,7 @@ struct ixd_config {
     size_t n_pipelines;
     struct ixd_config_pipeline *pipelines;
     struct ixd_config_api api;
+    struct ixd_config_ha ha;
 };
 
 /*

@@ -8,6 +8,7 @@
  * AES-NI then encrypts several blocks in parallel instead of waiting on one round chain at a
  * time, and the EVP dispatch is paid once per address instead of once per bit. */
 #include "crypto/cryptopan.h"
+#include "crypto/hmac.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -453,51 +454,16 @@ int
 ixd_cryptopan_key_load(const char *path, uint8_t key[IXD_CRYPTOPAN_KEY_LEN], char *err,
                        size_t errlen)
 {
-    uint8_t buf[67]; /* one more than the longest valid file, to see a longer one */
-    struct stat st;
+    /* one more than the longest valid file, so that parse_key sees a longer one (and the
+     * reader's own spare byte) */
+    uint8_t buf[68];
     size_t n = 0;
-    ssize_t r;
-    int fd, rc = -1;
+    int rc = -1;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd == -1) {
-        snprintf(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
-        return -1;
+    /* the file checks are shared with the HA key (crypto/hmac.h); the layout is ours */
+    if (ixd_key_file_read(path, buf, 0, sizeof(buf) - 1, &n, err, errlen) == 0) {
+        rc = parse_key(path, buf, n, key, err, errlen);
     }
-    /* Checked on the open descriptor, so the file checked is the file read. */
-    if (fstat(fd, &st) == -1) {
-        snprintf(err, errlen, "cannot stat key file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "key file %s is not a regular file", path);
-        goto out;
-    }
-    if ((st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
-        snprintf(err, errlen,
-                 "key file %s has mode %04o: it must not be readable by others nor writable "
-                 "by its group or others (chmod 600 or 640)",
-                 path, (unsigned)(st.st_mode & 07777));
-        goto out;
-    }
-    while (n < sizeof(buf)) {
-        r = read(fd, buf + n, sizeof(buf) - n);
-        if (r == -1 && errno == EINTR) {
-            continue;
-        }
-        if (r == -1) {
-            snprintf(err, errlen, "cannot read key file %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0) {
-            break;
-        }
-        n += (size_t)r;
-    }
-    rc = parse_key(path, buf, n, key, err, errlen);
-
-out:
     OPENSSL_cleanse(buf, sizeof(buf));
-    close(fd);
     return rc;
 }

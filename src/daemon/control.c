@@ -13,8 +13,10 @@
 
 #include "api/api.h"
 #include "core/log.h"
+#include "daemon/notify.h"
 #include "daemon/runtime.h"
 #include "daemon/worker.h"
+#include "ha/channel.h"
 #include "ipfix/ie.h"
 #include "ipfix/session.h"
 
@@ -30,6 +32,10 @@ struct control {
     struct ixd_api *api;                   /* NULL when off or it could not listen */
     struct ixd_snapshot_publisher **snaps; /* per worker: what the API reads */
     int64_t started_usec;
+    struct ixd_notify *notify; /* systemd notify protocol; NULL outside systemd */
+
+    struct ixd_ha_channel *ha;          /* template sharing with the peer; NULL when off */
+    struct ixd_ha_outbox **ha_outboxes; /* per worker */
 };
 
 static unsigned
@@ -173,6 +179,9 @@ log_summary(struct control *ctl, const char *when)
                      (unsigned long long)ds->queued_bytes);
         }
     }
+    if (ctl->ha != NULL) {
+        ixd_ha_channel_log(ctl->ha, when);
+    }
 }
 
 /* Per-exporter totals for the shutdown summary, merged over workers. */
@@ -278,6 +287,48 @@ api_reload(struct control *ctl, const struct ixd_config *cfg)
     api_start(ctl, cfg);
 }
 
+/* The HA channel hands what the peer shares to every worker (ha/channel.h). */
+static void
+ha_deliver(void *arg, const struct ixd_ha_peer_state *st, struct ixd_ha_restored *got)
+{
+    struct control *ctl = arg;
+
+    for (unsigned k = 0; k < ctl->n_workers; k++) {
+        ixd_worker_ha_restore(ctl->workers[k], st, got);
+    }
+}
+
+/* Starts (or, when its settings changed, restarts) the HA channel: -1 when it cannot. */
+static int
+ha_apply(struct control *ctl, const struct ixd_config_ha *cfg)
+{
+    struct ixd_ha_channel *ch = NULL;
+    char err[768];
+
+    if (ctl->ha != NULL && ixd_config_ha_same(ixd_ha_channel_config(ctl->ha), cfg)) {
+        return 0;
+    }
+    if (ctl->ha_outboxes == NULL) {
+        ctl->ha_outboxes = calloc(ctl->n_workers, sizeof(*ctl->ha_outboxes));
+        for (unsigned k = 0; ctl->ha_outboxes != NULL && k < ctl->n_workers; k++) {
+            ctl->ha_outboxes[k] = ixd_worker_ha_outbox(ctl->workers[k]);
+        }
+    }
+    ixd_ha_channel_free(ctl->ha); /* the listening port may be the same */
+    ctl->ha = NULL;
+    if (cfg->enabled && ctl->ha_outboxes != NULL) {
+        ch = ixd_ha_channel_new(ctl->loop, cfg, ctl->ha_outboxes, ctl->n_workers, ha_deliver, ctl,
+                                err, sizeof(err));
+        if (ch == NULL) {
+            log_err("%s", err);
+            return -1;
+        }
+        log_info("ha: listening on %s, sharing templates with %s", cfg->listen, cfg->peer);
+    }
+    ctl->ha = ch;
+    return 0;
+}
+
 static void
 reload(struct control *ctl)
 {
@@ -307,6 +358,7 @@ reload(struct control *ctl)
     ctl->rt = rt;
     ixd_runtime_free(old); /* workers have let go: close what did not carry over */
     api_reload(ctl, rt->cfg);
+    ha_apply(ctl, &rt->cfg->ha); /* a failure is logged; collecting goes on without it */
     for (k = 0; k < rt->cfg->n_outputs; k++) {
         rt->outputs[k]->ops->reopen(rt->outputs[k]);
     }
@@ -321,13 +373,17 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
     switch (w->signum) {
     case SIGHUP:
+        ixd_notify_reloading(ctl->notify);
         reload(ctl);
+        ixd_notify_ready(ctl->notify, "collecting: %u workers, %zu collectors, %zu outputs",
+                         ctl->n_workers, ctl->rt->cfg->n_collectors, ctl->rt->cfg->n_outputs);
         break;
     case SIGUSR1:
         log_summary(ctl, "stats");
         break;
     default:
         log_info("stopping on signal %d", w->signum);
+        ixd_notify_stopping(ctl->notify);
         ev_break(loop, EVBREAK_ALL);
         break;
     }
@@ -464,6 +520,9 @@ shutdown_all(struct control *ctl)
 {
     unsigned k;
 
+    ixd_ha_channel_free(ctl->ha); /* it sends the workers commands: before they stop */
+    ctl->ha = NULL;
+    free(ctl->ha_outboxes);
     ixd_api_stop(ctl->api); /* its thread reads what the workers publish: it goes first */
     ctl->api = NULL;
     free(ctl->snaps);
@@ -523,6 +582,10 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
         return 1;
     }
     api_start(&ctl, ctl.rt->cfg);
+    if (ha_apply(&ctl, &ctl.rt->cfg->ha) == -1) {
+        shutdown_all(&ctl);
+        return 1;
+    }
     watch_signal(&ctl, &ctl.sig_hup, SIGHUP);
     watch_signal(&ctl, &ctl.sig_term, SIGTERM);
     watch_signal(&ctl, &ctl.sig_int, SIGINT);
@@ -530,8 +593,12 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     log_info("ipfixd %s started with %u workers, %zu information elements", IXD_VERSION,
              ctl.n_workers, ixd_ie_count(ctl.registry));
     log_listeners(ctl.rt);
+    ctl.notify = ixd_notify_new(ctl.loop); /* listeners bound, workers running: READY=1 */
+    ixd_notify_ready(ctl.notify, "collecting: %u workers, %zu collectors, %zu outputs",
+                     ctl.n_workers, ctl.rt->cfg->n_collectors, ctl.rt->cfg->n_outputs);
     ev_run(ctl.loop, 0);
     shutdown_all(&ctl);
+    ixd_notify_free(ctl.notify);
     log_info("stopped");
     return status;
 }

@@ -251,9 +251,15 @@ finish_exporter(struct ixd_view_exporter *e)
 {
     size_t d, i, n;
 
+    if (e->n_domains == 0) {
+        return; /* no array to sort (qsort must not see NULL) */
+    }
     qsort(e->domains, e->n_domains, sizeof(*e->domains), domain_by_odid);
     for (d = 0; d < e->n_domains; d++) {
         struct ixd_view_domain *vd = &e->domains[d];
+        if (vd->n_templates == 0) {
+            continue;
+        }
         qsort(vd->templates, vd->n_templates, sizeof(*vd->templates), template_order);
         for (i = 0, n = 0; i < vd->n_templates; i++) {
             if (n == 0 || vd->templates[n - 1]->id != vd->templates[i]->id) {
@@ -404,6 +410,9 @@ ixd_view_domain(const struct ixd_view_exporter *e, uint32_t odid)
 {
     struct ixd_view_domain key = {.odid = odid};
 
+    if (e->n_domains == 0) {
+        return NULL;
+    }
     return bsearch(&key, e->domains, e->n_domains, sizeof(*e->domains), domain_by_odid);
 }
 

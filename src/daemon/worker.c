@@ -19,6 +19,7 @@
 #include "ipfix/netflow.h"
 #include "ipfix/wire.h"
 #include "daemon/file_reader.h"
+#include "ha/state.h"
 #include "net/framer.h"
 #include "net/udp.h"
 #include "pipeline/pipeline.h"
@@ -27,10 +28,10 @@
 #define EXPIRE_INTERVAL 10.0
 #define UDP_ROUNDS 8 /* recvmmsg calls per wake-up before other sockets get a turn */
 #define TCP_ROUNDS 16
-#define DRAIN_ROUNDS 4096 /* at stop: batches read from a socket at most */
+#define DRAIN_ROUNDS 4096     /* at stop: batches read from a socket at most */
 #define SNAPSHOT_INTERVAL 1.0 /* seconds between snapshots for the API (snapshot.h) */
 
-enum command { CMD_NONE = 0, CMD_APPLY, CMD_STOP };
+enum command { CMD_NONE = 0, CMD_APPLY, CMD_STOP, CMD_HA_RESTORE };
 
 struct wcollector;
 
@@ -90,6 +91,10 @@ struct ixd_worker {
     sem_t done;
     struct ixd_snapshot_publisher *snap;
     double last_snapshot;
+    struct ixd_ha_outbox ha_outbox;           /* HA: what this worker shares (ha/state.h) */
+    double ha_shared_at;                      /* monotonic */
+    const struct ixd_ha_peer_state *cmd_peer; /* CMD_HA_RESTORE: what the peer shared */
+    struct ixd_ha_restored ha_restored;       /* CMD_HA_RESTORE: what this worker took */
 };
 
 static void
@@ -444,8 +449,8 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
     for (i = 0; i < w->n_wcs; i++) {
         struct wcollector *wc = w->wcs[i];
         int up = wc->fd >= 0 || wc->cfg->transport == IXD_TRANSPORT_FILE;
-        ixd_snapshot_add_collector(w->snap, wc->cfg, w->rt->listeners[i].bound, up,
-                                   &wc->sessions, wc->n_conns);
+        ixd_snapshot_add_collector(w->snap, wc->cfg, w->rt->listeners[i].bound, up, &wc->sessions,
+                                   wc->n_conns);
         for (struct tcp_conn *c = wc->conns; c != NULL; c = c->next) {
             ixd_snapshot_add_session(w->snap, c->session);
         }
@@ -454,6 +459,41 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
         ixd_snapshot_add_outputs(w->snap, w->rt->outputs, w->rt->cfg->n_outputs);
     }
     ixd_snapshot_publish(w->snap);
+}
+
+/* HA: serializes what changed in this worker's UDP collectors for the peer (ha/state.h). */
+static void
+ha_share(struct ixd_worker *w, double now, int64_t usec)
+{
+    /* half a tick of slack, so that a 100 ms interval is every 100 ms tick */
+    if (now - w->ha_shared_at < w->rt->cfg->ha.share_interval_ms / 1000.0 - FLUSH_INTERVAL / 2) {
+        return;
+    }
+    w->ha_shared_at = now;
+    ixd_ha_publish_begin(&w->ha_outbox);
+    for (size_t i = 0; i < w->n_wcs; i++) {
+        if (w->wcs[i]->cfg->transport == IXD_TRANSPORT_UDP) {
+            ixd_ha_publish_add(&w->ha_outbox, &w->wcs[i]->sessions, w->index, now, usec / 1000);
+        }
+    }
+    ixd_ha_publish_end(&w->ha_outbox);
+}
+
+/* HA: takes the peer's templates and sequence numbers into the collector of the same name. */
+static void
+ha_restore(struct ixd_worker *w, const struct ixd_ha_peer_state *st)
+{
+    int64_t usec;
+    double now;
+
+    clock_now(&now, &usec);
+    memset(&w->ha_restored, 0, sizeof(w->ha_restored));
+    for (size_t i = 0; i < w->n_wcs; i++) {
+        if (w->wcs[i]->cfg->transport == IXD_TRANSPORT_UDP &&
+            strcmp(w->wcs[i]->cfg->name, st->collector) == 0) {
+            ixd_ha_restore(st, &w->wcs[i]->sessions, now, usec / 1000, &w->ha_restored);
+        }
+    }
 }
 
 static void
@@ -469,6 +509,9 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     if (now - w->last_snapshot >= SNAPSHOT_INTERVAL) {
         w->last_snapshot = now;
         publish_snapshot(w, now, usec);
+    }
+    if (w->rt->cfg->ha.enabled) {
+        ha_share(w, now, usec);
     }
     if (now - w->last_expire < EXPIRE_INTERVAL) {
         return;
@@ -744,6 +787,8 @@ wake_cb(struct ev_loop *loop, ev_async *a, int revents)
         apply(w, w->cmd_rt);
     } else if (cmd == CMD_STOP) {
         stop(w);
+    } else if (cmd == CMD_HA_RESTORE) {
+        ha_restore(w, w->cmd_peer);
     } else {
         return;
     }
@@ -817,6 +862,22 @@ ixd_worker_apply(struct ixd_worker *w, struct ixd_runtime *rt)
 }
 
 void
+ixd_worker_ha_restore(struct ixd_worker *w, const struct ixd_ha_peer_state *st,
+                      struct ixd_ha_restored *got)
+{
+    w->cmd_peer = st;
+    command(w, CMD_HA_RESTORE, NULL);
+    got->templates += w->ha_restored.templates;
+    got->sequences += w->ha_restored.sequences;
+}
+
+struct ixd_ha_outbox *
+ixd_worker_ha_outbox(struct ixd_worker *w)
+{
+    return &w->ha_outbox;
+}
+
+void
 ixd_worker_stop(struct ixd_worker *w)
 {
     if (!w->running) {
@@ -846,6 +907,7 @@ ixd_worker_free(struct ixd_worker *w)
     ixd_udp_rx_release(&w->rx);
     sem_destroy(&w->done);
     ixd_snapshot_publisher_free(w->snap);
+    ixd_ha_items_free(ixd_ha_outbox_take(&w->ha_outbox));
     free(w);
 }
 

@@ -9,6 +9,7 @@
 
 #include "daemon/runtime.h"
 #include "pipeline/pipeline.h"
+#include "ha/state.h"
 #include "ipfix/counters.h"
 
 struct ixd_worker;
@@ -17,6 +18,12 @@ struct ixd_worker *ixd_worker_start(unsigned index, struct ixd_runtime *rt, char
                                     size_t errlen);
 /* Switches the worker to rt (keeping the state of unchanged collectors); returns when done. */
 void ixd_worker_apply(struct ixd_worker *w, struct ixd_runtime *rt);
+/* HA (ha/state.h): has the worker restore what the peer shared into its collector of that
+ * name, adding what it took to *got; returns when done. Control thread. */
+void ixd_worker_ha_restore(struct ixd_worker *w, const struct ixd_ha_peer_state *st,
+                           struct ixd_ha_restored *got);
+/* Where the worker publishes its state for the peer; lives as long as the worker. */
+struct ixd_ha_outbox *ixd_worker_ha_outbox(struct ixd_worker *w);
 /* Drains the sockets, flushes outputs, closes connections and ends the thread. */
 void ixd_worker_stop(struct ixd_worker *w);
 /* Frees a stopped worker and all it owned. */

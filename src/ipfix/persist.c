@@ -69,7 +69,7 @@ put_u32(GByteArray *b, uint32_t v)
 
 static void
 put_session(GByteArray *b, const struct ixd_session *s, double now_mono, int64_t now_wall,
-            uint32_t *count)
+            int skip_from_peer, uint32_t *count)
 {
     GHashTableIter dit, tit;
     gpointer dv, tv;
@@ -84,7 +84,7 @@ put_session(GByteArray *b, const struct ixd_session *s, double now_mono, int64_t
             size_t len = ixd_template_encode(slot->tmpl, rec, sizeof(rec));
             int64_t refreshed = now_wall - (int64_t)(now_mono - slot->last_seen);
 
-            if (len == 0) {
+            if (len == 0 || (skip_from_peer && slot->from_peer)) {
                 continue;
             }
             put(b, &s->exporter->addr, 16);
@@ -144,17 +144,17 @@ fail:
     return -1;
 }
 
-long
-ixd_templates_save(const char *path, const char *collector, struct ixd_sessions *const *tables,
-                   size_t n, double now_mono, int64_t now_wall, char *err, size_t errlen)
+uint8_t *
+ixd_templates_encode(const char *collector, struct ixd_sessions *const *tables, size_t n,
+                     double now_mono, int64_t now_wall, int skip_from_peer, size_t *len,
+                     long *count)
 {
     GByteArray *b = g_byte_array_new();
     uint8_t digest[DIGEST];
     gsize dlen = sizeof(digest);
     GChecksum *sum;
-    uint32_t count = 0;
+    uint32_t entries = 0;
     size_t i, count_at;
-    int rc;
 
     put(b, MAGIC, 8);
     put_u16(b, (uint16_t)strlen(collector));
@@ -164,21 +164,34 @@ ixd_templates_save(const char *path, const char *collector, struct ixd_sessions 
     for (i = 0; i < n; i++) {
         struct ixd_session *s;
         for (s = tables[i]->session_lru.head; s != NULL; s = s->all.next) {
-            put_session(b, s, now_mono, now_wall, &count);
+            put_session(b, s, now_mono, now_wall, skip_from_peer, &entries);
         }
     }
-    b->data[count_at] = (uint8_t)(count >> 24);
-    b->data[count_at + 1] = (uint8_t)(count >> 16);
-    b->data[count_at + 2] = (uint8_t)(count >> 8);
-    b->data[count_at + 3] = (uint8_t)count;
+    b->data[count_at] = (uint8_t)(entries >> 24);
+    b->data[count_at + 1] = (uint8_t)(entries >> 16);
+    b->data[count_at + 2] = (uint8_t)(entries >> 8);
+    b->data[count_at + 3] = (uint8_t)entries;
     sum = g_checksum_new(G_CHECKSUM_SHA256);
     g_checksum_update(sum, b->data, b->len);
     g_checksum_get_digest(sum, digest, &dlen);
     g_checksum_free(sum);
     put(b, digest, sizeof(digest));
-    rc = write_atomically(path, b->data, b->len, err, errlen);
-    g_byte_array_free(b, TRUE);
-    return rc == 0 ? (long)count : -1;
+    *len = b->len;
+    *count = (long)entries;
+    return g_byte_array_free(b, FALSE);
+}
+
+long
+ixd_templates_save(const char *path, const char *collector, struct ixd_sessions *const *tables,
+                   size_t n, double now_mono, int64_t now_wall, char *err, size_t errlen)
+{
+    size_t len;
+    long count;
+    uint8_t *buf = ixd_templates_encode(collector, tables, n, now_mono, now_wall, 0, &len, &count);
+    int rc = write_atomically(path, buf, len, err, errlen);
+
+    g_free(buf);
+    return rc == 0 ? count : -1;
 }
 
 /* Checks the digest and the header; sets *p past the header and *count. */
@@ -258,12 +271,48 @@ parse_entries(struct ixd_saved_templates *st, const uint8_t *p, const uint8_t *e
     return 0;
 }
 
+/* Takes over buf (malloc'd) whatever happens. */
+static struct ixd_saved_templates *
+decode_owned(uint8_t *buf, size_t len, const char *collector, char *err, size_t errlen)
+{
+    struct ixd_saved_templates *st = calloc(1, sizeof(*st));
+    const uint8_t *p;
+    uint32_t count;
+
+    if (st == NULL) {
+        free(buf);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->buf = buf;
+    if (check_file(st->buf, len, collector, &p, &count, err, errlen) == -1 ||
+        parse_entries(st, p, st->buf + len - DIGEST, count, err, errlen) == -1) {
+        ixd_saved_templates_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+struct ixd_saved_templates *
+ixd_templates_decode(const uint8_t *data, size_t len, const char *collector, char *err,
+                     size_t errlen)
+{
+    uint8_t *copy = malloc(len > 0 ? len : 1);
+
+    err[0] = '\0';
+    if (copy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (len > 0) {
+        memcpy(copy, data, len);
+    }
+    return decode_owned(copy, len, collector, err, errlen);
+}
+
 struct ixd_saved_templates *
 ixd_templates_load(const char *path, const char *collector, char *err, size_t errlen)
 {
-    struct ixd_saved_templates *st;
-    const uint8_t *p;
-    uint32_t count;
     char *buf;
     size_t len;
 
@@ -274,24 +323,16 @@ ixd_templates_load(const char *path, const char *collector, char *err, size_t er
         }
         return NULL;
     }
-    st = calloc(1, sizeof(*st));
-    if (st == NULL) {
-        free(buf);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    st->buf = (uint8_t *)buf;
-    if (check_file(st->buf, len, collector, &p, &count, err, errlen) == -1 ||
-        parse_entries(st, p, st->buf + len - DIGEST, count, err, errlen) == -1) {
-        ixd_saved_templates_free(st);
-        return NULL;
-    }
-    return st;
+    return decode_owned((uint8_t *)buf, len, collector, err, errlen);
 }
 
-size_t
-ixd_templates_restore(const struct ixd_saved_templates *st, struct ixd_sessions *ss,
-                      double now_mono, int64_t now_wall)
+/*
+ * from_peer: the templates come from the HA peer (ixd_domain_peer_template: never over a
+ * template this worker refreshed more recently, and marked so that they are not shared back).
+ */
+static size_t
+restore(const struct ixd_saved_templates *st, struct ixd_sessions *ss, double now_mono,
+        int64_t now_wall, int from_peer)
 {
     size_t i, restored = 0;
 
@@ -323,9 +364,27 @@ ixd_templates_restore(const struct ixd_saved_templates *st, struct ixd_sessions 
                                             &used, &why) != IXD_TPARSE_TEMPLATE) {
             continue;
         }
-        restored += ixd_domain_restore_template(s, d, t, now_mono - (double)age) == 1;
+        if (from_peer) {
+            restored += ixd_domain_peer_template(s, d, t, now_mono - (double)age) == 1;
+        } else {
+            restored += ixd_domain_restore_template(s, d, t, now_mono - (double)age) == 1;
+        }
     }
     return restored;
+}
+
+size_t
+ixd_templates_restore(const struct ixd_saved_templates *st, struct ixd_sessions *ss,
+                      double now_mono, int64_t now_wall)
+{
+    return restore(st, ss, now_mono, now_wall, 0);
+}
+
+size_t
+ixd_templates_restore_peer(const struct ixd_saved_templates *st, struct ixd_sessions *ss,
+                           double now_mono, int64_t now_wall)
+{
+    return restore(st, ss, now_mono, now_wall, 1);
 }
 
 size_t

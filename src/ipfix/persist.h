@@ -28,12 +28,28 @@ long ixd_templates_save(const char *path, const char *collector,
                         struct ixd_sessions *const *tables, size_t n, double now_mono,
                         int64_t now_wall, char *err, size_t errlen);
 
+/*
+ * The same layout in memory (the HA channel sends it, src/ha/): returns a malloc'd buffer of
+ * *len bytes holding *count templates; skip_from_peer leaves out the templates that came from
+ * the HA peer (no echo). Only from the thread that owns the tables (or while they are still).
+ */
+uint8_t *ixd_templates_encode(const char *collector, struct ixd_sessions *const *tables, size_t n,
+                              double now_mono, int64_t now_wall, int skip_from_peer, size_t *len,
+                              long *count);
+/* Checks and decodes such a buffer (copied); NULL with err when it is unusable. */
+struct ixd_saved_templates *ixd_templates_decode(const uint8_t *data, size_t len,
+                                                 const char *collector, char *err, size_t errlen);
+
 /* Reads path; NULL with err when the file is absent (err empty) or unusable (err says why). */
 struct ixd_saved_templates *ixd_templates_load(const char *path, const char *collector,
                                                char *err, size_t errlen);
 /* Restores the templates still within lifetime into ss; returns how many. */
 size_t ixd_templates_restore(const struct ixd_saved_templates *saved, struct ixd_sessions *ss,
                              double now_mono, int64_t now_wall);
+/* The same for templates from the HA peer: never over a template this worker refreshed more
+ * recently, and marked as the peer's (not shared back). Returns how many were taken. */
+size_t ixd_templates_restore_peer(const struct ixd_saved_templates *saved, struct ixd_sessions *ss,
+                                  double now_mono, int64_t now_wall);
 size_t ixd_saved_templates_count(const struct ixd_saved_templates *saved);
 void ixd_saved_templates_free(struct ixd_saved_templates *saved);
 

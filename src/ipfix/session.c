@@ -155,6 +155,8 @@ slot_free(gpointer p)
     struct ixd_session *s = slot->session;
     struct ixd_sessions *ss = s->owner;
 
+    ss->ha.changes++; /* withdrawn, expired, evicted, replaced or its session gone */
+
     lru_unlink(&ss->template_lru, slot, SLOT_ALL);
     lru_unlink(&s->exporter->template_lru, slot, SLOT_MINE);
     ss->templates--;
@@ -218,20 +220,38 @@ ixd_domain_template(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, d
     return slot->tmpl;
 }
 
+/* Where a template comes from: its exporter, a file saved before a restart, or the HA peer. */
+enum origin { FROM_EXPORTER, FROM_FILE, FROM_PEER };
+
+/* Peer refresh times travel in whole seconds: within this much of ours they are ours. */
+#define PEER_CLOCK_SLACK 1.5
+
 static int
-store_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t, double now)
+store_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t, double now,
+               enum origin origin)
 {
     struct ixd_template_slot *slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(t->id));
     size_t bytes = TEMPLATE_OVERHEAD + (size_t)t->field_count * FIELD_BYTES;
 
     if (slot != NULL) {
+        int same = ixd_template_same(slot->tmpl, t);
+        /* what this worker heard from the exporter more recently stays, as it is */
+        if (origin == FROM_PEER &&
+            (now <= slot->last_seen ||
+             (!slot->from_peer && now <= slot->last_seen + PEER_CLOCK_SLACK))) {
+            ixd_template_free(t);
+            return 0;
+        }
         slot->last_seen = now;
+        slot->from_peer = origin == FROM_PEER;
         lru_touch(&s->owner->template_lru, slot, SLOT_ALL);
         lru_touch(&s->exporter->template_lru, slot, SLOT_MINE);
-        if (ixd_template_same(slot->tmpl, t)) {
+        if (same) {
             ixd_template_free(t); /* a refresh: keep the compiled one, no churn */
+            s->owner->ha.refreshes += origin == FROM_EXPORTER;
             return 1;
         }
+        s->owner->ha.changes += origin != FROM_PEER;
         /* UDP and TCP alike: the newest definition wins (docs/internals/templates.md) */
         COUNT(s, d, templates_replaced, 1);
         s->owner->template_bytes += bytes - slot->bytes;
@@ -247,8 +267,10 @@ store_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template 
     }
     slot->tmpl = t;
     slot->last_seen = now;
+    slot->from_peer = origin == FROM_PEER;
     slot->bytes = bytes;
     slot->session = s;
+    s->owner->ha.changes += origin != FROM_PEER;
     slot->domain = d;
     lru_append(&s->owner->template_lru, slot, SLOT_ALL);
     lru_append(&s->exporter->template_lru, slot, SLOT_MINE);
@@ -266,7 +288,7 @@ ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_
 {
     uint16_t tid = t->id;
 
-    if (store_template(s, d, t, now) == 0) {
+    if (store_template(s, d, t, now, FROM_EXPORTER) == 0) {
         return 0; /* refused by a limit: counted as template_limit, not as a template */
     }
     COUNT(s, d, templates, 1);
@@ -286,7 +308,14 @@ int
 ixd_domain_restore_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
                             double refreshed)
 {
-    return store_template(s, d, t, refreshed);
+    return store_template(s, d, t, refreshed, FROM_FILE);
+}
+
+int
+ixd_domain_peer_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
+                         double refreshed)
+{
+    return store_template(s, d, t, refreshed, FROM_PEER);
 }
 
 void
@@ -710,6 +739,23 @@ ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq, u
     }
     d->seq_next = seq + records;
     d->seq_valid = complete;
+    d->seq_from_peer = 0;
+    d->seq_time = s->last_seen; /* this message's arrival (ixd_session_udp) */
+    s->owner->ha.sequences++;
+}
+
+int
+ixd_domain_peer_sequence(struct ixd_domain *d, uint32_t next, double when)
+{
+    if (d->seq_valid && when <= d->seq_time) {
+        return 0;
+    }
+    d->seq_next = next;
+    d->seq_valid = 1;
+    d->seq_from_peer = 1;
+    d->seq_time = when;
+    memset(d->gaps, 0, sizeof(d->gaps)); /* gaps of another host's count are not ours to fill */
+    return 1;
 }
 
 /* ---- data sets waiting for their template */

@@ -86,6 +86,7 @@ struct ixd_template_slot {
     struct ixd_template *tmpl;
     double last_seen; /* last refresh (monotonic): UDP template lifetime */
     size_t bytes;     /* memory charged for it */
+    int from_peer;    /* last defined or refreshed by the HA peer: never shared back to it */
     struct ixd_session *session;
     struct ixd_domain *domain;
     struct ixd_lru_link all;  /* in the owner's template LRU */
@@ -119,6 +120,8 @@ struct ixd_domain {
     GHashTable *withdrawn; /* TCP: IDs withdrawn and not defined again (lazy) */
     uint32_t seq_next;     /* sequence number expected next */
     int seq_valid;
+    int seq_from_peer; /* seq_next is the HA peer's (src/ha/): not shared back */
+    double seq_time;   /* monotonic: when seq_next was last set, here or at the peer */
     unsigned gap_next; /* ring position in gaps */
     struct ixd_seq_gap gaps[IXD_SEQ_GAPS];
     struct ixd_counters *counters; /* the exporter's counters for this odid */
@@ -149,6 +152,17 @@ struct ixd_session {
     struct ixd_source source; /* filled per message, shared by its records */
 };
 
+/* What changed in a collector's tables, so that the HA channel shares only when something did
+ * (src/ha/state.c). Written by the owning worker only. */
+struct ixd_ha_marks {
+    uint64_t changes;   /* templates stored, replaced, withdrawn, expired or evicted */
+    uint64_t refreshes; /* templates refreshed by their exporter */
+    uint64_t sequences; /* messages that moved a sequence number */
+    /* the values of the three when they were last published */
+    uint64_t shared_changes, shared_refreshes, shared_sequences;
+    double templates_shared_at; /* monotonic */
+};
+
 /* All sessions of one collector on one worker. */
 struct ixd_sessions {
     char collector[64]; /* name: records point at it, so it lives as long as they */
@@ -165,6 +179,7 @@ struct ixd_sessions {
     size_t template_bytes;
     size_t held_bytes;
     struct ixd_counters counters;
+    struct ixd_ha_marks ha;
 };
 
 void ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
@@ -194,6 +209,11 @@ int ixd_domain_set_template(struct ixd_session *s, struct ixd_domain *d, struct 
  * it was last refreshed, on the monotonic clock. */
 int ixd_domain_restore_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
                                 double refreshed);
+/* The same for a template the HA peer shares; refreshed is its refresh time on this host's
+ * monotonic clock. Never replaces (nor refreshes) a template this worker itself refreshed more
+ * recently; what it stores is marked from_peer. Returns 1 when stored or refreshed. */
+int ixd_domain_peer_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template *t,
+                             double refreshed);
 void ixd_domain_withdraw(struct ixd_session *s, struct ixd_domain *d, uint16_t tid);
 void ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int options);
 
@@ -204,6 +224,13 @@ void ixd_domain_withdraw_all(struct ixd_session *s, struct ixd_domain *d, int op
  */
 void ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t seq,
                          uint32_t records, int complete);
+
+/*
+ * The HA peer's next expected sequence number for d, as of `when` (monotonic, this host). Taken
+ * when d has none of its own or the peer's is newer than the last message seen here, so that
+ * after a failover the first message's gap is counted as seq_lost. Returns 1 when taken.
+ */
+int ixd_domain_peer_sequence(struct ixd_domain *d, uint32_t next, double when);
 
 /* Holds a copy of a data set of unknown template tid. 0, or -1 when it cannot be held (the
  * bounds; counted). */

@@ -65,6 +65,9 @@ class Daemon:
             # every test keeps its saved templates to itself
             if "state-directory:" not in config:
                 config = "state-directory: %s\n%s" % (os.path.join(self.dir, "state"), config)
+            # the API's default port is one for the whole machine: tests that want it say so
+            if not re.search(r"^api:", config, re.M):
+                config = "api: {enabled: false}\n" + config
             self.config_path = os.path.join(self.dir, "ipfixd.yaml")
             self.write_config(config)
             cmd += ["-c", self.config_path]

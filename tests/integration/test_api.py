@@ -392,8 +392,14 @@ def test_reload(d, port, api_port, out):
     new_port = free_tcp_port()
     d.write_config(config(port, new_port, out))
     d.signal(signal.SIGHUP)
-    d.wait_log(r"reloaded")
-    wait_for("the API on its new port", lambda: Api(new_port).get("/health")[0] == 200)
+    d.wait_log(r"reloaded", count=2)
+
+    def up():
+        try:
+            return Api(new_port).get("/health")[0] == 200
+        except OSError:
+            return False
+    wait_for("the API on its new port", up)
     r = healthcheck("--url", "http://127.0.0.1:%d/ready" % api_port)
     assert r.returncode == 1
     return new_port

@@ -545,7 +545,36 @@ reserved_section_empty_accepted_nonempty_rejected(void **state)
 
     ixd_config_free(cfg);
     parse_fails(ONE_UDP "api: {x: 1}\n", "t.yaml:4:7: unknown key 'x' in api");
-    parse_fails(ONE_UDP "ha: {x: 1}\n", "t.yaml:4:5: section 'ha' is reserved");
+    parse_fails(ONE_UDP "ha: {x: 1}\n", "t.yaml:4:6: unknown key 'x' in ha");
+}
+
+static void
+ha_section(void **state)
+{
+    struct ixd_config *cfg = parse_ok(ONE_UDP "ha:\n  listen: \"10.77.0.1:4740\"\n"
+                                              "  peer: \"10.77.0.2:4740\"\n"
+                                              "  key-file: /etc/ipfixd/ha.key\n");
+
+    assert_true(cfg->ha.enabled);
+    assert_int_equal(cfg->ha.share_interval_ms, 100);
+    assert_string_equal(cfg->ha.peer, "10.77.0.2:4740");
+    assert_int_equal(cfg->ha.peer_addr.ss_family, AF_INET);
+    ixd_config_free(cfg);
+    cfg = parse_ok(ONE_UDP "ha: {listen: \"*:4740\", peer: \"[::1]:4740\", key-file: /k, "
+                           "share-interval: 2s}\n");
+    assert_int_equal(cfg->ha.share_interval_ms, 2000);
+    ixd_config_free(cfg);
+    parse_fails(ONE_UDP "ha: {listen: \"*:4740\", key-file: /k}\n",
+                "t.yaml:4:5: ha needs listen, peer and key-file");
+    parse_fails(ONE_UDP "ha: {listen: \"*:4740\", peer: \"*:1\", key-file: /k}\n",
+                "t.yaml:4:30: ha.peer needs an address");
+    parse_fails(ONE_UDP "ha: {listen: \"*:4740\", peer: \"h:1\", key-file: k}\n",
+                "t.yaml:4:30: ha.peer must be IPV4:PORT");
+    parse_fails(ONE_UDP "ha: {listen: \"*:4740\", peer: \"1.2.3.4:1\", key-file: k}\n",
+                "t.yaml:4:53: ha.key-file must be an absolute path");
+    parse_fails(ONE_UDP "ha: {listen: \"*:1\", peer: \"1.2.3.4:1\", key-file: /k, "
+                        "share-interval: 5ms}\n",
+                "t.yaml:4:70: ha.share-interval must be from 10ms to 60s");
 }
 
 /* ---- comparisons and the listen parser ---- */
@@ -770,6 +799,7 @@ main(void)
         cmocka_unit_test(error_no_collectors),
         cmocka_unit_test(error_bad_numbers),
         cmocka_unit_test(reserved_section_empty_accepted_nonempty_rejected),
+        cmocka_unit_test(ha_section),
         cmocka_unit_test(collector_same_and_output_same),
         cmocka_unit_test(listen_any_forms),
         cmocka_unit_test(listen_ipv4),
