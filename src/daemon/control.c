@@ -76,6 +76,28 @@ runtime_new(struct control *ctl, struct ixd_config *cfg, char *err, size_t errle
     return rt;
 }
 
+/* The watchdog pings only while every worker's loop still ticks: a worker stuck in a callback
+ * (or deadlocked) stops the pings, and systemd restarts the service. */
+#define WORKER_STALL_SECONDS 5.0
+
+static int
+workers_alive(void *arg)
+{
+    struct control *ctl = arg;
+    struct timespec ts;
+    double now;
+    unsigned i;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    for (i = 0; i < ctl->n_workers; i++) {
+        if (now - ixd_worker_last_tick(ctl->workers[i]) > WORKER_STALL_SECONDS) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void
 log_listeners(const struct ixd_runtime *rt)
 {
@@ -594,6 +616,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
              ctl.n_workers, ixd_ie_count(ctl.registry));
     log_listeners(ctl.rt);
     ctl.notify = ixd_notify_new(ctl.loop); /* listeners bound, workers running: READY=1 */
+    ixd_notify_set_alive(ctl.notify, workers_alive, &ctl);
     ixd_notify_ready(ctl.notify, "collecting: %u workers, %zu collectors, %zu outputs",
                      ctl.n_workers, ctl.rt->cfg->n_collectors, ctl.rt->cfg->n_outputs);
     ev_run(ctl.loop, 0);

@@ -81,6 +81,7 @@ struct ixd_worker {
     ev_async wake;
     ev_timer tick;
     double last_expire;
+    _Atomic double last_tick; /* monotonic; the watchdog reads it from the control thread */
     struct ixd_runtime *rt;
     size_t n_wcs;
     struct wcollector **wcs;
@@ -506,6 +507,7 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     flush_lanes(w);
     clock_now(&now, &usec);
+    atomic_store_explicit(&w->last_tick, now, memory_order_relaxed);
     if (now - w->last_snapshot >= SNAPSHOT_INTERVAL) {
         w->last_snapshot = now;
         publish_snapshot(w, now, usec);
@@ -814,6 +816,12 @@ ixd_worker_start(unsigned index, struct ixd_runtime *rt, char *err, size_t errle
         free(w);
         return NULL;
     }
+    {
+        int64_t usec;
+        double now;
+        clock_now(&now, &usec);
+        atomic_store_explicit(&w->last_tick, now, memory_order_relaxed); /* alive from birth */
+    }
     w->index = index;
     w->snap = ixd_snapshot_publisher_new(index);
     w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
@@ -933,6 +941,12 @@ ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd
         }
     }
     return -1;
+}
+
+double
+ixd_worker_last_tick(struct ixd_worker *w)
+{
+    return atomic_load_explicit(&w->last_tick, memory_order_relaxed);
 }
 
 void

@@ -34,6 +34,8 @@ void ixd_worker_free(struct ixd_worker *w);
 struct ixd_snapshot_publisher *ixd_worker_snapshots(struct ixd_worker *w);
 
 /* Adds this worker's counters for collector `name` into sum; 0, or -1 if it has none. */
+/* When the worker's loop last ran its 100 ms tick (monotonic seconds; 0 before the first). */
+double ixd_worker_last_tick(struct ixd_worker *w);
 /* Adds the counters of this worker's runs of config pipeline `pipeline` (control thread). */
 void ixd_worker_pipeline_counters(struct ixd_worker *w, size_t pipeline,
                                   struct ixd_pipeline_counters *sum);
