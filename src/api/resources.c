@@ -314,6 +314,14 @@ template_json(const struct ixd_view_exporter *e, const struct ixd_view_domain *d
                             "exporter", api_link(API_PREFIX "/exporters/%s", e->id));
     uint16_t i;
 
+    if (t->options_record != NULL) {
+        /* the latest options record, as the JSON output writes records */
+        json_t *rec = json_loads(t->options_record, 0, NULL);
+        if (rec != NULL) {
+            json_object_set_new(out, "last_options_record", rec);
+            json_object_set_new(out, "last_options_received", api_time(t->options_usec));
+        }
+    }
     if (full) {
         json_t *fields = json_array();
         for (i = 0; i < t->field_count; i++) {

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipfix/decode.h"
+#include "output/json_format.h"
+
 #define CHUNK_SIZE (64 * 1024)
 
 /* Snapshot memory: a list of chunks handed out in order and freed together. */
@@ -232,6 +235,41 @@ find_domain(struct ixd_snap_exporter *x, uint32_t odid)
     return d;
 }
 
+/* The kept options record as a JSON object, formatted as the JSON output would write it. */
+static const char *
+options_json(struct ixd_snapshot_publisher *p, const struct ixd_session *s,
+             const struct ixd_template_slot *slot)
+{
+    static const char prefix[] = "{\"@template\":";
+    const struct ixd_template *t = slot->tmpl;
+    struct ixd_record r = {t, slot->options_record, slot->options_length, NULL, NULL};
+    uint16_t offs[256], lens[256];
+    struct ixd_source src;
+    const char *copy;
+    char *out;
+    size_t n;
+
+    if (t->has_varlen) {
+        if (t->field_count > 256 || ixd_record_walk(t, r.data, r.length, offs, lens) != r.length) {
+            return NULL;
+        }
+        r.offsets = offs;
+        r.lengths = lens;
+    }
+    out = malloc(sizeof(prefix) + ixd_json_bound(&r));
+    if (out == NULL) {
+        return NULL;
+    }
+    /* with its own domain's resolver, lists name their templates and elements */
+    src = s->source;
+    src.resolver = &slot->domain->resolver;
+    n = ixd_json_record_from(&r, &src, prefix, sizeof(prefix) - 1, out);
+    out[n - 1] = '\0'; /* the line's newline */
+    copy = snap_strdup(p, out);
+    free(out);
+    return copy;
+}
+
 static void
 fill_template(struct ixd_snapshot_publisher *p, const struct ixd_session *s,
               const struct ixd_template_slot *slot, struct ixd_snap_template *t)
@@ -254,6 +292,10 @@ fill_template(struct ixd_snapshot_publisher *p, const struct ixd_session *s,
         t->fields[i].id = f->id;
         t->fields[i].length = f->length;
         t->fields[i].name = f->ie != NULL ? snap_strdup(p, f->ie->name) : NULL;
+    }
+    if (slot->options_record != NULL) {
+        t->options_record = options_json(p, s, slot);
+        t->options_usec = slot->options_usec;
     }
 }
 

@@ -39,6 +39,10 @@ struct ixd_snap_template {
     int64_t received_usec;  /* first seen by a snapshot (within a second of its arrival) */
     int64_t refreshed_usec; /* last received again */
     struct ixd_snap_field *fields;
+    /* options templates: the latest options record as a JSON object (docs/json-output.md), or
+     * NULL; and when it arrived */
+    const char *options_record;
+    int64_t options_usec;
 };
 
 struct ixd_snap_domain {

@@ -225,6 +225,31 @@ data_set(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p
     return n;
 }
 
+/* The latest options record of a set is kept with its template, for the API to show. */
+static void
+keep_last_options(struct ixd_session *s, struct ixd_domain *d, const struct ixd_template *t,
+                  const uint8_t *p, size_t len, uint32_t n, int64_t usec)
+{
+    uint16_t offs[256], lens[256];
+    size_t rlen = t->fixed_length;
+
+    if (!t->has_varlen) {
+        ixd_domain_keep_options(s, d, t->id, p + (size_t)(n - 1) * rlen, rlen, usec);
+        return;
+    }
+    if (t->field_count > 256) {
+        return; /* options templates are small; a huge one is not worth a walk */
+    }
+    while (n-- > 0 && (rlen = ixd_record_walk(t, p, len, offs, lens)) > 0) {
+        if (n == 0) {
+            ixd_domain_keep_options(s, d, t->id, p, rlen, usec);
+            return;
+        }
+        p += rlen;
+        len -= rlen;
+    }
+}
+
 static void
 count_records(struct ixd_session *s, struct ixd_domain *d, const struct ixd_template *t, uint32_t n)
 {
@@ -315,6 +340,9 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
                 complete = 0;
             }
             ixd_sampling_learn(d, t, body, blen);
+            if (t->scope_count > 0 && n > 0) {
+                keep_last_options(s, d, t, body, blen, n, received_usec);
+            }
             count_records(s, d, t, n);
             records += n;
         } else {

@@ -161,6 +161,7 @@ slot_free(gpointer p)
     lru_unlink(&s->exporter->template_lru, slot, SLOT_MINE);
     ss->templates--;
     ss->template_bytes -= slot->bytes;
+    free(slot->options_record);
     s->exporter->templates--;
     s->templates--;
     ixd_template_free(slot->tmpl);
@@ -258,6 +259,10 @@ store_template(struct ixd_session *s, struct ixd_domain *d, struct ixd_template 
         slot->bytes = bytes;
         ixd_template_free(slot->tmpl);
         slot->tmpl = t;
+        /* a record of the old layout means nothing under the new one */
+        free(slot->options_record);
+        slot->options_record = NULL;
+        slot->options_length = 0;
         return 1;
     }
     slot = template_room(s, d, bytes) == 0 ? calloc(1, sizeof(*slot)) : NULL;
@@ -599,6 +604,30 @@ domain_sampling_of(const struct ixd_resolver *r, const struct ixd_record *rec)
 {
     return ixd_sampling_rate(
         (const struct ixd_domain *)((const char *)r - offsetof(struct ixd_domain, resolver)), rec);
+}
+
+void
+ixd_domain_keep_options(struct ixd_session *s, struct ixd_domain *d, uint16_t tid,
+                        const uint8_t *rec, size_t len, int64_t usec)
+{
+    struct ixd_template_slot *slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(tid));
+    uint8_t *copy;
+
+    if (slot == NULL || slot->tmpl->scope_count == 0 || len > IXD_OPTIONS_KEEP_MAX) {
+        return;
+    }
+    if (len != slot->options_length) {
+        copy = realloc(slot->options_record, len);
+        if (copy == NULL) {
+            return; /* the previous record stays */
+        }
+        s->owner->template_bytes += len - slot->options_length;
+        slot->bytes += len - slot->options_length;
+        slot->options_record = copy;
+        slot->options_length = (uint16_t)len;
+    }
+    memcpy(slot->options_record, rec, len);
+    slot->options_usec = usec;
 }
 
 /*

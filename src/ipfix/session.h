@@ -87,6 +87,10 @@ struct ixd_template_slot {
     double last_seen; /* last refresh (monotonic): UDP template lifetime */
     size_t bytes;     /* memory charged for it */
     int from_peer;    /* last defined or refreshed by the HA peer: never shared back to it */
+    /* options templates: the latest options record (what the API shows), charged to bytes */
+    uint8_t *options_record;
+    uint16_t options_length;
+    int64_t options_usec; /* when it arrived (wall clock) */
     struct ixd_session *session;
     struct ixd_domain *domain;
     struct ixd_lru_link all;  /* in the owner's template LRU */
@@ -231,6 +235,14 @@ void ixd_domain_sequence(struct ixd_session *s, struct ixd_domain *d, uint32_t s
  * after a failover the first message's gap is counted as seq_lost. Returns 1 when taken.
  */
 int ixd_domain_peer_sequence(struct ixd_domain *d, uint32_t next, double when);
+
+/* Options records at most this long are kept (the latest per options template). */
+#define IXD_OPTIONS_KEEP_MAX 1024
+
+/* Keeps a copy of rec (len bytes), the latest record of options template tid in d, replacing
+ * the one kept before; a no-op for other templates or longer records. */
+void ixd_domain_keep_options(struct ixd_session *s, struct ixd_domain *d, uint16_t tid,
+                             const uint8_t *rec, size_t len, int64_t usec);
 
 /* Holds a copy of a data set of unknown template tid. 0, or -1 when it cannot be held (the
  * bounds; counted). */

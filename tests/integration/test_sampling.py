@@ -6,6 +6,7 @@ import os
 import socket
 import struct
 import tempfile
+import time
 
 import ipfix
 from ixdtest import Daemon, free_port, read_json_lines, run, wait_lines
@@ -135,6 +136,53 @@ def test_netflow5_header_and_configured_rates():
     assert ipfix_rec["@sampling_rate"] == 10 and ipfix_rec["octetDeltaCount"] == 240, ipfix_rec
 
 
+def test_latest_options_record_in_the_api():
+    """Options records are kept per exporter, domain and options template: the API's template
+    resource shows the latest one as the JSON output writes it."""
+    import json
+    import urllib.request
+    tmp = tempfile.mkdtemp()
+    port = free_port()
+    s_api = socket.socket()
+    s_api.bind(("127.0.0.1", 0))
+    api = s_api.getsockname()[1]
+    s_api.close()
+    d = Daemon(f"""
+workers: 1
+api: {{listen: "127.0.0.1:{api}"}}
+collectors:
+  - {{name: u, transport: udp, listen: "127.0.0.1:{port}"}}
+outputs:
+  - {{name: o, type: json, path: "{tmp}/o.json"}}
+""", expect_collectors=1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    opts = ipfix.options_template_record(300, 1, [(48, 4), (49, 1), (50, 4)])
+    s.sendto(ipfix.message([ipfix.set_(3, opts)], odid=5), ("127.0.0.1", port))
+    s.sendto(ipfix.message([ipfix.set_(300, struct.pack(">IBI", 7, 2, 100)
+                                       + struct.pack(">IBI", 9, 2, 1000))], odid=5),
+             ("127.0.0.1", port))
+    base = "http://127.0.0.1:%d/api/v1" % api
+    deadline = time.time() + 10
+    tmpl = None
+    while time.time() < deadline and tmpl is None:
+        time.sleep(0.5)
+        xs = json.load(urllib.request.urlopen(base + "/exporters"))["_embedded"]["exporters"]
+        for x in xs:
+            url = "http://127.0.0.1:%d%s/domains/5/templates/300" % (api, x["_links"]["self"]["href"])
+            try:
+                t = json.load(urllib.request.urlopen(url))
+            except Exception:
+                continue
+            if "last_options_record" in t:
+                tmpl = t
+    d.stop()
+    assert tmpl is not None, "no options record in the API"
+    rec = tmpl["last_options_record"]
+    assert rec["@template"] == 300 and rec["@options"] is True, rec
+    assert rec["samplerId"] == 9 and rec["samplerRandomInterval"] == 1000, rec
+    assert tmpl["last_options_received"], tmpl
+
+
 if __name__ == "__main__":
     run([test_ipfix_samplers_and_selectors, test_netflow9_options_and_record_intervals,
-         test_netflow5_header_and_configured_rates])
+         test_netflow5_header_and_configured_rates, test_latest_options_record_in_the_api])
