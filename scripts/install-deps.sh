@@ -8,10 +8,11 @@ export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config git ca-certificates
  libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev"
-test="libcmocka-dev tshark python3 clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
+test="libcmocka-dev tshark python3 python3-cryptography clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
  nfdump wrk
  prometheus nodejs
- systemd dpkg-dev file docker-compose yamllint unzip"
+ systemd dpkg-dev file docker-compose yamllint unzip
+ keepalived"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 
