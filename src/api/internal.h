@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "daemon/snapshot.h"
 
 #define API_PREFIX "/api/v1"
@@ -30,8 +31,9 @@ struct api_reply {
     json_t *json;
     char *text; /* set instead of json for text bodies */
     size_t text_len;
-    int text_static;   /* text is not to be freed */
-    char *link_header; /* RFC 8288 Link (next page), or NULL */
+    int text_static;              /* text is not to be freed */
+    char *link_header;            /* RFC 8288 Link (next page), or NULL */
+    const char *www_authenticate; /* RFC 6750 challenge of a 401 or 403 (static), or NULL */
 };
 
 /* Sets an RFC 9457 problem; always returns 0 so handlers can `return api_problem(...)`. */
@@ -50,6 +52,76 @@ json_t *api_counters(const struct ixd_counters *c);
  */
 int api_page(const struct api_ctx *ctx, struct api_reply *r, const char *const *keys, size_t n,
              const char *base, json_t *links, size_t *first, size_t *count);
+
+/*
+ * Routes and roles (auth.c). Every route declares the access it needs in the table of auth.c;
+ * a route that declares none (API_DENY, the zero value) is refused to everyone, and a path that
+ * is in no route is not served at all: default deny.
+ */
+enum api_access {
+    API_DENY = 0,
+    API_PUBLIC,   /* no auth even when auth is on: /health, /ready */
+    API_READER,   /* the role reader or above */
+    API_OPERATOR, /* operator or admin (reserved for write routes) */
+    API_ADMIN,
+};
+
+enum api_handler {
+    API_H_HEALTH = 1,
+    API_H_READY,
+    API_H_METRICS,
+    API_H_INDEX,     /* "/": links for someone who only knows the port */
+    API_H_RESOURCES, /* the HAL resources under /api/v1 (resources.c routes inside) */
+};
+
+#define API_METHOD_GET 0x1u /* and HEAD */
+#define API_METHOD_POST 0x2u
+#define API_METHOD_PUT 0x4u
+#define API_METHOD_PATCH 0x8u
+#define API_METHOD_DELETE 0x10u
+
+struct api_route {
+    const char *path;
+    int subtree; /* path and everything under path + "/" */
+    unsigned methods;
+    enum api_access access;
+    enum api_handler handler;
+};
+
+/* The route of path in table (api_routes when NULL), or NULL. Any thread. */
+const struct api_route *api_route_find(const struct api_route *table, size_t n, const char *path);
+extern const struct api_route api_routes[];
+extern const size_t api_n_routes;
+/* API_METHOD_* of an HTTP method, 0 for any other. */
+unsigned api_method_bit(const char *method);
+
+/* Who sent a request, once a token checked out. */
+struct api_identity {
+    int authenticated;
+    enum ixd_api_role role;
+    char name[128];   /* token name, or the JWT's sub (for logs) */
+    const char *kind; /* "token" or "jwt" */
+};
+
+struct api_auth;
+
+/* Auth of cfg (enabled): loads the JWKS file. NULL with err. Control thread. */
+struct api_auth *api_auth_new(const struct ixd_config_api_auth *cfg, char *err, size_t errlen);
+void api_auth_free(struct api_auth *a);
+/*
+ * Checks an Authorization header value (NULL when absent) at now (UNIX seconds): 0 and *who,
+ * or -1 with why in detail (for a 401). The server thread.
+ */
+int api_auth_identify(const struct api_auth *a, const char *authorization, int64_t now,
+                      struct api_identity *who, char *detail, size_t detaillen);
+/*
+ * Whether who (NULL or unauthenticated when no token was checked) may use a route that needs
+ * need: 0 when it may, 401 when it must authenticate first, 403 when it may not. auth_on: api.auth
+ * is configured (else everyone may use every declared route).
+ */
+int api_authorize(enum api_access need, int auth_on, const struct api_identity *who);
+/* The role a route needs, as a name ("public", "reader", ...). */
+const char *api_access_name(enum api_access need);
 
 /* Routers: 0 when they set a reply. */
 int api_resource(const struct api_ctx *ctx, struct api_reply *r);

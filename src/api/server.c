@@ -3,6 +3,7 @@
  * request is answered on that thread from the merged snapshot view, so nothing here needs a
  * lock; the control thread only starts and stops the server.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
 #include <microhttpd.h>
@@ -24,6 +25,8 @@ struct ixd_api {
     struct MHD_Daemon *mhd;
     struct ixd_config_api cfg;
     struct ixd_snapshot_reader *reader;
+    struct api_auth *auth; /* NULL: no auth (an API on loopback) */
+    struct ixd_ratelimit auth_log;
     int64_t started_usec;
     char *cert_pem, *key_pem;
 };
@@ -103,24 +106,23 @@ ready(const struct api_ctx *ctx, struct api_reply *r)
     r->json = json_pack("{s:s}", "status", "ready");
 }
 
+/* Answers a GET of a route whose access was checked. */
 static void
-route(const struct api_ctx *ctx, struct api_reply *r)
+dispatch(const struct api_ctx *ctx, const struct api_route *rt, struct api_reply *r)
 {
-    const char *path = ctx->path;
-
-    if (strcmp(path, "/health") == 0) {
+    if (rt->handler == API_H_HEALTH) {
         r->status = 200;
         r->content_type = "application/json";
         r->json = json_pack("{s:s}", "status", "up");
     } else if (ctx->view == NULL) {
         api_problem(ctx, r, 503, "out of memory building the view of the workers' state");
-    } else if (strcmp(path, "/ready") == 0) {
+    } else if (rt->handler == API_H_READY) {
         ready(ctx, r);
-    } else if (strcmp(path, "/metrics") == 0) {
+    } else if (rt->handler == API_H_METRICS) {
         api_metrics(ctx, r);
-    } else if (strcmp(path, API_PREFIX) == 0 || strncmp(path, API_PREFIX "/", 8) == 0) {
+    } else if (rt->handler == API_H_RESOURCES) {
         api_resource(ctx, r);
-    } else if (strcmp(path, "/") == 0) {
+    } else if (rt->handler == API_H_INDEX) {
         /* the way in for someone who only knows the port */
         r->status = 200;
         r->content_type = "application/hal+json";
@@ -128,8 +130,73 @@ route(const struct api_ctx *ctx, struct api_reply *r)
                             "metrics", api_link("/metrics"), "health", api_link("/health"), "ready",
                             api_link("/ready"));
     } else {
-        api_problem(ctx, r, 404, "no resource at %s (try " API_PREFIX "/)", path);
+        api_problem(ctx, r, 500, "route %s has no handler", rt->path);
     }
+}
+
+static void
+client_address(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+    snprintf(out, outlen, "?");
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)outlen);
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)outlen);
+    }
+}
+
+/*
+ * Auth of a request for rt (NULL: a path no route serves, which still needs a reader, so that
+ * nobody learns without a token which paths exist). 0 when it may go on; otherwise the 401 or
+ * 403 problem is in r.
+ */
+static int
+check_access(struct ixd_api *api, struct MHD_Connection *conn, const struct api_ctx *ctx,
+             const struct api_route *rt, struct api_reply *r)
+{
+    enum api_access need = rt != NULL ? rt->access : API_READER;
+    struct api_identity who;
+    const char *authorization = NULL;
+    char detail[384], client[64];
+    int status;
+
+    memset(&who, 0, sizeof(who));
+    detail[0] = '\0';
+    if (api->auth != NULL && need != API_PUBLIC && need != API_DENY) {
+        authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        if (api_auth_identify(api->auth, authorization, ctx->now_usec / 1000000, &who, detail,
+                              sizeof(detail)) == -1) {
+            client_address(conn, client, sizeof(client));
+            ixd_log_limited(&api->auth_log, ctx->now_mono, IXD_LOG_WARNING, "api: 401 for %s: %s",
+                            client, detail);
+        }
+    }
+    status = api_authorize(need, api->auth != NULL, &who);
+    if (status == 401) {
+        /* RFC 6750 section 3: no error code when no credentials came */
+        r->www_authenticate = authorization != NULL
+                                  ? "Bearer realm=\"ipfixd\", error=\"invalid_token\""
+                                  : "Bearer realm=\"ipfixd\"";
+        api_problem(ctx, r, 401, "%s", detail);
+        return -1;
+    }
+    if (status == 403 && need == API_DENY) {
+        api_problem(ctx, r, 403, "%s declares no role: nobody may use it", rt->path);
+        return -1;
+    }
+    if (status == 403) {
+        r->www_authenticate = "Bearer realm=\"ipfixd\", error=\"insufficient_scope\"";
+        api_problem(ctx, r, 403, "%s '%s' has the role %s; %s needs %s", who.kind, who.name,
+                    ixd_config_api_role_name(who.role), ctx->path, api_access_name(need));
+        return -1;
+    }
+    return 0;
 }
 
 static enum MHD_Result
@@ -170,6 +237,9 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
     if (r->link_header != NULL) {
         MHD_add_response_header(resp, "Link", r->link_header);
     }
+    if (r->www_authenticate != NULL) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
+    }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     }
@@ -194,6 +264,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 {
     static int seen_headers;
     struct ixd_api *api = cls;
+    const struct api_route *rt;
     struct api_reply r;
     struct api_ctx ctx;
     enum MHD_Result ret;
@@ -211,7 +282,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     ctx.path = url;
     ctx.query = query;
     ctx.query_arg = conn;
-    if (!readonly) {
+    rt = api_route_find(NULL, 0, url);
+    if (check_access(api, conn, &ctx, rt, &r) == -1) {
+        /* answered: 401 or 403 */
+    } else if (!readonly) {
         /* refused before its body is read: the connection closes after the answer */
         const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         uint64_t n = 0;
@@ -222,9 +296,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
             api_problem(&ctx, &r, 405, "%s is not allowed here: this API only reads (GET, HEAD)",
                         method);
         }
+    } else if (rt == NULL || !(rt->methods & API_METHOD_GET)) {
+        api_problem(&ctx, &r, 404, "no resource at %s (try " API_PREFIX "/)", url);
     } else {
         ctx.view = ixd_snapshot_reader_view(api->reader);
-        route(&ctx, &r);
+        dispatch(&ctx, rt, &r);
     }
     ret = send_reply(conn, &r, readonly);
     reply_release(&r);
@@ -300,6 +376,13 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, api->cert_pem};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, api->key_pem};
     }
+    if (api->cfg.auth.enabled) {
+        /* built on the server's copy of the config, which lives as long as the server */
+        api->auth = api_auth_new(&api->cfg.auth, err, errlen);
+        if (api->auth == NULL) {
+            goto fail;
+        }
+    }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     errno = 0;
     api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api, MHD_OPTION_ARRAY, opts,
@@ -325,6 +408,7 @@ ixd_api_stop(struct ixd_api *api)
         MHD_stop_daemon(api->mhd); /* joins the server thread: no reader is left after this */
     }
     ixd_snapshot_reader_free(api->reader);
+    api_auth_free(api->auth);
     free(api->cert_pem);
     free(api->key_pem);
     free(api);

@@ -16,6 +16,7 @@
 
 #include "core/address.h"
 #include "core/parse.h"
+#include "crypto/jwt.h"
 
 /* The built-in default config, parsed like any file so both paths stay the same. */
 static const char builtin_yaml[] = "collectors:\n"
@@ -486,8 +487,10 @@ parse_collectors(struct walk *w, yaml_node_t *seq)
                         c->name);
         }
         if (c->n_forward > 0 && c->transport != IXD_TRANSPORT_UDP) {
-            return fail(w, m, "collector '%s': forward repeats datagrams, so only udp collectors "
-                        "have it", c->name);
+            return fail(w, m,
+                        "collector '%s': forward repeats datagrams, so only udp collectors "
+                        "have it",
+                        c->name);
         }
         for (i = 0; i + 1 < cfg->n_collectors; i++) {
             const struct ixd_config_collector *o = &cfg->collectors[i];
@@ -509,6 +512,8 @@ struct output_walk {
     struct ixd_config_output *o;
     yaml_node_t *json_key;  /* first json-only key seen */
     yaml_node_t *ipfix_key; /* first ipfix-only key seen */
+    yaml_node_t *file_key;  /* first ipfix-file-only key seen */
+    yaml_node_t *orig_key;  /* original-exporter: ipfix and ipfix-file */
     yaml_node_t *mtu;
 };
 
@@ -633,7 +638,46 @@ output_ipfix_key(struct walk *w, const char *key, yaml_node_t *v, struct ixd_con
         }
         return 0;
     }
-    return get_bool(w, v, "original-exporter", &o->original_exporter);
+    return fail(w, v, "unknown ipfix key '%s'", key); /* output_key lists them */
+}
+
+/* The smallest rotate-size: two of the largest messages, so that a file holds more than one. */
+#define ROTATE_SIZE_MIN (2u * 65536)
+
+static int
+output_file_key(struct walk *w, const char *key, yaml_node_t *v, struct ixd_config_output *o)
+{
+    const char *s;
+
+    if (strcmp(key, "directory") == 0) {
+        if (want_scalar(w, v, "directory", &s) == -1) {
+            return -1;
+        }
+        if (s[0] == '\0' || strlen(s) >= sizeof(o->directory)) {
+            return fail(w, v, "directory must be the name of a directory");
+        }
+        memcpy(o->directory, s, strlen(s) + 1);
+        return 0;
+    }
+    if (strcmp(key, "prefix") == 0) {
+        return copy_name(w, v, "prefix", o->prefix, sizeof(o->prefix));
+    }
+    if (strcmp(key, "rotate-interval") == 0) {
+        if (get_duration(w, v, "rotate-interval", &o->rotate_interval) == -1) {
+            return -1;
+        }
+        if (o->rotate_interval == 0) {
+            return fail(w, v, "rotate-interval must be at least 1 second");
+        }
+        return 0;
+    }
+    if (get_size(w, v, "rotate-size", &o->rotate_size) == -1) {
+        return -1;
+    }
+    if (o->rotate_size < ROTATE_SIZE_MIN) {
+        return fail(w, v, "rotate-size must be at least 128K (two largest messages)");
+    }
+    return 0;
 }
 
 static int
@@ -654,8 +698,10 @@ output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
             o->type = IXD_OUTPUT_JSON;
         } else if (strcmp(s, "ipfix") == 0) {
             o->type = IXD_OUTPUT_IPFIX;
+        } else if (strcmp(s, "ipfix-file") == 0) {
+            o->type = IXD_OUTPUT_IPFIX_FILE;
         } else {
-            return fail(w, v, "output type must be json or ipfix, not '%s'", s);
+            return fail(w, v, "output type must be json, ipfix or ipfix-file, not '%s'", s);
         }
         return 0;
     }
@@ -676,19 +722,53 @@ output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     }
     if (strcmp(key, "destinations") == 0 || strcmp(key, "transport") == 0 ||
         strcmp(key, "mode") == 0 || strcmp(key, "mtu") == 0 ||
-        strcmp(key, "template-refresh") == 0 || strcmp(key, "queue") == 0 ||
-        strcmp(key, "original-exporter") == 0) {
+        strcmp(key, "template-refresh") == 0 || strcmp(key, "queue") == 0) {
         ow->ipfix_key = ow->ipfix_key != NULL ? ow->ipfix_key : k;
         if (strcmp(key, "mtu") == 0) {
             ow->mtu = v;
         }
         return output_ipfix_key(w, key, v, o);
     }
+    if (strcmp(key, "directory") == 0 || strcmp(key, "prefix") == 0 ||
+        strcmp(key, "rotate-interval") == 0 || strcmp(key, "rotate-size") == 0) {
+        ow->file_key = ow->file_key != NULL ? ow->file_key : k;
+        return output_file_key(w, key, v, o);
+    }
+    if (strcmp(key, "original-exporter") == 0) {
+        ow->orig_key = k;
+        return get_bool(w, v, "original-exporter", &o->original_exporter);
+    }
     return fail(w, k,
                 "unknown key '%s' in an output (known: name, type; json: path, renormalise; "
                 "ipfix: destinations, transport, mode, mtu, template-refresh, queue, "
+                "original-exporter; ipfix-file: directory, prefix, rotate-interval, rotate-size, "
                 "original-exporter)",
                 key);
+}
+
+/* Keys of one type written in an output of another: reported where they were written. */
+static int
+check_output_keys(struct walk *w, const struct output_walk *ow)
+{
+    enum ixd_output_type type = ow->o->type;
+
+    if (ow->json_key != NULL && type != IXD_OUTPUT_JSON) {
+        return fail(w, ow->json_key, "'%s' applies only to outputs of type json",
+                    scalar(ow->json_key));
+    }
+    if (ow->ipfix_key != NULL && type != IXD_OUTPUT_IPFIX) {
+        return fail(w, ow->ipfix_key, "'%s' applies only to outputs of type ipfix",
+                    scalar(ow->ipfix_key));
+    }
+    if (ow->file_key != NULL && type != IXD_OUTPUT_IPFIX_FILE) {
+        return fail(w, ow->file_key, "'%s' applies only to outputs of type ipfix-file",
+                    scalar(ow->file_key));
+    }
+    if (ow->orig_key != NULL && type == IXD_OUTPUT_JSON) {
+        return fail(w, ow->orig_key,
+                    "'original-exporter' applies only to outputs of type ipfix and ipfix-file");
+    }
+    return 0;
 }
 
 /* Checks the keys against the type and fills the defaults that depend on the transport. */
@@ -700,19 +780,25 @@ check_output(struct walk *w, yaml_node_t *m, struct output_walk *ow)
     if (o->name[0] == '\0') {
         return fail(w, m, "an output needs a name");
     }
+    if (check_output_keys(w, ow) == -1) {
+        return -1;
+    }
     if (o->type == IXD_OUTPUT_JSON) {
-        if (ow->ipfix_key != NULL) {
-            return fail(w, ow->ipfix_key, "'%s' applies only to outputs of type ipfix",
-                        scalar(ow->ipfix_key));
-        }
         if (o->path[0] == '\0') {
             return fail(w, m, "output '%s' needs a path (\"-\" for standard output)", o->name);
         }
         return 0;
     }
-    if (ow->json_key != NULL) {
-        return fail(w, ow->json_key, "'%s' applies only to outputs of type json",
-                    scalar(ow->json_key));
+    if (o->type == IXD_OUTPUT_IPFIX_FILE) {
+        if (o->directory[0] == '\0') {
+            return fail(w, m,
+                        "output '%s' needs a directory, e.g. directory: /var/lib/ipfixd/archive",
+                        o->name);
+        }
+        if (o->prefix[0] == '\0') {
+            memcpy(o->prefix, o->name, sizeof(o->prefix));
+        }
+        return 0;
     }
     if (o->n_destinations == 0) {
         return fail(w, m, "output '%s' needs destinations, e.g. destinations: [\"127.0.0.1:4739\"]",
@@ -744,7 +830,7 @@ parse_outputs(struct walk *w, yaml_node_t *seq)
     for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
         yaml_node_t *m = node(w, *it);
         struct ixd_config_output *o = &cfg->outputs[cfg->n_outputs];
-        struct output_walk ow = {o, NULL, NULL, NULL};
+        struct output_walk ow = {o, NULL, NULL, NULL, NULL, NULL};
 
         if (want_mapping(w, m, "an output") == -1) {
             return -1;
@@ -754,6 +840,8 @@ parse_outputs(struct walk *w, yaml_node_t *seq)
         o->mode = IXD_EXPORT_ALL;
         o->template_refresh = 60;
         o->queue = 4u << 20;
+        o->rotate_interval = 300;
+        o->rotate_size = 64u << 20;
         if (each_key(w, m, output_key, &ow) == -1 || check_output(w, m, &ow) == -1) {
             return -1;
         }
@@ -765,6 +853,12 @@ parse_outputs(struct walk *w, yaml_node_t *seq)
                 strcmp(cfg->outputs[i].path, o->path) == 0) {
                 return fail(w, m, "outputs '%s' and '%s' both write to %s", cfg->outputs[i].name,
                             o->name, o->path);
+            }
+            if (o->type == IXD_OUTPUT_IPFIX_FILE && cfg->outputs[i].type == o->type &&
+                strcmp(cfg->outputs[i].directory, o->directory) == 0 &&
+                strcmp(cfg->outputs[i].prefix, o->prefix) == 0) {
+                return fail(w, m, "outputs '%s' and '%s' both write %s/%s-*", cfg->outputs[i].name,
+                            o->name, o->directory, o->prefix);
             }
         }
         cfg->n_outputs++;
@@ -1383,6 +1477,261 @@ api_path(struct walk *w, yaml_node_t *v, const char *what, char *dst, size_t dst
     return 0;
 }
 
+/* --- api.auth: static bearer tokens and JWTs (docs/api.md#auth) --- */
+
+static const char *const role_names[] = {"none", "reader", "operator", "admin"};
+
+const char *
+ixd_config_api_role_name(enum ixd_api_role role)
+{
+    return (unsigned)role < sizeof(role_names) / sizeof(role_names[0]) ? role_names[role] : "?";
+}
+
+static int
+get_role(struct walk *w, const yaml_node_t *v, const char *what, int allow_none,
+         enum ixd_api_role *out)
+{
+    const char *s;
+    unsigned i;
+
+    if (want_scalar(w, v, what, &s) == -1) {
+        return -1;
+    }
+    for (i = allow_none ? 0 : 1; i < sizeof(role_names) / sizeof(role_names[0]); i++) {
+        if (strcmp(s, role_names[i]) == 0) {
+            *out = (enum ixd_api_role)i;
+            return 0;
+        }
+    }
+    return fail(w, v, "%s must be reader, operator or admin%s, not '%s'", what,
+                allow_none ? " (or none)" : "", s);
+}
+
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+static int
+get_sha256(struct walk *w, const yaml_node_t *v, const char *what, uint8_t *out)
+{
+    const char *s;
+    size_t i;
+
+    if (want_scalar(w, v, what, &s) == -1) {
+        return -1;
+    }
+    if (strlen(s) != 2 * IXD_API_TOKEN_HASH_LEN) {
+        goto bad;
+    }
+    for (i = 0; i < IXD_API_TOKEN_HASH_LEN; i++) {
+        int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            goto bad;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+bad:
+    return fail(w, v,
+                "%s must be the 64 hex digits of the token's SHA-256 (printf %%s TOKEN | "
+                "sha256sum), not the token itself",
+                what);
+}
+
+static int
+token_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct ixd_config_api_token *t = ctx;
+
+    if (strcmp(key, "name") == 0) {
+        return copy_name(w, v, "api.auth.tokens name", t->name, sizeof(t->name));
+    }
+    if (strcmp(key, "role") == 0) {
+        return get_role(w, v, "api.auth.tokens role", 0, &t->role);
+    }
+    if (strcmp(key, "sha256") == 0) {
+        return get_sha256(w, v, "api.auth.tokens sha256", t->sha256);
+    }
+    return fail(w, k, "unknown key '%s' in an api.auth token (known: name, role, sha256)", key);
+}
+
+static int
+parse_tokens(struct walk *w, yaml_node_t *seq, struct ixd_config_api_auth *auth)
+{
+    yaml_node_item_t *it;
+    size_t i;
+
+    if (want_sequence(w, seq, "api.auth.tokens") == -1) {
+        return -1;
+    }
+    for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+        yaml_node_t *m = node(w, *it);
+        struct ixd_config_api_token *t = &auth->tokens[auth->n_tokens];
+
+        if (auth->n_tokens == IXD_API_TOKENS_MAX) {
+            return fail(w, m, "api.auth.tokens: at most %d tokens", IXD_API_TOKENS_MAX);
+        }
+        memset(t, 0, sizeof(*t));
+        if (want_mapping(w, m, "an api.auth token") == -1 || each_key(w, m, token_key, t) == -1) {
+            return -1;
+        }
+        if (t->name[0] == '\0' || t->role == IXD_API_ROLE_NONE) {
+            return fail(w, m, "an api.auth token needs a name, a role and a sha256");
+        }
+        for (i = 0; i < IXD_API_TOKEN_HASH_LEN && t->sha256[i] == 0; i++) {
+        }
+        if (i == IXD_API_TOKEN_HASH_LEN) {
+            return fail(w, m, "an api.auth token needs a name, a role and a sha256");
+        }
+        for (i = 0; i < auth->n_tokens; i++) {
+            if (strcmp(auth->tokens[i].name, t->name) == 0) {
+                return fail(w, m, "api.auth token name '%s' is used twice", t->name);
+            }
+            if (memcmp(auth->tokens[i].sha256, t->sha256, sizeof(t->sha256)) == 0) {
+                return fail(w, m, "api.auth tokens '%s' and '%s' are the same token",
+                            auth->tokens[i].name, t->name);
+            }
+        }
+        auth->n_tokens++;
+    }
+    return 0;
+}
+
+/* Reads and checks the JWKS now, so that -t and a reload find a bad key file. */
+static int
+jwks_file(struct walk *w, yaml_node_t *v, struct ixd_config_api_jwt *jwt)
+{
+    struct ixd_jwks *ks;
+    char *text = NULL;
+    size_t len = 0, i;
+    char msg[384];
+    uint64_t h = 1469598103934665603ULL;
+
+    if (api_path(w, v, "api.auth.jwt.jwks-file", jwt->jwks_file, sizeof(jwt->jwks_file)) == -1) {
+        return -1;
+    }
+    if (ixd_read_file(jwt->jwks_file, 1 << 20, &text, &len) == -1) {
+        return fail(w, v, "cannot read api.auth.jwt.jwks-file %s: %s", jwt->jwks_file,
+                    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+    }
+    ks = ixd_jwks_parse(text, len, msg, sizeof(msg));
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    }
+    free(text);
+    if (ks == NULL) {
+        return fail(w, v, "api.auth.jwt.jwks-file %s: %s", jwt->jwks_file, msg);
+    }
+    ixd_jwks_free(ks);
+    jwt->jwks_digest = h;
+    return 0;
+}
+
+static int
+jwt_string(struct walk *w, yaml_node_t *v, const char *what, char *dst, size_t dstlen)
+{
+    const char *s;
+
+    if (want_scalar(w, v, what, &s) == -1) {
+        return -1;
+    }
+    if (s[0] == '\0' || strlen(s) >= dstlen) {
+        return fail(w, v, "%s must be 1 to %zu characters", what, dstlen - 1);
+    }
+    memcpy(dst, s, strlen(s) + 1);
+    return 0;
+}
+
+static int
+jwt_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct ixd_config_api_jwt *jwt = ctx;
+
+    if (strcmp(key, "jwks-file") == 0) {
+        return jwks_file(w, v, jwt);
+    }
+    if (strcmp(key, "issuer") == 0) {
+        return jwt_string(w, v, "api.auth.jwt.issuer", jwt->issuer, sizeof(jwt->issuer));
+    }
+    if (strcmp(key, "audience") == 0) {
+        return jwt_string(w, v, "api.auth.jwt.audience", jwt->audience, sizeof(jwt->audience));
+    }
+    if (strcmp(key, "role-claim") == 0) {
+        return jwt_string(w, v, "api.auth.jwt.role-claim", jwt->role_claim,
+                          sizeof(jwt->role_claim));
+    }
+    if (strcmp(key, "default-role") == 0) {
+        return get_role(w, v, "api.auth.jwt.default-role", 1, &jwt->default_role);
+    }
+    if (strcmp(key, "leeway") == 0) {
+        if (get_duration(w, v, "api.auth.jwt.leeway", &jwt->leeway) == -1) {
+            return -1;
+        }
+        return jwt->leeway > 600 ? fail(w, v, "api.auth.jwt.leeway must be at most 10m") : 0;
+    }
+    return fail(w, k,
+                "unknown key '%s' in api.auth.jwt (known: jwks-file, issuer, audience, "
+                "role-claim, default-role, leeway)",
+                key);
+}
+
+static int
+parse_jwt(struct walk *w, yaml_node_t *v, struct ixd_config_api_jwt *jwt)
+{
+    memset(jwt, 0, sizeof(*jwt));
+    snprintf(jwt->role_claim, sizeof(jwt->role_claim), "%s", "ipfixd_role");
+    jwt->leeway = 30;
+    if (want_mapping(w, v, "api.auth.jwt") == -1 || each_key(w, v, jwt_key, jwt) == -1) {
+        return -1;
+    }
+    if (jwt->jwks_file[0] == '\0' || jwt->issuer[0] == '\0' || jwt->audience[0] == '\0') {
+        return fail(w, v,
+                    "api.auth.jwt needs jwks-file, issuer and audience (tokens are checked "
+                    "against all three)");
+    }
+    jwt->enabled = 1;
+    return 0;
+}
+
+static int
+auth_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct ixd_config_api_auth *auth = ctx;
+
+    if (strcmp(key, "tokens") == 0) {
+        return parse_tokens(w, v, auth);
+    }
+    if (strcmp(key, "jwt") == 0) {
+        return parse_jwt(w, v, &auth->jwt);
+    }
+    return fail(w, k, "unknown key '%s' in api.auth (known: tokens, jwt)", key);
+}
+
+static int
+parse_auth(struct walk *w, yaml_node_t *v, struct ixd_config_api_auth *auth)
+{
+    memset(auth, 0, sizeof(*auth));
+    if (want_mapping(w, v, "api.auth") == -1 || each_key(w, v, auth_key, auth) == -1) {
+        return -1;
+    }
+    if (auth->n_tokens == 0 && !auth->jwt.enabled) {
+        return fail(w, v, "api.auth needs tokens or jwt (leave auth out for an API without auth)");
+    }
+    auth->enabled = 1;
+    return 0;
+}
+
 static int
 api_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -1430,9 +1779,12 @@ api_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
     if (strcmp(key, "key") == 0) {
         return api_path(w, v, "api.key", api->key, sizeof(api->key));
     }
+    if (strcmp(key, "auth") == 0) {
+        return parse_auth(w, v, &api->auth);
+    }
     return fail(w, k,
                 "unknown key '%s' in api (known: enabled, listen, connections, "
-                "connections-per-ip, timeout, body-limit, certificate, key)",
+                "connections-per-ip, timeout, body-limit, certificate, key, auth)",
                 key);
 }
 
@@ -1451,15 +1803,42 @@ parse_api(struct walk *w, yaml_node_t *v)
     if ((api->certificate[0] != '\0') != (api->key[0] != '\0')) {
         return fail(w, v, "api needs both certificate and key for HTTPS, or neither");
     }
-    /* Until tokens exist, whoever reaches the port reads everything: keep it on this host. */
-    if (api->enabled && !api->loopback) {
+    /* Without auth, whoever reaches the port reads everything: keep it on this host. */
+    if (api->enabled && !api->loopback && !api->auth.enabled) {
         return fail(w, v,
-                    "api.listen %s is beyond loopback and the API has no auth yet: listen on "
-                    "127.0.0.1 or [::1] (and put a proxy with auth in front), or set "
+                    "api.listen %s is beyond loopback without auth: configure api.auth "
+                    "(tokens or jwt, docs/api.md#auth), listen on 127.0.0.1 or [::1], or set "
                     "enabled: false",
                     api->listen);
     }
     return 0;
+}
+
+static int
+api_jwt_same(const struct ixd_config_api_jwt *a, const struct ixd_config_api_jwt *b)
+{
+    return a->enabled == b->enabled && strcmp(a->jwks_file, b->jwks_file) == 0 &&
+           a->jwks_digest == b->jwks_digest && strcmp(a->issuer, b->issuer) == 0 &&
+           strcmp(a->audience, b->audience) == 0 && strcmp(a->role_claim, b->role_claim) == 0 &&
+           a->default_role == b->default_role && a->leeway == b->leeway;
+}
+
+static int
+api_auth_same(const struct ixd_config_api_auth *a, const struct ixd_config_api_auth *b)
+{
+    size_t i;
+
+    if (a->enabled != b->enabled || a->n_tokens != b->n_tokens || !api_jwt_same(&a->jwt, &b->jwt)) {
+        return 0;
+    }
+    for (i = 0; i < a->n_tokens; i++) {
+        if (strcmp(a->tokens[i].name, b->tokens[i].name) != 0 ||
+            a->tokens[i].role != b->tokens[i].role ||
+            memcmp(a->tokens[i].sha256, b->tokens[i].sha256, IXD_API_TOKEN_HASH_LEN) != 0) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int
@@ -1468,7 +1847,8 @@ ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api 
     return a->enabled == b->enabled && strcmp(a->listen, b->listen) == 0 &&
            a->connections == b->connections && a->connections_per_ip == b->connections_per_ip &&
            a->timeout == b->timeout && a->body_limit == b->body_limit &&
-           strcmp(a->certificate, b->certificate) == 0 && strcmp(a->key, b->key) == 0;
+           strcmp(a->certificate, b->certificate) == 0 && strcmp(a->key, b->key) == 0 &&
+           api_auth_same(&a->auth, &b->auth);
 }
 
 /* ---- ha: template sharing between two peers (docs/internals/ha.md) */
@@ -1884,9 +2264,32 @@ ixd_config_collector_same(const struct ixd_config_collector *a,
            strcmp(a->path, b->path) == 0;
 }
 
+static int
+export_dests_same(const struct ixd_config_output *a, const struct ixd_config_output *b)
+{
+    size_t i;
+
+    if (a->n_destinations != b->n_destinations) {
+        return 0;
+    }
+    for (i = 0; i < a->n_destinations; i++) {
+        if (strcmp(a->destinations[i].text, b->destinations[i].text) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Every setting counts: an output whose settings changed is closed (its files completed, its
+ * queues sent) and opened anew on reload. Field by field: the struct has padding. */
 int
 ixd_config_output_same(const struct ixd_config_output *a, const struct ixd_config_output *b)
 {
     return strcmp(a->name, b->name) == 0 && a->type == b->type && strcmp(a->path, b->path) == 0 &&
-           a->renormalise == b->renormalise;
+           a->renormalise == b->renormalise && export_dests_same(a, b) &&
+           a->export_transport == b->export_transport && a->mode == b->mode && a->mtu == b->mtu &&
+           a->template_refresh == b->template_refresh && a->queue == b->queue &&
+           a->original_exporter == b->original_exporter &&
+           strcmp(a->directory, b->directory) == 0 && strcmp(a->prefix, b->prefix) == 0 &&
+           a->rotate_interval == b->rotate_interval && a->rotate_size == b->rotate_size;
 }

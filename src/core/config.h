@@ -36,7 +36,8 @@ enum ixd_transport {
 
 enum ixd_output_type {
     IXD_OUTPUT_JSON = 0,
-    IXD_OUTPUT_IPFIX = 1, /* IPFIX export to collectors: src/output/ipfix_export.c */
+    IXD_OUTPUT_IPFIX = 1,      /* IPFIX export to collectors: src/output/ipfix_export.c */
+    IXD_OUTPUT_IPFIX_FILE = 2, /* IPFIX files (RFC 5655), rotated: src/output/ipfix_file.c */
 };
 
 /* How an IPFIX export output shares records among its destinations. */
@@ -73,7 +74,7 @@ struct ixd_config_collector {
     size_t n_allow; /* 0: every source is allowed */
     struct ixd_prefix *allow;
     char path[IXD_PATH_MAX]; /* transport file: the file to read */
-    size_t n_forward; /* UDP: every datagram is also sent, unchanged, to these */
+    size_t n_forward;        /* UDP: every datagram is also sent, unchanged, to these */
     struct ixd_export_dest forward[IXD_EXPORT_DEST_MAX];
 };
 
@@ -97,6 +98,11 @@ struct ixd_config_output {
     uint32_t template_refresh; /* seconds between template resends on UDP */
     size_t queue;              /* bytes of finished messages held per destination per worker */
     int original_exporter;     /* add originalExporterIPv4/IPv6Address and originalObs.DomainId */
+    /* type ipfix-file (docs/internals/export.md); original_exporter applies too */
+    char directory[IXD_PATH_MAX];
+    char prefix[IXD_NAME_MAX]; /* of the file names; the output's name unless set */
+    uint32_t rotate_interval;  /* seconds: files end at multiples of it (UTC) */
+    size_t rotate_size;        /* bytes a file may reach */
 };
 
 /* One stage of a pipeline: its type and its settings, checked by src/pipeline/. */
@@ -134,6 +140,45 @@ struct ixd_config_limits {
     uint64_t held_bytes_total;
 };
 
+/* API roles, each allowed what the one before it is (docs/api.md#auth). */
+enum ixd_api_role {
+    IXD_API_ROLE_NONE = 0, /* authenticated, allowed nothing */
+    IXD_API_ROLE_READER = 1,
+    IXD_API_ROLE_OPERATOR = 2,
+    IXD_API_ROLE_ADMIN = 3,
+};
+
+#define IXD_API_TOKENS_MAX 64
+#define IXD_API_TOKEN_HASH_LEN 32 /* SHA-256 */
+
+/* A static bearer token: only its SHA-256 is kept. */
+struct ixd_config_api_token {
+    char name[IXD_NAME_MAX];
+    enum ixd_api_role role;
+    uint8_t sha256[IXD_API_TOKEN_HASH_LEN];
+};
+
+/* JWTs from an OIDC provider, checked against a JWKS file (src/crypto/jwt.h). */
+struct ixd_config_api_jwt {
+    int enabled;
+    char jwks_file[IXD_PATH_MAX];
+    uint64_t jwks_digest; /* of the file as parsed: a reload notices new keys */
+    char issuer[512];
+    char audience[256];
+    char role_claim[128];           /* a claim name, or a dotted path such as ext.ipfixd_role */
+    enum ixd_api_role default_role; /* for a token without the claim */
+    uint32_t leeway;                /* seconds of clock difference allowed on exp and nbf */
+};
+
+/* api.auth: absent = no auth (loopback only); present = every route but /health and /ready
+ * needs a token. Kept inline so that the API section stays a plain copyable value. */
+struct ixd_config_api_auth {
+    int enabled;
+    size_t n_tokens;
+    struct ixd_config_api_token tokens[IXD_API_TOKENS_MAX];
+    struct ixd_config_api_jwt jwt;
+};
+
 /* The REST API (src/api/, docs/api.md): where it listens and how much it lets one client take. */
 struct ixd_config_api {
     int enabled;
@@ -147,7 +192,11 @@ struct ixd_config_api {
     size_t body_limit;              /* largest request body, bytes */
     char certificate[IXD_PATH_MAX]; /* PEM; with key: HTTPS. "" = plain HTTP */
     char key[IXD_PATH_MAX];
+    struct ixd_config_api_auth auth;
 };
+
+/* "reader", "operator", "admin" (or "none") for a role. */
+const char *ixd_config_api_role_name(enum ixd_api_role role);
 
 /* 1 when two API sections would run the same server (a reload then leaves it alone). */
 int ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api *b);

@@ -69,7 +69,7 @@ struct wcollector {
     struct ixd_ratelimit rl_accept;
     struct ixd_ratelimit rl_framing;
     struct ixd_ratelimit rl_allow;
-    int forward_fd[2]; /* IPv4 and IPv6 sockets for cfg->forward, opened on first use */
+    int forward_fd[2];            /* IPv4 and IPv6 sockets for cfg->forward, opened on first use */
     struct ixd_file_reader *file; /* transport file, on worker 0 */
 };
 

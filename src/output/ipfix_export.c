@@ -14,43 +14,14 @@
 #include "core/counter.h"
 #include "core/log.h"
 #include "ipfix/wire.h"
-#include "output/ipfix_encode.h"
+#include "output/ipfix_session.h"
 
-#define QPREFIX 8         /* before each queued message: its length and data record count */
-#define ENTRY_BUCKETS 64  /* per domain; chains stay short for the templates of a domain */
-#define ENTRIES_MAX 4096  /* export templates per (session, domain): LRU beyond */
-#define DOMAIN_BUCKETS 64 /* per destination */
-#define DOMAINS_MAX 1024  /* observation domains per destination: LRU beyond */
-#define FIRST_TID 256     /* RFC 7011 3.4.1: data set IDs start here */
-#define BACKOFF_MIN 0.1   /* seconds before the first reconnect attempt */
-#define BACKOFF_MAX 10.0  /* ... doubling up to this */
+#define QPREFIX 8        /* before each queued message: its length and data record count */
+#define BACKOFF_MIN 0.1  /* seconds before the first reconnect attempt */
+#define BACKOFF_MAX 10.0 /* ... doubling up to this */
 #define CONNECT_TIMEOUT 5.0
 #define CLOSE_GRACE 2.0 /* close() sends what it can for this long */
 #define SEND_BATCH 64   /* messages per sendmmsg / sendmsg */
-
-/* One export template in one (transport session, observation domain). */
-struct xentry {
-    struct xentry *next;
-    uint64_t key;   /* source template serial and the variant (uptimes, exporter family) */
-    uint64_t used;  /* lane tick of the last use, for eviction */
-    uint32_t epoch; /* the destination epoch in which the template record was last sent */
-    uint16_t tid;   /* export template ID */
-    uint8_t options;
-    struct ixd_xplan plan;
-    uint16_t rec_len;
-    uint8_t rec[]; /* the export template record */
-};
-
-struct xdomain {
-    struct xdomain *next;
-    uint32_t odid;
-    uint32_t seq; /* data records of this domain in the messages before the next one */
-    uint64_t used;
-    size_t n_entries;
-    uint16_t next_id;
-    struct xentry *buckets[ENTRY_BUCKETS];
-    uint8_t ids[65536 / 8]; /* export template IDs in use */
-};
 
 enum xstate {
     XS_DOWN = 0, /* no socket; retry at retry_at */
@@ -58,30 +29,21 @@ enum xstate {
     XS_UP,
 };
 
+struct xoutput;
+
 /* A destination as one worker's lane sees it: its own socket, session, queue and counters. */
 struct xdest {
     const struct ixd_export_dest *cfg;
+    struct xoutput *out;
     int tcp;
     int fd;
     enum xstate state;
     int ever_up;
     double retry_at, backoff, connect_started, refresh_at;
-    uint32_t epoch; /* bumped when every template must be sent again before its next use */
-    /* the message being built; len 0 = none */
-    uint8_t *msg;
-    size_t len, set_at;
-    uint16_t set_id;
-    uint32_t mrecords, mtime;
-    int mtemplates;
-    struct xdomain *mdom;
+    struct ixd_xsession s; /* templates, sequence numbers, the message being built */
     /* finished messages, oldest first: [u32 length][u32 records][message] */
     uint8_t *q;
     size_t qhead, qtail, qsent; /* qsent: bytes of the head message already written (TCP) */
-    struct xdomain *domains[DOMAIN_BUCKETS];
-    size_t n_domains;
-    uint64_t c_key; /* the last template looked up, and where it was */
-    struct xdomain *c_dom;
-    struct xentry *c_entry;
     struct ixd_ratelimit errors;
     /* counters: written by the lane's worker (or close()), read by the control thread */
     uint64_t records, messages, sent, dropped, reconnects, bytes, queued;
@@ -91,7 +53,6 @@ struct xlane {
     struct ixd_lane base;
     struct xdest *dests;
     uint64_t records;
-    uint64_t tick;
 };
 
 struct xoutput {
@@ -152,7 +113,7 @@ queue_cap(const struct xoutput *o)
 static void
 queue_gauge(struct xdest *d)
 {
-    IXD_CNT_SET(d->queued, (uint64_t)(d->qtail - d->qhead + d->len));
+    IXD_CNT_SET(d->queued, (uint64_t)(d->qtail - d->qhead + d->s.len));
 }
 
 static void
@@ -185,24 +146,25 @@ compact(struct xdest *d)
 }
 
 /*
- * Appends a finished message. When the queue is full the newest message is dropped (what is
- * queued is older and already in order); its records are counted, and if it defined templates
- * every template is sent again before its next use, so later records stay decodable.
+ * The session's emit callback: appends a finished message. When the queue is full the newest
+ * message is dropped (what is queued is older and already in order) and its records are
+ * counted; the session then sends every template again before its next use if it defined any,
+ * so later records stay decodable.
  */
 static int
-queue_push(struct xoutput *o, struct xdest *d, const uint8_t *msg, size_t len, uint32_t records,
-           int templates)
+queue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
 {
+    struct xdest *d = arg;
+    struct xoutput *o = d->out;
     size_t cap = queue_cap(o);
+
+    (void)templates;
 
     if (d->qtail + QPREFIX + len > cap) {
         compact(d);
     }
     if (d->qtail + QPREFIX + len > cap) {
         IXD_CNT_ADD(d->dropped, records);
-        if (templates) {
-            d->epoch++;
-        }
         ixd_log_limited(&d->errors, mono_now(), IXD_LOG_WARNING,
                         "output %s: queue for %s is full; dropping the newest messages",
                         o->base.name, d->cfg->text);
@@ -213,62 +175,6 @@ queue_push(struct xoutput *o, struct xdest *d, const uint8_t *msg, size_t len, u
     memcpy(d->q + d->qtail + QPREFIX, msg, len);
     d->qtail += QPREFIX + len;
     return 0;
-}
-
-/* ---- building messages ---- */
-
-static void
-close_set(struct xdest *d)
-{
-    if (d->set_at != 0) {
-        put16(d->msg + d->set_at + 2, (uint16_t)(d->len - d->set_at));
-        d->set_at = 0;
-        d->set_id = 0;
-    }
-}
-
-static void
-open_set(struct xdest *d, uint16_t id)
-{
-    close_set(d);
-    d->set_at = d->len;
-    put16(d->msg + d->len, id);
-    d->len += IXD_SET_HEADER_LEN;
-    d->set_id = id;
-}
-
-static void
-begin(struct xdest *d, struct xdomain *dom, uint32_t now_sec)
-{
-    d->len = IXD_HEADER_LEN;
-    d->set_at = 0;
-    d->set_id = 0;
-    d->mrecords = 0;
-    d->mtemplates = 0;
-    d->mdom = dom;
-    d->mtime = now_sec;
-}
-
-/* Ends the message being built and queues it; its sequence number is taken now. */
-static void
-finish(struct xoutput *o, struct xdest *d)
-{
-    if (d->len == 0) {
-        return;
-    }
-    if (d->len > IXD_HEADER_LEN) {
-        close_set(d);
-        put16(d->msg, IXD_IPFIX_VERSION);
-        put16(d->msg + 2, (uint16_t)d->len);
-        put32(d->msg + 4, d->mtime);
-        put32(d->msg + 8, d->mdom->seq);
-        put32(d->msg + 12, d->mdom->odid);
-        /* a dropped message still advances the sequence: the collector sees the loss */
-        d->mdom->seq += d->mrecords;
-        queue_push(o, d, d->msg, d->len, d->mrecords, d->mtemplates);
-    }
-    d->len = 0;
-    d->mdom = NULL;
 }
 
 /* ---- sending ---- */
@@ -394,25 +300,15 @@ send_queue(struct xoutput *o, struct xdest *d)
 
 /* ---- transport sessions ---- */
 
-static struct xdomain *
-domain_find(struct xdest *d, uint32_t odid)
-{
-    struct xdomain *dom;
-
-    for (dom = d->domains[odid % DOMAIN_BUCKETS]; dom != NULL; dom = dom->next) {
-        if (dom->odid == odid) {
-            return dom;
-        }
-    }
-    return NULL;
-}
-
-/* Appends e's template record to buf (growing it) inside template messages of dom. */
+/* Template messages built in front of the queue when a TCP session starts, in the queue's
+ * format (each message behind its QPREFIX). */
 struct prelude {
     uint8_t *buf;
     size_t len, size;
     size_t msg_at, set_at;
     uint16_t set_id;
+    uint32_t odid; /* of the message being built */
+    uint32_t mtu, now_sec;
     int failed;
 };
 
@@ -430,12 +326,14 @@ prelude_close(struct prelude *p)
     }
 }
 
+/* The session's template callback: appends a template record to the prelude, in template
+ * messages of its own domain of at most mtu bytes. */
 static void
-prelude_add(struct prelude *p, const struct xdomain *dom, const struct xentry *e, uint32_t mtu,
-            uint32_t now_sec)
+prelude_add(void *arg, uint32_t odid, int options, const uint8_t *rec, size_t rec_len)
 {
-    uint16_t set_id = e->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
-    size_t need = QPREFIX + IXD_HEADER_LEN + 2 * IXD_SET_HEADER_LEN + e->rec_len;
+    struct prelude *p = arg;
+    uint16_t set_id = options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
+    size_t need = QPREFIX + IXD_HEADER_LEN + 2 * IXD_SET_HEADER_LEN + rec_len;
 
     if (p->len + need > p->size) {
         size_t size = p->size * 2 > p->len + need ? p->size * 2 : p->len + need + 65536;
@@ -448,17 +346,18 @@ prelude_add(struct prelude *p, const struct xdomain *dom, const struct xentry *e
         p->size = size;
     }
     if (p->msg_at != SIZE_MAX &&
-        p->len - p->msg_at - QPREFIX + IXD_SET_HEADER_LEN + e->rec_len > mtu) {
+        (p->odid != odid || p->len - p->msg_at - QPREFIX + IXD_SET_HEADER_LEN + rec_len > p->mtu)) {
         prelude_close(p);
     }
     if (p->msg_at == SIZE_MAX) {
         p->msg_at = p->len;
+        p->odid = odid;
         put32(p->buf + p->len + 4, 0); /* no data records */
         p->len += QPREFIX;
         put16(p->buf + p->len, IXD_IPFIX_VERSION);
-        put32(p->buf + p->len + 4, now_sec);
+        put32(p->buf + p->len + 4, p->now_sec);
         put32(p->buf + p->len + 8, 0); /* rewritten with the rest of the queue */
-        put32(p->buf + p->len + 12, dom->odid);
+        put32(p->buf + p->len + 12, odid);
         p->len += IXD_HEADER_LEN;
         p->set_id = 0;
     }
@@ -471,8 +370,8 @@ prelude_add(struct prelude *p, const struct xdomain *dom, const struct xentry *e
         put16(p->buf + p->len, set_id);
         p->len += IXD_SET_HEADER_LEN;
     }
-    memcpy(p->buf + p->len, e->rec, e->rec_len);
-    p->len += e->rec_len;
+    memcpy(p->buf + p->len, rec, rec_len);
+    p->len += rec_len;
 }
 
 /*
@@ -483,25 +382,12 @@ prelude_add(struct prelude *p, const struct xdomain *dom, const struct xentry *e
 static void
 restart_session(struct xoutput *o, struct xdest *d)
 {
-    struct prelude p = {NULL, 0, 0, SIZE_MAX, 0, 0, 0};
-    uint32_t now_sec = wall_sec();
-    size_t b, k, at;
+    struct prelude p = {NULL, 0, 0, SIZE_MAX, 0, 0, 0, o->cfg->mtu, wall_sec(), 0};
+    size_t at;
 
-    d->epoch++;
-    for (b = 0; b < DOMAIN_BUCKETS; b++) {
-        struct xdomain *dom;
-        for (dom = d->domains[b]; dom != NULL; dom = dom->next) {
-            for (k = 0; k < ENTRY_BUCKETS; k++) {
-                struct xentry *e;
-                for (e = dom->buckets[k]; e != NULL; e = e->next) {
-                    prelude_add(&p, dom, e, o->cfg->mtu, now_sec);
-                    e->epoch = d->epoch;
-                }
-            }
-            prelude_close(&p);
-            dom->seq = 0;
-        }
-    }
+    ixd_xsession_restart(&d->s);
+    ixd_xsession_each_template(&d->s, prelude_add, &p);
+    prelude_close(&p);
     compact(d);
     if (p.failed || d->qtail + p.len > queue_cap(o)) {
         /* no room for the templates in front of the queue: drop what is queued instead, and
@@ -509,7 +395,7 @@ restart_session(struct xoutput *o, struct xdest *d)
         while (d->qhead < d->qtail) {
             queue_pop(d, 0);
         }
-        d->epoch++;
+        d->s.epoch++;
         p.len = 0;
     }
     if (p.len > 0) {
@@ -519,11 +405,9 @@ restart_session(struct xoutput *o, struct xdest *d)
     }
     free(p.buf);
     for (at = d->qhead; at < d->qtail;) {
-        uint32_t len = ixd_get32(d->q + at), records = ixd_get32(d->q + at + 4);
-        struct xdomain *dom = domain_find(d, ixd_get32(d->q + at + QPREFIX + 12));
-        if (dom != NULL) {
-            put32(d->q + at + QPREFIX + 8, dom->seq);
-            dom->seq += records;
+        uint32_t len = ixd_get32(d->q + at), records = ixd_get32(d->q + at + 4), seq;
+        if (ixd_xsession_take_seq(&d->s, ixd_get32(d->q + at + QPREFIX + 12), records, &seq) == 0) {
+            put32(d->q + at + QPREFIX + 8, seq);
         }
         at += QPREFIX + len;
     }
@@ -625,290 +509,17 @@ drive(struct xoutput *o, struct xdest *d, double now)
     send_queue(o, d);
 }
 
-/* ---- templates and domains ---- */
-
-static void
-entry_unlink(struct xdest *d, struct xdomain *dom, struct xentry *e)
-{
-    struct xentry **pp = &dom->buckets[(e->key * 0x9E3779B97F4A7C15ull) >> 58];
-
-    while (*pp != e) {
-        pp = &(*pp)->next;
-    }
-    *pp = e->next;
-    dom->ids[e->tid / 8] &= (uint8_t) ~(1u << (e->tid % 8));
-    dom->n_entries--;
-    if (d->c_entry == e) {
-        d->c_entry = NULL;
-    }
-}
-
-/* Frees the least recently used export template of dom. On TCP its ID is withdrawn first
- * (RFC 7011 8.1), because the ID will be given to another template in the same session. */
-static void
-evict_entry(struct xoutput *o, struct xdest *d, struct xdomain *dom, uint32_t now_sec)
-{
-    struct xentry *lru = NULL, *e;
-    size_t k;
-
-    for (k = 0; k < ENTRY_BUCKETS; k++) {
-        for (e = dom->buckets[k]; e != NULL; e = e->next) {
-            if (lru == NULL || e->used < lru->used) {
-                lru = e;
-            }
-        }
-    }
-    if (lru == NULL) {
-        return;
-    }
-    if (d->tcp) {
-        uint16_t set_id = lru->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
-        if (d->len != 0 && (d->mdom != dom || d->len + 8 > o->cfg->mtu)) {
-            finish(o, d);
-        }
-        if (d->len == 0) {
-            begin(d, dom, now_sec);
-        }
-        if (d->set_id != set_id) {
-            open_set(d, set_id);
-        }
-        put16(d->msg + d->len, lru->tid);
-        put16(d->msg + d->len + 2, 0);
-        d->len += 4;
-        d->mtemplates = 1;
-    }
-    entry_unlink(d, dom, lru);
-    free(lru);
-}
-
-static void
-domain_free(struct xdomain *dom)
-{
-    size_t k;
-
-    for (k = 0; k < ENTRY_BUCKETS; k++) {
-        struct xentry *e = dom->buckets[k];
-        while (e != NULL) {
-            struct xentry *next = e->next;
-            free(e);
-            e = next;
-        }
-    }
-    free(dom);
-}
-
-/* Drops the least recently used domain; on TCP all its templates are withdrawn first. */
-static void
-evict_domain(struct xoutput *o, struct xdest *d, uint32_t now_sec)
-{
-    struct xdomain *lru = NULL, *dom, **pp;
-    size_t b;
-
-    for (b = 0; b < DOMAIN_BUCKETS; b++) {
-        for (dom = d->domains[b]; dom != NULL; dom = dom->next) {
-            if (lru == NULL || dom->used < lru->used) {
-                lru = dom;
-            }
-        }
-    }
-    if (lru == NULL) {
-        return;
-    }
-    finish(o, d);
-    if (d->tcp) {
-        begin(d, lru, now_sec);
-        open_set(d, IXD_SET_TEMPLATE);
-        put16(d->msg + d->len, IXD_SET_TEMPLATE); /* template ID 2: all templates */
-        put16(d->msg + d->len + 2, 0);
-        d->len += 4;
-        open_set(d, IXD_SET_OPTIONS_TEMPLATE);
-        put16(d->msg + d->len, IXD_SET_OPTIONS_TEMPLATE); /* ID 3: all options templates */
-        put16(d->msg + d->len + 2, 0);
-        d->len += 4;
-        d->mtemplates = 1;
-        finish(o, d);
-    }
-    for (pp = &d->domains[lru->odid % DOMAIN_BUCKETS]; *pp != lru; pp = &(*pp)->next) {
-    }
-    *pp = lru->next;
-    d->n_domains--;
-    d->c_dom = NULL;
-    d->c_entry = NULL;
-    domain_free(lru);
-}
-
-static struct xdomain *
-domain_get(struct xoutput *o, struct xdest *d, uint32_t odid, uint32_t now_sec)
-{
-    struct xdomain *dom = domain_find(d, odid);
-
-    if (dom != NULL) {
-        return dom;
-    }
-    if (d->n_domains >= DOMAINS_MAX) {
-        evict_domain(o, d, now_sec);
-    }
-    dom = calloc(1, sizeof(*dom));
-    if (dom == NULL) {
-        return NULL;
-    }
-    dom->odid = odid;
-    dom->next_id = FIRST_TID;
-    dom->next = d->domains[odid % DOMAIN_BUCKETS];
-    d->domains[odid % DOMAIN_BUCKETS] = dom;
-    d->n_domains++;
-    return dom;
-}
-
-static int
-id_used(const struct xdomain *dom, uint16_t id)
-{
-    return (dom->ids[id / 8] >> (id % 8)) & 1;
-}
-
-/* The original ID when it is free in this domain, else the next free one. */
-static uint16_t
-allocate_id(struct xdomain *dom, uint16_t want)
-{
-    uint16_t id = want;
-
-    if (id < FIRST_TID || id_used(dom, id)) {
-        id = dom->next_id;
-        while (id_used(dom, id)) {
-            id = id == 65535 ? FIRST_TID : (uint16_t)(id + 1);
-        }
-        dom->next_id = id == 65535 ? FIRST_TID : (uint16_t)(id + 1);
-    }
-    dom->ids[id / 8] |= (uint8_t)(1u << (id % 8));
-    return id;
-}
-
-static struct xentry *
-entry_get(struct xoutput *o, struct xdest *d, struct xdomain *dom, const struct ixd_template *t,
-          uint64_t key, enum ixd_xorig orig, uint32_t now_sec)
-{
-    struct xentry *e, **bucket;
-    struct ixd_xplan plan;
-
-    if (d->c_entry != NULL && d->c_key == key && d->c_dom == dom) {
-        return d->c_entry;
-    }
-    bucket = &dom->buckets[(key * 0x9E3779B97F4A7C15ull) >> 58];
-    for (e = *bucket; e != NULL; e = e->next) {
-        if (e->key == key) {
-            break;
-        }
-    }
-    if (e == NULL) {
-        if (dom->n_entries >= ENTRIES_MAX) {
-            evict_entry(o, d, dom, now_sec);
-        }
-        ixd_xplan_init(&plan, t, (key & 2) != 0, orig);
-        e = malloc(sizeof(*e) + plan.template_bytes);
-        if (e == NULL) {
-            return NULL;
-        }
-        e->key = key;
-        e->epoch = 0; /* never sent */
-        e->options = t->scope_count > 0;
-        e->plan = plan;
-        e->tid = allocate_id(dom, t->id);
-        e->rec_len = (uint16_t)ixd_xplan_template(&plan, t, e->tid, e->rec, plan.template_bytes);
-        e->next = *bucket;
-        *bucket = e;
-        dom->n_entries++;
-    }
-    d->c_key = key;
-    d->c_dom = dom;
-    d->c_entry = e;
-    return e;
-}
-
 /* ---- the record path ---- */
 
-/* Adds one record (and its template first if this session has not had it since the last
- * refresh). A record that cannot fit in an empty message of mtu bytes is dropped, counted. */
 static void
-add_record(struct xoutput *o, struct xdest *d, struct xdomain *dom, struct xentry *e,
-           const struct ixd_record *r, const struct ixd_source *src, uint32_t now_sec)
+write_dest(struct xoutput *o, struct xdest *d, const struct ixd_batch *batch, uint32_t now_sec)
 {
-    size_t n = r->length + e->plan.extra, need = 0;
-    uint16_t tset = e->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
-    int attempt, tpl = 0;
-
-    for (attempt = 0; attempt < 2; attempt++) {
-        if (d->len == 0) {
-            begin(d, dom, now_sec);
-        }
-        tpl = e->epoch != d->epoch;
-        if (tpl) {
-            need =
-                (d->set_id == tset ? 0 : IXD_SET_HEADER_LEN) + e->rec_len + IXD_SET_HEADER_LEN + n;
-        } else {
-            need = (d->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
-        }
-        if (d->len + need <= o->cfg->mtu) {
-            break;
-        }
-        if (d->len == IXD_HEADER_LEN) {
-            ixd_log_limited(&d->errors, mono_now(), IXD_LOG_WARNING,
-                            "output %s: a record of %zu bytes does not fit in mtu %u; dropped",
-                            o->base.name, n, o->cfg->mtu);
-            IXD_CNT_ADD(d->dropped, 1);
-            return;
-        }
-        finish(o, d);
-    }
-    if (tpl) {
-        if (d->set_id != tset) {
-            open_set(d, tset);
-        }
-        memcpy(d->msg + d->len, e->rec, e->rec_len);
-        d->len += e->rec_len;
-        e->epoch = d->epoch;
-        d->mtemplates = 1;
-    }
-    if (d->set_id != e->tid) {
-        open_set(d, e->tid);
-    }
-    d->len += ixd_xplan_record(&e->plan, r, src, d->mtime, d->msg + d->len);
-    d->mrecords++;
-}
-
-static void
-write_dest(struct xoutput *o, struct xlane *l, struct xdest *d, const struct ixd_batch *batch,
-           uint32_t now_sec)
-{
-    const struct ixd_source *src = batch->source;
-    enum ixd_xorig orig = IXD_XORIG_NONE;
-    uint64_t variant;
-    struct xdomain *dom;
-    size_t i;
+    size_t dropped;
 
     IXD_CNT_ADD(d->records, batch->count);
-    if (o->cfg->original_exporter) {
-        orig = src->exporter.ss_family == AF_INET6 ? IXD_XORIG_V6 : IXD_XORIG_V4;
-    }
-    variant = (src->system_init_ms != 0 ? 2 : 0) | (orig == IXD_XORIG_V6 ? 1 : 0);
-    dom = domain_get(o, d, src->odid, now_sec);
-    if (dom == NULL) {
-        IXD_CNT_ADD(d->dropped, batch->count);
-        return;
-    }
-    dom->used = l->tick;
-    if (d->len != 0 && d->mdom != dom) {
-        finish(o, d);
-    }
-    for (i = 0; i < batch->count; i++) {
-        const struct ixd_record *r = &batch->records[i];
-        struct xentry *e =
-            entry_get(o, d, dom, r->tmpl, (r->tmpl->serial << 2) | variant, orig, now_sec);
-        if (e == NULL) {
-            IXD_CNT_ADD(d->dropped, 1);
-            continue;
-        }
-        e->used = l->tick;
-        add_record(o, d, dom, e, r, src, now_sec);
+    dropped = ixd_xsession_write(&d->s, batch, o->cfg->original_exporter, now_sec);
+    if (dropped > 0) {
+        IXD_CNT_ADD(d->dropped, dropped);
     }
     if (d->state != XS_UP) {
         drive(o, d, mono_now()); /* the first connection, or a retry that fell due */
@@ -950,14 +561,13 @@ x_write(struct ixd_lane *lane, const struct ixd_batch *batch)
     if (batch->count == 0) {
         return;
     }
-    l->tick++;
     IXD_CNT_ADD(l->records, batch->count);
     if (o->cfg->mode == IXD_EXPORT_BALANCE && n > 1) {
-        write_dest(o, l, &l->dests[pick(batch->source, (unsigned)n)], batch, now_sec);
+        write_dest(o, &l->dests[pick(batch->source, (unsigned)n)], batch, now_sec);
         return;
     }
     for (i = 0; i < n; i++) {
-        write_dest(o, l, &l->dests[i], batch, now_sec);
+        write_dest(o, &l->dests[i], batch, now_sec);
     }
 }
 
@@ -973,10 +583,10 @@ x_flush(struct ixd_lane *lane)
         struct xdest *d = &l->dests[i];
         if (!d->tcp && now >= d->refresh_at) {
             /* UDP loses and reorders: templates go again before their next use */
-            d->epoch++;
+            d->s.epoch++;
             d->refresh_at = now + o->cfg->template_refresh;
         }
-        finish(o, d);
+        ixd_xsession_finish(&d->s);
         drive(o, d, now);
     }
 }
@@ -994,20 +604,10 @@ x_lane(struct ixd_output *out, unsigned w)
 static void
 dest_release(struct xdest *d)
 {
-    size_t b;
-
-    for (b = 0; b < DOMAIN_BUCKETS; b++) {
-        struct xdomain *dom = d->domains[b];
-        while (dom != NULL) {
-            struct xdomain *next = dom->next;
-            domain_free(dom);
-            dom = next;
-        }
-    }
+    ixd_xsession_release(&d->s);
     if (d->fd != -1) {
         close(d->fd);
     }
-    free(d->msg);
     free(d->q);
 }
 
@@ -1045,13 +645,15 @@ init_lane(struct xoutput *o, struct xlane *l)
         struct xdest *d = &l->dests[j];
         d->fd = -1;
         d->cfg = &o->cfg->destinations[j];
+        d->out = o;
         d->tcp = o->cfg->export_transport == IXD_TRANSPORT_TCP;
         d->backoff = BACKOFF_MIN;
-        d->epoch = 1;
         d->refresh_at = now + o->cfg->template_refresh;
-        d->msg = malloc(o->cfg->mtu);
         d->q = malloc(o->cfg->queue);
-        if (d->msg == NULL || d->q == NULL) {
+        if (ixd_xsession_init(&d->s, o->base.name, o->cfg->mtu,
+                              d->tcp ? IXD_XWITHDRAW_ALL : IXD_XWITHDRAW_NONE, queue_push,
+                              d) == -1 ||
+            d->q == NULL) {
             return -1;
         }
     }
@@ -1114,7 +716,7 @@ x_close(struct ixd_output *out)
     }
     for (i = 0; i < o->n_lanes; i++) {
         for (j = 0; j < o->cfg->n_destinations; j++) {
-            finish(o, &o->lanes[i].dests[j]);
+            ixd_xsession_finish(&o->lanes[i].dests[j].s);
         }
     }
     deadline = mono_now() + CLOSE_GRACE;

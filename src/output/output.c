@@ -1,6 +1,7 @@
 #include "output/output.h"
 
 #include "output/ipfix_export.h"
+#include "output/ipfix_file.h"
 #include "output/json.h"
 
 const struct ixd_output_ops *
@@ -11,6 +12,8 @@ ixd_output_ops_for(enum ixd_output_type type)
         return &ixd_json_output_ops;
     case IXD_OUTPUT_IPFIX:
         return &ixd_ipfix_export_ops;
+    case IXD_OUTPUT_IPFIX_FILE:
+        return &ixd_ipfix_file_ops;
     default:
         return NULL;
     }

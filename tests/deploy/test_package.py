@@ -3,6 +3,7 @@ prefix; it is installed on this machine with dpkg -i, run from the installed pat
 dpkg -r (only the conffile stays) and purged (nothing stays). Needs root."""
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -86,6 +87,7 @@ def test_package_install_run_remove():
         assert not installed("ipfixd")
     finally:
         subprocess.run(["dpkg", "-P", "ipfixd"], capture_output=True)
+        shutil.rmtree(os.path.dirname(deb), ignore_errors=True)
 
 
 if __name__ == "__main__":
