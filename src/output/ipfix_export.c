@@ -210,9 +210,7 @@ send_udp(struct xoutput *o, struct xdest *d)
             iov[k].iov_base = d->q + at + QPREFIX;
             iov[k].iov_len = len;
             mm[k].msg_hdr.msg_iov = &iov[k];
-            mm[k].msg_hdr.msg_iovlen = 1;
-            mm[k].msg_hdr.msg_name = (void *)&d->cfg->addr;
-            mm[k].msg_hdr.msg_namelen = d->cfg->addrlen;
+            mm[k].msg_hdr.msg_iovlen = 1; /* the socket is connected: no address */
             at += QPREFIX + len;
             k++;
         }
@@ -442,6 +440,12 @@ connect_start(struct xoutput *o, struct xdest *d, double now)
     if (!d->tcp) {
         /* absorbs the bursts between flushes; the kernel caps it at wmem_max */
         setsockopt(d->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+        /* a connected UDP socket looks its route up once, not once per datagram (the relay's
+         * largest cost after the copy itself: docs/benchmarks.md) */
+        if (connect(d->fd, (const struct sockaddr *)&d->cfg->addr, d->cfg->addrlen) == -1) {
+            disconnect(o, d, strerror(errno));
+            return;
+        }
         connected(o, d);
         return;
     }
