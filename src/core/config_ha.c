@@ -1,0 +1,127 @@
+/* ---- ha: template sharing between two peers (docs/internals/ha.md) */
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "core/config.h"
+#include "core/config_internal.h"
+#include "core/parse.h"
+
+/* "HOST:PORT" or "[V6]:PORT" with a numeric address (a peer must be reachable without DNS). */
+static int
+ha_address(struct walk *w, yaml_node_t *v, const char *what, int need_host, char *text,
+           size_t textlen, struct sockaddr_storage *addr, socklen_t *addrlen)
+{
+    struct ixd_config_collector tmp;
+    const char *s;
+    char msg[256];
+
+    if (ixd_cfg_want_scalar(w, v, what, &s) == -1) {
+        return -1;
+    }
+    memset(&tmp, 0, sizeof(tmp));
+    if (ixd_config_parse_listen(s, &tmp, msg, sizeof(msg)) == -1) {
+        return ixd_cfg_fail(w, v, "%s must be IPV4:PORT or [IPV6]:PORT: %s", what, msg);
+    }
+    if (need_host && tmp.any_address) {
+        return ixd_cfg_fail(w, v, "%s needs an address, not '%s'", what, s);
+    }
+    if (strlen(s) >= textlen) {
+        return ixd_cfg_fail(w, v, "%s is too long", what);
+    }
+    snprintf(text, textlen, "%s", s);
+    *addr = tmp.addr;
+    *addrlen = tmp.addrlen;
+    return 0;
+}
+
+/* "100ms", "1s", "2" (seconds): the share interval is below a second. */
+static int
+ha_interval(struct walk *w, yaml_node_t *v, uint32_t *ms)
+{
+    const char *s;
+    char digits[32];
+    uint64_t n;
+    size_t len;
+    int millis = 0;
+
+    if (ixd_cfg_want_scalar(w, v, "ha.share-interval", &s) == -1) {
+        return -1;
+    }
+    len = strlen(s);
+    if (len > 2 && strcmp(s + len - 2, "ms") == 0) {
+        millis = 1;
+        len -= 2;
+    } else if (len > 1 && s[len - 1] == 's') {
+        len -= 1;
+    }
+    if (len == 0 || len >= sizeof(digits)) {
+        goto bad;
+    }
+    memcpy(digits, s, len);
+    digits[len] = '\0';
+    if (ixd_parse_u64(digits, &n) == -1 || n > 60000) {
+        goto bad;
+    }
+    n = millis ? n : n * 1000;
+    if (n < 10 || n > 60000) {
+        goto bad;
+    }
+    *ms = (uint32_t)n;
+    return 0;
+bad:
+    return ixd_cfg_fail(
+        w, v, "ha.share-interval must be from 10ms to 60s (such as 100ms or 1s), not '%s'", s);
+}
+
+static int
+ha_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct ixd_config_ha *ha = ctx;
+    const char *s;
+
+    if (strcmp(key, "listen") == 0) {
+        return ha_address(w, v, "ha.listen", 0, ha->listen, sizeof(ha->listen), &ha->listen_addr,
+                          &ha->listen_addrlen);
+    }
+    if (strcmp(key, "peer") == 0) {
+        return ha_address(w, v, "ha.peer", 1, ha->peer, sizeof(ha->peer), &ha->peer_addr,
+                          &ha->peer_addrlen);
+    }
+    if (strcmp(key, "key-file") == 0) {
+        if (ixd_cfg_want_scalar(w, v, "ha.key-file", &s) == -1) {
+            return -1;
+        }
+        if (s[0] != '/' || strlen(s) >= sizeof(ha->key_file)) {
+            return ixd_cfg_fail(w, v, "ha.key-file must be an absolute path, not '%s'", s);
+        }
+        snprintf(ha->key_file, sizeof(ha->key_file), "%s", s);
+        return 0;
+    }
+    if (strcmp(key, "share-interval") == 0) {
+        return ha_interval(w, v, &ha->share_interval_ms);
+    }
+    return ixd_cfg_fail(
+        w, k, "unknown key '%s' in ha (known: listen, peer, key-file, share-interval)", key);
+}
+
+int
+ixd_cfg_parse_ha(struct walk *w, yaml_node_t *v)
+{
+    struct ixd_config_ha *ha = &w->cfg->ha;
+    const char *s = ixd_cfg_scalar(v);
+
+    if ((s != NULL && s[0] == '\0') || (v->type == YAML_MAPPING_NODE &&
+                                        v->data.mapping.pairs.top == v->data.mapping.pairs.start)) {
+        return 0; /* "ha:" alone: no peer */
+    }
+    ha->share_interval_ms = 100;
+    if (ixd_cfg_want_mapping(w, v, "ha") == -1 || ixd_cfg_each_key(w, v, ha_key, ha) == -1) {
+        return -1;
+    }
+    if (ha->listen[0] == '\0' || ha->peer[0] == '\0' || ha->key_file[0] == '\0') {
+        return ixd_cfg_fail(w, v, "ha needs listen, peer and key-file");
+    }
+    ha->enabled = 1;
+    return 0;
+}

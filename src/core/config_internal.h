@@ -1,0 +1,67 @@
+/*
+ * Private to the config parser: the walk over the YAML document and the helpers that
+ * config.c (the entry points, the top-level keys, log, limits, elements, free and the
+ * comparisons), config_collectors.c, config_outputs.c, config_pipelines.c, config_api.c and
+ * config_ha.c share. Every error is reported by ixd_cfg_fail at the node it concerns.
+ */
+#ifndef IXD_CORE_CONFIG_INTERNAL_H
+#define IXD_CORE_CONFIG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "core/config.h"
+
+struct walk {
+    yaml_document_t doc;
+    const char *name;
+    char *err;
+    size_t errlen;
+    struct ixd_config *cfg;
+    int elements_done; /* the elements section was parsed (else its defaults apply) */
+};
+
+/* ---- the walk's helpers (config.c) ---- */
+
+int ixd_cfg_fail(struct walk *w, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+yaml_node_t *ixd_cfg_node(struct walk *w, int index);
+const char *ixd_cfg_scalar(const yaml_node_t *n);
+int ixd_cfg_want_scalar(struct walk *w, const yaml_node_t *n, const char *what, const char **out);
+int ixd_cfg_want_mapping(struct walk *w, const yaml_node_t *n, const char *what);
+int ixd_cfg_want_sequence(struct walk *w, const yaml_node_t *n, const char *what);
+int ixd_cfg_copy_name(struct walk *w, const yaml_node_t *n, const char *what, char *dst,
+                      size_t dstlen);
+int ixd_cfg_get_u32(struct walk *w, const yaml_node_t *n, const char *what, uint64_t min,
+                    uint64_t max, uint32_t *out);
+int ixd_cfg_get_duration(struct walk *w, const yaml_node_t *n, const char *what, uint32_t *out);
+int ixd_cfg_get_size(struct walk *w, const yaml_node_t *n, const char *what, size_t *out);
+int ixd_cfg_get_bool(struct walk *w, const yaml_node_t *n, const char *what, int *out);
+
+/* Iterates a mapping: calls fn for each key with its value node. */
+typedef int (*ixd_cfg_key_fn)(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v,
+                              void *ctx);
+
+int ixd_cfg_each_key(struct walk *w, yaml_node_t *map, ixd_cfg_key_fn fn, void *ctx);
+
+/* ---- the sections, each parsed by its own file ---- */
+
+/* config_collectors.c */
+int ixd_cfg_parse_collectors(struct walk *w, yaml_node_t *seq);
+
+/* config_outputs.c; a destination is also what a collector forwards to */
+int ixd_cfg_get_destination(struct walk *w, yaml_node_t *n, struct ixd_export_dest *d);
+int ixd_cfg_parse_outputs(struct walk *w, yaml_node_t *seq);
+
+/* config_pipelines.c */
+int ixd_cfg_parse_pipelines(struct walk *w, yaml_node_t *seq);
+
+/* config_api.c */
+void ixd_cfg_api_defaults(struct ixd_config_api *api);
+int ixd_cfg_parse_api(struct walk *w, yaml_node_t *v);
+
+/* config_ha.c */
+int ixd_cfg_parse_ha(struct walk *w, yaml_node_t *v);
+
+#endif
