@@ -508,7 +508,8 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     flush_lanes(w);
     clock_now(&now, &usec);
     atomic_store_explicit(&w->last_tick, now, memory_order_relaxed);
-    if (now - w->last_snapshot >= SNAPSHOT_INTERVAL) {
+    /* only the API reads snapshots: without it they would cost a copy of every template */
+    if (w->rt->cfg->api.enabled && now - w->last_snapshot >= SNAPSHOT_INTERVAL) {
         w->last_snapshot = now;
         publish_snapshot(w, now, usec);
     }
