@@ -61,8 +61,7 @@ int
 ixd_field_longer(const struct ixd_ie *ie, uint16_t length)
 {
     return (ie->type == IXD_TYPE_UNSIGNED || ie->type == IXD_TYPE_SIGNED) &&
-           ie->length != IXD_VARLEN && length != IXD_VARLEN && length > ie->length &&
-           length <= 8;
+           ie->length != IXD_VARLEN && length != IXD_VARLEN && length > ie->length && length <= 8;
 }
 
 uint8_t
@@ -117,8 +116,36 @@ type_field(struct ixd_template *t, struct ixd_field *f)
     }
 }
 
+/* The JSON key of an element the model names is its name; the others get a key written into
+ * the template ("en<PEN>:id<ID>"), so only they need room for one. */
+static int
+needs_generated_key(const struct ixd_ie *ie)
+{
+    return ie == NULL || strlen(ie->name) > IXD_KEY_NAME_MAX;
+}
+
+/* How many fields of the specifiers at p need a generated key. */
+static uint16_t
+count_generated_keys(const uint8_t *p, uint16_t count, const struct ixd_template_rules *rules)
+{
+    uint16_t i, n = 0;
+
+    for (i = 0; i < count; i++) {
+        uint16_t raw_id = ixd_get16(p);
+        uint32_t pen = 0;
+
+        if (raw_id & 0x8000) {
+            pen = ixd_get32(p + 4);
+        }
+        p += raw_id & 0x8000 ? 8 : 4;
+        n += needs_generated_key(
+            rules->registry != NULL ? ixd_ie_lookup(rules->registry, pen, raw_id & 0x7fff) : NULL);
+    }
+    return n;
+}
+
 static struct ixd_template *
-alloc_template(uint16_t n)
+alloc_template(uint16_t n, uint16_t n_keys)
 {
     struct ixd_template *t;
     size_t slots = 4, size;
@@ -126,7 +153,8 @@ alloc_template(uint16_t n)
     while (slots < (size_t)n * 2) {
         slots <<= 1;
     }
-    size = sizeof(*t) + n * sizeof(struct ixd_field) + slots * sizeof(uint16_t) + n * KEY_MAX;
+    size = sizeof(*t) + n * sizeof(struct ixd_field) + slots * sizeof(uint16_t) +
+           (size_t)n_keys * KEY_MAX;
     t = calloc(1, size);
     if (t == NULL) {
         return NULL;
@@ -145,7 +173,7 @@ static int
 compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_template_rules *rules,
                enum ixd_error *why)
 {
-    char *keys = (char *)(t->index + t->index_mask + 1);
+    char *keys = (char *)(t->index + t->index_mask + 1); /* the generated keys, one by one */
     uint32_t offset = 0, min_len = 0;
     int after_varlen = 0;
     uint16_t i;
@@ -163,10 +191,11 @@ compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_templa
         }
         f->ie = rules->registry != NULL ? ixd_ie_lookup(rules->registry, f->pen, f->id) : NULL;
         type_field(t, f);
-        if (f->ie != NULL && strlen(f->ie->name) <= IXD_KEY_NAME_MAX) {
+        if (!needs_generated_key(f->ie)) {
             f->key = f->ie->name;
         } else {
-            char *k = keys + (size_t)i * KEY_MAX;
+            char *k = keys;
+            keys += KEY_MAX;
             if (f->pen != 0) {
                 snprintf(k, KEY_MAX, "en%u:id%u", f->pen, f->id);
             } else {
@@ -268,7 +297,7 @@ ixd_template_parse(const uint8_t *p, size_t avail, int options,
         *why = IXD_ERR_TEMPLATE_LIMIT;
         return IXD_TPARSE_SKIP;
     }
-    t = alloc_template(count);
+    t = alloc_template(count, count_generated_keys(p + head, count, rules));
     if (t == NULL) {
         *why = IXD_ERR_TEMPLATE_LIMIT;
         return IXD_TPARSE_SKIP;
