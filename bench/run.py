@@ -8,6 +8,7 @@ receivers are interleaved and repeated; medians are reported, with the ratio to 
 
 usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
                     [--exporters N] [--ipv6] [--tcp] [--workers W] [--max-rate]
+                    [--export-mtu BYTES]
 
 --exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
 template, TCP: ipfixd only). --max-rate raises the rate from --rate by steps of 25 % until
@@ -50,6 +51,7 @@ def export_sink():
 
 TRANSPORT = "udp"
 WORKERS = 1
+EXPORT_MTU = 1400  # the export's default; --export-mtu changes it
 
 
 def ipfixd_config(port, tmp, output):
@@ -63,11 +65,11 @@ def ipfixd_config(port, tmp, output):
             f.write(bytes(range(32)))
         os.chmod(key, 0o600)
         # collect -> filter [-> anonymise] -> IPFIX export over UDP, every record kept
-        outputs = ('outputs:\n  - {name: up, type: ipfix, transport: udp, '
+        outputs = ('outputs:\n  - {name: up, type: ipfix, transport: udp, mtu: %d, '
                    'destinations: ["127.0.0.1:%d"]}\n'
                    'pipelines:\n  - name: relay\n    from: bench\n    to: up\n'
                    '    stages:\n      - filter: "proto tcp or proto udp"\n'
-                   % export_sink())
+                   % (EXPORT_MTU, export_sink()))
         if output == "export":
             outputs += '      - anonymise: {method: cryptopan, key-file: "%s"}\n' % key
     with open(path, "w") as f:
@@ -193,9 +195,11 @@ def main():
     ap.add_argument("--tcp", action="store_true")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--max-rate", action="store_true")
+    ap.add_argument("--export-mtu", type=int, default=1400)
     args = ap.parse_args()
-    global TRANSPORT, WORKERS
+    global TRANSPORT, WORKERS, EXPORT_MTU
     TRANSPORT = "tcp" if args.tcp else "udp"
+    EXPORT_MTU = args.export_mtu
     WORKERS = args.workers
     tmp = tempfile.mkdtemp(prefix="ixd-bench-")
     recv = receivers(args.build, tmp)
