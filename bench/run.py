@@ -55,10 +55,12 @@ EXPORT_MTU = 1400  # the export's default; --export-mtu changes it
 
 
 def ipfixd_config(port, tmp, output):
-    path = os.path.join(tmp, "bench-%s.yaml" % output)
+    path = os.path.join(tmp, "bench-%s.yaml" % output.split(":")[0])
     outputs = ""
     if output == "json":
         outputs = 'outputs:\n  - {name: devnull, type: json, path: "/dev/null"}\n'
+    elif output.startswith("jsonfile:"):
+        outputs = 'outputs:\n  - {name: file, type: json, path: "%s/flows.json"}\n' % output[9:]
     elif output in ("relay", "export"):
         key = os.path.join(tmp, "cryptopan.key")
         with open(key, "wb") as f:
@@ -105,11 +107,38 @@ def receivers(build, tmp):
                          r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-json": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "json")],
                         r"listening on", ipfixd_received, "datagrams"),
+        "ipfixd-json-file": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "jsonfile:" + w)],
+                             r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-relay": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "relay")],
                          r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-export": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "export")],
                           r"listening on", ipfixd_received, "datagrams"),
     }
+    def nfacctd_cmd(p, w):
+        """nfacctd with its JSON print plugin to a file, one line per flow (the stream's flows
+        are all distinct, so aggregating on the 5-tuple writes each record once)."""
+        conf = os.path.join(w, "nfacctd.conf")
+        with open(conf, "w") as f:
+            f.write("daemonize: false\nnfacctd_ip: 127.0.0.1\nnfacctd_port: %d\n"
+                    "nfacctd_time_new: true\nnfacctd_pipe_size: 8388608\n"
+                    "plugins: print[j]\n"
+                    "aggregate[j]: src_host, dst_host, src_port, dst_port, proto\n"
+                    "print_output[j]: json\nprint_output_file[j]: %s/flows.json\n"
+                    "print_output_file_append[j]: true\nprint_refresh_time[j]: 1\n"
+                    "print_cache_entries[j]: 600011\n"
+                    "plugin_buffer_size: 10240\nplugin_pipe_size: 10240000\n"
+                    % (p, w))
+        return ["nfacctd", "-f", conf]
+
+    def nfacctd_received(err, work):
+        try:
+            with open(os.path.join(work, "flows.json")) as f:
+                return sum(1 for _ in f)
+        except OSError:
+            return 0
+
+    if shutil.which("nfacctd") and TRANSPORT == "udp":
+        r["nfacctd-json"] = (nfacctd_cmd, None, nfacctd_received, "records")
     if TRANSPORT == "tcp":  # the floor and nfcapd read UDP only
         r = {k: v for k, v in r.items() if k.startswith("ipfixd")}
     elif shutil.which("nfcapd"):

@@ -4,9 +4,10 @@
 #
 #   ipfixd-notify.sh ROLE [ROLE_FILE]
 #
-# ipfixd's API has no HA role yet (it is read-only): the hook logs the transition (syslog tag
+# keepalived tells the role only to its hooks: this one logs the transition (syslog tag
 # ipfixd-ha, or stderr when logger is missing) and writes the role to ROLE_FILE, by default
-# /var/lib/ipfixd/ha-role (ipfixd's state directory), as one line
+# /var/lib/ipfixd/ha-role (ipfixd's state directory), which the API reads
+# (ha.keepalived.state-file, GET /api/v1/ha/keepalived), as one line
 #
 #   role=MASTER since=1700000000 host=collector-a
 #

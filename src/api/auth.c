@@ -17,14 +17,19 @@
 
 /*
  * Every route and what it needs. A new route goes here with its access and methods; one that
- * forgets its access gets API_DENY and answers 403 to everyone.
+ * forgets its access gets API_DENY and answers 403 to everyone; the last field is the role of
+ * writes (PUT and such), API_DENY for a route that takes none.
  */
 const struct api_route api_routes[] = {
-    {"/health", 0, API_METHOD_GET, API_PUBLIC, API_H_HEALTH},
-    {"/ready", 0, API_METHOD_GET, API_PUBLIC, API_H_READY},
-    {"/metrics", 0, API_METHOD_GET, API_READER, API_H_METRICS},
-    {"/", 0, API_METHOD_GET, API_READER, API_H_INDEX},
-    {API_PREFIX, 1, API_METHOD_GET, API_READER, API_H_RESOURCES},
+    {"/health", 0, API_METHOD_GET, API_PUBLIC, API_H_HEALTH, API_DENY},
+    {"/ready", 0, API_METHOD_GET, API_PUBLIC, API_H_READY, API_DENY},
+    {"/metrics", 0, API_METHOD_GET, API_READER, API_H_METRICS, API_DENY},
+    {"/", 0, API_METHOD_GET, API_READER, API_H_INDEX, API_DENY},
+    /* before the subtree of API_PREFIX, which would match them first */
+    {API_PREFIX "/ha/keepalived", 0, API_METHOD_GET, API_READER, API_H_KEEPALIVED, API_DENY},
+    {API_PREFIX "/ha/keepalived/include", 0, API_METHOD_GET | API_METHOD_PUT, API_READER,
+     API_H_KEEPALIVED, API_ADMIN},
+    {API_PREFIX, 1, API_METHOD_GET, API_READER, API_H_RESOURCES, API_DENY},
 };
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);
 

@@ -22,8 +22,14 @@ status_title(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 409:
+        return "Conflict";
     case 413:
         return "Content Too Large";
+    case 422:
+        return "Unprocessable Content";
+    case 502:
+        return "Bad Gateway";
     case 503:
         return "Service Unavailable";
     default:

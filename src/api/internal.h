@@ -22,6 +22,12 @@ struct api_ctx {
     const char *path; /* the whole path, for "instance" and self links */
     const char *(*query)(void *arg, const char *key);
     void *query_arg;
+    const char *method;
+    const char *body; /* the request body of a write (not NUL-terminated), or NULL */
+    size_t body_len;
+    const struct api_identity *who; /* who wrote (writes only: auth is always on for them) */
+    const char *client;             /* the client's address, for audit logs */
+    const struct ixd_config_keepalived *keepalived;
 };
 
 /* What a resource answers: JSON (HAL or problem) or text. The server frees it. */
@@ -34,6 +40,7 @@ struct api_reply {
     int text_static;              /* text is not to be freed */
     char *link_header;            /* RFC 8288 Link (next page), or NULL */
     const char *www_authenticate; /* RFC 6750 challenge of a 401 or 403 (static), or NULL */
+    const char *allow;            /* Allow of a 405 (static); NULL: GET, HEAD */
 };
 
 /* Sets an RFC 9457 problem; always returns 0 so handlers can `return api_problem(...)`. */
@@ -70,8 +77,9 @@ enum api_handler {
     API_H_HEALTH = 1,
     API_H_READY,
     API_H_METRICS,
-    API_H_INDEX,     /* "/": links for someone who only knows the port */
-    API_H_RESOURCES, /* the HAL resources under /api/v1 (resources.c routes inside) */
+    API_H_INDEX,      /* "/": links for someone who only knows the port */
+    API_H_RESOURCES,  /* the HAL resources under /api/v1 (resources.c routes inside) */
+    API_H_KEEPALIVED, /* /api/v1/ha/keepalived and its include (keepalived.c) */
 };
 
 #define API_METHOD_GET 0x1u /* and HEAD */
@@ -84,8 +92,11 @@ struct api_route {
     const char *path;
     int subtree; /* path and everything under path + "/" */
     unsigned methods;
-    enum api_access access;
+    enum api_access access; /* of GET and HEAD */
     enum api_handler handler;
+    /* of PUT, POST, PATCH and DELETE: a route that names none takes no writes. Writes always need
+     * a token, even on loopback without api.auth (server.c). */
+    enum api_access write_access;
 };
 
 /* The route of path in table (api_routes when NULL), or NULL. Any thread. */
@@ -94,6 +105,10 @@ extern const struct api_route api_routes[];
 extern const size_t api_n_routes;
 /* API_METHOD_* of an HTTP method, 0 for any other. */
 unsigned api_method_bit(const char *method);
+
+struct api_identity;
+/* GET and PUT of the keepalived resources (keepalived.c). */
+int api_keepalived(const struct api_ctx *ctx, struct api_reply *r);
 
 /* Who sent a request, once a token checked out. */
 struct api_identity {

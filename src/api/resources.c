@@ -21,6 +21,10 @@ root(const struct api_ctx *ctx)
         json_pack("{s:s, s:b}", "href", API_PREFIX "/exporters{?collector}", "templated", 1));
     json_object_set_new(links, "outputs", api_link(API_PREFIX "/outputs"));
     json_object_set_new(links, "stats", api_link(API_PREFIX "/stats"));
+    if (ctx->keepalived != NULL && ctx->keepalived->enabled) {
+        /* only where it answers: the root links to nothing that is a 404 */
+        json_object_set_new(links, "keepalived", api_link(API_PREFIX "/ha/keepalived"));
+    }
     json_object_set_new(
         links, "service-desc",
         json_pack("{s:s, s:s}", "href", API_PREFIX "/openapi.json", "type", "application/json"));

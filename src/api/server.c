@@ -122,6 +122,8 @@ dispatch(const struct api_ctx *ctx, const struct api_route *rt, struct api_reply
         api_metrics(ctx, r);
     } else if (rt->handler == API_H_RESOURCES) {
         api_resource(ctx, r);
+    } else if (rt->handler == API_H_KEEPALIVED) {
+        api_keepalived(ctx, r);
     } else if (rt->handler == API_H_INDEX) {
         /* the way in for someone who only knows the port */
         r->status = 200;
@@ -158,9 +160,10 @@ client_address(struct MHD_Connection *conn, char *out, size_t outlen)
  */
 static int
 check_access(struct ixd_api *api, struct MHD_Connection *conn, const struct api_ctx *ctx,
-             const struct api_route *rt, struct api_reply *r)
+             const struct api_route *rt, int write, struct api_identity *whop, struct api_reply *r)
 {
-    enum api_access need = rt != NULL ? rt->access : API_READER;
+    enum api_access need = rt == NULL ? API_READER : write ? rt->write_access : rt->access;
+    struct api_identity local, *whoq = whop != NULL ? whop : &local;
     struct api_identity who;
     const char *authorization = NULL;
     char detail[384], client[64];
@@ -168,6 +171,17 @@ check_access(struct ixd_api *api, struct MHD_Connection *conn, const struct api_
 
     memset(&who, 0, sizeof(who));
     detail[0] = '\0';
+    /*
+     * A write changes more than ipfixd (keepalived's config, for one), so "whoever reaches
+     * loopback" is not enough: without api.auth there is nobody to hold the role a write needs.
+     */
+    if (write && need != API_DENY && api->auth == NULL) {
+        api_problem(ctx, r, 403,
+                    "%s %s needs a token with the role %s, even on loopback: configure api.auth "
+                    "(docs/api.md#auth); without it the API only reads",
+                    ctx->method, ctx->path, api_access_name(need));
+        return -1;
+    }
     if (api->auth != NULL && need != API_PUBLIC && need != API_DENY) {
         authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
         if (api_auth_identify(api->auth, authorization, ctx->now_usec / 1000000, &who, detail,
@@ -192,10 +206,12 @@ check_access(struct ixd_api *api, struct MHD_Connection *conn, const struct api_
     }
     if (status == 403) {
         r->www_authenticate = "Bearer realm=\"ipfixd\", error=\"insufficient_scope\"";
-        api_problem(ctx, r, 403, "%s '%s' has the role %s; %s needs %s", who.kind, who.name,
-                    ixd_config_api_role_name(who.role), ctx->path, api_access_name(need));
+        api_problem(ctx, r, 403, "%s '%s' has the role %s; %s%s%s needs %s", who.kind, who.name,
+                    ixd_config_api_role_name(who.role), write ? ctx->method : "", write ? " " : "",
+                    ctx->path, api_access_name(need));
         return -1;
     }
+    *whoq = who;
     return 0;
 }
 
@@ -241,7 +257,8 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
     }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+                                r->allow != NULL ? r->allow : "GET, HEAD");
     }
     ret = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -258,32 +275,135 @@ reply_release(struct api_reply *r)
     free(r->link_header);
 }
 
+/* The state of a write between its calls: the body so far and who sent it. */
+struct upload {
+    char *buf;
+    size_t len;
+    int too_big;
+    struct api_identity who;
+};
+
+static int seen_headers; /* the state of a GET once its headers are in */
+
+static void
+request_completed(void *cls, struct MHD_Connection *conn, void **state,
+                  enum MHD_RequestTerminationCode toe)
+{
+    struct upload *up = *state;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (up != NULL && *state != (void *)&seen_headers) {
+        free(up->buf);
+        free(up);
+    }
+    *state = NULL;
+}
+
+static void
+ctx_init(struct ixd_api *api, struct MHD_Connection *conn, const char *url, const char *method,
+         struct api_ctx *ctx, char *client, size_t clientlen)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    clock_now(&ctx->now_mono, &ctx->now_usec);
+    ctx->started_usec = api->started_usec;
+    ctx->path = url;
+    ctx->method = method;
+    ctx->query = query;
+    ctx->query_arg = conn;
+    client_address(conn, client, clientlen);
+    ctx->client = client;
+    ctx->keepalived = &api->cfg.keepalived;
+}
+
+/* Adds a piece of a write's body; past the API's body limit only notes that it was too big. */
+static void
+upload_add(struct upload *up, const char *data, size_t n, size_t limit)
+{
+    char *grown;
+
+    if (up->too_big || up->len + n > limit) {
+        up->too_big = 1;
+        return;
+    }
+    grown = realloc(up->buf, up->len + n + 1);
+    if (grown == NULL) {
+        up->too_big = 1;
+        return;
+    }
+    memcpy(grown + up->len, data, n);
+    up->buf = grown;
+    up->len += n;
+    up->buf[up->len] = '\0';
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **state)
 {
-    static int seen_headers;
     struct ixd_api *api = cls;
     const struct api_route *rt;
     struct api_reply r;
     struct api_ctx ctx;
     enum MHD_Result ret;
+    char client[64];
     int readonly = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    unsigned bit = api_method_bit(method);
 
+    (void)version;
     if (*state == NULL && readonly) {
         /* answering on the first call would close keep-alive connections (measured.md) */
         *state = &seen_headers;
         return MHD_YES;
     }
+    if (*state != NULL && !readonly) {
+        /* a write whose access was checked: its body, then its answer */
+        struct upload *up = *state;
+        if (*upload_data_size > 0) {
+            upload_add(up, upload_data, *upload_data_size, api->cfg.body_limit);
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        memset(&r, 0, sizeof(r));
+        ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
+        if (up->too_big) {
+            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
+                        api->cfg.body_limit);
+        } else {
+            ctx.body = up->buf != NULL ? up->buf : "";
+            ctx.body_len = up->len;
+            ctx.who = &up->who;
+            /* writes route only to handlers that take them (the route table says which) */
+            api_keepalived(&ctx, &r);
+        }
+        ret = send_reply(conn, &r, 0);
+        reply_release(&r);
+        return ret;
+    }
     memset(&r, 0, sizeof(r));
-    memset(&ctx, 0, sizeof(ctx));
-    clock_now(&ctx.now_mono, &ctx.now_usec);
-    ctx.started_usec = api->started_usec;
-    ctx.path = url;
-    ctx.query = query;
-    ctx.query_arg = conn;
+    ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
     rt = api_route_find(NULL, 0, url);
-    if (check_access(api, conn, &ctx, rt, &r) == -1) {
+    if (!readonly && rt != NULL && rt->write_access != API_DENY && (rt->methods & bit) &&
+        bit != API_METHOD_GET) {
+        /* a route that takes this write: the role first, the body only after it */
+        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        struct api_identity who;
+        struct upload *up;
+        uint64_t n = 0;
+        if (check_access(api, conn, &ctx, rt, 1, &who, &r) == -1) {
+            /* answered: 401 or 403 before the body is read */
+        } else if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
+            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
+                        api->cfg.body_limit);
+        } else if ((up = calloc(1, sizeof(*up))) == NULL) {
+            api_problem(&ctx, &r, 503, "out of memory");
+        } else {
+            up->who = who;
+            *state = up;
+            return MHD_YES;
+        }
+    } else if (check_access(api, conn, &ctx, rt, 0, NULL, &r) == -1) {
         /* answered: 401 or 403 */
     } else if (!readonly) {
         /* refused before its body is read: the connection closes after the answer */
@@ -292,8 +412,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
             api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
                         api->cfg.body_limit);
+        } else if (rt != NULL && (rt->methods & API_METHOD_PUT)) {
+            r.allow = "GET, HEAD, PUT";
+            api_problem(&ctx, &r, 405, "%s is not allowed here (GET, HEAD, PUT)", method);
         } else {
-            api_problem(&ctx, &r, 405, "%s is not allowed here: this API only reads (GET, HEAD)",
+            api_problem(&ctx, &r, 405,
+                        "%s is not allowed here: this resource only reads (GET, "
+                        "HEAD)",
                         method);
         }
     } else if (rt == NULL || !(rt->methods & API_METHOD_GET)) {
@@ -364,6 +489,9 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
     opts[n++] =
         (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->connections_per_ip, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, NULL};
+    /* frees a write's body when its connection ends early */
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL};
     opts[n++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
     if (cfg->certificate[0] != '\0') {

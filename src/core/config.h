@@ -179,6 +179,26 @@ struct ixd_config_api_auth {
     struct ixd_config_api_jwt jwt;
 };
 
+/*
+ * ha.keepalived (docs/ha.md#keepalived-over-rest): where keepalived's config and state are, and
+ * whether the API may change the one file ipfixd owns. Parsed from the ha section but kept in the
+ * API's settings: the API is its only user, and its copy must outlive a reload.
+ */
+struct ixd_config_keepalived {
+    int enabled;
+    char config[IXD_PATH_MAX];     /* the main keepalived.conf: only read, never written */
+    char include[IXD_PATH_MAX];    /* the file ipfixd owns, which keepalived.conf includes */
+    char state_file[IXD_PATH_MAX]; /* what the notify hook writes ("" = no role known) */
+    int manage;                    /* PUT of the include is allowed */
+    char bin[512];                 /* keepalived, as words (a prefix such as unshare is allowed) */
+    char reload[512];              /* command words run after a change, or "" */
+    char reload_pid_file[IXD_PATH_MAX]; /* or: SIGHUP the pid in this file */
+    char backup_dir[IXD_PATH_MAX];
+    char audit_log[IXD_PATH_MAX];
+    char scripts_dir[IXD_PATH_MAX]; /* notify scripts may only live here ("" = none allowed) */
+    uint32_t check_timeout;         /* seconds keepalived -t and the reload may take */
+};
+
 /* The REST API (src/api/, docs/api.md): where it listens and how much it lets one client take. */
 struct ixd_config_api {
     int enabled;
@@ -193,6 +213,7 @@ struct ixd_config_api {
     char certificate[IXD_PATH_MAX]; /* PEM; with key: HTTPS. "" = plain HTTP */
     char key[IXD_PATH_MAX];
     struct ixd_config_api_auth auth;
+    struct ixd_config_keepalived keepalived; /* from ha.keepalived */
 };
 
 /* "reader", "operator", "admin" (or "none") for a role. */

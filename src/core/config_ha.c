@@ -74,6 +74,122 @@ bad:
         w, v, "ha.share-interval must be from 10ms to 60s (such as 100ms or 1s), not '%s'", s);
 }
 
+/* ---- ha.keepalived (docs/ha.md#keepalived-over-rest) */
+
+static int
+ka_path(struct walk *w, yaml_node_t *v, const char *what, char *dst, size_t dstlen)
+{
+    const char *s;
+
+    if (ixd_cfg_want_scalar(w, v, what, &s) == -1) {
+        return -1;
+    }
+    if (s[0] != '/' || strlen(s) >= dstlen || strstr(s, "/../") != NULL) {
+        return ixd_cfg_fail(w, v, "%s must be an absolute path, not '%s'", what, s);
+    }
+    snprintf(dst, dstlen, "%s", s);
+    return 0;
+}
+
+/* Command words, run without a shell: no quoting, so that nothing is interpreted twice. */
+static int
+ka_words(struct walk *w, yaml_node_t *v, const char *what, char *dst, size_t dstlen)
+{
+    const char *s;
+
+    if (ixd_cfg_want_scalar(w, v, what, &s) == -1) {
+        return -1;
+    }
+    if (s[0] == '\0' || strlen(s) >= dstlen || strpbrk(s, "\"'`$;|&<>\\") != NULL) {
+        return ixd_cfg_fail(w, v,
+                            "%s must be a command as plain words (run without a shell: no quotes, "
+                            "$, ;, |, & or redirections), not '%s'",
+                            what, s);
+    }
+    snprintf(dst, dstlen, "%s", s);
+    return 0;
+}
+
+static int
+ka_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct ixd_config_keepalived *ka = ctx;
+
+    if (strcmp(key, "config") == 0) {
+        return ka_path(w, v, "ha.keepalived.config", ka->config, sizeof(ka->config));
+    }
+    if (strcmp(key, "include") == 0) {
+        return ka_path(w, v, "ha.keepalived.include", ka->include, sizeof(ka->include));
+    }
+    if (strcmp(key, "state-file") == 0) {
+        return ka_path(w, v, "ha.keepalived.state-file", ka->state_file, sizeof(ka->state_file));
+    }
+    if (strcmp(key, "manage") == 0) {
+        return ixd_cfg_get_bool(w, v, "ha.keepalived.manage", &ka->manage);
+    }
+    if (strcmp(key, "keepalived-bin") == 0) {
+        return ka_words(w, v, "ha.keepalived.keepalived-bin", ka->bin, sizeof(ka->bin));
+    }
+    if (strcmp(key, "reload") == 0) {
+        return ka_words(w, v, "ha.keepalived.reload", ka->reload, sizeof(ka->reload));
+    }
+    if (strcmp(key, "reload-pid-file") == 0) {
+        return ka_path(w, v, "ha.keepalived.reload-pid-file", ka->reload_pid_file,
+                       sizeof(ka->reload_pid_file));
+    }
+    if (strcmp(key, "backup-dir") == 0) {
+        return ka_path(w, v, "ha.keepalived.backup-dir", ka->backup_dir, sizeof(ka->backup_dir));
+    }
+    if (strcmp(key, "audit-log") == 0) {
+        return ka_path(w, v, "ha.keepalived.audit-log", ka->audit_log, sizeof(ka->audit_log));
+    }
+    if (strcmp(key, "scripts-dir") == 0) {
+        return ka_path(w, v, "ha.keepalived.scripts-dir", ka->scripts_dir, sizeof(ka->scripts_dir));
+    }
+    if (strcmp(key, "check-timeout") == 0) {
+        return ixd_cfg_get_duration(w, v, "ha.keepalived.check-timeout", &ka->check_timeout);
+    }
+    return ixd_cfg_fail(w, k,
+                        "unknown key '%s' in ha.keepalived (known: config, include, state-file, "
+                        "manage, keepalived-bin, reload, reload-pid-file, backup-dir, audit-log, "
+                        "scripts-dir, check-timeout)",
+                        key);
+}
+
+static int
+ka_parse(struct walk *w, yaml_node_t *v, struct ixd_config_keepalived *ka)
+{
+    memset(ka, 0, sizeof(*ka));
+    snprintf(ka->bin, sizeof(ka->bin), "/usr/sbin/keepalived");
+    ka->check_timeout = 10;
+    if (ixd_cfg_want_mapping(w, v, "ha.keepalived") == -1 ||
+        ixd_cfg_each_key(w, v, ka_key, ka) == -1) {
+        return -1;
+    }
+    if (ka->config[0] == '\0' || ka->include[0] == '\0') {
+        return ixd_cfg_fail(w, v, "ha.keepalived needs config and include");
+    }
+    if (strcmp(ka->config, ka->include) == 0) {
+        return ixd_cfg_fail(w, v,
+                            "ha.keepalived.include must be its own file, included by config: "
+                            "ipfixd never writes keepalived.conf itself");
+    }
+    if (ka->check_timeout == 0 || ka->check_timeout > 300) {
+        return ixd_cfg_fail(w, v, "ha.keepalived.check-timeout must be from 1s to 300s");
+    }
+    /* a change that cannot be undone, applied or accounted for is not offered at all */
+    if (ka->manage && (ka->backup_dir[0] == '\0' || ka->audit_log[0] == '\0')) {
+        return ixd_cfg_fail(w, v, "ha.keepalived.manage: true needs backup-dir and audit-log");
+    }
+    if (ka->manage && (ka->reload[0] != '\0') == (ka->reload_pid_file[0] != '\0')) {
+        return ixd_cfg_fail(w, v,
+                            "ha.keepalived.manage: true needs one of reload (a command such as "
+                            "'systemctl reload keepalived') or reload-pid-file");
+    }
+    ka->enabled = 1;
+    return 0;
+}
+
 static int
 ha_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -101,8 +217,12 @@ ha_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ct
     if (strcmp(key, "share-interval") == 0) {
         return ha_interval(w, v, &ha->share_interval_ms);
     }
+    if (strcmp(key, "keepalived") == 0) {
+        return ka_parse(w, v, &w->cfg->api.keepalived);
+    }
     return ixd_cfg_fail(
-        w, k, "unknown key '%s' in ha (known: listen, peer, key-file, share-interval)", key);
+        w, k, "unknown key '%s' in ha (known: listen, peer, key-file, share-interval, keepalived)",
+        key);
 }
 
 int
@@ -118,6 +238,10 @@ ixd_cfg_parse_ha(struct walk *w, yaml_node_t *v)
     ha->share_interval_ms = 100;
     if (ixd_cfg_want_mapping(w, v, "ha") == -1 || ixd_cfg_each_key(w, v, ha_key, ha) == -1) {
         return -1;
+    }
+    if (ha->listen[0] == '\0' && ha->peer[0] == '\0' && ha->key_file[0] == '\0' &&
+        w->cfg->api.keepalived.enabled) {
+        return 0; /* keepalived alone: no template sharing with a peer */
     }
     if (ha->listen[0] == '\0' || ha->peer[0] == '\0' || ha->key_file[0] == '\0') {
         return ixd_cfg_fail(w, v, "ha needs listen, peer and key-file");

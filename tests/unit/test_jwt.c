@@ -639,7 +639,7 @@ test_authorize(void **state)
 {
     /* a table with an admin route and one that forgot its role */
     static const struct api_route table[] = {
-        {"/admin", 0, API_METHOD_POST, API_ADMIN, API_H_RESOURCES},
+        {"/admin", 0, API_METHOD_POST, API_ADMIN, API_H_RESOURCES, API_ADMIN},
         {"/forgot", 0, API_METHOD_GET, .handler = API_H_RESOURCES},
     };
     struct api_identity reader = {1, IXD_API_ROLE_READER, "r", "token"};
