@@ -53,6 +53,12 @@ NOTIFY = os.path.join(KEEPALIVED_DIR, "ipfixd-notify.sh")
 EXAMPLES = os.path.join(SOURCE, "config", "examples")
 
 
+
+def in_ns(name):
+    """Runs a command in network namespace name. nsenter switches only the network namespace:
+    `ip netns exec` also remounts / and /sys, which a chroot (no mount point at /) refuses."""
+    return ["nsenter", "--net=/run/netns/" + name]
+
 def ns(host):
     return "%s-%s" % (PREFIX, host)
 
@@ -140,16 +146,16 @@ def make_network():
         sh(["ip", "netns", "add", name])
         sh(["ip", "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", name])
         sh(["ip", "link", "set", port, "master", BRIDGE, "up"])
-        sh(["ip", "-n", name, "link", "set", "lo", "up"])
-        sh(["ip", "-n", name, "addr", "add", addr + "/24", "dev", "eth0"])
-        sh(["ip", "-n", name, "link", "set", "eth0", "up"])
+        sh(in_ns(name) + ["ip", "link", "set", "lo", "up"])
+        sh(in_ns(name) + ["ip", "addr", "add", addr + "/24", "dev", "eth0"])
+        sh(in_ns(name) + ["ip", "link", "set", "eth0", "up"])
         # no IPv6 on the test link: no DAD, no router solicitations in the way
-        sh(["ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1"],
+        sh(in_ns(name) + ["sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1"],
            check=False)
 
 
 def has_vip(host):
-    out = sh(["ip", "-n", ns(host), "-4", "-o", "addr", "show", "dev", "eth0"],
+    out = sh(in_ns(ns(host)) + ["ip", "-4", "-o", "addr", "show", "dev", "eth0"],
              check=False).stdout
     return (" %s/" % VIP) in out
 
@@ -162,7 +168,7 @@ class Proc:
         self.host, self.log_path = host, log
         self.log_file = open(log, "wb")
         out = open(stdout, "wb") if stdout else subprocess.DEVNULL
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns(host)] + cmd, stdout=out,
+        self.proc = subprocess.Popen(in_ns(ns(host)) + cmd, stdout=out,
                                      stderr=self.log_file)
         if stdout:
             out.close()
