@@ -114,31 +114,6 @@ def receivers(build, tmp):
         "ipfixd-export": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "export")],
                           r"listening on", ipfixd_received, "datagrams"),
     }
-    def nfacctd_cmd(p, w):
-        """nfacctd with its JSON print plugin to a file, one line per flow (the stream's flows
-        are all distinct, so aggregating on the 5-tuple writes each record once)."""
-        conf = os.path.join(w, "nfacctd.conf")
-        with open(conf, "w") as f:
-            f.write("daemonize: false\nnfacctd_ip: 127.0.0.1\nnfacctd_port: %d\n"
-                    "nfacctd_time_new: true\nnfacctd_pipe_size: 8388608\n"
-                    "plugins: print[j]\n"
-                    "aggregate[j]: src_host, dst_host, src_port, dst_port, proto\n"
-                    "print_output[j]: json\nprint_output_file[j]: %s/flows.json\n"
-                    "print_output_file_append[j]: true\nprint_refresh_time[j]: 1\n"
-                    "print_cache_entries[j]: 600011\n"
-                    "plugin_buffer_size: 10240\nplugin_pipe_size: 10240000\n"
-                    % (p, w))
-        return ["nfacctd", "-f", conf]
-
-    def nfacctd_received(err, work):
-        try:
-            with open(os.path.join(work, "flows.json")) as f:
-                return sum(1 for _ in f)
-        except OSError:
-            return 0
-
-    if shutil.which("nfacctd") and TRANSPORT == "udp":
-        r["nfacctd-json"] = (nfacctd_cmd, None, nfacctd_received, "records")
     if TRANSPORT == "tcp":  # the floor and nfcapd read UDP only
         r = {k: v for k, v in r.items() if k.startswith("ipfixd")}
     elif shutil.which("nfcapd"):
