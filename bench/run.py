@@ -114,6 +114,29 @@ def receivers(build, tmp):
         "ipfixd-export": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "export")],
                           r"listening on", ipfixd_received, "datagrams"),
     }
+    def nfacctd_cmd(p, w):
+        """nfacctd with its JSON print plugin to a file, one line per flow (the stream's flows
+        are all distinct, so aggregating on the 5-tuple writes each record once)."""
+        conf = os.path.join(w, "nfacctd.conf")
+        with open(conf, "w") as f:
+            f.write("daemonize: false\nnfacctd_ip: 127.0.0.1\nnfacctd_port: %d\n"
+                    "nfacctd_time_new: true\nplugins: print[j]\n"
+                    "aggregate[j]: src_host, dst_host, src_port, dst_port, proto\n"
+                    "print_output[j]: json\nprint_output_file[j]: %s/flows.json\n"
+                    "print_output_file_append[j]: true\nprint_refresh_time[j]: 1\n"
+                    "print_cache_entries[j]: 65537\n"
+                    "plugin_buffer_size: 10240\nplugin_pipe_size: 10240000\n" % (p, w))
+        return ["nfacctd", "-f", conf]
+
+    def nfacctd_received(err, work):
+        try:
+            with open(os.path.join(work, "flows.json")) as f:
+                return sum(1 for _ in f)
+        except OSError:
+            return 0
+
+    if shutil.which("nfacctd") and TRANSPORT == "udp":
+        r["nfacctd-json-file"] = (nfacctd_cmd, None, nfacctd_received, "records", "tree")
     if TRANSPORT == "tcp":  # the floor and nfcapd read UDP only
         r = {k: v for k, v in r.items() if k.startswith("ipfixd")}
     elif shutil.which("nfcapd"):
@@ -129,13 +152,36 @@ def peak_rss_mib(pid):
     return int(m.group(1)) / 1024.0 if m else 0.0
 
 
+def tree_cpu_seconds(root):
+    """User + system CPU of root and every process below it (nfacctd forks its plugins),
+    from /proc: for receivers that do not end cleanly on SIGTERM."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                stats[int(pid)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+            except OSError:
+                pass
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0))[1]
+        todo += [c for c, (ppid, _) in stats.items() if ppid == pid]
+    return total / ticks
+
+
 def one_run(name, spec, args, tmp, rate=None):
-    cmd_of, ready, received_of, unit = spec
+    cmd_of, ready, received_of, unit = spec[:4]
+    tree = len(spec) > 4 and spec[4] == "tree"
     port = free_port()
     work = tempfile.mkdtemp(dir=tmp)
     errpath = os.path.join(work, "stderr")
     err = open(errpath, "wb")
-    proc = subprocess.Popen(cmd_of(port, work), stdout=subprocess.DEVNULL, stderr=err)
+    proc = subprocess.Popen(cmd_of(port, work), stdout=subprocess.DEVNULL, stderr=err,
+                            start_new_session=tree)
     deadline = time.time() + 10
     while time.time() < deadline:
         if ready is None:
@@ -153,13 +199,19 @@ def one_run(name, spec, args, tmp, rate=None):
     sent_records, sent_msgs = int(m.group(1)), int(m.group(2))
     time.sleep(1.0)  # let the receiver finish the queue; idle costs nothing measurable
     rss = peak_rss_mib(proc.pid)
-    proc.send_signal(signal.SIGTERM)
-    _, status, ru = os.wait4(proc.pid, 0)
-    proc.returncode = status
+    if tree:
+        time.sleep(2.0)  # its plugin writes what it cached: give it the time to
+        cpu = tree_cpu_seconds(proc.pid)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    else:
+        proc.send_signal(signal.SIGTERM)
+        _, status, ru = os.wait4(proc.pid, 0)
+        proc.returncode = status
+        cpu = ru.ru_utime + ru.ru_stime
     err.close()
     got = received_of(open(errpath, errors="replace").read(), work)
     sent = sent_msgs if unit == "datagrams" else sent_records
-    cpu = ru.ru_utime + ru.ru_stime
     shutil.rmtree(work, ignore_errors=True)
     return {"cpu_ns": cpu * 1e9 / sent_records, "received": got / sent if sent else 0,
             "rss_mib": rss}
