@@ -2,7 +2,7 @@
 # Installs what ipfixd needs to build, run and test on Debian 12 (run as root).
 #   scripts/install-deps.sh          build and run dependencies
 #   scripts/install-deps.sh --test   plus the test oracles and sanitizer runtime
-#   scripts/install-deps.sh --bench  plus the peer bench/run.py measures (nfdump)
+#   scripts/install-deps.sh --bench  plus the peers bench/run.py measures (nfdump, pmacct)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
@@ -18,7 +18,7 @@ command -v npm >/dev/null 2>&1 || test="$test npm"
 
 pkgs=$build
 if [ "${1:-}" = "--bench" ]; then
-    pkgs="$pkgs python3 nfdump"
+    pkgs="$pkgs python3 nfdump pmacct"
 fi
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs $test"
