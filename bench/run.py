@@ -197,6 +197,7 @@ def one_run(name, spec, args, tmp, rate=None):
     s = subprocess.run(gen + ["127.0.0.1:%d" % port], capture_output=True, text=True)
     m = re.search(r"records=(\d+) messages=(\d+)", s.stderr)
     sent_records, sent_msgs = int(m.group(1)), int(m.group(2))
+    achieved = re.search(r"rate=(\d+)", s.stderr)
     time.sleep(1.0)  # let the receiver finish the queue; idle costs nothing measurable
     rss = peak_rss_mib(proc.pid)
     if tree:
@@ -214,13 +215,14 @@ def one_run(name, spec, args, tmp, rate=None):
     sent = sent_msgs if unit == "datagrams" else sent_records
     shutil.rmtree(work, ignore_errors=True)
     return {"cpu_ns": cpu * 1e9 / sent_records, "received": got / sent if sent else 0,
-            "rss_mib": rss}
+            "rss_mib": rss, "achieved": int(achieved.group(1)) if achieved else 0}
 
 
 def max_rates(names, recv, args, tmp):
     """The highest rate (steps of 25 %) at which each receiver got every datagram, median of
     --repeat searches."""
     best = {n: [] for n in names}
+    capped = {n: False for n in names}
     for k in range(args.repeat):
         for n in names:
             rate, last_ok = args.rate, 0
@@ -228,14 +230,19 @@ def max_rates(names, recv, args, tmp):
                 r = one_run(n, recv[n], args, tmp, rate)
                 if r["received"] < 1.0:
                     break
-                last_ok, rate = rate, int(rate * 1.25)
+                last_ok = r["achieved"]
+                if r["achieved"] < 0.9 * rate:
+                    capped[n] = True  # the sender cannot go faster: the receiver kept up
+                    break
+                rate = int(rate * 1.25)
             best[n].append(last_ok)
-            print("  search %d %-13s loss-free up to %d records/s" % (k + 1, n, last_ok),
-                  flush=True)
+            print("  search %d %-13s loss-free at %d records/s%s" % (
+                k + 1, n, last_ok, " (the sender's limit)" if capped[n] else ""), flush=True)
     print("\n| receiver | max loss-free records/s (median) |")
     print("|---|---|")
     for n in names:
-        print("| %s | %d |" % (n, statistics.median(best[n])))
+        print("| %s | %s%d%s |" % (n, ">= " if capped[n] else "", statistics.median(best[n]),
+                                   " (sender-bound)" if capped[n] else ""))
     return 0
 
 
