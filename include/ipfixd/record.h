@@ -50,19 +50,20 @@ struct ixd_ie {
     const char *name; /**< e.g. "sourceIPv4Address" */
 };
 
-/** One field of a template, compiled once when the template arrives. */
+/** One field of a template, compiled once when the template arrives. 32 bytes: a template
+ * costs about 32 bytes per field (docs/benchmarks.md, memory per template). */
 struct ixd_field {
     uint32_t pen;
     uint16_t id;
-    uint16_t length;         /**< as declared; IXD_VARLEN for variable length */
-    uint16_t offset;         /**< fixed offset in the record; valid while !after_varlen */
-    uint8_t type;            /**< enum ixd_type as decoded (OCTETS when the length is illegal) */
-    uint8_t after_varlen;    /**< 1 if a variable-length field precedes it */
-    uint16_t repeat;         /**< number of fields with the same (pen, id) in the template */
-    uint16_t repeat_index;   /**< this field's position among them, 0-based */
-    const struct ixd_ie *ie; /**< NULL when the element is unknown to the model */
-    const char *key;         /**< JSON key: the element name or "en<PEN>:id<ID>" / "id<ID>" */
-    uint16_t key_length;     /**< strlen(key) */
+    uint16_t length;       /**< as declared; IXD_VARLEN for variable length */
+    uint16_t offset;       /**< fixed offset in the record; valid while !after_varlen */
+    uint8_t type;          /**< enum ixd_type as decoded (OCTETS when the length is illegal) */
+    uint8_t after_varlen;  /**< 1 if a variable-length field precedes it */
+    uint16_t repeat;       /**< number of fields with the same (pen, id) in the template */
+    uint16_t repeat_index; /**< this field's position among them, 0-based */
+    uint16_t key_length;   /**< strlen(key) */
+    uint8_t named;         /**< 1: key is the element's name in the information model */
+    const char *key;       /**< JSON key: the element name or "en<PEN>:id<ID>" / "id<ID>" */
 };
 
 /** A compiled template (or options template). Owned by its session; see template.h. */

@@ -291,7 +291,7 @@ fill_template(struct ixd_snapshot_publisher *p, const struct ixd_session *s,
         t->fields[i].pen = f->pen;
         t->fields[i].id = f->id;
         t->fields[i].length = f->length;
-        t->fields[i].name = f->ie != NULL ? snap_strdup(p, f->ie->name) : NULL;
+        t->fields[i].name = f->named ? snap_strdup(p, f->key) : NULL;
     }
     if (slot->options_record != NULL) {
         t->options_record = options_json(p, s, slot);

@@ -95,7 +95,7 @@ ixd_field_type(const struct ixd_ie *ie, uint16_t length)
 
 /* Decides the decoded type: an element whose length is illegal for its type stays octets. */
 static void
-type_field(struct ixd_template *t, struct ixd_field *f)
+type_field(struct ixd_template *t, struct ixd_field *f, const struct ixd_ie *ie)
 {
     if (f->pen == 0 && f->id == IXD_IE_PADDING) {
         f->type = IXD_TYPE_PADDING;
@@ -107,8 +107,8 @@ type_field(struct ixd_template *t, struct ixd_field *f)
         f->type = IXD_TYPE_UPTIME;
         return;
     }
-    f->type = ixd_field_type(f->ie, f->length);
-    if (f->ie != NULL && (f->type != f->ie->type || ixd_field_longer(f->ie, f->length))) {
+    f->type = ixd_field_type(ie, f->length);
+    if (ie != NULL && (f->type != ie->type || ixd_field_longer(ie, f->length))) {
         t->bad_lengths++;
     }
     if (f->type >= IXD_TYPE_BASIC_LIST && f->type <= IXD_TYPE_SUBTEMPLATE_MULTILIST) {
@@ -180,6 +180,7 @@ compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_templa
 
     for (i = 0; i < t->field_count; i++) {
         struct ixd_field *f = &t->fields[i];
+        const struct ixd_ie *ie;
         uint16_t raw_id = ixd_get16(p);
 
         f->length = ixd_get16(p + 2);
@@ -189,10 +190,11 @@ compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_templa
             f->pen = ixd_get32(p);
             p += 4;
         }
-        f->ie = rules->registry != NULL ? ixd_ie_lookup(rules->registry, f->pen, f->id) : NULL;
-        type_field(t, f);
-        if (!needs_generated_key(f->ie)) {
-            f->key = f->ie->name;
+        ie = rules->registry != NULL ? ixd_ie_lookup(rules->registry, f->pen, f->id) : NULL;
+        type_field(t, f, ie);
+        if (!needs_generated_key(ie)) {
+            f->key = ie->name;
+            f->named = 1;
         } else {
             char *k = keys;
             keys += KEY_MAX;

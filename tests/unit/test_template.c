@@ -150,7 +150,7 @@ ipv4_template_compiles(void **state)
         assert_int_equal(f->offset, offsets[i]);
         assert_int_equal(f->type, types[i]);
         assert_string_equal(f->key, keys[i]);
-        assert_non_null(f->ie);
+        assert_true(f->named);
         assert_int_equal(f->pen, 0);
         assert_int_equal(f->after_varlen, 0);
         assert_int_equal(f->repeat, 1);
@@ -177,11 +177,11 @@ enterprise_fields(void **state)
     assert_int_equal(consumed, 4 + 8 + 8 + 4);
     assert_int_equal(tmpl->fields[0].pen, 12345);
     assert_int_equal(tmpl->fields[0].id, 1); /* without the enterprise bit */
-    assert_null(tmpl->fields[0].ie);
+    assert_false(tmpl->fields[0].named);
     assert_int_equal(tmpl->fields[0].type, IXD_TYPE_OCTETS);
     assert_string_equal(tmpl->fields[0].key, "en12345:id1");
     assert_int_equal(tmpl->fields[1].pen, 29305);
-    assert_non_null(tmpl->fields[1].ie);
+    assert_true(tmpl->fields[1].named);
     assert_string_equal(tmpl->fields[1].key, "reverseOctetDeltaCount");
     assert_int_equal(tmpl->fields[1].type, IXD_TYPE_UNSIGNED);
     assert_int_equal(tmpl->fields[1].offset, 4);
