@@ -12,20 +12,6 @@
 #define V5_MAX_RECORDS 30
 #define V5_TEMPLATE_ID 256
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
 /* Appends n bytes if they fit; the writer keeps its position and whether it overflowed. */
 struct writer {
     uint8_t *buf;
@@ -56,16 +42,16 @@ field(struct writer *w, uint16_t type, uint16_t length, uint32_t pen)
         /* vendor-specific v9 type: an enterprise element, never IPFIX's enterprise bit */
         p = room(w, 8);
         if (p != NULL) {
-            put16(p, type);
-            put16(p + 2, length);
-            put32(p + 4, pen);
+            ixd_put16(p, type);
+            ixd_put16(p + 2, length);
+            ixd_put32(p + 4, pen);
         }
         return;
     }
     p = room(w, 4);
     if (p != NULL) {
-        put16(p, type);
-        put16(p + 2, length);
+        ixd_put16(p, type);
+        ixd_put16(p + 2, length);
     }
 }
 
@@ -109,8 +95,8 @@ rewrite_templates(struct writer *w, const uint8_t *p, size_t len, uint32_t pen)
         if (h == NULL) {
             return 0;
         }
-        put16(h, tid);
-        put16(h + 2, count);
+        ixd_put16(h, tid);
+        ixd_put16(h + 2, count);
         for (i = 0; i < count; i++) {
             field(w, ixd_get16(p + 4 + 4 * i), ixd_get16(p + 6 + 4 * i), pen);
         }
@@ -139,9 +125,9 @@ rewrite_options(struct writer *w, const uint8_t *p, size_t len, uint32_t pen)
         if (h == NULL) {
             return 0;
         }
-        put16(h, tid);
-        put16(h + 2, (uint16_t)n);
-        put16(h + 4, (uint16_t)(slen / 4));
+        ixd_put16(h, tid);
+        ixd_put16(h + 2, (uint16_t)n);
+        ixd_put16(h + 4, (uint16_t)(slen / 4));
         for (i = 0; i < n; i++) {
             uint16_t type = ixd_get16(p + 6 + 4 * i), flen = ixd_get16(p + 8 + 4 * i);
             field(w, i < slen / 4u ? scope_element(type, flen) : type, flen, pen);
@@ -199,15 +185,15 @@ ixd_netflow9_rewrite(const uint8_t *pkt, size_t len, uint32_t pen, uint8_t *out,
             break;
         }
         if (id == V9_TEMPLATE_SET) {
-            put16(h, IXD_SET_TEMPLATE);
+            ixd_put16(h, IXD_SET_TEMPLATE);
             rc = rewrite_templates(&w, pkt + off + 4, slen - 4u, pen);
         } else if (id == V9_OPTIONS_SET) {
-            put16(h, IXD_SET_OPTIONS_TEMPLATE);
+            ixd_put16(h, IXD_SET_OPTIONS_TEMPLATE);
             rc = rewrite_options(&w, pkt + off + 4, slen - 4u, pen);
         } else {
             /* data (>= 256) as it is; reserved IDs pass on and are counted by the decoder */
             uint8_t *body = room(&w, slen - 4u);
-            put16(h, id);
+            ixd_put16(h, id);
             if (body != NULL) {
                 memcpy(body, pkt + off + 4, slen - 4u);
             }
@@ -217,7 +203,7 @@ ixd_netflow9_rewrite(const uint8_t *pkt, size_t len, uint32_t pen, uint8_t *out,
             return 0;
         }
         if (!w.overflow) {
-            put16(out + at + 2, (uint16_t)(w.len - at));
+            ixd_put16(out + at + 2, (uint16_t)(w.len - at));
         }
         off += slen;
     }
@@ -226,10 +212,10 @@ ixd_netflow9_rewrite(const uint8_t *pkt, size_t len, uint32_t pen, uint8_t *out,
         return 0;
     }
     /* trailing bytes shorter than a flowset header: padding */
-    put16(out, IXD_IPFIX_VERSION);
-    put16(out + 2, (uint16_t)w.len);
-    put32(out + 4, *unix_secs);
-    put32(out + 8, 0);
+    ixd_put16(out, IXD_IPFIX_VERSION);
+    ixd_put16(out + 2, (uint16_t)w.len);
+    ixd_put32(out + 4, *unix_secs);
+    ixd_put32(out + 8, 0);
     memcpy(out + 12, pkt + 16, 4); /* source ID -> observation domain */
     return w.len;
 }
@@ -266,23 +252,23 @@ ixd_netflow5_rewrite(const uint8_t *pkt, size_t len, uint8_t *out, size_t outlen
     /* boot time = export time - uptime, to the millisecond the header gives */
     *system_init_ms = (int64_t)ixd_get32(pkt + 8) * 1000 + ixd_get32(pkt + 12) / 1000000 -
                       (int64_t)ixd_get32(pkt + 4);
-    put16(out, IXD_IPFIX_VERSION);
-    put16(out + 2, (uint16_t)total);
+    ixd_put16(out, IXD_IPFIX_VERSION);
+    ixd_put16(out + 2, (uint16_t)total);
     memcpy(out + 4, pkt + 8, 4);  /* export time: unix_secs */
     memcpy(out + 8, pkt + 16, 4); /* flow_sequence counts records, as IPFIX's does */
-    put32(out + 12, ((uint32_t)pkt[20] << 8) | pkt[21]); /* engine type and ID as the domain */
+    ixd_put32(out + 12, ((uint32_t)pkt[20] << 8) | pkt[21]); /* engine type and ID as the domain */
     p = out + IXD_HEADER_LEN;
-    put16(p, IXD_SET_TEMPLATE);
-    put16(p + 2, (uint16_t)tset);
-    put16(p + 4, V5_TEMPLATE_ID);
-    put16(p + 6, (uint16_t)nfields);
+    ixd_put16(p, IXD_SET_TEMPLATE);
+    ixd_put16(p + 2, (uint16_t)tset);
+    ixd_put16(p + 4, V5_TEMPLATE_ID);
+    ixd_put16(p + 6, (uint16_t)nfields);
     for (i = 0; i < nfields; i++) {
-        put16(p + 8 + 4 * i, v5_layout[i][0]);
-        put16(p + 10 + 4 * i, v5_layout[i][1]);
+        ixd_put16(p + 8 + 4 * i, v5_layout[i][0]);
+        ixd_put16(p + 10 + 4 * i, v5_layout[i][1]);
     }
     p += tset;
-    put16(p, V5_TEMPLATE_ID);
-    put16(p + 2, (uint16_t)(4 + count * V5_RECORD));
+    ixd_put16(p, V5_TEMPLATE_ID);
+    ixd_put16(p + 2, (uint16_t)(4 + count * V5_RECORD));
     memcpy(p + 4, pkt + V5_HEADER, count * V5_RECORD);
     return total;
 }

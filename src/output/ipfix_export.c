@@ -80,22 +80,6 @@ wall_sec(void)
     return (uint32_t)ts.tv_sec;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static struct xoutput *
 output_of(const struct xlane *l)
 {
@@ -170,8 +154,8 @@ queue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, int temp
                         o->base.name, d->cfg->text);
         return -1;
     }
-    put32(d->q + d->qtail, (uint32_t)len);
-    put32(d->q + d->qtail + 4, records);
+    ixd_put32(d->q + d->qtail, (uint32_t)len);
+    ixd_put32(d->q + d->qtail + 4, records);
     memcpy(d->q + d->qtail + QPREFIX, msg, len);
     d->qtail += QPREFIX + len;
     return 0;
@@ -314,12 +298,12 @@ static void
 prelude_close(struct prelude *p)
 {
     if (p->set_at != 0) {
-        put16(p->buf + p->set_at + 2, (uint16_t)(p->len - p->set_at));
+        ixd_put16(p->buf + p->set_at + 2, (uint16_t)(p->len - p->set_at));
         p->set_at = 0;
     }
     if (p->msg_at != SIZE_MAX) {
-        put16(p->buf + p->msg_at + QPREFIX + 2, (uint16_t)(p->len - p->msg_at - QPREFIX));
-        put32(p->buf + p->msg_at, (uint32_t)(p->len - p->msg_at - QPREFIX));
+        ixd_put16(p->buf + p->msg_at + QPREFIX + 2, (uint16_t)(p->len - p->msg_at - QPREFIX));
+        ixd_put32(p->buf + p->msg_at, (uint32_t)(p->len - p->msg_at - QPREFIX));
         p->msg_at = SIZE_MAX;
     }
 }
@@ -350,22 +334,22 @@ prelude_add(void *arg, uint32_t odid, int options, const uint8_t *rec, size_t re
     if (p->msg_at == SIZE_MAX) {
         p->msg_at = p->len;
         p->odid = odid;
-        put32(p->buf + p->len + 4, 0); /* no data records */
+        ixd_put32(p->buf + p->len + 4, 0); /* no data records */
         p->len += QPREFIX;
-        put16(p->buf + p->len, IXD_IPFIX_VERSION);
-        put32(p->buf + p->len + 4, p->now_sec);
-        put32(p->buf + p->len + 8, 0); /* rewritten with the rest of the queue */
-        put32(p->buf + p->len + 12, odid);
+        ixd_put16(p->buf + p->len, IXD_IPFIX_VERSION);
+        ixd_put32(p->buf + p->len + 4, p->now_sec);
+        ixd_put32(p->buf + p->len + 8, 0); /* rewritten with the rest of the queue */
+        ixd_put32(p->buf + p->len + 12, odid);
         p->len += IXD_HEADER_LEN;
         p->set_id = 0;
     }
     if (p->set_at == 0 || p->set_id != set_id) {
         if (p->set_at != 0) {
-            put16(p->buf + p->set_at + 2, (uint16_t)(p->len - p->set_at));
+            ixd_put16(p->buf + p->set_at + 2, (uint16_t)(p->len - p->set_at));
         }
         p->set_at = p->len;
         p->set_id = set_id;
-        put16(p->buf + p->len, set_id);
+        ixd_put16(p->buf + p->len, set_id);
         p->len += IXD_SET_HEADER_LEN;
     }
     memcpy(p->buf + p->len, rec, rec_len);
@@ -405,7 +389,7 @@ restart_session(struct xoutput *o, struct xdest *d)
     for (at = d->qhead; at < d->qtail;) {
         uint32_t len = ixd_get32(d->q + at), records = ixd_get32(d->q + at + 4), seq;
         if (ixd_xsession_take_seq(&d->s, ixd_get32(d->q + at + QPREFIX + 12), records, &seq) == 0) {
-            put32(d->q + at + QPREFIX + 8, seq);
+            ixd_put32(d->q + at + QPREFIX + 8, seq);
         }
         at += QPREFIX + len;
     }

@@ -47,29 +47,13 @@ mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* ---- building messages ---- */
 
 static void
 close_set(struct ixd_xsession *s)
 {
     if (s->set_at != 0) {
-        put16(s->msg + s->set_at + 2, (uint16_t)(s->len - s->set_at));
+        ixd_put16(s->msg + s->set_at + 2, (uint16_t)(s->len - s->set_at));
         s->set_at = 0;
         s->set_id = 0;
     }
@@ -80,7 +64,7 @@ open_set(struct ixd_xsession *s, uint16_t id)
 {
     close_set(s);
     s->set_at = s->len;
-    put16(s->msg + s->len, id);
+    ixd_put16(s->msg + s->len, id);
     s->len += IXD_SET_HEADER_LEN;
     s->set_id = id;
 }
@@ -105,11 +89,11 @@ ixd_xsession_finish(struct ixd_xsession *s)
     }
     if (s->len > IXD_HEADER_LEN) {
         close_set(s);
-        put16(s->msg, IXD_IPFIX_VERSION);
-        put16(s->msg + 2, (uint16_t)s->len);
-        put32(s->msg + 4, s->mtime);
-        put32(s->msg + 8, s->mdom->seq);
-        put32(s->msg + 12, s->mdom->odid);
+        ixd_put16(s->msg, IXD_IPFIX_VERSION);
+        ixd_put16(s->msg + 2, (uint16_t)s->len);
+        ixd_put32(s->msg + 4, s->mtime);
+        ixd_put32(s->msg + 8, s->mdom->seq);
+        ixd_put32(s->msg + 12, s->mdom->odid);
         /* a dropped message still advances the sequence: the collector sees the loss */
         s->mdom->seq += s->mrecords;
         if (s->emit(s->emit_arg, s->msg, s->len, s->mrecords, s->mtemplates) == -1 &&
@@ -190,8 +174,8 @@ evict_entry(struct ixd_xsession *s, struct ixd_xdomain *dom, uint32_t now_sec)
         if (s->set_id != set_id) {
             open_set(s, set_id);
         }
-        put16(s->msg + s->len, lru->tid);
-        put16(s->msg + s->len + 2, 0);
+        ixd_put16(s->msg + s->len, lru->tid);
+        ixd_put16(s->msg + s->len + 2, 0);
         s->len += 4;
         s->mtemplates = 1;
     }
@@ -255,12 +239,12 @@ evict_domain(struct ixd_xsession *s, uint32_t now_sec)
     if (domain_must_withdraw(s, lru)) {
         begin(s, lru, now_sec);
         open_set(s, IXD_SET_TEMPLATE);
-        put16(s->msg + s->len, IXD_SET_TEMPLATE); /* template ID 2: all templates */
-        put16(s->msg + s->len + 2, 0);
+        ixd_put16(s->msg + s->len, IXD_SET_TEMPLATE); /* template ID 2: all templates */
+        ixd_put16(s->msg + s->len + 2, 0);
         s->len += 4;
         open_set(s, IXD_SET_OPTIONS_TEMPLATE);
-        put16(s->msg + s->len, IXD_SET_OPTIONS_TEMPLATE); /* ID 3: all options templates */
-        put16(s->msg + s->len + 2, 0);
+        ixd_put16(s->msg + s->len, IXD_SET_OPTIONS_TEMPLATE); /* ID 3: all options templates */
+        ixd_put16(s->msg + s->len + 2, 0);
         s->len += 4;
         s->mtemplates = 1;
         ixd_xsession_finish(s);
