@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "api/api.h"
 #include "api/internal.h"
 #include "core/log.h"
@@ -34,12 +35,8 @@ struct ixd_api {
 static void
 clock_now(double *mono, int64_t *usec)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    *mono = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    *usec = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    *mono = ixd_mono_now();
+    *usec = ixd_wall_usec();
 }
 
 static const char *

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "daemon/notify.h"
 #include "daemon/runtime.h"
@@ -84,12 +85,9 @@ static int
 workers_alive(void *arg)
 {
     struct control *ctl = arg;
-    struct timespec ts;
-    double now;
+    double now = ixd_mono_now();
     unsigned i;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     for (i = 0; i < ctl->n_workers; i++) {
         if (now - ixd_worker_last_tick(ctl->workers[i]) > WORKER_STALL_SECONDS) {
             return 0;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "net/framer.h"
 
@@ -45,7 +46,8 @@ static void
 read_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
     struct ixd_file_reader *r = w->data;
-    struct timespec mono, wall;
+    double mono;
+    int64_t wall_usec;
     const uint8_t *msg;
     size_t room, len;
     uint8_t *p = ixd_framer_space(&r->framer, &room);
@@ -62,13 +64,11 @@ read_cb(struct ev_loop *loop, ev_idle *w, int revents)
         return;
     }
     ixd_framer_commit(&r->framer, (size_t)n);
-    clock_gettime(CLOCK_MONOTONIC, &mono);
-    clock_gettime(CLOCK_REALTIME, &wall);
+    mono = ixd_mono_now();
+    wall_usec = ixd_wall_usec();
     r->dec->deliver_arg = r->deliver_arg;
     while ((more = ixd_framer_next(&r->framer, &msg, &len)) == 1) {
-        ixd_message_process(r->dec, r->session, msg, len,
-                            (double)mono.tv_sec + (double)mono.tv_nsec / 1e9,
-                            (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000);
+        ixd_message_process(r->dec, r->session, msg, len, mono, wall_usec);
         r->messages++;
     }
     if (more == -1) {
@@ -84,7 +84,6 @@ ixd_file_reader_start(struct ev_loop *loop, const char *path, struct ixd_session
 {
     struct ixd_file_reader *r = calloc(1, sizeof(*r));
     struct sockaddr_in none = {.sin_family = AF_INET}; /* a file has no exporter address */
-    struct timespec mono;
 
     if (r == NULL) {
         return NULL;
@@ -95,10 +94,8 @@ ixd_file_reader_start(struct ev_loop *loop, const char *path, struct ixd_session
         free(r);
         return NULL;
     }
-    clock_gettime(CLOCK_MONOTONIC, &mono);
     /* a stream session: templates last as long as the file, like a TCP connection's */
-    r->session = ixd_session_tcp(ss, (struct sockaddr *)&none,
-                                 (double)mono.tv_sec + (double)mono.tv_nsec / 1e9);
+    r->session = ixd_session_tcp(ss, (struct sockaddr *)&none, ixd_mono_now());
     if (r->session == NULL) {
         close(r->fd);
         free(r);

@@ -1,4 +1,5 @@
 #include "daemon/worker.h"
+#include "core/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -101,12 +102,8 @@ struct ixd_worker {
 static void
 clock_now(double *mono, int64_t *wall_usec)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    *mono = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    *wall_usec = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    *mono = ixd_mono_now();
+    *wall_usec = ixd_wall_usec();
 }
 
 static void

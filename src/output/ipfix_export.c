@@ -1,4 +1,5 @@
 #include "output/ipfix_export.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -61,24 +62,6 @@ struct xoutput {
     unsigned n_lanes;
     struct xlane *lanes;
 };
-
-static double
-mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint32_t
-wall_sec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return (uint32_t)ts.tv_sec;
-}
 
 static struct xoutput *
 output_of(const struct xlane *l)
@@ -149,7 +132,7 @@ queue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, int temp
     }
     if (d->qtail + QPREFIX + len > cap) {
         IXD_CNT_ADD(d->dropped, records);
-        ixd_log_limited(&d->errors, mono_now(), IXD_LOG_WARNING,
+        ixd_log_limited(&d->errors, ixd_mono_now(), IXD_LOG_WARNING,
                         "output %s: queue for %s is full; dropping the newest messages",
                         o->base.name, d->cfg->text);
         return -1;
@@ -172,7 +155,7 @@ disconnect(struct xoutput *o, struct xdest *d, const char *why)
     }
     d->state = XS_DOWN;
     d->qsent = 0; /* a partly written message is sent whole on the next connection */
-    d->retry_at = mono_now() + d->backoff;
+    d->retry_at = ixd_mono_now() + d->backoff;
     log_warn("output %s: %s %s: %s; retrying in %.1fs", o->base.name,
              d->tcp ? "lost connection to" : "cannot send to", d->cfg->text, why, d->backoff);
     d->backoff = d->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : d->backoff * 2;
@@ -207,7 +190,7 @@ send_udp(struct xoutput *o, struct xdest *d)
         }
         if (n == -1) {
             /* this datagram cannot be sent (e.g. no route): drop it, keep the socket */
-            ixd_log_limited(&d->errors, mono_now(), IXD_LOG_WARNING,
+            ixd_log_limited(&d->errors, ixd_mono_now(), IXD_LOG_WARNING,
                             "output %s: cannot send to %s: %s", o->base.name, d->cfg->text,
                             strerror(errno));
             queue_pop(d, 0);
@@ -364,7 +347,7 @@ prelude_add(void *arg, uint32_t odid, int options, const uint8_t *rec, size_t re
 static void
 restart_session(struct xoutput *o, struct xdest *d)
 {
-    struct prelude p = {NULL, 0, 0, SIZE_MAX, 0, 0, 0, o->cfg->mtu, wall_sec(), 0};
+    struct prelude p = {NULL, 0, 0, SIZE_MAX, 0, 0, 0, o->cfg->mtu, ixd_wall_sec(), 0};
     size_t at;
 
     ixd_xsession_restart(&d->s);
@@ -510,7 +493,7 @@ write_dest(struct xoutput *o, struct xdest *d, const struct ixd_batch *batch, ui
         IXD_CNT_ADD(d->dropped, dropped);
     }
     if (d->state != XS_UP) {
-        drive(o, d, mono_now()); /* the first connection, or a retry that fell due */
+        drive(o, d, ixd_mono_now()); /* the first connection, or a retry that fell due */
     } else if (d->qhead < d->qtail) {
         send_queue(o, d);
     }
@@ -543,7 +526,7 @@ x_write(struct ixd_lane *lane, const struct ixd_batch *batch)
 {
     struct xlane *l = (struct xlane *)lane;
     struct xoutput *o = output_of(l);
-    uint32_t now_sec = wall_sec();
+    uint32_t now_sec = ixd_wall_sec();
     size_t i, n = o->cfg->n_destinations;
 
     if (batch->count == 0) {
@@ -564,7 +547,7 @@ x_flush(struct ixd_lane *lane)
 {
     struct xlane *l = (struct xlane *)lane;
     struct xoutput *o = output_of(l);
-    double now = mono_now();
+    double now = ixd_mono_now();
     size_t i;
 
     for (i = 0; i < o->cfg->n_destinations; i++) {
@@ -622,7 +605,7 @@ static int
 init_lane(struct xoutput *o, struct xlane *l)
 {
     size_t j;
-    double now = mono_now();
+    double now = ixd_mono_now();
 
     l->base.output = &o->base;
     l->dests = calloc(o->cfg->n_destinations, sizeof(*l->dests));
@@ -707,9 +690,9 @@ x_close(struct ixd_output *out)
             ixd_xsession_finish(&o->lanes[i].dests[j].s);
         }
     }
-    deadline = mono_now() + CLOSE_GRACE;
+    deadline = ixd_mono_now() + CLOSE_GRACE;
     while (pending) {
-        double now = mono_now();
+        double now = ixd_mono_now();
         struct timespec ts = {0, 10000000};
         pending = 0;
         for (i = 0; i < o->n_lanes; i++) {

@@ -1,4 +1,5 @@
 #include "output/ipfix_file.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,24 +51,6 @@ static struct foutput *
 output_of(const struct flane *l)
 {
     return (struct foutput *)l->base.output;
-}
-
-static double
-mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint32_t
-wall_sec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return (uint32_t)ts.tv_sec;
 }
 
 static void
@@ -150,7 +133,7 @@ file_complete(struct foutput *o, struct flane *l)
 static void
 write_failed(struct foutput *o, struct flane *l, const char *why)
 {
-    ixd_log_limited(&l->errors, mono_now(), IXD_LOG_ERROR,
+    ixd_log_limited(&l->errors, ixd_mono_now(), IXD_LOG_ERROR,
                     "output %s: cannot write %s/%s: %s; %u records dropped", o->base.name,
                     o->cfg->directory, l->tmp, why, l->brecords);
     IXD_CNT_ADD(l->write_errors, 1);
@@ -225,7 +208,7 @@ file_open(struct foutput *o, struct flane *l)
         }
     }
     if (l->fd == -1) {
-        ixd_log_limited(&l->errors, mono_now(), IXD_LOG_ERROR,
+        ixd_log_limited(&l->errors, ixd_mono_now(), IXD_LOG_ERROR,
                         "output %s: cannot create %s/%s: %s; records dropped", o->base.name,
                         o->cfg->directory, l->tmp, strerror(errno));
         IXD_CNT_ADD(l->write_errors, 1);
@@ -291,7 +274,7 @@ f_write(struct ixd_lane *lane, const struct ixd_batch *batch)
         return;
     }
     IXD_CNT_ADD(l->records, batch->count);
-    dropped = ixd_xsession_write(&l->s, batch, o->cfg->original_exporter, wall_sec());
+    dropped = ixd_xsession_write(&l->s, batch, o->cfg->original_exporter, ixd_wall_sec());
     if (dropped > 0) {
         IXD_CNT_ADD(l->dropped, dropped);
     }

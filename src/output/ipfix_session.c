@@ -1,4 +1,5 @@
 #include "output/ipfix_session.h"
+#include "core/clock.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -37,15 +38,6 @@ struct ixd_xdomain {
     struct ixd_xentry *buckets[ENTRY_BUCKETS];
     uint8_t ids[65536 / 8]; /* export template IDs in use */
 };
-
-static double
-mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- building messages ---- */
 
@@ -372,7 +364,7 @@ add_record(struct ixd_xsession *s, struct ixd_xdomain *dom, struct ixd_xentry *e
             break;
         }
         if (s->len == IXD_HEADER_LEN) {
-            ixd_log_limited(&s->errors, mono_now(), IXD_LOG_WARNING,
+            ixd_log_limited(&s->errors, ixd_mono_now(), IXD_LOG_WARNING,
                             "output %s: a record of %zu bytes does not fit in mtu %u; dropped",
                             s->name, n, s->mtu);
             return -1;
