@@ -77,7 +77,7 @@ outputs:
     final = d.stop()["u"]
     assert final["forwarded"] + final["forward_dropped"] == 3 * len(sent), final
     assert final["forwarded"] >= 2 * len(sent), final
-    assert final["not_allowed"] == 1 or final["errors"] >= 1, final
+    assert final.get("not_allowed") == 1, final  # the one datagram from 127.0.0.2
     recs = read_json_lines(out)
     assert sorted(r["octetDeltaCount"] for r in recs if r.get("@template") == 256
                   and "sourceTransportPort" in r and r["sourceTransportPort"] != 4242) \
