@@ -20,7 +20,7 @@ import tempfile
 import time
 
 import ipfix
-from ixdtest import SLOW, Daemon, free_port
+from ixdtest import SLOW, Daemon, free_port, fresh_udp_socket
 
 # error reasons (src/ipfix/counters.c); a reason is printed only once it is > 0
 ERRORS = ("version", "message_length", "truncated", "set_length", "set_id", "template_id",
@@ -47,26 +47,8 @@ def mark():
     return next(_marks)
 
 
-_udp_ports_used = set()
-
-
 def udp(addr="127.0.0.1"):
-    """A UDP exporter socket on a source port no earlier case of this run had: ipfixd keeps a
-    UDP transport session per (address, port, domain) after its socket is gone, so a reused
-    ephemeral port would make a case continue an earlier case's session (its templates and
-    sequence numbers) and move counters the case does not expect."""
-    rejected = []
-    while True:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((addr, 0))
-        port = s.getsockname()[1]
-        if (addr, port) not in _udp_ports_used:
-            break
-        rejected.append(s)  # kept open until a fresh port is found, so it is not handed out again
-    for r in rejected:
-        r.close()
-    _udp_ports_used.add((addr, port))
-    return s
+    return fresh_udp_socket(addr)
 
 
 def tcp(port, addr="127.0.0.1", source="127.0.0.1"):

@@ -34,6 +34,30 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+_udp_sources_used = set()
+
+
+def fresh_udp_socket(addr="127.0.0.1"):
+    """A UDP socket bound to a source port no earlier call in this process returned.
+
+    ipfixd keeps a UDP transport session per (address, port, domain) after the exporter's socket
+    is gone, so a test that reads "one socket = one new exporter session" (its templates, its
+    sequence numbers, its records found by source port) must not get a port an earlier socket
+    had: the kernel hands ephemeral ports out again at random."""
+    rejected = []
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((addr, 0))
+        port = s.getsockname()[1]
+        if (addr, port) not in _udp_sources_used:
+            break
+        rejected.append(s)  # held open until a fresh port comes, so it is not handed out again
+    for r in rejected:
+        r.close()
+    _udp_sources_used.add((addr, port))
+    return s
+
+
 def udp_tcp_config(port, out, extra_collector="", workers=2):
     """Collectors "u" (UDP) and "t" (TCP) on 127.0.0.1:port, JSON lines to out."""
     return f"""

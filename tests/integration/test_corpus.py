@@ -16,7 +16,7 @@ import tempfile
 import time
 
 import pcapio
-from ixdtest import CORPUS, Daemon, free_port, read_json_lines, run, wait_lines
+from ixdtest import CORPUS, Daemon, free_port, fresh_udp_socket, read_json_lines, run, wait_lines
 
 LS = os.path.join(CORPUS, "flow-exports/logstash-codec-netflow")
 TG = os.path.join(CORPUS, "flow-exports/telegraf/testcases")
@@ -124,8 +124,7 @@ outputs:
     for name, groups in srcs.items():
         packets = []
         for g in groups:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind(("127.0.0.1", 0))
+            s = fresh_udp_socket()
             sport = s.getsockname()[1]
             by_port[sport] = name
             for i, m in enumerate(g):

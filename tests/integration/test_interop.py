@@ -37,7 +37,7 @@ import time
 import xml.etree.ElementTree as ET
 
 import pcapio
-from ixdtest import BIN, CORPUS, Daemon, free_port, read_json_lines, run, wait_lines
+from ixdtest import BIN, CORPUS, Daemon, free_port, fresh_udp_socket, read_json_lines, run, wait_lines
 
 LS = os.path.join(CORPUS, "flow-exports/logstash-codec-netflow")
 TG = os.path.join(CORPUS, "flow-exports/telegraf/testcases")
@@ -699,8 +699,7 @@ outputs:
 
     def send_context(self, files):
         """Sends every datagram of files from a new source port: [(file, [[records]...])]."""
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
+        s = fresh_udp_socket()
         out = []
         for path in files:
             per = []
