@@ -120,3 +120,156 @@ ixd_subtemplate_multilist_next(const uint8_t *p, size_t len, size_t *pos,
     *pos = at + blen;
     return 1;
 }
+
+/* ---- template references, for re-export ---- */
+
+struct refs_walk {
+    const struct ixd_resolver *res;
+    const uint8_t *base; /* the record's first byte: offsets are from here */
+    struct ixd_list_ref *refs;
+    size_t n, max;
+};
+
+/* Each walker returns 0, or -1 when a limit stops the walk (too many references, too deep).
+ * Malformed structure ends the walk of that value quietly: it names no template a collector
+ * could use, and the references found before it are still right. */
+static int walk_value(struct refs_walk *w, uint8_t type, const uint8_t *p, size_t len, int depth);
+
+static int
+is_list(uint8_t type)
+{
+    return type == IXD_TYPE_BASIC_LIST || type == IXD_TYPE_SUBTEMPLATE_LIST ||
+           type == IXD_TYPE_SUBTEMPLATE_MULTILIST;
+}
+
+/* The records of template t filling p..p+len (a list holds whole records and nothing else). */
+static int
+walk_records(struct refs_walk *w, const struct ixd_template *t, const uint8_t *p, size_t len,
+             int depth)
+{
+    while (len > 0) {
+        size_t pos = 0;
+        uint16_t i;
+
+        for (i = 0; i < t->field_count; i++) {
+            size_t flen = t->fields[i].length;
+            if (flen == VARLEN) {
+                if (pos + 1 > len) {
+                    return 0;
+                }
+                flen = p[pos++];
+                if (flen == 255) {
+                    if (pos + 2 > len) {
+                        return 0;
+                    }
+                    flen = ixd_get16(p + pos);
+                    pos += 2;
+                }
+            }
+            if (flen > len - pos) {
+                return 0;
+            }
+            if (walk_value(w, t->fields[i].type, p + pos, flen, depth) == -1) {
+                return -1;
+            }
+            pos += flen;
+        }
+        if (pos == 0) {
+            return 0; /* a template of zero-length fields would never end the list */
+        }
+        p += pos;
+        len -= pos;
+    }
+    return 0;
+}
+
+/* One block of records of the template named at tid_at. An unknown template's records cannot
+ * be walked; its reference is still reported. */
+static int
+walk_block(struct refs_walk *w, const uint8_t *tid_at, const uint8_t *p, size_t len, int depth)
+{
+    const struct ixd_template *t = w->res->template_of(w->res, ixd_get16(tid_at));
+
+    if (w->n == w->max) {
+        return -1;
+    }
+    w->refs[w->n].offset = (uint32_t)(tid_at - w->base);
+    w->refs[w->n].tmpl = t;
+    w->n++;
+    if (t == NULL || !t->has_lists) {
+        return 0;
+    }
+    return walk_records(w, t, p, len, depth + 1);
+}
+
+static int
+walk_value(struct refs_walk *w, uint8_t type, const uint8_t *p, size_t len, int depth)
+{
+    if (!is_list(type)) {
+        return 0;
+    }
+    if (depth >= IXD_LIST_REFS_DEPTH) {
+        return -1;
+    }
+    if (type == IXD_TYPE_SUBTEMPLATE_LIST) {
+        struct ixd_subtemplate_list l;
+        if (ixd_subtemplate_list_open(p, len, &l) == -1) {
+            return 0; /* too short to name a template */
+        }
+        return walk_block(w, p + 1, l.records, l.length, depth);
+    }
+    if (type == IXD_TYPE_SUBTEMPLATE_MULTILIST) {
+        struct ixd_subtemplate_block b;
+        size_t pos = 1;
+        uint8_t semantic;
+        if (ixd_subtemplate_multilist_open(p, len, &semantic) == -1) {
+            return 0;
+        }
+        while (ixd_subtemplate_multilist_next(p, len, &pos, &b) == 1) {
+            if (walk_block(w, b.records - BLOCK_HEADER, b.records, b.length, depth) == -1) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    {
+        /* a basicList of lists holds references too */
+        struct ixd_basic_list l;
+        const struct ixd_ie *ie;
+        const uint8_t *v;
+        uint16_t vlen;
+        size_t pos = 0;
+        if (ixd_basic_list_open(p, len, &l) == -1) {
+            return 0;
+        }
+        ie = w->res->element_of(w->res, l.pen, l.id);
+        if (ie == NULL || !is_list(ie->type)) {
+            return 0;
+        }
+        while (ixd_basic_list_next(&l, &pos, &v, &vlen) == 1) {
+            if (walk_value(w, ie->type, v, vlen, depth + 1) == -1) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+}
+
+size_t
+ixd_list_refs(const struct ixd_record *r, const struct ixd_resolver *res, struct ixd_list_ref *refs,
+              size_t max, int *complete)
+{
+    struct refs_walk w = {res, r->data, refs, 0, max};
+    unsigned i;
+
+    *complete = 1;
+    for (i = 0; i < r->tmpl->field_count; i++) {
+        uint16_t flen;
+        const uint8_t *v = ixd_record_field(r, i, &flen);
+        if (walk_value(&w, r->tmpl->fields[i].type, v, flen, 0) == -1) {
+            *complete = 0;
+            break;
+        }
+    }
+    return w.n;
+}

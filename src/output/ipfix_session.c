@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "ipfix/lists.h"
 #include "ipfix/wire.h"
 #include "output/ipfix_encode.h"
 
@@ -339,53 +340,158 @@ entry_get(struct ixd_xsession *s, struct ixd_xdomain *dom, const struct ixd_temp
 
 /* ---- the record path ---- */
 
-/* Adds one record (and its template first if this session has not had it since the last
- * epoch change). A record that cannot fit in an empty message of mtu bytes is dropped: -1. */
+/* The export templates a record's RFC 6313 lists name (struct ixd_list_ref), each with the
+ * export template that stands for it; entry NULL: the named template is unknown, so the
+ * reference is left as it came. */
+struct sub_refs {
+    size_t n;
+    struct ixd_list_ref refs[IXD_LIST_REFS_MAX];
+    struct ixd_xentry *entry[IXD_LIST_REFS_MAX];
+};
+
+/* Whether e must go in front of the record in the current epoch, counted once per record. */
+static int
+template_due(const struct ixd_xsession *s, const struct ixd_xentry *e, const struct sub_refs *subs,
+             size_t upto)
+{
+    size_t k;
+
+    if (e->epoch == s->epoch) {
+        return 0;
+    }
+    for (k = 0; k < upto; k++) {
+        if (subs->entry[k] == e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Bytes the templates due before the record take, set headers included (an upper bound). */
+static size_t
+templates_need(const struct ixd_xsession *s, const struct ixd_xentry *e,
+               const struct sub_refs *subs)
+{
+    size_t need = 0, k;
+
+    if (e->epoch != s->epoch) {
+        need += IXD_SET_HEADER_LEN + e->rec_len;
+    }
+    for (k = 0; k < subs->n; k++) {
+        const struct ixd_xentry *x = subs->entry[k];
+        if (x != NULL && x != e && template_due(s, x, subs, k)) {
+            need += IXD_SET_HEADER_LEN + x->rec_len;
+        }
+    }
+    return need;
+}
+
+static void
+put_template(struct ixd_xsession *s, struct ixd_xentry *e)
+{
+    uint16_t tset = e->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
+
+    if (s->set_id != tset) {
+        open_set(s, tset);
+    }
+    memcpy(s->msg + s->len, e->rec, e->rec_len);
+    s->len += e->rec_len;
+    e->epoch = s->epoch;
+    s->mtemplates = 1;
+}
+
+/* Adds one record, behind every template it needs that this session has not had since the
+ * last epoch change: its own and those its lists name. A record that cannot fit in an empty
+ * message of mtu bytes is dropped: -1. */
 static int
 add_record(struct ixd_xsession *s, struct ixd_xdomain *dom, struct ixd_xentry *e,
-           const struct ixd_record *r, const struct ixd_source *src, uint32_t now_sec)
+           const struct ixd_record *r, const struct ixd_source *src, const struct sub_refs *subs,
+           uint32_t now_sec)
 {
-    size_t n = r->length + e->plan.extra, need = 0;
-    uint16_t tset = e->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
-    int attempt, tpl = 0;
+    size_t n = r->length + e->plan.extra, need = 0, k, at;
+    int attempt;
 
     for (attempt = 0; attempt < 2; attempt++) {
+        size_t tpl;
         if (s->len == 0) {
             begin(s, dom, now_sec);
         }
-        tpl = e->epoch != s->epoch;
-        if (tpl) {
-            need =
-                (s->set_id == tset ? 0 : IXD_SET_HEADER_LEN) + e->rec_len + IXD_SET_HEADER_LEN + n;
-        } else {
-            need = (s->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
-        }
+        tpl = templates_need(s, e, subs);
+        need = tpl + (tpl == 0 && s->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
         if (s->len + need <= s->mtu) {
             break;
         }
         if (s->len == IXD_HEADER_LEN) {
             ixd_log_limited(&s->errors, ixd_mono_now(), IXD_LOG_WARNING,
-                            "output %s: a record of %zu bytes does not fit in mtu %u; dropped",
-                            s->name, n, s->mtu);
+                            "output %s: a record of %zu bytes (%zu with its templates) does not "
+                            "fit in mtu %u; dropped",
+                            s->name, n, need, s->mtu);
             return -1;
         }
         ixd_xsession_finish(s);
     }
-    if (tpl) {
-        if (s->set_id != tset) {
-            open_set(s, tset);
+    for (k = 0; k < subs->n; k++) {
+        if (subs->entry[k] != NULL && subs->entry[k]->epoch != s->epoch) {
+            put_template(s, subs->entry[k]);
         }
-        memcpy(s->msg + s->len, e->rec, e->rec_len);
-        s->len += e->rec_len;
-        e->epoch = s->epoch;
-        s->mtemplates = 1;
+    }
+    if (e->epoch != s->epoch) {
+        put_template(s, e);
     }
     if (s->set_id != e->tid) {
         open_set(s, e->tid);
     }
+    at = s->len;
     s->len += ixd_xplan_record(&e->plan, r, src, s->mtime, s->msg + s->len);
+    for (k = 0; k < subs->n; k++) {
+        if (subs->entry[k] != NULL) {
+            ixd_put16(s->msg + at + subs->refs[k].offset, subs->entry[k]->tid);
+        }
+    }
     s->mrecords++;
     return 0;
+}
+
+/* The export templates standing for the templates r's lists name, made or found in dom and
+ * marked used, so that evicting for one of them never evicts another (or e). Records whose
+ * fields move on export (NetFlow uptimes widened) keep their references as they are; they do
+ * not come with lists from any real exporter. */
+static void
+find_sub_refs(struct ixd_xsession *s, struct ixd_xdomain *dom, const struct ixd_xentry *e,
+              const struct ixd_record *r, const struct ixd_source *src, uint32_t now_sec,
+              struct sub_refs *subs)
+{
+    int complete;
+    size_t k;
+
+    subs->n = 0;
+    if (!r->tmpl->has_lists || src->resolver == NULL) {
+        return;
+    }
+    for (k = 0; k < e->plan.n_conv; k++) {
+        if (e->plan.conv[k].op == IXD_XCONV_UPTIME) {
+            return;
+        }
+    }
+    subs->n = ixd_list_refs(r, src->resolver, subs->refs, IXD_LIST_REFS_MAX, &complete);
+    if (!complete) {
+        ixd_log_limited(&s->errors, ixd_mono_now(), IXD_LOG_WARNING,
+                        "output %s: a record of template %u from %s names more than %d templates "
+                        "or nests lists deeper than %d; the rest keep their original IDs",
+                        s->name, r->tmpl->id, src->exporter_text, IXD_LIST_REFS_MAX,
+                        IXD_LIST_REFS_DEPTH);
+    }
+    for (k = 0; k < subs->n; k++) {
+        const struct ixd_template *t = subs->refs[k].tmpl;
+        struct ixd_xentry *x = NULL;
+        if (t != NULL) {
+            x = entry_get(s, dom, t, t->serial << 2, IXD_XORIG_NONE, now_sec);
+            if (x != NULL) {
+                x->used = s->tick;
+            }
+        }
+        subs->entry[k] = x;
+    }
 }
 
 size_t
@@ -396,6 +502,7 @@ ixd_xsession_write(struct ixd_xsession *s, const struct ixd_batch *batch, int or
     enum ixd_xorig orig = IXD_XORIG_NONE;
     uint64_t variant;
     struct ixd_xdomain *dom;
+    struct sub_refs subs;
     size_t i, dropped = 0;
 
     s->tick++;
@@ -420,7 +527,8 @@ ixd_xsession_write(struct ixd_xsession *s, const struct ixd_batch *batch, int or
             continue;
         }
         e->used = s->tick;
-        if (add_record(s, dom, e, r, src, now_sec) == -1) {
+        find_sub_refs(s, dom, e, r, src, now_sec, &subs);
+        if (add_record(s, dom, e, r, src, &subs, now_sec) == -1) {
             dropped++;
         }
     }

@@ -5,7 +5,9 @@
 - tshark decodes every exported datagram without malformed packets or expert errors;
 - a TCP collector that goes away for 10 s: reconnect, templates first, delivered + dropped = sent;
 - messages stay within the MTU; sequence numbers per domain are consecutive;
-- delta times, NetFlow uptimes and the original exporter (RFC 7119) are written as documented.
+- delta times, NetFlow uptimes and the original exporter (RFC 7119) are written as documented;
+- RFC 6313 lists: the templates they name are exported too, and the names rewritten when two
+  exporters' templates share IDs in one export domain, so the downstream decodes every list.
 """
 import collections
 import os
@@ -20,8 +22,8 @@ import time
 
 import ipfix
 import pcapio
-from ixdtest import (CORPUS, SLOW, Daemon, check_synthetic, free_port, read_json_lines, run, send,
-                     wait_lines)
+from ixdtest import (CORPUS, SLOW, Daemon, check_synthetic, free_port, fresh_udp_socket,
+                     read_json_lines, run, send, wait_lines)
 
 LS = os.path.join(CORPUS, "flow-exports/logstash-codec-netflow")
 
@@ -277,8 +279,7 @@ def corpus_messages():
 def send_groups(port, groups):
     """Each group from its own UDP socket (its own exporter session), paced."""
     for msgs in groups:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
+        s = fresh_udp_socket()
         for i, m in enumerate(msgs):
             s.sendto(m, ("127.0.0.1", port))
             if i % 16 == 15:
@@ -583,6 +584,90 @@ def test_nfcapd():
     assert len(rows) == 5000, "nfdump read %d of 5000 flows: %s" % (len(rows), r.stderr[-500:])
 
 
+
+# ---- (6) RFC 6313 lists name templates that are exported with them ----
+
+def lists_exporter(sock, port, mark, tpl300, rec300):
+    """One exporter: template 300 (its own layout), 301 (sourceTransportPort), 302 (a record
+    holding a subTemplateList of 301) and 400 (octetDeltaCount = mark, a subTemplateList of 300,
+    a subTemplateMultiList of a 301 and a 302 block)."""
+    t = ipfix.set_(2, ipfix.template_record(300, tpl300) +
+                   ipfix.template_record(301, [(7, 2)]) +
+                   ipfix.template_record(302, [(4, 1), (292, 65535)]) +
+                   ipfix.template_record(400, [(1, 8), (292, 65535), (293, 65535)]))
+    sock.sendto(ipfix.message([t]), ("127.0.0.1", port))
+    time.sleep(0.2)  # templates first, as a real exporter's session would have them
+    stl301 = struct.pack(">BH", 2, 301) + struct.pack(">H", 53)
+    rec302 = struct.pack(">B", 17) + ipfix.varlen(stl301)
+    stl = struct.pack(">BH", 4, 300) + rec300
+    stml = (struct.pack(">B", 3) + struct.pack(">HH", 301, 6) + struct.pack(">H", 80) +
+            struct.pack(">HH", 302, 4 + len(rec302)) + rec302)
+    data = struct.pack(">Q", mark) + ipfix.varlen(stl) + ipfix.varlen(stml)
+    sock.sendto(ipfix.message([ipfix.set_(400, data)]), ("127.0.0.1", port))
+
+
+def test_lists_name_exported_templates():
+    """Two exporters in one export domain define templates 300..400 differently: the second
+    one's are exported under other IDs, and every list naming them is rewritten."""
+    port_b = free_port()
+    tmp = tempfile.mkdtemp()
+    out = os.path.join(tmp, "b.json")
+    b = Daemon("""
+workers: 1
+collectors:
+  - name: b
+    transport: udp
+    listen: "127.0.0.1:%d"
+outputs:
+  - name: f
+    type: json
+    path: "%s"
+""" % (port_b, out), expect_collectors=1)
+    # one worker, so both exporters share one export session and its template IDs
+    a, port_a = export_daemon(["127.0.0.1:%d" % port_b], workers=1)
+    try:
+        x, y = fresh_udp_socket(), fresh_udp_socket()
+        lists_exporter(x, port_a, 7001, [(8, 4), (11, 2)], bytes([10, 0, 0, 1]) + b"\x01\xbb")
+        time.sleep(0.2)
+        lists_exporter(y, port_a, 7002, [(4, 1), (2, 8)], b"\x06" + struct.pack(">Q", 99))
+        assert wait_lines(out, 2, timeout=15) == 2
+        time.sleep(0.3)
+    finally:
+        a.stop()
+        b.stop()
+    recs = {r["octetDeltaCount"]: r for r in read_json_lines(out)}
+    assert set(recs) == {7001, 7002}, recs
+
+    def check(r, first):
+        """The lists as sent; returns the template IDs they name downstream."""
+        assert isinstance(r["subTemplateList"], dict), "the list did not decode downstream: %r" % r
+        stl = dict(r["subTemplateList"])
+        tids = [stl.pop("@template")]
+        assert stl == {"@semantic": "ordered", "@records": [first]}, stl
+        stml = r["subTemplateMultiList"]
+        assert isinstance(stml, dict), "the list did not decode downstream: %r" % stml
+        got = [dict(rec) for rec in stml["@records"]]
+        tids += [rec.pop("@template") for rec in got]
+        nested = dict(got[1].get("subTemplateList", {}))
+        tids.append(nested.pop("@template", None))
+        got[1]["subTemplateList"] = nested
+        assert got == [{"sourceTransportPort": 80},
+                       {"protocolIdentifier": 17,
+                        "subTemplateList": {"@semantic": "oneOrMoreOf",
+                                            "@records": [{"sourceTransportPort": 53}]}}], got
+        return tids
+
+    # the first exporter's templates keep their IDs (they were free), the second one's take
+    # others: the lists of both decode only if their names were rewritten to match
+    assert recs[7001]["@template"] == 400
+    assert check(recs[7001], {"sourceIPv4Address": "10.0.0.1",
+                              "destinationTransportPort": 443}) == [300, 301, 302, 301]
+    tids = check(recs[7002], {"protocolIdentifier": 6, "packetDeltaCount": 99})
+    assert recs[7002]["@template"] != 400 and not {300, 301, 302} & set(tids), (
+        "the second exporter's templates should have taken other IDs", recs[7002]["@template"],
+        tids)
+
 if __name__ == "__main__":
     run([test_config_errors, test_chain_udp, test_chain_tcp, test_enterprise_bytes,
-         test_tshark_conversions_original_exporter, test_tcp_collector_restart, test_nfcapd])
+         test_tshark_conversions_original_exporter, test_lists_name_exported_templates,
+         test_tcp_collector_restart, test_nfcapd])
