@@ -234,8 +234,27 @@ outputs(GString *out, const struct ixd_view *v)
           {"ipfixd_output_destination_queue_bytes", "gauge", "bytes waiting in the queues",
            offsetof(struct ixd_output_dest_stats, queued_bytes)},
       };
+    static const struct {
+        const char *name, *help;
+        size_t offset;
+    } per_file_output[] = {
+        {"ipfixd_output_files_total", "files completed (closed and given their final name)",
+         offsetof(struct ixd_output_stats, files)},
+        {"ipfixd_output_write_errors_total", "failed writes, closes and renames of files",
+         offsetof(struct ixd_output_stats, write_errors)},
+    };
     size_t m, i, d;
 
+    for (m = 0; m < sizeof(per_file_output) / sizeof(per_file_output[0]); m++) {
+        family(out, per_file_output[m].name, "counter", per_file_output[m].help);
+        for (i = 0; i < v->n_outputs; i++) {
+            const char *st = (const char *)&v->outputs[i].stats;
+            if (v->outputs[i].stats.has_files) {
+                output_sample(out, per_file_output[m].name, v->outputs[i].name, NULL,
+                              *(const uint64_t *)(st + per_file_output[m].offset));
+            }
+        }
+    }
     for (m = 0; m < sizeof(per_output) / sizeof(per_output[0]); m++) {
         family(out, per_output[m].name, per_output[m].type, per_output[m].help);
         for (i = 0; i < v->n_outputs; i++) {

@@ -151,7 +151,7 @@ find_output(const struct ixd_view *v, const char *name)
 static json_t *
 output_json(const struct ixd_snap_output *o)
 {
-    json_t *dests = json_array();
+    json_t *dests = json_array(), *counters;
     const struct ixd_output_stats *st = &o->stats;
     size_t i;
 
@@ -164,12 +164,17 @@ output_json(const struct ixd_snap_output *o)
                       (json_int_t)d->sent, "dropped", (json_int_t)d->dropped, "reconnects",
                       (json_int_t)d->reconnects, "queued_bytes", (json_int_t)d->queued_bytes));
     }
-    return json_pack(
-        "{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:o, s:o}}", "name", o->name, "type",
-        o->type, "state", "running", "counters", "records", (json_int_t)st->records,
-        "written_bytes", (json_int_t)st->written_bytes, "dropped", (json_int_t)st->dropped, "waits",
-        (json_int_t)st->waits, "destinations", dests, "_links", "self",
-        api_link(API_PREFIX "/outputs/%s", o->name), "collection", api_link(API_PREFIX "/outputs"));
+    counters = json_pack("{s:I, s:I, s:I, s:I}", "records", (json_int_t)st->records,
+                         "written_bytes", (json_int_t)st->written_bytes, "dropped",
+                         (json_int_t)st->dropped, "waits", (json_int_t)st->waits);
+    if (st->has_files) {
+        json_object_set_new(counters, "files", json_integer((json_int_t)st->files));
+        json_object_set_new(counters, "write_errors", json_integer((json_int_t)st->write_errors));
+    }
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}}", "name", o->name, "type", o->type,
+                     "state", "running", "counters", counters, "destinations", dests, "_links",
+                     "self", api_link(API_PREFIX "/outputs/%s", o->name), "collection",
+                     api_link(API_PREFIX "/outputs"));
 }
 
 static json_t *

@@ -186,9 +186,18 @@ log_summary(struct control *ctl, const char *when)
         struct ixd_output_stats st;
 
         o->ops->stats(o, &st);
-        log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu", when, o->name,
-                 (unsigned long long)st.records, (unsigned long long)st.written_bytes,
-                 (unsigned long long)st.dropped, (unsigned long long)st.waits);
+        if (st.has_files) {
+            log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu files=%llu "
+                     "write_errors=%llu",
+                     when, o->name, (unsigned long long)st.records,
+                     (unsigned long long)st.written_bytes, (unsigned long long)st.dropped,
+                     (unsigned long long)st.waits, (unsigned long long)st.files,
+                     (unsigned long long)st.write_errors);
+        } else {
+            log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu", when, o->name,
+                     (unsigned long long)st.records, (unsigned long long)st.written_bytes,
+                     (unsigned long long)st.dropped, (unsigned long long)st.waits);
+        }
         for (j = 0; j < st.n_destinations; j++) {
             const struct ixd_output_dest_stats *ds = &st.destinations[j];
             log_info("%s output %s destination %s: records=%llu messages=%llu sent=%llu "
@@ -583,6 +592,9 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     ctl.loop = ev_default_loop(EVFLAG_AUTO);
     ctl.n_workers = worker_count(cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, counted by its output */
+    /* a file grown past RLIMIT_FSIZE (ulimit -f, systemd LimitFSIZE=) fails its write with
+     * EFBIG, counted by its output, instead of killing the daemon */
+    signal(SIGXFSZ, SIG_IGN);
     ixd_log_setup(cfg->log_target, cfg->log_level);
     ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
     if (ctl.registry == NULL) {

@@ -418,6 +418,7 @@ f_stats(struct ixd_output *out, struct ixd_output_stats *st)
 
     memset(st, 0, sizeof(*st));
     st->n_destinations = 1;
+    st->has_files = 1;
     /* a long directory keeps its start: the name must hold the prefix */
     snprintf(ds->name, sizeof(ds->name), "%.60s/%.60s-*", o->cfg->directory, o->cfg->prefix);
     for (i = 0; i < o->n_lanes; i++) {
@@ -425,6 +426,8 @@ f_stats(struct ixd_output *out, struct ixd_output_stats *st)
         st->records += IXD_CNT_GET(l->records);
         st->written_bytes += IXD_CNT_GET(l->bytes);
         st->dropped += IXD_CNT_GET(l->dropped);
+        st->files += IXD_CNT_GET(l->files);
+        st->write_errors += IXD_CNT_GET(l->write_errors);
         ds->messages += IXD_CNT_GET(l->messages);
         ds->sent += IXD_CNT_GET(l->written);
         ds->queued_bytes += IXD_CNT_GET(l->buffered);

@@ -42,7 +42,11 @@ struct ixd_output_stats {
     uint64_t written_bytes; /* bytes that reached the destination */
     uint64_t dropped;       /* records lost (write errors), each one counted */
     uint64_t waits;         /* times a worker had to wait for the writer */
-    size_t n_destinations;  /* 0 for outputs with a single destination (JSON) */
+    /* outputs that write a series of files (ipfix-file) set has_files and these */
+    uint8_t has_files;
+    uint64_t files;        /* files completed (closed and given their final name) */
+    uint64_t write_errors; /* failed writes, closes and renames of files */
+    size_t n_destinations; /* 0 for outputs with a single destination (JSON) */
     struct ixd_output_dest_stats destinations[IXD_EXPORT_DEST_MAX];
 };
 

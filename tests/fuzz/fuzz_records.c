@@ -138,8 +138,8 @@ check_export(const struct ixd_batch *batch)
 {
     struct ixd_xsession xs;
 
-    FUZZ_CHECK(ixd_xsession_init(&xs, "fuzz", EXPORT_MTU, IXD_XWITHDRAW_ALL,
-                                 check_export_message, NULL) == 0);
+    FUZZ_CHECK(ixd_xsession_init(&xs, "fuzz", EXPORT_MTU, IXD_XWITHDRAW_ALL, check_export_message,
+                                 NULL) == 0);
     (void)ixd_xsession_write(&xs, batch, 1, 1000);
     ixd_xsession_finish(&xs);
     ixd_xsession_release(&xs);

@@ -80,7 +80,9 @@ outputs:
 class Daemon:
     """ipfixd running on a temporary config (or with no arguments when config is None)."""
 
-    def __init__(self, config=None, args=None, stdout=None, expect_collectors=None):
+    def __init__(self, config=None, args=None, stdout=None, expect_collectors=None,
+                 preexec=None):
+        """preexec: called in the child before ipfixd starts (e.g. to set a resource limit)."""
         self.dir = tempfile.mkdtemp(prefix="ixdtest-")
         self.log_path = os.path.join(self.dir, "ipfixd.log")
         self.config_path = None
@@ -99,7 +101,7 @@ class Daemon:
         self.stdout_path = stdout
         out = open(stdout, "wb") if stdout else subprocess.DEVNULL
         self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=self.log_file)
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=self.log_file, preexec_fn=preexec)
         if stdout:
             out.close()
         n = expect_collectors

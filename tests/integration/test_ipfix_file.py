@@ -8,18 +8,25 @@
   records come;
 - enterprise elements of real exports (YAF, Netscaler) survive the round trip byte for byte, and
   the templates YAF's subTemplateMultiLists name are in the files;
+- a file that cannot grow (RLIMIT_FSIZE): each failed write counted in write_errors and its
+  records in dropped, the files before it whole, the daemon going on; files and write_errors in
+  the SIGUSR1 stats, the API and /metrics;
 - configuration errors point at file:line:col.
 """
 import collections
 import glob
+import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
 import time
+import urllib.request
 
-from ixdtest import (SLOW, Daemon, check_synthetic, free_port, read_json_lines, run, send,
+from ixdtest import (SLOW, Daemon, check_synthetic, expected_v4, free_port, read_json_lines, run,
+                     send,
                      wait_lines)
 from test_export import Reader, check_sequences, corpus_messages, send_groups
 
@@ -27,11 +34,12 @@ NAME = re.compile(r"^arch-\d{8}T\d{6}Z-w\d+-\d+\.ipfix$")
 SIZE = 128 * 1024
 
 
-def archive_daemon(tmp, extra="", workers=2):
-    """ipfixd collecting on UDP and TCP at a free port, archiving to tmp/arch."""
+def archive_daemon(tmp, extra="", workers=2, top="", preexec=None):
+    """ipfixd collecting on UDP and TCP at a free port, archiving to tmp/arch; top: more
+    top-level config."""
     port = free_port()
     os.makedirs(os.path.join(tmp, "arch"), exist_ok=True)
-    text = """workers: %d
+    text = top + """workers: %d
 collectors:
   - name: u
     transport: udp
@@ -44,7 +52,7 @@ outputs:
     type: ipfix-file
     directory: "%s"
 %s""" % (workers, port, port, os.path.join(tmp, "arch"), extra)
-    return Daemon(text), port
+    return Daemon(text, expect_collectors=2, preexec=preexec), port
 
 
 def files_in(tmp):
@@ -246,8 +254,71 @@ def test_config_errors():
     assert r.returncode == 0, r.stderr
 
 
+
+def test_write_errors_counted():
+    """Files capped at 64 KiB by RLIMIT_FSIZE (as `ulimit -f` or systemd's LimitFSIZE= set it):
+    the write that crosses the cap fails with EFBIG (SIGXFSZ is ignored, so it does not kill
+    the daemon), its records are dropped and counted, the file is cut back to its last whole
+    message and completed, and the next file starts with its templates."""
+    tmp = tempfile.mkdtemp()
+    cap = 64 * 1024
+    api_port = free_port()
+    n = 10000
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
+
+    d, port = archive_daemon(tmp, "    rotate-size: 1M\n", workers=1,
+                             top='api:\n  listen: "127.0.0.1:%d"\n' % api_port, preexec=limit)
+    try:
+        send("-n", n, "-r", 2000, "127.0.0.1:%d" % port)
+        deadline = time.time() + 20 * SLOW
+        while True:
+            d.signal(__import__("signal").SIGUSR1)
+            time.sleep(0.3)
+            st = output_stats(d, "stats")
+            row = [m for m in re.findall(r"stats output arch destination \S+: (.*)", d.log())][-1]
+            dest = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", row)}
+            if st["records"] == n and dest["queued_bytes"] == 0:
+                break
+            assert time.time() < deadline, (st, dest)
+        assert d.alive()
+        assert st["write_errors"] >= 2 and st["dropped"] > 0, st
+        assert st["files"] >= 2, st
+        assert dest["sent"] + st["dropped"] == n, (st, dest)
+        # the same counters through the API and /metrics
+        base = "http://127.0.0.1:%d" % api_port
+        with urllib.request.urlopen(base + "/api/v1/outputs/arch", timeout=10) as r:
+            counters = json.load(r)["counters"]
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        for key in ("files", "write_errors", "dropped"):
+            assert counters[key] == st[key], (key, counters, st)
+        assert 'ipfixd_output_files_total{output="arch"} %d\n' % st["files"] in metrics
+        assert 'ipfixd_output_write_errors_total{output="arch"} %d\n' % st["write_errors"] \
+            in metrics
+    finally:
+        d.stop()
+    # the file open at stop is completed by the close, which logs the last counts
+    closed = re.findall(r"output arch: closed: (.*)", d.log())[-1]
+    fin = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", closed)}
+    assert fin["write_errors"] == st["write_errors"], (fin, st)
+    # what was counted as sent is in the files, each whole and within the cap
+    paths = check_files(tmp, dest["sent"], cap)
+    assert len(paths) == fin["files"] >= st["files"], (paths, fin)
+    back = read_back(paths, tmp)
+    assert len(back) == dest["sent"], (len(back), dest)
+    keys = set()
+    for r in back:
+        k = r["octetDeltaCount"]
+        assert 0 <= k < n and k not in keys, "record %d: not sent, or twice" % k
+        keys.add(k)
+        for key, val in expected_v4(k).items():
+            assert r.get(key) == val, "record %d: %s is %r, expected %r" % (k, key, r.get(key), val)
+
 if __name__ == "__main__":
     if shutil.which("ipfixDump") is None:
         print("ipfixDump (libfixbuf-tools) is not installed")
     run([test_size_rotation_round_trip, test_time_rotation, test_enterprise_bytes,
+         test_write_errors_counted,
          test_reload_completes_files, test_config_errors])
