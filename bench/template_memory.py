@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Memory per template: one worker receives EXPORTERS x PER templates of the 15-element IPv4
 template (the first exporter's as warm-up) and the RSS growth is divided by the templates
-after the warm-up (docs/benchmarks.md, "Memory per template").
+after the warm-up (docs/benchmarks.md, "Memory per template"). --extra N adds N more IANA
+elements to the template; the cost of a field is the difference between two runs divided by N.
 
-usage: bench/template_memory.py [--build DIR] [--exporters N] [--per N]
+usage: bench/template_memory.py [--build DIR] [--exporters N] [--per N] [--extra N]
 """
 import argparse
 import os
@@ -20,6 +21,12 @@ import ipfix  # noqa: E402
 
 FIELDS = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (5, 1), (10, 4), (14, 4), (2, 8),
           (1, 8), (152, 8), (153, 8), (15, 4), (16, 4)]
+# further IANA elements of fixed length, none of them in FIELDS
+EXTRA = [(9, 1), (13, 1), (17, 4), (18, 4), (21, 4), (22, 4), (25, 2), (26, 2), (27, 16),
+         (28, 16), (29, 1), (30, 1), (31, 4), (32, 2), (33, 1), (58, 2), (59, 2), (60, 1),
+         (61, 1), (62, 16), (63, 16), (64, 4), (70, 3), (80, 6), (81, 6), (85, 8), (86, 8),
+         (136, 1), (137, 8), (138, 4), (139, 2), (140, 16), (143, 4), (144, 4), (145, 2),
+         (148, 8), (150, 4), (151, 4)]
 
 
 def main():
@@ -27,7 +34,10 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--exporters", type=int, default=8)
     ap.add_argument("--per", type=int, default=1000)
+    ap.add_argument("--extra", type=int, default=0, choices=range(len(EXTRA) + 1),
+                    metavar="0..%d" % len(EXTRA))
     args = ap.parse_args()
+    fields = FIELDS + EXTRA[:args.extra]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -49,7 +59,7 @@ def main():
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("127.0.0.%d" % (e + 2), 0))  # one address per exporter
         for start in range(0, args.per, 50):
-            recs = b"".join(ipfix.template_record(256 + start + i, FIELDS)
+            recs = b"".join(ipfix.template_record(256 + start + i, fields)
                             for i in range(min(50, args.per - start)))
             s.sendto(ipfix.message([ipfix.set_(2, recs)], odid=1), ("127.0.0.1", port))
             time.sleep(0.002)
@@ -61,8 +71,8 @@ def main():
     d.terminate()
     d.wait()
     n = (args.exporters - 1) * args.per
-    print("%d templates after the warm-up: RSS +%d KiB, %.0f bytes per 15-field template"
-          % (n, grown, grown * 1024.0 / n))
+    print("%d templates after the warm-up: RSS +%d KiB, %.0f bytes per %d-field template"
+          % (n, grown, grown * 1024.0 / n, len(fields)))
     return 0
 
 

@@ -50,21 +50,24 @@ struct ixd_ie {
     const char *name; /**< e.g. "sourceIPv4Address" */
 };
 
-/** One field of a template, compiled once when the template arrives. 32 bytes: a template
- * costs about 32 bytes per field (docs/benchmarks.md, memory per template). */
+/** One field of a template, compiled once when the template arrives. 24 bytes (16 of values
+ * and the key pointer): with its share of the lookup index a field costs at most 32 bytes, so a
+ * template grows by no more than that per field (docs/benchmarks.md, memory per template). */
 struct ixd_field {
     uint32_t pen;
     uint16_t id;
-    uint16_t length;       /**< as declared; IXD_VARLEN for variable length */
-    uint16_t offset;       /**< fixed offset in the record; valid while !after_varlen */
-    uint8_t type;          /**< enum ixd_type as decoded (OCTETS when the length is illegal) */
-    uint8_t after_varlen;  /**< 1 if a variable-length field precedes it */
-    uint16_t repeat;       /**< number of fields with the same (pen, id) in the template */
-    uint16_t repeat_index; /**< this field's position among them, 0-based */
-    uint16_t key_length;   /**< strlen(key) */
-    uint8_t named;         /**< 1: key is the element's name in the information model */
-    const char *key;       /**< JSON key: the element name or "en<PEN>:id<ID>" / "id<ID>" */
+    uint16_t length;          /**< as declared; IXD_VARLEN for variable length */
+    uint16_t offset;          /**< fixed offset in the record; valid while !after_varlen */
+    uint16_t repeat;          /**< number of fields with the same (pen, id) in the template */
+    uint16_t repeat_index;    /**< this field's position among them, 0-based */
+    uint8_t key_length;       /**< strlen(key); keys are at most IXD_KEY_NAME_MAX bytes */
+    uint8_t type : 5;         /**< enum ixd_type as decoded (OCTETS when the length is illegal) */
+    uint8_t after_varlen : 1; /**< 1 if a variable-length field precedes it */
+    uint8_t named : 1;        /**< 1: key is the element's name in the information model */
+    const char *key;          /**< JSON key: the element name or "en<PEN>:id<ID>" / "id<ID>" */
 };
+_Static_assert(sizeof(struct ixd_field) == 24, "struct ixd_field must stay 24 bytes");
+_Static_assert(IXD_TYPE_PADDING < 32, "enum ixd_type must fit the 5 bits of ixd_field.type");
 
 /** A compiled template (or options template). Owned by its session; see template.h. */
 struct ixd_template {

@@ -205,7 +205,7 @@ compile_fields(struct ixd_template *t, const uint8_t *p, const struct ixd_templa
             }
             f->key = k;
         }
-        f->key_length = (uint16_t)strlen(f->key);
+        f->key_length = (uint8_t)strlen(f->key);
         f->offset = (uint16_t)offset;
         f->after_varlen = (uint8_t)after_varlen;
         if (f->length == IXD_VARLEN) {

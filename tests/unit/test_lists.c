@@ -13,15 +13,36 @@
 
 /* Hand-made templates: the walker reads field_count, has_lists and each field's type and
  * length, nothing else. */
-static struct ixd_field f_port[] = {{0, 7, 2, 0, IXD_TYPE_UNSIGNED, 0, 1, 0, 0, 0, NULL}};
+static struct ixd_field f_port[] = {
+    {.id = 7, .length = 2, .offset = 0, .type = IXD_TYPE_UNSIGNED, .after_varlen = 0, .repeat = 1}};
 static struct ixd_field f_proto_stl[] = {
-    {0, 4, 1, 0, IXD_TYPE_UNSIGNED, 0, 1, 0, 0, 0, NULL},
-    {0, 292, IXD_VARLEN, 1, IXD_TYPE_SUBTEMPLATE_LIST, 0, 1, 0, 0, 0, NULL},
+    {.id = 4, .length = 1, .offset = 0, .type = IXD_TYPE_UNSIGNED, .after_varlen = 0, .repeat = 1},
+    {.id = 292,
+     .length = IXD_VARLEN,
+     .offset = 1,
+     .type = IXD_TYPE_SUBTEMPLATE_LIST,
+     .after_varlen = 0,
+     .repeat = 1},
 };
 static struct ixd_field f_outer[] = {
-    {0, 292, IXD_VARLEN, 0, IXD_TYPE_SUBTEMPLATE_LIST, 0, 1, 0, 0, 0, NULL},
-    {0, 293, IXD_VARLEN, 0, IXD_TYPE_SUBTEMPLATE_MULTILIST, 1, 1, 0, 0, 0, NULL},
-    {0, 291, IXD_VARLEN, 0, IXD_TYPE_BASIC_LIST, 1, 1, 0, 0, 0, NULL},
+    {.id = 292,
+     .length = IXD_VARLEN,
+     .offset = 0,
+     .type = IXD_TYPE_SUBTEMPLATE_LIST,
+     .after_varlen = 0,
+     .repeat = 1},
+    {.id = 293,
+     .length = IXD_VARLEN,
+     .offset = 0,
+     .type = IXD_TYPE_SUBTEMPLATE_MULTILIST,
+     .after_varlen = 1,
+     .repeat = 1},
+    {.id = 291,
+     .length = IXD_VARLEN,
+     .offset = 0,
+     .type = IXD_TYPE_BASIC_LIST,
+     .after_varlen = 1,
+     .repeat = 1},
 };
 static struct ixd_template t301 = {
     .id = 301, .field_count = 1, .fixed_length = 2, .min_length = 2, .fields = f_port};
