@@ -1,12 +1,16 @@
 /*
- * The HTTP server: libmicrohttpd with one internal thread (epoll where available). Every
- * request is answered on that thread from the merged snapshot view, so nothing here needs a
- * lock; the control thread only starts and stops the server.
+ * The HTTP server: libmicrohttpd with one internal thread (epoll where available). Every read
+ * is answered on that thread from the merged snapshot view, so reads need no lock; the control
+ * thread only starts and stops the server. A write (PUT of the keepalived include) runs
+ * `keepalived -t` and a reload, seconds at worst: it runs on a thread of its own while its
+ * connection is suspended, so reads go on being answered meanwhile; writes are applied one
+ * after the other, in the order their bodies completed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +34,12 @@ struct ixd_api {
     struct ixd_ratelimit auth_log;
     int64_t started_usec;
     char *cert_pem, *key_pem;
+    /* writes on their own threads; stop waits for them */
+    pthread_mutex_t writes_lock;
+    pthread_cond_t writes_done;
+    unsigned writes;
+    pthread_mutex_t apply_lock; /* one write applied at a time */
+    int writes_ready;           /* the locks and the condition are initialised */
 };
 
 static void
@@ -272,12 +282,19 @@ reply_release(struct api_reply *r)
     free(r->link_header);
 }
 
-/* The state of a write between its calls: the body so far and who sent it. */
+/* The state of a write between its calls: the body so far and who sent it; then, while it is
+ * applied on its own thread, its context and the answer that thread leaves. */
 struct upload {
     char *buf;
     size_t len;
     int too_big;
     struct api_identity who;
+    struct ixd_api *api;
+    struct MHD_Connection *conn;
+    struct api_ctx ctx;
+    char client[64];
+    struct api_reply reply;
+    int applying;
 };
 
 static int seen_headers; /* the state of a GET once its headers are in */
@@ -292,6 +309,9 @@ request_completed(void *cls, struct MHD_Connection *conn, void **state,
     (void)conn;
     (void)toe;
     if (up != NULL && *state != (void *)&seen_headers) {
+        if (up->applying) {
+            reply_release(&up->reply); /* the client went away before its answer */
+        }
         free(up->buf);
         free(up);
     }
@@ -335,6 +355,65 @@ upload_add(struct upload *up, const char *data, size_t n, size_t limit)
     up->buf[up->len] = '\0';
 }
 
+/* Applies a write on its own thread; the MHD thread answers once the connection is resumed. The
+ * handler touches only the upload (its body, context, identity and reply), the files it
+ * changes and the commands it runs. */
+static void *
+apply_write(void *arg)
+{
+    struct upload *up = arg;
+    struct ixd_api *api = up->api;
+
+    /* writes route only to handlers that take them (the route table says which) */
+    pthread_mutex_lock(&api->apply_lock);
+    clock_now(&up->ctx.now_mono, &up->ctx.now_usec); /* its turn may have come later */
+    api_keepalived(&up->ctx, &up->reply);
+    pthread_mutex_unlock(&api->apply_lock);
+    MHD_resume_connection(up->conn); /* up belongs to the MHD thread again from here */
+    pthread_mutex_lock(&api->writes_lock);
+    api->writes--;
+    pthread_cond_broadcast(&api->writes_done);
+    pthread_mutex_unlock(&api->writes_lock);
+    return NULL;
+}
+
+/* Starts applying a write whose body is complete: 0, or -1 with r set (no thread). */
+static int
+start_write(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up, const char *url,
+            const char *method, struct api_reply *r)
+{
+    pthread_attr_t attr;
+    pthread_t thread;
+    int rc;
+
+    ctx_init(api, conn, url, method, &up->ctx, up->client, sizeof(up->client));
+    pthread_mutex_lock(&api->writes_lock);
+    api->writes++;
+    pthread_mutex_unlock(&api->writes_lock);
+    up->ctx.body = up->buf != NULL ? up->buf : "";
+    up->ctx.body_len = up->len;
+    up->ctx.who = &up->who;
+    up->api = api;
+    up->conn = conn;
+    up->applying = 1;
+    /* suspended before the thread can resume it */
+    MHD_suspend_connection(conn);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&thread, &attr, apply_write, up);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        MHD_resume_connection(conn);
+        up->applying = 0;
+        pthread_mutex_lock(&api->writes_lock);
+        api->writes--;
+        pthread_mutex_unlock(&api->writes_lock);
+        api_problem(&up->ctx, r, 503, "cannot start applying the change: %s", strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **state)
@@ -362,17 +441,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
             *upload_data_size = 0;
             return MHD_YES;
         }
+        if (up->applying) {
+            /* resumed: the thread has left its answer */
+            ret = send_reply(conn, &up->reply, 0);
+            reply_release(&up->reply);
+            up->applying = 0;
+            return ret;
+        }
         memset(&r, 0, sizeof(r));
-        ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
         if (up->too_big) {
+            ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
             api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
                         api->cfg.body_limit);
-        } else {
-            ctx.body = up->buf != NULL ? up->buf : "";
-            ctx.body_len = up->len;
-            ctx.who = &up->who;
-            /* writes route only to handlers that take them (the route table says which) */
-            api_keepalived(&ctx, &r);
+        } else if (start_write(api, conn, up, url, method, &r) == 0) {
+            return MHD_YES;
         }
         ret = send_reply(conn, &r, 0);
         reply_release(&r);
@@ -462,7 +544,8 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
 {
     struct ixd_api *api = calloc(1, sizeof(*api));
     struct MHD_OptionItem opts[12];
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     int n = 0;
 
     if (api == NULL) {
@@ -471,6 +554,10 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
     }
     api->cfg = *cfg;
     api->started_usec = started_usec;
+    pthread_mutex_init(&api->writes_lock, NULL);
+    pthread_cond_init(&api->writes_done, NULL);
+    pthread_mutex_init(&api->apply_lock, NULL);
+    api->writes_ready = 1;
     api->reader = ixd_snapshot_reader_new(pubs, n_workers);
     if (api->reader == NULL) {
         snprintf(err, errlen, "api: out of memory");
@@ -529,8 +616,22 @@ ixd_api_stop(struct ixd_api *api)
     if (api == NULL) {
         return;
     }
+    if (api->writes_ready) {
+        /* a write being applied resumes its connection, which MHD needs before it stops (the
+         * commands it runs are bounded by check-timeout) */
+        pthread_mutex_lock(&api->writes_lock);
+        while (api->writes > 0) {
+            pthread_cond_wait(&api->writes_done, &api->writes_lock);
+        }
+        pthread_mutex_unlock(&api->writes_lock);
+    }
     if (api->mhd != NULL) {
         MHD_stop_daemon(api->mhd); /* joins the server thread: no reader is left after this */
+    }
+    if (api->writes_ready) {
+        pthread_mutex_destroy(&api->writes_lock);
+        pthread_cond_destroy(&api->writes_done);
+        pthread_mutex_destroy(&api->apply_lock);
     }
     ixd_snapshot_reader_free(api->reader);
     api_auth_free(api->auth);

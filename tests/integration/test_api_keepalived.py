@@ -3,8 +3,9 @@
 endpoints' shape (role from the notify hook's file, virtual IPs held, the include as a model),
 the role checks of PUT /api/v1/ha/keepalived/include (no auth on loopback, reader, admin with
 manage: false), validation failures (global_defs, a script outside scripts-dir, a bad address,
-a priority out of range), keepalived -t refusing, and a good change (include replaced, backup,
-audit line, reload command run). The keepalived -t parts need /usr/sbin/keepalived and an
+a priority out of range), keepalived -t refusing, a good change (include replaced, backup,
+audit line, reload command run), and a slow reload that blocks neither reads nor a second
+change, which is applied after it. The keepalived -t parts need /usr/sbin/keepalived and an
 interface other than lo; without them they are skipped, and said so."""
 import hashlib
 import json
@@ -13,9 +14,11 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ixdtest import BIN, Daemon, free_port  # noqa: E402
+from ixdtest import BIN, SLOW, Daemon, free_port  # noqa: E402
 from test_api import Api, check_schema, free_tcp_port, wait_for  # noqa: E402
 
 KEEPALIVED = "/usr/sbin/keepalived"
@@ -70,6 +73,7 @@ class Setup:
         self.state = os.path.join(self.dir, "ha-role")
         self.audit = os.path.join(self.dir, "audit.log")
         self.marker = os.path.join(self.dir, "reloaded")
+        self.reload = "/usr/bin/touch " + self.marker
         with open(self.main, "w") as f:
             f.write("global_defs {\n    router_id ixdtest\n}\ninclude %s\n" % self.include)
         with open(self.include, "w") as f:
@@ -90,7 +94,7 @@ ha:
     state-file: {self.state}
     manage: {"true" if manage else "false"}
     keepalived-bin: {KEEPALIVED}
-    reload: /usr/bin/touch {self.marker}
+    reload: {self.reload}
     backup-dir: {self.backups}
     audit-log: {self.audit}
     scripts-dir: {self.scripts}
@@ -311,6 +315,49 @@ def test_good_change(api, s):
     assert open(s.include).read() == text and os.path.exists(s.marker)
 
 
+def test_slow_reload(api, s, d):
+    """A reload that takes seconds: reads are answered while it runs, and a second PUT sent
+    meanwhile is applied after the first (both audited, in that order)."""
+    slow = os.path.join(s.dir, "slow-reload")
+    with open(slow, "w") as f:
+        f.write("#!/bin/sh\nsleep %d\nexec /usr/bin/touch %s\n" % (int(3 * SLOW), s.marker))
+    os.chmod(slow, 0o755)
+    s.reload = slow
+    reloads = len(d.log().split("reloaded")) - 1
+    d.write_config(config(s, s.port, s.api_port, manage=True, auth=True))
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"reloaded", count=reloads + 1)
+    wait_for("the API after the reload", lambda: api.get("/ready")[0] == 200)
+    n_audit = len(open(s.audit).readlines())
+    if os.path.exists(s.marker):
+        os.unlink(s.marker)
+    done = {}
+
+    def put(name, priority):
+        done[name] = req(api, "/api/v1/ha/keepalived/include", ADMIN, "PUT",
+                         good_model(s, priority))
+        done[name + "_at"] = time.time()
+
+    first = threading.Thread(target=put, args=("first", 160))
+    first.start()
+    time.sleep(0.5 * SLOW)  # its body is in and its reload has started
+    second = threading.Thread(target=put, args=("second", 170))
+    second.start()
+    code, _, raw = req(api, "/api/v1/ha/keepalived", READER)
+    assert code == 200, raw
+    assert api.get("/health")[0] == 200
+    assert first.is_alive(), "the reads waited for the change to be applied"
+    first.join(60)
+    second.join(60)
+    assert done["first"][0] == 200 and done["second"][0] == 200, done
+    assert done["first_at"] < done["second_at"], done
+    with open(s.include) as f:
+        assert "priority 170" in f.read()
+    lines = [json.loads(l) for l in open(s.audit)][n_audit:]
+    assert [(l["result"], l["change"]["instances"][0]["priority"]) for l in lines] == [
+        ("applied", 160), ("applied", 170)], lines
+
+
 def test_config_checks(s):
     import subprocess
 
@@ -370,6 +417,8 @@ def main():
         else:
             test_keepalived_check(api, s)
             test_good_change(api, s)
+            s.port, s.api_port = port, api_port
+            test_slow_reload(api, s, d)
     finally:
         if d is not None:
             d.stop()
