@@ -54,12 +54,12 @@ class Api:
     def __init__(self, port):
         self.base = "http://127.0.0.1:%d" % port
 
-    def get(self, path, headers=None, method="GET", data=None):
+    def get(self, path, headers=None, method="GET", data=None, timeout=10):
         """(status, headers, body bytes) without raising on HTTP errors."""
         req = urllib.request.Request(self.base + path, headers=headers or {}, method=method,
                                      data=data)
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
                 return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()

@@ -123,13 +123,13 @@ outputs:
 """
 
 
-def req(api, path, token=None, method="GET", body=None):
+def req(api, path, token=None, method="GET", body=None, timeout=10):
     headers = {"Authorization": "Bearer " + token} if token else {}
     data = None
     if body is not None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
-    code, h, raw = api.get(path, headers, method=method, data=data)
+    code, h, raw = api.get(path, headers, method=method, data=data, timeout=timeout)
     return code, h, raw
 
 
@@ -320,7 +320,8 @@ def test_slow_reload(api, s, d):
     meanwhile is applied after the first (both audited, in that order)."""
     slow = os.path.join(s.dir, "slow-reload")
     with open(slow, "w") as f:
-        f.write("#!/bin/sh\nsleep %d\nexec /usr/bin/touch %s\n" % (int(3 * SLOW), s.marker))
+        # not scaled by SLOW: the reads below must come while it runs, and they come 0.5 s after
+        f.write("#!/bin/sh\nsleep 4\nexec /usr/bin/touch %s\n" % s.marker)
     os.chmod(slow, 0o755)
     s.reload = slow
     reloads = len(d.log().split("reloaded")) - 1
@@ -334,21 +335,22 @@ def test_slow_reload(api, s, d):
     done = {}
 
     def put(name, priority):
+        # the second waits for the first: two reloads of 4 s, plus keepalived -t twice
         done[name] = req(api, "/api/v1/ha/keepalived/include", ADMIN, "PUT",
-                         good_model(s, priority))
+                         good_model(s, priority), timeout=30 * SLOW)
         done[name + "_at"] = time.time()
 
     first = threading.Thread(target=put, args=("first", 160))
     first.start()
-    time.sleep(0.5 * SLOW)  # its body is in and its reload has started
+    time.sleep(0.5)  # its body is in and its check or reload is running
     second = threading.Thread(target=put, args=("second", 170))
     second.start()
     code, _, raw = req(api, "/api/v1/ha/keepalived", READER)
     assert code == 200, raw
     assert api.get("/health")[0] == 200
     assert first.is_alive(), "the reads waited for the change to be applied"
-    first.join(60)
-    second.join(60)
+    first.join(60 * SLOW)
+    second.join(60 * SLOW)
     assert done["first"][0] == 200 and done["second"][0] == 200, done
     assert done["first_at"] < done["second_at"], done
     with open(s.include) as f:

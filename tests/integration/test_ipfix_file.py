@@ -286,12 +286,19 @@ def test_write_errors_counted():
         assert st["write_errors"] >= 2 and st["dropped"] > 0, st
         assert st["files"] >= 2, st
         assert dest["sent"] + st["dropped"] == n, (st, dest)
-        # the same counters through the API and /metrics
+        # the same counters through the API and /metrics, once the workers' next snapshots (one a
+        # second) hold them
         base = "http://127.0.0.1:%d" % api_port
-        with urllib.request.urlopen(base + "/api/v1/outputs/arch", timeout=10) as r:
-            counters = json.load(r)["counters"]
-        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
-            metrics = r.read().decode()
+        deadline = time.time() + 10 * SLOW
+        while True:
+            with urllib.request.urlopen(base + "/api/v1/outputs/arch", timeout=10) as r:
+                counters = json.load(r)["counters"]
+            with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+                metrics = r.read().decode()
+            if counters["records"] == n:
+                break
+            assert time.time() < deadline, ("the API never showed every record", counters, st)
+            time.sleep(0.2)
         for key in ("files", "write_errors", "dropped"):
             assert counters[key] == st[key], (key, counters, st)
         assert 'ipfixd_output_files_total{output="arch"} %d\n' % st["files"] in metrics
