@@ -152,21 +152,8 @@ ixd_record_walk(const struct ixd_template *t, const uint8_t *p, size_t avail, ui
     uint16_t i;
 
     for (i = 0; i < t->field_count; i++) {
-        size_t flen = t->fields[i].length;
-        if (flen == IXD_VARLEN) {
-            if (pos + 1 > avail) {
-                return 0;
-            }
-            flen = p[pos++];
-            if (flen == 255) {
-                if (pos + 2 > avail) {
-                    return 0;
-                }
-                flen = ixd_get16(p + pos);
-                pos += 2;
-            }
-        }
-        if (flen > avail - pos) {
+        size_t flen;
+        if (ixd_field_extent(&t->fields[i], p, avail, &pos, &flen) == -1) {
             return 0;
         }
         offsets[i] = (uint16_t)pos;

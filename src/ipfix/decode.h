@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ipfix/session.h"
+#include "ipfix/wire.h"
 #include "ipfixd/record.h"
 
 #define IXD_BATCH_MAX 256
@@ -42,6 +43,38 @@ int ixd_message_validate(const uint8_t *msg, size_t len, enum ixd_error *why);
  */
 int ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *msg,
                         size_t len, double now, int64_t received_usec);
+
+/*
+ * The value of field f of a record whose bytes are p[0..avail), the field starting at *pos: its
+ * length in *len (a variable-length field's prefix read, RFC 7011 section 7) and *pos moved to
+ * the value. Returns 0, or -1 when the prefix or the value runs past avail.
+ */
+static inline int
+ixd_field_extent(const struct ixd_field *f, const uint8_t *p, size_t avail, size_t *pos,
+                 size_t *len)
+{
+    size_t at = *pos, n = f->length;
+
+    if (n == IXD_VARLEN) {
+        if (at + 1 > avail) {
+            return -1;
+        }
+        n = p[at++];
+        if (n == 255) {
+            if (at + 2 > avail) {
+                return -1;
+            }
+            n = ixd_get16(p + at);
+            at += 2;
+        }
+    }
+    if (n > avail - at) {
+        return -1;
+    }
+    *pos = at;
+    *len = n;
+    return 0;
+}
 
 /*
  * Walks one record of a template with variable-length fields at p (avail bytes), filling each

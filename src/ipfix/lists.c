@@ -1,5 +1,6 @@
 #include "ipfix/lists.h"
 
+#include "ipfix/decode.h"
 #include "ipfix/wire.h"
 
 /* RFC 6313 section 4.5.3 block header: template ID and a length that counts the header too */
@@ -152,21 +153,8 @@ walk_records(struct refs_walk *w, const struct ixd_template *t, const uint8_t *p
         uint16_t i;
 
         for (i = 0; i < t->field_count; i++) {
-            size_t flen = t->fields[i].length;
-            if (flen == VARLEN) {
-                if (pos + 1 > len) {
-                    return 0;
-                }
-                flen = p[pos++];
-                if (flen == 255) {
-                    if (pos + 2 > len) {
-                        return 0;
-                    }
-                    flen = ixd_get16(p + pos);
-                    pos += 2;
-                }
-            }
-            if (flen > len - pos) {
+            size_t flen;
+            if (ixd_field_extent(&t->fields[i], p, len, &pos, &flen) == -1) {
                 return 0;
             }
             if (walk_value(w, t->fields[i].type, p + pos, flen, depth) == -1) {
