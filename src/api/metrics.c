@@ -213,52 +213,44 @@ outputs(GString *out, const struct ixd_view *v)
     static const struct {
         const char *name, *type, *help;
         size_t offset;
+        int files_only; /* only for outputs that write a series of files (has_files) */
     } per_output[] =
         {
             {"ipfixd_output_records_total", "counter", "records handed to the output",
-             offsetof(struct ixd_output_stats, records)},
+             offsetof(struct ixd_output_stats, records), 0},
             {"ipfixd_output_written_bytes_total", "counter", "bytes that reached the destination",
-             offsetof(struct ixd_output_stats, written_bytes)},
+             offsetof(struct ixd_output_stats, written_bytes), 0},
             {"ipfixd_output_dropped_records_total", "counter", "records lost, each one counted",
-             offsetof(struct ixd_output_stats, dropped)},
+             offsetof(struct ixd_output_stats, dropped), 0},
             {"ipfixd_output_waits_total", "counter", "times a worker waited for the output",
-             offsetof(struct ixd_output_stats, waits)},
+             offsetof(struct ixd_output_stats, waits), 0},
+            {"ipfixd_output_files_total", "counter",
+             "files completed (closed and given their final name)",
+             offsetof(struct ixd_output_stats, files), 1},
+            {"ipfixd_output_write_errors_total", "counter",
+             "failed writes, closes and renames of files",
+             offsetof(struct ixd_output_stats, write_errors), 1},
         },
       per_dest[] = {
           {"ipfixd_output_destination_sent_records_total", "counter", "data records sent",
-           offsetof(struct ixd_output_dest_stats, sent)},
+           offsetof(struct ixd_output_dest_stats, sent), 0},
           {"ipfixd_output_destination_dropped_records_total", "counter", "records lost",
-           offsetof(struct ixd_output_dest_stats, dropped)},
+           offsetof(struct ixd_output_dest_stats, dropped), 0},
           {"ipfixd_output_destination_reconnects_total", "counter",
-           "TCP connections after the first", offsetof(struct ixd_output_dest_stats, reconnects)},
+           "TCP connections after the first", offsetof(struct ixd_output_dest_stats, reconnects),
+           0},
           {"ipfixd_output_destination_queue_bytes", "gauge", "bytes waiting in the queues",
-           offsetof(struct ixd_output_dest_stats, queued_bytes)},
+           offsetof(struct ixd_output_dest_stats, queued_bytes), 0},
       };
-    static const struct {
-        const char *name, *help;
-        size_t offset;
-    } per_file_output[] = {
-        {"ipfixd_output_files_total", "files completed (closed and given their final name)",
-         offsetof(struct ixd_output_stats, files)},
-        {"ipfixd_output_write_errors_total", "failed writes, closes and renames of files",
-         offsetof(struct ixd_output_stats, write_errors)},
-    };
     size_t m, i, d;
 
-    for (m = 0; m < sizeof(per_file_output) / sizeof(per_file_output[0]); m++) {
-        family(out, per_file_output[m].name, "counter", per_file_output[m].help);
-        for (i = 0; i < v->n_outputs; i++) {
-            const char *st = (const char *)&v->outputs[i].stats;
-            if (v->outputs[i].stats.has_files) {
-                output_sample(out, per_file_output[m].name, v->outputs[i].name, NULL,
-                              *(const uint64_t *)(st + per_file_output[m].offset));
-            }
-        }
-    }
     for (m = 0; m < sizeof(per_output) / sizeof(per_output[0]); m++) {
         family(out, per_output[m].name, per_output[m].type, per_output[m].help);
         for (i = 0; i < v->n_outputs; i++) {
             const char *st = (const char *)&v->outputs[i].stats;
+            if (per_output[m].files_only && !v->outputs[i].stats.has_files) {
+                continue;
+            }
             output_sample(out, per_output[m].name, v->outputs[i].name, NULL,
                           *(const uint64_t *)(st + per_output[m].offset));
         }

@@ -184,20 +184,17 @@ log_summary(struct control *ctl, const char *when)
     for (i = 0; i < cfg->n_outputs; i++) {
         struct ixd_output *o = ctl->rt->outputs[i];
         struct ixd_output_stats st;
+        char files[64];
 
         o->ops->stats(o, &st);
+        files[0] = '\0';
         if (st.has_files) {
-            log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu files=%llu "
-                     "write_errors=%llu",
-                     when, o->name, (unsigned long long)st.records,
-                     (unsigned long long)st.written_bytes, (unsigned long long)st.dropped,
-                     (unsigned long long)st.waits, (unsigned long long)st.files,
-                     (unsigned long long)st.write_errors);
-        } else {
-            log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu", when, o->name,
-                     (unsigned long long)st.records, (unsigned long long)st.written_bytes,
-                     (unsigned long long)st.dropped, (unsigned long long)st.waits);
+            snprintf(files, sizeof(files), " files=%llu write_errors=%llu",
+                     (unsigned long long)st.files, (unsigned long long)st.write_errors);
         }
+        log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu%s", when, o->name,
+                 (unsigned long long)st.records, (unsigned long long)st.written_bytes,
+                 (unsigned long long)st.dropped, (unsigned long long)st.waits, files);
         for (j = 0; j < st.n_destinations; j++) {
             const struct ixd_output_dest_stats *ds = &st.destinations[j];
             log_info("%s output %s destination %s: records=%llu messages=%llu sent=%llu "
