@@ -13,6 +13,7 @@ import collections
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -22,7 +23,7 @@ import time
 
 import ipfix
 import pcapio
-from ixdtest import (CORPUS, SLOW, Daemon, check_synthetic, free_port, fresh_udp_socket,
+from ixdtest import (BIN, CORPUS, SLOW, Daemon, check_synthetic, free_port, fresh_udp_socket,
                      read_json_lines, run, send, wait_lines)
 
 LS = os.path.join(CORPUS, "flow-exports/logstash-codec-netflow")
@@ -189,15 +190,16 @@ def export_daemon(dests, transport="udp", extra="", workers=2, collectors=None):
     return Daemon(text, expect_collectors=len(colls)), port
 
 
-def dest_stats(d, when="stats"):
-    """{destination: {counter: value}} from the last output destination lines."""
+def dest_stats(d, when="stats", output="x"):
+    """{destination: {counter: value}} from the last destination lines of output (when
+    "stats": after a SIGUSR1 of its own)."""
     if when == "stats":
-        before = len(re.findall(r"stats output x destination", d.log()))
-        d.signal(__import__("signal").SIGUSR1)
-        d.wait_log(r"stats output x destination", count=before + 1)
+        before = len(re.findall(r"stats output %s destination" % output, d.log()))
+        d.signal(signal.SIGUSR1)
+        d.wait_log(r"stats output %s destination" % output, count=before + 1)
         time.sleep(0.1)
     out = {}
-    for m in re.finditer(r"%s output x destination (\S+): (.*)" % when, d.log()):
+    for m in re.finditer(r"%s output %s destination (\S+): (.*)" % (when, output), d.log()):
         out[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
     return out
 
@@ -217,13 +219,13 @@ def wait_sent(d, want_records, timeout=30.0):
 
 # ---- (1) chains ----
 
-def chain(transport):
-    n = int(20000 / SLOW)
-    port_b = free_port()
-    tmp = tempfile.mkdtemp()
-    out = os.path.join(tmp, "b.json")
-    b = Daemon("""
-workers: 2
+def downstream(transport="udp", workers=2):
+    """The ipfixd an export goes to: collector "b" at a free port, JSON lines to a file.
+    Returns (daemon, port, path of the JSON file)."""
+    port = free_port()
+    out = os.path.join(tempfile.mkdtemp(), "b.json")
+    d = Daemon("""
+workers: %d
 collectors:
   - name: b
     transport: %s
@@ -233,7 +235,13 @@ outputs:
   - name: f
     type: json
     path: "%s"
-""" % (transport, port_b, out), expect_collectors=1)
+""" % (workers, transport, port, out), expect_collectors=1)
+    return d, port, out
+
+
+def chain(transport):
+    n = int(20000 / SLOW)
+    b, port_b, out = downstream(transport)
     a, port_a = export_daemon(["127.0.0.1:%d" % port_b], transport)
     try:
         send("-n", n, "-r", 40000, "127.0.0.1:%d" % port_a)
@@ -543,18 +551,22 @@ def test_config_errors():
         ('    destinations: ["127.0.0.1:9"]\n    path: "-"\n', "applies only to outputs of type json"),
         ('    mtu: 1400\n', "needs destinations"),
     ]
+    check_output_config_errors(tmp, "    type: ipfix\n", cases, "relay.yaml")
+
+
+def check_output_config_errors(tmp, head, cases, example):
+    """ipfixd -t refuses each output body (after an output named x and head) with its message
+    at file:line:col, and accepts config/examples/<example>."""
     for body, msg in cases:
         path = os.path.join(tmp, "c.yaml")
         with open(path, "w") as f:
             f.write('collectors:\n  - name: u\n    listen: "127.0.0.1:4739"\n'
-                    'outputs:\n  - name: x\n    type: ipfix\n' + body)
-        r = subprocess.run([os.environ.get("IXD_BIN", "build/src/ipfixd"), "-t", "-c", path],
-                           capture_output=True, text=True)
+                    'outputs:\n  - name: x\n' + head + body)
+        r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True)
         assert r.returncode != 0 and msg in r.stderr and re.search(r"c\.yaml:\d+:\d+:", r.stderr), \
             "%r: %s" % (body, r.stderr)
-    ex = os.path.join(os.path.dirname(__file__), "../../config/examples/relay.yaml")
-    r = subprocess.run([os.environ.get("IXD_BIN", "build/src/ipfixd"), "-t", "-c", ex],
-                       capture_output=True, text=True)
+    ex = os.path.join(os.path.dirname(__file__), "../../config/examples", example)
+    r = subprocess.run([BIN, "-t", "-c", ex], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 
 
@@ -609,20 +621,7 @@ def lists_exporter(sock, port, mark, tpl300, rec300):
 def test_lists_name_exported_templates():
     """Two exporters in one export domain define templates 300..400 differently: the second
     one's are exported under other IDs, and every list naming them is rewritten."""
-    port_b = free_port()
-    tmp = tempfile.mkdtemp()
-    out = os.path.join(tmp, "b.json")
-    b = Daemon("""
-workers: 1
-collectors:
-  - name: b
-    transport: udp
-    listen: "127.0.0.1:%d"
-outputs:
-  - name: f
-    type: json
-    path: "%s"
-""" % (port_b, out), expect_collectors=1)
+    b, port_b, out = downstream(workers=1)
     # one worker, so both exporters share one export session and its template IDs
     a, port_a = export_daemon(["127.0.0.1:%d" % port_b], workers=1)
     try:

@@ -28,7 +28,8 @@ import urllib.request
 from ixdtest import (SLOW, Daemon, check_synthetic, expected_v4, free_port, read_json_lines, run,
                      send,
                      wait_lines)
-from test_export import Reader, check_sequences, corpus_messages, send_groups
+from test_export import (Reader, check_output_config_errors, check_sequences, corpus_messages,
+                         dest_stats, send_groups)
 
 NAME = re.compile(r"^arch-\d{8}T\d{6}Z-w\d+-\d+\.ipfix$")
 SIZE = 128 * 1024
@@ -239,19 +240,7 @@ def test_config_errors():
         ("    type: json\n    path: \"-\"\n    original-exporter: true\n",
          "applies only to outputs of type ipfix and ipfix-file"),
     ]
-    for body, msg in cases:
-        path = os.path.join(tmp, "c.yaml")
-        with open(path, "w") as f:
-            f.write('collectors:\n  - name: u\n    listen: "127.0.0.1:4739"\n'
-                    'outputs:\n  - name: x\n' + body)
-        r = subprocess.run([os.environ.get("IXD_BIN", "build/src/ipfixd"), "-t", "-c", path],
-                           capture_output=True, text=True)
-        assert r.returncode != 0 and msg in r.stderr and re.search(r"c\.yaml:\d+:\d+:", r.stderr), \
-            "%r: %s" % (body, r.stderr)
-    ex = os.path.join(os.path.dirname(__file__), "../../config/examples/archive.yaml")
-    r = subprocess.run([os.environ.get("IXD_BIN", "build/src/ipfixd"), "-t", "-c", ex],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    check_output_config_errors(tmp, "", cases, "archive.yaml")
 
 
 
@@ -274,11 +263,8 @@ def test_write_errors_counted():
         send("-n", n, "-r", 2000, "127.0.0.1:%d" % port)
         deadline = time.time() + 20 * SLOW
         while True:
-            d.signal(__import__("signal").SIGUSR1)
-            time.sleep(0.3)
+            (dest,) = dest_stats(d, output="arch").values()  # the one directory row
             st = output_stats(d, "stats")
-            row = [m for m in re.findall(r"stats output arch destination \S+: (.*)", d.log())][-1]
-            dest = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", row)}
             if st["records"] == n and dest["queued_bytes"] == 0:
                 break
             assert time.time() < deadline, (st, dest)
