@@ -284,6 +284,21 @@ def corpus_messages():
     return out
 
 
+def check_same_records(want, got, vendors):
+    """Field for field: the same template layouts and the same record bytes in got (a Reader)
+    as in want, enterprise elements included, and an element of each (PEN, vendor) among
+    them."""
+    w = collections.Counter((r[2], r[3]) for r in want.records)
+    g = collections.Counter((r[2], r[3]) for r in got.records)
+    missing = w - g
+    assert not missing, "%d records differ or are missing, e.g. %r" % (
+        sum(missing.values()), next(iter(missing)))
+    assert not g - w, "records that were not sent: %r" % next(iter(g - w))
+    pens = {f[2] for r in got.records for f in r[2] if f[2]}
+    for pen, vendor in vendors:
+        assert pen in pens, "no %s enterprise element (PEN %d): %r" % (vendor, pen, pens)
+
+
 def send_groups(port, groups):
     """Each group from its own UDP socket (its own exporter session), paced."""
     for msgs in groups:
@@ -313,17 +328,8 @@ def test_enterprise_bytes():
     for _, dgram in sink.datagrams:
         assert len(dgram) <= 1400, "datagram of %d bytes over the mtu" % len(dgram)
     assert got.unknown == 0, "%d data sets arrived before their template" % got.unknown
-    # field for field: the same template layouts and the same record bytes, enterprise included
-    w = collections.Counter((r[2], r[3]) for r in want.records)
-    g = collections.Counter((r[2], r[3]) for r in got.records)
     # (one corpus data set refers to a template none of the files define: neither side has it)
-    missing = w - g
-    assert not missing, "%d records differ or are missing, e.g. %r" % (
-        sum(missing.values()), next(iter(missing)))
-    assert not g - w, "records that were not sent: %r" % next(iter(g - w))
-    pens = {f[2] for r in got.records for f in r[2] if f[2]}
-    for pen, vendor in ((6871, "YAF/CERT"), (5951, "Netscaler"), (6876, "VMware")):
-        assert pen in pens, "no %s enterprise element (PEN %d) in the export: %r" % (vendor, pen, pens)
+    check_same_records(want, got, ((6871, "YAF/CERT"), (5951, "Netscaler"), (6876, "VMware")))
     v = list(st.values())[0]
     assert v["sent"] == len(want.records), v
     tshark_check([d for _, d in sink.datagrams], 4739, len(got.records))

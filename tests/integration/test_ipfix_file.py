@@ -13,7 +13,6 @@
   the SIGUSR1 stats, the API and /metrics;
 - configuration errors point at file:line:col.
 """
-import collections
 import glob
 import json
 import os
@@ -28,8 +27,8 @@ import urllib.request
 from ixdtest import (SLOW, Daemon, check_synthetic, expected_v4, free_port, read_json_lines, run,
                      send,
                      wait_lines)
-from test_export import (Reader, check_output_config_errors, check_sequences, corpus_messages,
-                         dest_stats, send_groups)
+from test_export import (Reader, check_output_config_errors, check_same_records, check_sequences,
+                         corpus_messages, dest_stats, send_groups)
 
 NAME = re.compile(r"^arch-\d{8}T\d{6}Z-w\d+-\d+\.ipfix$")
 SIZE = 128 * 1024
@@ -192,15 +191,7 @@ def test_enterprise_bytes():
     for p in paths:
         r = read_file(p)
         got.records += r.records
-    w = collections.Counter((r[2], r[3]) for r in want.records)
-    g = collections.Counter((r[2], r[3]) for r in got.records)
-    missing = w - g
-    assert not missing, "%d records differ or are missing, e.g. %r" % (
-        sum(missing.values()), next(iter(missing)))
-    assert not g - w, "records that were not sent: %r" % next(iter(g - w))
-    pens = {f[2] for r in got.records for f in r[2] if f[2]}
-    for pen, vendor in ((6871, "YAF/CERT"), (5951, "Netscaler")):
-        assert pen in pens, "no %s enterprise element (PEN %d) in the files: %r" % (vendor, pen, pens)
+    check_same_records(want, got, ((6871, "YAF/CERT"), (5951, "Netscaler")))
 
 
 def test_reload_completes_files():
