@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)"
+# Standard output carries the records: the build talks on standard error. The tests are not
+# built here (scripts/test.sh builds and runs them).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIXD_TESTS=OFF >&2
+cmake --build build -j "$(nproc)" >&2
 exec build/src/ipfixd "$@"
