@@ -513,6 +513,11 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     if (w->rt->cfg->ha.enabled) {
         ha_share(w, now, usec);
     }
+    for (i = 0; i < w->n_wcs; i++) {
+        for (size_t k = 0; k < w->wcs[i]->n_pipes; k++) {
+            ixd_pipeline_tick(w->wcs[i]->pipes[k].run, now);
+        }
+    }
     if (now - w->last_expire < EXPIRE_INTERVAL) {
         return;
     }

@@ -14,6 +14,21 @@ static const struct ixd_stage_type *const stage_types[] = {
 
 #define N_TYPES (sizeof(stage_types) / sizeof(stage_types[0]))
 
+/* Types added at start-up by ixd_pipeline_add_stage_type (tests' own stages). */
+#define MAX_ADDED_TYPES 8
+static const struct ixd_stage_type *added_types[MAX_ADDED_TYPES];
+static size_t n_added_types;
+
+int
+ixd_pipeline_add_stage_type(const struct ixd_stage_type *type)
+{
+    if (n_added_types == MAX_ADDED_TYPES) {
+        return -1;
+    }
+    added_types[n_added_types++] = type;
+    return 0;
+}
+
 struct ixd_pipeline_run {
     const struct ixd_pipeline_conf *conf;
     void **states;
@@ -30,6 +45,11 @@ type_named(const char *name)
     for (i = 0; i < N_TYPES; i++) {
         if (strcmp(stage_types[i]->name, name) == 0) {
             return stage_types[i];
+        }
+    }
+    for (i = 0; i < n_added_types; i++) {
+        if (strcmp(added_types[i]->name, name) == 0) {
+            return added_types[i];
         }
     }
     return NULL;

@@ -46,6 +46,10 @@ struct ixd_pipeline_counters {
 void ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_counters *sum);
 void ixd_pipeline_stop(struct ixd_pipeline_run *run);
 
+/* Adds a stage type beside the built-in ones, before any config is checked (control thread, at
+ * start). 0, or -1 when the table of added types is full. */
+int ixd_pipeline_add_stage_type(const struct ixd_stage_type *type);
+
 /* Built-in stage types (src/pipeline/stage_*.c). */
 extern const struct ixd_stage_type ixd_stage_filter;
 extern const struct ixd_stage_type ixd_stage_anonymise;
