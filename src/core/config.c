@@ -756,7 +756,8 @@ ixd_config_load(const char *path, char *err, size_t errlen)
     size_t len = 0;
 
     if (ixd_read_file(path, 1 << 22, &text, &len) == -1) {
-        snprintf(err, errlen, "%s:0:0: cannot read: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s:0:0: cannot read: %s", path,
+                 errno == EFBIG ? "larger than 4 MiB" : ixd_read_error(errno));
         return NULL;
     }
     cfg = ixd_config_parse(path, text, len, err, errlen);

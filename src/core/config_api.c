@@ -207,7 +207,7 @@ jwks_file(struct walk *w, yaml_node_t *v, struct ixd_config_api_jwt *jwt)
     }
     if (ixd_read_file(jwt->jwks_file, 1 << 20, &text, &len) == -1) {
         return ixd_cfg_fail(w, v, "cannot read api.auth.jwt.jwks-file %s: %s", jwt->jwks_file,
-                            errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+                            errno == EFBIG ? "larger than 1 MiB" : ixd_read_error(errno));
     }
     ks = ixd_jwks_parse(text, len, msg, sizeof(msg));
     for (i = 0; i < len; i++) {

@@ -127,6 +127,19 @@ ixd_parse_duration(const char *s, uint64_t *out)
     }
 }
 
+const char *
+ixd_read_error(int err)
+{
+    switch (err) {
+    case EFBIG:
+        return "larger than its size limit";
+    case ENODEV:
+        return "not a regular file";
+    default:
+        return strerror(err);
+    }
+}
+
 int
 ixd_read_file(const char *path, size_t max, char **out, size_t *len)
 {
@@ -143,7 +156,7 @@ ixd_read_file(const char *path, size_t max, char **out, size_t *len)
         goto fail;
     }
     if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-        errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+        errno = S_ISREG(st.st_mode) ? EFBIG : S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
         goto fail;
     }
     buf = malloc((size_t)st.st_size + 1);

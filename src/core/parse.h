@@ -11,7 +11,11 @@ int ixd_parse_u64(const char *s, uint64_t *out);
 int ixd_parse_size(const char *s, uint64_t *out);
 /* Seconds: "90", "90s", "30m", "2h", "1d". */
 int ixd_parse_duration(const char *s, uint64_t *out);
-/* Reads a whole file of at most max bytes into a NUL-terminated heap buffer the caller frees. */
+/* Reads a whole regular file of at most max bytes into a NUL-terminated heap buffer the caller
+ * frees. -1 with errno: EFBIG past max, EISDIR for a directory, ENODEV for anything else that is
+ * not a regular file (a device or FIFO could block or never end), or open's and read's own. */
 int ixd_read_file(const char *path, size_t max, char **out, size_t *len);
+/* What ixd_read_file's errno means, for a message. */
+const char *ixd_read_error(int err);
 
 #endif

@@ -319,7 +319,7 @@ ixd_templates_load(const char *path, const char *collector, char *err, size_t er
     err[0] = '\0';
     if (ixd_read_file(path, MAX_FILE, &buf, &len) == -1) {
         if (errno != ENOENT) {
-            snprintf(err, errlen, "cannot read: %s", strerror(errno));
+            snprintf(err, errlen, "cannot read: %s", ixd_read_error(errno));
         }
         return NULL;
     }

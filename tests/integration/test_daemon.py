@@ -68,6 +68,10 @@ def test_check_config():
     assert r.returncode != 0 and r.stderr.startswith(bad + ":1:13: collectors must be a list"), r.stderr
     r = subprocess.run([BIN, "-t", "-c", os.path.join(tmp, "missing.yaml")], capture_output=True, text=True)
     assert r.returncode != 0 and "cannot read" in r.stderr, r.stderr
+    # what is not a regular file is named as such, not as errno's "Invalid argument"
+    for path, why in (("/dev/null", "not a regular file"), (tmp, "Is a directory")):
+        r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True)
+        assert r.returncode != 0 and r.stderr.startswith(path + ":0:0: cannot read: " + why), r.stderr
 
 
 def test_udp_and_tcp_records_reach_the_file():
