@@ -7,47 +7,68 @@
 #include "api/api.h"
 #include "core/config.h"
 #include "daemon/control.h"
+#include "daemon/privileges.h"
 #include "ipfix/ie.h"
 #include "pipeline/pipeline.h"
 
 static void
 usage(FILE *out)
 {
-    fprintf(out, "usage: ipfixd [-c FILE] [-t] [-V] [-h]\n"
+    fprintf(out, "usage: ipfixd [-c FILE] [-t [--syntax-only]] [-V] [-h]\n"
                  "       ipfixd healthcheck [-c FILE] [--url URL]\n"
                  "  -c, --config FILE  run with this config (default: the built-in one:\n"
                  "                     IPFIX on UDP and TCP port 4739, JSON lines to stdout)\n"
-                 "  -t, --test         check the config and exit (non-zero on errors)\n"
+                 "  -t, --test         check the config and every file it names, and exit\n"
+                 "                     (non-zero on errors)\n"
+                 "      --syntax-only  with -t: check the text only, open no file it names\n"
                  "  -V, --version      print the version\n"
                  "  -h, --help         print this help\n"
                  "signals: HUP reloads the config and reopens output files, TERM/INT stop,\n"
                  "         USR1 logs a summary per collector\n");
 }
 
-/* -t: the config, and the information-element files it names, must load. */
-static int
-test_config(struct ixd_config *cfg, const char *name)
+static void
+print_warning(void *arg, const char *message)
 {
-    struct ixd_ie_registry *reg;
+    fprintf(stderr, "%s\n", message);
+}
+
+/*
+ * -t: the config must parse and every file it names must be usable as ipfixd will use it (as
+ * its user: privileges.h), its element files must load and its stages' settings check. With
+ * --syntax-only, nothing outside the text is opened: a config checked away from its machine.
+ */
+static int
+test_config(struct ixd_config *cfg, const char *name, unsigned flags)
+{
+    struct ixd_ie_registry *reg = NULL;
+    int syntax_only = (flags & IXD_CONFIG_SYNTAX_ONLY) != 0;
     char err[1024];
 
-    reg = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
+    if (!syntax_only && (ixd_privileges_open_files_as_user(cfg, 0, err, sizeof(err)) == -1 ||
+                         ixd_config_check_files(cfg, print_warning, NULL, err, sizeof(err)) == -1)) {
+        fprintf(stderr, "%s\n", err);
+        goto fail;
+    }
+    reg = ixd_ie_registry_new(syntax_only ? NULL : cfg->element_files,
+                              syntax_only ? 0 : cfg->n_element_files, err, sizeof(err));
     if (reg == NULL) {
-        ixd_config_free(cfg);
         fprintf(stderr, "%s:0:0: %s\n", name, err);
-        return 1;
+        goto fail;
     }
     /* stage settings (filters, key files) are checked as the daemon would check them */
-    if (ixd_pipelines_check(cfg, reg, 1, NULL, err, sizeof(err)) == -1) {
-        ixd_config_free(cfg);
-        ixd_ie_registry_free(reg);
+    if (ixd_pipelines_check_flags(cfg, reg, 1, flags, NULL, err, sizeof(err)) == -1) {
         fprintf(stderr, "%s\n", err);
-        return 1;
+        goto fail;
     }
     ixd_config_free(cfg);
     ixd_ie_registry_free(reg);
-    fprintf(stderr, "ipfixd: %s is valid\n", name);
+    fprintf(stderr, "ipfixd: %s is valid%s\n", name, syntax_only ? " (syntax only)" : "");
     return 0;
+fail:
+    ixd_config_free(cfg);
+    ixd_ie_registry_free(reg);
+    return 1;
 }
 
 /*
@@ -98,6 +119,7 @@ main(int argc, char **argv)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"test", no_argument, NULL, 't'},
+        {"syntax-only", no_argument, NULL, 's'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -105,6 +127,7 @@ main(int argc, char **argv)
     const char *path = NULL;
     struct ixd_config *cfg;
     char err[1024];
+    unsigned flags = IXD_CONFIG_DEFAULT;
     int test = 0, opt;
 
     if (argc >= 2 && strcmp(argv[1], "healthcheck") == 0) {
@@ -118,6 +141,9 @@ main(int argc, char **argv)
             break;
         case 't':
             test = 1;
+            break;
+        case 's':
+            flags |= IXD_CONFIG_SYNTAX_ONLY;
             break;
         case 'V':
             printf("ipfixd %s\n", IXD_VERSION);
@@ -135,13 +161,18 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    cfg = path != NULL ? ixd_config_load(path, err, sizeof(err)) : ixd_config_builtin();
+    if ((flags & IXD_CONFIG_SYNTAX_ONLY) && !test) {
+        fprintf(stderr, "ipfixd: --syntax-only goes with -t\n");
+        usage(stderr);
+        return 2;
+    }
+    cfg = path != NULL ? ixd_config_load_flags(path, flags, err, sizeof(err)) : ixd_config_builtin();
     if (cfg == NULL) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
     if (test) {
-        return test_config(cfg, path != NULL ? path : "the built-in config");
+        return test_config(cfg, path != NULL ? path : "the built-in config", flags);
     }
     return ixd_control_run(cfg, path);
 }

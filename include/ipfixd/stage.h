@@ -23,6 +23,8 @@ struct ixd_stage_env {
     const char *file;                       /**< config file, for messages (NULL: built-in) */
     const struct ixd_ie_registry *registry; /**< element names and types */
     unsigned workers;
+    int syntax_only; /**< 1: check the settings' text only, open no file they name (the
+                          config is checked away from its machine: ipfixd -t --syntax-only) */
 };
 
 /** A stage type. Every function but conf and conf_free runs on one worker thread. */

@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +319,45 @@ limits_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     return 0;
 }
 
+int
+ixd_cfg_note_secret(struct walk *w, const yaml_node_t *n, const char *key, const char *path,
+                    size_t min, size_t max)
+{
+    struct ixd_config *cfg = w->cfg;
+    struct ixd_config_file *grown, *f;
+
+    grown = realloc(cfg->files, (cfg->n_files + 1) * sizeof(*cfg->files));
+    if (grown == NULL) {
+        return ixd_cfg_fail(w, n, "out of memory");
+    }
+    cfg->files = grown;
+    f = &cfg->files[cfg->n_files];
+    memset(f, 0, sizeof(*f));
+    f->use = IXD_FILE_SECRET;
+    snprintf(f->key, sizeof(f->key), "%s", key);
+    f->line = (unsigned)n->start_mark.line + 1;
+    f->column = (unsigned)n->start_mark.column + 1;
+    f->min = min;
+    f->max = max;
+    f->path = strdup(path);
+    if (f->path == NULL) {
+        return ixd_cfg_fail(w, n, "out of memory");
+    }
+    cfg->n_files++;
+    return 0;
+}
+
+int
+ixd_cfg_note_file(struct walk *w, const yaml_node_t *n, enum ixd_config_file_use use,
+                  const char *key, const char *path)
+{
+    if (ixd_cfg_note_secret(w, n, key, path, 0, 0) == -1) {
+        return -1;
+    }
+    w->cfg->files[w->cfg->n_files - 1].use = use;
+    return 0;
+}
+
 /* Appends a copy of path to cfg->element_files. */
 static int
 add_element_file(struct walk *w, const yaml_node_t *n, const char *path)
@@ -334,7 +375,7 @@ add_element_file(struct walk *w, const yaml_node_t *n, const char *path)
         return ixd_cfg_fail(w, n, "out of memory");
     }
     cfg->element_files[cfg->n_element_files++] = copy;
-    return 0;
+    return ixd_cfg_note_file(w, n, IXD_FILE_READ, "elements", path);
 }
 
 static int
@@ -366,6 +407,10 @@ add_element_directory(struct walk *w, const yaml_node_t *n, const char *dir, int
     int rc = 0;
     DIR *d;
 
+    if ((w->flags & IXD_CONFIG_SYNTAX_ONLY) && !optional) {
+        return 0; /* the directory is on the machine the config is for; the default one is
+                     ipfixd's own, here as there */
+    }
     d = opendir(dir);
     if (d == NULL) {
         if (optional && errno == ENOENT) {
@@ -573,7 +618,16 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
         }
         snprintf(w->cfg->state_directory, sizeof(w->cfg->state_directory), "%s",
                  strcmp(s, "none") == 0 ? "" : s);
+        w->state_directory = v;
         return 0;
+    }
+    if (strcmp(key, "user") == 0) {
+        w->user = v;
+        return ixd_cfg_copy_name(w, v, "user", w->cfg->user, sizeof(w->cfg->user));
+    }
+    if (strcmp(key, "group") == 0) {
+        w->group = v;
+        return ixd_cfg_copy_name(w, v, "group", w->cfg->group, sizeof(w->cfg->group));
     }
     if (strcmp(key, "log") == 0) {
         return ixd_cfg_want_mapping(w, v, "log") == -1 ? -1 : ixd_cfg_each_key(w, v, log_key, NULL);
@@ -598,9 +652,8 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
     }
     return ixd_cfg_fail(
         w, k,
-        "unknown top-level section '%s' (known: workers, state-directory, log, limits, "
-        "elements, "
-        "collectors, outputs, pipelines, api, ha)",
+        "unknown top-level section '%s' (known: workers, user, group, state-directory, log, "
+        "limits, elements, collectors, outputs, pipelines, api, ha)",
         key);
 }
 
@@ -647,6 +700,45 @@ default_pipeline(struct walk *w, yaml_node_t *root)
     return 0;
 }
 
+/*
+ * user and group: the account ipfixd drops to once its sockets are bound (daemon/privileges.h).
+ * Resolved here so that `ipfixd -t` names an account the machine does not have; not with
+ * IXD_CONFIG_SYNTAX_ONLY, where the accounts are the other machine's.
+ */
+static int
+resolve_user(struct walk *w)
+{
+    struct ixd_config *cfg = w->cfg;
+    struct passwd pw, *pwp = NULL;
+    struct group gr, *grp = NULL;
+    char buf[4096];
+
+    if (w->group != NULL && w->user == NULL) {
+        return ixd_cfg_fail(w, w->group, "group needs a user to go with it");
+    }
+    if (w->user == NULL) {
+        return 0;
+    }
+    cfg->user_line = (unsigned)w->user->start_mark.line + 1;
+    cfg->user_column = (unsigned)w->user->start_mark.column + 1;
+    if (w->flags & IXD_CONFIG_SYNTAX_ONLY) {
+        return 0;
+    }
+    if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL) {
+        return ixd_cfg_fail(w, w->user, "no user '%s' on this machine", cfg->user);
+    }
+    cfg->uid = pw.pw_uid;
+    cfg->gid = pw.pw_gid;
+    if (w->group == NULL) {
+        return 0;
+    }
+    if (getgrnam_r(cfg->group, &gr, buf, sizeof(buf), &grp) != 0 || grp == NULL) {
+        return ixd_cfg_fail(w, w->group, "no group '%s' on this machine", cfg->group);
+    }
+    cfg->gid = gr.gr_gid;
+    return 0;
+}
+
 static int
 parse_root(struct walk *w)
 {
@@ -664,6 +756,14 @@ parse_root(struct walk *w)
         return -1;
     }
     if (!w->elements_done && set_default_element_directories(w, root) == -1) {
+        return -1;
+    }
+    if (resolve_user(w) == -1) {
+        return -1;
+    }
+    if (w->cfg->state_directory[0] != '\0' &&
+        ixd_cfg_note_file(w, w->state_directory != NULL ? w->state_directory : root,
+                          IXD_FILE_STATE_DIR, "state-directory", w->cfg->state_directory) == -1) {
         return -1;
     }
     v = lookup(w, root, "collectors");
@@ -690,17 +790,31 @@ parse_root(struct walk *w)
 struct ixd_config *
 ixd_config_parse(const char *name, const char *text, size_t len, char *err, size_t errlen)
 {
+    return ixd_config_parse_flags(name, text, len, IXD_CONFIG_DEFAULT, err, errlen);
+}
+
+struct ixd_config *
+ixd_config_parse_flags(const char *name, const char *text, size_t len, unsigned flags, char *err,
+                       size_t errlen)
+{
     yaml_parser_t parser;
     struct walk w;
     int ok;
 
     memset(&w, 0, sizeof(w));
+    w.flags = flags;
     w.name = name;
     w.err = err;
     w.errlen = errlen;
     w.cfg = calloc(1, sizeof(*w.cfg));
     if (w.cfg == NULL) {
         snprintf(err, errlen, "%s: out of memory", name);
+        return NULL;
+    }
+    w.cfg->source = strdup(name);
+    if (w.cfg->source == NULL) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        free(w.cfg);
         return NULL;
     }
     w.cfg->log_level = IXD_LOG_INFO;
@@ -751,6 +865,12 @@ ixd_config_parse(const char *name, const char *text, size_t len, char *err, size
 struct ixd_config *
 ixd_config_load(const char *path, char *err, size_t errlen)
 {
+    return ixd_config_load_flags(path, IXD_CONFIG_DEFAULT, err, errlen);
+}
+
+struct ixd_config *
+ixd_config_load_flags(const char *path, unsigned flags, char *err, size_t errlen)
+{
     struct ixd_config *cfg;
     char *text = NULL;
     size_t len = 0;
@@ -760,7 +880,7 @@ ixd_config_load(const char *path, char *err, size_t errlen)
                  errno == EFBIG ? "larger than 4 MiB" : ixd_read_error(errno));
         return NULL;
     }
-    cfg = ixd_config_parse(path, text, len, err, errlen);
+    cfg = ixd_config_parse_flags(path, text, len, flags, err, errlen);
     free(text);
     if (cfg != NULL) {
         cfg->file = strdup(path);
@@ -794,6 +914,11 @@ ixd_config_free(struct ixd_config *cfg)
     if (cfg == NULL) {
         return;
     }
+    free(cfg->source);
+    for (i = 0; i < cfg->n_files; i++) {
+        free(cfg->files[i].path);
+    }
+    free(cfg->files);
     for (i = 0; i < cfg->n_pipelines; i++) {
         free(cfg->pipelines[i].from);
         free(cfg->pipelines[i].to);
@@ -858,7 +983,8 @@ ixd_config_output_same(const struct ixd_config_output *a, const struct ixd_confi
            a->template_refresh == b->template_refresh && a->queue == b->queue &&
            a->original_exporter == b->original_exporter &&
            strcmp(a->directory, b->directory) == 0 && strcmp(a->prefix, b->prefix) == 0 &&
-           a->rotate_interval == b->rotate_interval && a->rotate_size == b->rotate_size;
+           a->rotate_interval == b->rotate_interval && a->rotate_size == b->rotate_size &&
+           a->file_mode == b->file_mode;
 }
 
 static int

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "core/address.h"
 #include "core/cnode.h"
@@ -17,6 +18,8 @@
 #define IXD_NAME_MAX 64
 #define IXD_PATH_MAX 4096
 #define IXD_DEFAULT_STATE_DIRECTORY "/var/lib/ipfixd"
+/* Output files: their owner and group may read, nobody else (file-mode changes it). */
+#define IXD_DEFAULT_FILE_MODE 0640
 /* The vendor element files (config/elements) as installed, and in the source tree for runs
  * from a build tree; CMake defines both. */
 #ifndef IXD_ELEMENTS_DIR
@@ -89,6 +92,7 @@ struct ixd_config_output {
     enum ixd_output_type type;
     char path[IXD_PATH_MAX]; /* "-" = standard output */
     int renormalise;         /* multiply packet and octet counts by the sampling rate */
+    uint32_t file_mode;      /* json and ipfix-file: permissions of the files it creates */
     /* type ipfix (docs/internals/export.md) */
     size_t n_destinations;
     struct ixd_export_dest destinations[IXD_EXPORT_DEST_MAX];
@@ -238,8 +242,49 @@ struct ixd_config_ha {
 /* 1 when two HA sections would run the same channel (a reload then leaves it alone). */
 int ixd_config_ha_same(const struct ixd_config_ha *a, const struct ixd_config_ha *b);
 
+/*
+ * A file or directory the config names, noted where its key was written so that
+ * ixd_config_check_files (config_files.c) can report at file:line:col what `ipfixd -t` finds.
+ */
+enum ixd_config_file_use {
+    IXD_FILE_READ,      /* a regular file ipfixd reads */
+    IXD_FILE_SECRET,    /* a key: IXD_FILE_READ, neither readable by others nor writable by
+                           its group or others; of min..max bytes when max > 0 */
+    IXD_FILE_WRITE,     /* a file ipfixd creates or appends to */
+    IXD_FILE_DIR_READ,  /* a directory ipfixd lists or reads files in */
+    IXD_FILE_DIR_WRITE, /* a directory ipfixd creates files in */
+    IXD_FILE_STATE_DIR, /* the state directory: unusable only costs a warning, as at run time */
+};
+
+struct ixd_config_file {
+    enum ixd_config_file_use use;
+    char key[48]; /* e.g. "ha.key-file", for messages */
+    unsigned line, column;
+    size_t min, max; /* IXD_FILE_SECRET: size bounds (max 0: any) */
+    char *path;
+};
+
+/* The key file the HA peers share: bytes at least and at most (docs/ha.md). */
+#define IXD_HA_KEY_MIN 32
+#define IXD_HA_KEY_MAX 4096
+
+/* How much ixd_config_load_flags and ixd_config_parse_flags look beyond the text. */
+enum ixd_config_flags {
+    IXD_CONFIG_DEFAULT = 0,     /* list element directories, read the JWKS, resolve user names */
+    IXD_CONFIG_SYNTAX_ONLY = 1, /* touch nothing outside the text: a config checked away from
+                                   the machine it is for (`ipfixd -t --syntax-only`) */
+};
+
 struct ixd_config {
     char *file;                         /* NULL for the built-in config */
+    char *source;                       /* the name messages give: the file, or as parsed */
+    char user[IXD_NAME_MAX];            /* "" = stay who started ipfixd */
+    char group[IXD_NAME_MAX];           /* "" = the user's primary group */
+    unsigned user_line, user_column;    /* of the user key, for messages */
+    uid_t uid;                          /* user and group resolved (not with SYNTAX_ONLY) */
+    gid_t gid;
+    size_t n_files;
+    struct ixd_config_file *files; /* every file and directory the config names */
     char state_directory[IXD_PATH_MAX]; /* "" = none: templates do not survive restarts */
     int workers;                        /* 0 = one per CPU */
     enum ixd_log_level log_level;
@@ -268,6 +313,21 @@ struct ixd_config *ixd_config_load(const char *path, char *err, size_t errlen);
 /* The same, from a string in memory; name is used in messages. */
 struct ixd_config *ixd_config_parse(const char *name, const char *text, size_t len, char *err,
                                     size_t errlen);
+/* Both, with enum ixd_config_flags. */
+struct ixd_config *ixd_config_load_flags(const char *path, unsigned flags, char *err,
+                                         size_t errlen);
+struct ixd_config *ixd_config_parse_flags(const char *name, const char *text, size_t len,
+                                          unsigned flags, char *err, size_t errlen);
+
+/*
+ * Opens and checks every file and directory cfg names (config_files.c), as the current user —
+ * the one ipfixd opens files as (daemon/privileges.h). 0, or -1 with "file:line:col: message"
+ * in err for the first that ipfixd could not use; what ipfixd would only warn about at run time
+ * goes to warn (may be NULL) and is not an error.
+ */
+typedef void (*ixd_config_warn_fn)(void *arg, const char *message);
+int ixd_config_check_files(const struct ixd_config *cfg, ixd_config_warn_fn warn, void *arg,
+                           char *err, size_t errlen);
 /* The built-in default: UDP and TCP 4739 on all addresses, JSON lines to standard output. */
 struct ixd_config *ixd_config_builtin(void);
 void ixd_config_free(struct ixd_config *cfg);

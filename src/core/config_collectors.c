@@ -216,6 +216,9 @@ collector_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, v
             return ixd_cfg_fail(w, v, "path must name an IPFIX file");
         }
         memcpy(c->path, s, strlen(s) + 1);
+        if (ixd_cfg_note_file(w, v, IXD_FILE_READ, "path", c->path) == -1) {
+            return -1;
+        }
         return 0;
     }
     return ixd_cfg_fail(w, k,

@@ -110,15 +110,25 @@ ka_words(struct walk *w, yaml_node_t *v, const char *what, char *dst, size_t dst
     return 0;
 }
 
+/* ha.keepalived as it is parsed: the nodes of the paths that manage makes ipfixd write. */
+struct ka_walk {
+    struct ixd_config_keepalived *ka;
+    yaml_node_t *include, *backup_dir, *audit_log;
+};
+
 static int
 ka_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
-    struct ixd_config_keepalived *ka = ctx;
+    struct ka_walk *kw = ctx;
+    struct ixd_config_keepalived *ka = kw->ka;
 
     if (strcmp(key, "config") == 0) {
-        return ka_path(w, v, "ha.keepalived.config", ka->config, sizeof(ka->config));
+        return ka_path(w, v, "ha.keepalived.config", ka->config, sizeof(ka->config)) == -1
+                   ? -1
+                   : ixd_cfg_note_file(w, v, IXD_FILE_READ, "ha.keepalived.config", ka->config);
     }
     if (strcmp(key, "include") == 0) {
+        kw->include = v;
         return ka_path(w, v, "ha.keepalived.include", ka->include, sizeof(ka->include));
     }
     if (strcmp(key, "state-file") == 0) {
@@ -138,13 +148,19 @@ ka_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ct
                        sizeof(ka->reload_pid_file));
     }
     if (strcmp(key, "backup-dir") == 0) {
+        kw->backup_dir = v;
         return ka_path(w, v, "ha.keepalived.backup-dir", ka->backup_dir, sizeof(ka->backup_dir));
     }
     if (strcmp(key, "audit-log") == 0) {
+        kw->audit_log = v;
         return ka_path(w, v, "ha.keepalived.audit-log", ka->audit_log, sizeof(ka->audit_log));
     }
     if (strcmp(key, "scripts-dir") == 0) {
-        return ka_path(w, v, "ha.keepalived.scripts-dir", ka->scripts_dir, sizeof(ka->scripts_dir));
+        return ka_path(w, v, "ha.keepalived.scripts-dir", ka->scripts_dir,
+                       sizeof(ka->scripts_dir)) == -1
+                   ? -1
+                   : ixd_cfg_note_file(w, v, IXD_FILE_DIR_READ, "ha.keepalived.scripts-dir",
+                                       ka->scripts_dir);
     }
     if (strcmp(key, "check-timeout") == 0) {
         return ixd_cfg_get_duration(w, v, "ha.keepalived.check-timeout", &ka->check_timeout);
@@ -159,11 +175,13 @@ ka_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ct
 static int
 ka_parse(struct walk *w, yaml_node_t *v, struct ixd_config_keepalived *ka)
 {
+    struct ka_walk kw = {ka, NULL, NULL, NULL};
+
     memset(ka, 0, sizeof(*ka));
     snprintf(ka->bin, sizeof(ka->bin), "/usr/sbin/keepalived");
     ka->check_timeout = 10;
     if (ixd_cfg_want_mapping(w, v, "ha.keepalived") == -1 ||
-        ixd_cfg_each_key(w, v, ka_key, ka) == -1) {
+        ixd_cfg_each_key(w, v, ka_key, &kw) == -1) {
         return -1;
     }
     if (ka->config[0] == '\0' || ka->include[0] == '\0') {
@@ -185,6 +203,15 @@ ka_parse(struct walk *w, yaml_node_t *v, struct ixd_config_keepalived *ka)
         return ixd_cfg_fail(w, v,
                             "ha.keepalived.manage: true needs one of reload (a command such as "
                             "'systemctl reload keepalived') or reload-pid-file");
+    }
+    if (ka->manage &&
+        (ixd_cfg_note_file(w, kw.include, IXD_FILE_WRITE, "ha.keepalived.include", ka->include) ==
+             -1 ||
+         ixd_cfg_note_file(w, kw.backup_dir, IXD_FILE_DIR_WRITE, "ha.keepalived.backup-dir",
+                           ka->backup_dir) == -1 ||
+         ixd_cfg_note_file(w, kw.audit_log, IXD_FILE_WRITE, "ha.keepalived.audit-log",
+                           ka->audit_log) == -1)) {
+        return -1;
     }
     ka->enabled = 1;
     return 0;
@@ -212,7 +239,8 @@ ha_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ct
             return ixd_cfg_fail(w, v, "ha.key-file must be an absolute path, not '%s'", s);
         }
         snprintf(ha->key_file, sizeof(ha->key_file), "%s", s);
-        return 0;
+        return ixd_cfg_note_secret(w, v, "ha.key-file", ha->key_file, IXD_HA_KEY_MIN,
+                                   IXD_HA_KEY_MAX);
     }
     if (strcmp(key, "share-interval") == 0) {
         return ha_interval(w, v, &ha->share_interval_ms);

@@ -20,6 +20,9 @@ struct walk {
     size_t errlen;
     struct ixd_config *cfg;
     int elements_done; /* the elements section was parsed (else its defaults apply) */
+    unsigned flags;    /* enum ixd_config_flags */
+    yaml_node_t *user, *group;    /* the top-level keys' values, resolved once all is parsed */
+    yaml_node_t *state_directory; /* its value, where the check of the directory reports */
 };
 
 /* ---- the walk's helpers (config.c) ---- */
@@ -38,6 +41,13 @@ int ixd_cfg_get_u32(struct walk *w, const yaml_node_t *n, const char *what, uint
 int ixd_cfg_get_duration(struct walk *w, const yaml_node_t *n, const char *what, uint32_t *out);
 int ixd_cfg_get_size(struct walk *w, const yaml_node_t *n, const char *what, size_t *out);
 int ixd_cfg_get_bool(struct walk *w, const yaml_node_t *n, const char *what, int *out);
+
+/* Notes a file or directory the config names at node n, for ixd_config_check_files. */
+int ixd_cfg_note_file(struct walk *w, const yaml_node_t *n, enum ixd_config_file_use use,
+                      const char *key, const char *path);
+/* The same for a key file of min..max bytes (max 0: any size). */
+int ixd_cfg_note_secret(struct walk *w, const yaml_node_t *n, const char *key, const char *path,
+                        size_t min, size_t max);
 
 /* Iterates a mapping: calls fn for each key with its value node. */
 typedef int (*ixd_cfg_key_fn)(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v,

@@ -16,6 +16,8 @@ struct output_walk {
     yaml_node_t *file_key;  /* first ipfix-file-only key seen */
     yaml_node_t *orig_key;  /* original-exporter: ipfix and ipfix-file */
     yaml_node_t *mtu;
+    yaml_node_t *path, *directory; /* values, where their checks report */
+    yaml_node_t *mode_key;         /* file-mode: json and ipfix-file */
 };
 
 /* "HOST:PORT" or "[V6]:PORT" with a numeric address: names are not resolved on a worker. */
@@ -143,6 +145,33 @@ output_ipfix_key(struct walk *w, const char *key, yaml_node_t *v, struct ixd_con
     return ixd_cfg_fail(w, v, "unknown ipfix key '%s'", key); /* output_key lists them */
 }
 
+/* file-mode: octal permissions such as "0640" or 640 (as YAML 1.1 and 1.2 read it alike). */
+static int
+get_file_mode(struct walk *w, yaml_node_t *v, uint32_t *out)
+{
+    const char *s, *p;
+    uint32_t mode = 0;
+
+    if (ixd_cfg_want_scalar(w, v, "file-mode", &s) == -1) {
+        return -1;
+    }
+    p = s[0] == '0' && (s[1] == 'o' || s[1] == 'O') ? s + 2 : s;
+    if (p[0] == '\0' || strlen(p) > 4 || strspn(p, "01234567") != strlen(p)) {
+        return ixd_cfg_fail(w, v, "file-mode must be octal permissions such as 0640, not '%s'", s);
+    }
+    for (; *p != '\0'; p++) {
+        mode = mode * 8 + (uint32_t)(*p - '0');
+    }
+    if (mode > 0777 || (mode & 0600) != 0600) {
+        return ixd_cfg_fail(w, v,
+                            "file-mode must be at most 0777 and let its owner read and write "
+                            "(06xx or 07xx), not '%s'",
+                            s);
+    }
+    *out = mode;
+    return 0;
+}
+
 /* The smallest rotate-size: two of the largest messages, so that a file holds more than one. */
 #define ROTATE_SIZE_MIN (2u * 65536)
 
@@ -216,7 +245,12 @@ output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
             return ixd_cfg_fail(w, v, "path must be a file name or \"-\" for standard output");
         }
         memcpy(o->path, s, strlen(s) + 1);
+        ow->path = v;
         return 0;
+    }
+    if (strcmp(key, "file-mode") == 0) {
+        ow->mode_key = k;
+        return get_file_mode(w, v, &o->file_mode);
     }
     if (strcmp(key, "renormalise") == 0) {
         ow->json_key = ow->json_key != NULL ? ow->json_key : k;
@@ -234,6 +268,9 @@ output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     if (strcmp(key, "directory") == 0 || strcmp(key, "prefix") == 0 ||
         strcmp(key, "rotate-interval") == 0 || strcmp(key, "rotate-size") == 0) {
         ow->file_key = ow->file_key != NULL ? ow->file_key : k;
+        if (strcmp(key, "directory") == 0) {
+            ow->directory = v;
+        }
         return output_file_key(w, key, v, o);
     }
     if (strcmp(key, "original-exporter") == 0) {
@@ -242,10 +279,10 @@ output_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     }
     return ixd_cfg_fail(
         w, k,
-        "unknown key '%s' in an output (known: name, type; json: path, renormalise; "
+        "unknown key '%s' in an output (known: name, type; json: path, renormalise, file-mode; "
         "ipfix: destinations, transport, mode, mtu, template-refresh, queue, "
         "original-exporter; ipfix-file: directory, prefix, rotate-interval, rotate-size, "
-        "original-exporter)",
+        "original-exporter, file-mode)",
         key);
 }
 
@@ -266,6 +303,10 @@ check_output_keys(struct walk *w, const struct output_walk *ow)
     if (ow->file_key != NULL && type != IXD_OUTPUT_IPFIX_FILE) {
         return ixd_cfg_fail(w, ow->file_key, "'%s' applies only to outputs of type ipfix-file",
                             ixd_cfg_scalar(ow->file_key));
+    }
+    if (ow->mode_key != NULL && type == IXD_OUTPUT_IPFIX) {
+        return ixd_cfg_fail(w, ow->mode_key,
+                            "'file-mode' applies only to outputs of type json and ipfix-file");
     }
     if (ow->orig_key != NULL && type == IXD_OUTPUT_JSON) {
         return ixd_cfg_fail(
@@ -292,7 +333,9 @@ check_output(struct walk *w, yaml_node_t *m, struct output_walk *ow)
             return ixd_cfg_fail(w, m, "output '%s' needs a path (\"-\" for standard output)",
                                 o->name);
         }
-        return 0;
+        return strcmp(o->path, "-") == 0
+                   ? 0
+                   : ixd_cfg_note_file(w, ow->path, IXD_FILE_WRITE, "path", o->path);
     }
     if (o->type == IXD_OUTPUT_IPFIX_FILE) {
         if (o->directory[0] == '\0') {
@@ -303,7 +346,7 @@ check_output(struct walk *w, yaml_node_t *m, struct output_walk *ow)
         if (o->prefix[0] == '\0') {
             memcpy(o->prefix, o->name, sizeof(o->prefix));
         }
-        return 0;
+        return ixd_cfg_note_file(w, ow->directory, IXD_FILE_DIR_WRITE, "directory", o->directory);
     }
     if (o->n_destinations == 0) {
         return ixd_cfg_fail(
@@ -337,7 +380,7 @@ ixd_cfg_parse_outputs(struct walk *w, yaml_node_t *seq)
     for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
         yaml_node_t *m = ixd_cfg_node(w, *it);
         struct ixd_config_output *o = &cfg->outputs[cfg->n_outputs];
-        struct output_walk ow = {o, NULL, NULL, NULL, NULL, NULL};
+        struct output_walk ow = {o, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 
         if (ixd_cfg_want_mapping(w, m, "an output") == -1) {
             return -1;
@@ -349,6 +392,7 @@ ixd_cfg_parse_outputs(struct walk *w, yaml_node_t *seq)
         o->queue = 4u << 20;
         o->rotate_interval = 300;
         o->rotate_size = 64u << 20;
+        o->file_mode = IXD_DEFAULT_FILE_MODE;
         if (ixd_cfg_each_key(w, m, output_key, &ow) == -1 || check_output(w, m, &ow) == -1) {
             return -1;
         }

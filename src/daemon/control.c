@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "daemon/notify.h"
+#include "daemon/privileges.h"
 #include "daemon/runtime.h"
 #include "daemon/worker.h"
 #include "ha/channel.h"
@@ -369,6 +370,14 @@ reload(struct control *ctl)
         log_err("reload refused, the running config stays: %s", err);
         return;
     }
+    if (ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
+        log_err("reload refused, the running config stays: %s", err);
+        ixd_config_free(cfg);
+        return;
+    }
+    if (strcmp(cfg->user, ctl->rt->cfg->user) != 0 || strcmp(cfg->group, ctl->rt->cfg->group) != 0) {
+        log_warn("reload: user and group take effect at restart; keeping those ipfixd runs as");
+    }
     if (worker_count(cfg) != ctl->n_workers) {
         log_warn("reload: a new worker count takes effect at restart; keeping %u", ctl->n_workers);
     }
@@ -593,6 +602,12 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
      * EFBIG, counted by its output, instead of killing the daemon */
     signal(SIGXFSZ, SIG_IGN);
     ixd_log_setup(cfg->log_target, cfg->log_level);
+    if (ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
+        ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
+        log_err("%s", err);
+        ixd_config_free(cfg);
+        return 1;
+    }
     ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
     if (ctl.registry == NULL) {
         log_err("%s", err);
@@ -606,6 +621,12 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
         return 1;
     }
     load_templates(&ctl);
+    /* sockets bound, files open: nothing that reads the network starts before this */
+    if (ixd_privileges_drop(ctl.rt->cfg, err, sizeof(err)) == -1) {
+        log_err("%s", err);
+        shutdown_all(&ctl);
+        return 1;
+    }
     if (start_workers(&ctl) == -1) {
         shutdown_all(&ctl);
         return 1;

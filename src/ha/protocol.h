@@ -21,13 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "crypto/hmac.h"
 
 #define IXD_HA_VERSION 1
 #define IXD_HA_ID_LEN 16
 #define IXD_HA_NONCE_LEN 32
-#define IXD_HA_KEY_MIN 32   /* bytes of key file at least */
-#define IXD_HA_KEY_MAX 4096 /* and at most */
+/* IXD_HA_KEY_MIN, IXD_HA_KEY_MAX: the key file's size bounds, in core/config.h (which
+ * ipfixd -t checks the key file against) */
 #define IXD_HA_HEADER_LEN 4
 #define IXD_HA_FRAME_MAX (16u << 20) /* largest frame body: a bigger one drops the connection */
 

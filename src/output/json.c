@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/counter.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "core/spsc.h"
 #include "output/json_format.h"
@@ -65,12 +66,13 @@ kick(struct json_output *o)
 }
 
 static int
-open_path(const char *path)
+open_path(const struct ixd_config_output *cfg)
 {
-    if (strcmp(path, "-") == 0) {
+    if (strcmp(cfg->path, "-") == 0) {
         return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
     }
-    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    return ixd_file_create(AT_FDCWD, cfg->path, O_WRONLY | O_APPEND | O_CLOEXEC,
+                           (mode_t)cfg->file_mode);
 }
 
 /* Writes all of buf; on failure counts its lines as dropped. Writer thread. */
@@ -112,7 +114,7 @@ do_reopen(struct json_output *o)
     if (strcmp(o->base.config.path, "-") == 0) {
         return;
     }
-    fd = open_path(o->base.config.path);
+    fd = open_path(&o->base.config);
     if (fd == -1) {
         log_err("output %s: cannot reopen %s: %s; still writing to the old file", o->base.name,
                 o->base.config.path, strerror(errno));
@@ -333,7 +335,7 @@ json_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size
     o->renormalise = cfg->renormalise;
     snprintf(o->base.name, sizeof(o->base.name), "%s", cfg->name);
     o->kick = -1;
-    o->fd = open_path(cfg->path);
+    o->fd = open_path(cfg);
     if (o->fd == -1) {
         snprintf(err, errlen, "output %s: cannot open %s: %s", cfg->name, cfg->path,
                  strerror(errno));

@@ -84,7 +84,15 @@ int
 ixd_pipelines_check(const struct ixd_config *cfg, const struct ixd_ie_registry *reg,
                     unsigned workers, struct ixd_pipeline_conf **out, char *err, size_t errlen)
 {
-    struct ixd_stage_env env = {cfg->file, reg, workers};
+    return ixd_pipelines_check_flags(cfg, reg, workers, IXD_CONFIG_DEFAULT, out, err, errlen);
+}
+
+int
+ixd_pipelines_check_flags(const struct ixd_config *cfg, const struct ixd_ie_registry *reg,
+                          unsigned workers, unsigned flags, struct ixd_pipeline_conf **out,
+                          char *err, size_t errlen)
+{
+    struct ixd_stage_env env = {cfg->file, reg, workers, (flags & IXD_CONFIG_SYNTAX_ONLY) != 0};
     struct ixd_pipeline_conf *pcs = calloc(cfg->n_pipelines + 1, sizeof(*pcs));
     size_t p, i;
 

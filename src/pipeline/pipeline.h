@@ -27,6 +27,10 @@ struct ixd_pipeline_conf {
  */
 int ixd_pipelines_check(const struct ixd_config *cfg, const struct ixd_ie_registry *reg,
                         unsigned workers, struct ixd_pipeline_conf **out, char *err, size_t errlen);
+/* The same with enum ixd_config_flags: IXD_CONFIG_SYNTAX_ONLY opens no file a stage names. */
+int ixd_pipelines_check_flags(const struct ixd_config *cfg, const struct ixd_ie_registry *reg,
+                              unsigned workers, unsigned flags, struct ixd_pipeline_conf **out,
+                              char *err, size_t errlen);
 void ixd_pipeline_confs_free(struct ixd_pipeline_conf *pcs, size_t n);
 
 /* A pipeline running on one worker. */

@@ -81,6 +81,9 @@ anon_key(struct anon_conf *c, const char *key, const struct ixd_cnode *v,
     }
     if (strcmp(key, "key-file") == 0) {
         char why[256];
+        if (v->kind == IXD_CNODE_SCALAR && env->syntax_only) {
+            return 0;
+        }
         if (v->kind != IXD_CNODE_SCALAR ||
             ixd_cryptopan_key_load(v->text, c->key, why, sizeof(why)) == -1) {
             return ixd_cnode_fail(v, env->file, err, errlen, "%s",

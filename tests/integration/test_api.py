@@ -421,8 +421,9 @@ def test_config_checks(tmpdir):
     r = check(base + "api:\n  listen: '[::1]:8080'\n  connections: 10\n  connections-per-ip: 2\n"
               "  timeout: 5s\n  body-limit: 1K\n")
     assert r.returncode == 0, r.stderr
-    r = check(base + "api:\n  certificate: /nonexistent.pem\n")
-    assert r.returncode != 0 and "cannot read" in r.stderr, r.stderr
+    r = check(base + "api:\n  certificate: /nonexistent.pem\n  key: /nonexistent.key\n")
+    assert r.returncode != 0 and re.search(r"check\.yaml:4:16: api\.certificate: cannot open "
+                                           r"/nonexistent\.pem: No such file", r.stderr), r.stderr
     r = check(base + "api:\n  bogus: 1\n")
     assert r.returncode != 0 and "unknown key 'bogus' in api" in r.stderr, r.stderr
 

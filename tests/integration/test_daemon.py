@@ -68,6 +68,32 @@ def test_check_config():
     assert r.returncode != 0 and r.stderr.startswith(bad + ":1:13: collectors must be a list"), r.stderr
     r = subprocess.run([BIN, "-t", "-c", os.path.join(tmp, "missing.yaml")], capture_output=True, text=True)
     assert r.returncode != 0 and "cannot read" in r.stderr, r.stderr
+    # every file the config names is opened: the HA example without its key file is refused at
+    # the key, as starting it would be; --syntax-only checks the text alone
+    example = os.path.join(os.path.dirname(__file__), "../../config/examples/ha-a.yaml")
+    with open(example) as f:
+        text = f.read()
+    key = os.path.join(tmp, "ha.key")
+    assert "/etc/ipfixd/ha.key" in text
+    ha = os.path.join(tmp, "ha-a.yaml")
+    with open(ha, "w") as f:
+        f.write(text.replace("/etc/ipfixd/ha.key", key))
+    line = [i + 1 for i, l in enumerate(text.splitlines()) if "key-file:" in l][0]
+    r = subprocess.run([BIN, "-t", "-c", ha], capture_output=True, text=True)
+    assert r.returncode != 0 and r.stderr.startswith(
+        "%s:%d:13: ha.key-file: cannot open %s: No such file" % (ha, line, key)), r.stderr
+    with open(key, "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(key, 0o644)
+    r = subprocess.run([BIN, "-t", "-c", ha], capture_output=True, text=True)
+    assert r.returncode != 0 and "has mode 0644" in r.stderr, r.stderr
+    os.chmod(key, 0o600)
+    r = subprocess.run([BIN, "-t", "-c", ha], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([BIN, "-t", "--syntax-only", "-c", example], capture_output=True, text=True)
+    assert r.returncode == 0 and "valid (syntax only)" in r.stderr, r.stderr
+    r = subprocess.run([BIN, "--syntax-only", "-c", example], capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
     # what is not a regular file is named as such, not as errno's "Invalid argument"
     for path, why in (("/dev/null", "not a regular file"), (tmp, "Is a directory")):
         r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True)
