@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import os
 import re
+import selectors
 import signal
 import socket
 import struct
@@ -328,6 +329,23 @@ def test_unauthenticated_frames_are_capped():
           "%d KiB" % (growth >> 10), flush=True)
 
 
+def test_silent_connection_is_closed():
+    """A connection that says nothing holds its slot for the handshake's 5 s, no longer."""
+    tmp = tempfile.mkdtemp(prefix="ixdha-")
+    ha_port = free_port()
+    d = Daemon(peer_config(free_port(), os.path.join(tmp, "o.json"), ha_port, free_port(),
+                           key_file(tmp)), expect_collectors=1)
+    s = socket.create_connection(("127.0.0.1", ha_port), timeout=10 * SLOW)
+    t0 = time.time()
+    closed = closed_by_daemon(s, 10 * SLOW)
+    held = time.time() - t0
+    st = ha_stats(d)
+    s.close()
+    d.stop()
+    assert closed and 4.5 < held, held
+    assert st["timeouts"] == 1 and st["incoming"] == 0, st
+
+
 class Holder(threading.Thread):
     """Holds n connections to a port open without a word; each one the other side closes is
     opened again after `again` seconds."""
@@ -339,7 +357,6 @@ class Holder(threading.Thread):
         self.closed = 0
 
     def run(self):
-        import selectors
         sel = selectors.DefaultSelector()
         due = [time.time()] * self.n
         while not self.stopping:
@@ -417,7 +434,9 @@ def authenticated_client(port, key):
     assert ftype == 1 and len(hello) == 49 and hello[0] == 1, (ftype, hello)
     sid, snonce = hello[1:17], hello[17:49]
     cid, cnonce = os.urandom(16), os.urandom(32)
-    mac = lambda k, *parts: hmac.new(k, b"".join(parts), hashlib.sha256).digest()
+
+    def mac(k, *parts):
+        return hmac.new(k, b"".join(parts), hashlib.sha256).digest()
     s.sendall(frame(2, cid + cnonce + mac(key, b"ipfixd-ha/1 client", sid, snonce, cid, cnonce)))
     ftype, ok = recv_frame(s)
     assert ftype == 3 and ok == mac(key, b"ipfixd-ha/1 server", cid, cnonce, sid, snonce)
@@ -450,5 +469,5 @@ def test_peer_text_is_escaped_in_the_log():
 if __name__ == "__main__":
     run([test_failover_decodes_from_the_first_datagram, test_wrong_key_shares_nothing,
          test_restarted_peer_gets_the_full_set, test_key_file_checks, test_latency,
-         test_unauthenticated_frames_are_capped,
+         test_unauthenticated_frames_are_capped, test_silent_connection_is_closed,
          test_peer_gets_in_past_unauthenticated_connections, test_peer_text_is_escaped_in_the_log])
