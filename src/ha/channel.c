@@ -17,10 +17,13 @@
 
 #define READ_CHUNK 65536
 #define READ_ROUNDS 64 /* reads per wake-up: the control loop has signals to serve too */
+/* reads before authentication: the handshake is two frames of under 100 bytes, and a stranger
+ * should cost us a page, not a read chunk */
+#define HANDSHAKE_READ 512
 
 struct ha_stats {
     uint64_t connects, reconnects, auth_failures, protocol_errors, timeouts, overflows, oversized,
-        refused, frames_sent, bytes_sent, frames_received, bytes_received, templates_sent,
+        refused, evicted, frames_sent, bytes_sent, frames_received, bytes_received, templates_sent,
         sequences_sent, templates_received, sequences_received, templates_restored,
         sequences_restored, decode_errors;
 };
@@ -59,7 +62,7 @@ struct ixd_ha_channel {
     void *deliver_arg;
     GHashTable *latest; /* "collector/kind/worker" -> struct ixd_ha_item (owned) */
     struct ha_stats st;
-    struct ixd_ratelimit rl_connect, rl_peer, rl_auth;
+    struct ixd_ratelimit rl_connect, rl_peer, rl_auth, rl_listen;
 };
 
 static double
@@ -164,21 +167,45 @@ send_all(struct conn *c)
     return 0;
 }
 
+/* Copies text from the peer into out for a log line: printable ASCII as is, any other byte
+ * (and the backslash) as \xNN, cut short to fit. */
+static void
+escape_text(const char *in, char *out, size_t outlen)
+{
+    size_t n = 0;
+
+    for (; *in != '\0'; in++) {
+        unsigned char b = (unsigned char)*in;
+        int printable = b >= 0x20 && b < 0x7f && b != '\\';
+
+        if (n + (printable ? 1 : 4) >= outlen) {
+            break;
+        }
+        if (printable) {
+            out[n++] = (char)b;
+        } else {
+            snprintf(out + n, outlen - n, "\\x%02x", b);
+            n += 4;
+        }
+    }
+    out[n] = '\0';
+}
+
 static void
 receive_state(struct conn *c, const struct ixd_ha_state_view *v)
 {
     struct ixd_ha_channel *ch = c->ch;
     struct ixd_ha_peer_state ps;
     struct ixd_ha_restored got = {0, 0};
-    char err[256];
+    char err[256], name[4 * sizeof(v->collector)];
 
     ch->st.frames_received++;
     if (ixd_ha_peer_state_decode(v->collector, v->kind, v->data, v->len, &ps, err, sizeof(err)) ==
         -1) {
         ch->st.decode_errors++;
+        escape_text(v->collector, name, sizeof(name));
         ixd_log_limited(&ch->rl_peer, now_of(ch), IXD_LOG_WARNING,
-                        "ha: ignoring state for collector %s from %s: %s", v->collector, c->name,
-                        err);
+                        "ha: ignoring state for collector %s from %s: %s", name, c->name, err);
         return;
     }
     if (ps.templates != NULL) {
@@ -246,13 +273,14 @@ conn_read(struct conn *c)
     int round, r;
 
     for (round = 0; round < READ_ROUNDS; round++) {
+        size_t chunk = c->auth.done ? READ_CHUNK : HANDSHAKE_READ;
         ssize_t n;
 
-        if (ixd_ha_buf_reserve(&c->in, READ_CHUNK) == -1) {
+        if (ixd_ha_buf_reserve(&c->in, chunk) == -1) {
             conn_close(c);
             return -1;
         }
-        n = recv(c->fd, c->in.data + c->in.len, READ_CHUNK, 0);
+        n = recv(c->fd, c->in.data + c->in.len, chunk, 0);
         if (n == -1 && errno == EINTR) {
             continue;
         }
@@ -274,7 +302,8 @@ conn_read(struct conn *c)
         }
         c->in.len += (size_t)n;
         ch->st.bytes_received += (uint64_t)n;
-        while ((r = ixd_ha_frame_peek(&c->in, IXD_HA_FRAME_MAX, &f)) == 1) {
+        /* the cap follows the state: authentication may end within this read */
+        while ((r = ixd_ha_frame_peek(&c->in, ixd_ha_frame_max(&c->auth), &f)) == 1) {
             if (conn_frame(c, &f) == -1) {
                 return -1;
             }
@@ -283,8 +312,9 @@ conn_read(struct conn *c)
         if (r == -1) {
             ch->st.oversized++;
             ixd_log_limited(&ch->rl_peer, now_of(ch), IXD_LOG_WARNING,
-                            "ha: %s sent an empty frame or one over %u bytes; closing", c->name,
-                            IXD_HA_FRAME_MAX);
+                            "ha: %s sent an empty frame or one over %zu bytes%s; closing", c->name,
+                            ixd_ha_frame_max(&c->auth),
+                            c->auth.done ? "" : " before authenticating");
             conn_close(c);
             return -1;
         }
@@ -453,6 +483,42 @@ reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
     connect_start(t->data);
 }
 
+/*
+ * Frees a slot for the connection from `from` when all are taken: the oldest one still
+ * authenticating is closed (the list is newest first). Refusing the newcomer instead would let
+ * anyone who reaches the port keep the peer out by holding every slot; this way the peer's
+ * connection, whose handshake takes one round trip, gets through unless IXD_HA_INCOMING_MAX
+ * newer connections arrive within that time. 0, or -1 when every slot is authenticated.
+ */
+static int
+make_room(struct ixd_ha_channel *ch, const char *from)
+{
+    struct conn *c, *oldest = NULL;
+
+    if (ch->n_incoming < IXD_HA_INCOMING_MAX) {
+        return 0;
+    }
+    for (c = ch->incoming; c != NULL; c = c->next) {
+        if (!c->auth.done) {
+            oldest = c;
+        }
+    }
+    if (oldest == NULL) {
+        ch->st.refused++;
+        ixd_log_limited(&ch->rl_listen, now_of(ch), IXD_LOG_WARNING,
+                        "ha: refusing %s: %u authenticated connections already", from,
+                        IXD_HA_INCOMING_MAX);
+        return -1;
+    }
+    ch->st.evicted++;
+    ixd_log_limited(&ch->rl_listen, now_of(ch), IXD_LOG_WARNING,
+                    "ha: %u connections to the listener; closing %s, the oldest not "
+                    "authenticated, for %s",
+                    IXD_HA_INCOMING_MAX, oldest->name, from);
+    conn_close(oldest);
+    return 0;
+}
+
 static void
 accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -463,13 +529,14 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         socklen_t len = sizeof(from);
         int fd =
             accept4(ch->listen_fd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        char name[80];
         struct conn *c;
 
         if (fd == -1) {
             return; /* EAGAIN, or an error the next readiness reports again */
         }
-        if (ch->n_incoming >= IXD_HA_INCOMING_MAX) {
-            ch->st.refused++;
+        address_text(&from, name, sizeof(name));
+        if (make_room(ch, name) == -1) {
             close(fd);
             continue;
         }
@@ -636,7 +703,7 @@ ixd_ha_channel_log(const struct ixd_ha_channel *ch, const char *when)
 
     log_info("%s ha: peer=%s connected=%s incoming=%u connects=%llu reconnects=%llu "
              "auth_failures=%llu protocol_errors=%llu timeouts=%llu overflows=%llu "
-             "oversized=%llu refused=%llu frames_sent=%llu bytes_sent=%llu "
+             "oversized=%llu refused=%llu evicted=%llu frames_sent=%llu bytes_sent=%llu "
              "templates_sent=%llu sequences_sent=%llu frames_received=%llu "
              "bytes_received=%llu templates_received=%llu templates_restored=%llu "
              "sequences_received=%llu sequences_restored=%llu decode_errors=%llu",
@@ -645,10 +712,10 @@ ixd_ha_channel_log(const struct ixd_ha_channel *ch, const char *when)
              (unsigned long long)s->auth_failures, (unsigned long long)s->protocol_errors,
              (unsigned long long)s->timeouts, (unsigned long long)s->overflows,
              (unsigned long long)s->oversized, (unsigned long long)s->refused,
-             (unsigned long long)s->frames_sent, (unsigned long long)s->bytes_sent,
-             (unsigned long long)s->templates_sent, (unsigned long long)s->sequences_sent,
-             (unsigned long long)s->frames_received, (unsigned long long)s->bytes_received,
-             (unsigned long long)s->templates_received, (unsigned long long)s->templates_restored,
-             (unsigned long long)s->sequences_received, (unsigned long long)s->sequences_restored,
-             (unsigned long long)s->decode_errors);
+             (unsigned long long)s->evicted, (unsigned long long)s->frames_sent,
+             (unsigned long long)s->bytes_sent, (unsigned long long)s->templates_sent,
+             (unsigned long long)s->sequences_sent, (unsigned long long)s->frames_received,
+             (unsigned long long)s->bytes_received, (unsigned long long)s->templates_received,
+             (unsigned long long)s->templates_restored, (unsigned long long)s->sequences_received,
+             (unsigned long long)s->sequences_restored, (unsigned long long)s->decode_errors);
 }

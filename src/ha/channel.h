@@ -22,7 +22,8 @@ typedef void (*ixd_ha_deliver_fn)(void *arg, const struct ixd_ha_peer_state *st,
                                   struct ixd_ha_restored *got);
 
 #define IXD_HA_QUEUE_MAX (64u << 20) /* bytes waiting to go to the peer; beyond: reconnect */
-#define IXD_HA_INCOMING_MAX 4        /* connections to the listener at once */
+/* connections to the listener at once; the oldest one not authenticated makes room for a new one */
+#define IXD_HA_INCOMING_MAX 4
 #define IXD_HA_HANDSHAKE_TIMEOUT 5.0 /* seconds from connect to authenticated */
 #define IXD_HA_BACKOFF_MIN 0.1
 #define IXD_HA_BACKOFF_MAX 5.0

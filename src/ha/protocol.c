@@ -12,6 +12,11 @@
 #define AUTH_LEN (IXD_HA_ID_LEN + IXD_HA_NONCE_LEN + IXD_HMAC_LEN)
 #define STATE_FIXED (2 + 1 + 2 + 4 + IXD_HMAC_LEN)
 
+_Static_assert(1 + AUTH_LEN == IXD_HA_HANDSHAKE_FRAME_MAX &&
+                   1 + HELLO_LEN <= IXD_HA_HANDSHAKE_FRAME_MAX &&
+                   1 + IXD_HMAC_LEN <= IXD_HA_HANDSHAKE_FRAME_MAX,
+               "every handshake frame fits under the cap before authentication");
+
 int
 ixd_ha_buf_reserve(struct ixd_ha_buf *b, size_t n)
 {
@@ -132,6 +137,12 @@ ixd_ha_auth_init(struct ixd_ha_auth *a, int client, const uint8_t *key, size_t k
     a->keylen = keylen;
     memcpy(a->id, id, IXD_HA_ID_LEN);
     return ixd_random_bytes(a->nonce, sizeof(a->nonce));
+}
+
+size_t
+ixd_ha_frame_max(const struct ixd_ha_auth *a)
+{
+    return a->done && !a->client ? IXD_HA_FRAME_MAX : IXD_HA_HANDSHAKE_FRAME_MAX;
 }
 
 int

@@ -12,8 +12,8 @@
  *                               | server id | server nonce)
  *   STATE   (client -> server)  u16 name length | collector | u8 kind | u16 worker | u32 entries
  *                               | data | HMAC(session, u64 frame number | type | all before)
- *   session = HMAC(key, "ipfixd-ha/1 session" | client nonce | server nonce | client id
- *                  | server id)
+ *   session = HMAC(key, "ipfixd-ha/1 session" | client id | client nonce | server id
+ *                  | server nonce)
  */
 #ifndef IXD_HA_PROTOCOL_H
 #define IXD_HA_PROTOCOL_H
@@ -31,6 +31,9 @@
  * ipfixd -t checks the key file against) */
 #define IXD_HA_HEADER_LEN 4
 #define IXD_HA_FRAME_MAX (16u << 20) /* largest frame body: a bigger one drops the connection */
+/* Largest handshake frame body (AUTH): until a connection is authenticated, a longer one is not
+ * buffered but drops it, so a stranger cannot make us hold more than this per connection. */
+#define IXD_HA_HANDSHAKE_FRAME_MAX (1 + IXD_HA_ID_LEN + IXD_HA_NONCE_LEN + IXD_HMAC_LEN)
 
 enum ixd_ha_type {
     IXD_HA_HELLO = 1,
@@ -88,6 +91,10 @@ enum ixd_ha_result {
  * 0, or -1 when there is no randomness. */
 int ixd_ha_auth_init(struct ixd_ha_auth *a, int client, const uint8_t *key, size_t keylen,
                      const uint8_t id[IXD_HA_ID_LEN]);
+/* The longest frame body the other end may send now: IXD_HA_FRAME_MAX to an authenticated
+ * server (STATE frames), IXD_HA_HANDSHAKE_FRAME_MAX otherwise (the handshake, and a client
+ * expects nothing after it). */
+size_t ixd_ha_frame_max(const struct ixd_ha_auth *a);
 /* Server: appends the HELLO that opens a connection. */
 int ixd_ha_auth_hello(struct ixd_ha_auth *a, struct ixd_ha_buf *out);
 /* Handles one handshake frame, appending the reply to out. */

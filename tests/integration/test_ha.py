@@ -1,12 +1,16 @@
 """Template sharing between two HA peers (docs/internals/ha.md): two ipfixd on loopback, each
 listening for the other and connecting to it, an exporter that fails over from A to B."""
+import hashlib
+import hmac
 import os
 import re
+import selectors
 import signal
 import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 import ipfix
@@ -46,12 +50,15 @@ ha:
 class Pair:
     """Two peers A and B; keys may differ to test refusal."""
 
-    def __init__(self, key_a, key_b=None, wait_auth=True):
+    def __init__(self, key_a, key_b=None, wait_auth=True, start=True):
         self.dir = tempfile.mkdtemp(prefix="ixdha-")
         self.udp = [free_port(), free_port()]
         self.ha = [free_port(), free_port()]
         self.out = [os.path.join(self.dir, "a.json"), os.path.join(self.dir, "b.json")]
         self.keys = [key_a, key_b or key_a]
+        if not start:  # the caller starts them, in its own order
+            self.d = [None, None]
+            return
         self.d = [self.start(0), self.start(1)]
         if wait_auth:
             for d in self.d:
@@ -258,6 +265,209 @@ def test_key_file_checks():
     assert r.returncode != 0 and "must not be readable by others" in r.stderr, r.stderr
 
 
+def memory(d, field):
+    with open("/proc/%d/status" % d.proc.pid) as f:
+        return int(re.search(r"%s:\s+(\d+) kB" % field, f.read()).group(1)) * 1024
+
+
+def closed_by_daemon(s, timeout):
+    """Reads s until the daemon closes it; False when it is still open after timeout."""
+    s.settimeout(timeout)
+    try:
+        while s.recv(4096):
+            pass
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    except socket.timeout:
+        return False
+    return True
+
+
+def test_unauthenticated_frames_are_capped():
+    """Six connections, one after the other, each announcing a 16 MiB frame before
+    authenticating and sending 8 MiB of it: the daemon closes each at the frame's header,
+    and its memory does not grow with what they sent."""
+    tmp = tempfile.mkdtemp(prefix="ixdha-")
+    ha_port = free_port()
+    # the peer is not up: the listener is all there is
+    d = Daemon(peer_config(free_port(), os.path.join(tmp, "o.json"), ha_port, free_port(),
+                           key_file(tmp)), expect_collectors=1)
+    d.wait_log(r"ha: listening on")
+    hwm = memory(d, "VmHWM")
+    part = 8 << 20
+    chunk = b"\0" * 65536
+    still_open = 0
+    socks = []
+    for i in range(6):
+        s = socket.create_connection(("127.0.0.1", ha_port), timeout=10 * SLOW)
+        s.recv(4 + 50)  # HELLO
+        sent = 0
+        try:
+            s.sendall(struct.pack(">IB", 16 << 20, 2))  # an AUTH frame of 16 MiB
+            while sent < part:
+                s.sendall(chunk)
+                sent += len(chunk)
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        if not closed_by_daemon(s, 2.0):
+            still_open += 1
+        socks.append(s)  # kept open: what the daemon holds for them counts together
+    growth = memory(d, "VmHWM") - hwm
+    st = ha_stats(d)
+    assert d.alive()
+    d.stop()
+    log = d.log()
+    for s in socks:
+        s.close()
+    what = "peak memory grew by %d KiB, %d connections still open, counters %s" % (
+        growth >> 10, still_open, st)
+    assert st["oversized"] == 6 and st["timeouts"] == 0, what
+    assert still_open == 0, what
+    assert growth < 8 << 20, what
+    assert "sent an empty frame or one over 81 bytes before authenticating" in log, log
+    print("    6 connections announcing 16 MiB before authenticating: peak memory grew by "
+          "%d KiB" % (growth >> 10), flush=True)
+
+
+def test_silent_connection_is_closed():
+    """A connection that says nothing holds its slot for the handshake's 5 s, no longer."""
+    tmp = tempfile.mkdtemp(prefix="ixdha-")
+    ha_port = free_port()
+    d = Daemon(peer_config(free_port(), os.path.join(tmp, "o.json"), ha_port, free_port(),
+                           key_file(tmp)), expect_collectors=1)
+    s = socket.create_connection(("127.0.0.1", ha_port), timeout=10 * SLOW)
+    t0 = time.time()
+    closed = closed_by_daemon(s, 10 * SLOW)
+    held = time.time() - t0
+    st = ha_stats(d)
+    s.close()
+    d.stop()
+    assert closed and 4.5 < held, held
+    assert st["timeouts"] == 1 and st["incoming"] == 0, st
+
+
+class Holder(threading.Thread):
+    """Holds n connections to a port open without a word; each one the other side closes is
+    opened again after `again` seconds."""
+
+    def __init__(self, port, n, again=0.05):
+        super().__init__(daemon=True)
+        self.port, self.n, self.again = port, n, again
+        self.stopping = False
+        self.closed = 0
+
+    def run(self):
+        sel = selectors.DefaultSelector()
+        due = [time.time()] * self.n
+        while not self.stopping:
+            now = time.time()
+            for t in [t for t in due if t <= now]:
+                due.remove(t)
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", self.port))
+                sel.register(s, selectors.EVENT_READ)
+            for key, _ in sel.select(0.01):
+                s = key.fileobj
+                try:
+                    if s.recv(4096):
+                        continue  # HELLO
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    pass
+                sel.unregister(s)
+                s.close()
+                self.closed += 1
+                due.append(time.time() + self.again)
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()
+
+
+def test_peer_gets_in_past_unauthenticated_connections():
+    """Eight silent connections to B's listener (twice its slots), each opened again as soon as
+    B closes it: A still authenticates to B, and B gets A's templates."""
+    tmp = tempfile.mkdtemp(prefix="ixdha-")
+    pair = Pair(key_file(tmp), start=False)
+    pair.d[1] = b = pair.start(1)
+    holder = Holder(pair.ha[1], 8)
+    holder.start()
+    try:
+        time.sleep(0.5 * SLOW)  # every slot taken
+        pair.d[0] = a = pair.start(0)
+        a.wait_log(r"ha: connection to \S+ authenticated", timeout=15 * SLOW)
+        e = exporter()
+        e.sendto(templates_message(0), ("127.0.0.1", pair.udp[0]))
+        wait_restored(b, 2)
+        sb = ha_stats(b)
+    finally:
+        holder.stopping = True
+        holder.join()
+    pair.stop()
+    assert sb["evicted"] > 0 and sb["refused"] == 0, sb
+    assert re.search(r"ha: 4 connections to the listener; closing 127\.0\.0\.1:\d+, the oldest "
+                     r"not authenticated, for 127\.0\.0\.1:\d+", b.log()), b.log()
+    print("    unauthenticated connections closed for others: %d" % sb["evicted"], flush=True)
+
+
+def recv_frame(s):
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            more = s.recv(n - len(data))
+            assert more, "closed after %d of %d bytes" % (len(data), n)
+            data += more
+        return data
+    body = exactly(struct.unpack(">I", exactly(4))[0])
+    return body[0], body[1:]
+
+
+def frame(ftype, payload):
+    return struct.pack(">IB", len(payload) + 1, ftype) + payload
+
+
+def authenticated_client(port, key):
+    """A client of the HA protocol (docs/internals/ha.md) that holds the key: (socket, session
+    key) once the daemon has answered AUTH_OK."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
+    ftype, hello = recv_frame(s)
+    assert ftype == 1 and len(hello) == 49 and hello[0] == 1, (ftype, hello)
+    sid, snonce = hello[1:17], hello[17:49]
+    cid, cnonce = os.urandom(16), os.urandom(32)
+
+    def mac(k, *parts):
+        return hmac.new(k, b"".join(parts), hashlib.sha256).digest()
+    s.sendall(frame(2, cid + cnonce + mac(key, b"ipfixd-ha/1 client", sid, snonce, cid, cnonce)))
+    ftype, ok = recv_frame(s)
+    assert ftype == 3 and ok == mac(key, b"ipfixd-ha/1 server", cid, cnonce, sid, snonce)
+    return s, mac(key, b"ipfixd-ha/1 session", cid, cnonce, sid, snonce)
+
+
+def test_peer_text_is_escaped_in_the_log():
+    """A STATE frame from an authenticated peer whose collector name holds a line break and
+    whose data does not decode: the log line shows the name escaped, on one line."""
+    tmp = tempfile.mkdtemp(prefix="ixdha-")
+    key = os.urandom(32)
+    ha_port = free_port()
+    d = Daemon(peer_config(free_port(), os.path.join(tmp, "o.json"), ha_port, free_port(),
+                           key_file(tmp, key)), expect_collectors=1)
+    s, session = authenticated_client(ha_port, key)
+    name = b"u\n2030-01-01T00:00:00Z ipfixd[1] error: forged\\"
+    payload = struct.pack(">H", len(name)) + name + struct.pack(">BHI", 1, 0, 1) + b"garbage"
+    mac = hmac.new(session, struct.pack(">QB", 0, 4) + payload, hashlib.sha256).digest()
+    s.sendall(frame(4, payload + mac))
+    text = d.wait_log(r"ignoring state for collector")
+    st = ha_stats(d)
+    s.close()
+    d.stop()
+    assert st["decode_errors"] == 1 and st["frames_received"] == 1, st
+    assert re.search(r"ignoring state for collector u\\x0a2030-01-01T00:00:00Z ipfixd\[1\] "
+                     r"error: forged\\x5c from 127\.0\.0\.1:\d+: ", text), text
+    assert not re.search(r"^2030-01-01", text, re.M), text  # no line of the peer's making
+
+
 if __name__ == "__main__":
     run([test_failover_decodes_from_the_first_datagram, test_wrong_key_shares_nothing,
-         test_restarted_peer_gets_the_full_set, test_key_file_checks, test_latency])
+         test_restarted_peer_gets_the_full_set, test_key_file_checks, test_latency,
+         test_unauthenticated_frames_are_capped, test_silent_connection_is_closed,
+         test_peer_gets_in_past_unauthenticated_connections, test_peer_text_is_escaped_in_the_log])

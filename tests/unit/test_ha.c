@@ -185,6 +185,41 @@ test_framing_truncated_and_oversized(void **state)
 }
 
 static void
+test_frame_cap_follows_authentication(void **state)
+{
+    struct ixd_ha_auth c, s;
+    struct ixd_ha_buf b = {0}, to_client = {0}, to_server = {0};
+    struct ixd_ha_frame f;
+    uint8_t head[IXD_HA_HEADER_LEN + 1] = {0, 0, 0, IXD_HA_HANDSHAKE_FRAME_MAX + 1, IXD_HA_AUTH};
+
+    /* before authentication: the largest handshake frame, and the real ones fit */
+    assert_int_equal(ixd_ha_auth_init(&c, 1, KEY, 32, ID_CLIENT), 0);
+    assert_int_equal(ixd_ha_auth_init(&s, 0, KEY, 32, ID_SERVER), 0);
+    assert_int_equal(ixd_ha_frame_max(&c), IXD_HA_HANDSHAKE_FRAME_MAX);
+    assert_int_equal(ixd_ha_frame_max(&s), IXD_HA_HANDSHAKE_FRAME_MAX);
+    assert_int_equal(ixd_ha_auth_hello(&s, &to_client), 0);
+    assert_int_equal(ixd_ha_frame_peek(&to_client, ixd_ha_frame_max(&c), &f), 1);
+    assert_int_equal(ixd_ha_auth_step(&c, &f, &to_server), IXD_HA_OK);
+    ixd_ha_buf_consume(&to_client, f.size);
+    assert_int_equal(ixd_ha_frame_peek(&to_server, ixd_ha_frame_max(&s), &f), 1);
+    assert_int_equal(f.len + 1, IXD_HA_HANDSHAKE_FRAME_MAX);
+    /* one byte more is refused from the header alone, long before a 16 MiB frame could be */
+    assert_int_equal(ixd_ha_buf_append(&b, head, sizeof(head)), 0);
+    assert_int_equal(ixd_ha_frame_peek(&b, ixd_ha_frame_max(&s), &f), -1);
+    assert_int_equal(ixd_ha_frame_peek(&b, IXD_HA_FRAME_MAX, &f), 0);
+    /* authenticated: the server takes STATE frames up to the full size, the client nothing
+     * larger than before */
+    assert_int_equal(ixd_ha_auth_step(&s, &f, &to_client), IXD_HA_DONE);
+    assert_int_equal(ixd_ha_frame_max(&s), IXD_HA_FRAME_MAX);
+    assert_int_equal(ixd_ha_frame_peek(&to_client, ixd_ha_frame_max(&c), &f), 1);
+    assert_int_equal(ixd_ha_auth_step(&c, &f, &to_server), IXD_HA_DONE);
+    assert_int_equal(ixd_ha_frame_max(&c), IXD_HA_HANDSHAKE_FRAME_MAX);
+    ixd_ha_buf_release(&b);
+    ixd_ha_buf_release(&to_client);
+    ixd_ha_buf_release(&to_server);
+}
+
+static void
 test_state_frame_too_short(void **state)
 {
     struct ixd_ha_auth c, s;
@@ -415,6 +450,7 @@ main(void)
         cmocka_unit_test(test_reflection_fails),
         cmocka_unit_test(test_out_of_order_frames),
         cmocka_unit_test(test_framing_truncated_and_oversized),
+        cmocka_unit_test(test_frame_cap_follows_authentication),
         cmocka_unit_test(test_state_frame_too_short),
         cmocka_unit_test(test_share_restore_no_echo),
         cmocka_unit_test(test_local_newer_wins),
