@@ -1,6 +1,6 @@
 /*
  * Formats records as JSON objects (one line each). Pure functions over the record model, so
- * unit tests drive them directly. See docs/output-json.md for the keys and value forms.
+ * unit tests drive them directly. See docs/json-output.md for the keys and value forms.
  */
 #ifndef IXD_OUTPUT_JSON_FORMAT_H
 #define IXD_OUTPUT_JSON_FORMAT_H

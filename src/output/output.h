@@ -1,8 +1,9 @@
 /*
  * Outputs: where records leave the daemon. An output is created by the control thread, gets one
  * lane per worker (the worker writes to its lane without sharing anything), and is closed by
- * the control thread after every worker has let go of it. Later output types (IPFIX export,
- * IPFIX files) implement the same operations; see docs/internals/threads.md.
+ * the control thread after every worker has let go of it. JSON lines (json.c), IPFIX export
+ * (ipfix_export.c) and IPFIX files (ipfix_file.c) implement these operations; see
+ * docs/internals/threads.md and docs/internals/export.md.
  */
 #ifndef IXD_OUTPUT_OUTPUT_H
 #define IXD_OUTPUT_OUTPUT_H
@@ -57,6 +58,8 @@ struct ixd_output_ops {
                                size_t errlen);
     void (*reopen)(struct ixd_output *o); /* SIGHUP: e.g. reopen files after rotation */
     void (*close)(struct ixd_output *o);  /* flushes everything, then frees */
+    /* any thread: the control thread (SIGUSR1, stop) and worker 0 (the API's snapshots) read
+     * counters with relaxed loads, at the same time */
     void (*stats)(struct ixd_output *o, struct ixd_output_stats *st);
     /* worker thread `w` only */
     struct ixd_lane *(*lane)(struct ixd_output *o, unsigned w);
