@@ -326,6 +326,8 @@ struct ixd_config *ixd_config_parse_flags(const char *name, const char *text, si
  * goes to warn (may be NULL) and is not an error.
  */
 typedef void (*ixd_config_warn_fn)(void *arg, const char *message);
+/* One file's check: 0, or -1 with why (no location) in why. */
+int ixd_config_file_check(const struct ixd_config_file *f, char *why, size_t whylen);
 int ixd_config_check_files(const struct ixd_config *cfg, ixd_config_warn_fn warn, void *arg,
                            char *err, size_t errlen);
 /* The built-in default: UDP and TCP 4739 on all addresses, JSON lines to standard output. */

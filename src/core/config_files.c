@@ -147,6 +147,25 @@ check_state_dir(const struct ixd_config_file *f, char *why, size_t whylen)
 }
 
 int
+ixd_config_file_check(const struct ixd_config_file *f, char *why, size_t whylen)
+{
+    switch (f->use) {
+    case IXD_FILE_READ:
+    case IXD_FILE_SECRET:
+        return check_read(f, why, whylen);
+    case IXD_FILE_WRITE:
+        return check_write(f, why, whylen);
+    case IXD_FILE_DIR_READ:
+        return check_dir(f, R_OK | X_OK, why, whylen);
+    case IXD_FILE_DIR_WRITE:
+        return check_dir(f, W_OK | X_OK, why, whylen);
+    case IXD_FILE_STATE_DIR:
+        return check_state_dir(f, why, whylen);
+    }
+    return 0;
+}
+
+int
 ixd_config_check_files(const struct ixd_config *cfg, ixd_config_warn_fn warn, void *arg, char *err,
                        size_t errlen)
 {
@@ -158,22 +177,9 @@ ixd_config_check_files(const struct ixd_config *cfg, ixd_config_warn_fn warn, vo
         const struct ixd_config_file *f = &cfg->files[i];
         int rc;
 
-        switch (f->use) {
-        case IXD_FILE_READ:
-        case IXD_FILE_SECRET:
-            rc = check_read(f, why, sizeof(why));
-            break;
-        case IXD_FILE_WRITE:
-            rc = check_write(f, why, sizeof(why));
-            break;
-        case IXD_FILE_DIR_READ:
-            rc = check_dir(f, R_OK | X_OK, why, sizeof(why));
-            break;
-        case IXD_FILE_DIR_WRITE:
-            rc = check_dir(f, W_OK | X_OK, why, sizeof(why));
-            break;
-        case IXD_FILE_STATE_DIR:
-            if (check_state_dir(f, why, sizeof(why)) == -1 && warn != NULL) {
+        rc = ixd_config_file_check(f, why, sizeof(why));
+        if (rc == -1 && f->use == IXD_FILE_STATE_DIR) {
+            if (warn != NULL) {
                 char msg[sizeof(why) + 512];
                 snprintf(msg, sizeof(msg),
                          "%s:%u:%u: warning: state-directory %s is not usable (%s): templates "
@@ -181,8 +187,6 @@ ixd_config_check_files(const struct ixd_config *cfg, ixd_config_warn_fn warn, vo
                          name, f->line, f->column, f->path, why);
                 warn(arg, msg);
             }
-            continue;
-        default:
             continue;
         }
         if (rc == -1) {
