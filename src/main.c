@@ -9,7 +9,7 @@
 #include "daemon/control.h"
 #include "daemon/privileges.h"
 #include "ipfix/ie.h"
-#include "pipeline/pipeline.h"
+#include "registry/registry.h"
 
 static void
 usage(FILE *out)
@@ -42,6 +42,7 @@ static int
 test_config(struct ixd_config *cfg, const char *name, unsigned flags)
 {
     struct ixd_ie_registry *reg = NULL;
+    struct ixd_instances *in;
     int syntax_only = (flags & IXD_CONFIG_SYNTAX_ONLY) != 0;
     char err[1024];
 
@@ -56,11 +57,13 @@ test_config(struct ixd_config *cfg, const char *name, unsigned flags)
         fprintf(stderr, "%s:0:0: %s\n", name, err);
         goto fail;
     }
-    /* stage settings (filters, key files) are checked as the daemon would check them */
-    if (ixd_pipelines_check_flags(cfg, reg, 1, flags, NULL, err, sizeof(err)) == -1) {
+    /* outputs and stages (filters, key files) are checked by their types, as at start */
+    in = ixd_instances_conf(cfg, reg, 1, flags, err, sizeof(err));
+    if (in == NULL) {
         fprintf(stderr, "%s\n", err);
         goto fail;
     }
+    ixd_instances_free(in);
     ixd_config_free(cfg);
     ixd_ie_registry_free(reg);
     fprintf(stderr, "ipfixd: %s is valid%s\n", name, syntax_only ? " (syntax only)" : "");

@@ -195,77 +195,45 @@ collectors(GString *out, const struct ixd_view *v)
 }
 
 static void
-output_sample(GString *out, const char *name, const char *output, const char *dest,
-              unsigned long long value)
+output_sample(GString *out, const char *output, const struct ixd_counter_item *it)
 {
-    g_string_append_printf(out, "%s{output=\"", name);
+    g_string_append_printf(out, "%s{output=\"", it->def->metric);
     label_value(out, output);
-    if (dest != NULL) {
-        g_string_append(out, "\",destination=\"");
-        label_value(out, dest);
+    if (it->def->label != NULL) {
+        g_string_append_printf(out, "\",%s=\"", it->def->label);
+        label_value(out, it->label);
     }
-    g_string_append_printf(out, "\"} %llu\n", value);
+    g_string_append_printf(out, "\"} %llu\n", (unsigned long long)it->value);
 }
 
+/* Every output's counters, by family: each family once (in the order first reported), with
+ * the samples of every output that reports it. */
 static void
 outputs(GString *out, const struct ixd_view *v)
 {
-    static const struct {
-        const char *name, *type, *help;
-        size_t offset;
-        int files_only; /* only for outputs that write a series of files (has_files) */
-    } per_output[] =
-        {
-            {"ipfixd_output_records_total", "counter", "records handed to the output",
-             offsetof(struct ixd_output_stats, records), 0},
-            {"ipfixd_output_written_bytes_total", "counter", "bytes that reached the destination",
-             offsetof(struct ixd_output_stats, written_bytes), 0},
-            {"ipfixd_output_dropped_records_total", "counter", "records lost, each one counted",
-             offsetof(struct ixd_output_stats, dropped), 0},
-            {"ipfixd_output_waits_total", "counter", "times a worker waited for the output",
-             offsetof(struct ixd_output_stats, waits), 0},
-            {"ipfixd_output_files_total", "counter",
-             "files completed (closed and given their final name)",
-             offsetof(struct ixd_output_stats, files), 1},
-            {"ipfixd_output_write_errors_total", "counter",
-             "failed writes, closes and renames of files",
-             offsetof(struct ixd_output_stats, write_errors), 1},
-        },
-      per_dest[] = {
-          {"ipfixd_output_destination_sent_records_total", "counter", "data records sent",
-           offsetof(struct ixd_output_dest_stats, sent), 0},
-          {"ipfixd_output_destination_dropped_records_total", "counter", "records lost",
-           offsetof(struct ixd_output_dest_stats, dropped), 0},
-          {"ipfixd_output_destination_reconnects_total", "counter",
-           "TCP connections after the first", offsetof(struct ixd_output_dest_stats, reconnects),
-           0},
-          {"ipfixd_output_destination_queue_bytes", "gauge", "bytes waiting in the queues",
-           offsetof(struct ixd_output_dest_stats, queued_bytes), 0},
-      };
-    size_t m, i, d;
+    GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
 
-    for (m = 0; m < sizeof(per_output) / sizeof(per_output[0]); m++) {
-        family(out, per_output[m].name, per_output[m].type, per_output[m].help);
-        for (i = 0; i < v->n_outputs; i++) {
-            const char *st = (const char *)&v->outputs[i].stats;
-            if (per_output[m].files_only && !v->outputs[i].stats.has_files) {
+    for (size_t i = 0; i < v->n_outputs; i++) {
+        for (size_t c = 0; c < v->outputs[i].n_counters; c++) {
+            const struct ixd_counter_def *def = v->outputs[i].counters[c].def;
+
+            if (def->metric == NULL || g_hash_table_contains(done, def->metric)) {
                 continue;
             }
-            output_sample(out, per_output[m].name, v->outputs[i].name, NULL,
-                          *(const uint64_t *)(st + per_output[m].offset));
-        }
-    }
-    for (m = 0; m < sizeof(per_dest) / sizeof(per_dest[0]); m++) {
-        family(out, per_dest[m].name, per_dest[m].type, per_dest[m].help);
-        for (i = 0; i < v->n_outputs; i++) {
-            const struct ixd_output_stats *st = &v->outputs[i].stats;
-            for (d = 0; d < st->n_destinations; d++) {
-                const char *ds = (const char *)&st->destinations[d];
-                output_sample(out, per_dest[m].name, v->outputs[i].name, st->destinations[d].name,
-                              *(const uint64_t *)(ds + per_dest[m].offset));
+            g_hash_table_add(done, (gpointer)def->metric);
+            family(out, def->metric, def->kind == IXD_COUNTER_GAUGE ? "gauge" : "counter",
+                   def->help);
+            for (size_t j = i; j < v->n_outputs; j++) {
+                for (size_t k = 0; k < v->outputs[j].n_counters; k++) {
+                    const struct ixd_counter_item *it = &v->outputs[j].counters[k];
+                    if (it->def->metric != NULL && strcmp(it->def->metric, def->metric) == 0) {
+                        output_sample(out, v->outputs[j].name, it);
+                    }
+                }
             }
         }
     }
+    g_hash_table_destroy(done);
 }
 
 int

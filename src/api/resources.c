@@ -148,33 +148,66 @@ find_output(const struct ixd_view *v, const char *name)
     return NULL;
 }
 
+/* The array of labelled counters of one label ("destination" -> "destinations"): one object per
+ * label value, {"name": value, key: count, ...}. */
+static json_t *
+labelled_json(const struct ixd_snap_output *o, const char *label)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < o->n_counters; i++) {
+        const struct ixd_counter_item *it = &o->counters[i];
+        json_t *obj = NULL;
+        size_t k;
+
+        if (it->def->label == NULL || strcmp(it->def->label, label) != 0) {
+            continue;
+        }
+        for (k = 0; k < json_array_size(arr); k++) {
+            json_t *e = json_array_get(arr, k);
+            if (strcmp(json_string_value(json_object_get(e, "name")), it->label) == 0) {
+                obj = e;
+            }
+        }
+        if (obj == NULL) {
+            obj = json_pack("{s:s}", "name", it->label);
+            json_array_append_new(arr, obj);
+        }
+        json_object_set_new(obj, it->def->key, json_integer((json_int_t)it->value));
+    }
+    return arr;
+}
+
+/* An output: its unlabelled counters under "counters", each label's under its plural. */
 static json_t *
 output_json(const struct ixd_snap_output *o)
 {
-    json_t *dests = json_array(), *counters;
-    const struct ixd_output_stats *st = &o->stats;
-    size_t i;
+    json_t *counters = json_object();
+    json_t *obj =
+        json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
 
-    for (i = 0; i < st->n_destinations; i++) {
-        const struct ixd_output_dest_stats *d = &st->destinations[i];
-        json_array_append_new(
-            dests,
-            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "name", d->name, "records",
-                      (json_int_t)d->records, "messages", (json_int_t)d->messages, "sent",
-                      (json_int_t)d->sent, "dropped", (json_int_t)d->dropped, "reconnects",
-                      (json_int_t)d->reconnects, "queued_bytes", (json_int_t)d->queued_bytes));
+    for (size_t i = 0; i < o->n_counters; i++) {
+        const struct ixd_counter_item *it = &o->counters[i];
+        char plural[64];
+
+        if (it->def->label == NULL) {
+            json_object_set_new(counters, it->def->key, json_integer((json_int_t)it->value));
+            continue;
+        }
+        snprintf(plural, sizeof(plural), "%ss", it->def->label);
+        if (json_object_get(obj, plural) == NULL) {
+            json_object_set_new(obj, plural, labelled_json(o, it->def->label));
+        }
     }
-    counters = json_pack("{s:I, s:I, s:I, s:I}", "records", (json_int_t)st->records,
-                         "written_bytes", (json_int_t)st->written_bytes, "dropped",
-                         (json_int_t)st->dropped, "waits", (json_int_t)st->waits);
-    if (st->has_files) {
-        json_object_set_new(counters, "files", json_integer((json_int_t)st->files));
-        json_object_set_new(counters, "write_errors", json_integer((json_int_t)st->write_errors));
+    json_object_set_new(obj, "counters", counters);
+    /* every output has the list, empty for those with one destination */
+    if (json_object_get(obj, "destinations") == NULL) {
+        json_object_set_new(obj, "destinations", json_array());
     }
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}}", "name", o->name, "type", o->type,
-                     "state", "running", "counters", counters, "destinations", dests, "_links",
-                     "self", api_link(API_PREFIX "/outputs/%s", o->name), "collection",
-                     api_link(API_PREFIX "/outputs"));
+    json_object_set_new(obj, "_links",
+                        json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/outputs/%s", o->name),
+                                  "collection", api_link(API_PREFIX "/outputs")));
+    return obj;
 }
 
 static json_t *
@@ -455,8 +488,14 @@ stats(const struct api_ctx *ctx)
         templates_live += v->collectors[i].templates;
     }
     for (i = 0; i < v->n_outputs; i++) {
-        records += v->outputs[i].stats.records;
-        dropped += v->outputs[i].stats.dropped;
+        for (size_t c = 0; c < v->outputs[i].n_counters; c++) {
+            const struct ixd_counter_item *it = &v->outputs[i].counters[c];
+            if (it->def->label == NULL && strcmp(it->def->key, "records") == 0) {
+                records += it->value;
+            } else if (it->def->label == NULL && strcmp(it->def->key, "dropped") == 0) {
+                dropped += it->value;
+            }
+        }
     }
     for (i = 0; i < v->n_workers; i++) {
         json_array_append_new(

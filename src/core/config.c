@@ -162,6 +162,58 @@ ixd_cfg_get_size(struct walk *w, const yaml_node_t *n, const char *what, size_t 
 }
 
 int
+ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth)
+{
+    size_t i, n;
+
+    out->line = (unsigned)y->start_mark.line + 1;
+    out->column = (unsigned)y->start_mark.column + 1;
+    if (depth > 16) {
+        return ixd_cfg_fail(w, y, "settings nested too deep");
+    }
+    if (y->type == YAML_SCALAR_NODE) {
+        out->kind = IXD_CNODE_SCALAR;
+        out->text = strndup((const char *)y->data.scalar.value, y->data.scalar.length);
+        return out->text == NULL ? ixd_cfg_fail(w, y, "out of memory") : 0;
+    }
+    if (y->type == YAML_SEQUENCE_NODE) {
+        out->kind = IXD_CNODE_SEQUENCE;
+        n = (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
+        out->items = calloc(n ? n : 1, sizeof(*out->items));
+        if (out->items == NULL) {
+            return ixd_cfg_fail(w, y, "out of memory");
+        }
+        for (i = 0; i < n; i++) {
+            out->n++;
+            if (ixd_cfg_copy_tree(w, ixd_cfg_node(w, y->data.sequence.items.start[i]), &out->items[i],
+                          depth + 1) == -1) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    out->kind = IXD_CNODE_MAPPING;
+    n = (size_t)(y->data.mapping.pairs.top - y->data.mapping.pairs.start);
+    out->items = calloc(2 * n + 1, sizeof(*out->items));
+    if (out->items == NULL) {
+        return ixd_cfg_fail(w, y, "out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        yaml_node_pair_t *pair = &y->data.mapping.pairs.start[i];
+        yaml_node_t *k = ixd_cfg_node(w, pair->key);
+        out->n++;
+        if (k->type != YAML_SCALAR_NODE) {
+            return ixd_cfg_fail(w, k, "keys must be plain words");
+        }
+        if (ixd_cfg_copy_tree(w, k, &out->items[2 * i], depth + 1) == -1 ||
+            ixd_cfg_copy_tree(w, ixd_cfg_node(w, pair->value), &out->items[2 * i + 1], depth + 1) == -1) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
 ixd_cfg_each_key(struct walk *w, yaml_node_t *map, ixd_cfg_key_fn fn, void *ctx)
 {
     yaml_node_pair_t *p;
@@ -940,6 +992,9 @@ ixd_config_free(struct ixd_config *cfg)
     }
     free(cfg->element_dirs);
     free(cfg->pipelines);
+    for (i = 0; i < cfg->n_outputs; i++) {
+        ixd_cnode_release(&cfg->outputs[i].settings);
+    }
     free(cfg->outputs);
     free(cfg->collectors);
     free(cfg->file);
@@ -954,37 +1009,6 @@ ixd_config_collector_same(const struct ixd_config_collector *a,
            strcmp(a->listen, b->listen) == 0 && a->receive_buffer == b->receive_buffer &&
            a->template_lifetime == b->template_lifetime && a->idle_timeout == b->idle_timeout &&
            strcmp(a->path, b->path) == 0;
-}
-
-static int
-export_dests_same(const struct ixd_config_output *a, const struct ixd_config_output *b)
-{
-    size_t i;
-
-    if (a->n_destinations != b->n_destinations) {
-        return 0;
-    }
-    for (i = 0; i < a->n_destinations; i++) {
-        if (strcmp(a->destinations[i].text, b->destinations[i].text) != 0) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Every setting counts: an output whose settings changed is closed (its files completed, its
- * queues sent) and opened anew on reload. Field by field: the struct has padding. */
-int
-ixd_config_output_same(const struct ixd_config_output *a, const struct ixd_config_output *b)
-{
-    return strcmp(a->name, b->name) == 0 && a->type == b->type && strcmp(a->path, b->path) == 0 &&
-           a->renormalise == b->renormalise && export_dests_same(a, b) &&
-           a->export_transport == b->export_transport && a->mode == b->mode && a->mtu == b->mtu &&
-           a->template_refresh == b->template_refresh && a->queue == b->queue &&
-           a->original_exporter == b->original_exporter &&
-           strcmp(a->directory, b->directory) == 0 && strcmp(a->prefix, b->prefix) == 0 &&
-           a->rotate_interval == b->rotate_interval && a->rotate_size == b->rotate_size &&
-           a->file_mode == b->file_mode;
 }
 
 static int

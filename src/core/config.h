@@ -18,8 +18,6 @@
 #define IXD_NAME_MAX 64
 #define IXD_PATH_MAX 4096
 #define IXD_DEFAULT_STATE_DIRECTORY "/var/lib/ipfixd"
-/* Output files: their owner and group may read, nobody else (file-mode changes it). */
-#define IXD_DEFAULT_FILE_MODE 0640
 /* The vendor element files (config/elements) as installed, and in the source tree for runs
  * from a build tree; CMake defines both. */
 #ifndef IXD_ELEMENTS_DIR
@@ -35,18 +33,6 @@ enum ixd_transport {
     IXD_TRANSPORT_UDP = 0,
     IXD_TRANSPORT_TCP = 1,
     IXD_TRANSPORT_FILE = 2, /* an IPFIX file (RFC 5655) read once, as one stream */
-};
-
-enum ixd_output_type {
-    IXD_OUTPUT_JSON = 0,
-    IXD_OUTPUT_IPFIX = 1,      /* IPFIX export to collectors: src/output/ipfix_export.c */
-    IXD_OUTPUT_IPFIX_FILE = 2, /* IPFIX files (RFC 5655), rotated: src/output/ipfix_file.c */
-};
-
-/* How an IPFIX export output shares records among its destinations. */
-enum ixd_export_mode {
-    IXD_EXPORT_ALL = 0,     /* every destination gets every record */
-    IXD_EXPORT_BALANCE = 1, /* one destination per exporter address (its templates stay there) */
 };
 
 /* Destinations are few and kept inline, so the output config stays a plain copyable value. */
@@ -87,26 +73,14 @@ struct ixd_sampling_rule {
     uint32_t rate;
 };
 
+/* An output as the config writes it: its name and type, and the rest of its mapping as written,
+ * for its type to read (include/ipfixd/output.h, src/registry/). */
 struct ixd_config_output {
     char name[IXD_NAME_MAX];
-    enum ixd_output_type type;
-    char path[IXD_PATH_MAX]; /* "-" = standard output */
-    int renormalise;         /* multiply packet and octet counts by the sampling rate */
-    uint32_t file_mode;      /* json and ipfix-file: permissions of the files it creates */
-    /* type ipfix (docs/internals/export.md) */
-    size_t n_destinations;
-    struct ixd_export_dest destinations[IXD_EXPORT_DEST_MAX];
-    enum ixd_transport export_transport;
-    enum ixd_export_mode mode;
-    uint32_t mtu;              /* largest IPFIX message, bytes */
-    uint32_t template_refresh; /* seconds between template resends on UDP */
-    size_t queue;              /* bytes of finished messages held per destination per worker */
-    int original_exporter;     /* add originalExporterIPv4/IPv6Address and originalObs.DomainId */
-    /* type ipfix-file (docs/internals/export.md); original_exporter applies too */
-    char directory[IXD_PATH_MAX];
-    char prefix[IXD_NAME_MAX]; /* of the file names; the output's name unless set */
-    uint32_t rotate_interval;  /* seconds: files end at multiples of it (UTC) */
-    size_t rotate_size;        /* bytes a file may reach */
+    char type[32];
+    unsigned line, column;     /* of the output's mapping */
+    unsigned type_line, type_column; /* of its type (of the mapping when the type is implied) */
+    struct ixd_cnode settings; /* a mapping: every key but name and type */
 };
 
 /* One stage of a pipeline: its type and its settings, checked by src/pipeline/. */
@@ -337,7 +311,6 @@ void ixd_config_free(struct ixd_config *cfg);
 /* 1 when two collectors would open the same sockets with the same settings. */
 int ixd_config_collector_same(const struct ixd_config_collector *a,
                               const struct ixd_config_collector *b);
-int ixd_config_output_same(const struct ixd_config_output *a, const struct ixd_config_output *b);
 
 /* Parses "host:port", "[v6]:port", "*:port" or ":port". Returns 0 or -1 with a message. */
 int ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *err,

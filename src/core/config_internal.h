@@ -49,6 +49,9 @@ int ixd_cfg_note_file(struct walk *w, const yaml_node_t *n, enum ixd_config_file
 int ixd_cfg_note_secret(struct walk *w, const yaml_node_t *n, const char *key, const char *path,
                         size_t min, size_t max);
 
+/* Copies a YAML subtree as written, for a module that checks it later (stages, outputs). */
+int ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth);
+
 /* Iterates a mapping: calls fn for each key with its value node. */
 typedef int (*ixd_cfg_key_fn)(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v,
                               void *ctx);

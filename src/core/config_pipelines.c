@@ -67,59 +67,6 @@ name_list(struct walk *w, yaml_node_t *v, const char *what, int want_collectors,
     return 0;
 }
 
-/* Copies a YAML subtree as written (stage settings are checked by their stage). */
-static int
-copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth)
-{
-    size_t i, n;
-
-    out->line = (unsigned)y->start_mark.line + 1;
-    out->column = (unsigned)y->start_mark.column + 1;
-    if (depth > 16) {
-        return ixd_cfg_fail(w, y, "settings nested too deep");
-    }
-    if (y->type == YAML_SCALAR_NODE) {
-        out->kind = IXD_CNODE_SCALAR;
-        out->text = strndup((const char *)y->data.scalar.value, y->data.scalar.length);
-        return out->text == NULL ? ixd_cfg_fail(w, y, "out of memory") : 0;
-    }
-    if (y->type == YAML_SEQUENCE_NODE) {
-        out->kind = IXD_CNODE_SEQUENCE;
-        n = (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
-        out->items = calloc(n ? n : 1, sizeof(*out->items));
-        if (out->items == NULL) {
-            return ixd_cfg_fail(w, y, "out of memory");
-        }
-        for (i = 0; i < n; i++) {
-            out->n++;
-            if (copy_tree(w, ixd_cfg_node(w, y->data.sequence.items.start[i]), &out->items[i],
-                          depth + 1) == -1) {
-                return -1;
-            }
-        }
-        return 0;
-    }
-    out->kind = IXD_CNODE_MAPPING;
-    n = (size_t)(y->data.mapping.pairs.top - y->data.mapping.pairs.start);
-    out->items = calloc(2 * n + 1, sizeof(*out->items));
-    if (out->items == NULL) {
-        return ixd_cfg_fail(w, y, "out of memory");
-    }
-    for (i = 0; i < n; i++) {
-        yaml_node_pair_t *pair = &y->data.mapping.pairs.start[i];
-        yaml_node_t *k = ixd_cfg_node(w, pair->key);
-        out->n++;
-        if (k->type != YAML_SCALAR_NODE) {
-            return ixd_cfg_fail(w, k, "keys must be plain words");
-        }
-        if (copy_tree(w, k, &out->items[2 * i], depth + 1) == -1 ||
-            copy_tree(w, ixd_cfg_node(w, pair->value), &out->items[2 * i + 1], depth + 1) == -1) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* stages: a list of one-key mappings, `- filter: "..."`; the key names the stage type. */
 static int
 parse_stages(struct walk *w, yaml_node_t *v, struct ixd_config_pipeline *p)
@@ -153,7 +100,7 @@ parse_stages(struct walk *w, yaml_node_t *v, struct ixd_config_pipeline *p)
         st->line = (unsigned)k->start_mark.line + 1;
         st->column = (unsigned)k->start_mark.column + 1;
         p->n_stages++; /* counted first so that ixd_config_free releases its settings */
-        if (copy_tree(w, ixd_cfg_node(w, m->data.mapping.pairs.start[0].value), &st->settings, 0) ==
+        if (ixd_cfg_copy_tree(w, ixd_cfg_node(w, m->data.mapping.pairs.start[0].value), &st->settings, 0) ==
             -1) {
             return -1;
         }

@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "core/clock.h"
+#include "core/counter_list.h"
 #include "core/log.h"
 #include "daemon/notify.h"
 #include "daemon/privileges.h"
@@ -134,10 +135,16 @@ format_errors(const struct ixd_counters *c, char *out, size_t outlen)
 }
 
 static void
+log_line(void *arg, const char *text)
+{
+    log_info("%s", text);
+}
+
+static void
 log_summary(struct control *ctl, const char *when)
 {
     const struct ixd_config *cfg = ctl->rt->cfg;
-    size_t i, j, k;
+    size_t i, k;
 
     for (i = 0; i < cfg->n_collectors; i++) {
         struct ixd_counters sum;
@@ -184,27 +191,13 @@ log_summary(struct control *ctl, const char *when)
     }
     for (i = 0; i < cfg->n_outputs; i++) {
         struct ixd_output *o = ctl->rt->outputs[i];
-        struct ixd_output_stats st;
-        char files[64];
+        struct ixd_counter_list l = {0};
+        char what[IXD_NAME_MAX + 32];
 
-        o->ops->stats(o, &st);
-        files[0] = '\0';
-        if (st.has_files) {
-            snprintf(files, sizeof(files), " files=%llu write_errors=%llu",
-                     (unsigned long long)st.files, (unsigned long long)st.write_errors);
-        }
-        log_info("%s output %s: records=%llu bytes=%llu dropped=%llu waits=%llu%s", when, o->name,
-                 (unsigned long long)st.records, (unsigned long long)st.written_bytes,
-                 (unsigned long long)st.dropped, (unsigned long long)st.waits, files);
-        for (j = 0; j < st.n_destinations; j++) {
-            const struct ixd_output_dest_stats *ds = &st.destinations[j];
-            log_info("%s output %s destination %s: records=%llu messages=%llu sent=%llu "
-                     "dropped=%llu reconnects=%llu queued_bytes=%llu",
-                     when, o->name, ds->name, (unsigned long long)ds->records,
-                     (unsigned long long)ds->messages, (unsigned long long)ds->sent,
-                     (unsigned long long)ds->dropped, (unsigned long long)ds->reconnects,
-                     (unsigned long long)ds->queued_bytes);
-        }
+        o->type->stats(o, ixd_counter_list_add, &l);
+        snprintf(what, sizeof(what), "%s output %s", when, o->name);
+        ixd_counter_list_lines(l.items, l.n, what, log_line, NULL);
+        ixd_counter_list_release(&l);
     }
     if (ctl->ha != NULL) {
         ixd_ha_channel_log(ctl->ha, when);
@@ -395,7 +388,7 @@ reload(struct control *ctl)
     api_reload(ctl, rt->cfg);
     ha_apply(ctl, &rt->cfg->ha); /* a failure is logged; collecting goes on without it */
     for (k = 0; k < rt->cfg->n_outputs; k++) {
-        rt->outputs[k]->ops->reopen(rt->outputs[k]);
+        rt->outputs[k]->type->reopen(rt->outputs[k]);
     }
     log_info("reloaded %s", ctl->config_path != NULL ? ctl->config_path : "the built-in config");
     log_listeners(rt);

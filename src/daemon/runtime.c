@@ -23,12 +23,14 @@ adopt_listener(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
             memcpy(rt->listeners[i].bound, prev->listeners[j].bound,
                    sizeof(rt->listeners[i].bound));
             prev->listeners[j].fds = NULL;
+            rt->listener_from[i] = (long)j;
             return 1;
         }
     }
     return 0;
 }
 
+/* Moves an unchanged output from prev: it keeps running, its files and queues with it. */
 static int
 adopt_output(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
 {
@@ -39,9 +41,11 @@ adopt_output(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
     }
     for (j = 0; j < prev->cfg->n_outputs; j++) {
         if (prev->outputs[j] != NULL &&
-            ixd_config_output_same(&prev->outputs[j]->config, &rt->cfg->outputs[i])) {
+            ixd_output_same(prev->outputs[j], &rt->instances->outputs[i],
+                            rt->cfg->outputs[i].name)) {
             rt->outputs[i] = prev->outputs[j];
             prev->outputs[j] = NULL;
+            rt->output_from[i] = (long)j;
             return 1;
         }
     }
@@ -93,6 +97,56 @@ build_routes(struct ixd_runtime *rt)
     return 0;
 }
 
+/* A failed runtime gives back what it adopted, so that the running config keeps it. */
+static void
+give_back(struct ixd_runtime *rt, struct ixd_runtime *prev)
+{
+    size_t i;
+
+    for (i = 0; prev != NULL && rt->listener_from != NULL && i < rt->cfg->n_collectors; i++) {
+        if (rt->listener_from[i] >= 0) {
+            prev->listeners[rt->listener_from[i]].fds = rt->listeners[i].fds;
+            rt->listeners[i].fds = NULL;
+        }
+    }
+    for (i = 0; prev != NULL && rt->output_from != NULL && i < rt->cfg->n_outputs; i++) {
+        if (rt->output_from[i] >= 0) {
+            prev->outputs[rt->output_from[i]] = rt->outputs[i];
+            rt->outputs[i] = NULL;
+        }
+    }
+}
+
+static int
+open_listener(struct ixd_runtime *rt, size_t i, unsigned workers, char *err, size_t errlen)
+{
+    const struct ixd_config *cfg = rt->cfg;
+    struct ixd_listener *l = &rt->listeners[i];
+    char msg[256];
+
+    l->fds = calloc(workers, sizeof(int));
+    if (l->fds == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (cfg->collectors[i].transport == IXD_TRANSPORT_FILE) {
+        /* nothing to listen on: worker 0 reads the file */
+        for (unsigned k = 0; k < workers; k++) {
+            l->fds[k] = -1;
+        }
+        snprintf(l->bound, sizeof(l->bound), "%.79s", cfg->collectors[i].path);
+        return 0;
+    }
+    if (ixd_listen_open(&cfg->collectors[i], workers, l->fds, l->bound, sizeof(l->bound), msg,
+                        sizeof(msg)) == -1) {
+        snprintf(err, errlen, "collector %s: %s", cfg->collectors[i].name, msg);
+        free(l->fds);
+        l->fds = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 struct ixd_runtime *
 ixd_runtime_new(struct ixd_config *cfg, unsigned workers, const struct ixd_ie_registry *registry,
                 struct ixd_runtime *prev, char *err, size_t errlen)
@@ -110,49 +164,35 @@ ixd_runtime_new(struct ixd_config *cfg, unsigned workers, const struct ixd_ie_re
     rt->registry = registry;
     rt->listeners = calloc(cfg->n_collectors, sizeof(*rt->listeners));
     rt->outputs = calloc(cfg->n_outputs + 1, sizeof(*rt->outputs));
-    if (rt->listeners == NULL || rt->outputs == NULL) {
+    rt->listener_from = malloc((cfg->n_collectors + 1) * sizeof(long));
+    rt->output_from = malloc((cfg->n_outputs + 1) * sizeof(long));
+    if (rt->listeners == NULL || rt->outputs == NULL || rt->listener_from == NULL ||
+        rt->output_from == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    /* stages first: a config they refuse opens nothing */
-    if (ixd_pipelines_check(cfg, registry, workers, &rt->pipelines, err, errlen) == -1) {
+    for (i = 0; i < cfg->n_collectors; i++) {
+        rt->listener_from[i] = -1;
+    }
+    for (i = 0; i < cfg->n_outputs; i++) {
+        rt->output_from[i] = -1;
+    }
+    /* every module checks its settings first: a config they refuse opens nothing */
+    rt->instances = ixd_instances_conf(cfg, registry, workers, IXD_CONFIG_DEFAULT, err, errlen);
+    if (rt->instances == NULL) {
         goto fail;
     }
     for (i = 0; i < cfg->n_collectors; i++) {
-        struct ixd_listener *l = &rt->listeners[i];
-        char msg[256];
-
-        if (adopt_listener(rt, i, prev)) {
-            continue;
-        }
-        l->fds = calloc(workers, sizeof(int));
-        if (l->fds == NULL) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-        if (cfg->collectors[i].transport == IXD_TRANSPORT_FILE) {
-            /* nothing to listen on: worker 0 reads the file */
-            for (unsigned k = 0; k < workers; k++) {
-                l->fds[k] = -1;
-            }
-            snprintf(l->bound, sizeof(l->bound), "%.79s", cfg->collectors[i].path);
-            continue;
-        }
-        if (ixd_listen_open(&cfg->collectors[i], workers, l->fds, l->bound, sizeof(l->bound), msg,
-                            sizeof(msg)) == -1) {
-            snprintf(err, errlen, "collector %s: %s", cfg->collectors[i].name, msg);
-            free(l->fds);
-            l->fds = NULL;
+        if (!adopt_listener(rt, i, prev) && open_listener(rt, i, workers, err, errlen) == -1) {
             goto fail;
         }
     }
     for (i = 0; i < cfg->n_outputs; i++) {
-        const struct ixd_output_ops *ops = ixd_output_ops_for(cfg->outputs[i].type);
-
         if (adopt_output(rt, i, prev)) {
             continue;
         }
-        rt->outputs[i] = ops->open(&cfg->outputs[i], workers, err, errlen);
+        rt->outputs[i] =
+            ixd_output_open(&rt->instances->outputs[i], cfg->outputs[i].name, workers, err, errlen);
         if (rt->outputs[i] == NULL) {
             goto fail;
         }
@@ -163,28 +203,7 @@ ixd_runtime_new(struct ixd_config *cfg, unsigned workers, const struct ixd_ie_re
     }
     return rt;
 fail:
-    /* give adopted resources back so the running config keeps them */
-    if (prev != NULL) {
-        size_t j;
-        for (i = 0; i < cfg->n_collectors; i++) {
-            for (j = 0; rt->listeners != NULL && j < prev->cfg->n_collectors; j++) {
-                if (prev->listeners[j].fds == NULL && rt->listeners[i].fds != NULL &&
-                    ixd_config_collector_same(&prev->cfg->collectors[j], &cfg->collectors[i])) {
-                    prev->listeners[j].fds = rt->listeners[i].fds;
-                    rt->listeners[i].fds = NULL;
-                }
-            }
-        }
-        for (i = 0; i < cfg->n_outputs; i++) {
-            for (j = 0; rt->outputs != NULL && j < prev->cfg->n_outputs; j++) {
-                if (prev->outputs[j] == NULL && rt->outputs[i] != NULL &&
-                    ixd_config_output_same(&rt->outputs[i]->config, &prev->cfg->outputs[j])) {
-                    prev->outputs[j] = rt->outputs[i];
-                    rt->outputs[i] = NULL;
-                }
-            }
-        }
-    }
+    give_back(rt, prev);
     ixd_runtime_free(rt);
     return NULL;
 }
@@ -205,7 +224,7 @@ ixd_runtime_free(struct ixd_runtime *rt)
     }
     for (i = 0; rt->outputs != NULL && i < rt->cfg->n_outputs; i++) {
         if (rt->outputs[i] != NULL) {
-            rt->outputs[i]->ops->close(rt->outputs[i]);
+            ixd_output_close(rt->outputs[i]);
         }
     }
     for (i = 0; rt->routes != NULL && i < rt->cfg->n_collectors; i++) {
@@ -216,7 +235,9 @@ ixd_runtime_free(struct ixd_runtime *rt)
     }
     free(rt->staged);
     free(rt->n_staged);
-    ixd_pipeline_confs_free(rt->pipelines, rt->cfg->n_pipelines);
+    ixd_instances_free(rt->instances);
+    free(rt->listener_from);
+    free(rt->output_from);
     for (i = 0; rt->restore != NULL && i < rt->cfg->n_collectors; i++) {
         ixd_saved_templates_free(rt->restore[i]);
     }

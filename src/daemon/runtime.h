@@ -11,6 +11,7 @@
 #include "ipfix/persist.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
+#include "registry/registry.h"
 
 struct ixd_listener {
     int *fds;       /* one per worker */
@@ -28,8 +29,13 @@ struct ixd_runtime {
     /* for collector i: the outputs its pipelines without stages feed (each output once) */
     size_t *n_routes;
     struct ixd_output ***routes;
-    /* per config pipeline: its checked stages (n = 0 when it has none) */
-    struct ixd_pipeline_conf *pipelines;
+    /* the config's outputs and stages, checked by their types (src/registry/); its pipelines
+     * (n = 0 when a pipeline has no stages) */
+    struct ixd_instances *instances;
+    /* what this runtime took over from the one before it (index there, or -1): a runtime that
+     * fails gives exactly that back */
+    long *listener_from;
+    long *output_from;
     /* for collector i: the pipelines with stages it feeds (indices into cfg->pipelines) */
     size_t *n_staged;
     size_t **staged;

@@ -32,6 +32,7 @@ struct ixd_snapshot_publisher {
     /* remembered from one snapshot to the next, pruned to what the last one held */
     GHashTable *first_seen, *next_first_seen; /* "collector/address" -> int64 usec */
     GHashTable *received, *next_received;     /* template serial -> int64 usec */
+    struct ixd_counter_list counters;         /* an output's, gathered before the copy */
 };
 
 static void *
@@ -127,6 +128,7 @@ ixd_snapshot_publisher_free(struct ixd_snapshot_publisher *p)
     ixd_worker_snapshot_free(atomic_exchange(&p->slot, NULL));
     ixd_worker_snapshot_free(p->cur);
     g_ptr_array_free(p->tcp_sessions, TRUE);
+    ixd_counter_list_release(&p->counters);
     g_hash_table_destroy(p->first_seen);
     g_hash_table_destroy(p->received);
     if (p->next_first_seen != NULL) {
@@ -439,9 +441,18 @@ ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *co
     p->cur->outputs = snap_alloc(p, (n + 1) * sizeof(*p->cur->outputs));
     for (i = 0; p->cur->outputs != NULL && i < n; i++) {
         struct ixd_snap_output *o = &p->cur->outputs[i];
+        struct ixd_counter_item *items;
+
         o->name = snap_strdup(p, outputs[i]->name);
-        o->type = snap_strdup(p, outputs[i]->ops->type);
-        outputs[i]->ops->stats(outputs[i], &o->stats);
+        o->type = snap_strdup(p, outputs[i]->type->name);
+        p->counters.n = 0;
+        outputs[i]->type->stats(outputs[i], ixd_counter_list_add, &p->counters);
+        items = snap_alloc(p, (p->counters.n + 1) * sizeof(*items));
+        if (items != NULL && !p->counters.failed) {
+            memcpy(items, p->counters.items, p->counters.n * sizeof(*items));
+            o->counters = items;
+            o->n_counters = p->counters.n;
+        }
     }
     p->cur->n_outputs = p->cur->outputs != NULL ? n : 0;
     p->cur->has_outputs = p->cur->outputs != NULL;

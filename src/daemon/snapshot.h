@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "ipfix/counters.h"
 #include "ipfix/session.h"
+#include "core/counter_list.h"
 #include "output/output.h"
 
 /* Every string and array below lives in the snapshot's own memory. Times are UNIX usec. */
@@ -85,7 +86,8 @@ struct ixd_snap_collector {
 struct ixd_snap_output {
     const char *name;
     const char *type;
-    struct ixd_output_stats stats;
+    size_t n_counters; /* as its type reported them (include/ipfixd/counters.h) */
+    const struct ixd_counter_item *counters;
 };
 
 struct ixd_worker_snapshot {

@@ -113,13 +113,13 @@ deliver(void *arg, const struct ixd_batch *batch)
     size_t i, j;
 
     for (i = 0; i < wc->n_lanes; i++) {
-        wc->lanes[i]->output->ops->write(wc->lanes[i], batch);
+        wc->lanes[i]->output->type->write(wc->lanes[i], batch);
     }
     for (i = 0; i < wc->n_pipes; i++) {
         struct wpipe *p = &wc->pipes[i];
         const struct ixd_batch *out = ixd_pipeline_process(p->run, batch);
         for (j = 0; out->count > 0 && j < p->n_lanes; j++) {
-            p->lanes[j]->output->ops->write(p->lanes[j], out);
+            p->lanes[j]->output->type->write(p->lanes[j], out);
         }
     }
 }
@@ -426,12 +426,12 @@ flush_lanes(struct ixd_worker *w)
         struct wcollector *wc = w->wcs[i];
         for (j = 0; j < wc->n_lanes; j++) {
             struct ixd_lane *l = wc->lanes[j];
-            l->output->ops->flush(l);
+            l->output->type->flush(l);
         }
         for (size_t p = 0; p < wc->n_pipes; p++) {
             for (j = 0; j < wc->pipes[p].n_lanes; j++) {
                 struct ixd_lane *l = wc->pipes[p].lanes[j];
-                l->output->ops->flush(l); /* a second flush of a lane hands on nothing */
+                l->output->type->flush(l); /* a second flush of a lane hands on nothing */
             }
         }
     }
@@ -569,7 +569,7 @@ start_pipes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
 
         wp->index = p;
         wp->lanes = calloc(pl->n_to + 1, sizeof(*wp->lanes));
-        wp->run = ixd_pipeline_start(&rt->pipelines[p], wc->w->index);
+        wp->run = ixd_pipeline_start(&rt->instances->pipelines[p], wc->w->index);
         if (wp->lanes == NULL || wp->run == NULL) {
             free(wp->lanes);
             ixd_pipeline_stop(wp->run);
@@ -577,7 +577,7 @@ start_pipes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
         }
         for (k = 0; k < pl->n_to; k++) {
             struct ixd_output *o = rt->outputs[pl->to[k]];
-            wp->lanes[wp->n_lanes++] = o->ops->lane(o, wc->w->index);
+            wp->lanes[wp->n_lanes++] = o->type->lane(o, wc->w->index);
         }
         wc->n_pipes++;
     }
@@ -603,7 +603,7 @@ set_lanes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
     }
     for (i = 0; i < rt->n_routes[ci]; i++) {
         struct ixd_output *o = rt->routes[ci][i];
-        wc->lanes[wc->n_lanes++] = o->ops->lane(o, wc->w->index);
+        wc->lanes[wc->n_lanes++] = o->type->lane(o, wc->w->index);
     }
     return 0;
 }

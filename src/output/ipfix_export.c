@@ -1,4 +1,4 @@
-#include "output/ipfix_export.h"
+#include "output/output.h"
 #include "core/clock.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/counter.h"
+#include "core/keys_net.h"
 #include "core/log.h"
 #include "ipfix/wire.h"
 #include "output/ipfix_session.h"
@@ -28,6 +29,67 @@ enum xstate {
     XS_DOWN = 0, /* no socket; retry at retry_at */
     XS_CONNECTING,
     XS_UP,
+};
+
+/* An ipfix output's settings (docs/configuration.md#outputs, docs/internals/export.md). */
+enum xtransport { XT_UDP = 0, XT_TCP };
+enum xmode {
+    XM_ALL = 0,     /* every destination gets every record */
+    XM_BALANCE = 1, /* one destination per exporter address (its templates stay there) */
+};
+
+struct export_settings {
+    struct ixd_dest_list dests;
+    int transport;             /* enum xtransport */
+    int mode;                  /* enum xmode */
+    uint32_t mtu;              /* largest IPFIX message, bytes; 0 until check() */
+    uint32_t template_refresh; /* seconds between template resends on UDP */
+    size_t queue;              /* bytes of finished messages held per destination per worker */
+    int original_exporter;     /* add originalExporterIPv4/IPv6Address, originalObs.DomainId */
+};
+
+static const char *const transports[] = {"udp", "tcp", NULL};
+static const char *const modes[] = {"all", "balance", NULL};
+
+static const struct ixd_key export_keys[] = {
+    {.name = "destinations",
+     .kind = IXD_KEY_CUSTOM,
+     IXD_KEY_AT(struct export_settings, dests),
+     .parse = ixd_key_parse_destinations,
+     .same = ixd_key_same_destinations,
+     .help = "collectors to send to, ADDRESS:PORT or [IPV6]:PORT"},
+    {.name = "transport",
+     .kind = IXD_KEY_ENUM,
+     IXD_KEY_AT(struct export_settings, transport),
+     .choices = transports,
+     .def = "udp"},
+    {.name = "mode",
+     .kind = IXD_KEY_ENUM,
+     IXD_KEY_AT(struct export_settings, mode),
+     .choices = modes,
+     .def = "all"},
+    /* a message must hold a header, a template set and a few records */
+    {.name = "mtu",
+     .kind = IXD_KEY_U32,
+     IXD_KEY_AT(struct export_settings, mtu),
+     .min = 256,
+     .max = 65535},
+    {.name = "template-refresh",
+     .kind = IXD_KEY_DURATION,
+     IXD_KEY_AT(struct export_settings, template_refresh),
+     .min = 1,
+     .def = "60s"},
+    /* one largest message and its prefix at least */
+    {.name = "queue",
+     .kind = IXD_KEY_SIZE,
+     IXD_KEY_AT(struct export_settings, queue),
+     .min = 65536 + 8,
+     .def = "4M"},
+    {.name = "original-exporter",
+     .kind = IXD_KEY_BOOL,
+     IXD_KEY_AT(struct export_settings, original_exporter),
+     .def = "false"},
+    {NULL},
 };
 
 struct xoutput;
@@ -58,7 +120,7 @@ struct xlane {
 
 struct xoutput {
     struct ixd_output base;
-    const struct ixd_config_output *cfg; /* base.config */
+    const struct export_settings *cfg; /* base.settings */
     unsigned n_lanes;
     struct xlane *lanes;
 };
@@ -527,13 +589,13 @@ x_write(struct ixd_lane *lane, const struct ixd_batch *batch)
     struct xlane *l = (struct xlane *)lane;
     struct xoutput *o = output_of(l);
     uint32_t now_sec = ixd_wall_sec();
-    size_t i, n = o->cfg->n_destinations;
+    size_t i, n = o->cfg->dests.n;
 
     if (batch->count == 0) {
         return;
     }
     IXD_CNT_ADD(l->records, batch->count);
-    if (o->cfg->mode == IXD_EXPORT_BALANCE && n > 1) {
+    if (o->cfg->mode == XM_BALANCE && n > 1) {
         write_dest(o, &l->dests[pick(batch->source, (unsigned)n)], batch, now_sec);
         return;
     }
@@ -550,7 +612,7 @@ x_flush(struct ixd_lane *lane)
     double now = ixd_mono_now();
     size_t i;
 
-    for (i = 0; i < o->cfg->n_destinations; i++) {
+    for (i = 0; i < o->cfg->dests.n; i++) {
         struct xdest *d = &l->dests[i];
         if (!d->tcp && now >= d->refresh_at) {
             /* UDP loses and reorders: templates go again before their next use */
@@ -592,7 +654,7 @@ free_output(struct xoutput *o)
         if (o->lanes[i].dests == NULL) {
             continue;
         }
-        for (j = 0; j < o->cfg->n_destinations; j++) {
+        for (j = 0; j < o->cfg->dests.n; j++) {
             dest_release(&o->lanes[i].dests[j]);
         }
         free(o->lanes[i].dests);
@@ -608,16 +670,16 @@ init_lane(struct xoutput *o, struct xlane *l)
     double now = ixd_mono_now();
 
     l->base.output = &o->base;
-    l->dests = calloc(o->cfg->n_destinations, sizeof(*l->dests));
+    l->dests = calloc(o->cfg->dests.n, sizeof(*l->dests));
     if (l->dests == NULL) {
         return -1;
     }
-    for (j = 0; j < o->cfg->n_destinations; j++) {
+    for (j = 0; j < o->cfg->dests.n; j++) {
         struct xdest *d = &l->dests[j];
         d->fd = -1;
-        d->cfg = &o->cfg->destinations[j];
+        d->cfg = &o->cfg->dests.d[j];
         d->out = o;
-        d->tcp = o->cfg->export_transport == IXD_TRANSPORT_TCP;
+        d->tcp = o->cfg->transport == XT_TCP;
         d->backoff = BACKOFF_MIN;
         d->refresh_at = now + o->cfg->template_refresh;
         d->q = malloc(o->cfg->queue);
@@ -632,19 +694,17 @@ init_lane(struct xoutput *o, struct xlane *l)
 }
 
 static struct ixd_output *
-x_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size_t errlen)
+x_open(const void *settings, const char *name, unsigned workers, char *err, size_t errlen)
 {
     struct xoutput *o = calloc(1, sizeof(*o));
     unsigned i;
 
     if (o == NULL) {
-        snprintf(err, errlen, "output %s: out of memory", cfg->name);
+        snprintf(err, errlen, "output %s: out of memory", name);
         return NULL;
     }
-    o->base.ops = &ixd_ipfix_export_ops;
-    o->base.config = *cfg;
-    o->cfg = &o->base.config;
-    snprintf(o->base.name, sizeof(o->base.name), "%s", cfg->name);
+    o->base.name = name;
+    o->cfg = settings;
     o->lanes = calloc(workers, sizeof(*o->lanes));
     if (o->lanes == NULL) {
         goto fail;
@@ -657,8 +717,8 @@ x_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size_t 
     }
     return &o->base;
 fail:
-    snprintf(err, errlen, "output %s: out of memory for %u queues of %zu bytes", cfg->name,
-             workers * (unsigned)cfg->n_destinations, cfg->queue);
+    snprintf(err, errlen, "output %s: out of memory for %u queues of %zu bytes", name,
+             workers * (unsigned)o->cfg->dests.n, o->cfg->queue);
     free_output(o);
     return NULL;
 }
@@ -686,7 +746,7 @@ x_close(struct ixd_output *out)
         return;
     }
     for (i = 0; i < o->n_lanes; i++) {
-        for (j = 0; j < o->cfg->n_destinations; j++) {
+        for (j = 0; j < o->cfg->dests.n; j++) {
             ixd_xsession_finish(&o->lanes[i].dests[j].s);
         }
     }
@@ -696,7 +756,7 @@ x_close(struct ixd_output *out)
         struct timespec ts = {0, 10000000};
         pending = 0;
         for (i = 0; i < o->n_lanes; i++) {
-            for (j = 0; j < o->cfg->n_destinations; j++) {
+            for (j = 0; j < o->cfg->dests.n; j++) {
                 struct xdest *d = &o->lanes[i].dests[j];
                 if (d->qhead < d->qtail) {
                     drive(o, d, now);
@@ -710,7 +770,7 @@ x_close(struct ixd_output *out)
         nanosleep(&ts, NULL);
     }
     for (i = 0; i < o->n_lanes; i++) {
-        for (j = 0; j < o->cfg->n_destinations; j++) {
+        for (j = 0; j < o->cfg->dests.n; j++) {
             struct xdest *d = &o->lanes[i].dests[j];
             if (d->qhead < d->qtail) {
                 log_warn("output %s: %zu bytes for %s not sent at stop", o->base.name,
@@ -724,38 +784,122 @@ x_close(struct ixd_output *out)
     free_output(o);
 }
 
+static const struct ixd_counter_def export_counters[] = {
+    {.key = "records",
+     .metric = "ipfixd_output_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records handed to the output"},
+    {.key = "written_bytes",
+     .metric = "ipfixd_output_written_bytes_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "bytes that reached the destination",
+     .line_key = "bytes"},
+    {.key = "dropped",
+     .metric = "ipfixd_output_dropped_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records lost, each one counted"},
+    {.key = "waits",
+     .metric = "ipfixd_output_waits_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "times a worker waited for the output"},
+};
+
+/* Per destination, summed over the workers' lanes. */
+static const struct ixd_counter_def dest_counters[] = {
+    {.key = "records",
+     .metric = NULL,
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records handed to this destination",
+     .label = "destination"},
+    {.key = "messages",
+     .metric = NULL,
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "messages sent",
+     .label = "destination"},
+    {.key = "sent",
+     .metric = "ipfixd_output_destination_sent_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "data records sent",
+     .label = "destination"},
+    {.key = "dropped",
+     .metric = "ipfixd_output_destination_dropped_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records lost",
+     .label = "destination"},
+    {.key = "reconnects",
+     .metric = "ipfixd_output_destination_reconnects_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "TCP connections after the first",
+     .label = "destination"},
+    {.key = "queued_bytes",
+     .metric = "ipfixd_output_destination_queue_bytes",
+     .kind = IXD_COUNTER_GAUGE,
+     .help = "bytes waiting in the queues",
+     .label = "destination"},
+};
+
 static void
-x_stats(struct ixd_output *out, struct ixd_output_stats *st)
+x_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
     struct xoutput *o = (struct xoutput *)out;
+    uint64_t records = 0, bytes = 0, dropped = 0;
     unsigned i;
     size_t j;
 
-    memset(st, 0, sizeof(*st));
-    st->n_destinations = o->cfg->n_destinations;
-    for (j = 0; j < o->cfg->n_destinations; j++) {
-        snprintf(st->destinations[j].name, sizeof(st->destinations[j].name), "%s",
-                 o->cfg->destinations[j].text);
-    }
     for (i = 0; i < o->n_lanes; i++) {
-        st->records += IXD_CNT_GET(o->lanes[i].records);
-        for (j = 0; j < o->cfg->n_destinations; j++) {
+        records += IXD_CNT_GET(o->lanes[i].records);
+        for (j = 0; j < o->cfg->dests.n; j++) {
+            bytes += IXD_CNT_GET(o->lanes[i].dests[j].bytes);
+            dropped += IXD_CNT_GET(o->lanes[i].dests[j].dropped);
+        }
+    }
+    fn(arg, &export_counters[0], NULL, records);
+    fn(arg, &export_counters[1], NULL, bytes);
+    fn(arg, &export_counters[2], NULL, dropped);
+    fn(arg, &export_counters[3], NULL, 0);
+    for (j = 0; j < o->cfg->dests.n; j++) {
+        uint64_t v[6] = {0};
+        for (i = 0; i < o->n_lanes; i++) {
             const struct xdest *d = &o->lanes[i].dests[j];
-            struct ixd_output_dest_stats *ds = &st->destinations[j];
-            ds->records += IXD_CNT_GET(d->records);
-            ds->messages += IXD_CNT_GET(d->messages);
-            ds->sent += IXD_CNT_GET(d->sent);
-            ds->dropped += IXD_CNT_GET(d->dropped);
-            ds->reconnects += IXD_CNT_GET(d->reconnects);
-            ds->queued_bytes += IXD_CNT_GET(d->queued);
-            st->written_bytes += IXD_CNT_GET(d->bytes);
-            st->dropped += IXD_CNT_GET(d->dropped);
+            v[0] += IXD_CNT_GET(d->records);
+            v[1] += IXD_CNT_GET(d->messages);
+            v[2] += IXD_CNT_GET(d->sent);
+            v[3] += IXD_CNT_GET(d->dropped);
+            v[4] += IXD_CNT_GET(d->reconnects);
+            v[5] += IXD_CNT_GET(d->queued);
+        }
+        for (size_t k = 0; k < 6; k++) {
+            fn(arg, &dest_counters[k], o->cfg->dests.d[j].text, v[k]);
         }
     }
 }
 
-const struct ixd_output_ops ixd_ipfix_export_ops = {
-    .type = "ipfix",
+/* Destinations are required; the mtu's default and bound follow the transport. */
+static int
+x_check(void *settings, const struct ixd_output_env *env, char *err, size_t errlen)
+{
+    struct export_settings *s = settings;
+    const struct ixd_cnode *mtu = ixd_cnode_get(env->at, "mtu");
+
+    if (s->dests.n == 0) {
+        return ixd_cnode_fail(
+            env->at, env->file, err, errlen,
+            "output '%s' needs destinations, e.g. destinations: [\"127.0.0.1:4739\"]", env->name);
+    }
+    if (s->mtu == 0) {
+        s->mtu = s->transport == XT_UDP ? 1400 : 65535;
+    } else if (s->transport == XT_UDP && s->mtu > 65507) {
+        return ixd_cnode_fail(mtu != NULL ? mtu : env->at, env->file, err, errlen,
+                              "mtu must be at most 65507 on UDP (the largest IPv4 datagram)");
+    }
+    return 0;
+}
+
+const struct ixd_output_type ixd_output_ipfix = {
+    .name = "ipfix",
+    .keys = export_keys,
+    .settings_size = sizeof(struct export_settings),
+    .check = x_check,
     .open = x_open,
     .reopen = x_reopen,
     .close = x_close,

@@ -1,4 +1,4 @@
-#include "output/ipfix_file.h"
+#include "output/output.h"
 #include "core/clock.h"
 
 #include <errno.h>
@@ -17,6 +17,50 @@
 #define MSG_MAX 65535        /* messages as large as IPFIX allows: fewer headers per record */
 #define FBUF_SIZE (1u << 20) /* written when full, at rotation and on the 100 ms flush */
 #define NAME_TRIES 1000      /* file numbers tried when a name is taken */
+
+/* An ipfix-file output's settings (docs/configuration.md#outputs). */
+struct file_settings {
+    char directory[IXD_PATH_MAX];
+    char prefix[IXD_NAME_MAX]; /* of the file names; the output's name unless set */
+    uint32_t rotate_interval;  /* seconds: files end at multiples of it (UTC) */
+    size_t rotate_size;        /* bytes a file may reach */
+    int original_exporter;
+    uint32_t file_mode;
+};
+
+/* The smallest rotate-size: two of the largest messages, so that a file holds more than one. */
+#define ROTATE_SIZE_MIN (2u * 65536)
+
+static const struct ixd_key file_keys[] = {
+    {.name = "directory",
+     .kind = IXD_KEY_PATH,
+     IXD_KEY_AT(struct file_settings, directory),
+     .file_use = 1 + IXD_FILE_DIR_WRITE,
+     .help = "where the files go"},
+    {.name = "prefix",
+     .kind = IXD_KEY_NAME,
+     IXD_KEY_AT(struct file_settings, prefix),
+     .help = "of the file names; the output's name unless set"},
+    {.name = "rotate-interval",
+     .kind = IXD_KEY_DURATION,
+     IXD_KEY_AT(struct file_settings, rotate_interval),
+     .min = 1,
+     .def = "5m"},
+    {.name = "rotate-size",
+     .kind = IXD_KEY_SIZE,
+     IXD_KEY_AT(struct file_settings, rotate_size),
+     .min = ROTATE_SIZE_MIN,
+     .def = "64M"},
+    {.name = "original-exporter",
+     .kind = IXD_KEY_BOOL,
+     IXD_KEY_AT(struct file_settings, original_exporter),
+     .def = "false"},
+    {.name = "file-mode",
+     .kind = IXD_KEY_MODE,
+     IXD_KEY_AT(struct file_settings, file_mode),
+     .def = "0640"},
+    {NULL},
+};
 
 /* One worker's files: its own IPFIX session (templates, sequence numbers) restarted with every
  * file, and its own buffer. Only that worker touches it, or close() once it has let go. */
@@ -42,8 +86,8 @@ struct flane {
 
 struct foutput {
     struct ixd_output base;
-    const struct ixd_config_output *cfg; /* base.config */
-    int dirfd;                           /* names are relative to it */
+    const struct file_settings *cfg; /* base.settings */
+    int dirfd;                       /* names are relative to it */
     unsigned n_lanes;
     struct flane *lanes;
 };
@@ -329,24 +373,23 @@ free_output(struct foutput *o)
 }
 
 static struct ixd_output *
-f_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size_t errlen)
+f_open(const void *settings, const char *name, unsigned workers, char *err, size_t errlen)
 {
+    const struct file_settings *cfg = settings;
     struct foutput *o = calloc(1, sizeof(*o));
     unsigned i;
 
     if (o == NULL) {
-        snprintf(err, errlen, "output %s: out of memory", cfg->name);
+        snprintf(err, errlen, "output %s: out of memory", name);
         return NULL;
     }
-    o->base.ops = &ixd_ipfix_file_ops;
-    o->base.config = *cfg;
-    o->cfg = &o->base.config;
-    snprintf(o->base.name, sizeof(o->base.name), "%s", cfg->name);
+    o->base.name = name;
+    o->cfg = cfg;
     /* checked now, so that a start or reload fails instead of dropping every record */
     o->dirfd = open(cfg->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (o->dirfd == -1 || faccessat(o->dirfd, ".", W_OK | X_OK, AT_EACCESS) == -1) {
-        snprintf(err, errlen, "output %s: cannot write to directory %s: %s", cfg->name,
-                 cfg->directory, strerror(errno));
+        snprintf(err, errlen, "output %s: cannot write to directory %s: %s", name, cfg->directory,
+                 strerror(errno));
         free_output(o);
         return NULL;
     }
@@ -369,7 +412,7 @@ f_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size_t 
     }
     return &o->base;
 fail:
-    snprintf(err, errlen, "output %s: out of memory for %u buffers", cfg->name, workers);
+    snprintf(err, errlen, "output %s: out of memory for %u buffers", name, workers);
     free_output(o);
     return NULL;
 }
@@ -409,37 +452,136 @@ f_close(struct ixd_output *out)
     free_output(o);
 }
 
-/* Summed over lanes; one "destination" row (the directory) carries the message and record
- * counts: records = sent + dropped + what is still buffered. */
+static const struct ixd_counter_def file_counters[] = {
+    {.key = "records",
+     .metric = "ipfixd_output_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records handed to the output"},
+    {.key = "written_bytes",
+     .metric = "ipfixd_output_written_bytes_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "bytes that reached the destination",
+     .line_key = "bytes"},
+    {.key = "dropped",
+     .metric = "ipfixd_output_dropped_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records lost, each one counted"},
+    {.key = "waits",
+     .metric = "ipfixd_output_waits_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "times a worker waited for the output"},
+    {.key = "files",
+     .metric = "ipfixd_output_files_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "files completed (closed and given their final name)"},
+    {.key = "write_errors",
+     .metric = "ipfixd_output_write_errors_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "failed writes, closes and renames of files"},
+};
+
+/* The directory as one destination: records = sent + dropped + what is still buffered. */
+static const struct ixd_counter_def dir_counters[] = {
+    {.key = "records",
+     .metric = NULL,
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records handed to this destination",
+     .label = "destination"},
+    {.key = "messages",
+     .metric = NULL,
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "messages written",
+     .label = "destination"},
+    {.key = "sent",
+     .metric = "ipfixd_output_destination_sent_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "data records sent",
+     .label = "destination"},
+    {.key = "dropped",
+     .metric = "ipfixd_output_destination_dropped_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records lost",
+     .label = "destination"},
+    {.key = "reconnects",
+     .metric = "ipfixd_output_destination_reconnects_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "TCP connections after the first",
+     .label = "destination"},
+    {.key = "queued_bytes",
+     .metric = "ipfixd_output_destination_queue_bytes",
+     .kind = IXD_COUNTER_GAUGE,
+     .help = "bytes waiting in the queues",
+     .label = "destination"},
+};
+
+/* Summed over lanes. */
 static void
-f_stats(struct ixd_output *out, struct ixd_output_stats *st)
+f_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
     struct foutput *o = (struct foutput *)out;
-    struct ixd_output_dest_stats *ds = &st->destinations[0];
+    uint64_t v[6] = {0}, messages = 0, sent = 0, buffered = 0;
+    char dir[128];
     unsigned i;
 
-    memset(st, 0, sizeof(*st));
-    st->n_destinations = 1;
-    st->has_files = 1;
-    /* a long directory keeps its start: the name must hold the prefix */
-    snprintf(ds->name, sizeof(ds->name), "%.60s/%.60s-*", o->cfg->directory, o->cfg->prefix);
     for (i = 0; i < o->n_lanes; i++) {
         const struct flane *l = &o->lanes[i];
-        st->records += IXD_CNT_GET(l->records);
-        st->written_bytes += IXD_CNT_GET(l->bytes);
-        st->dropped += IXD_CNT_GET(l->dropped);
-        st->files += IXD_CNT_GET(l->files);
-        st->write_errors += IXD_CNT_GET(l->write_errors);
-        ds->messages += IXD_CNT_GET(l->messages);
-        ds->sent += IXD_CNT_GET(l->written);
-        ds->queued_bytes += IXD_CNT_GET(l->buffered);
+        v[0] += IXD_CNT_GET(l->records);
+        v[1] += IXD_CNT_GET(l->bytes);
+        v[2] += IXD_CNT_GET(l->dropped);
+        v[4] += IXD_CNT_GET(l->files);
+        v[5] += IXD_CNT_GET(l->write_errors);
+        messages += IXD_CNT_GET(l->messages);
+        sent += IXD_CNT_GET(l->written);
+        buffered += IXD_CNT_GET(l->buffered);
     }
-    ds->records = st->records;
-    ds->dropped = st->dropped;
+    for (i = 0; i < 6; i++) {
+        fn(arg, &file_counters[i], NULL, v[i]);
+    }
+    /* a long directory keeps its start: the name must hold the prefix */
+    snprintf(dir, sizeof(dir), "%.60s/%.60s-*", o->cfg->directory, o->cfg->prefix);
+    fn(arg, &dir_counters[0], dir, v[0]);
+    fn(arg, &dir_counters[1], dir, messages);
+    fn(arg, &dir_counters[2], dir, sent);
+    fn(arg, &dir_counters[3], dir, v[2]);
+    fn(arg, &dir_counters[4], dir, 0);
+    fn(arg, &dir_counters[5], dir, buffered);
 }
 
-const struct ixd_output_ops ixd_ipfix_file_ops = {
-    .type = "ipfix-file",
+/* The prefix is the output's name unless set. */
+static int
+f_check(void *settings, const struct ixd_output_env *env, char *err, size_t errlen)
+{
+    struct file_settings *s = settings;
+
+    if (s->directory[0] == '\0') {
+        return ixd_cnode_fail(
+            env->at, env->file, err, errlen,
+            "output '%s' needs a directory, e.g. directory: /var/lib/ipfixd/archive", env->name);
+    }
+    if (s->prefix[0] == '\0') {
+        snprintf(s->prefix, sizeof(s->prefix), "%s", env->name);
+    }
+    return 0;
+}
+
+static int
+f_conflicts(const void *a, const void *b, char *what, size_t whatlen)
+{
+    const struct file_settings *x = a, *y = b;
+
+    if (strcmp(x->directory, y->directory) != 0 || strcmp(x->prefix, y->prefix) != 0) {
+        return 0;
+    }
+    snprintf(what, whatlen, "%s/%s-*", x->directory, x->prefix);
+    return 1;
+}
+
+const struct ixd_output_type ixd_output_ipfix_file = {
+    .name = "ipfix-file",
+    .keys = file_keys,
+    .settings_size = sizeof(struct file_settings),
+    .check = f_check,
+    .conflicts = f_conflicts,
     .open = f_open,
     .reopen = f_reopen,
     .close = f_close,

@@ -1,4 +1,4 @@
-#include "output/json.h"
+#include "output/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,8 +40,34 @@ struct json_lane {
     char prefix[512];
 };
 
+/* A json output's settings (docs/configuration.md#outputs). */
+struct json_settings {
+    char path[IXD_PATH_MAX]; /* "-" = standard output */
+    int renormalise;         /* counts times the sampling rate that applies to each record */
+    uint32_t file_mode;      /* of the file it creates */
+};
+
+static const struct ixd_key json_keys[] = {
+    {.name = "path",
+     .kind = IXD_KEY_PATH,
+     IXD_KEY_AT(struct json_settings, path),
+     .help = "a file (appended to, reopened on SIGHUP) or - for standard output"},
+    {.name = "renormalise",
+     .kind = IXD_KEY_BOOL,
+     IXD_KEY_AT(struct json_settings, renormalise),
+     .def = "false",
+     .help = "multiply packet and octet counts by the sampling rate"},
+    {.name = "file-mode",
+     .kind = IXD_KEY_MODE,
+     IXD_KEY_AT(struct json_settings, file_mode),
+     .def = "0640",
+     .help = "permissions of the file it creates"},
+    {NULL},
+};
+
 struct json_output {
     struct ixd_output base;
+    const struct json_settings *cfg; /* base.settings */
     int renormalise; /* counts times the sampling rate that applies to each record */
     int fd;
     int kick; /* eventfd: wakes the writer */
@@ -66,7 +92,7 @@ kick(struct json_output *o)
 }
 
 static int
-open_path(const struct ixd_config_output *cfg)
+open_path(const struct json_settings *cfg)
 {
     if (strcmp(cfg->path, "-") == 0) {
         return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -96,7 +122,7 @@ write_all(struct json_output *o, const struct jbuf *b)
             clock_gettime(CLOCK_MONOTONIC, &now);
             ixd_log_limited(&o->write_errors, (double)now.tv_sec, IXD_LOG_ERROR,
                             "output %s: cannot write %s: %s; %llu records dropped", o->base.name,
-                            o->base.config.path, n == 0 ? "no progress" : strerror(errno),
+                            o->cfg->path, n == 0 ? "no progress" : strerror(errno),
                             (unsigned long long)b->lines);
             IXD_CNT_ADD(o->dropped, b->lines);
             return;
@@ -111,18 +137,18 @@ do_reopen(struct json_output *o)
 {
     int fd;
 
-    if (strcmp(o->base.config.path, "-") == 0) {
+    if (strcmp(o->cfg->path, "-") == 0) {
         return;
     }
-    fd = open_path(&o->base.config);
+    fd = open_path(o->cfg);
     if (fd == -1) {
         log_err("output %s: cannot reopen %s: %s; still writing to the old file", o->base.name,
-                o->base.config.path, strerror(errno));
+                o->cfg->path, strerror(errno));
         return;
     }
     close(o->fd);
     o->fd = fd;
-    log_info("output %s: reopened %s", o->base.name, o->base.config.path);
+    log_info("output %s: reopened %s", o->base.name, o->cfg->path);
 }
 
 /* Drains every lane once; returns the number of buffers written. */
@@ -321,24 +347,23 @@ init_lane(struct json_output *o, struct json_lane *l)
 }
 
 static struct ixd_output *
-json_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size_t errlen)
+json_open(const void *settings, const char *name, unsigned workers, char *err, size_t errlen)
 {
+    const struct json_settings *cfg = settings;
     struct json_output *o = calloc(1, sizeof(*o));
     unsigned i;
 
     if (o == NULL) {
-        snprintf(err, errlen, "output %s: out of memory", cfg->name);
+        snprintf(err, errlen, "output %s: out of memory", name);
         return NULL;
     }
-    o->base.ops = &ixd_json_output_ops;
-    o->base.config = *cfg;
+    o->base.name = name;
+    o->cfg = cfg;
     o->renormalise = cfg->renormalise;
-    snprintf(o->base.name, sizeof(o->base.name), "%s", cfg->name);
     o->kick = -1;
     o->fd = open_path(cfg);
     if (o->fd == -1) {
-        snprintf(err, errlen, "output %s: cannot open %s: %s", cfg->name, cfg->path,
-                 strerror(errno));
+        snprintf(err, errlen, "output %s: cannot open %s: %s", name, cfg->path, strerror(errno));
         free(o);
         return NULL;
     }
@@ -358,7 +383,7 @@ json_open(const struct ixd_config_output *cfg, unsigned workers, char *err, size
     }
     return &o->base;
 fail:
-    snprintf(err, errlen, "output %s: cannot set up: %s", cfg->name, strerror(errno));
+    snprintf(err, errlen, "output %s: cannot set up: %s", name, strerror(errno));
     free_lanes(o);
     if (o->kick != -1) {
         close(o->kick);
@@ -394,23 +419,83 @@ json_close(struct ixd_output *out)
     free(o);
 }
 
+static const struct ixd_counter_def json_counters[] = {
+    {.key = "records",
+     .metric = "ipfixd_output_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records handed to the output"},
+    {.key = "written_bytes",
+     .metric = "ipfixd_output_written_bytes_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "bytes that reached the destination",
+     .line_key = "bytes"},
+    {.key = "dropped",
+     .metric = "ipfixd_output_dropped_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records lost, each one counted"},
+    {.key = "waits",
+     .metric = "ipfixd_output_waits_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "times a worker waited for the output"},
+};
+
 static void
-json_stats(struct ixd_output *out, struct ixd_output_stats *st)
+json_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
     struct json_output *o = (struct json_output *)out;
+    uint64_t records = 0, waits = 0;
     unsigned i;
 
-    memset(st, 0, sizeof(*st));
     for (i = 0; i < o->n_lanes; i++) {
-        st->records += IXD_CNT_GET(o->lanes[i].records);
-        st->waits += IXD_CNT_GET(o->lanes[i].waits);
+        records += IXD_CNT_GET(o->lanes[i].records);
+        waits += IXD_CNT_GET(o->lanes[i].waits);
     }
-    st->written_bytes = IXD_CNT_GET(o->written_bytes);
-    st->dropped = IXD_CNT_GET(o->dropped);
+    fn(arg, &json_counters[0], NULL, records);
+    fn(arg, &json_counters[1], NULL, IXD_CNT_GET(o->written_bytes));
+    fn(arg, &json_counters[2], NULL, IXD_CNT_GET(o->dropped));
+    fn(arg, &json_counters[3], NULL, waits);
 }
 
-const struct ixd_output_ops ixd_json_output_ops = {
-    .type = "json",
+/* The path: standard output, or a file ipfixd can create or append to. */
+static int
+json_check(void *settings, const struct ixd_output_env *env, char *err, size_t errlen)
+{
+    struct json_settings *s = settings;
+    const struct ixd_cnode *path = ixd_cnode_get(env->at, "path");
+    struct ixd_config_file f = {.use = IXD_FILE_WRITE, .path = s->path};
+    char why[IXD_PATH_MAX + 256];
+
+    if (path == NULL) {
+        return ixd_cnode_fail(env->at, env->file, err, errlen,
+                              "output '%s' needs a path (\"-\" for standard output)", env->name);
+    }
+    if (strcmp(s->path, "-") == 0 || (env->flags & IXD_CONFIG_SYNTAX_ONLY)) {
+        return 0;
+    }
+    if (ixd_config_file_check(&f, why, sizeof(why)) == -1) {
+        return ixd_cnode_fail(path, env->file, err, errlen, "path: %s", why);
+    }
+    return 0;
+}
+
+static int
+json_conflicts(const void *a, const void *b, char *what, size_t whatlen)
+{
+    const struct json_settings *x = a, *y = b;
+
+    if (strcmp(x->path, "-") == 0 || strcmp(x->path, y->path) != 0) {
+        return 0;
+    }
+    snprintf(what, whatlen, "%s", x->path);
+    return 1;
+}
+
+const struct ixd_output_type ixd_output_json = {
+    .name = "json",
+    .keys = json_keys,
+    .settings_size = sizeof(struct json_settings),
+    .check = json_check,
+    .conflicts = json_conflicts,
     .open = json_open,
     .reopen = json_reopen,
     .close = json_close,

@@ -20,17 +20,7 @@ struct ixd_pipeline_conf {
     void **confs;
 };
 
-/*
- * Checks the stages of every pipeline of cfg. With out != NULL, *out receives one entry per
- * pipeline (n = 0 for those without stages), freed with ixd_pipeline_confs_free(). 0, or -1
- * with "file:line:col: message" in err.
- */
-int ixd_pipelines_check(const struct ixd_config *cfg, const struct ixd_ie_registry *reg,
-                        unsigned workers, struct ixd_pipeline_conf **out, char *err, size_t errlen);
-/* The same with enum ixd_config_flags: IXD_CONFIG_SYNTAX_ONLY opens no file a stage names. */
-int ixd_pipelines_check_flags(const struct ixd_config *cfg, const struct ixd_ie_registry *reg,
-                              unsigned workers, unsigned flags, struct ixd_pipeline_conf **out,
-                              char *err, size_t errlen);
+/* The stages of config pipelines are checked by their types in src/registry/instances.c. */
 void ixd_pipeline_confs_free(struct ixd_pipeline_conf *pcs, size_t n);
 
 /* A pipeline running on one worker. */
@@ -49,10 +39,6 @@ struct ixd_pipeline_counters {
 };
 void ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_counters *sum);
 void ixd_pipeline_stop(struct ixd_pipeline_run *run);
-
-/* Adds a stage type beside the built-in ones, before any config is checked (control thread, at
- * start). 0, or -1 when the table of added types is full. */
-int ixd_pipeline_add_stage_type(const struct ixd_stage_type *type);
 
 /* Built-in stage types (src/pipeline/stage_*.c). */
 extern const struct ixd_stage_type ixd_stage_filter;

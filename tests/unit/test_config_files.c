@@ -1,5 +1,6 @@
 /* Unit tests of src/core/config_files.c (the files a config names, checked as `ipfixd -t` does)
- * and of the keys that go with it: user, group, file-mode, and parsing with syntax only. */
+ * and of the keys that go with it: user, group, and parsing with syntax only. The outputs' files
+ * and file-mode are their types' (test_registry). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,28 +105,6 @@ ha_key_file(void **state)
     check_files(text, NULL);
 }
 
-/* A JSON output's file: writable, or its directory is; a directory is refused. */
-static void
-output_paths(void **state)
-{
-    char text[1024];
-
-    snprintf(text, sizeof(text), ONE_UDP "outputs:\n  - {name: o, path: %s/no/such/out.json}\n",
-             dir);
-    check_files(text, "t.yaml:5:21: path: cannot create ");
-    snprintf(text, sizeof(text), ONE_UDP "outputs:\n  - {name: o, path: %s}\n", dir);
-    check_files(text, "t.yaml:5:21: path: ");
-    assert_non_null(strstr(err, "is a directory"));
-    snprintf(text, sizeof(text), ONE_UDP "outputs:\n  - {name: o, path: %s/out.json}\n", dir);
-    check_files(text, NULL);
-    snprintf(text, sizeof(text),
-             ONE_UDP "outputs:\n  - {name: o, type: ipfix-file, directory: %s/none}\n", dir);
-    check_files(text, "t.yaml:5:44: directory: cannot use directory ");
-    snprintf(text, sizeof(text),
-             ONE_UDP "outputs:\n  - {name: o, type: ipfix-file, directory: %s}\n", dir);
-    check_files(text, NULL);
-}
-
 static void
 warned(void *arg, const char *message)
 {
@@ -194,55 +173,14 @@ user_and_group(void **state)
     assert_string_equal(err, "t.yaml:1:8: group needs a user to go with it");
 }
 
-static void
-file_mode(void **state)
-{
-    static const struct {
-        const char *value;
-        int mode; /* -1: refused */
-    } cases[] = {
-        {"0640", 0640}, {"640", 0640}, {"0o600", 0600}, {"0644", 0644}, {"0700", 0700},
-        {"0440", -1},   {"1777", -1},  {"0648", -1},    {"rw-r", -1},   {"\"\"", -1},
-    };
-    char text[512];
-    struct ixd_config *cfg;
-
-    cfg = parse_flags(ONE_UDP "outputs:\n  - {name: o, path: \"-\"}\n", IXD_CONFIG_DEFAULT);
-    assert_int_equal(cfg->outputs[0].file_mode, 0640);
-    ixd_config_free(cfg);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        snprintf(text, sizeof(text), ONE_UDP "outputs:\n  - {name: o, path: x, file-mode: %s}\n",
-                 cases[i].value);
-        cfg = ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err));
-        if (cases[i].mode == -1) {
-            if (cfg != NULL || strstr(err, "t.yaml:5:35: file-mode must") == NULL) {
-                fail_msg("file-mode %s: accepted or wrong message: %s", cases[i].value, err);
-            }
-            continue;
-        }
-        if (cfg == NULL) {
-            fail_msg("file-mode %s refused: %s", cases[i].value, err);
-        }
-        assert_int_equal(cfg->outputs[0].file_mode, cases[i].mode);
-        ixd_config_free(cfg);
-    }
-    snprintf(text, sizeof(text),
-             ONE_UDP "outputs:\n  - {name: o, type: ipfix, destinations: [\"127.0.0.1:1\"], "
-                     "file-mode: 0600}\n");
-    assert_null(ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err)));
-    assert_non_null(strstr(err, "'file-mode' applies only to outputs of type json and ipfix-file"));
-}
-
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(ha_key_file, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(output_paths, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(state_directory_warns, make_dir, remove_dir),
         cmocka_unit_test(syntax_only_opens_nothing),
         cmocka_unit_test(user_and_group),
-        cmocka_unit_test(file_mode),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

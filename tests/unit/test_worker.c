@@ -20,6 +20,7 @@
 #include "daemon/worker.h"
 #include "ipfix/ie.h"
 #include "pipeline/pipeline.h"
+#include "registry/registry.h"
 
 static atomic_int ticks_seen;
 static atomic_int stages_stopped;
@@ -146,7 +147,7 @@ main(void)
         cmocka_unit_test(test_worker_ticks_its_stages),
     };
 
-    if (ixd_pipeline_add_stage_type(&ticks_stage) != 0) {
+    if (ixd_registry_add_stage_type(&ticks_stage) != 0) {
         return 1;
     }
     return cmocka_run_group_tests(tests, NULL, NULL);
