@@ -248,6 +248,10 @@ def test_metrics(api):
     assert 'ipfixd_domain_sequence_lost_records_total{collector="u",exporter="127.0.0.1",odid="7"}' \
         in samples
     assert 'ipfixd_collector_decode_errors_total{collector="u",reason="no_template"}' in samples
+    assert samples["ipfixd_api_connections"] >= 1  # this request's
+    for reason in ("request_timeout", "evicted"):
+        assert 'ipfixd_api_connections_closed_total{reason="%s"}' % reason in samples
+    assert "ipfixd_api_connections_refused_total" in samples
     promtool = shutil.which("promtool")
     if promtool is None:
         print("SKIP promtool: not installed (Debian package prometheus)")
@@ -419,8 +423,10 @@ def test_config_checks(tmpdir):
     r = check(base + "api:\n  listen: '0.0.0.0:8080'\n  enabled: false\n")
     assert r.returncode == 0, r.stderr
     r = check(base + "api:\n  listen: '[::1]:8080'\n  connections: 10\n  connections-per-ip: 2\n"
-              "  timeout: 5s\n  body-limit: 1K\n")
+              "  timeout: 5s\n  request-timeout: 3s\n  body-limit: 1K\n")
     assert r.returncode == 0, r.stderr
+    r = check(base + "api:\n  request-timeout: 0s\n")
+    assert r.returncode != 0 and "api.request-timeout must be 1s to 1h" in r.stderr, r.stderr
     r = check(base + "api:\n  certificate: /nonexistent.pem\n")
     assert r.returncode != 0 and "cannot read" in r.stderr, r.stderr
     r = check(base + "api:\n  bogus: 1\n")
