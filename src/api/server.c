@@ -239,7 +239,9 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
     int status = r->status;
 
     if (r->json != NULL) {
-        body = json_dumps(r->json, JSON_COMPACT);
+        /* 15 significant digits: a value rounded to milliseconds prints as such (at 17, the
+         * default, 1.007 prints as the double nearest to it, 1.0069999999999999) */
+        body = json_dumps(r->json, JSON_COMPACT | JSON_REAL_PRECISION(15));
         len = body != NULL ? strlen(body) : 0;
     }
     if (body == NULL) {

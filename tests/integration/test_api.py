@@ -409,6 +409,22 @@ def test_reload(d, port, api_port, out):
     return new_port
 
 
+def test_rounded_seconds(api):
+    """uptime_seconds (the root) and snapshot_age_seconds (stats) are whole milliseconds, and
+    printed so: at most 3 decimals, never 1.0069999999999999. Asked a few times, as a few
+    values (1.5, 2.25) print short however they are rounded."""
+    for _ in range(8):
+        for path, key in (("/api/v1/", b"uptime_seconds"), ("/api/v1/stats",
+                                                              b"snapshot_age_seconds")):
+            code, _, body = api.get(path)
+            assert code == 200, (path, code)
+            values = re.findall(rb'"' + key + rb'":([^,}]+)', body)
+            assert values, (path, body[:300])
+            for v in values:
+                assert re.fullmatch(rb"\d+(\.\d{1,3})?", v), (path, key, v)
+        time.sleep(0.013)
+
+
 def test_config_checks(tmpdir):
     def check(text):
         path = os.path.join(tmpdir, "check.yaml")
@@ -451,6 +467,7 @@ def main():
         print("crawled %d resources" % len(seen))
         test_pagination(api)
         test_etag(api)
+        test_rounded_seconds(api)
         test_problems(api)
         test_metrics(api)
         test_openapi(api, d)
