@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Slow clients against the API (docs/api.md#limits): a slowloris from several loopback
-addresses, more connections than api.connections, each trickling a header line every few
-seconds, must not keep /ready on 127.0.0.1 from being answered within a second, for 30 s; a
-request head that trickles, on a new or a kept-alive connection, and a request body that
-trickles are cut at api.request-timeout."""
+"""Slow clients against the API (docs/api.md#slow-clients-and-full-tables): a slowloris from
+several loopback addresses, more connections than api.connections, each trickling a header line
+every few seconds, must not keep /ready on 127.0.0.1 from being answered within a second, for
+30 s, even with 127.0.0.1's own share of connections taken too; a request head that trickles,
+on a new or a kept-alive connection, and a request body that trickles are cut at
+api.request-timeout."""
 import hashlib
 import os
 import re
@@ -19,6 +20,9 @@ from test_api import Api, free_tcp_port, wait_for  # noqa: E402
 from test_api_keepalived import ADMIN, Setup  # noqa: E402
 
 ATTACKERS = ["127.0.0.%d" % i for i in (2, 3, 4, 5)]
+# 127.0.0.1 too, from where /ready is asked: its share is full, so /ready gets in by closing
+# one of that address's own slow connections
+ATTACKERS_LOCAL = ["127.0.0.1"]
 PER_IP = 16       # api.connections-per-ip
 LIMIT = 32        # api.connections: fewer than the 64 slow connections of the attack
 TRICKLE = 6.0     # seconds between two header lines of a slow connection
@@ -66,7 +70,8 @@ class Slowloris:
 
     def __init__(self, port):
         self.port = port
-        self.slots = [[addr, None, 0.0, 0.0] for addr in ATTACKERS for _ in range(PER_IP)]
+        self.slots = [[addr, None, 0.0, 0.0] for addr in ATTACKERS + ATTACKERS_LOCAL
+                      for _ in range(PER_IP)]
         self.opened = self.closed = self.refused = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -140,7 +145,7 @@ def ready_once(port):
 
 
 def test_slowloris(port):
-    """64 slow connections from 127.0.0.2-5 (16 each) against 32 connections for 30 s."""
+    """80 slow connections from 127.0.0.1-5 (16 each) against 32 connections for 30 s."""
     attack = Slowloris(port)
     attack.thread.start()
     wait_for("the attack to fill the connections", lambda: attack.held() >= LIMIT)
