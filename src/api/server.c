@@ -36,6 +36,10 @@ struct ixd_api {
     struct api_conns *conns; /* every connection, its phase and deadline */
     struct api_auth *auth;   /* NULL: no auth (an API on loopback) */
     struct ixd_ratelimit auth_log;
+    /* libmicrohttpd's messages, from whichever thread called into it, rate-limited: it logs
+     * every connection closed mid-request, as many lines as a flood of clients wants */
+    pthread_mutex_t mhd_log_lock;
+    struct ixd_ratelimit mhd_log;
     int64_t started_usec;
     char *cert_pem, *key_pem;
     /* writes on their own threads; stop waits for them */
@@ -576,6 +580,7 @@ request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct ixd_api *api = cls;
     char msg[512];
     size_t len;
 
@@ -584,7 +589,9 @@ mhd_log(void *cls, const char *fmt, va_list ap)
     while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r')) {
         msg[--len] = '\0';
     }
-    log_warn("api: %s", msg);
+    pthread_mutex_lock(&api->mhd_log_lock);
+    ixd_log_limited(&api->mhd_log, ixd_mono_now(), IXD_LOG_WARNING, "api: %s", msg);
+    pthread_mutex_unlock(&api->mhd_log_lock);
 }
 
 static char *
@@ -621,6 +628,7 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
     pthread_mutex_init(&api->writes_lock, NULL);
     pthread_cond_init(&api->writes_done, NULL);
     pthread_mutex_init(&api->apply_lock, NULL);
+    pthread_mutex_init(&api->mhd_log_lock, NULL);
     api->writes_ready = 1;
     api->reader = ixd_snapshot_reader_new(pubs, n_workers);
     if (api->reader == NULL) {
@@ -635,7 +643,7 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
         flags |= MHD_USE_IPv6;
     }
     /* the logger first, so that MHD reports even problems with the options after it */
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, api};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&api->cfg.addr};
     /* the table's limits, per address too, are enforced by accept_policy, which makes room */
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
@@ -704,6 +712,7 @@ ixd_api_stop(struct ixd_api *api)
         pthread_mutex_destroy(&api->writes_lock);
         pthread_cond_destroy(&api->writes_done);
         pthread_mutex_destroy(&api->apply_lock);
+        pthread_mutex_destroy(&api->mhd_log_lock);
     }
     ixd_snapshot_reader_free(api->reader);
     api_auth_free(api->auth);
