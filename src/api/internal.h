@@ -13,6 +13,8 @@
 #define API_PAGE_DEFAULT 100
 #define API_PAGE_MAX 1000
 
+struct api_conns;
+
 /* One request, as the resources see it (no libmicrohttpd type leaks past server.c). */
 struct api_ctx {
     const struct ixd_view *view;
@@ -28,6 +30,7 @@ struct api_ctx {
     const struct api_identity *who; /* who wrote (writes only: auth is always on for them) */
     const char *client;             /* the client's address, for audit logs */
     const struct ixd_config_keepalived *keepalived;
+    struct api_conns *conns; /* the server's connection table, for /metrics */
 };
 
 /* What a resource answers: JSON (HAL or problem) or text. The server frees it. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/conns.h"
 #include "api/internal.h"
 
 /* One metric family: its samples are appended to body by the caller after the header. */
@@ -236,6 +237,28 @@ outputs(GString *out, const struct ixd_view *v)
     g_hash_table_destroy(done);
 }
 
+/* The API's own connections (conns.h): how many, and those it closed or refused. */
+static void
+api_connections(GString *out, struct api_conns *conns)
+{
+    struct api_conns_stats st;
+
+    api_conns_stats(conns, &st);
+    family(out, "ipfixd_api_connections", "gauge", "connections the API holds open");
+    g_string_append_printf(out, "ipfixd_api_connections %llu\n", (unsigned long long)st.open);
+    family(out, "ipfixd_api_connections_closed_total", "counter",
+           "API connections closed before their request was whole: request_timeout (it did not "
+           "arrive in time) or evicted (to let a new connection in)");
+    g_string_append_printf(out,
+                           "ipfixd_api_connections_closed_total{reason=\"request_timeout\"} %llu\n"
+                           "ipfixd_api_connections_closed_total{reason=\"evicted\"} %llu\n",
+                           (unsigned long long)st.timed_out, (unsigned long long)st.evicted);
+    family(out, "ipfixd_api_connections_refused_total", "counter",
+           "API connections refused: the connections in the way were all being answered");
+    g_string_append_printf(out, "ipfixd_api_connections_refused_total %llu\n",
+                           (unsigned long long)st.refused);
+}
+
 int
 api_metrics(const struct api_ctx *ctx, struct api_reply *r)
 {
@@ -255,6 +278,9 @@ api_metrics(const struct api_ctx *ctx, struct api_reply *r)
             g_string_append_printf(out, "ipfixd_worker_snapshot_age_seconds{worker=\"%zu\"} %.3f\n",
                                    i, ctx->now_mono - v->workers[i].built_mono);
         }
+    }
+    if (ctx->conns != NULL) {
+        api_connections(out, ctx->conns);
     }
     levels(out, v);
     collectors(out, v);

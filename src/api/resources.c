@@ -8,6 +8,13 @@
 
 #define SEGMENTS_MAX 8
 
+/* A duration (seconds, not negative) rounded to the millisecond: ages need no more. */
+static double
+seconds_ms(double s)
+{
+    return (double)(int64_t)(s * 1e3 + 0.5) / 1e3;
+}
+
 static json_t *
 root(const struct api_ctx *ctx)
 {
@@ -31,6 +38,7 @@ root(const struct api_ctx *ctx)
     json_object_set_new(links, "metrics", api_link("/metrics"));
     json_object_set_new(links, "health", api_link("/health"));
     json_object_set_new(links, "ready", api_link("/ready"));
+    /* whole milliseconds, printed as such (send_reply's precision) */
     return json_pack("{s:s, s:s, s:o, s:f, s:o}", "name", "ipfixd", "version", IXD_VERSION,
                      "started", api_time(ctx->started_usec), "uptime_seconds",
                      (double)((ctx->now_usec - ctx->started_usec) / 1000) / 1e3, "_links", links);
@@ -499,10 +507,10 @@ stats(const struct api_ctx *ctx)
     }
     for (i = 0; i < v->n_workers; i++) {
         json_array_append_new(
-            workers,
-            json_pack("{s:I, s:o}", "index", (json_int_t)i, "snapshot_age_seconds",
-                      v->workers[i].seen ? json_real(ctx->now_mono - v->workers[i].built_mono)
-                                         : json_null()));
+            workers, json_pack("{s:I, s:o}", "index", (json_int_t)i, "snapshot_age_seconds",
+                               v->workers[i].seen
+                                   ? json_real(seconds_ms(ctx->now_mono - v->workers[i].built_mono))
+                                   : json_null()));
     }
     return json_pack("{s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I}, s:o, s:{s:o, s:o}}", "collectors",
                      (json_int_t)v->n_collectors, "exporters", (json_int_t)v->n_exporters,

@@ -4,7 +4,9 @@
  * thread only starts and stops the server. A write (PUT of the keepalived include) runs
  * `keepalived -t` and a reload, seconds at worst: it runs on a thread of its own while its
  * connection is suspended, so reads go on being answered meanwhile; writes are applied one
- * after the other, in the order their bodies completed.
+ * after the other, in the order their bodies completed. Which connections get in, and how long
+ * a request may take to arrive, is the connection table's business (conns.h): libmicrohttpd's
+ * own timeout only counts silence, which a client sending a byte now and then never shows.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 
 #include "core/clock.h"
 #include "api/api.h"
+#include "api/conns.h"
 #include "api/internal.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -30,8 +33,13 @@ struct ixd_api {
     struct MHD_Daemon *mhd;
     struct ixd_config_api cfg;
     struct ixd_snapshot_reader *reader;
-    struct api_auth *auth; /* NULL: no auth (an API on loopback) */
+    struct api_conns *conns; /* every connection, its phase and deadline */
+    struct api_auth *auth;   /* NULL: no auth (an API on loopback) */
     struct ixd_ratelimit auth_log;
+    /* libmicrohttpd's messages, from whichever thread called into it, rate-limited: it logs
+     * every connection closed mid-request, as many lines as a flood of clients wants */
+    pthread_mutex_t mhd_log_lock;
+    struct ixd_ratelimit mhd_log;
     int64_t started_usec;
     char *cert_pem, *key_pem;
     /* writes on their own threads; stop waits for them */
@@ -148,16 +156,18 @@ client_address(struct MHD_Connection *conn, char *out, size_t outlen)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
 
-    snprintf(out, outlen, "?");
-    if (sa != NULL && sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)outlen);
-    } else if (sa != NULL && sa->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)outlen);
-    }
+    api_addr_text(ci != NULL ? ci->client_addr : NULL, out, outlen);
+}
+
+/* conn's entry in the connection table (NULL when it has none). */
+static struct api_conn *
+entry_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
 }
 
 /*
@@ -233,7 +243,9 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
     int status = r->status;
 
     if (r->json != NULL) {
-        body = json_dumps(r->json, JSON_COMPACT);
+        /* 15 significant digits: a value rounded to milliseconds prints as such (at 17, the
+         * default, 1.007 prints as the double nearest to it, 1.0069999999999999) */
+        body = json_dumps(r->json, JSON_COMPACT | JSON_REAL_PRECISION(15));
         len = body != NULL ? strlen(body) : 0;
     }
     if (body == NULL) {
@@ -303,11 +315,12 @@ static void
 request_completed(void *cls, struct MHD_Connection *conn, void **state,
                   enum MHD_RequestTerminationCode toe)
 {
+    struct ixd_api *api = cls;
     struct upload *up = *state;
 
-    (void)cls;
-    (void)conn;
-    (void)toe;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        api_conns_answered(api->conns, entry_of(conn)); /* kept alive: the next request */
+    }
     if (up != NULL && *state != (void *)&seen_headers) {
         if (up->applying) {
             reply_release(&up->reply); /* the client went away before its answer */
@@ -332,6 +345,7 @@ ctx_init(struct ixd_api *api, struct MHD_Connection *conn, const char *url, cons
     client_address(conn, client, clientlen);
     ctx->client = client;
     ctx->keepalived = &api->cfg.keepalived;
+    ctx->conns = api->conns;
 }
 
 /* Adds a piece of a write's body; past the API's body limit only notes that it was too big. */
@@ -429,7 +443,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
     (void)version;
     if (*state == NULL && readonly) {
-        /* answering on the first call would close keep-alive connections (measured.md) */
+        /* answering on the first call makes libmicrohttpd close a kept-alive connection after
+         * the answer (it has not read the body yet): answer on the next one */
         *state = &seen_headers;
         return MHD_YES;
     }
@@ -449,6 +464,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
             return ret;
         }
         memset(&r, 0, sizeof(r));
+        api_conns_answering(api->conns, entry_of(conn)); /* the body is whole */
         if (up->too_big) {
             ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
             api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
@@ -506,14 +522,65 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         ctx.view = ixd_snapshot_reader_view(api->reader);
         dispatch(&ctx, rt, &r);
     }
+    /* whole, or refused before its body (which libmicrohttpd then does not read) */
+    api_conns_answering(api->conns, entry_of(conn));
     ret = send_reply(conn, &r, readonly);
     reply_release(&r);
     return ret;
 }
 
+/* Whether a new connection comes in (conns.h): the server's own limits are above the table's,
+ * so that it asks here before refusing. */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct ixd_api *api = cls;
+
+    return api_conns_admit(api->conns, addr, addrlen) ? MHD_YES : MHD_NO;
+}
+
+/* A connection opens or closes; libmicrohttpd calls the close before it closes the socket. */
+static void
+connection_event(void *cls, struct MHD_Connection *conn, void **socket_context,
+                 enum MHD_ConnectionNotificationCode what)
+{
+    struct ixd_api *api = cls;
+    const union MHD_ConnectionInfo *fd, *addr;
+
+    if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+        api_conns_closed(api->conns, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (fd == NULL) {
+        *socket_context = NULL;
+        return;
+    }
+    *socket_context = api_conns_opened(
+        api->conns, fd->connect_fd, addr != NULL ? addr->client_addr : NULL,
+        addr != NULL && addr->client_addr != NULL && addr->client_addr->sa_family == AF_INET6
+            ? sizeof(struct sockaddr_in6)
+            : sizeof(struct sockaddr_in));
+}
+
+/* A request line came (libmicrohttpd's URI logger, called before the headers are read): on a
+ * kept-alive connection the next request's timeout starts here. NULL: no request state yet. */
+static void *
+request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct ixd_api *api = cls;
+
+    (void)uri;
+    api_conns_request_line(api->conns, entry_of(conn));
+    return NULL;
+}
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct ixd_api *api = cls;
     char msg[512];
     size_t len;
 
@@ -522,7 +589,9 @@ mhd_log(void *cls, const char *fmt, va_list ap)
     while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r')) {
         msg[--len] = '\0';
     }
-    log_warn("api: %s", msg);
+    pthread_mutex_lock(&api->mhd_log_lock);
+    ixd_log_limited(&api->mhd_log, ixd_mono_now(), IXD_LOG_WARNING, "api: %s", msg);
+    pthread_mutex_unlock(&api->mhd_log_lock);
 }
 
 static char *
@@ -543,7 +612,9 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
               unsigned n_workers, int64_t started_usec, char *err, size_t errlen)
 {
     struct ixd_api *api = calloc(1, sizeof(*api));
-    struct MHD_OptionItem opts[12];
+    struct MHD_OptionItem opts[16];
+    struct api_conns_limits lim = {cfg->connections, cfg->connections_per_ip, cfg->request_timeout,
+                                   cfg->timeout};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;
     int n = 0;
@@ -557,25 +628,33 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
     pthread_mutex_init(&api->writes_lock, NULL);
     pthread_cond_init(&api->writes_done, NULL);
     pthread_mutex_init(&api->apply_lock, NULL);
+    pthread_mutex_init(&api->mhd_log_lock, NULL);
     api->writes_ready = 1;
     api->reader = ixd_snapshot_reader_new(pubs, n_workers);
     if (api->reader == NULL) {
         snprintf(err, errlen, "api: out of memory");
         goto fail;
     }
+    api->conns = api_conns_new(&lim, err, errlen);
+    if (api->conns == NULL) {
+        goto fail;
+    }
     if (cfg->addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
     /* the logger first, so that MHD reports even problems with the options after it */
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, api};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&api->cfg.addr};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connections, NULL};
-    opts[n++] =
-        (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->connections_per_ip, NULL};
+    /* the table's limits, per address too, are enforced by accept_policy, which makes room */
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                        (intptr_t)cfg->connections + API_CONNS_SLACK, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, NULL};
-    /* frees a write's body when its connection ends early */
     opts[n++] =
-        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL};
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection_event, api};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)request_line, api};
+    /* frees a write's body when its connection ends early; a kept-alive connection waits */
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, api};
     opts[n++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
     if (cfg->certificate[0] != '\0') {
@@ -597,8 +676,8 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     errno = 0;
-    api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api, MHD_OPTION_ARRAY, opts,
-                                MHD_OPTION_END);
+    api->mhd = MHD_start_daemon(flags, 0, accept_policy, api, on_request, api, MHD_OPTION_ARRAY,
+                                opts, MHD_OPTION_END);
     if (api->mhd == NULL) {
         snprintf(err, errlen, "api: cannot listen on %s%s%s", cfg->listen, errno ? ": " : "",
                  errno ? strerror(errno) : "");
@@ -628,10 +707,12 @@ ixd_api_stop(struct ixd_api *api)
     if (api->mhd != NULL) {
         MHD_stop_daemon(api->mhd); /* joins the server thread: no reader is left after this */
     }
+    api_conns_free(api->conns); /* every connection is closed: only the watchdog is left */
     if (api->writes_ready) {
         pthread_mutex_destroy(&api->writes_lock);
         pthread_cond_destroy(&api->writes_done);
         pthread_mutex_destroy(&api->apply_lock);
+        pthread_mutex_destroy(&api->mhd_log_lock);
     }
     ixd_snapshot_reader_free(api->reader);
     api_auth_free(api->auth);

@@ -1043,9 +1043,9 @@ ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api 
 {
     return a->enabled == b->enabled && strcmp(a->listen, b->listen) == 0 &&
            a->connections == b->connections && a->connections_per_ip == b->connections_per_ip &&
-           a->timeout == b->timeout && a->body_limit == b->body_limit &&
-           strcmp(a->certificate, b->certificate) == 0 && strcmp(a->key, b->key) == 0 &&
-           api_auth_same(&a->auth, &b->auth) &&
+           a->timeout == b->timeout && a->request_timeout == b->request_timeout &&
+           a->body_limit == b->body_limit && strcmp(a->certificate, b->certificate) == 0 &&
+           strcmp(a->key, b->key) == 0 && api_auth_same(&a->auth, &b->auth) &&
            memcmp(&a->keepalived, &b->keepalived, sizeof(a->keepalived)) == 0;
 }
 

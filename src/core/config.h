@@ -186,7 +186,8 @@ struct ixd_config_api {
     int loopback;                   /* every address it binds is a loopback address */
     uint32_t connections;           /* open connections at most */
     uint32_t connections_per_ip;    /* open connections from one client address at most */
-    uint32_t timeout;               /* seconds a connection may stay idle (slowloris) */
+    uint32_t timeout;               /* seconds a connection may stay idle */
+    uint32_t request_timeout;       /* seconds for a request's head and body (slowloris) */
     size_t body_limit;              /* largest request body, bytes */
     char certificate[IXD_PATH_MAX]; /* PEM; with key: HTTPS. "" = plain HTTP */
     char key[IXD_PATH_MAX];

@@ -24,9 +24,10 @@ ixd_cfg_api_defaults(struct ixd_config_api *api)
 
     memset(api, 0, sizeof(*api));
     api->enabled = 1;
-    api->connections = 64;
+    api->connections = 256;
     api->connections_per_ip = 16;
     api->timeout = 10;
+    api->request_timeout = 10;
     api->body_limit = 64 * 1024;
     memset(&tmp, 0, sizeof(tmp));
     if (ixd_config_parse_listen(API_DEFAULT_LISTEN, &tmp, msg, sizeof(msg)) == 0) {
@@ -358,6 +359,14 @@ api_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
         }
         return api->timeout == 0 ? ixd_cfg_fail(w, v, "api.timeout must be at least 1s") : 0;
     }
+    if (strcmp(key, "request-timeout") == 0) {
+        if (ixd_cfg_get_duration(w, v, "api.request-timeout", &api->request_timeout) == -1) {
+            return -1;
+        }
+        return api->request_timeout == 0 || api->request_timeout > 3600
+                   ? ixd_cfg_fail(w, v, "api.request-timeout must be 1s to 1h")
+                   : 0;
+    }
     if (strcmp(key, "body-limit") == 0) {
         return ixd_cfg_get_size(w, v, "api.body-limit", &api->body_limit);
     }
@@ -376,7 +385,8 @@ api_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
     }
     return ixd_cfg_fail(w, k,
                         "unknown key '%s' in api (known: enabled, listen, connections, "
-                        "connections-per-ip, timeout, body-limit, certificate, key, auth)",
+                        "connections-per-ip, timeout, request-timeout, body-limit, certificate, "
+                        "key, auth)",
                         key);
 }
 

@@ -248,6 +248,10 @@ def test_metrics(api):
     assert 'ipfixd_domain_sequence_lost_records_total{collector="u",exporter="127.0.0.1",odid="7"}' \
         in samples
     assert 'ipfixd_collector_decode_errors_total{collector="u",reason="no_template"}' in samples
+    assert samples["ipfixd_api_connections"] >= 1  # this request's
+    for reason in ("request_timeout", "evicted"):
+        assert 'ipfixd_api_connections_closed_total{reason="%s"}' % reason in samples
+    assert "ipfixd_api_connections_refused_total" in samples
     promtool = shutil.which("promtool")
     if promtool is None:
         print("SKIP promtool: not installed (Debian package prometheus)")
@@ -405,6 +409,22 @@ def test_reload(d, port, api_port, out):
     return new_port
 
 
+def test_rounded_seconds(api):
+    """uptime_seconds (the root) and snapshot_age_seconds (stats) are whole milliseconds, and
+    printed so: at most 3 decimals, never 1.0069999999999999. Asked a few times, as a few
+    values (1.5, 2.25) print short however they are rounded."""
+    for _ in range(8):
+        for path, key in (("/api/v1/", b"uptime_seconds"), ("/api/v1/stats",
+                                                              b"snapshot_age_seconds")):
+            code, _, body = api.get(path)
+            assert code == 200, (path, code)
+            values = re.findall(rb'"' + key + rb'":([^,}]+)', body)
+            assert values, (path, body[:300])
+            for v in values:
+                assert re.fullmatch(rb"\d+(\.\d{1,3})?", v), (path, key, v)
+        time.sleep(0.013)
+
+
 def test_config_checks(tmpdir):
     def check(text):
         path = os.path.join(tmpdir, "check.yaml")
@@ -419,8 +439,10 @@ def test_config_checks(tmpdir):
     r = check(base + "api:\n  listen: '0.0.0.0:8080'\n  enabled: false\n")
     assert r.returncode == 0, r.stderr
     r = check(base + "api:\n  listen: '[::1]:8080'\n  connections: 10\n  connections-per-ip: 2\n"
-              "  timeout: 5s\n  body-limit: 1K\n")
+              "  timeout: 5s\n  request-timeout: 3s\n  body-limit: 1K\n")
     assert r.returncode == 0, r.stderr
+    r = check(base + "api:\n  request-timeout: 0s\n")
+    assert r.returncode != 0 and "api.request-timeout must be 1s to 1h" in r.stderr, r.stderr
     r = check(base + "api:\n  certificate: /nonexistent.pem\n  key: /nonexistent.key\n")
     assert r.returncode != 0 and re.search(r"check\.yaml:4:16: api\.certificate: cannot open "
                                            r"/nonexistent\.pem: No such file", r.stderr), r.stderr
@@ -446,6 +468,7 @@ def main():
         print("crawled %d resources" % len(seen))
         test_pagination(api)
         test_etag(api)
+        test_rounded_seconds(api)
         test_problems(api)
         test_metrics(api)
         test_openapi(api, d)

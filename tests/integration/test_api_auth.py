@@ -219,6 +219,20 @@ def test_jwts(api, keys):
     assert call(api, "/ready", jwt(keys, exp=now - 999))[0] == 200
 
 
+def test_log_escaping(d, api, keys):
+    """A JWT header's kid reaches the log (the 401 line) escaped: a newline in it cannot start a
+    line of its own that passes for one of ipfixd's."""
+    forged = "r9\n2030-01-01T00:00:00.000Z ipfixd[1] error: forged line"
+    expect_problem(api, "/api/v1/collectors", 401, token=jwt(keys, kid=forged),
+                   contains="no key with kid")
+    text = d.wait_log(r"api: 401 for .*no key with kid")
+    lines = [line for line in text.splitlines() if "api: 401 for" in line]
+    assert len(lines) == 1, lines
+    assert "no key with kid 'r9\\n2030-01-01T00:00:00.000Z ipfixd[1] error: forged line'" \
+        in lines[0], lines[0]
+    assert not any(line.startswith("2030-01-01") for line in text.splitlines()), text
+
+
 def test_reload(d, api, keys, port, api_port, jwks_path):
     """A new JWKS file content under the same name and a new token list take effect on SIGHUP."""
     with open(jwks_path, "w") as f:
@@ -302,6 +316,7 @@ def main():
         d = Daemon(config(port, api_port, jwks_path, "0.0.0.0"))
         api = Api(api_port)
         wait_for("/ready", lambda: call(api, "/ready")[0] == 200)
+        test_log_escaping(d, api, keys)  # the first 401: the log's rate limit lets it through
         test_public(api)
         test_tokens(api)
         test_jwts(api, keys)

@@ -551,6 +551,35 @@ reserved_section_empty_accepted_nonempty_rejected(void **state)
 }
 
 static void
+api_connection_limits(void **state)
+{
+    struct ixd_config *def = parse_ok(ONE_UDP "api: {}\n");
+    struct ixd_config *cfg = parse_ok(ONE_UDP "api:\n  connections: 300\n"
+                                              "  request-timeout: 3s\n  timeout: 20s\n");
+
+    /* hundreds of connections by default, and a deadline for every request */
+    assert_int_equal(def->api.connections, 256);
+    assert_int_equal(def->api.connections_per_ip, 16);
+    assert_int_equal(def->api.timeout, 10);
+    assert_int_equal(def->api.request_timeout, 10);
+    assert_int_equal(cfg->api.connections, 300);
+    assert_int_equal(cfg->api.request_timeout, 3);
+    assert_int_equal(cfg->api.timeout, 20);
+    /* a new deadline restarts the server on reload */
+    cfg->api.connections = def->api.connections;
+    cfg->api.timeout = def->api.timeout;
+    assert_false(ixd_config_api_same(&def->api, &cfg->api));
+    cfg->api.request_timeout = def->api.request_timeout;
+    assert_true(ixd_config_api_same(&def->api, &cfg->api));
+    ixd_config_free(def);
+    ixd_config_free(cfg);
+    parse_fails(ONE_UDP "api:\n  request-timeout: 0\n",
+                "t.yaml:5:20: api.request-timeout must be 1s to 1h");
+    parse_fails(ONE_UDP "api:\n  request-timeout: 2h\n",
+                "t.yaml:5:20: api.request-timeout must be 1s to 1h");
+}
+
+static void
 ha_section(void **state)
 {
     struct ixd_config *cfg = parse_ok(ONE_UDP "ha:\n  listen: \"10.77.0.1:4740\"\n"
@@ -795,6 +824,7 @@ main(void)
         cmocka_unit_test(error_no_collectors),
         cmocka_unit_test(error_bad_numbers),
         cmocka_unit_test(reserved_section_empty_accepted_nonempty_rejected),
+        cmocka_unit_test(api_connection_limits),
         cmocka_unit_test(ha_section),
         cmocka_unit_test(collector_same_and_output_same),
         cmocka_unit_test(listen_any_forms),
