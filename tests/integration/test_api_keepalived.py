@@ -2,9 +2,11 @@
 """keepalived over REST (docs/ha.md#keepalived-over-rest) against the real daemon: the read
 endpoints' shape (role from the notify hook's file, virtual IPs held, the include as a model),
 the role checks of PUT /api/v1/ha/keepalived/include (no auth on loopback, reader, admin with
-manage: false), validation failures (global_defs, a script outside scripts-dir, a bad address,
-a priority out of range), keepalived -t refusing, a good change (include replaced, backup,
-audit line, reload command run), and a slow reload that blocks neither reads nor a second
+manage: false), validation failures (global_defs, a script outside scripts-dir, a notify
+script with any argument but its role, a bad address or prefix, a priority out of range), an
+include that is not UTF-8 (read with a warning, the daemon up), keepalived -t refusing, a good
+change (include replaced, backup, audit line, reload command run, symlinks planted at the
+temporary names not followed), and a slow reload that blocks neither reads nor a second
 change, which is applied after it. The keepalived -t parts need /usr/sbin/keepalived and an
 interface other than lo; without them they are skipped, and said so."""
 import hashlib
@@ -242,9 +244,29 @@ def test_validation(api, s):
         "instances[0].notify_backup")
     bad(lambda m: m["instances"][0].update({"notify": s.script + "; rm -rf /"}),
         "instances[0].notify")
+    # a notify script takes the role its key implies and nothing else: the shipped hook would
+    # write to a file given after it, as keepalived's script user
+    bad(lambda m: m["instances"][0].update({"notify_master": s.script + " MASTER /etc/cron.d/x"}),
+        "instances[0].notify_master", "one argument, MASTER")
+    bad(lambda m: m["instances"][0].update({"notify_master": s.script + " BACKUP"}),
+        "instances[0].notify_master", "one argument, MASTER")
+    bad(lambda m: m["instances"][0].update({"notify_fault": s.script}),
+        "instances[0].notify_fault", "one argument, FAULT")
+    bad(lambda m: m["instances"][0].update({"notify_stop": s.script + "  STOP"}),
+        "instances[0].notify_stop")
+    bad(lambda m: m["instances"][0].update({"notify": s.script + " MASTER"}),
+        "instances[0].notify", "the script alone")
+    bad(lambda m: m["instances"][0].update({"notify_backup": s.scripts + "/ BACKUP"}),
+        "instances[0].notify_backup", "not a script in")
     bad(lambda m: m["instances"][0]["virtual_ipaddress"][0].update({"address": "10.0.0.300"}),
         "instances[0].virtual_ipaddress[0].address", "not an IP address")
     bad(lambda m: m["instances"][0]["virtual_ipaddress"][0].update({"address": "10.0.0.1/33"}),
+        "instances[0].virtual_ipaddress[0].address")
+    # the prefix is digits only: no blank (a newline in the rendered file), no sign
+    for prefix in ("\n24", " 24", "+24", "-0", "24 ", "", "0x18", "0024"):
+        bad(lambda m: m["instances"][0]["virtual_ipaddress"][0].update(
+            {"address": "10.0.0.1/" + prefix}), "instances[0].virtual_ipaddress[0].address")
+    bad(lambda m: m["instances"][0]["virtual_ipaddress"][0].update({"address": "2001:db8::1/\t64"}),
         "instances[0].virtual_ipaddress[0].address")
     bad(lambda m: m["instances"][0].update({"priority": 255}), "instances[0].priority",
         "from 1 to 254")
@@ -271,6 +293,29 @@ def test_validation(api, s):
     assert lines[0]["client"] == "127.0.0.1" and lines[0]["status"] == 422, lines[0]
 
 
+def test_not_utf8(api, s, d):
+    """An include with a word that is not UTF-8 (a JSON string cannot hold it): GET answers with
+    the model empty and a warning naming the line, and the daemon stays up."""
+    with open(s.include, "rb") as f:
+        before = f.read()
+    text = (INCLUDE % {"ifname": s.ifname}).encode()
+    bad = text.replace(b"    priority 100\n", b"    priority 100\n    caf\xe9\n")
+    assert bad != text
+    with open(s.include, "wb") as f:
+        f.write(bad)
+    try:
+        for path in ("/api/v1/ha/keepalived", "/api/v1/ha/keepalived/include"):
+            code, _, raw = req(api, path, READER)
+            assert code == 200, (path, code, raw)
+            k = json.loads(raw)
+            assert k["instances"] == [] and k["virtual_servers"] == [], k
+            assert any("line 7: a word that is not UTF-8" in w for w in k["warnings"]), k
+        assert d.alive() and api.get("/health")[0] == 200, d.log()[-2000:]
+    finally:
+        with open(s.include, "wb") as f:
+            f.write(before)
+
+
 def test_keepalived_check(api, s):
     m = good_model(s)
     m["instances"][0]["interface"] = "nosuchif9"
@@ -280,13 +325,42 @@ def test_keepalived_check(api, s):
     with open(s.include) as f:
         assert "VI_1" in f.read()
     assert not [n for n in os.listdir(s.kdir) if n.startswith(".ipfixd-check")], os.listdir(s.kdir)
+    # notify scripts of the allowed form pass ipfixd's checks and reach keepalived -t, which
+    # refuses them here only because this keepalived.conf has no enable_script_security
+    m = good_model(s)
+    m["instances"][0].update({"notify_master": s.script + " MASTER", "notify": s.script})
+    p = problem(api, 422, m, contains="keepalived -t refuses the change", field="")
+    assert "SECURITY VIOLATION" in p["detail"], p
 
 
-def test_good_change(api, s):
+def plant_symlinks(s, pid):
+    """Symlinks to a bait file at the fixed temporary names ipfixd once used next to the include
+    (the check copies of keepalived -t, the include before its rename): whoever may write that
+    directory could make ipfixd write through them."""
+    bait = os.path.join(s.dir, "bait")
+    with open(bait, "w") as f:
+        f.write("bait\n")
+    links = [s.include + ".ipfixd-tmp"] + [
+        os.path.join(s.kdir, ".ipfixd-check-%d.%s" % (pid, ext)) for ext in ("include", "conf")]
+    for link in links:
+        os.symlink(bait, link)
+    return bait, links
+
+
+def test_good_change(api, s, d):
     before = open(s.include).read()
     n_audit = len(open(s.audit).readlines()) if os.path.exists(s.audit) else 0
+    bait, links = plant_symlinks(s, d.proc.pid)
     code, h, raw = req(api, "/api/v1/ha/keepalived/include", ADMIN, "PUT", good_model(s))
     assert code == 200, raw
+    with open(bait) as f:
+        assert f.read() == "bait\n", "a temporary file was written through a planted symlink"
+    assert all(os.readlink(link) == bait for link in links), "a planted symlink was moved"
+    assert sorted(os.listdir(s.kdir)) == sorted(
+        ["keepalived.conf", "ipfixd.conf"] + [os.path.basename(link) for link in links]), \
+        os.listdir(s.kdir)
+    for link in links:
+        os.unlink(link)
     got = json.loads(raw)
     assert got["result"] == "applied" and got["backup"], got
     assert got["instances"][0]["priority"] == 150 and got["instances"][0]["nopreempt"], got
@@ -411,6 +485,7 @@ def main():
         wait_for("manage: true", lambda: json.loads(
             req(api, "/api/v1/ha/keepalived", READER)[2]).get("manage") is True)
         test_validation(api, s)
+        test_not_utf8(api, s, d)
         test_documented(api, s, READER)
         if not os.access(KEEPALIVED, os.X_OK) or interface() is None:
             print("SKIP keepalived -t parts: %s" % (
@@ -418,7 +493,7 @@ def main():
                 else "no interface but lo for a VRRP instance"))
         else:
             test_keepalived_check(api, s)
-            test_good_change(api, s)
+            test_good_change(api, s, d)
             s.port, s.api_port = port, api_port
             test_slow_reload(api, s, d)
     finally:
