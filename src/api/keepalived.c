@@ -925,7 +925,7 @@ run(char *const *argv, unsigned timeout, char *out, size_t outlen)
     struct timespec now, deadline;
     size_t used = 0;
     int fds[2], status = 0, devnull;
-    pid_t pid;
+    pid_t pid, rc;
 
     out[0] = '\0';
     if (pipe2(fds, O_CLOEXEC) == -1) {
@@ -985,7 +985,13 @@ run(char *const *argv, unsigned timeout, char *out, size_t outlen)
         }
     }
     close(fds[0]);
-    while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {
+    do {
+        rc = waitpid(pid, &status, 0);
+    } while (rc == -1 && errno == EINTR);
+    if (rc == -1) {
+        /* reaped by someone else (a waitpid(-1) elsewhere): its verdict is unknown, not 0 */
+        snprintf(out, outlen, "cannot read the exit status of %s: %s", argv[0], strerror(errno));
+        return -1;
     }
     while (used > 0 && (out[used - 1] == '\n' || out[used - 1] == ' ')) {
         out[--used] = '\0';

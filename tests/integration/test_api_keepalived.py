@@ -4,7 +4,8 @@ endpoints' shape (role from the notify hook's file, virtual IPs held, the includ
 the role checks of PUT /api/v1/ha/keepalived/include (no auth on loopback, reader, admin with
 manage: false), validation failures (global_defs, a script outside scripts-dir, a notify
 script with any argument but its role, a bad address or prefix, a priority out of range), an
-include that is not UTF-8 (read with a warning, the daemon up), keepalived -t refusing, a good
+include that is not UTF-8 (read with a warning, the daemon up), keepalived -t refusing (also
+when the exit status comes late), a good
 change (include replaced, backup, audit line, reload command run, symlinks planted at the
 temporary names not followed), and a slow reload that blocks neither reads nor a second
 change, which is applied after it. The keepalived -t parts need /usr/sbin/keepalived and an
@@ -76,6 +77,7 @@ class Setup:
         self.audit = os.path.join(self.dir, "audit.log")
         self.marker = os.path.join(self.dir, "reloaded")
         self.reload = "/usr/bin/touch " + self.marker
+        self.keepalived_bin = KEEPALIVED
         with open(self.main, "w") as f:
             f.write("global_defs {\n    router_id ixdtest\n}\ninclude %s\n" % self.include)
         with open(self.include, "w") as f:
@@ -95,7 +97,7 @@ ha:
     include: {self.include}
     state-file: {self.state}
     manage: {"true" if manage else "false"}
-    keepalived-bin: {KEEPALIVED}
+    keepalived-bin: {self.keepalived_bin}
     reload: {self.reload}
     backup-dir: {self.backups}
     audit-log: {self.audit}
@@ -389,6 +391,38 @@ def test_good_change(api, s, d):
     assert open(s.include).read() == text and os.path.exists(s.marker)
 
 
+def reconfigure(api, s, d):
+    """The daemon reloaded with s as it is now (manage: true, auth), its API answering."""
+    reloads = len(d.log().split("reloaded")) - 1
+    d.write_config(config(s, s.port, s.api_port, manage=True, auth=True))
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"reloaded", count=reloads + 1)
+    wait_for("the API after the reload", lambda: api.get("/ready")[0] == 200)
+
+
+def test_refusal_kept(api, s, d):
+    """A keepalived -t that refuses and exits at once, while a process it started holds its
+    output open for a second: the refusal reaches the PUT. (The control thread's event loop
+    once reaped every child on SIGCHLD; the PUT's waitpid then found none, read the status as
+    0 and applied what keepalived had refused.)"""
+    fake = os.path.join(s.dir, "refusing-keepalived")
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\necho 'refused by this test' >&2\n(sleep 1) &\nexit 3\n")
+    os.chmod(fake, 0o755)
+    before = open(s.include).read()
+    s.keepalived_bin = fake
+    reconfigure(api, s, d)
+    try:
+        for _ in range(2):
+            p = problem(api, 422, good_model(s), contains="keepalived -t refuses the change",
+                        field="")
+            assert "refused by this test" in p["detail"], p
+        assert open(s.include).read() == before and not os.path.exists(s.marker)
+    finally:
+        s.keepalived_bin = KEEPALIVED
+        reconfigure(api, s, d)
+
+
 def test_slow_reload(api, s, d):
     """A reload that takes seconds: reads are answered while it runs, and a second PUT sent
     meanwhile is applied after the first (both audited, in that order)."""
@@ -398,11 +432,7 @@ def test_slow_reload(api, s, d):
         f.write("#!/bin/sh\nsleep 4\nexec /usr/bin/touch %s\n" % s.marker)
     os.chmod(slow, 0o755)
     s.reload = slow
-    reloads = len(d.log().split("reloaded")) - 1
-    d.write_config(config(s, s.port, s.api_port, manage=True, auth=True))
-    d.signal(signal.SIGHUP)
-    d.wait_log(r"reloaded", count=reloads + 1)
-    wait_for("the API after the reload", lambda: api.get("/ready")[0] == 200)
+    reconfigure(api, s, d)
     n_audit = len(open(s.audit).readlines())
     if os.path.exists(s.marker):
         os.unlink(s.marker)
@@ -464,6 +494,7 @@ def test_config_checks(s):
 def main():
     s = Setup()
     port, api_port = free_port(), free_tcp_port()
+    s.port, s.api_port = port, api_port
     d = None
     try:
         test_config_checks(s)
@@ -486,6 +517,7 @@ def main():
             req(api, "/api/v1/ha/keepalived", READER)[2]).get("manage") is True)
         test_validation(api, s)
         test_not_utf8(api, s, d)
+        test_refusal_kept(api, s, d)
         test_documented(api, s, READER)
         if not os.access(KEEPALIVED, os.X_OK) or interface() is None:
             print("SKIP keepalived -t parts: %s" % (
@@ -494,7 +526,6 @@ def main():
         else:
             test_keepalived_check(api, s)
             test_good_change(api, s, d)
-            s.port, s.api_port = port, api_port
             test_slow_reload(api, s, d)
     finally:
         if d is not None:
