@@ -5,8 +5,12 @@
  * keepalived.conf: the model has no global_defs and no script definitions, only instances,
  * priorities, virtual IPs and virtual servers, and notify scripts from ha.keepalived.scripts-dir.
  * A change is checked with `keepalived -t` on a copy, backed up, renamed into place, reloaded
- * and written to the audit log. Requests are answered one at a time on the server thread, so
- * two writes never interleave.
+ * and written to the audit log. A write runs on a thread of its own (server.c), one at a time
+ * under the server's apply lock, so two writes never interleave; reads go on meanwhile.
+ *
+ * Whoever may write the include (ipfixd's user) decides what keepalived, as root, runs: its
+ * notify_* take any command. The checks here bound what the API writes, not what that user can
+ * (docs/ha.md#what-manage-true-grants).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include "api/internal.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/parse.h"
 
@@ -40,7 +45,9 @@
 
 /*
  * The statements of text as [{"w": [words], "c": [statements]}] ("c" only for blocks), or NULL
- * with why. Comments start with # or !; a word in double quotes may hold blanks.
+ * with why. Comments start with # or !; a word in double quotes may hold blanks. Every statement
+ * has at least one word, and every word is UTF-8 (JSON strings are): a file with a word that is
+ * not is refused, with its line.
  */
 static json_t *
 conf_parse(const char *text, size_t len, char *err, size_t errlen)
@@ -97,10 +104,15 @@ conf_parse(const char *text, size_t len, char *err, size_t errlen)
                     p++;
                 }
             }
+            json_t *w = json_stringn(start, (size_t)(p - start));
+            if (w == NULL) {
+                snprintf(err, errlen, "line %d: a word that is not UTF-8", line);
+                goto fail;
+            }
             if (words == NULL) {
                 words = json_array();
             }
-            json_array_append_new(words, json_stringn(start, (size_t)(p - start)));
+            json_array_append_new(words, w);
             if (c == '"' && p < end && *p == '"') {
                 p++;
             }
@@ -427,10 +439,10 @@ is_ip(const char *s, int prefix_ok)
         return 0;
     }
     if (slash != NULL) {
-        char *end;
-        long plen = strtol(slash + 1, &end, 10);
-        return prefix_ok && slash[1] != '\0' && *end == '\0' && plen >= 0 &&
-               plen <= (v6 ? 128 : 32);
+        /* digits only: strtol would take blanks (a newline into the rendered file) and a sign */
+        size_t digits = strspn(slash + 1, "0123456789");
+        long plen = digits >= 1 && digits <= 3 ? strtol(slash + 1, NULL, 10) : -1;
+        return prefix_ok && slash[1 + digits] == '\0' && plen >= 0 && plen <= (v6 ? 128 : 32);
     }
     return 1;
 }
@@ -482,30 +494,46 @@ only_keys(struct render *rd, const json_t *o, const char *at, const char *const 
 }
 
 /*
- * A notify script: an absolute path inside scripts-dir and plain arguments, so that the API
- * cannot make keepalived (root) run something an API client put elsewhere.
+ * A notify script: a file of scripts-dir and the one argument its key implies, so that the API
+ * can neither make keepalived (root) run something an API client put elsewhere nor hand the
+ * script an argument of the client's (a file for the shipped hook to write, say).
+ * notify_master takes "SCRIPT MASTER", and so on for BACKUP, FAULT and STOP; notify takes
+ * "SCRIPT" alone, since keepalived appends its own four (INSTANCE|GROUP, name, state,
+ * priority).
  */
 static int
-check_script(struct render *rd, const char *s, const char *field)
+check_script(struct render *rd, const char *key, const char *s, const char *field)
 {
-    const char *dir = rd->ka->scripts_dir;
-    size_t dlen = strlen(dir);
+    const char *dir = rd->ka->scripts_dir, *arg;
+    size_t dlen = strlen(dir), plen, i;
+    char role[16] = "";
 
     if (s == NULL || s[0] == '\0') {
-        return bad(rd, field, "must be a string: the script and its arguments");
+        return bad(rd, field, "must be a string: the script and its argument");
     }
     if (dlen == 0) {
         return bad(rd, field,
                    "notify scripts are not allowed: ha.keepalived.scripts-dir is not configured");
     }
+    plen = strcspn(s, " ");
     if (strncmp(s, dir, dlen) != 0 || (s[dlen] != '/' && dir[dlen - 1] != '/') ||
-        strstr(s, "/..") != NULL ||
-        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:- ") !=
-            strlen(s)) {
-        return bad(rd, field,
-                   "'%s' is not a script in %s (the allow-listed scripts-dir), with plain "
-                   "arguments",
+        plen <= dlen + 1 || strstr(s, "/..") != NULL ||
+        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-") < plen) {
+        return bad(rd, field, "'%.160s' is not a script in %.160s (the allow-listed scripts-dir)",
                    s, dir);
+    }
+    /* "notify_master" -> "MASTER" */
+    for (i = 0; key[6] == '_' && key[7 + i] != '\0' && i + 1 < sizeof(role); i++) {
+        role[i] = (char)(key[7 + i] - 'a' + 'A');
+    }
+    arg = s + plen;
+    if (role[0] == '\0' && arg[0] != '\0') {
+        return bad(rd, field,
+                   "takes the script alone: keepalived appends its own arguments (instance, "
+                   "name, state, priority)");
+    }
+    if (role[0] != '\0' && (arg[0] != ' ' || strcmp(arg + 1, role) != 0)) {
+        return bad(rd, field, "takes the script and one argument, %s, and nothing else", role);
     }
     return 0;
 }
@@ -665,7 +693,7 @@ render_instance(struct render *rd, const json_t *in, size_t idx, json_t *names)
             continue;
         }
         snprintf(field, sizeof(field), "%s.%s", at, notifies[i]);
-        if (check_script(rd, json_string_value(v), field) == -1) {
+        if (check_script(rd, notifies[i], json_string_value(v), field) == -1) {
             return -1;
         }
         fprintf(rd->f, "    %s \"%s\"\n", notifies[i], json_string_value(v));
@@ -897,7 +925,7 @@ run(char *const *argv, unsigned timeout, char *out, size_t outlen)
     struct timespec now, deadline;
     size_t used = 0;
     int fds[2], status = 0, devnull;
-    pid_t pid;
+    pid_t pid, rc;
 
     out[0] = '\0';
     if (pipe2(fds, O_CLOEXEC) == -1) {
@@ -957,7 +985,13 @@ run(char *const *argv, unsigned timeout, char *out, size_t outlen)
         }
     }
     close(fds[0]);
-    while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {
+    do {
+        rc = waitpid(pid, &status, 0);
+    } while (rc == -1 && errno == EINTR);
+    if (rc == -1) {
+        /* reaped by someone else (a waitpid(-1) elsewhere): its verdict is unknown, not 0 */
+        snprintf(out, outlen, "cannot read the exit status of %s: %s", argv[0], strerror(errno));
+        return -1;
     }
     while (used > 0 && (out[used - 1] == '\n' || out[used - 1] == ' ')) {
         out[--used] = '\0';
@@ -968,29 +1002,23 @@ run(char *const *argv, unsigned timeout, char *out, size_t outlen)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Writes len bytes of text to path (mode 0644), durably. */
+/*
+ * Writes len bytes of text to the new file fd (path), durably, and closes it; on failure the
+ * file is removed. 0, or -1 with errno.
+ */
 static int
-write_file(const char *path, const char *text, size_t len)
+write_new(int fd, const char *path, const char *text, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    size_t off = 0;
+    int saved;
 
-    if (fd == -1) {
-        return -1;
+    if (ixd_file_write_all(fd, text, len) == 0 && fsync(fd) == 0 && close(fd) == 0) {
+        return 0;
     }
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) == -1) {
-        close(fd);
-        return -1;
-    }
-    return close(fd);
+    saved = errno;
+    close(fd);
+    unlink(path);
+    errno = saved;
+    return -1;
 }
 
 static void
@@ -1004,25 +1032,36 @@ dir_of(const char *path, char *dir, size_t dirlen)
 
 /*
  * keepalived -t on the main config with the new include in place of the old: both copies go
- * next to the include (ipfixd may write there; keepalived.conf's directory is root's). 0, or
- * -1 with keepalived's words in out.
+ * next to the include (ipfixd may write there; keepalived.conf's directory is root's), under
+ * names of ixd_file_create (random, O_EXCL|O_NOFOLLOW: a leftover or a planted symlink is never
+ * written through). 0, or -1 with keepalived's words in out.
  */
 static int
 check_with_keepalived(const struct ixd_config_keepalived *ka, const char *main_text,
                       const char *include_text, char *out, size_t outlen)
 {
-    char dir[IXD_PATH_MAX], tmp_inc[IXD_PATH_MAX + 64], tmp_main[IXD_PATH_MAX + 64];
+    char dir[IXD_PATH_MAX], prefix[IXD_PATH_MAX + 16];
+    char tmp_inc[IXD_PATH_MAX + 32], tmp_main[IXD_PATH_MAX + 32];
     char bin[sizeof(ka->bin)], *argv[KA_ARGS_MAX];
     const char *at, *p = main_text;
-    FILE *f;
-    int n, rc;
+    FILE *f = NULL;
+    int n, rc, fd;
 
     dir_of(ka->include, dir, sizeof(dir));
-    snprintf(tmp_inc, sizeof(tmp_inc), "%s/.ipfixd-check-%ld.include", dir, (long)getpid());
-    snprintf(tmp_main, sizeof(tmp_main), "%s/.ipfixd-check-%ld.conf", dir, (long)getpid());
-    if (write_file(tmp_inc, include_text, strlen(include_text)) == -1 ||
-        (f = fopen(tmp_main, "we")) == NULL) {
+    snprintf(prefix, sizeof(prefix), "%s/.ipfixd-check-", dir);
+    tmp_main[0] = '\0';
+    fd = ixd_file_create(prefix, 0644, tmp_inc, sizeof(tmp_inc));
+    if (fd == -1 || write_new(fd, tmp_inc, include_text, strlen(include_text)) == -1) {
         snprintf(out, outlen, "cannot write the copy to check in %.512s: %s", dir, strerror(errno));
+        return -1;
+    }
+    fd = ixd_file_create(prefix, 0644, tmp_main, sizeof(tmp_main));
+    if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+        snprintf(out, outlen, "cannot write the copy to check in %.512s: %s", dir, strerror(errno));
+        if (fd != -1) {
+            close(fd);
+            unlink(tmp_main);
+        }
         unlink(tmp_inc);
         return -1;
     }
@@ -1033,7 +1072,12 @@ check_with_keepalived(const struct ixd_config_keepalived *ka, const char *main_t
         p = at + strlen(ka->include);
     }
     fputs(p, f);
-    fclose(f);
+    if (fclose(f) != 0) {
+        snprintf(out, outlen, "cannot write the copy to check in %.512s: %s", dir, strerror(errno));
+        unlink(tmp_inc);
+        unlink(tmp_main);
+        return -1;
+    }
     snprintf(bin, sizeof(bin), "%s", ka->bin);
     n = split_words(bin, argv, KA_ARGS_MAX - 3);
     argv[n++] = "-t";
@@ -1081,7 +1125,10 @@ reload(const struct ixd_config_keepalived *ka, char *out, size_t outlen)
     return 0;
 }
 
-/* Copies the include as it is to backup-dir/NAME.TIMESTAMP; "" in path when there was none. */
+/*
+ * Copies the include as it is to backup-dir/NAME.TIMESTAMP, a new file (O_EXCL|O_NOFOLLOW:
+ * never through a symlink or over an older backup); "" in path when there was none.
+ */
 static int
 backup(const struct ixd_config_keepalived *ka, int64_t now_usec, char *path, size_t pathlen)
 {
@@ -1090,7 +1137,7 @@ backup(const struct ixd_config_keepalived *ka, int64_t now_usec, char *path, siz
     char *text = NULL, stamp[32];
     size_t len = 0;
     struct tm tm;
-    int rc;
+    int rc = -1, fd;
 
     path[0] = '\0';
     if (ixd_read_file(ka->include, KA_FILE_MAX, &text, &len) == -1) {
@@ -1100,23 +1147,12 @@ backup(const struct ixd_config_keepalived *ka, int64_t now_usec, char *path, siz
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
     snprintf(path, pathlen, "%s/%s.%s.%06lldZ", ka->backup_dir, base, stamp,
              (long long)(now_usec % 1000000));
-    rc = write_file(path, text, len);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd != -1) {
+        rc = write_new(fd, path, text, len);
+    }
     free(text);
     return rc;
-}
-
-/* tmp + rename: keepalived never reads half a file. */
-static int
-replace_include(const struct ixd_config_keepalived *ka, const char *text)
-{
-    char tmp[IXD_PATH_MAX + 32];
-
-    snprintf(tmp, sizeof(tmp), "%s.ipfixd-tmp", ka->include);
-    if (write_file(tmp, text, strlen(text)) == -1 || rename(tmp, ka->include) == -1) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
 }
 
 /* One JSON line per change asked for, whatever came of it. */
@@ -1224,7 +1260,7 @@ put_include(const struct api_ctx *ctx, struct api_reply *r)
     } else if (backup(ka, ctx->now_usec, backup_path, sizeof(backup_path)) == -1) {
         api_problem(ctx, r, 500, "cannot back up %s to %s: %s; nothing changed", ka->include,
                     ka->backup_dir, strerror(errno));
-    } else if (replace_include(ka, text) == -1) {
+    } else if (ixd_file_replace(ka->include, text, strlen(text), 0644) == -1) {
         api_problem(ctx, r, 500, "cannot write %s: %s; nothing changed", ka->include,
                     strerror(errno));
     } else if (reload(ka, out, sizeof(out)) == -1) {

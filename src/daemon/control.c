@@ -588,7 +588,17 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     memset(&ctl, 0, sizeof(ctl));
     ctl.started_usec = g_get_real_time();
     ctl.config_path = config_path;
-    ctl.loop = ev_default_loop(EVFLAG_AUTO);
+    /*
+     * Not ev_default_loop: that one reaps every child of the process (waitpid(-1) on SIGCHLD),
+     * racing the API's keepalived -t and reload commands for their exit status (a refusal read
+     * as success). Signal watchers work in any loop; no child watcher is used.
+     */
+    ctl.loop = ev_loop_new(EVFLAG_AUTO);
+    if (ctl.loop == NULL) {
+        log_err("cannot create the control thread's event loop");
+        ixd_config_free(cfg);
+        return 1;
+    }
     ctl.n_workers = worker_count(cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, counted by its output */
     /* a file grown past RLIMIT_FSIZE (ulimit -f, systemd LimitFSIZE=) fails its write with
@@ -605,12 +615,14 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     if (ctl.registry == NULL) {
         log_err("%s", err);
         ixd_config_free(cfg);
+        ev_loop_destroy(ctl.loop);
         return 1;
     }
     ctl.rt = runtime_new(&ctl, cfg, err, sizeof(err));
     if (ctl.rt == NULL) {
         log_err("%s", err);
         ixd_ie_registry_free(ctl.registry);
+        ev_loop_destroy(ctl.loop);
         return 1;
     }
     load_templates(&ctl);
@@ -622,11 +634,13 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     }
     if (start_workers(&ctl) == -1) {
         shutdown_all(&ctl);
+        ev_loop_destroy(ctl.loop);
         return 1;
     }
     api_start(&ctl, ctl.rt->cfg);
     if (ha_apply(&ctl, &ctl.rt->cfg->ha) == -1) {
         shutdown_all(&ctl);
+        ev_loop_destroy(ctl.loop);
         return 1;
     }
     watch_signal(&ctl, &ctl.sig_hup, SIGHUP);
@@ -643,6 +657,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     ev_run(ctl.loop, 0);
     shutdown_all(&ctl);
     ixd_notify_free(ctl.notify);
+    ev_loop_destroy(ctl.loop);
     log_info("stopped");
     return status;
 }

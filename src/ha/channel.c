@@ -167,45 +167,22 @@ send_all(struct conn *c)
     return 0;
 }
 
-/* Copies text from the peer into out for a log line: printable ASCII as is, any other byte
- * (and the backslash) as \xNN, cut short to fit. */
-static void
-escape_text(const char *in, char *out, size_t outlen)
-{
-    size_t n = 0;
-
-    for (; *in != '\0'; in++) {
-        unsigned char b = (unsigned char)*in;
-        int printable = b >= 0x20 && b < 0x7f && b != '\\';
-
-        if (n + (printable ? 1 : 4) >= outlen) {
-            break;
-        }
-        if (printable) {
-            out[n++] = (char)b;
-        } else {
-            snprintf(out + n, outlen - n, "\\x%02x", b);
-            n += 4;
-        }
-    }
-    out[n] = '\0';
-}
-
 static void
 receive_state(struct conn *c, const struct ixd_ha_state_view *v)
 {
     struct ixd_ha_channel *ch = c->ch;
     struct ixd_ha_peer_state ps;
     struct ixd_ha_restored got = {0, 0};
-    char err[256], name[4 * sizeof(v->collector)];
+    char err[256];
 
     ch->st.frames_received++;
     if (ixd_ha_peer_state_decode(v->collector, v->kind, v->data, v->len, &ps, err, sizeof(err)) ==
         -1) {
         ch->st.decode_errors++;
-        escape_text(v->collector, name, sizeof(name));
+        /* the log escapes what the peer wrote (core/log.h) */
         ixd_log_limited(&ch->rl_peer, now_of(ch), IXD_LOG_WARNING,
-                        "ha: ignoring state for collector %s from %s: %s", name, c->name, err);
+                        "ha: ignoring state for collector %s from %s: %s", v->collector, c->name,
+                        err);
         return;
     }
     if (ps.templates != NULL) {

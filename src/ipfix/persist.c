@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 #include "ipfix/wire.h"
 
@@ -100,50 +101,6 @@ put_session(GByteArray *b, const struct ixd_session *s, double now_mono, int64_t
     }
 }
 
-static int
-write_atomically(const char *path, const uint8_t *data, size_t len, char *err, size_t errlen)
-{
-    char *tmp = g_strdup_printf("%s.tmp", path);
-    size_t off = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-
-    if (fd == -1) {
-        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-        g_free(tmp);
-        return -1;
-    }
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w == -1 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) == -1 || close(fd) == -1) {
-        fd = -1;
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) == -1) {
-        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        goto fail;
-    }
-    g_free(tmp);
-    return 0;
-fail:
-    if (fd != -1) {
-        close(fd);
-    }
-    unlink(tmp);
-    g_free(tmp);
-    return -1;
-}
-
 uint8_t *
 ixd_templates_encode(const char *collector, struct ixd_sessions *const *tables, size_t n,
                      double now_mono, int64_t now_wall, int skip_from_peer, size_t *len,
@@ -188,8 +145,12 @@ ixd_templates_save(const char *path, const char *collector, struct ixd_sessions 
     size_t len;
     long count;
     uint8_t *buf = ixd_templates_encode(collector, tables, n, now_mono, now_wall, 0, &len, &count);
-    int rc = write_atomically(path, buf, len, err, errlen);
+    /* a temporary file of a random name, renamed over path: core/file.c says why */
+    int rc = ixd_file_replace(path, buf, len, 0640);
 
+    if (rc == -1) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    }
     g_free(buf);
     return rc == 0 ? count : -1;
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/counter.h"
-#include "core/files.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "output/ipfix_session.h"
 
@@ -247,7 +247,7 @@ file_open(struct foutput *o, struct flane *l)
         l->n = l->next_n++;
         make_name(o, l, l->n, l->name, sizeof(l->name));
         snprintf(l->tmp, sizeof(l->tmp), ".%s.tmp", l->name);
-        l->fd = ixd_file_create(o->dirfd, l->tmp, O_WRONLY | O_EXCL | O_CLOEXEC,
+        l->fd = ixd_file_open_exact(o->dirfd, l->tmp, O_WRONLY | O_EXCL | O_CLOEXEC,
                                 (mode_t)o->cfg->file_mode);
         if (l->fd != -1 || errno != EEXIST) {
             break;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/counter.h"
-#include "core/files.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/spsc.h"
 #include "output/json_format.h"
@@ -97,7 +97,7 @@ open_path(const struct json_settings *cfg)
     if (strcmp(cfg->path, "-") == 0) {
         return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
     }
-    return ixd_file_create(AT_FDCWD, cfg->path, O_WRONLY | O_APPEND | O_CLOEXEC,
+    return ixd_file_open_exact(AT_FDCWD, cfg->path, O_WRONLY | O_APPEND | O_CLOEXEC,
                            (mode_t)cfg->file_mode);
 }
 

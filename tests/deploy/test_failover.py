@@ -50,8 +50,8 @@ VIP_MOVE_LIMIT = 5.0     # seconds, the issue's figure
 
 KEEPALIVED_DIR = os.path.join(SOURCE, "deploy", "keepalived")
 NOTIFY = os.path.join(KEEPALIVED_DIR, "ipfixd-notify.sh")
+NOTIFY_ROLE_FILE = "ROLE_FILE=/var/lib/ipfixd/ha-role\n"  # the hook's one configured file
 EXAMPLES = os.path.join(SOURCE, "config", "examples")
-
 
 
 def in_ns(name):
@@ -84,25 +84,71 @@ def ipfixd_config(host, key, state):
     return text
 
 
-def keepalived_config(host, role_file):
-    """deploy/keepalived/keepalived-<host>.conf with the built ipfixd, the repository's notify
-    hook and a role file in the test's directory."""
+def tool_dir():
+    """A new directory for what keepalived runs: this tree's ipfixd (the health check, which
+    runs as the script user nobody) and notify hooks. Not the checkout: a clone may sit where
+    nobody cannot reach it (root's home or a mktemp -d directory, both 0700; keepalived then
+    says "Disabling track script ... since not found/accessible"), or be writable by a group
+    (cloned with umask 002), which enable_script_security refuses. So: root's, mode 0755, in
+    /tmp, whose sticky bit keepalived accepts. The caller removes it."""
+    path = tempfile.mkdtemp(prefix="ixdka-bin-", dir="/tmp")
+    os.chmod(path, 0o755)
+    d = path
+    while True:
+        st = os.stat(d)
+        assert st.st_uid == 0 and st.st_mode & 0o001, "%s: not root's or closed to others" % d
+        assert not st.st_mode & 0o022 or st.st_mode & 0o1000, "%s: others may write it" % d
+        if d == "/":
+            return path
+        d = os.path.dirname(d)
+
+
+def install(tools, name, data):
+    """data as tools/name, root's, mode 0755 whatever the umask."""
+    path = os.path.join(tools, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o755)
+    return path
+
+
+def install_ipfixd(tools):
+    """This tree's ipfixd in tools, for keepalived's health check."""
+    with open(os.path.abspath(BIN), "rb") as f:
+        return install(tools, "ipfixd", f.read())
+
+
+def install_hook(tools, name, role_file):
+    """deploy/keepalived/ipfixd-notify.sh as tools/name, its ROLE_FILE line set to role_file
+    (the hook writes no other file), as an admin installs it."""
+    with open(NOTIFY) as f:
+        text = f.read()
+    assert text.count(NOTIFY_ROLE_FILE) == 1, "the hook has no line %r" % NOTIFY_ROLE_FILE
+    assert re.fullmatch(r"[\w/.-]+", role_file), role_file
+    text = text.replace(NOTIFY_ROLE_FILE, "ROLE_FILE=%s\n" % role_file)
+    return install(tools, name, text.encode())
+
+
+def keepalived_config(host, ipfixd, hook):
+    """deploy/keepalived/keepalived-<host>.conf with ipfixd and hook (installed by
+    install_ipfixd and install_hook) in place of the installed paths."""
     with open(os.path.join(KEEPALIVED_DIR, "keepalived-%s.conf" % host)) as f:
         text = f.read()
     n = text.count("/usr/sbin/ipfixd ")
-    text = text.replace("/usr/sbin/ipfixd ", os.path.abspath(BIN) + " ")
+    text = text.replace("/usr/sbin/ipfixd ", ipfixd + " ")
     for role in ("MASTER", "BACKUP", "FAULT", "STOP"):
         old = '"/etc/keepalived/ipfixd-notify.sh %s"' % role
         assert old in text, "keepalived-%s.conf has no %s" % (host, old)
-        text = text.replace(old, '"%s %s %s"' % (NOTIFY, role, role_file))
+        text = text.replace(old, '"%s %s"' % (hook, role))
     assert n == 1, "keepalived-%s.conf: expected one /usr/sbin/ipfixd" % host
     return text
 
 
-def write_configs(tmp):
-    """Every file a run uses, in tmp; returns {name: path}. test_keepalived.py checks the
-    keepalived ones with keepalived -t."""
-    paths = {"key": os.path.join(tmp, "ha.key")}
+def write_configs(tmp, tools):
+    """Every file a run uses, in tmp, and what keepalived runs, in tools (tool_dir()); returns
+    {name: path}. test_keepalived.py checks the keepalived ones with keepalived -t."""
+    paths = {"key": os.path.join(tmp, "ha.key"), "ipfixd-bin": install_ipfixd(tools)}
     with open(paths["key"], "wb") as f:
         f.write(os.urandom(32))
     os.chmod(paths["key"], 0o600)
@@ -112,9 +158,10 @@ def write_configs(tmp):
         paths["ipfixd-" + h] = os.path.join(tmp, "ipfixd-%s.yaml" % h)
         with open(paths["ipfixd-" + h], "w") as f:
             f.write(ipfixd_config(h, paths["key"], paths["state-" + h]))
+        paths["notify-" + h] = install_hook(tools, "ipfixd-notify-%s.sh" % h, paths["role-" + h])
         paths["keepalived-" + h] = os.path.join(tmp, "keepalived-%s.conf" % h)
         with open(paths["keepalived-" + h], "w") as f:
-            f.write(keepalived_config(h, paths["role-" + h]))
+            f.write(keepalived_config(h, paths["ipfixd-bin"], paths["notify-" + h]))
     return paths
 
 
@@ -334,12 +381,13 @@ def failover_run(mode):
     """mode 'ipfixd': kill -9 A's ipfixd only; 'host': kill -9 everything in A and cut its
     link. Returns the measured figures."""
     tmp = tempfile.mkdtemp(prefix="ixdfo-")
+    tools = tool_dir()
     procs = []
     result = {"mode": mode}
     try:
         cleanup()
         make_network()
-        paths = write_configs(tmp)
+        paths = write_configs(tmp, tools)
         ipf = {h: start_ipfixd(h, paths, tmp) for h in ("a", "b")}
         procs += list(ipf.values())
         for h in ("a", "b"):
@@ -474,6 +522,7 @@ def failover_run(mode):
             except Exception:  # noqa: BLE001 - best effort, cleanup() kills what is left
                 pass
         cleanup()
+        shutil.rmtree(tools, ignore_errors=True)
         if os.environ.get("IXD_KEEP_TMP") != "1":
             shutil.rmtree(tmp, ignore_errors=True)
 

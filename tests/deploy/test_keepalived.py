@@ -1,8 +1,10 @@
 """The keepalived examples of deploy/keepalived/ (docs/ha.md), as keepalived sees them:
 `keepalived -t` on every example (the VRRP pair with this tree's ipfixd and notify hook in place
-of the installed paths, the LVS director as it is) and on the files the failover test generates;
-the pair agrees with itself; the notify hook writes the role; the HA ipfixd examples
-(config/examples/ha-a.yaml, ha-b.yaml) pass `ipfixd -t` with a key file and yamllint.
+of the installed paths, both copied into a directory keepalived's script user can reach, the
+LVS director as it is) and on the files the failover test generates; the pair agrees with
+itself; the notify hook writes its role file and no other, and not through a symlink planted
+beside it; the HA ipfixd examples (config/examples/ha-a.yaml, ha-b.yaml) pass `ipfixd -t` with
+a key file and yamllint.
 
 keepalived 2.2.7 (Debian 12) kills itself with SIGTERM in `-t` when script security is on and a
 script user is set (keepalived issues #2587, #2617, fixed in 2.2.8): its check compares
@@ -17,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-from deploytest import BIN, SOURCE, ipfixd_check, main, need, run, skip, yamllint
+from deploytest import SOURCE, ipfixd_check, main, need, run, skip, yamllint
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_failover  # noqa: E402  (the generated configs)
@@ -39,27 +41,43 @@ def check_passes(path, text=None):
         path, rc, out, text if text is not None else "")
 
 
+def good_config(tmp, tools, host="a"):
+    """The example of host with this tree's binary and hook (installed in tools) instead of
+    /usr/sbin and /etc/keepalived, which do not exist here: keepalived -t would disable the
+    scripts. Returns (text, the installed ipfixd)."""
+    ipfixd = os.path.join(tools, "ipfixd")
+    if not os.path.exists(ipfixd):
+        test_failover.install_ipfixd(tools)
+    hook = test_failover.install_hook(tools, "ipfixd-notify-%s.sh" % host,
+                                      os.path.join(tmp, "role-" + host))
+    return test_failover.keepalived_config(host, ipfixd, hook), ipfixd
+
+
 def test_examples_pass():
     tmp = tempfile.mkdtemp(prefix="ixdka-")
+    tools = test_failover.tool_dir()
     try:
         examples = sorted(glob.glob(os.path.join(KEEPALIVED_DIR, "*.conf")))
         names = [os.path.basename(p) for p in examples]
         assert names == ["keepalived-a.conf", "keepalived-b.conf", "lvs.conf"], names
         for host in ("a", "b"):
-            # the example with this tree's binary and hook instead of /usr/sbin and
-            # /etc/keepalived (which do not exist here: keepalived -t would disable the scripts)
-            text = test_failover.keepalived_config(host, os.path.join(tmp, "role"))
+            text, _ = good_config(tmp, tools, host)
             path = os.path.join(tmp, "keepalived-%s.conf" % host)
             with open(path, "w") as f:
                 f.write(text)
             check_passes(path, text)
         check_passes(os.path.join(KEEPALIVED_DIR, "lvs.conf"))
         # the files a failover run generates
-        paths = test_failover.write_configs(tmp)
-        for host in ("a", "b"):
-            check_passes(paths["keepalived-" + host])
+        failover_tools = test_failover.tool_dir()
+        try:
+            paths = test_failover.write_configs(tmp, failover_tools)
+            for host in ("a", "b"):
+                check_passes(paths["keepalived-" + host])
+        finally:
+            shutil.rmtree(failover_tools, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tools, ignore_errors=True)
 
 
 def test_broken_configs_fail():
@@ -67,11 +85,12 @@ def test_broken_configs_fail():
     exist, a misspelt LVS keyword. (keepalived 2.2.7's -t does not flag a script that others
     may write: script security is enforced when the daemon runs.)"""
     tmp = tempfile.mkdtemp(prefix="ixdka-")
+    tools = test_failover.tool_dir()
     try:
-        good = test_failover.keepalived_config("a", os.path.join(tmp, "role"))
+        good, ipfixd = good_config(tmp, tools)
         cases = {
             "keyword": good.replace("advert_int 0.2", "advert_intervall 0.2"),
-            "missing script": good.replace(os.path.abspath(BIN), "/nonexistent/ipfixd"),
+            "missing script": good.replace(ipfixd, "/nonexistent/ipfixd"),
         }
         with open(os.path.join(KEEPALIVED_DIR, "lvs.conf")) as f:
             lvs = f.read()
@@ -85,6 +104,7 @@ def test_broken_configs_fail():
             assert rc != 0 and out, "keepalived -t accepts a config with a %s" % what
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tools, ignore_errors=True)
 
 
 def settings(path):
@@ -123,20 +143,73 @@ def test_pair_agrees():
         assert len(re.findall(r"^\s*[A-Z_]+_CHECK\s*\{", s, re.M)) == 2
 
 
+def role_line(path, role):
+    with open(path) as f:
+        line = f.read()
+    assert re.fullmatch(r"role=%s since=\d+ host=\S+\n" % role, line), line
+
+
 def test_notify_hook():
+    """The hook as installed (its ROLE_FILE set): each role, from notify_ROLE and from notify's
+    four arguments; its own file named as a second argument is fine, any other is refused."""
     tmp = tempfile.mkdtemp(prefix="ixdka-")
     try:
         role = os.path.join(tmp, "state", "ha-role")
+        hook = test_failover.install_hook(tmp, "ipfixd-notify.sh", role)
         for r in ("MASTER", "BACKUP", "FAULT", "STOP"):
-            run([test_failover.NOTIFY, r, role])
-            with open(role) as f:
-                line = f.read()
-            assert re.fullmatch(r"role=%s since=\d+ host=\S+\n" % r, line), line
-        bad = subprocess.run([test_failover.NOTIFY, "LEADER", role], capture_output=True)
-        assert bad.returncode == 2
+            run([hook, r])
+            role_line(role, r)
+        run([hook, "MASTER", role])
+        role_line(role, "MASTER")
+        run([hook, "INSTANCE", "VI_IPFIX", "BACKUP", "100"])
+        role_line(role, "BACKUP")
+        other = os.path.join(tmp, "state", "other")
+        for args in (["MASTER", other], ["MASTER", role + "/"], ["LEADER"], [],
+                     ["INSTANCE", "VI_IPFIX", "LEADER", "100"], ["MASTER", "x", "y", "z"],
+                     ["MASTER", role, "x"]):
+            bad = subprocess.run([hook] + args, capture_output=True, text=True)
+            assert bad.returncode == 2, (args, bad.returncode, bad.stderr)
+        assert not os.path.exists(other)
+        assert "writes %s only" % role in subprocess.run(
+            [hook, "FAULT", other], capture_output=True, text=True).stderr
+        role_line(role, "BACKUP")  # nothing refused changed it
         assert os.listdir(os.path.dirname(role)) == ["ha-role"]  # no temporary file left
-        mode = os.stat(test_failover.NOTIFY).st_mode & 0o777
-        assert mode & 0o022 == 0 and mode & 0o100, oct(mode)
+        # git keeps only the executable bit: install (here and in docs/ha.md) sets 0755
+        assert os.stat(test_failover.NOTIFY).st_mode & 0o100
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_notify_hook_planted_symlinks():
+    """ipfixd's user may write the role file's directory, and the hook runs as root: symlinks
+    planted there, at NAME.tmp.PID for the PIDs to come (a fixed temporary name) and at the
+    role file itself, must not make the hook write through them."""
+    tmp = tempfile.mkdtemp(prefix="ixdka-")
+    try:
+        state = os.path.join(tmp, "state")
+        os.makedirs(state)
+        target = os.path.join(tmp, "target")
+        with open(target, "w") as f:
+            f.write("not the hook's\n")
+        role = os.path.join(state, "ha-role")
+        hook = test_failover.install_hook(tmp, "ipfixd-notify.sh", role)
+        with open("/proc/sys/kernel/ns_last_pid") as f:
+            last = int(f.read())
+        with open("/proc/sys/kernel/pid_max") as f:
+            pid_max = int(f.read())
+        planted = [role]
+        for i in range(1, 3000):
+            pid = last + i if last + i <= pid_max else last + i - pid_max + 300
+            planted.append("%s.tmp.%d" % (role, pid))
+        for link in planted:
+            os.symlink(target, link)
+        run([hook, "MASTER", role])
+        with open(target) as f:
+            assert f.read() == "not the hook's\n", "the hook wrote through a planted symlink"
+        assert not os.path.islink(role)
+        role_line(role, "MASTER")
+        assert all(os.path.islink(link) for link in planted[1:])
+        assert sorted(os.listdir(state)) == sorted(os.path.basename(p) for p in planted)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -164,4 +237,4 @@ if __name__ == "__main__":
     need("keepalived", "keepalived")
     need("unshare", "util-linux")
     main([test_examples_pass, test_broken_configs_fail, test_pair_agrees, test_notify_hook,
-          test_ha_examples])
+          test_notify_hook_planted_symlinks, test_ha_examples])

@@ -2,9 +2,12 @@
 """keepalived over REST (docs/ha.md#keepalived-over-rest) against the real daemon: the read
 endpoints' shape (role from the notify hook's file, virtual IPs held, the include as a model),
 the role checks of PUT /api/v1/ha/keepalived/include (no auth on loopback, reader, admin with
-manage: false), validation failures (global_defs, a script outside scripts-dir, a bad address,
-a priority out of range), keepalived -t refusing, a good change (include replaced, backup,
-audit line, reload command run), and a slow reload that blocks neither reads nor a second
+manage: false), validation failures (global_defs, a script outside scripts-dir, a notify
+script with any argument but its role, a bad address or prefix, a priority out of range), an
+include that is not UTF-8 (read with a warning, the daemon up), keepalived -t refusing (also
+when the exit status comes late), a good
+change (include replaced, backup, audit line, reload command run, symlinks planted at the
+temporary names not followed), and a slow reload that blocks neither reads nor a second
 change, which is applied after it. The keepalived -t parts need /usr/sbin/keepalived and an
 interface other than lo; without them they are skipped, and said so."""
 import hashlib
@@ -74,6 +77,7 @@ class Setup:
         self.audit = os.path.join(self.dir, "audit.log")
         self.marker = os.path.join(self.dir, "reloaded")
         self.reload = "/usr/bin/touch " + self.marker
+        self.keepalived_bin = KEEPALIVED
         with open(self.main, "w") as f:
             f.write("global_defs {\n    router_id ixdtest\n}\ninclude %s\n" % self.include)
         with open(self.include, "w") as f:
@@ -93,7 +97,7 @@ ha:
     include: {self.include}
     state-file: {self.state}
     manage: {"true" if manage else "false"}
-    keepalived-bin: {KEEPALIVED}
+    keepalived-bin: {self.keepalived_bin}
     reload: {self.reload}
     backup-dir: {self.backups}
     audit-log: {self.audit}
@@ -242,9 +246,29 @@ def test_validation(api, s):
         "instances[0].notify_backup")
     bad(lambda m: m["instances"][0].update({"notify": s.script + "; rm -rf /"}),
         "instances[0].notify")
+    # a notify script takes the role its key implies and nothing else: the shipped hook would
+    # write to a file given after it, as keepalived's script user
+    bad(lambda m: m["instances"][0].update({"notify_master": s.script + " MASTER /etc/cron.d/x"}),
+        "instances[0].notify_master", "one argument, MASTER")
+    bad(lambda m: m["instances"][0].update({"notify_master": s.script + " BACKUP"}),
+        "instances[0].notify_master", "one argument, MASTER")
+    bad(lambda m: m["instances"][0].update({"notify_fault": s.script}),
+        "instances[0].notify_fault", "one argument, FAULT")
+    bad(lambda m: m["instances"][0].update({"notify_stop": s.script + "  STOP"}),
+        "instances[0].notify_stop")
+    bad(lambda m: m["instances"][0].update({"notify": s.script + " MASTER"}),
+        "instances[0].notify", "the script alone")
+    bad(lambda m: m["instances"][0].update({"notify_backup": s.scripts + "/ BACKUP"}),
+        "instances[0].notify_backup", "not a script in")
     bad(lambda m: m["instances"][0]["virtual_ipaddress"][0].update({"address": "10.0.0.300"}),
         "instances[0].virtual_ipaddress[0].address", "not an IP address")
     bad(lambda m: m["instances"][0]["virtual_ipaddress"][0].update({"address": "10.0.0.1/33"}),
+        "instances[0].virtual_ipaddress[0].address")
+    # the prefix is digits only: no blank (a newline in the rendered file), no sign
+    for prefix in ("\n24", " 24", "+24", "-0", "24 ", "", "0x18", "0024"):
+        bad(lambda m: m["instances"][0]["virtual_ipaddress"][0].update(
+            {"address": "10.0.0.1/" + prefix}), "instances[0].virtual_ipaddress[0].address")
+    bad(lambda m: m["instances"][0]["virtual_ipaddress"][0].update({"address": "2001:db8::1/\t64"}),
         "instances[0].virtual_ipaddress[0].address")
     bad(lambda m: m["instances"][0].update({"priority": 255}), "instances[0].priority",
         "from 1 to 254")
@@ -271,6 +295,29 @@ def test_validation(api, s):
     assert lines[0]["client"] == "127.0.0.1" and lines[0]["status"] == 422, lines[0]
 
 
+def test_not_utf8(api, s, d):
+    """An include with a word that is not UTF-8 (a JSON string cannot hold it): GET answers with
+    the model empty and a warning naming the line, and the daemon stays up."""
+    with open(s.include, "rb") as f:
+        before = f.read()
+    text = (INCLUDE % {"ifname": s.ifname}).encode()
+    bad = text.replace(b"    priority 100\n", b"    priority 100\n    caf\xe9\n")
+    assert bad != text
+    with open(s.include, "wb") as f:
+        f.write(bad)
+    try:
+        for path in ("/api/v1/ha/keepalived", "/api/v1/ha/keepalived/include"):
+            code, _, raw = req(api, path, READER)
+            assert code == 200, (path, code, raw)
+            k = json.loads(raw)
+            assert k["instances"] == [] and k["virtual_servers"] == [], k
+            assert any("line 7: a word that is not UTF-8" in w for w in k["warnings"]), k
+        assert d.alive() and api.get("/health")[0] == 200, d.log()[-2000:]
+    finally:
+        with open(s.include, "wb") as f:
+            f.write(before)
+
+
 def test_keepalived_check(api, s):
     m = good_model(s)
     m["instances"][0]["interface"] = "nosuchif9"
@@ -280,13 +327,42 @@ def test_keepalived_check(api, s):
     with open(s.include) as f:
         assert "VI_1" in f.read()
     assert not [n for n in os.listdir(s.kdir) if n.startswith(".ipfixd-check")], os.listdir(s.kdir)
+    # notify scripts of the allowed form pass ipfixd's checks and reach keepalived -t, which
+    # refuses them here only because this keepalived.conf has no enable_script_security
+    m = good_model(s)
+    m["instances"][0].update({"notify_master": s.script + " MASTER", "notify": s.script})
+    p = problem(api, 422, m, contains="keepalived -t refuses the change", field="")
+    assert "SECURITY VIOLATION" in p["detail"], p
 
 
-def test_good_change(api, s):
+def plant_symlinks(s, pid):
+    """Symlinks to a bait file at the fixed temporary names ipfixd once used next to the include
+    (the check copies of keepalived -t, the include before its rename): whoever may write that
+    directory could make ipfixd write through them."""
+    bait = os.path.join(s.dir, "bait")
+    with open(bait, "w") as f:
+        f.write("bait\n")
+    links = [s.include + ".ipfixd-tmp"] + [
+        os.path.join(s.kdir, ".ipfixd-check-%d.%s" % (pid, ext)) for ext in ("include", "conf")]
+    for link in links:
+        os.symlink(bait, link)
+    return bait, links
+
+
+def test_good_change(api, s, d):
     before = open(s.include).read()
     n_audit = len(open(s.audit).readlines()) if os.path.exists(s.audit) else 0
+    bait, links = plant_symlinks(s, d.proc.pid)
     code, h, raw = req(api, "/api/v1/ha/keepalived/include", ADMIN, "PUT", good_model(s))
     assert code == 200, raw
+    with open(bait) as f:
+        assert f.read() == "bait\n", "a temporary file was written through a planted symlink"
+    assert all(os.readlink(link) == bait for link in links), "a planted symlink was moved"
+    assert sorted(os.listdir(s.kdir)) == sorted(
+        ["keepalived.conf", "ipfixd.conf"] + [os.path.basename(link) for link in links]), \
+        os.listdir(s.kdir)
+    for link in links:
+        os.unlink(link)
     got = json.loads(raw)
     assert got["result"] == "applied" and got["backup"], got
     assert got["instances"][0]["priority"] == 150 and got["instances"][0]["nopreempt"], got
@@ -315,6 +391,38 @@ def test_good_change(api, s):
     assert open(s.include).read() == text and os.path.exists(s.marker)
 
 
+def reconfigure(api, s, d):
+    """The daemon reloaded with s as it is now (manage: true, auth), its API answering."""
+    reloads = len(d.log().split("reloaded")) - 1
+    d.write_config(config(s, s.port, s.api_port, manage=True, auth=True))
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"reloaded", count=reloads + 1)
+    wait_for("the API after the reload", lambda: api.get("/ready")[0] == 200)
+
+
+def test_refusal_kept(api, s, d):
+    """A keepalived -t that refuses and exits at once, while a process it started holds its
+    output open for a second: the refusal reaches the PUT. (The control thread's event loop
+    once reaped every child on SIGCHLD; the PUT's waitpid then found none, read the status as
+    0 and applied what keepalived had refused.)"""
+    fake = os.path.join(s.dir, "refusing-keepalived")
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\necho 'refused by this test' >&2\n(sleep 1) &\nexit 3\n")
+    os.chmod(fake, 0o755)
+    before = open(s.include).read()
+    s.keepalived_bin = fake
+    reconfigure(api, s, d)
+    try:
+        for _ in range(2):
+            p = problem(api, 422, good_model(s), contains="keepalived -t refuses the change",
+                        field="")
+            assert "refused by this test" in p["detail"], p
+        assert open(s.include).read() == before and not os.path.exists(s.marker)
+    finally:
+        s.keepalived_bin = KEEPALIVED
+        reconfigure(api, s, d)
+
+
 def test_slow_reload(api, s, d):
     """A reload that takes seconds: reads are answered while it runs, and a second PUT sent
     meanwhile is applied after the first (both audited, in that order)."""
@@ -324,11 +432,7 @@ def test_slow_reload(api, s, d):
         f.write("#!/bin/sh\nsleep 4\nexec /usr/bin/touch %s\n" % s.marker)
     os.chmod(slow, 0o755)
     s.reload = slow
-    reloads = len(d.log().split("reloaded")) - 1
-    d.write_config(config(s, s.port, s.api_port, manage=True, auth=True))
-    d.signal(signal.SIGHUP)
-    d.wait_log(r"reloaded", count=reloads + 1)
-    wait_for("the API after the reload", lambda: api.get("/ready")[0] == 200)
+    reconfigure(api, s, d)
     n_audit = len(open(s.audit).readlines())
     if os.path.exists(s.marker):
         os.unlink(s.marker)
@@ -398,6 +502,7 @@ def test_config_checks(s):
 def main():
     s = Setup()
     port, api_port = free_port(), free_tcp_port()
+    s.port, s.api_port = port, api_port
     d = None
     try:
         test_config_checks(s)
@@ -419,6 +524,8 @@ def main():
         wait_for("manage: true", lambda: json.loads(
             req(api, "/api/v1/ha/keepalived", READER)[2]).get("manage") is True)
         test_validation(api, s)
+        test_not_utf8(api, s, d)
+        test_refusal_kept(api, s, d)
         test_documented(api, s, READER)
         if not os.access(KEEPALIVED, os.X_OK) or interface() is None:
             print("SKIP keepalived -t parts: %s" % (
@@ -426,8 +533,7 @@ def main():
                 else "no interface but lo for a VRRP instance"))
         else:
             test_keepalived_check(api, s)
-            test_good_change(api, s)
-            s.port, s.api_port = port, api_port
+            test_good_change(api, s, d)
             test_slow_reload(api, s, d)
     finally:
         if d is not None:

@@ -461,8 +461,8 @@ def test_peer_text_is_escaped_in_the_log():
     s.close()
     d.stop()
     assert st["decode_errors"] == 1 and st["frames_received"] == 1, st
-    assert re.search(r"ignoring state for collector u\\x0a2030-01-01T00:00:00Z ipfixd\[1\] "
-                     r"error: forged\\x5c from 127\.0\.0\.1:\d+: ", text), text
+    assert re.search(r"ignoring state for collector u\\n2030-01-01T00:00:00Z ipfixd\[1\] "
+                     r"error: forged\\\\ from 127\.0\.0\.1:\d+: ", text), text
     assert not re.search(r"^2030-01-01", text, re.M), text  # no line of the peer's making
 
 
