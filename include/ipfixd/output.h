@@ -14,20 +14,10 @@
 
 #include <stddef.h>
 
-#include "ipfixd/counters.h"
+#include "ipfixd/module.h"
 #include "ipfixd/record.h"
 
-struct ixd_cnode;
-struct ixd_key;
 struct ixd_output_type;
-
-/** What a type's check() may use besides the settings. */
-struct ixd_output_env {
-    const char *file;           /**< config file, for messages */
-    const char *name;           /**< the output's name */
-    unsigned flags;             /**< enum ixd_config_flags: syntax only opens no file */
-    const struct ixd_cnode *at; /**< the output's mapping, where a missing key is reported */
-};
 
 /** Every output embeds this as its first member. */
 struct ixd_output {
@@ -42,15 +32,7 @@ struct ixd_lane {
 };
 
 struct ixd_output_type {
-    const char *name;           /**< the value of `type:` that selects it */
-    const struct ixd_key *keys; /**< its settings; NULL-named entry ends the table */
-    size_t settings_size;       /**< the struct the keys fill (zeroed, then defaults) */
-    /** Control thread: checks what one key alone cannot (a key another needs, files a key
-     * names); 0, or -1 with "file:line:col: message" in err. NULL: nothing to check. */
-    int (*check)(void *settings, const struct ixd_output_env *env, char *err, size_t errlen);
-    /** Two outputs of this type that would write the same place: 1 with what into what (it
-     * is refused). NULL: never. */
-    int (*conflicts)(const void *a, const void *b, char *what, size_t whatlen);
+    struct ixd_module_type m; /**< name, keys, settings_size, check, conflicts */
     /** Control thread: opens the output for `workers` lanes; NULL with err on failure. */
     struct ixd_output *(*open)(const void *settings, const char *name, unsigned workers, char *err,
                                size_t errlen);

@@ -23,7 +23,7 @@ static int
 parse_url(const char *url, struct sockaddr_storage *addr, socklen_t *addrlen, char *path,
           size_t pathlen, char *err, size_t errlen)
 {
-    struct ixd_config_collector tmp;
+    struct ixd_listen_addr tmp;
     const char *rest, *slash;
     char hostport[160];
     size_t len;
@@ -42,10 +42,10 @@ parse_url(const char *url, struct sockaddr_storage *addr, socklen_t *addrlen, ch
     memcpy(hostport, rest, len);
     hostport[len] = '\0';
     memset(&tmp, 0, sizeof(tmp));
-    if (ixd_config_parse_listen(hostport, &tmp, err, errlen) == -1) {
+    if (ixd_listen_addr_parse(hostport, &tmp, err, errlen) == -1) {
         return -1;
     }
-    if (tmp.any_address) {
+    if (tmp.any) {
         snprintf(err, errlen, "--url needs an address to connect to, not '%s'", hostport);
         return -1;
     }

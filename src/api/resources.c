@@ -69,7 +69,7 @@ collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
-                     "transport", ixd_snapshot_transport_name(c->transport), "listen", c->listen,
+                     "transport", c->transport, "listen", c->listen,
                      "bound", c->bound, "state",
                      c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
                      (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
@@ -273,7 +273,7 @@ exporter_json(const struct ixd_view_exporter *e, int full)
     json_object_set_new(links, "collector", api_link(API_PREFIX "/collectors/%s", e->collector));
     out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id,
                     "address", e->address, "collector", e->collector, "transport",
-                    ixd_snapshot_transport_name(e->transport), "first_seen",
+                    e->transport, "first_seen",
                     api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec),
                     "sessions", (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates,
                     "sequence_loss", "lost_records", (json_int_t)e->counters.seq_lost, "reordered",

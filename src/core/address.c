@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/config.h"
 #include "core/parse.h"
 
 void
@@ -31,7 +30,7 @@ ixd_address_mapped(const struct sockaddr *sa, struct in6_addr *addr, uint16_t *p
 
 /* The address as IPv6 (IPv4 mapped), so that 10.0.0.1 and [::ffff:10.0.0.1] compare equal. */
 static void
-mapped_address(const struct ixd_config_collector *c, struct in6_addr *out)
+mapped_address(const struct ixd_listen_addr *c, struct in6_addr *out)
 {
     memset(out, 0, sizeof(*out));
     if (c->addr.ss_family == AF_INET) {
@@ -44,9 +43,9 @@ mapped_address(const struct ixd_config_collector *c, struct in6_addr *out)
 }
 
 static int
-wildcard(const struct ixd_config_collector *c)
+wildcard(const struct ixd_listen_addr *c)
 {
-    if (c->any_address) {
+    if (c->any) {
         return 1;
     }
     if (c->addr.ss_family == AF_INET) {
@@ -56,7 +55,7 @@ wildcard(const struct ixd_config_collector *c)
 }
 
 static uint16_t
-port_of(const struct ixd_config_collector *c)
+port_of(const struct ixd_listen_addr *c)
 {
     return c->addr.ss_family == AF_INET ? ((const struct sockaddr_in *)&c->addr)->sin_port
                                         : ((const struct sockaddr_in6 *)&c->addr)->sin6_port;
@@ -67,10 +66,9 @@ port_of(const struct ixd_config_collector *c)
  * would split an exporter's traffic between them instead of refusing the second bind.
  */
 int
-ixd_listen_overlaps(const struct ixd_config_collector *a, const struct ixd_config_collector *b)
+ixd_listen_addr_overlaps(const struct ixd_listen_addr *a, const struct ixd_listen_addr *b)
 {
-    if (a->transport != b->transport || a->transport == IXD_TRANSPORT_FILE ||
-        port_of(a) != port_of(b)) {
+    if (port_of(a) != port_of(b)) {
         return 0;
     }
     if (wildcard(a) || wildcard(b)) {
@@ -85,14 +83,14 @@ ixd_listen_overlaps(const struct ixd_config_collector *a, const struct ixd_confi
 }
 
 int
-ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *err, size_t errlen)
+ixd_listen_addr_parse(const char *text, struct ixd_listen_addr *c, char *err, size_t errlen)
 {
     char host[128];
     const char *colon, *port_text;
     size_t hostlen;
     uint64_t port;
 
-    if (strlen(text) >= sizeof(c->listen)) {
+    if (strlen(text) >= sizeof(c->text)) {
         snprintf(err, errlen, "listen address is too long");
         return -1;
     }
@@ -123,10 +121,10 @@ ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *
         return -1;
     }
     memset(&c->addr, 0, sizeof(c->addr));
-    c->any_address = 0;
+    c->any = 0;
     if (hostlen == 0 || strcmp(host, "*") == 0) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->addr;
-        c->any_address = 1;
+        c->any = 1;
         sin6->sin6_family = AF_INET6;
         sin6->sin6_addr = in6addr_any;
         sin6->sin6_port = htons((uint16_t)port);
@@ -150,7 +148,7 @@ ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *
         sin->sin_port = htons((uint16_t)port);
         c->addrlen = sizeof(*sin);
     }
-    snprintf(c->listen, sizeof(c->listen), "%s", text);
+    snprintf(c->text, sizeof(c->text), "%s", text);
     return 0;
 }
 

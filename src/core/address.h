@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-struct ixd_config_collector;
 
 /* An address prefix over IPv4-mapped IPv6 (an IPv4 /8 is stored as /104). */
 struct ixd_prefix {
@@ -26,8 +25,18 @@ int ixd_prefix_match(const struct ixd_prefix *list, size_t n, const struct socka
 /* 1 when a (IPv6, IPv4 mapped) lies in p. */
 int ixd_prefix_contains(const struct ixd_prefix *p, const struct in6_addr *a);
 
-/* 1 when two collectors' sockets would receive the same packets (same transport and port, and
+/* An address to listen on, as written: "HOST:PORT", "[IPV6]:PORT", "*:PORT" or ":PORT". */
+struct ixd_listen_addr {
+    char text[128];               /* as written, for messages */
+    struct sockaddr_storage addr; /* numeric: names are not resolved */
+    socklen_t addrlen;
+    int any; /* "*": IPv6 dual-stack, IPv4 if the host has no IPv6 */
+};
+
+/* Parses text into l. 0, or -1 with a message. */
+int ixd_listen_addr_parse(const char *text, struct ixd_listen_addr *l, char *err, size_t errlen);
+/* 1 when sockets of one transport on a and b would receive the same packets (same port, and
  * equal addresses or a wildcard on either side). */
-int ixd_listen_overlaps(const struct ixd_config_collector *a, const struct ixd_config_collector *b);
+int ixd_listen_addr_overlaps(const struct ixd_listen_addr *a, const struct ixd_listen_addr *b);
 
 #endif

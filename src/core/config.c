@@ -213,6 +213,41 @@ ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigne
     return 0;
 }
 
+/* Copies mapping m without the keys a and b (a module's envelope): what its type reads. */
+int
+ixd_cfg_copy_except(struct walk *w, yaml_node_t *m, const char *a, const char *b,
+                    struct ixd_cnode *out)
+{
+    yaml_node_pair_t *p;
+    size_t n = 0;
+
+    out->kind = IXD_CNODE_MAPPING;
+    out->line = (unsigned)m->start_mark.line + 1;
+    out->column = (unsigned)m->start_mark.column + 1;
+    out->items = calloc(2 * (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start) + 1,
+                        sizeof(*out->items));
+    if (out->items == NULL) {
+        return ixd_cfg_fail(w, m, "out of memory");
+    }
+    for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = ixd_cfg_node(w, p->key);
+        const char *key = ixd_cfg_scalar(k);
+
+        if (key == NULL) {
+            return ixd_cfg_fail(w, k, "keys must be plain words");
+        }
+        if (strcmp(key, a) == 0 || strcmp(key, b) == 0) {
+            continue;
+        }
+        out->n = ++n;
+        if (ixd_cfg_copy_tree(w, k, &out->items[2 * (n - 1)], 1) == -1 ||
+            ixd_cfg_copy_tree(w, ixd_cfg_node(w, p->value), &out->items[2 * n - 1], 1) == -1) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 ixd_cfg_each_key(struct walk *w, yaml_node_t *map, ixd_cfg_key_fn fn, void *ctx)
 {
@@ -980,8 +1015,7 @@ ixd_config_free(struct ixd_config *cfg)
         free(cfg->pipelines[i].stages);
     }
     for (i = 0; i < cfg->n_collectors; i++) {
-        free(cfg->collectors[i].allow);
-        free(cfg->collectors[i].sampling);
+        ixd_cnode_release(&cfg->collectors[i].settings);
     }
     for (i = 0; i < cfg->n_element_files; i++) {
         free(cfg->element_files[i]);
@@ -1001,15 +1035,6 @@ ixd_config_free(struct ixd_config *cfg)
     free(cfg);
 }
 
-int
-ixd_config_collector_same(const struct ixd_config_collector *a,
-                          const struct ixd_config_collector *b)
-{
-    return strcmp(a->name, b->name) == 0 && a->transport == b->transport &&
-           strcmp(a->listen, b->listen) == 0 && a->receive_buffer == b->receive_buffer &&
-           a->template_lifetime == b->template_lifetime && a->idle_timeout == b->idle_timeout &&
-           strcmp(a->path, b->path) == 0;
-}
 
 static int
 api_jwt_same(const struct ixd_config_api_jwt *a, const struct ixd_config_api_jwt *b)

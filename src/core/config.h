@@ -26,14 +26,6 @@
 #ifndef IXD_SOURCE_ELEMENTS_DIR
 #define IXD_SOURCE_ELEMENTS_DIR ""
 #endif
-/* Cisco: ASA/NSEL and most other NetFlow v9 vendor-specific types are Cisco's */
-#define IXD_NETFLOW9_DEFAULT_PEN 9
-
-enum ixd_transport {
-    IXD_TRANSPORT_UDP = 0,
-    IXD_TRANSPORT_TCP = 1,
-    IXD_TRANSPORT_FILE = 2, /* an IPFIX file (RFC 5655) read once, as one stream */
-};
 
 /* Destinations are few and kept inline, so the output config stays a plain copyable value. */
 #define IXD_EXPORT_DEST_MAX 8
@@ -46,25 +38,14 @@ struct ixd_export_dest {
 
 struct ixd_prefix;
 
+/* A collector as the config writes it: its name and input type (`transport:`), and the rest of
+ * its mapping as written, for its type to read (include/ipfixd/input.h, src/registry/). */
 struct ixd_config_collector {
     char name[IXD_NAME_MAX];
-    enum ixd_transport transport;
-    char listen[128];             /* as written, for messages */
-    struct sockaddr_storage addr; /* resolved listen address */
-    socklen_t addrlen;
-    int any_address;            /* "*": IPv6 dual-stack, IPv4 if the host has no IPv6 */
-    size_t receive_buffer;      /* SO_RCVBUF wanted; 0 = kernel default */
-    uint32_t template_lifetime; /* seconds, UDP */
-    uint32_t idle_timeout;      /* seconds, TCP; 0 = never */
-    int hold;                   /* hold data sets whose template has not arrived */
-    uint32_t netflow9_pen;      /* enterprise number for NetFlow v9 types >= 32768 */
-    size_t n_sampling;          /* sampling rates of exporters that do not announce one */
-    struct ixd_sampling_rule *sampling;
-    size_t n_allow; /* 0: every source is allowed */
-    struct ixd_prefix *allow;
-    char path[IXD_PATH_MAX]; /* transport file: the file to read */
-    size_t n_forward;        /* UDP: every datagram is also sent, unchanged, to these */
-    struct ixd_export_dest forward[IXD_EXPORT_DEST_MAX];
+    char transport[32];
+    unsigned line, column;                /* of the collector's mapping */
+    unsigned transport_line, transport_column; /* of its transport (of the mapping if implied) */
+    struct ixd_cnode settings;            /* a mapping: every key but name and transport */
 };
 
 /* Exporters in prefix sample 1 in rate packets (when they do not say so themselves). */
@@ -309,12 +290,6 @@ int ixd_config_check_files(const struct ixd_config *cfg, ixd_config_warn_fn warn
 struct ixd_config *ixd_config_builtin(void);
 void ixd_config_free(struct ixd_config *cfg);
 
-/* 1 when two collectors would open the same sockets with the same settings. */
-int ixd_config_collector_same(const struct ixd_config_collector *a,
-                              const struct ixd_config_collector *b);
 
-/* Parses "host:port", "[v6]:port", "*:port" or ":port". Returns 0 or -1 with a message. */
-int ixd_config_parse_listen(const char *text, struct ixd_config_collector *c, char *err,
-                            size_t errlen);
 
 #endif

@@ -19,7 +19,7 @@
 void
 ixd_cfg_api_defaults(struct ixd_config_api *api)
 {
-    struct ixd_config_collector tmp;
+    struct ixd_listen_addr tmp;
     char msg[256];
 
     memset(api, 0, sizeof(*api));
@@ -30,7 +30,7 @@ ixd_cfg_api_defaults(struct ixd_config_api *api)
     api->request_timeout = 10;
     api->body_limit = 64 * 1024;
     memset(&tmp, 0, sizeof(tmp));
-    if (ixd_config_parse_listen(API_DEFAULT_LISTEN, &tmp, msg, sizeof(msg)) == 0) {
+    if (ixd_listen_addr_parse(API_DEFAULT_LISTEN, &tmp, msg, sizeof(msg)) == 0) {
         snprintf(api->listen, sizeof(api->listen), "%s", API_DEFAULT_LISTEN);
         api->addr = tmp.addr;
         api->addrlen = tmp.addrlen;
@@ -331,20 +331,20 @@ api_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
         return ixd_cfg_get_bool(w, v, "api.enabled", &api->enabled);
     }
     if (strcmp(key, "listen") == 0) {
-        struct ixd_config_collector tmp;
+        struct ixd_listen_addr tmp;
         char msg[256];
 
         if (ixd_cfg_want_scalar(w, v, "api.listen", &s) == -1) {
             return -1;
         }
         memset(&tmp, 0, sizeof(tmp));
-        if (ixd_config_parse_listen(s, &tmp, msg, sizeof(msg)) == -1) {
+        if (ixd_listen_addr_parse(s, &tmp, msg, sizeof(msg)) == -1) {
             return ixd_cfg_fail(w, v, "api.listen: %s", msg);
         }
         snprintf(api->listen, sizeof(api->listen), "%s", s);
         api->addr = tmp.addr;
         api->addrlen = tmp.addrlen;
-        api->loopback = is_loopback(&tmp.addr, tmp.any_address);
+        api->loopback = is_loopback(&tmp.addr, tmp.any);
         return 0;
     }
     if (strcmp(key, "connections") == 0) {

@@ -12,7 +12,7 @@ static int
 ha_address(struct walk *w, yaml_node_t *v, const char *what, int need_host, char *text,
            size_t textlen, struct sockaddr_storage *addr, socklen_t *addrlen)
 {
-    struct ixd_config_collector tmp;
+    struct ixd_listen_addr tmp;
     const char *s;
     char msg[256];
 
@@ -20,10 +20,10 @@ ha_address(struct walk *w, yaml_node_t *v, const char *what, int need_host, char
         return -1;
     }
     memset(&tmp, 0, sizeof(tmp));
-    if (ixd_config_parse_listen(s, &tmp, msg, sizeof(msg)) == -1) {
+    if (ixd_listen_addr_parse(s, &tmp, msg, sizeof(msg)) == -1) {
         return ixd_cfg_fail(w, v, "%s must be IPV4:PORT or [IPV6]:PORT: %s", what, msg);
     }
-    if (need_host && tmp.any_address) {
+    if (need_host && tmp.any) {
         return ixd_cfg_fail(w, v, "%s needs an address, not '%s'", what, s);
     }
     if (strlen(s) >= textlen) {

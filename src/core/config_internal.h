@@ -52,6 +52,10 @@ int ixd_cfg_note_secret(struct walk *w, const yaml_node_t *n, const char *key, c
 /* Copies a YAML subtree as written, for a module that checks it later (stages, outputs). */
 int ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth);
 
+/* Copies mapping m without the keys a and b (a module's envelope): what its type reads. */
+int ixd_cfg_copy_except(struct walk *w, yaml_node_t *m, const char *a, const char *b,
+                        struct ixd_cnode *out);
+
 /* Iterates a mapping: calls fn for each key with its value node. */
 typedef int (*ixd_cfg_key_fn)(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v,
                               void *ctx);
@@ -63,8 +67,7 @@ int ixd_cfg_each_key(struct walk *w, yaml_node_t *map, ixd_cfg_key_fn fn, void *
 /* config_collectors.c */
 int ixd_cfg_parse_collectors(struct walk *w, yaml_node_t *seq);
 
-/* config_outputs.c; a destination is also what a collector forwards to */
-int ixd_cfg_get_destination(struct walk *w, yaml_node_t *n, struct ixd_export_dest *d);
+/* config_outputs.c */
 int ixd_cfg_parse_outputs(struct walk *w, yaml_node_t *seq);
 
 /* config_pipelines.c */

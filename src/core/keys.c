@@ -24,33 +24,52 @@ cfield_of(const struct ixd_key *k, const void *settings)
 }
 
 const struct ixd_key *
-ixd_keys_find(const struct ixd_key *keys, const char *name)
+ixd_keys_find(const struct ixd_key *keys, const char *name, size_t *offset)
 {
     for (; keys->name != NULL; keys++) {
-        if (strcmp(keys->name, name) == 0) {
+        if (keys->kind == IXD_KEY_INCLUDE) {
+            size_t inner = 0;
+            const struct ixd_key *k = ixd_keys_find(keys->include, name, &inner);
+            if (k != NULL) {
+                if (offset != NULL) {
+                    *offset = keys->offset + inner;
+                }
+                return k;
+            }
+        } else if (strcmp(keys->name, name) == 0) {
+            if (offset != NULL) {
+                *offset = 0;
+            }
             return keys;
         }
     }
     return NULL;
 }
 
-void
-ixd_keys_names(const struct ixd_key *keys, char *out, size_t outlen)
+static size_t
+names_into(const struct ixd_key *keys, char *out, size_t outlen, size_t used)
 {
-    size_t used = 0;
-
-    out[0] = '\0';
     for (; keys->name != NULL && used < outlen; keys++) {
-        int n = snprintf(out + used, outlen - used, "%s%s", used > 0 ? ", " : "", keys->name);
+        int n;
+        if (keys->kind == IXD_KEY_INCLUDE) {
+            used = names_into(keys->include, out, outlen, used);
+            continue;
+        }
+        n = snprintf(out + used, outlen - used, "%s%s", used > 0 ? ", " : "", keys->name);
         if (n < 0) {
             break;
         }
         used += (size_t)n;
     }
+    return used;
 }
 
-static int fail(const struct ixd_cnode *v, const struct ixd_key_env *env, char *err, size_t errlen,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void
+ixd_keys_names(const struct ixd_key *keys, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    names_into(keys, out, outlen, 0);
+}
 
 static int
 fail(const struct ixd_cnode *v, const struct ixd_key_env *env, char *err, size_t errlen,
@@ -272,6 +291,7 @@ parse_value(const struct ixd_key *k, const struct ixd_cnode *v, void *settings,
         }
         return 0;
     case IXD_KEY_CUSTOM:
+    case IXD_KEY_INCLUDE:
         break;
     }
     return 0;
@@ -286,6 +306,13 @@ apply_defaults(const struct ixd_key *keys, void *settings, const struct ixd_cnod
         struct ixd_cnode v = {IXD_CNODE_SCALAR, at->line, at->column, (char *)k->def, 0, NULL};
         struct ixd_key_env quiet = *env;
 
+        if (k->kind == IXD_KEY_INCLUDE) {
+            if (apply_defaults(k->include, (char *)settings + k->offset, at, env, err, errlen) ==
+                -1) {
+                return -1;
+            }
+            continue;
+        }
         if (k->def == NULL) {
             continue;
         }
@@ -309,7 +336,9 @@ ixd_keys_parse(const struct ixd_key *keys, const struct ixd_cnode *map, void *se
     }
     for (size_t i = 0; i < map->n; i++) {
         const struct ixd_cnode *key = &map->items[2 * i], *v = &map->items[2 * i + 1];
-        const struct ixd_key *k = ixd_keys_find(keys, key->text);
+        size_t base = 0;
+        const struct ixd_key *k = ixd_keys_find(keys, key->text, &base);
+        void *at = (char *)settings + base;
 
         if (k == NULL) {
             char known[512];
@@ -324,9 +353,9 @@ ixd_keys_parse(const struct ixd_key *keys, const struct ixd_cnode *map, void *se
             }
         }
         if (k->kind == IXD_KEY_CUSTOM && k->release != NULL) {
-            k->release(field_of(k, settings)); /* a default made by parse */
+            k->release(field_of(k, at)); /* a default made by parse */
         }
-        if (parse_value(k, v, settings, env, err, errlen) == -1) {
+        if (parse_value(k, v, at, env, err, errlen) == -1) {
             return -1;
         }
     }
@@ -337,7 +366,9 @@ void
 ixd_keys_release(const struct ixd_key *keys, void *settings)
 {
     for (const struct ixd_key *k = keys; settings != NULL && k->name != NULL; k++) {
-        if (k->kind == IXD_KEY_CUSTOM && k->release != NULL) {
+        if (k->kind == IXD_KEY_INCLUDE) {
+            ixd_keys_release(k->include, field_of(k, settings));
+        } else if (k->kind == IXD_KEY_CUSTOM && k->release != NULL) {
             k->release(field_of(k, settings));
         }
     }
@@ -373,7 +404,11 @@ int
 ixd_keys_same(const struct ixd_key *keys, const void *a, const void *b, unsigned classes)
 {
     for (const struct ixd_key *k = keys; k->name != NULL; k++) {
-        if ((classes & (1u << k->reload)) != 0 && !value_same(k, a, b)) {
+        if (k->kind == IXD_KEY_INCLUDE) {
+            if (!ixd_keys_same(k->include, cfield_of(k, a), cfield_of(k, b), classes)) {
+                return 0;
+            }
+        } else if ((classes & (1u << k->reload)) != 0 && !value_same(k, a, b)) {
             return 0;
         }
     }

@@ -30,6 +30,8 @@ enum ixd_key_kind {
     IXD_KEY_ENUM,     /* int: the index of the value in .choices */
     IXD_KEY_MODE,     /* uint32_t: octal permissions 0600..0777 ("0640", 640, "0o640") */
     IXD_KEY_CUSTOM,   /* .parse reads it, .same compares it, .release frees it */
+    IXD_KEY_INCLUDE,  /* the keys of .include, whose settings struct sits at .offset: keys
+                         several types share (the IPFIX intake's of every IPFIX input) */
 };
 
 /*
@@ -76,6 +78,7 @@ struct ixd_key {
     ixd_key_parse_fn parse; /* IXD_KEY_CUSTOM */
     int (*same)(const void *a, const void *b); /* IXD_KEY_CUSTOM: NULL compares size bytes */
     void (*release)(void *field);              /* IXD_KEY_CUSTOM: frees what parse made */
+    const struct ixd_key *include;             /* IXD_KEY_INCLUDE */
     const char *help;                          /* one line, for docs and messages */
 };
 
@@ -99,8 +102,9 @@ int ixd_keys_same(const struct ixd_key *keys, const void *a, const void *b, unsi
 #define IXD_KEYS_REBUILD ((1u << IXD_RELOAD_RESTART) | (1u << IXD_RELOAD_CONTENT))
 #define IXD_KEYS_ALL (IXD_KEYS_REBUILD | (1u << IXD_RELOAD_HOT))
 
-/* The key of this name, or NULL. */
-const struct ixd_key *ixd_keys_find(const struct ixd_key *keys, const char *name);
+/* The key of this name, or NULL; *offset (may be NULL) receives what to add to the key's own
+ * offset for a key found in an included table. */
+const struct ixd_key *ixd_keys_find(const struct ixd_key *keys, const char *name, size_t *offset);
 
 /* The names of the keys, comma-separated, into out ("path, renormalise, file-mode"). */
 void ixd_keys_names(const struct ixd_key *keys, char *out, size_t outlen);

@@ -1,6 +1,7 @@
 #include "core/keys_net.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* "HOST:PORT" or "[V6]:PORT" with a numeric address: names are not resolved on a worker. */
@@ -8,18 +9,18 @@ static int
 destination(const struct ixd_cnode *v, struct ixd_export_dest *d, const struct ixd_key_env *env,
             char *err, size_t errlen)
 {
-    struct ixd_config_collector tmp;
+    struct ixd_listen_addr tmp;
     char msg[256];
 
     if (v->kind != IXD_CNODE_SCALAR) {
         return ixd_cnode_fail(v, env->file, err, errlen, "a destination must be ADDRESS:PORT");
     }
     memset(&tmp, 0, sizeof(tmp));
-    if (ixd_config_parse_listen(v->text, &tmp, msg, sizeof(msg)) == -1) {
+    if (ixd_listen_addr_parse(v->text, &tmp, msg, sizeof(msg)) == -1) {
         return ixd_cnode_fail(v, env->file, err, errlen,
                               "a destination must be IPV4:PORT or [IPV6]:PORT, not '%s'", v->text);
     }
-    if (tmp.any_address) {
+    if (tmp.any) {
         return ixd_cnode_fail(v, env->file, err, errlen, "a destination needs an address, not '%s'",
                               v->text);
     }
@@ -80,4 +81,78 @@ ixd_key_same_destinations(const void *a, const void *b)
         }
     }
     return 1;
+}
+
+int
+ixd_key_parse_listen(const struct ixd_key *key, const struct ixd_cnode *v, void *field,
+                     const struct ixd_key_env *env, char *err, size_t errlen)
+{
+    char msg[256];
+
+    if (v->kind != IXD_CNODE_SCALAR) {
+        return ixd_cnode_fail(v, env->file, err, errlen, "%s must be ADDRESS:PORT", key->name);
+    }
+    if (ixd_listen_addr_parse(v->text, field, msg, sizeof(msg)) == -1) {
+        return ixd_cnode_fail(v, env->file, err, errlen, "%s", msg);
+    }
+    return 0;
+}
+
+int
+ixd_key_same_listen(const void *a, const void *b)
+{
+    return strcmp(((const struct ixd_listen_addr *)a)->text,
+                  ((const struct ixd_listen_addr *)b)->text) == 0;
+}
+
+int
+ixd_key_parse_prefixes(const struct ixd_key *key, const struct ixd_cnode *v, void *field,
+                       const struct ixd_key_env *env, char *err, size_t errlen)
+{
+    struct ixd_prefix_list *l = field;
+    char msg[160];
+
+    if (v->kind != IXD_CNODE_SEQUENCE) {
+        return ixd_cnode_fail(v, env->file, err, errlen, "%s must be a list", key->name);
+    }
+    if (v->n == 0) {
+        return ixd_cnode_fail(v, env->file, err, errlen,
+                              "%s must list at least one address or prefix (omit it to allow "
+                              "all)",
+                              key->name);
+    }
+    l->p = calloc(v->n, sizeof(*l->p));
+    if (l->p == NULL) {
+        return ixd_cnode_fail(v, env->file, err, errlen, "out of memory");
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        const struct ixd_cnode *item = &v->items[i];
+        if (item->kind != IXD_CNODE_SCALAR) {
+            return ixd_cnode_fail(item, env->file, err, errlen,
+                                  "an %s entry must be an address or prefix", key->name);
+        }
+        if (ixd_prefix_parse(item->text, &l->p[i], msg, sizeof(msg)) == -1) {
+            return ixd_cnode_fail(item, env->file, err, errlen, "%s", msg);
+        }
+        l->n = i + 1;
+    }
+    return 0;
+}
+
+int
+ixd_key_same_prefixes(const void *a, const void *b)
+{
+    const struct ixd_prefix_list *x = a, *y = b;
+
+    return x->n == y->n && (x->n == 0 || memcmp(x->p, y->p, x->n * sizeof(*x->p)) == 0);
+}
+
+void
+ixd_key_release_prefixes(void *field)
+{
+    struct ixd_prefix_list *l = field;
+
+    free(l->p);
+    l->p = NULL;
+    l->n = 0;
 }

@@ -104,12 +104,8 @@ log_listeners(const struct ixd_runtime *rt)
     size_t i;
 
     for (i = 0; i < rt->cfg->n_collectors; i++) {
-        const struct ixd_config_collector *c = &rt->cfg->collectors[i];
-        log_info("collector %s: listening on %s %s", c->name,
-                 c->transport == IXD_TRANSPORT_UDP   ? "udp"
-                 : c->transport == IXD_TRANSPORT_TCP ? "tcp"
-                                                     : "file",
-                 rt->listeners[i].bound);
+        log_info("collector %s: listening on %s %s", rt->cfg->collectors[i].name,
+                 rt->listeners[i].type->m.name, rt->listeners[i].bound);
     }
 }
 
@@ -457,8 +453,8 @@ load_templates(struct control *ctl)
     for (i = 0; ctl->rt->restore != NULL && i < cfg->n_collectors; i++) {
         char *path, err[256];
 
-        if (cfg->collectors[i].transport != IXD_TRANSPORT_UDP) {
-            continue;
+        if (!(ctl->rt->listeners[i].type->flags & IXD_INPUT_DATAGRAMS)) {
+            continue; /* connections take their templates with them */
         }
         path = ixd_templates_path(dir, cfg->collectors[i].name);
         ctl->rt->restore[i] = ixd_templates_load(path, cfg->collectors[i].name, err, sizeof(err));
@@ -494,7 +490,7 @@ save_templates(struct control *ctl)
         size_t n = 0;
         long saved;
 
-        if (cfg->collectors[i].transport != IXD_TRANSPORT_UDP) {
+        if (!(ctl->rt->listeners[i].type->flags & IXD_INPUT_DATAGRAMS)) {
             continue;
         }
         for (k = 0; k < ctl->n_workers; k++) {

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "net/listen.h"
 
 /* Moves the sockets of an unchanged collector from prev; 1 when it did. */
 static int
@@ -17,12 +16,11 @@ adopt_listener(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
         return 0;
     }
     for (j = 0; j < prev->cfg->n_collectors; j++) {
-        if (prev->listeners[j].fds != NULL &&
-            ixd_config_collector_same(&prev->cfg->collectors[j], &rt->cfg->collectors[i])) {
-            rt->listeners[i].fds = prev->listeners[j].fds;
-            memcpy(rt->listeners[i].bound, prev->listeners[j].bound,
-                   sizeof(rt->listeners[i].bound));
-            prev->listeners[j].fds = NULL;
+        if (prev->listeners[j].shared != NULL &&
+            ixd_input_same(&prev->instances->inputs[j], prev->cfg->collectors[j].name,
+                           &rt->instances->inputs[i], rt->cfg->collectors[i].name)) {
+            rt->listeners[i] = prev->listeners[j];
+            prev->listeners[j].shared = NULL;
             rt->listener_from[i] = (long)j;
             return 1;
         }
@@ -105,8 +103,8 @@ give_back(struct ixd_runtime *rt, struct ixd_runtime *prev)
 
     for (i = 0; prev != NULL && rt->listener_from != NULL && i < rt->cfg->n_collectors; i++) {
         if (rt->listener_from[i] >= 0) {
-            prev->listeners[rt->listener_from[i]].fds = rt->listeners[i].fds;
-            rt->listeners[i].fds = NULL;
+            prev->listeners[rt->listener_from[i]].shared = rt->listeners[i].shared;
+            rt->listeners[i].shared = NULL;
         }
     }
     for (i = 0; prev != NULL && rt->output_from != NULL && i < rt->cfg->n_outputs; i++) {
@@ -120,31 +118,13 @@ give_back(struct ixd_runtime *rt, struct ixd_runtime *prev)
 static int
 open_listener(struct ixd_runtime *rt, size_t i, unsigned workers, char *err, size_t errlen)
 {
-    const struct ixd_config *cfg = rt->cfg;
+    const struct ixd_input_conf *in = &rt->instances->inputs[i];
     struct ixd_listener *l = &rt->listeners[i];
-    char msg[256];
 
-    l->fds = calloc(workers, sizeof(int));
-    if (l->fds == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    if (cfg->collectors[i].transport == IXD_TRANSPORT_FILE) {
-        /* nothing to listen on: worker 0 reads the file */
-        for (unsigned k = 0; k < workers; k++) {
-            l->fds[k] = -1;
-        }
-        snprintf(l->bound, sizeof(l->bound), "%.79s", cfg->collectors[i].path);
-        return 0;
-    }
-    if (ixd_listen_open(&cfg->collectors[i], workers, l->fds, l->bound, sizeof(l->bound), msg,
-                        sizeof(msg)) == -1) {
-        snprintf(err, errlen, "collector %s: %s", cfg->collectors[i].name, msg);
-        free(l->fds);
-        l->fds = NULL;
-        return -1;
-    }
-    return 0;
+    l->type = in->type;
+    l->shared = in->type->open(in->settings, rt->cfg->collectors[i].name, workers, l->bound,
+                               sizeof(l->bound), err, errlen);
+    return l->shared != NULL ? 0 : -1;
 }
 
 struct ixd_runtime *
@@ -217,9 +197,8 @@ ixd_runtime_free(struct ixd_runtime *rt)
         return;
     }
     for (i = 0; rt->listeners != NULL && i < rt->cfg->n_collectors; i++) {
-        if (rt->listeners[i].fds != NULL) {
-            ixd_listen_close(rt->listeners[i].fds, rt->workers);
-            free(rt->listeners[i].fds);
+        if (rt->listeners[i].shared != NULL) {
+            rt->listeners[i].type->close(rt->listeners[i].shared, rt->workers);
         }
     }
     for (i = 0; rt->outputs != NULL && i < rt->cfg->n_outputs; i++) {

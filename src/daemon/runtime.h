@@ -13,9 +13,12 @@
 #include "pipeline/pipeline.h"
 #include "registry/registry.h"
 
+/* What a collector's input type opened for it (its sockets), kept across reloads while the
+ * collector's settings do not change. */
 struct ixd_listener {
-    int *fds;       /* one per worker */
-    char bound[80]; /* address actually bound, as text */
+    const struct ixd_input_type *type;
+    void *shared;   /* from type->open; NULL: not open */
+    char bound[80]; /* address actually bound (or the file read), as text */
 };
 
 struct ixd_runtime {

@@ -76,11 +76,6 @@ snap_strdup(struct ixd_snapshot_publisher *p, const char *text)
     return out != NULL ? out : "";
 }
 
-const char *
-ixd_snapshot_transport_name(enum ixd_transport t)
-{
-    return t == IXD_TRANSPORT_UDP ? "udp" : t == IXD_TRANSPORT_TCP ? "tcp" : "file";
-}
 
 void
 ixd_worker_snapshot_free(struct ixd_worker_snapshot *s)
@@ -399,9 +394,9 @@ finish_collector(struct ixd_snapshot_publisher *p)
 }
 
 void
-ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const struct ixd_config_collector *cfg,
-                           const char *bound, int listening, const struct ixd_sessions *ss,
-                           unsigned tcp_connections)
+ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *name,
+                           const char *transport, const char *listen, const char *bound,
+                           int listening, const struct ixd_sessions *ss, unsigned tcp_connections)
 {
     struct ixd_snap_collector *c;
 
@@ -410,9 +405,9 @@ ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const struct ixd_co
         return;
     }
     c = &p->cur->collectors[p->cur->n_collectors++];
-    c->name = snap_strdup(p, cfg->name);
-    c->transport = cfg->transport;
-    c->listen = snap_strdup(p, cfg->listen);
+    c->name = snap_strdup(p, name);
+    c->transport = snap_strdup(p, transport);
+    c->listen = snap_strdup(p, listen);
     c->bound = snap_strdup(p, bound);
     c->listening = listening;
     c->tcp_connections = tcp_connections;
@@ -444,7 +439,7 @@ ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *co
         struct ixd_counter_item *items;
 
         o->name = snap_strdup(p, outputs[i]->name);
-        o->type = snap_strdup(p, outputs[i]->type->name);
+        o->type = snap_strdup(p, outputs[i]->type->m.name);
         p->counters.n = 0;
         outputs[i]->type->stats(outputs[i], ixd_counter_list_add, &p->counters);
         items = snap_alloc(p, (p->counters.n + 1) * sizeof(*items));

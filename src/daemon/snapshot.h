@@ -73,7 +73,7 @@ struct ixd_snap_exporter {
 
 struct ixd_snap_collector {
     const char *name;
-    enum ixd_transport transport;
+    const char *transport; /* the input type's name: udp, tcp, file */
     const char *listen;
     const char *bound;
     int listening; /* the worker holds an open socket for it (or reads its file) */
@@ -119,8 +119,8 @@ void ixd_snapshot_publisher_free(struct ixd_snapshot_publisher *p);
  */
 void ixd_snapshot_begin(struct ixd_snapshot_publisher *p, size_t n_collectors, double now_mono,
                         int64_t now_usec);
-void ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p,
-                                const struct ixd_config_collector *cfg, const char *bound,
+void ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *name,
+                                const char *transport, const char *listen, const char *bound,
                                 int listening, const struct ixd_sessions *ss,
                                 unsigned tcp_connections);
 void ixd_snapshot_add_session(struct ixd_snapshot_publisher *p, const struct ixd_session *s);
@@ -152,7 +152,7 @@ struct ixd_view_exporter {
     char *id;  /* base64url of key */
     const char *collector;
     const char *address;
-    enum ixd_transport transport;
+    const char *transport; /* the input type's name: udp, tcp, file */
     int64_t first_seen_usec, last_seen_usec;
     unsigned templates;
     struct ixd_counters counters;
@@ -164,7 +164,7 @@ struct ixd_view_exporter {
 
 struct ixd_view_collector {
     const char *name;
-    enum ixd_transport transport;
+    const char *transport; /* the input type's name: udp, tcp, file */
     const char *listen;
     const char *bound;
     unsigned listening_workers; /* workers with an open socket for it */
@@ -205,8 +205,6 @@ const struct ixd_view_exporter *ixd_view_exporter(const struct ixd_view *v, cons
 const struct ixd_view_domain *ixd_view_domain(const struct ixd_view_exporter *e, uint32_t odid);
 const struct ixd_snap_template *ixd_view_template(const struct ixd_view_domain *d, uint16_t tid);
 
-/* "udp", "tcp" or "file". */
-const char *ixd_snapshot_transport_name(enum ixd_transport t);
 
 /* base64url without padding; out needs 4 * ((len + 2) / 3) + 1 bytes. Returns out. */
 char *ixd_base64url(const void *data, size_t len, char *out);

@@ -16,35 +16,17 @@
 #include "core/address.h"
 #include "core/log.h"
 #include "daemon/snapshot.h"
-#include "ipfix/decode.h"
-#include "ipfix/netflow.h"
-#include "ipfix/wire.h"
-#include "daemon/file_reader.h"
 #include "ha/state.h"
-#include "net/framer.h"
+#include "input/intake.h"
+#include "ipfix/decode.h"
 #include "net/udp.h"
 #include "pipeline/pipeline.h"
 
 #define FLUSH_INTERVAL 0.1 /* seconds a JSON line may wait in a worker's buffer */
 #define EXPIRE_INTERVAL 10.0
-#define UDP_ROUNDS 8 /* recvmmsg calls per wake-up before other sockets get a turn */
-#define TCP_ROUNDS 16
-#define DRAIN_ROUNDS 4096     /* at stop: batches read from a socket at most */
 #define SNAPSHOT_INTERVAL 1.0 /* seconds between snapshots for the API (snapshot.h) */
 
 enum command { CMD_NONE = 0, CMD_APPLY, CMD_STOP, CMD_HA_RESTORE };
-
-struct wcollector;
-
-struct tcp_conn {
-    struct wcollector *wc;
-    int fd;
-    ev_io io;
-    double last_active;
-    struct ixd_session *session;
-    struct tcp_conn *prev, *next;
-    struct ixd_framer framer;
-};
 
 /* A pipeline with stages, run by this worker for one collector. */
 struct wpipe {
@@ -54,24 +36,18 @@ struct wpipe {
     struct ixd_lane **lanes;
 };
 
+/* A collector on this worker: its input type's instance, its sessions, where its records go. */
 struct wcollector {
     struct ixd_worker *w;
     const struct ixd_config_collector *cfg;
-    int fd;
-    ev_io io;
+    const struct ixd_input_conf *in; /* its type and settings, in the runtime it runs with */
+    void *input;                     /* the type's instance on this worker */
+    struct ixd_input_ctx ctx;        /* what the instance was given */
     struct ixd_sessions sessions;
     size_t n_lanes;
     struct ixd_lane **lanes; /* outputs fed as decoded (pipelines without stages) */
     size_t n_pipes;
     struct wpipe *pipes; /* pipelines with stages */
-    struct tcp_conn *conns;
-    unsigned n_conns;
-    unsigned max_conns;
-    struct ixd_ratelimit rl_accept;
-    struct ixd_ratelimit rl_framing;
-    struct ixd_ratelimit rl_allow;
-    int forward_fd[2];            /* IPv4 and IPv6 sockets for cfg->forward, opened on first use */
-    struct ixd_file_reader *file; /* transport file, on worker 0 */
 };
 
 struct ixd_worker {
@@ -125,299 +101,6 @@ deliver(void *arg, const struct ixd_batch *batch)
 }
 
 static void
-process(struct wcollector *wc, struct ixd_session *s, const uint8_t *msg, size_t len, double now,
-        int64_t usec)
-{
-    wc->w->dec.deliver_arg = wc;
-    ixd_message_process(&wc->w->dec, s, msg, len, now, usec);
-}
-
-/* The allow-list: a refused source is counted on the collector and never gets a session. */
-static int
-allowed(struct wcollector *wc, const struct sockaddr *from, double now)
-{
-    if (wc->cfg->n_allow == 0 || ixd_prefix_match(wc->cfg->allow, wc->cfg->n_allow, from)) {
-        return 1;
-    }
-    IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_NOT_ALLOWED], 1);
-    if (ixd_log_level_get() >= IXD_LOG_WARNING) {
-        struct in6_addr a;
-        char text[INET6_ADDRSTRLEN];
-        ixd_address_mapped(from, &a, NULL);
-        inet_ntop(AF_INET6, &a, text, sizeof(text));
-        ixd_log_limited(&wc->rl_allow, now, IXD_LOG_WARNING,
-                        "collector %s: %s is not in the allow-list; ignoring it", wc->cfg->name,
-                        text);
-    }
-    return 0;
-}
-
-/* The sending socket for a forward destination's family (-1 if it cannot be had). */
-static int
-forward_socket(struct wcollector *wc, int family)
-{
-    int *fd = &wc->forward_fd[family == AF_INET6];
-
-    if (*fd < 0) {
-        int size = 8 << 20;
-        *fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (*fd >= 0) {
-            /* a burst of a whole receive batch must fit without waiting */
-            setsockopt(*fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-        }
-    }
-    return *fd;
-}
-
-/*
- * Repeats the datagrams of one receive batch, unchanged, to every forward destination (what a
- * flow repeater does), one sendmmsg per destination. A datagram a destination does not take
- * (its socket buffer full, no route) is counted, never retried: the worker must not wait.
- */
-static void
-forward(struct wcollector *wc, struct mmsghdr *msgs, struct iovec *iov, unsigned n)
-{
-    const struct ixd_config_collector *cfg = wc->cfg;
-    size_t d;
-    unsigned i;
-
-    for (d = 0; d < cfg->n_forward; d++) {
-        const struct ixd_export_dest *dest = &cfg->forward[d];
-        int fd = forward_socket(wc, dest->addr.ss_family);
-        unsigned sent = 0;
-
-        for (i = 0; i < n; i++) {
-            memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-            msgs[i].msg_hdr.msg_name = (void *)&dest->addr;
-            msgs[i].msg_hdr.msg_namelen = dest->addrlen;
-            msgs[i].msg_hdr.msg_iov = &iov[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-        }
-        while (fd >= 0 && sent < n) {
-            int r = sendmmsg(fd, msgs + sent, n - sent, MSG_DONTWAIT);
-            if (r <= 0) {
-                break;
-            }
-            sent += (unsigned)r;
-        }
-        IXD_CNT_ADD(wc->sessions.counters.forwarded, sent);
-        IXD_CNT_ADD(wc->sessions.counters.forward_dropped, n - sent);
-    }
-}
-
-/* Reads up to `rounds` batches of datagrams; returns how many datagrams. */
-static unsigned
-udp_read(struct wcollector *wc, unsigned rounds)
-{
-    struct ixd_udp_rx *rx = &wc->w->rx;
-    unsigned total = 0, r;
-
-    for (r = 0; r < rounds; r++) {
-        int64_t usec;
-        double now;
-        int n = ixd_udp_rx_read(rx, wc->fd);
-        int i;
-        struct mmsghdr fwd_msgs[IXD_UDP_BATCH];
-        struct iovec fwd_iov[IXD_UDP_BATCH];
-        unsigned n_fwd = 0;
-
-        if (n <= 0) {
-            break;
-        }
-        clock_now(&now, &usec);
-        for (i = 0; i < n; i++) {
-            const struct ixd_datagram *d = &rx->got[i];
-            struct ixd_session *s;
-
-            if (!allowed(wc, d->from, now)) {
-                continue;
-            }
-            if (wc->cfg->n_forward > 0) {
-                if (d->truncated) {
-                    /* not whole: a repeater passes datagrams unchanged or not at all */
-                    IXD_CNT_ADD(wc->sessions.counters.forward_dropped, wc->cfg->n_forward);
-                } else {
-                    fwd_iov[n_fwd].iov_base = (void *)d->data;
-                    fwd_iov[n_fwd++].iov_len = d->len;
-                }
-            }
-            s = ixd_session_udp(&wc->sessions, d->from, now);
-
-            if (s == NULL) {
-                IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_NO_MEMORY], 1);
-                continue;
-            }
-            if (d->truncated) {
-                ixd_count_error(s, NULL, IXD_ERR_TRUNCATED);
-                continue;
-            }
-            if (d->len >= 2 && d->data[0] == 0 && d->data[1] != IXD_IPFIX_VERSION &&
-                (d->data[1] == IXD_NETFLOW9_VERSION || d->data[1] == IXD_NETFLOW5_VERSION)) {
-                wc->w->dec.deliver_arg = wc;
-                ixd_netflow_process(&wc->w->dec, s, d->data, d->len, now, usec);
-                continue;
-            }
-            s->packet_sequence = 0;
-            s->source.system_init_ms = 0;
-            process(wc, s, d->data, d->len, now, usec);
-        }
-        if (n_fwd > 0) {
-            forward(wc, fwd_msgs, fwd_iov, n_fwd);
-        }
-        if (rx->drops_valid) {
-            IXD_CNT_SET(wc->sessions.counters.socket_drops, rx->drops);
-        }
-        total += (unsigned)n;
-        if (n < IXD_UDP_BATCH) {
-            break;
-        }
-    }
-    return total;
-}
-
-static void
-udp_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    udp_read(io->data, UDP_ROUNDS);
-}
-
-static void
-conn_close(struct tcp_conn *c)
-{
-    struct wcollector *wc = c->wc;
-
-    if (ixd_framer_pending(&c->framer) > 0) {
-        /* the stream ended inside a message: it is lost, and counted */
-        ixd_count_error(c->session, NULL, IXD_ERR_TRUNCATED);
-    }
-    ev_io_stop(wc->w->loop, &c->io);
-    close(c->fd);
-    if (c->prev != NULL) {
-        c->prev->next = c->next;
-    } else {
-        wc->conns = c->next;
-    }
-    if (c->next != NULL) {
-        c->next->prev = c->prev;
-    }
-    wc->n_conns--;
-    ixd_session_free(c->session); /* its templates die with the connection (RFC 7011 8) */
-    free(c);
-}
-
-/* Processes every complete message in the framer; -1 when framing is lost. */
-static int
-conn_messages(struct tcp_conn *c, double now, int64_t usec)
-{
-    const uint8_t *msg;
-    size_t len;
-    int r;
-
-    while ((r = ixd_framer_next(&c->framer, &msg, &len)) == 1) {
-        process(c->wc, c->session, msg, len, now, usec);
-    }
-    return r;
-}
-
-static void
-tcp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct tcp_conn *c = io->data;
-    unsigned r;
-
-    for (r = 0; r < TCP_ROUNDS; r++) {
-        size_t room;
-        uint8_t *p = ixd_framer_space(&c->framer, &room);
-        ssize_t n = read(c->fd, p, room);
-        int64_t usec;
-        double now;
-
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return;
-        }
-        if (n <= 0) {
-            conn_close(c);
-            return;
-        }
-        ixd_framer_commit(&c->framer, (size_t)n);
-        clock_now(&now, &usec);
-        c->last_active = now;
-        if (conn_messages(c, now, usec) == -1) {
-            ixd_count_error(c->session, NULL, IXD_ERR_TCP_FRAMING);
-            ixd_log_limited(&c->wc->rl_framing, now, IXD_LOG_WARNING,
-                            "collector %s: %s:%u sent a stream that is not IPFIX; closing it",
-                            c->wc->cfg->name, c->session->source.exporter_text,
-                            c->session->source.exporter_port);
-            c->framer.have = c->framer.start; /* nothing partial left to count */
-            conn_close(c);
-            return;
-        }
-    }
-}
-
-static void
-accept_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct wcollector *wc = io->data;
-
-    for (;;) {
-        struct sockaddr_storage from;
-        socklen_t len = sizeof(from);
-        struct tcp_conn *c;
-        int64_t usec;
-        double now;
-        int fd = accept4(wc->fd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (fd == -1) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED) {
-                clock_now(&now, &usec);
-                ixd_log_limited(&wc->rl_accept, now, IXD_LOG_ERROR,
-                                "collector %s: cannot accept: %s", wc->cfg->name, strerror(errno));
-            }
-            return;
-        }
-        clock_now(&now, &usec);
-        if (!allowed(wc, (struct sockaddr *)&from, now)) {
-            close(fd);
-            continue;
-        }
-        if (wc->n_conns >= wc->max_conns) {
-            IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_CONNECTION_LIMIT], 1);
-            ixd_log_limited(&wc->rl_accept, now, IXD_LOG_WARNING,
-                            "collector %s: connection limit reached; refusing a connection",
-                            wc->cfg->name);
-            close(fd);
-            continue;
-        }
-        c = calloc(1, sizeof(*c));
-        if (c == NULL ||
-            (c->session = ixd_session_tcp(&wc->sessions, (struct sockaddr *)&from, now)) == NULL) {
-            IXD_CNT_ADD(wc->sessions.counters.errors[IXD_ERR_NO_MEMORY], 1);
-            free(c);
-            close(fd);
-            continue;
-        }
-        c->wc = wc;
-        c->fd = fd;
-        c->last_active = now;
-        ixd_framer_init(&c->framer);
-        ev_io_init(&c->io, tcp_read_cb, fd, EV_READ);
-        c->io.data = c;
-        ev_io_start(loop, &c->io);
-        c->next = wc->conns;
-        if (wc->conns != NULL) {
-            wc->conns->prev = c;
-        }
-        wc->conns = c;
-        wc->n_conns++;
-    }
-}
-
-static void
 flush_lanes(struct ixd_worker *w)
 {
     size_t i, j;
@@ -437,6 +120,19 @@ flush_lanes(struct ixd_worker *w)
     }
 }
 
+static void
+snapshot_connection(void *arg, const struct ixd_session *s)
+{
+    ixd_snapshot_add_session(arg, s);
+}
+
+/* Connections open now on this worker's instance of a collector. */
+static unsigned
+connections_of(const struct wcollector *wc)
+{
+    return wc->in->type->connections != NULL ? wc->in->type->connections(wc->input) : 0;
+}
+
 /* Copies this worker's state for the API (snapshot.h); its age is also its liveness. */
 static void
 publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
@@ -446,17 +142,26 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
     ixd_snapshot_begin(w->snap, w->n_wcs, now, usec);
     for (i = 0; i < w->n_wcs; i++) {
         struct wcollector *wc = w->wcs[i];
-        int up = wc->fd >= 0 || wc->cfg->transport == IXD_TRANSPORT_FILE;
-        ixd_snapshot_add_collector(w->snap, wc->cfg, w->rt->listeners[i].bound, up, &wc->sessions,
-                                   wc->n_conns);
-        for (struct tcp_conn *c = wc->conns; c != NULL; c = c->next) {
-            ixd_snapshot_add_session(w->snap, c->session);
+        const struct ixd_input_type *t = wc->in->type;
+
+        ixd_snapshot_add_collector(w->snap, wc->cfg->name, t->m.name, t->address(wc->in->settings),
+                                   w->rt->listeners[i].bound, t->up(wc->input), &wc->sessions,
+                                   connections_of(wc));
+        if (t->each_connection != NULL) {
+            t->each_connection(wc->input, snapshot_connection, w->snap);
         }
     }
     if (w->index == 0) {
         ixd_snapshot_add_outputs(w->snap, w->rt->outputs, w->rt->cfg->n_outputs);
     }
     ixd_snapshot_publish(w->snap);
+}
+
+/* Datagram sessions outlive connections: their templates are shared, saved and restored. */
+static int
+keeps_templates(const struct wcollector *wc)
+{
+    return (wc->in->type->flags & IXD_INPUT_DATAGRAMS) != 0;
 }
 
 /* HA: serializes what changed in this worker's UDP collectors for the peer (ha/state.h). */
@@ -470,7 +175,7 @@ ha_share(struct ixd_worker *w, double now, int64_t usec)
     w->ha_shared_at = now;
     ixd_ha_publish_begin(&w->ha_outbox);
     for (size_t i = 0; i < w->n_wcs; i++) {
-        if (w->wcs[i]->cfg->transport == IXD_TRANSPORT_UDP) {
+        if (keeps_templates(w->wcs[i])) {
             ixd_ha_publish_add(&w->ha_outbox, &w->wcs[i]->sessions, w->index, now, usec / 1000);
         }
     }
@@ -487,8 +192,7 @@ ha_restore(struct ixd_worker *w, const struct ixd_ha_peer_state *st)
     clock_now(&now, &usec);
     memset(&w->ha_restored, 0, sizeof(w->ha_restored));
     for (size_t i = 0; i < w->n_wcs; i++) {
-        if (w->wcs[i]->cfg->transport == IXD_TRANSPORT_UDP &&
-            strcmp(w->wcs[i]->cfg->name, st->collector) == 0) {
+        if (keeps_templates(w->wcs[i]) && strcmp(w->wcs[i]->cfg->name, st->collector) == 0) {
             ixd_ha_restore(st, &w->wcs[i]->sessions, now, usec / 1000, &w->ha_restored);
         }
     }
@@ -514,8 +218,13 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
         ha_share(w, now, usec);
     }
     for (i = 0; i < w->n_wcs; i++) {
-        for (size_t k = 0; k < w->wcs[i]->n_pipes; k++) {
-            ixd_pipeline_tick(w->wcs[i]->pipes[k].run, now);
+        struct wcollector *wc = w->wcs[i];
+
+        for (size_t k = 0; k < wc->n_pipes; k++) {
+            ixd_pipeline_tick(wc->pipes[k].run, now);
+        }
+        if (wc->in->type->tick != NULL) {
+            wc->in->type->tick(wc->input, now);
         }
     }
     if (now - w->last_expire < EXPIRE_INTERVAL) {
@@ -523,18 +232,7 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     }
     w->last_expire = now;
     for (i = 0; i < w->n_wcs; i++) {
-        struct wcollector *wc = w->wcs[i];
-        struct tcp_conn *c, *next;
-
-        ixd_sessions_expire(&wc->sessions, now);
-        for (c = wc->conns; c != NULL; c = next) {
-            next = c->next;
-            if (wc->cfg->idle_timeout > 0 && now - c->last_active > (double)wc->cfg->idle_timeout) {
-                conn_close(c);
-                continue;
-            }
-            ixd_session_expire_held(c->session, now);
-        }
+        ixd_sessions_expire(&w->wcs[i]->sessions, now);
     }
 }
 
@@ -623,12 +321,13 @@ clamp32(uint64_t v)
 
 /* The limits one worker applies to one collector's sessions. */
 static void
-session_limits(const struct ixd_runtime *rt, const struct ixd_config_collector *cfg,
+session_limits(const struct ixd_runtime *rt, const struct ixd_input_conf *in,
                struct ixd_session_limits *sl, struct ixd_template_rules *rules)
 {
     const struct ixd_config_limits *l = &rt->cfg->limits;
+    const struct ixd_intake *intake = in->type->intake(in->settings);
 
-    sl->template_lifetime = cfg->template_lifetime;
+    sl->template_lifetime = intake->template_lifetime;
     sl->templates_per_session = clamp32(l->templates_per_session);
     sl->templates_per_exporter = clamp32(l->templates_per_exporter);
     sl->templates_total = clamp32(share(l->templates_total, rt->workers));
@@ -636,38 +335,59 @@ session_limits(const struct ixd_runtime *rt, const struct ixd_config_collector *
     sl->sessions_per_exporter = clamp32(l->sessions_per_exporter);
     sl->sessions_total = clamp32(share(l->sessions_total, rt->workers));
     sl->domains_per_session = clamp32(l->domains_per_session);
-    sl->hold = cfg->hold;
+    sl->hold = intake->hold;
     sl->hold_time = clamp32(l->hold_time);
     sl->held_sets_per_session = clamp32(l->held_sets_per_session);
     sl->held_bytes_per_session = l->held_bytes_per_session;
     sl->held_bytes_total = share(l->held_bytes_total, rt->workers);
-    sl->netflow9_pen = cfg->netflow9_pen;
-    sl->sampling = cfg->sampling;
-    sl->n_sampling = cfg->n_sampling;
+    sl->netflow9_pen = intake->netflow9_pen;
+    sl->sampling = intake->sampling.rules;
+    sl->n_sampling = intake->sampling.n;
     rules->registry = rt->registry;
     rules->max_fields = clamp32(l->fields_per_template);
     rules->max_record = clamp32(l->bytes_per_template);
 }
 
+/* Points a collector at collector ci of rt: its settings, limits, lanes and pipelines. */
+static int
+wc_point(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
+{
+    wc->cfg = &rt->cfg->collectors[ci];
+    wc->in = &rt->instances->inputs[ci];
+    wc->ctx.name = wc->cfg->name;
+    wc->ctx.max_connections = clamp32(share(rt->cfg->limits.tcp_connections, rt->workers));
+    session_limits(rt, wc->in, &wc->sessions.limits, &wc->sessions.rules);
+    return set_lanes(wc, rt, ci);
+}
+
+static void
+wc_free(struct wcollector *wc)
+{
+    if (wc->input != NULL) {
+        wc->in->type->stop(wc->input);
+    }
+    ixd_sessions_release(&wc->sessions);
+    stop_pipes(wc);
+    free(wc->lanes);
+    free(wc);
+}
+
 static struct wcollector *
 wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
 {
-    const struct ixd_config_collector *cfg = &rt->cfg->collectors[ci];
+    const struct ixd_input_conf *in = &rt->instances->inputs[ci];
     struct ixd_session_limits limits;
     struct ixd_template_rules rules;
     struct wcollector *wc = calloc(1, sizeof(*wc));
-    int tcp = cfg->transport == IXD_TRANSPORT_TCP;
 
     if (wc == NULL) {
         return NULL;
     }
-    wc->forward_fd[0] = wc->forward_fd[1] = -1;
     wc->w = w;
-    wc->cfg = cfg;
-    wc->fd = rt->listeners[ci].fds[w->index];
-    wc->max_conns = clamp32(share(rt->cfg->limits.tcp_connections, rt->workers));
-    session_limits(rt, cfg, &limits, &rules);
-    ixd_sessions_init(&wc->sessions, cfg->name, tcp, &rules, &limits);
+    session_limits(rt, in, &limits, &rules);
+    ixd_sessions_init(&wc->sessions, rt->cfg->collectors[ci].name,
+                      (in->type->flags & IXD_INPUT_CONNECTIONS) != 0, &rules, &limits);
+    ixd_sessions_deliver_to(&wc->sessions, deliver, wc);
     if (rt->restore != NULL && rt->restore[ci] != NULL) {
         struct timespec mono, wall;
         clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -675,41 +395,18 @@ wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
         ixd_templates_restore(rt->restore[ci], &wc->sessions,
                               (double)mono.tv_sec + (double)mono.tv_nsec / 1e9, wall.tv_sec);
     }
-    if (set_lanes(wc, rt, ci) == -1) {
-        ixd_sessions_release(&wc->sessions);
-        free(wc);
+    wc->ctx = (struct ixd_input_ctx){w->loop,       w->index, rt->workers, NULL,
+                                     &wc->sessions, &w->dec,  &w->rx,      0};
+    if (wc_point(wc, rt, ci) == -1) {
+        wc_free(wc);
         return NULL;
     }
-    if (cfg->transport == IXD_TRANSPORT_FILE) {
-        /* one reader keeps the file's messages in order; the other workers have nothing */
-        if (w->index == 0) {
-            wc->file = ixd_file_reader_start(w->loop, cfg->path, &wc->sessions, &w->dec, wc);
-        }
-        return wc;
+    wc->input = in->type->start(rt->listeners[ci].shared, in->settings, &wc->ctx);
+    if (wc->input == NULL) {
+        wc_free(wc);
+        return NULL;
     }
-    ev_io_init(&wc->io, tcp ? accept_cb : udp_cb, wc->fd, EV_READ);
-    wc->io.data = wc;
-    ev_io_start(w->loop, &wc->io);
     return wc;
-}
-
-static void
-wc_free(struct wcollector *wc)
-{
-    ev_io_stop(wc->w->loop, &wc->io);
-    ixd_file_reader_stop(wc->file);
-    while (wc->conns != NULL) {
-        conn_close(wc->conns);
-    }
-    ixd_sessions_release(&wc->sessions);
-    stop_pipes(wc);
-    for (int f = 0; f < 2; f++) {
-        if (wc->forward_fd[f] >= 0) {
-            close(wc->forward_fd[f]);
-        }
-    }
-    free(wc->lanes);
-    free(wc);
 }
 
 /* Runs in the worker (or before it starts): keeps unchanged collectors with their state. */
@@ -724,16 +421,16 @@ apply(struct ixd_worker *w, struct ixd_runtime *rt)
     }
     flush_lanes(w); /* outputs that go away get what is buffered for them */
     for (i = 0; i < n; i++) {
-        const struct ixd_config_collector *cfg = &rt->cfg->collectors[i];
         for (j = 0; j < w->n_wcs && next[i] == NULL; j++) {
             struct wcollector *old = w->wcs[j];
-            if (old != NULL && ixd_config_collector_same(old->cfg, cfg)) {
-                /* limits, hold and allow-list apply from now on; state stays */
-                old->cfg = cfg;
-                old->max_conns = clamp32(share(rt->cfg->limits.tcp_connections, rt->workers));
-                session_limits(rt, cfg, &old->sessions.limits, &old->sessions.rules);
-                if (set_lanes(old, rt, i) == -1) {
+            if (old != NULL && ixd_input_same(old->in, old->cfg->name, &rt->instances->inputs[i],
+                                              rt->cfg->collectors[i].name)) {
+                /* limits, holding, sampling and the allow-list apply from now on; state stays */
+                if (wc_point(old, rt, i) == -1) {
                     ixd_fatal("worker %u: out of memory applying a config", w->index);
+                }
+                if (old->in->type->apply != NULL) {
+                    old->in->type->apply(old->input, old->in->settings);
                 }
                 next[i] = old;
                 w->wcs[j] = NULL;
@@ -760,21 +457,11 @@ apply(struct ixd_worker *w, struct ixd_runtime *rt)
 static void
 stop(struct ixd_worker *w)
 {
-    size_t i;
-
-    /* what the kernel already holds for us is decoded before we go */
-    for (i = 0; i < w->n_wcs; i++) {
+    /* what has already arrived is decoded before we go */
+    for (size_t i = 0; i < w->n_wcs; i++) {
         struct wcollector *wc = w->wcs[i];
-        if (wc->cfg->transport == IXD_TRANSPORT_UDP) {
-            udp_read(wc, DRAIN_ROUNDS);
-            ixd_sessions_drop_held(&wc->sessions); /* counted before the final summary */
-        }
-        ev_io_stop(w->loop, &wc->io);
-        while (wc->conns != NULL) {
-            tcp_read_cb(w->loop, &wc->conns->io, EV_READ);
-            if (wc->conns != NULL) {
-                conn_close(wc->conns);
-            }
+        if (wc->in->type->drain != NULL) {
+            wc->in->type->drain(wc->input);
         }
     }
     flush_lanes(w);
@@ -839,7 +526,7 @@ ixd_worker_start(unsigned index, struct ixd_runtime *rt, char *err, size_t errle
         return NULL;
     }
     sem_init(&w->done, 0, 0);
-    ixd_decoder_init(&w->dec, deliver, NULL);
+    ixd_decoder_init(&w->dec, NULL, NULL); /* each collector's sessions say where records go */
     ev_async_init(&w->wake, wake_cb);
     w->wake.data = w;
     ev_async_start(w->loop, &w->wake);
@@ -938,8 +625,9 @@ ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd
         struct wcollector *wc = w->wcs[i];
         if (strcmp(wc->cfg->name, name) == 0) {
             ixd_counters_sum(sum, &wc->sessions.counters);
-            *tcp_connections += wc->n_conns;
-            *sessions += wc->sessions.tcp ? wc->n_conns : g_hash_table_size(wc->sessions.udp);
+            unsigned conns = connections_of(wc);
+            *tcp_connections += conns;
+            *sessions += wc->sessions.tcp ? conns : g_hash_table_size(wc->sessions.udp);
             return 0;
         }
     }

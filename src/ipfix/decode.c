@@ -18,7 +18,9 @@ ixd_decoder_init(struct ixd_decoder *dec, ixd_deliver_fn deliver, void *arg)
 static void
 flush(struct ixd_decoder *dec)
 {
-    if (dec->batch.count > 0 && dec->deliver != NULL) {
+    if (dec->batch.count > 0 && dec->owner != NULL && dec->owner->deliver != NULL) {
+        dec->owner->deliver(dec->owner->deliver_arg, &dec->batch);
+    } else if (dec->batch.count > 0 && dec->deliver != NULL) {
         dec->deliver(dec->deliver_arg, &dec->batch);
     }
     dec->batch.count = 0;
@@ -273,6 +275,7 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
     int complete = 1;
     size_t off, mlen;
 
+    dec->owner = s->owner; /* its records go where the session's collector sends them */
     if (ixd_message_validate(msg, len, &why) == -1) {
         count_message(s, NULL, len);
         ixd_count_error(s, NULL, why);

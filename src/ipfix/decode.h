@@ -19,8 +19,9 @@ typedef void (*ixd_deliver_fn)(void *arg, const struct ixd_batch *batch);
 
 /* Per-worker decode state: the batch being filled and where full batches go. */
 struct ixd_decoder {
-    ixd_deliver_fn deliver;
+    ixd_deliver_fn deliver; /* for sessions without a target of their own */
     void *deliver_arg;
+    const struct ixd_sessions *owner; /* of the message being decoded: its target is used */
     struct ixd_batch batch;
     struct ixd_record records[IXD_BATCH_MAX];
     uint16_t scratch[IXD_SCRATCH_MAX];

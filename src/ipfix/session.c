@@ -415,6 +415,14 @@ ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
 }
 
 void
+ixd_sessions_deliver_to(struct ixd_sessions *ss,
+                        void (*deliver)(void *arg, const struct ixd_batch *batch), void *arg)
+{
+    ss->deliver = deliver;
+    ss->deliver_arg = arg;
+}
+
+void
 ixd_sessions_release(struct ixd_sessions *ss)
 {
     GHashTableIter it;

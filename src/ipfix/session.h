@@ -184,12 +184,19 @@ struct ixd_sessions {
     size_t held_bytes;
     struct ixd_counters counters;
     struct ixd_ha_marks ha;
+    /* where the records of these sessions go (ixd_sessions_deliver_to); NULL: the decoder's */
+    void (*deliver)(void *arg, const struct ixd_batch *batch);
+    void *deliver_arg;
 };
 
 void ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
                        const struct ixd_template_rules *rules,
                        const struct ixd_session_limits *limits);
 void ixd_sessions_release(struct ixd_sessions *ss);
+/* Sends every record decoded for these sessions to deliver(arg, batch), given once (the
+ * collector's pipelines and outputs), on the thread that owns them. */
+void ixd_sessions_deliver_to(struct ixd_sessions *ss,
+                             void (*deliver)(void *arg, const struct ixd_batch *batch), void *arg);
 
 /* The UDP session of a source address, created on first use (NULL: out of memory). */
 struct ixd_session *ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from,

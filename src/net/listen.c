@@ -35,12 +35,12 @@ address_text(const struct sockaddr_storage *ss, char *out, size_t outlen)
  * exporter. Only a configured size that the kernel cut short is worth a warning.
  */
 static void
-set_rcvbuf(int fd, const struct ixd_config_collector *c, int first)
+set_rcvbuf(int fd, const struct ixd_listen_spec *c, int first)
 {
     int want, got = 0;
     socklen_t len = sizeof(got);
 
-    if (c->receive_buffer == 0 && c->transport != IXD_TRANSPORT_UDP) {
+    if (c->receive_buffer == 0 && c->stream) {
         return;
     }
     want = c->receive_buffer != 0 ? (int)c->receive_buffer : IXD_DEFAULT_UDP_RCVBUF;
@@ -52,15 +52,15 @@ set_rcvbuf(int fd, const struct ixd_config_collector *c, int first)
         got / 2 < want) {
         log_warn("collector %s: receive buffer is %d bytes, not the %d asked for "
                  "(raise net.core.rmem_max)",
-                 c->name, got / 2, want);
+                 c->collector, got / 2, want);
     }
 }
 
 static int
-open_one(const struct ixd_config_collector *c, const struct sockaddr_storage *addr,
-         socklen_t addrlen, int first, char *err, size_t errlen)
+open_one(const struct ixd_listen_spec *c, const struct sockaddr_storage *addr, socklen_t addrlen,
+         int first, char *err, size_t errlen)
 {
-    int type = c->transport == IXD_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    int type = c->stream ? SOCK_STREAM : SOCK_DGRAM;
     int fd, on = 1, off = 0;
 
     fd = socket(addr->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -73,7 +73,7 @@ open_one(const struct ixd_config_collector *c, const struct sockaddr_storage *ad
         snprintf(err, errlen, "cannot set SO_REUSEPORT: %s", strerror(errno));
         goto fail;
     }
-    if (addr->ss_family == AF_INET6 && c->any_address) {
+    if (addr->ss_family == AF_INET6 && c->addr->any) {
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
     }
     if (type == SOCK_DGRAM) {
@@ -102,9 +102,9 @@ fail:
 
 /* IPv4 wildcard with the collector's port, for hosts without IPv6. */
 static void
-ipv4_any(const struct ixd_config_collector *c, struct sockaddr_storage *addr, socklen_t *len)
+ipv4_any(const struct ixd_listen_spec *c, struct sockaddr_storage *addr, socklen_t *len)
 {
-    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->addr;
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->addr->addr;
     struct sockaddr_in *s4 = (struct sockaddr_in *)addr;
 
     memset(addr, 0, sizeof(*addr));
@@ -115,11 +115,11 @@ ipv4_any(const struct ixd_config_collector *c, struct sockaddr_storage *addr, so
 }
 
 int
-ixd_listen_open(const struct ixd_config_collector *c, unsigned n, int *fds, char *bound,
-                size_t boundlen, char *err, size_t errlen)
+ixd_listen_open(const struct ixd_listen_spec *c, unsigned n, int *fds, char *bound, size_t boundlen,
+                char *err, size_t errlen)
 {
-    struct sockaddr_storage addr = c->addr;
-    socklen_t addrlen = c->addrlen;
+    struct sockaddr_storage addr = c->addr->addr;
+    socklen_t addrlen = c->addr->addrlen;
     unsigned i;
 
     for (i = 0; i < n; i++) {
@@ -127,9 +127,9 @@ ixd_listen_open(const struct ixd_config_collector *c, unsigned n, int *fds, char
     }
     for (i = 0; i < n; i++) {
         fds[i] = open_one(c, &addr, addrlen, i == 0, err, errlen);
-        if (fds[i] == -1 && i == 0 && c->any_address && addr.ss_family == AF_INET6 &&
+        if (fds[i] == -1 && i == 0 && c->addr->any && addr.ss_family == AF_INET6 &&
             (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
-            log_warn("collector %s: this host has no IPv6; listening on IPv4 only", c->name);
+            log_warn("collector %s: this host has no IPv6; listening on IPv4 only", c->collector);
             ipv4_any(c, &addr, &addrlen);
             fds[i] = open_one(c, &addr, addrlen, 1, err, errlen);
         }

@@ -876,7 +876,7 @@ x_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 
 /* Destinations are required; the mtu's default and bound follow the transport. */
 static int
-x_check(void *settings, const struct ixd_output_env *env, char *err, size_t errlen)
+x_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
 {
     struct export_settings *s = settings;
     const struct ixd_cnode *mtu = ixd_cnode_get(env->at, "mtu");
@@ -896,10 +896,13 @@ x_check(void *settings, const struct ixd_output_env *env, char *err, size_t errl
 }
 
 const struct ixd_output_type ixd_output_ipfix = {
-    .name = "ipfix",
-    .keys = export_keys,
-    .settings_size = sizeof(struct export_settings),
-    .check = x_check,
+    .m =
+        {
+            .name = "ipfix",
+            .keys = export_keys,
+            .settings_size = sizeof(struct export_settings),
+            .check = x_check,
+        },
     .open = x_open,
     .reopen = x_reopen,
     .close = x_close,

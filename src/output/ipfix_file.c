@@ -549,7 +549,7 @@ f_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 
 /* The prefix is the output's name unless set. */
 static int
-f_check(void *settings, const struct ixd_output_env *env, char *err, size_t errlen)
+f_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
 {
     struct file_settings *s = settings;
 
@@ -577,11 +577,14 @@ f_conflicts(const void *a, const void *b, char *what, size_t whatlen)
 }
 
 const struct ixd_output_type ixd_output_ipfix_file = {
-    .name = "ipfix-file",
-    .keys = file_keys,
-    .settings_size = sizeof(struct file_settings),
-    .check = f_check,
-    .conflicts = f_conflicts,
+    .m =
+        {
+            .name = "ipfix-file",
+            .keys = file_keys,
+            .settings_size = sizeof(struct file_settings),
+            .check = f_check,
+            .conflicts = f_conflicts,
+        },
     .open = f_open,
     .reopen = f_reopen,
     .close = f_close,

@@ -458,7 +458,7 @@ json_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 
 /* The path: standard output, or a file ipfixd can create or append to. */
 static int
-json_check(void *settings, const struct ixd_output_env *env, char *err, size_t errlen)
+json_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
 {
     struct json_settings *s = settings;
     const struct ixd_cnode *path = ixd_cnode_get(env->at, "path");
@@ -491,11 +491,14 @@ json_conflicts(const void *a, const void *b, char *what, size_t whatlen)
 }
 
 const struct ixd_output_type ixd_output_json = {
-    .name = "json",
-    .keys = json_keys,
-    .settings_size = sizeof(struct json_settings),
-    .check = json_check,
-    .conflicts = json_conflicts,
+    .m =
+        {
+            .name = "json",
+            .keys = json_keys,
+            .settings_size = sizeof(struct json_settings),
+            .check = json_check,
+            .conflicts = json_conflicts,
+        },
     .open = json_open,
     .reopen = json_reopen,
     .close = json_close,

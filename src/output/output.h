@@ -17,9 +17,4 @@
 #include "ipfixd/output.h"
 #include "ipfixd/record.h"
 
-/* The built-in output types. */
-extern const struct ixd_output_type ixd_output_json;
-extern const struct ixd_output_type ixd_output_ipfix;
-extern const struct ixd_output_type ixd_output_ipfix_file;
-
 #endif

@@ -40,12 +40,4 @@ struct ixd_pipeline_counters {
 void ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_counters *sum);
 void ixd_pipeline_stop(struct ixd_pipeline_run *run);
 
-/* Built-in stage types (src/pipeline/stage_*.c). */
-extern const struct ixd_stage_type ixd_stage_filter;
-extern const struct ixd_stage_type ixd_stage_anonymise;
-extern const struct ixd_stage_type ixd_stage_observation_domain;
-extern const struct ixd_stage_type ixd_stage_select;
-extern const struct ixd_stage_type ixd_stage_drop;
-extern const struct ixd_stage_type ixd_stage_set;
-
 #endif

@@ -1,4 +1,4 @@
-/* What a config makes of the module types: each output and stage checked by its type. */
+/* What a config makes of the module types: each collector, output and stage checked by its type. */
 #include "registry/registry.h"
 
 #include <stdio.h>
@@ -7,8 +7,30 @@
 
 #include "core/keys.h"
 
+/* One kind of module (inputs, outputs) as the checks below see it. */
+struct kind {
+    const char *what;     /* "collector", "output" */
+    const char *selector; /* the key that names the type: "transport", "type" */
+    const struct ixd_module_type *(*type_at)(size_t i); /* NULL past the last */
+};
+
+static const struct ixd_module_type *
+input_at(size_t i)
+{
+    return ixd_input_types[i] != NULL ? &ixd_input_types[i]->m : NULL;
+}
+
+static const struct ixd_module_type *
+output_at(size_t i)
+{
+    return ixd_output_types[i] != NULL ? &ixd_output_types[i]->m : NULL;
+}
+
+static const struct kind inputs = {"collector", "transport", input_at};
+static const struct kind outputs = {"output", "type", output_at};
+
 static void
-settings_free(const struct ixd_output_type *t, void *settings)
+settings_free(const struct ixd_module_type *t, void *settings)
 {
     if (settings != NULL) {
         ixd_keys_release(t->keys, settings);
@@ -16,17 +38,31 @@ settings_free(const struct ixd_output_type *t, void *settings)
     }
 }
 
+static const struct ixd_module_type *
+type_named(const struct kind *k, const char *name)
+{
+    const struct ixd_module_type *t;
+
+    for (size_t i = 0; (t = k->type_at(i)) != NULL; i++) {
+        if (strcmp(t->name, name) == 0) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
 /* The types, other than t, that know key: "'mtu' applies only to outputs of type ipfix". */
 static int
-key_of_other_types(const struct ixd_output_type *t, const char *key, char *types, size_t len)
+key_of_other_types(const struct kind *k, const struct ixd_module_type *t, const char *key,
+                   char *types, size_t len)
 {
+    const struct ixd_module_type *o;
     size_t used = 0;
     int found = 0;
 
     types[0] = '\0';
-    for (size_t i = 0; ixd_output_types[i] != NULL; i++) {
-        const struct ixd_output_type *o = ixd_output_types[i];
-        if (o != t && ixd_keys_find(o->keys, key) != NULL && used < len) {
+    for (size_t i = 0; (o = k->type_at(i)) != NULL; i++) {
+        if (o != t && ixd_keys_find(o->keys, key, NULL) != NULL && used < len) {
             used +=
                 (size_t)snprintf(types + used, len - used, "%s%s", found ? " and " : "", o->name);
             found = 1;
@@ -35,77 +71,90 @@ key_of_other_types(const struct ixd_output_type *t, const char *key, char *types
     return found;
 }
 
+/* "json, ipfix or ipfix-file" */
 static void
-known_types(char *out, size_t len)
+known_types(const struct kind *k, char *out, size_t len)
 {
     size_t used = 0;
 
     out[0] = '\0';
-    for (size_t i = 0; ixd_output_types[i] != NULL && used < len; i++) {
+    for (size_t i = 0; k->type_at(i) != NULL && used < len; i++) {
         used += (size_t)snprintf(out + used, len - used, "%s%s",
-                                 i == 0                            ? ""
-                                 : ixd_output_types[i + 1] == NULL ? " or "
-                                                                   : ", ",
-                                 ixd_output_types[i]->name);
+                                 i == 0                      ? ""
+                                 : k->type_at(i + 1) == NULL ? " or "
+                                                             : ", ",
+                                 k->type_at(i)->name);
     }
 }
 
-/* One output's settings: its type's keys, then its type's own checks. */
+/* An instance as the config wrote it: its name, type, position and settings mapping. */
+struct written {
+    const char *name, *type;
+    unsigned line, column, type_line, type_column;
+    const struct ixd_cnode *settings;
+};
+
+/*
+ * One instance's settings: its type's keys, then its type's own checks. A key that only other
+ * types know says which. *type and *settings are set as soon as they exist (freed by the caller).
+ */
 static int
-output_conf(const struct ixd_config *cfg, const struct ixd_config_output *co, unsigned flags,
-            struct ixd_output_conf *out, char *err, size_t errlen)
+instance_conf(const struct kind *k, const struct ixd_config *cfg, const struct written *wr,
+              unsigned flags, const struct ixd_module_type **type, void **settings, char *err,
+              size_t errlen)
 {
-    const struct ixd_output_type *t = ixd_output_type_named(co->type);
-    struct ixd_cnode at = {IXD_CNODE_SCALAR, co->type_line, co->type_column, NULL, 0, NULL};
-    char what[IXD_NAME_MAX + 48], types[128];
+    const struct ixd_module_type *t = type_named(k, wr->type);
+    struct ixd_cnode at = {IXD_CNODE_SCALAR, wr->type_line, wr->type_column, NULL, 0, NULL};
+    char what[IXD_NAME_MAX + 64], types[128];
     struct ixd_key_env env;
-    struct ixd_output_env oenv;
+    struct ixd_module_env menv;
 
     if (t == NULL) {
-        known_types(types, sizeof(types));
-        return ixd_cnode_fail(&at, cfg->source, err, errlen, "output type must be %s, not '%s'",
-                              types, co->type);
+        known_types(k, types, sizeof(types));
+        return ixd_cnode_fail(&at, cfg->source, err, errlen, "%s%s must be %s, not '%s'",
+                              k == &outputs ? "output " : "", k->selector, types, wr->type);
     }
-    for (size_t i = 0; i < co->settings.n; i++) {
-        const struct ixd_cnode *k = &co->settings.items[2 * i];
-        if (ixd_keys_find(t->keys, k->text) == NULL &&
-            key_of_other_types(t, k->text, types, sizeof(types))) {
-            return ixd_cnode_fail(k, cfg->source, err, errlen,
-                                  "'%s' applies only to outputs of type %s", k->text, types);
+    for (size_t i = 0; i < wr->settings->n; i++) {
+        const struct ixd_cnode *key = &wr->settings->items[2 * i];
+        if (ixd_keys_find(t->keys, key->text, NULL) == NULL &&
+            key_of_other_types(k, t, key->text, types, sizeof(types))) {
+            return ixd_cnode_fail(key, cfg->source, err, errlen,
+                                  "'%s' applies only to %ss of %s %s", key->text, k->what,
+                                  k->selector, types);
         }
     }
-    out->type = t;
-    out->settings = calloc(1, t->settings_size);
-    if (out->settings == NULL) {
+    *type = t;
+    *settings = calloc(1, t->settings_size);
+    if (*settings == NULL) {
         snprintf(err, errlen, "%s: out of memory", cfg->source);
         return -1;
     }
-    snprintf(what, sizeof(what), "output '%s' of type %s", co->name, t->name);
+    snprintf(what, sizeof(what), "%s '%s' of %s %s", k->what, wr->name, k->selector, t->name);
     env = (struct ixd_key_env){cfg->source, flags, what};
-    oenv = (struct ixd_output_env){cfg->source, co->name, flags, &co->settings};
-    if (ixd_keys_parse(t->keys, &co->settings, out->settings, &env, err, errlen) == -1 ||
-        (t->check != NULL && t->check(out->settings, &oenv, err, errlen) == -1)) {
+    menv = (struct ixd_module_env){cfg->source, wr->name, flags, wr->settings};
+    if (ixd_keys_parse(t->keys, wr->settings, *settings, &env, err, errlen) == -1 ||
+        (t->check != NULL && t->check(*settings, &menv, err, errlen) == -1)) {
         return -1;
     }
     return 0;
 }
 
-/* Two outputs of one type writing the same place are refused where the second is written. */
+/* Instance i against the earlier ones of its type: two that would use the same place are
+ * refused where the second is written. */
 static int
-output_conflicts(const struct ixd_config *cfg, const struct ixd_instances *in, size_t i, char *err,
-                 size_t errlen)
+conflicts(const struct kind *k, const struct ixd_config *cfg, const struct written *wr, size_t i,
+          const struct ixd_module_type *const *types, void *const *settings, char *err,
+          size_t errlen)
 {
-    const struct ixd_output_conf *c = &in->outputs[i];
-    struct ixd_cnode at = {
-        IXD_CNODE_SCALAR, cfg->outputs[i].line, cfg->outputs[i].column, NULL, 0, NULL};
-    char what[IXD_PATH_MAX + 64];
+    struct ixd_cnode at = {IXD_CNODE_SCALAR, wr[i].line, wr[i].column, NULL, 0, NULL};
+    char where[IXD_PATH_MAX + 64];
 
     for (size_t j = 0; j < i; j++) {
-        if (in->outputs[j].type == c->type && c->type->conflicts != NULL &&
-            c->type->conflicts(in->outputs[j].settings, c->settings, what, sizeof(what))) {
-            return ixd_cnode_fail(&at, cfg->source, err, errlen,
-                                  "outputs '%s' and '%s' both write to %s", cfg->outputs[j].name,
-                                  cfg->outputs[i].name, what);
+        if (types[j] == types[i] && types[i]->conflicts != NULL &&
+            types[i]->conflicts(settings[j], settings[i], where, sizeof(where))) {
+            return ixd_cnode_fail(&at, cfg->source, err, errlen, "%ss '%s' and '%s' both %s %s",
+                                  k->what, wr[j].name, wr[i].name,
+                                  k == &outputs ? "write to" : "listen on", where);
         }
     }
     return 0;
@@ -168,32 +217,111 @@ pipelines_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg, 
     return 0;
 }
 
+/* Every instance of one kind: wr[n] as written, types[n] and settings[n] filled. */
+static int
+kind_conf(const struct kind *k, const struct ixd_config *cfg, const struct written *wr, size_t n,
+          unsigned flags, const struct ixd_module_type **types, void **settings, size_t *done,
+          char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        *done = i + 1;
+        if (instance_conf(k, cfg, &wr[i], flags, &types[i], &settings[i], err, errlen) == -1 ||
+            conflicts(k, cfg, wr, i, types, settings, err, errlen) == -1) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+inputs_conf(const struct ixd_config *cfg, unsigned flags, struct ixd_instances *in, char *err,
+            size_t errlen)
+{
+    size_t n = cfg->n_collectors;
+    struct written *wr = calloc(n + 1, sizeof(*wr));
+    const struct ixd_module_type **types = calloc(n + 1, sizeof(*types));
+    void **settings = calloc(n + 1, sizeof(*settings));
+    int rc = -1;
+
+    in->inputs = calloc(n + 1, sizeof(*in->inputs));
+    if (wr != NULL && types != NULL && settings != NULL && in->inputs != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            const struct ixd_config_collector *c = &cfg->collectors[i];
+            wr[i] = (struct written){c->name,           c->transport,        c->line,     c->column,
+                                     c->transport_line, c->transport_column, &c->settings};
+        }
+        rc = kind_conf(&inputs, cfg, wr, n, flags, types, settings, &in->n_inputs, err, errlen);
+        for (size_t i = 0; i < in->n_inputs; i++) {
+            /* the input type that starts with this module type */
+            for (size_t t = 0; ixd_input_types[t] != NULL; t++) {
+                if (&ixd_input_types[t]->m == types[i]) {
+                    in->inputs[i].type = ixd_input_types[t];
+                }
+            }
+            in->inputs[i].settings = settings[i];
+        }
+    } else {
+        snprintf(err, errlen, "out of memory");
+    }
+    free(wr);
+    free(types);
+    free(settings);
+    return rc;
+}
+
+static int
+outputs_conf(const struct ixd_config *cfg, unsigned flags, struct ixd_instances *in, char *err,
+             size_t errlen)
+{
+    size_t n = cfg->n_outputs;
+    struct written *wr = calloc(n + 1, sizeof(*wr));
+    const struct ixd_module_type **types = calloc(n + 1, sizeof(*types));
+    void **settings = calloc(n + 1, sizeof(*settings));
+    int rc = -1;
+
+    in->outputs = calloc(n + 1, sizeof(*in->outputs));
+    if (wr != NULL && types != NULL && settings != NULL && in->outputs != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            const struct ixd_config_output *o = &cfg->outputs[i];
+            wr[i] = (struct written){o->name,      o->type,        o->line,     o->column,
+                                     o->type_line, o->type_column, &o->settings};
+        }
+        rc = kind_conf(&outputs, cfg, wr, n, flags, types, settings, &in->n_outputs, err, errlen);
+        for (size_t i = 0; i < in->n_outputs; i++) {
+            for (size_t t = 0; ixd_output_types[t] != NULL; t++) {
+                if (&ixd_output_types[t]->m == types[i]) {
+                    in->outputs[i].type = ixd_output_types[t];
+                }
+            }
+            in->outputs[i].settings = settings[i];
+        }
+    } else {
+        snprintf(err, errlen, "out of memory");
+    }
+    free(wr);
+    free(types);
+    free(settings);
+    return rc;
+}
+
 struct ixd_instances *
 ixd_instances_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg,
                    unsigned workers, unsigned flags, char *err, size_t errlen)
 {
     struct ixd_instances *in = calloc(1, sizeof(*in));
 
-    if (in == NULL || (in->outputs = calloc(cfg->n_outputs + 1, sizeof(*in->outputs))) == NULL) {
-        free(in);
+    if (in == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    /* stages first: a filter refused is the likelier mistake, and the cheaper check */
-    if (pipelines_conf(cfg, reg, workers, flags, in, err, errlen) == -1) {
-        goto fail;
-    }
-    for (size_t i = 0; i < cfg->n_outputs; i++) {
-        in->n_outputs = i + 1;
-        if (output_conf(cfg, &cfg->outputs[i], flags, &in->outputs[i], err, errlen) == -1 ||
-            output_conflicts(cfg, in, i, err, errlen) == -1) {
-            goto fail;
-        }
+    /* in the order of the file: collectors, outputs, then the pipelines' stages */
+    if (inputs_conf(cfg, flags, in, err, errlen) == -1 ||
+        outputs_conf(cfg, flags, in, err, errlen) == -1 ||
+        pipelines_conf(cfg, reg, workers, flags, in, err, errlen) == -1) {
+        ixd_instances_free(in);
+        return NULL;
     }
     return in;
-fail:
-    ixd_instances_free(in);
-    return NULL;
 }
 
 void
@@ -202,14 +330,29 @@ ixd_instances_free(struct ixd_instances *in)
     if (in == NULL) {
         return;
     }
-    for (size_t i = 0; i < in->n_outputs; i++) {
-        if (in->outputs[i].type != NULL) {
-            settings_free(in->outputs[i].type, in->outputs[i].settings);
+    for (size_t i = 0; in->inputs != NULL && i < in->n_inputs; i++) {
+        if (in->inputs[i].type != NULL) {
+            settings_free(&in->inputs[i].type->m, in->inputs[i].settings);
         }
     }
+    for (size_t i = 0; in->outputs != NULL && i < in->n_outputs; i++) {
+        if (in->outputs[i].type != NULL) {
+            settings_free(&in->outputs[i].type->m, in->outputs[i].settings);
+        }
+    }
+    free(in->inputs);
     free(in->outputs);
     ixd_pipeline_confs_free(in->pipelines, in->n_pipelines);
     free(in);
+}
+
+int
+ixd_input_same(const struct ixd_input_conf *a, const char *a_name, const struct ixd_input_conf *b,
+               const char *b_name)
+{
+    return a->type == b->type && strcmp(a_name, b_name) == 0 && a->settings != NULL &&
+           b->settings != NULL &&
+           ixd_keys_same(a->type->m.keys, a->settings, b->settings, IXD_KEYS_REBUILD);
 }
 
 /* An open output with what it owns beside the type's own state: its name and settings. */
@@ -250,7 +393,7 @@ ixd_output_close(struct ixd_output *o)
     settings = (void *)o->settings;
     name = (char *)o->name;
     t->close(o);
-    settings_free(t, settings);
+    settings_free(&t->m, settings);
     free(name);
 }
 
@@ -258,5 +401,5 @@ int
 ixd_output_same(const struct ixd_output *o, const struct ixd_output_conf *c, const char *name)
 {
     return o->type == c->type && strcmp(o->name, name) == 0 && c->settings != NULL &&
-           ixd_keys_same(c->type->keys, o->settings, c->settings, IXD_KEYS_ALL);
+           ixd_keys_same(c->type->m.keys, o->settings, c->settings, IXD_KEYS_ALL);
 }

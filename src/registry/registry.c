@@ -1,26 +1,44 @@
-/* The built-in module types: one line each. */
+/*
+ * The built-in module types, one line each. A type named NAME is the object ixd_input_NAME,
+ * ixd_stage_NAME or ixd_output_NAME of its own source file; adding one is that file, its line
+ * in src/CMakeLists.txt and its line here (docs/internals/modules.md).
+ */
 #include "registry/registry.h"
 
 #include <string.h>
 
-#include "output/output.h"
+#define INPUTS(X)                                                                                  \
+    X(udp)                                                                                         \
+    X(tcp)                                                                                         \
+    X(file)
 
-const struct ixd_output_type *const ixd_output_types[] = {
-    &ixd_output_json,
-    &ixd_output_ipfix,
-    &ixd_output_ipfix_file,
-    NULL,
-};
+#define STAGES(X)                                                                                  \
+    X(filter)                                                                                      \
+    X(anonymise)                                                                                   \
+    X(observation_domain)                                                                          \
+    X(select)                                                                                      \
+    X(drop)                                                                                        \
+    X(set)
 
-const struct ixd_stage_type *const ixd_stage_types[] = {
-    &ixd_stage_filter,
-    &ixd_stage_anonymise,
-    &ixd_stage_observation_domain,
-    &ixd_stage_select,
-    &ixd_stage_drop,
-    &ixd_stage_set,
-    NULL,
-};
+#define OUTPUTS(X)                                                                                 \
+    X(json)                                                                                        \
+    X(ipfix)                                                                                       \
+    X(ipfix_file)
+
+#define DECLARE_INPUT(name) extern const struct ixd_input_type ixd_input_##name;
+#define DECLARE_STAGE(name) extern const struct ixd_stage_type ixd_stage_##name;
+#define DECLARE_OUTPUT(name) extern const struct ixd_output_type ixd_output_##name;
+#define INPUT(name) &ixd_input_##name,
+#define STAGE(name) &ixd_stage_##name,
+#define OUTPUT(name) &ixd_output_##name,
+
+INPUTS(DECLARE_INPUT)
+STAGES(DECLARE_STAGE)
+OUTPUTS(DECLARE_OUTPUT)
+
+const struct ixd_input_type *const ixd_input_types[] = {INPUTS(INPUT) NULL};
+const struct ixd_stage_type *const ixd_stage_types[] = {STAGES(STAGE) NULL};
+const struct ixd_output_type *const ixd_output_types[] = {OUTPUTS(OUTPUT) NULL};
 
 /* Types added at start-up by ixd_registry_add_stage_type (tests' own stages). */
 #define MAX_ADDED_TYPES 8
@@ -37,11 +55,22 @@ ixd_registry_add_stage_type(const struct ixd_stage_type *type)
     return 0;
 }
 
+const struct ixd_input_type *
+ixd_input_type_named(const char *name)
+{
+    for (size_t i = 0; ixd_input_types[i] != NULL; i++) {
+        if (strcmp(ixd_input_types[i]->m.name, name) == 0) {
+            return ixd_input_types[i];
+        }
+    }
+    return NULL;
+}
+
 const struct ixd_output_type *
 ixd_output_type_named(const char *name)
 {
     for (size_t i = 0; ixd_output_types[i] != NULL; i++) {
-        if (strcmp(ixd_output_types[i]->name, name) == 0) {
+        if (strcmp(ixd_output_types[i]->m.name, name) == 0) {
             return ixd_output_types[i];
         }
     }

@@ -10,14 +10,17 @@
 
 #include "core/config.h"
 #include "ipfix/ie.h"
+#include "ipfixd/input.h"
 #include "ipfixd/output.h"
 #include "ipfixd/stage.h"
 #include "pipeline/pipeline.h"
 
 /* The built-in types, NULL-terminated (registry.c). */
+extern const struct ixd_input_type *const ixd_input_types[];
 extern const struct ixd_output_type *const ixd_output_types[];
 extern const struct ixd_stage_type *const ixd_stage_types[];
 
+const struct ixd_input_type *ixd_input_type_named(const char *name);
 const struct ixd_output_type *ixd_output_type_named(const char *name);
 const struct ixd_stage_type *ixd_stage_type_named(const char *name);
 /* Adds a stage type beside the built-in ones before any config is checked (control thread, at
@@ -30,8 +33,16 @@ struct ixd_output_conf {
     void *settings;
 };
 
+/* One configured collector, its settings parsed and checked by its input type. */
+struct ixd_input_conf {
+    const struct ixd_input_type *type;
+    void *settings;
+};
+
 /* What a config makes of the module types. */
 struct ixd_instances {
+    size_t n_inputs;
+    struct ixd_input_conf *inputs; /* per config collector */
     size_t n_outputs;
     struct ixd_output_conf *outputs;     /* per config output */
     struct ixd_pipeline_conf *pipelines; /* per config pipeline (n = 0: no stages) */
@@ -39,7 +50,7 @@ struct ixd_instances {
 };
 
 /*
- * Checks every output and stage of cfg with its type (flags: enum ixd_config_flags). NULL with
+ * Checks every collector, output and stage of cfg with its type (flags: enum ixd_config_flags). NULL with
  * "file:line:col: message" in err; else freed with ixd_instances_free.
  */
 struct ixd_instances *ixd_instances_conf(const struct ixd_config *cfg,
@@ -53,6 +64,11 @@ void ixd_instances_free(struct ixd_instances *in);
  */
 struct ixd_output *ixd_output_open(struct ixd_output_conf *c, const char *name, unsigned workers,
                                    char *err, size_t errlen);
+/* 1 when a reload may keep what collector a (settings, type) runs with for b: every key whose
+ * change needs a rebuild is the same (the rest apply in place). */
+int ixd_input_same(const struct ixd_input_conf *a, const char *a_name,
+                   const struct ixd_input_conf *b, const char *b_name);
+
 /* Closes an output (flushing it) and frees its settings. */
 void ixd_output_close(struct ixd_output *o);
 /* 1 when a reload may keep running output o for configured output c named name. */

@@ -97,7 +97,7 @@ def test_forward_is_udp_only():
     forward: ["127.0.0.1:9"]
 """)
     r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True)
-    assert r.returncode != 0 and "only udp collectors" in r.stderr, r.stderr
+    assert r.returncode != 0 and "applies only to collectors of transport udp" in r.stderr, r.stderr
 
 
 if __name__ == "__main__":

@@ -128,7 +128,7 @@ defaults_from_other_keys(void **state)
         fail_msg("%s", err);
     }
     /* the settings structs are the types' own: seen here through what a reload compares */
-    assert_false(ixd_keys_same(in->outputs[0].type->keys, in->outputs[0].settings,
+    assert_false(ixd_keys_same(in->outputs[0].type->m.keys, in->outputs[0].settings,
                                in->outputs[1].settings, IXD_KEYS_ALL));
     ixd_instances_free(in);
 }
