@@ -7,10 +7,12 @@
 
 #include <string.h>
 
+/* each line ends in a backslash, so that a new type is one new line */
 #define INPUTS(X)                                                                                  \
     X(udp)                                                                                         \
     X(tcp)                                                                                         \
-    X(file)
+    X(file)                                                                                        \
+    /* end of the inputs */
 
 #define STAGES(X)                                                                                  \
     X(filter)                                                                                      \
@@ -18,12 +20,14 @@
     X(observation_domain)                                                                          \
     X(select)                                                                                      \
     X(drop)                                                                                        \
-    X(set)
+    X(set)                                                                                         \
+    /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \
     X(json)                                                                                        \
     X(ipfix)                                                                                       \
-    X(ipfix_file)
+    X(ipfix_file)                                                                                  \
+    /* end of the outputs */
 
 #define DECLARE_INPUT(name) extern const struct ixd_input_type ixd_input_##name;
 #define DECLARE_STAGE(name) extern const struct ixd_stage_type ixd_stage_##name;
