@@ -27,6 +27,7 @@
     X(json)                                                                                        \
     X(ipfix)                                                                                       \
     X(ipfix_file)                                                                                  \
+    X(count)                                                                                       \
     /* end of the outputs */
 
 #define DECLARE_INPUT(name) extern const struct ixd_input_type ixd_input_##name;
