@@ -7,8 +7,11 @@ all threads, from wait4) divided by the records sent is its cost per record. Run
 receivers are interleaved and repeated; medians are reported, with the ratio to the floor.
 
 usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
-                    [--exporters N] [--ipv6] [--tcp] [--workers W] [--max-rate]
-                    [--export-mtu BYTES]
+                    [--baseline DIR] [--exporters N] [--ipv6] [--tcp] [--workers W]
+                    [--max-rate] [--export-mtu BYTES]
+
+--baseline DIR adds every ipfixd receiver a second time as NAME@baseline, run from the build in
+DIR, interleaved with the others: an old and a new build compared side by side in one run.
 
 --exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
 template, TCP: ipfixd only). --max-rate raises the rate from --rate by steps of 25 % until
@@ -59,6 +62,8 @@ def ipfixd_config(port, tmp, output):
     outputs = ""
     if output == "json":
         outputs = 'outputs:\n  - {name: devnull, type: json, path: "/dev/null"}\n'
+    elif output == "count-output":
+        outputs = 'outputs:\n  - {name: per-exporter, type: count}\n'
     elif output.startswith("jsonfile:"):
         outputs = 'outputs:\n  - {name: file, type: json, path: "%s/flows.json"}\n' % output[9:]
     elif output in ("relay", "export"):
@@ -105,6 +110,8 @@ def receivers(build, tmp):
         "floor": (lambda p, w: [floor, str(p)], r"listening", floor_received, "datagrams"),
         "ipfixd-count": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "count")],
                          r"listening on", ipfixd_received, "datagrams"),
+        "ipfixd-count-output": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "count-output")],
+                                r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-json": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "json")],
                         r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-json-file": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "jsonfile:" + w)],
@@ -253,6 +260,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", default="")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--baseline", default="")
     ap.add_argument("--exporters", type=int, default=1)
     ap.add_argument("--ipv6", action="store_true")
     ap.add_argument("--tcp", action="store_true")
@@ -266,7 +274,11 @@ def main():
     WORKERS = args.workers
     tmp = tempfile.mkdtemp(prefix="ixd-bench-")
     recv = receivers(args.build, tmp)
-    names = [n for n in recv if not args.only or n in args.only.split(",")]
+    if args.baseline:
+        old = receivers(args.baseline, tmp)
+        for n in [n for n in recv if n.startswith("ipfixd")]:
+            recv[n + "@baseline"] = old[n]
+    names = [n for n in recv if not args.only or n.split("@")[0] in args.only.split(",")]
     results = {n: [] for n in names}
     print("stream: %d records at %d records/s, %s template, %s, %d exporter(s), %d worker(s), "
           "%d runs each, interleaved" % (args.records, args.rate, "IPv6" if args.ipv6 else "IPv4",

@@ -1,7 +1,8 @@
 /*
  * Private to the config parser: the walk over the YAML document and the helpers that
  * config.c (the entry points, the top-level keys, log, limits, elements, free and the
- * comparisons), config_collectors.c, config_outputs.c, config_pipelines.c, config_api.c and
+ * comparisons), config_collectors.c and config_outputs.c (the envelopes: a collector's or
+ * output's settings are its type's, src/registry/), config_pipelines.c, config_api.c and
  * config_ha.c share. Every error is reported by ixd_cfg_fail at the node it concerns.
  */
 #ifndef IXD_CORE_CONFIG_INTERNAL_H
