@@ -857,14 +857,16 @@ parse_root(struct walk *w)
     if (v == NULL) {
         return ixd_cfg_fail(w, root, "the config needs a 'collectors' list");
     }
-    if (ixd_cfg_parse_collectors(w, v) == -1) {
+    if (ixd_cfg_parse_modules(w, v, &ixd_cfg_collectors, &w->cfg->collectors,
+                              &w->cfg->n_collectors) == -1) {
         return -1;
     }
     if (w->cfg->n_collectors == 0) {
         return ixd_cfg_fail(w, v, "the config needs at least one collector");
     }
     v = lookup(w, root, "outputs");
-    if (v != NULL && ixd_cfg_parse_outputs(w, v) == -1) {
+    if (v != NULL && ixd_cfg_parse_modules(w, v, &ixd_cfg_outputs, &w->cfg->outputs,
+                                           &w->cfg->n_outputs) == -1) {
         return -1;
     }
     v = lookup(w, root, "pipelines");

@@ -38,30 +38,23 @@ struct ixd_export_dest {
 
 struct ixd_prefix;
 
-/* A collector as the config writes it: its name and input type (`transport:`), and the rest of
- * its mapping as written, for its type to read (include/ipfixd/input.h, src/registry/). */
-struct ixd_config_collector {
+/*
+ * A collector or an output as the config writes it: its name and type (a collector's
+ * `transport:`, an output's `type:`), and the rest of its mapping as written, for its type to
+ * read (include/ipfixd/input.h and output.h, src/registry/).
+ */
+struct ixd_config_module {
     char name[IXD_NAME_MAX];
-    char transport[32];
-    unsigned line, column;                /* of the collector's mapping */
-    unsigned transport_line, transport_column; /* of its transport (of the mapping if implied) */
-    struct ixd_cnode settings;            /* a mapping: every key but name and transport */
+    char type[32];
+    unsigned line, column;           /* of the mapping */
+    unsigned type_line, type_column; /* of its type (of the mapping when the type is implied) */
+    struct ixd_cnode settings;       /* a mapping: every key but name and the type's */
 };
 
 /* Exporters in prefix sample 1 in rate packets (when they do not say so themselves). */
 struct ixd_sampling_rule {
     struct ixd_prefix prefix;
     uint32_t rate;
-};
-
-/* An output as the config writes it: its name and type, and the rest of its mapping as written,
- * for its type to read (include/ipfixd/output.h, src/registry/). */
-struct ixd_config_output {
-    char name[IXD_NAME_MAX];
-    char type[32];
-    unsigned line, column;     /* of the output's mapping */
-    unsigned type_line, type_column; /* of its type (of the mapping when the type is implied) */
-    struct ixd_cnode settings; /* a mapping: every key but name and type */
 };
 
 /* One stage of a pipeline: its type and its settings, checked by src/pipeline/. */
@@ -252,9 +245,9 @@ struct ixd_config {
     char **element_files; /* libfixbuf XML files to load, in order: the directories' *.xml
                              (sorted by name), then elements.files */
     size_t n_collectors;
-    struct ixd_config_collector *collectors;
+    struct ixd_config_module *collectors;
     size_t n_outputs;
-    struct ixd_config_output *outputs;
+    struct ixd_config_module *outputs;
     size_t n_pipelines;
     struct ixd_config_pipeline *pipelines;
     struct ixd_config_api api;

@@ -1,8 +1,8 @@
 /*
  * Private to the config parser: the walk over the YAML document and the helpers that
  * config.c (the entry points, the top-level keys, log, limits, elements, free and the
- * comparisons), config_collectors.c and config_outputs.c (the envelopes: a collector's or
- * output's settings are its type's, src/registry/), config_pipelines.c, config_api.c and
+ * comparisons), config_modules.c (the envelopes of collectors and outputs: their settings are
+ * their types', src/registry/), config_pipelines.c, config_api.c and
  * config_ha.c share. Every error is reported by ixd_cfg_fail at the node it concerns.
  */
 #ifndef IXD_CORE_CONFIG_INTERNAL_H
@@ -65,11 +65,19 @@ int ixd_cfg_each_key(struct walk *w, yaml_node_t *map, ixd_cfg_key_fn fn, void *
 
 /* ---- the sections, each parsed by its own file ---- */
 
-/* config_collectors.c */
-int ixd_cfg_parse_collectors(struct walk *w, yaml_node_t *seq);
-
-/* config_outputs.c */
-int ixd_cfg_parse_outputs(struct walk *w, yaml_node_t *seq);
+/* config_modules.c: the envelopes of collectors and outputs */
+struct ixd_cfg_modules {
+    const char *section;      /* "collectors" */
+    const char *one;          /* "a collector", in messages */
+    const char *name_what;    /* "collector name" */
+    const char *selector;     /* the key that names the type: "transport" */
+    const char *type_what;    /* "transport", in messages */
+    const char *default_type; /* "udp" */
+};
+extern const struct ixd_cfg_modules ixd_cfg_collectors;
+extern const struct ixd_cfg_modules ixd_cfg_outputs;
+int ixd_cfg_parse_modules(struct walk *w, yaml_node_t *seq, const struct ixd_cfg_modules *what,
+                          struct ixd_config_module **out, size_t *n_out);
 
 /* config_pipelines.c */
 int ixd_cfg_parse_pipelines(struct walk *w, yaml_node_t *seq);

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,18 +70,8 @@ ixd_keys_names(const struct ixd_key *keys, char *out, size_t outlen)
     names_into(keys, out, outlen, 0);
 }
 
-static int
-fail(const struct ixd_cnode *v, const struct ixd_key_env *env, char *err, size_t errlen,
-     const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return ixd_cnode_fail(v, env->file, err, errlen, "%s", msg);
-}
+/* "file:line:col: message" at v, and -1 */
+#define fail(v, env, err, errlen, ...) ixd_cnode_fail(v, (env)->file, err, errlen, __VA_ARGS__)
 
 static int
 is_name(const char *s)

@@ -39,7 +39,7 @@ struct wpipe {
 /* A collector on this worker: its input type's instance, its sessions, where its records go. */
 struct wcollector {
     struct ixd_worker *w;
-    const struct ixd_config_collector *cfg;
+    const struct ixd_config_module *cfg;
     const struct ixd_input_conf *in; /* its type and settings, in the runtime it runs with */
     void *input;                     /* the type's instance on this worker */
     struct ixd_input_ctx ctx;        /* what the instance was given */

@@ -189,3 +189,57 @@ ixd_input_sockets_close(void *sockets, unsigned workers)
         free(s);
     }
 }
+
+const struct ixd_key ixd_listening_keys[] = {
+    {.name = "(intake)",
+     .kind = IXD_KEY_INCLUDE,
+     IXD_KEY_AT(struct ixd_listening, intake),
+     .include = ixd_intake_keys},
+    {.name = "listen",
+     .kind = IXD_KEY_CUSTOM,
+     IXD_KEY_AT(struct ixd_listening, listen),
+     .parse = ixd_key_parse_listen,
+     .same = ixd_key_same_listen,
+     .help = "ADDRESS:PORT, [IPV6]:PORT or *:PORT"},
+    {.name = "receive-buffer",
+     .kind = IXD_KEY_SIZE,
+     IXD_KEY_AT(struct ixd_listening, receive_buffer),
+     .help = "SO_RCVBUF (default: 8M for UDP, the kernel's for TCP)"},
+    IXD_KEY_ALLOW(struct ixd_listening, allow),
+    {NULL},
+};
+
+const struct ixd_intake *
+ixd_listening_intake(const void *settings)
+{
+    return &((const struct ixd_listening *)settings)->intake;
+}
+
+int
+ixd_listening_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
+{
+    if (((const struct ixd_listening *)settings)->listen.addrlen == 0) {
+        return ixd_cnode_fail(env->at, env->file, err, errlen,
+                              "collector '%s' needs a listen address, e.g. listen: \"*:4739\"",
+                              env->name);
+    }
+    return 0;
+}
+
+int
+ixd_listening_conflicts(const void *a, const void *b, char *where, size_t wherelen)
+{
+    const struct ixd_listening *x = a, *y = b;
+
+    if (!ixd_listen_addr_overlaps(&x->listen, &y->listen)) {
+        return 0;
+    }
+    snprintf(where, wherelen, "%s", y->listen.text);
+    return 1;
+}
+
+const char *
+ixd_listening_address(const void *settings)
+{
+    return ((const struct ixd_listening *)settings)->listen.text;
+}

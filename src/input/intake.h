@@ -51,6 +51,25 @@ extern const struct ixd_key ixd_intake_keys[];
 int ixd_intake_allowed(const struct ixd_prefix_list *allow, struct ixd_sessions *ss,
                        const struct sockaddr *from, double now, struct ixd_ratelimit *rl);
 
+/* ---- what the network inputs (UDP, TCP) share ---- */
+
+/* The first member of a network input's settings. */
+struct ixd_listening {
+    struct ixd_intake intake;
+    struct ixd_listen_addr listen;
+    size_t receive_buffer; /* SO_RCVBUF; 0: the kernel's for TCP, 8 MiB for UDP */
+    struct ixd_prefix_list allow;
+};
+
+/* Its keys: the intake's, listen, receive-buffer and allow, for an IXD_KEY_INCLUDE. */
+extern const struct ixd_key ixd_listening_keys[];
+
+/* The type functions that read only a struct ixd_listening at the start of the settings. */
+const struct ixd_intake *ixd_listening_intake(const void *settings);
+int ixd_listening_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen);
+int ixd_listening_conflicts(const void *a, const void *b, char *where, size_t wherelen);
+const char *ixd_listening_address(const void *settings);
+
 /* ---- listening sockets, one per worker (what a reload of an unchanged collector keeps) ---- */
 
 struct ixd_input_sockets {

@@ -23,34 +23,20 @@
 #define EXPIRE_INTERVAL 10.0 /* seconds between idle and held-data checks */
 
 struct tcp_settings {
-    struct ixd_intake intake;
-    struct ixd_listen_addr listen;
-    size_t receive_buffer;
-    uint32_t idle_timeout; /* seconds; 0 = never */
-    struct ixd_prefix_list allow;
+    struct ixd_listening l; /* first: the shared functions read it */
+    uint32_t idle_timeout;  /* seconds; 0 = never */
 };
 
 static const struct ixd_key tcp_keys[] = {
-    {.name = "(intake)",
+    {.name = "(listening)",
      .kind = IXD_KEY_INCLUDE,
-     IXD_KEY_AT(struct tcp_settings, intake),
-     .include = ixd_intake_keys},
-    {.name = "listen",
-     .kind = IXD_KEY_CUSTOM,
-     IXD_KEY_AT(struct tcp_settings, listen),
-     .parse = ixd_key_parse_listen,
-     .same = ixd_key_same_listen,
-     .help = "ADDRESS:PORT, [IPV6]:PORT or *:PORT"},
-    {.name = "receive-buffer",
-     .kind = IXD_KEY_SIZE,
-     IXD_KEY_AT(struct tcp_settings, receive_buffer),
-     .help = "SO_RCVBUF"},
+     IXD_KEY_AT(struct tcp_settings, l),
+     .include = ixd_listening_keys},
     {.name = "idle-timeout",
      .kind = IXD_KEY_DURATION,
      IXD_KEY_AT(struct tcp_settings, idle_timeout),
      .def = "0",
      .help = "close connections silent for this long (0 = never)"},
-    IXD_KEY_ALLOW(struct tcp_settings, allow),
     {NULL},
 };
 
@@ -160,7 +146,7 @@ conn_new(struct tcp_in *t, int fd, const struct sockaddr *from, double now)
     struct ixd_sessions *ss = t->ctx->sessions;
     struct tcp_conn *c;
 
-    if (!ixd_intake_allowed(&t->cfg->allow, ss, from, now, &t->rl_allow)) {
+    if (!ixd_intake_allowed(&t->cfg->l.allow, ss, from, now, &t->rl_allow)) {
         close(fd);
         return;
     }
@@ -222,8 +208,8 @@ tcp_open(const void *settings, const char *name, unsigned workers, char *bound, 
 {
     const struct tcp_settings *s = settings;
 
-    return ixd_input_sockets_open(name, &s->listen, 1, s->receive_buffer, workers, bound, boundlen,
-                                  err, errlen);
+    return ixd_input_sockets_open(name, &s->l.listen, 1, s->l.receive_buffer, workers, bound,
+                                  boundlen, err, errlen);
 }
 
 static void *
@@ -311,43 +297,6 @@ tcp_connections(const void *state)
     return atomic_load_explicit(&((const struct tcp_in *)state)->n_conns, memory_order_relaxed);
 }
 
-static const struct ixd_intake *
-tcp_intake(const void *settings)
-{
-    return &((const struct tcp_settings *)settings)->intake;
-}
-
-static int
-tcp_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
-{
-    const struct tcp_settings *s = settings;
-
-    if (s->listen.addrlen == 0) {
-        return ixd_cnode_fail(env->at, env->file, err, errlen,
-                              "collector '%s' needs a listen address, e.g. listen: \"*:4739\"",
-                              env->name);
-    }
-    return 0;
-}
-
-static int
-tcp_conflicts(const void *a, const void *b, char *where, size_t wherelen)
-{
-    const struct tcp_settings *x = a, *y = b;
-
-    if (!ixd_listen_addr_overlaps(&x->listen, &y->listen)) {
-        return 0;
-    }
-    snprintf(where, wherelen, "tcp %s", y->listen.text);
-    return 1;
-}
-
-static const char *
-tcp_address(const void *settings)
-{
-    return ((const struct tcp_settings *)settings)->listen.text;
-}
-
 static int
 tcp_up(const void *state)
 {
@@ -360,12 +309,12 @@ const struct ixd_input_type ixd_input_tcp = {
             .name = "tcp",
             .keys = tcp_keys,
             .settings_size = sizeof(struct tcp_settings),
-            .check = tcp_check,
-            .conflicts = tcp_conflicts,
+            .check = ixd_listening_check,
+            .conflicts = ixd_listening_conflicts,
         },
     .flags = IXD_INPUT_CONNECTIONS,
-    .intake = tcp_intake,
-    .address = tcp_address,
+    .intake = ixd_listening_intake,
+    .address = ixd_listening_address,
     .open = tcp_open,
     .close = ixd_input_sockets_close,
     .start = tcp_start,

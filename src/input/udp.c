@@ -22,29 +22,15 @@
 #define DRAIN_ROUNDS 4096 /* at stop: batches read from a socket at most */
 
 struct udp_settings {
-    struct ixd_intake intake;
-    struct ixd_listen_addr listen;
-    size_t receive_buffer;
-    struct ixd_prefix_list allow;
+    struct ixd_listening l; /* first: the shared functions read it */
     struct ixd_dest_list forward;
 };
 
 static const struct ixd_key udp_keys[] = {
-    {.name = "(intake)",
+    {.name = "(listening)",
      .kind = IXD_KEY_INCLUDE,
-     IXD_KEY_AT(struct udp_settings, intake),
-     .include = ixd_intake_keys},
-    {.name = "listen",
-     .kind = IXD_KEY_CUSTOM,
-     IXD_KEY_AT(struct udp_settings, listen),
-     .parse = ixd_key_parse_listen,
-     .same = ixd_key_same_listen,
-     .help = "ADDRESS:PORT, [IPV6]:PORT or *:PORT"},
-    {.name = "receive-buffer",
-     .kind = IXD_KEY_SIZE,
-     IXD_KEY_AT(struct udp_settings, receive_buffer),
-     .help = "SO_RCVBUF (default 8M)"},
-    IXD_KEY_ALLOW(struct udp_settings, allow),
+     IXD_KEY_AT(struct udp_settings, l),
+     .include = ixd_listening_keys},
     {.name = "forward",
      .kind = IXD_KEY_CUSTOM,
      IXD_KEY_AT(struct udp_settings, forward),
@@ -124,7 +110,7 @@ datagram(struct udp_in *u, const struct ixd_datagram *d, double now, int64_t use
     struct ixd_sessions *ss = u->ctx->sessions;
     struct ixd_session *s;
 
-    if (!ixd_intake_allowed(&u->cfg->allow, ss, d->from, now, &u->rl_allow)) {
+    if (!ixd_intake_allowed(&u->cfg->l.allow, ss, d->from, now, &u->rl_allow)) {
         return;
     }
     if (u->cfg->forward.n > 0) {
@@ -195,8 +181,8 @@ udp_open(const void *settings, const char *name, unsigned workers, char *bound, 
 {
     const struct udp_settings *s = settings;
 
-    return ixd_input_sockets_open(name, &s->listen, 0, s->receive_buffer, workers, bound, boundlen,
-                                  err, errlen);
+    return ixd_input_sockets_open(name, &s->l.listen, 0, s->l.receive_buffer, workers, bound,
+                                  boundlen, err, errlen);
 }
 
 static void *
@@ -249,43 +235,6 @@ udp_stop(void *state)
     free(u);
 }
 
-static const struct ixd_intake *
-udp_intake(const void *settings)
-{
-    return &((const struct udp_settings *)settings)->intake;
-}
-
-static int
-udp_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
-{
-    const struct udp_settings *s = settings;
-
-    if (s->listen.addrlen == 0) {
-        return ixd_cnode_fail(env->at, env->file, err, errlen,
-                              "collector '%s' needs a listen address, e.g. listen: \"*:4739\"",
-                              env->name);
-    }
-    return 0;
-}
-
-static int
-udp_conflicts(const void *a, const void *b, char *where, size_t wherelen)
-{
-    const struct udp_settings *x = a, *y = b;
-
-    if (!ixd_listen_addr_overlaps(&x->listen, &y->listen)) {
-        return 0;
-    }
-    snprintf(where, wherelen, "udp %s", y->listen.text);
-    return 1;
-}
-
-static const char *
-udp_address(const void *settings)
-{
-    return ((const struct udp_settings *)settings)->listen.text;
-}
-
 static int
 udp_up(const void *state)
 {
@@ -298,12 +247,12 @@ const struct ixd_input_type ixd_input_udp = {
             .name = "udp",
             .keys = udp_keys,
             .settings_size = sizeof(struct udp_settings),
-            .check = udp_check,
-            .conflicts = udp_conflicts,
+            .check = ixd_listening_check,
+            .conflicts = ixd_listening_conflicts,
         },
     .flags = IXD_INPUT_DATAGRAMS,
-    .intake = udp_intake,
-    .address = udp_address,
+    .intake = ixd_listening_intake,
+    .address = ixd_listening_address,
     .open = udp_open,
     .close = ixd_input_sockets_close,
     .start = udp_start,

@@ -23,8 +23,12 @@ struct count_settings {
 };
 
 static const struct ixd_key count_keys[] = {
-    {.name = "exporters", .kind = IXD_KEY_U32, IXD_KEY_AT(struct count_settings, exporters),
-     .min = 1, .max = 1u << 20, .def = "4096",
+    {.name = "exporters",
+     .kind = IXD_KEY_U32,
+     IXD_KEY_AT(struct count_settings, exporters),
+     .min = 1,
+     .max = 1u << 20,
+     .def = "4096",
      .help = "exporter addresses counted one by one per worker; the rest as other"},
     {NULL},
 };
@@ -176,10 +180,6 @@ count_close(struct ixd_output *out)
 }
 
 static const struct ixd_counter_def count_defs[] = {
-    {.key = "records",
-     .metric = "ipfixd_output_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records handed to the output"},
     {.key = "other",
      .metric = "ipfixd_output_other_exporters_records_total",
      .kind = IXD_COUNTER_TOTAL,
@@ -217,12 +217,12 @@ count_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
             *v += IXD_CNT_GET(s->records);
         }
     }
-    fn(arg, &count_defs[0], NULL, records);
-    fn(arg, &count_defs[1], NULL, other);
+    fn(arg, ixd_output_records_def, NULL, records);
+    fn(arg, &count_defs[0], NULL, other);
     for (guint k = 0; k < order->len; k++) {
         struct slot *s = g_ptr_array_index(order, k);
         v = g_hash_table_lookup(sum, &s->addr);
-        fn(arg, &count_defs[2], s->text, *v);
+        fn(arg, &count_defs[1], s->text, *v);
         g_free(v);
     }
     g_ptr_array_free(order, TRUE);

@@ -784,93 +784,34 @@ x_close(struct ixd_output *out)
     free_output(o);
 }
 
-static const struct ixd_counter_def export_counters[] = {
-    {.key = "records",
-     .metric = "ipfixd_output_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records handed to the output"},
-    {.key = "written_bytes",
-     .metric = "ipfixd_output_written_bytes_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "bytes that reached the destination",
-     .line_key = "bytes"},
-    {.key = "dropped",
-     .metric = "ipfixd_output_dropped_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records lost, each one counted"},
-    {.key = "waits",
-     .metric = "ipfixd_output_waits_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "times a worker waited for the output"},
-};
-
-/* Per destination, summed over the workers' lanes. */
-static const struct ixd_counter_def dest_counters[] = {
-    {.key = "records",
-     .metric = NULL,
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records handed to this destination",
-     .label = "destination"},
-    {.key = "messages",
-     .metric = NULL,
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "messages sent",
-     .label = "destination"},
-    {.key = "sent",
-     .metric = "ipfixd_output_destination_sent_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "data records sent",
-     .label = "destination"},
-    {.key = "dropped",
-     .metric = "ipfixd_output_destination_dropped_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records lost",
-     .label = "destination"},
-    {.key = "reconnects",
-     .metric = "ipfixd_output_destination_reconnects_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "TCP connections after the first",
-     .label = "destination"},
-    {.key = "queued_bytes",
-     .metric = "ipfixd_output_destination_queue_bytes",
-     .kind = IXD_COUNTER_GAUGE,
-     .help = "bytes waiting in the queues",
-     .label = "destination"},
-};
-
 static void
 x_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
     struct xoutput *o = (struct xoutput *)out;
-    uint64_t records = 0, bytes = 0, dropped = 0;
+    struct ixd_output_counts c = {0};
     unsigned i;
     size_t j;
 
     for (i = 0; i < o->n_lanes; i++) {
-        records += IXD_CNT_GET(o->lanes[i].records);
+        c.records += IXD_CNT_GET(o->lanes[i].records);
         for (j = 0; j < o->cfg->dests.n; j++) {
-            bytes += IXD_CNT_GET(o->lanes[i].dests[j].bytes);
-            dropped += IXD_CNT_GET(o->lanes[i].dests[j].dropped);
+            c.written_bytes += IXD_CNT_GET(o->lanes[i].dests[j].bytes);
+            c.dropped += IXD_CNT_GET(o->lanes[i].dests[j].dropped);
         }
     }
-    fn(arg, &export_counters[0], NULL, records);
-    fn(arg, &export_counters[1], NULL, bytes);
-    fn(arg, &export_counters[2], NULL, dropped);
-    fn(arg, &export_counters[3], NULL, 0);
+    ixd_output_report(fn, arg, &c);
     for (j = 0; j < o->cfg->dests.n; j++) {
-        uint64_t v[6] = {0};
+        struct ixd_destination_counts dc = {0};
         for (i = 0; i < o->n_lanes; i++) {
             const struct xdest *d = &o->lanes[i].dests[j];
-            v[0] += IXD_CNT_GET(d->records);
-            v[1] += IXD_CNT_GET(d->messages);
-            v[2] += IXD_CNT_GET(d->sent);
-            v[3] += IXD_CNT_GET(d->dropped);
-            v[4] += IXD_CNT_GET(d->reconnects);
-            v[5] += IXD_CNT_GET(d->queued);
+            dc.records += IXD_CNT_GET(d->records);
+            dc.messages += IXD_CNT_GET(d->messages);
+            dc.sent += IXD_CNT_GET(d->sent);
+            dc.dropped += IXD_CNT_GET(d->dropped);
+            dc.reconnects += IXD_CNT_GET(d->reconnects);
+            dc.queued_bytes += IXD_CNT_GET(d->queued);
         }
-        for (size_t k = 0; k < 6; k++) {
-            fn(arg, &dest_counters[k], o->cfg->dests.d[j].text, v[k]);
-        }
+        ixd_destination_report(fn, arg, o->cfg->dests.d[j].text, &dc);
     }
 }
 

@@ -248,7 +248,7 @@ file_open(struct foutput *o, struct flane *l)
         make_name(o, l, l->n, l->name, sizeof(l->name));
         snprintf(l->tmp, sizeof(l->tmp), ".%s.tmp", l->name);
         l->fd = ixd_file_open_exact(o->dirfd, l->tmp, O_WRONLY | O_EXCL | O_CLOEXEC,
-                                (mode_t)o->cfg->file_mode);
+                                    (mode_t)o->cfg->file_mode);
         if (l->fd != -1 || errno != EEXIST) {
             break;
         }
@@ -453,23 +453,6 @@ f_close(struct ixd_output *out)
 }
 
 static const struct ixd_counter_def file_counters[] = {
-    {.key = "records",
-     .metric = "ipfixd_output_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records handed to the output"},
-    {.key = "written_bytes",
-     .metric = "ipfixd_output_written_bytes_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "bytes that reached the destination",
-     .line_key = "bytes"},
-    {.key = "dropped",
-     .metric = "ipfixd_output_dropped_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records lost, each one counted"},
-    {.key = "waits",
-     .metric = "ipfixd_output_waits_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "times a worker waited for the output"},
     {.key = "files",
      .metric = "ipfixd_output_files_total",
      .kind = IXD_COUNTER_TOTAL,
@@ -480,71 +463,36 @@ static const struct ixd_counter_def file_counters[] = {
      .help = "failed writes, closes and renames of files"},
 };
 
-/* The directory as one destination: records = sent + dropped + what is still buffered. */
-static const struct ixd_counter_def dir_counters[] = {
-    {.key = "records",
-     .metric = NULL,
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records handed to this destination",
-     .label = "destination"},
-    {.key = "messages",
-     .metric = NULL,
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "messages written",
-     .label = "destination"},
-    {.key = "sent",
-     .metric = "ipfixd_output_destination_sent_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "data records sent",
-     .label = "destination"},
-    {.key = "dropped",
-     .metric = "ipfixd_output_destination_dropped_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records lost",
-     .label = "destination"},
-    {.key = "reconnects",
-     .metric = "ipfixd_output_destination_reconnects_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "TCP connections after the first",
-     .label = "destination"},
-    {.key = "queued_bytes",
-     .metric = "ipfixd_output_destination_queue_bytes",
-     .kind = IXD_COUNTER_GAUGE,
-     .help = "bytes waiting in the queues",
-     .label = "destination"},
-};
-
-/* Summed over lanes. */
+/* Summed over lanes; the directory is the one destination: records = sent + dropped + what is
+ * still buffered. */
 static void
 f_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
     struct foutput *o = (struct foutput *)out;
-    uint64_t v[6] = {0}, messages = 0, sent = 0, buffered = 0;
+    struct ixd_output_counts c = {0};
+    struct ixd_destination_counts dc = {0};
+    uint64_t files = 0, write_errors = 0;
     char dir[128];
-    unsigned i;
 
-    for (i = 0; i < o->n_lanes; i++) {
+    for (unsigned i = 0; i < o->n_lanes; i++) {
         const struct flane *l = &o->lanes[i];
-        v[0] += IXD_CNT_GET(l->records);
-        v[1] += IXD_CNT_GET(l->bytes);
-        v[2] += IXD_CNT_GET(l->dropped);
-        v[4] += IXD_CNT_GET(l->files);
-        v[5] += IXD_CNT_GET(l->write_errors);
-        messages += IXD_CNT_GET(l->messages);
-        sent += IXD_CNT_GET(l->written);
-        buffered += IXD_CNT_GET(l->buffered);
+        c.records += IXD_CNT_GET(l->records);
+        c.written_bytes += IXD_CNT_GET(l->bytes);
+        c.dropped += IXD_CNT_GET(l->dropped);
+        files += IXD_CNT_GET(l->files);
+        write_errors += IXD_CNT_GET(l->write_errors);
+        dc.messages += IXD_CNT_GET(l->messages);
+        dc.sent += IXD_CNT_GET(l->written);
+        dc.queued_bytes += IXD_CNT_GET(l->buffered);
     }
-    for (i = 0; i < 6; i++) {
-        fn(arg, &file_counters[i], NULL, v[i]);
-    }
+    ixd_output_report(fn, arg, &c);
+    fn(arg, &file_counters[0], NULL, files);
+    fn(arg, &file_counters[1], NULL, write_errors);
+    dc.records = c.records;
+    dc.dropped = c.dropped;
     /* a long directory keeps its start: the name must hold the prefix */
     snprintf(dir, sizeof(dir), "%.60s/%.60s-*", o->cfg->directory, o->cfg->prefix);
-    fn(arg, &dir_counters[0], dir, v[0]);
-    fn(arg, &dir_counters[1], dir, messages);
-    fn(arg, &dir_counters[2], dir, sent);
-    fn(arg, &dir_counters[3], dir, v[2]);
-    fn(arg, &dir_counters[4], dir, 0);
-    fn(arg, &dir_counters[5], dir, buffered);
+    ixd_destination_report(fn, arg, dir, &dc);
 }
 
 /* The prefix is the output's name unless set. */

@@ -98,7 +98,7 @@ open_path(const struct json_settings *cfg)
         return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
     }
     return ixd_file_open_exact(AT_FDCWD, cfg->path, O_WRONLY | O_APPEND | O_CLOEXEC,
-                           (mode_t)cfg->file_mode);
+                               (mode_t)cfg->file_mode);
 }
 
 /* Writes all of buf; on failure counts its lines as dropped. Writer thread. */
@@ -419,41 +419,17 @@ json_close(struct ixd_output *out)
     free(o);
 }
 
-static const struct ixd_counter_def json_counters[] = {
-    {.key = "records",
-     .metric = "ipfixd_output_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records handed to the output"},
-    {.key = "written_bytes",
-     .metric = "ipfixd_output_written_bytes_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "bytes that reached the destination",
-     .line_key = "bytes"},
-    {.key = "dropped",
-     .metric = "ipfixd_output_dropped_records_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "records lost, each one counted"},
-    {.key = "waits",
-     .metric = "ipfixd_output_waits_total",
-     .kind = IXD_COUNTER_TOTAL,
-     .help = "times a worker waited for the output"},
-};
-
 static void
 json_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
     struct json_output *o = (struct json_output *)out;
-    uint64_t records = 0, waits = 0;
-    unsigned i;
+    struct ixd_output_counts c = {0, IXD_CNT_GET(o->written_bytes), IXD_CNT_GET(o->dropped), 0};
 
-    for (i = 0; i < o->n_lanes; i++) {
-        records += IXD_CNT_GET(o->lanes[i].records);
-        waits += IXD_CNT_GET(o->lanes[i].waits);
+    for (unsigned i = 0; i < o->n_lanes; i++) {
+        c.records += IXD_CNT_GET(o->lanes[i].records);
+        c.waits += IXD_CNT_GET(o->lanes[i].waits);
     }
-    fn(arg, &json_counters[0], NULL, records);
-    fn(arg, &json_counters[1], NULL, IXD_CNT_GET(o->written_bytes));
-    fn(arg, &json_counters[2], NULL, IXD_CNT_GET(o->dropped));
-    fn(arg, &json_counters[3], NULL, waits);
+    ixd_output_report(fn, arg, &c);
 }
 
 /* The path: standard output, or a file ipfixd can create or append to. */

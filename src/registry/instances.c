@@ -87,21 +87,14 @@ known_types(const struct kind *k, char *out, size_t len)
     }
 }
 
-/* An instance as the config wrote it: its name, type, position and settings mapping. */
-struct written {
-    const char *name, *type;
-    unsigned line, column, type_line, type_column;
-    const struct ixd_cnode *settings;
-};
-
 /*
  * One instance's settings: its type's keys, then its type's own checks. A key that only other
  * types know says which. *type and *settings are set as soon as they exist (freed by the caller).
  */
 static int
-instance_conf(const struct kind *k, const struct ixd_config *cfg, const struct written *wr,
-              unsigned flags, const struct ixd_module_type **type, void **settings, char *err,
-              size_t errlen)
+instance_conf(const struct kind *k, const struct ixd_config *cfg,
+              const struct ixd_config_module *wr, unsigned flags,
+              const struct ixd_module_type **type, void **settings, char *err, size_t errlen)
 {
     const struct ixd_module_type *t = type_named(k, wr->type);
     struct ixd_cnode at = {IXD_CNODE_SCALAR, wr->type_line, wr->type_column, NULL, 0, NULL};
@@ -114,8 +107,8 @@ instance_conf(const struct kind *k, const struct ixd_config *cfg, const struct w
         return ixd_cnode_fail(&at, cfg->source, err, errlen, "%s%s must be %s, not '%s'",
                               k == &outputs ? "output " : "", k->selector, types, wr->type);
     }
-    for (size_t i = 0; i < wr->settings->n; i++) {
-        const struct ixd_cnode *key = &wr->settings->items[2 * i];
+    for (size_t i = 0; i < wr->settings.n; i++) {
+        const struct ixd_cnode *key = &wr->settings.items[2 * i];
         if (ixd_keys_find(t->keys, key->text, NULL) == NULL &&
             key_of_other_types(k, t, key->text, types, sizeof(types))) {
             return ixd_cnode_fail(key, cfg->source, err, errlen,
@@ -131,8 +124,8 @@ instance_conf(const struct kind *k, const struct ixd_config *cfg, const struct w
     }
     snprintf(what, sizeof(what), "%s '%s' of %s %s", k->what, wr->name, k->selector, t->name);
     env = (struct ixd_key_env){cfg->source, flags, what};
-    menv = (struct ixd_module_env){cfg->source, wr->name, flags, wr->settings};
-    if (ixd_keys_parse(t->keys, wr->settings, *settings, &env, err, errlen) == -1 ||
+    menv = (struct ixd_module_env){cfg->source, wr->name, flags, &wr->settings};
+    if (ixd_keys_parse(t->keys, &wr->settings, *settings, &env, err, errlen) == -1 ||
         (t->check != NULL && t->check(*settings, &menv, err, errlen) == -1)) {
         return -1;
     }
@@ -142,8 +135,8 @@ instance_conf(const struct kind *k, const struct ixd_config *cfg, const struct w
 /* Instance i against the earlier ones of its type: two that would use the same place are
  * refused where the second is written. */
 static int
-conflicts(const struct kind *k, const struct ixd_config *cfg, const struct written *wr, size_t i,
-          const struct ixd_module_type *const *types, void *const *settings, char *err,
+conflicts(const struct kind *k, const struct ixd_config *cfg, const struct ixd_config_module *wr,
+          size_t i, const struct ixd_module_type *const *types, void *const *settings, char *err,
           size_t errlen)
 {
     struct ixd_cnode at = {IXD_CNODE_SCALAR, wr[i].line, wr[i].column, NULL, 0, NULL};
@@ -152,9 +145,12 @@ conflicts(const struct kind *k, const struct ixd_config *cfg, const struct writt
     for (size_t j = 0; j < i; j++) {
         if (types[j] == types[i] && types[i]->conflicts != NULL &&
             types[i]->conflicts(settings[j], settings[i], where, sizeof(where))) {
-            return ixd_cnode_fail(&at, cfg->source, err, errlen, "%ss '%s' and '%s' both %s %s",
-                                  k->what, wr[j].name, wr[i].name,
-                                  k == &outputs ? "write to" : "listen on", where);
+            /* an output's place is its own ("/var/log/flows.json"); an input's is its
+             * transport's ("udp *:4739") */
+            return ixd_cnode_fail(
+                &at, cfg->source, err, errlen, "%ss '%s' and '%s' both %s %s%s%s", k->what,
+                wr[j].name, wr[i].name, k == &outputs ? "write to" : "listen on",
+                k == &outputs ? "" : types[i]->name, k == &outputs ? "" : " ", where);
         }
     }
     return 0;
@@ -217,88 +213,67 @@ pipelines_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg, 
     return 0;
 }
 
-/* Every instance of one kind: wr[n] as written, types[n] and settings[n] filled. */
+/*
+ * Every instance of one kind, wr[n] as written: their types and settings in two arrays the
+ * caller frees with their first *done entries (filled as it goes, so that what was made is
+ * freed even on failure).
+ */
 static int
-kind_conf(const struct kind *k, const struct ixd_config *cfg, const struct written *wr, size_t n,
-          unsigned flags, const struct ixd_module_type **types, void **settings, size_t *done,
-          char *err, size_t errlen)
+kind_conf(const struct kind *k, const struct ixd_config *cfg, const struct ixd_config_module *wr,
+          size_t n, unsigned flags, const struct ixd_module_type ***types, void ***settings,
+          size_t *done, char *err, size_t errlen)
 {
+    *types = calloc(n + 1, sizeof(**types));
+    *settings = calloc(n + 1, sizeof(**settings));
+    if (*types == NULL || *settings == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         *done = i + 1;
-        if (instance_conf(k, cfg, &wr[i], flags, &types[i], &settings[i], err, errlen) == -1 ||
-            conflicts(k, cfg, wr, i, types, settings, err, errlen) == -1) {
+        if (instance_conf(k, cfg, &wr[i], flags, &(*types)[i], &(*settings)[i], err, errlen) ==
+                -1 ||
+            conflicts(k, cfg, wr, i, *types, *settings, err, errlen) == -1) {
             return -1;
         }
     }
     return 0;
 }
 
+/* Collectors and outputs checked by their types; the types found again by their kind. */
 static int
-inputs_conf(const struct ixd_config *cfg, unsigned flags, struct ixd_instances *in, char *err,
-            size_t errlen)
-{
-    size_t n = cfg->n_collectors;
-    struct written *wr = calloc(n + 1, sizeof(*wr));
-    const struct ixd_module_type **types = calloc(n + 1, sizeof(*types));
-    void **settings = calloc(n + 1, sizeof(*settings));
-    int rc = -1;
-
-    in->inputs = calloc(n + 1, sizeof(*in->inputs));
-    if (wr != NULL && types != NULL && settings != NULL && in->inputs != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            const struct ixd_config_collector *c = &cfg->collectors[i];
-            wr[i] = (struct written){c->name,           c->transport,        c->line,     c->column,
-                                     c->transport_line, c->transport_column, &c->settings};
-        }
-        rc = kind_conf(&inputs, cfg, wr, n, flags, types, settings, &in->n_inputs, err, errlen);
-        for (size_t i = 0; i < in->n_inputs; i++) {
-            /* the input type that starts with this module type */
-            for (size_t t = 0; ixd_input_types[t] != NULL; t++) {
-                if (&ixd_input_types[t]->m == types[i]) {
-                    in->inputs[i].type = ixd_input_types[t];
-                }
-            }
-            in->inputs[i].settings = settings[i];
-        }
-    } else {
-        snprintf(err, errlen, "out of memory");
-    }
-    free(wr);
-    free(types);
-    free(settings);
-    return rc;
-}
-
-static int
-outputs_conf(const struct ixd_config *cfg, unsigned flags, struct ixd_instances *in, char *err,
+modules_conf(const struct ixd_config *cfg, unsigned flags, struct ixd_instances *in, char *err,
              size_t errlen)
 {
-    size_t n = cfg->n_outputs;
-    struct written *wr = calloc(n + 1, sizeof(*wr));
-    const struct ixd_module_type **types = calloc(n + 1, sizeof(*types));
-    void **settings = calloc(n + 1, sizeof(*settings));
-    int rc = -1;
+    const struct ixd_module_type **types = NULL;
+    void **settings = NULL;
+    size_t i;
+    int rc;
 
-    in->outputs = calloc(n + 1, sizeof(*in->outputs));
-    if (wr != NULL && types != NULL && settings != NULL && in->outputs != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            const struct ixd_config_output *o = &cfg->outputs[i];
-            wr[i] = (struct written){o->name,      o->type,        o->line,     o->column,
-                                     o->type_line, o->type_column, &o->settings};
-        }
-        rc = kind_conf(&outputs, cfg, wr, n, flags, types, settings, &in->n_outputs, err, errlen);
-        for (size_t i = 0; i < in->n_outputs; i++) {
-            for (size_t t = 0; ixd_output_types[t] != NULL; t++) {
-                if (&ixd_output_types[t]->m == types[i]) {
-                    in->outputs[i].type = ixd_output_types[t];
-                }
-            }
-            in->outputs[i].settings = settings[i];
-        }
-    } else {
+    in->inputs = calloc(cfg->n_collectors + 1, sizeof(*in->inputs));
+    in->outputs = calloc(cfg->n_outputs + 1, sizeof(*in->outputs));
+    if (in->inputs == NULL || in->outputs == NULL) {
         snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    free(wr);
+    rc = kind_conf(&inputs, cfg, cfg->collectors, cfg->n_collectors, flags, &types, &settings,
+                   &in->n_inputs, err, errlen);
+    for (i = 0; types != NULL && settings != NULL && i < in->n_inputs; i++) {
+        in->inputs[i].type = types[i] != NULL ? ixd_input_type_named(types[i]->name) : NULL;
+        in->inputs[i].settings = settings[i];
+    }
+    free(types);
+    free(settings);
+    types = NULL;
+    settings = NULL;
+    if (rc == 0) {
+        rc = kind_conf(&outputs, cfg, cfg->outputs, cfg->n_outputs, flags, &types, &settings,
+                       &in->n_outputs, err, errlen);
+    }
+    for (i = 0; types != NULL && settings != NULL && i < in->n_outputs; i++) {
+        in->outputs[i].type = types[i] != NULL ? ixd_output_type_named(types[i]->name) : NULL;
+        in->outputs[i].settings = settings[i];
+    }
     free(types);
     free(settings);
     return rc;
@@ -315,8 +290,7 @@ ixd_instances_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *r
         return NULL;
     }
     /* in the order of the file: collectors, outputs, then the pipelines' stages */
-    if (inputs_conf(cfg, flags, in, err, errlen) == -1 ||
-        outputs_conf(cfg, flags, in, err, errlen) == -1 ||
+    if (modules_conf(cfg, flags, in, err, errlen) == -1 ||
         pipelines_conf(cfg, reg, workers, flags, in, err, errlen) == -1) {
         ixd_instances_free(in);
         return NULL;

@@ -91,13 +91,13 @@ check_accepted(const struct ixd_config *cfg)
     size_t i;
 
     for (i = 0; i < cfg->n_collectors; i++) {
-        const struct ixd_config_collector *c = &cfg->collectors[i];
+        const struct ixd_config_module *c = &cfg->collectors[i];
 
         /* the JSON prefix buffer (512 bytes) counts on names of plain characters */
         FUZZ_CHECK(memchr(c->name, '\0', sizeof(c->name)) != NULL && c->name[0] != '\0');
         FUZZ_CHECK(strspn(c->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                    "0123456789-_.") == strlen(c->name));
-        FUZZ_CHECK(memchr(c->transport, '\0', sizeof(c->transport)) != NULL);
+        FUZZ_CHECK(memchr(c->type, '\0', sizeof(c->type)) != NULL);
         FUZZ_CHECK(c->settings.kind == IXD_CNODE_MAPPING);
     }
     for (i = 0; i < cfg->n_outputs; i++) {

@@ -34,6 +34,15 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def free_tcp_port():
+    """A TCP port free on 127.0.0.1 (the API's)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 _udp_sources_used = set()
 
 

@@ -15,19 +15,13 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ixdtest import BIN, SLOW, Daemon, free_port, send  # noqa: E402
+from ixdtest import BIN, SLOW, Daemon, free_port, send, free_tcp_port  # noqa: E402
 
 NPM_CACHE = os.environ.get("IXD_NPM_CACHE",
                            os.path.join(os.path.expanduser("~"), ".cache", "ipfixd-test-npm"))
 VALIDATOR = "@seriousme/openapi-schema-validator"
 
 
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def config(port, api_port, out, extra_api=""):

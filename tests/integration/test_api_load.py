@@ -7,15 +7,9 @@ import socket
 import subprocess
 import tempfile
 
-from ixdtest import SLOW, Daemon, free_port, read_json_lines, run, send, wait_lines
+from ixdtest import SLOW, Daemon, free_port, read_json_lines, run, send, wait_lines, free_tcp_port
 
 
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_wrk_while_collecting():

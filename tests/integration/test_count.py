@@ -2,21 +2,12 @@
 and the rest under other once a worker's table is full."""
 import json
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
 
 import ipfix
-from ixdtest import SLOW, Daemon, fresh_udp_socket, free_port, run
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from ixdtest import SLOW, Daemon, fresh_udp_socket, free_port, free_tcp_port, run
 
 
 def send(port, source, n, first_seq=0):

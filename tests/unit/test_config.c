@@ -158,7 +158,7 @@ defaults_when_sections_absent(void **state)
     assert_int_equal(cfg->limits.fields_per_template, 512);
     assert_int_equal(cfg->limits.templates_per_session, 4096);
     assert_int_equal(cfg->limits.tcp_connections, 1024);
-    assert_string_equal(cfg->collectors[0].transport, "udp");
+    assert_string_equal(cfg->collectors[0].type, "udp");
     ixd_config_free(cfg);
 }
 
@@ -171,9 +171,9 @@ builtin_config(void **state)
     assert_non_null(cfg);
     assert_int_equal(cfg->n_collectors, 2);
     assert_string_equal(cfg->collectors[0].name, "udp");
-    assert_string_equal(cfg->collectors[0].transport, "udp");
+    assert_string_equal(cfg->collectors[0].type, "udp");
     assert_string_equal(cfg->collectors[1].name, "tcp");
-    assert_string_equal(cfg->collectors[1].transport, "tcp");
+    assert_string_equal(cfg->collectors[1].type, "tcp");
     for (i = 0; i < 2; i++) {
         /* what the input types read of it: test_input */
         assert_string_equal(ixd_cnode_get(&cfg->collectors[i].settings, "listen")->text,
