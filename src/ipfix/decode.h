@@ -16,11 +16,16 @@
 #define IXD_SCRATCH_MAX 32768 /* uint16 slots for variable-length offsets and lengths */
 
 typedef void (*ixd_deliver_fn)(void *arg, const struct ixd_batch *batch);
+/* A template an exporter defined, new or changed (not a refresh), with the message's source;
+ * called between batches, before any record of it. Both are valid for the call only. */
+typedef void (*ixd_template_fn)(void *arg, const struct ixd_template *tmpl,
+                                const struct ixd_source *source);
 
 /* Per-worker decode state: the batch being filled and where full batches go. */
 struct ixd_decoder {
     ixd_deliver_fn deliver;
     void *deliver_arg;
+    ixd_template_fn on_template; /* NULL: nobody asked (called with deliver_arg) */
     struct ixd_batch batch;
     struct ixd_record records[IXD_BATCH_MAX];
     uint16_t scratch[IXD_SCRATCH_MAX];
