@@ -196,15 +196,17 @@ ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_co
 {
     size_t i;
 
-    sum->in += IXD_CNT_GET(run->in);
+    /* what left first: a record is counted in (or emitted) before it is counted out or
+     * failed, so a reader racing the worker sees no more leave than came */
     sum->out += IXD_CNT_GET(run->out);
-    sum->emitted += IXD_CNT_GET(run->emitted);
     sum->failed += IXD_CNT_GET(run->refused);
     for (i = 0; i < run->conf->n; i++) {
         if (run->conf->types[i]->failed != NULL) {
             sum->failed += run->conf->types[i]->failed(run->states[i]);
         }
     }
+    sum->in += IXD_CNT_GET(run->in);
+    sum->emitted += IXD_CNT_GET(run->emitted);
 }
 
 void
