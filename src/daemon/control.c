@@ -173,7 +173,8 @@ log_summary(struct control *ctl, const char *when)
                  (unsigned long long)ixd_counters_errors(&sum), errs);
     }
     for (i = 0; i < cfg->n_pipelines; i++) {
-        struct ixd_pipeline_counters pc = {0, 0, 0};
+        struct ixd_pipeline_counters pc = {0, 0, 0, 0};
+        uint64_t dropped;
 
         if (cfg->pipelines[i].n_stages == 0) {
             continue; /* a route: its records are the collector's */
@@ -181,9 +182,16 @@ log_summary(struct control *ctl, const char *when)
         for (k = 0; k < ctl->n_workers; k++) {
             ixd_worker_pipeline_counters(ctl->workers[k], i, &pc);
         }
-        log_info("%s pipeline %s: in=%llu out=%llu dropped=%llu failed=%llu", when,
+        /* what came in or was emitted and did not go out was dropped or failed; read while
+         * the workers run, a CPU that reorders their stores could show more leaving: 0 then */
+        dropped = 0;
+        if (pc.in + pc.emitted > pc.out + pc.failed) {
+            dropped = pc.in + pc.emitted - pc.out - pc.failed;
+        }
+        log_info("%s pipeline %s: in=%llu out=%llu dropped=%llu failed=%llu emitted=%llu", when,
                  cfg->pipelines[i].name, (unsigned long long)pc.in, (unsigned long long)pc.out,
-                 (unsigned long long)(pc.in - pc.out - pc.failed), (unsigned long long)pc.failed);
+                 (unsigned long long)dropped, (unsigned long long)pc.failed,
+                 (unsigned long long)pc.emitted);
     }
     for (i = 0; i < cfg->n_outputs; i++) {
         struct ixd_output *o = ctl->rt->outputs[i];

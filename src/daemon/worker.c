@@ -28,12 +28,10 @@
 
 enum command { CMD_NONE = 0, CMD_APPLY, CMD_STOP, CMD_HA_RESTORE };
 
-/* A pipeline with stages, run by this worker for one collector. */
+/* A pipeline with stages, run by this worker for one collector (the run owns its lanes). */
 struct wpipe {
     size_t index; /* in the config's pipelines */
     struct ixd_pipeline_run *run;
-    size_t n_lanes;
-    struct ixd_lane **lanes;
 };
 
 /* A collector on this worker: its input type's instance, its sessions, where its records go. */
@@ -86,17 +84,25 @@ static void
 deliver(void *arg, const struct ixd_batch *batch)
 {
     struct wcollector *wc = arg;
-    size_t i, j;
+    size_t i;
 
     for (i = 0; i < wc->n_lanes; i++) {
         wc->lanes[i]->output->type->write(wc->lanes[i], batch);
     }
     for (i = 0; i < wc->n_pipes; i++) {
-        struct wpipe *p = &wc->pipes[i];
-        const struct ixd_batch *out = ixd_pipeline_process(p->run, batch);
-        for (j = 0; out->count > 0 && j < p->n_lanes; j++) {
-            p->lanes[j]->output->type->write(p->lanes[j], out);
-        }
+        ixd_pipeline_process(wc->pipes[i].run, batch);
+    }
+}
+
+/* The decoder's word that an exporter defined a template: for the stages that asked. */
+static void
+announce(void *arg, const struct ixd_template *tmpl, const struct ixd_source *source)
+{
+    struct wcollector *wc = arg;
+    size_t i;
+
+    for (i = 0; i < wc->n_pipes; i++) {
+        ixd_pipeline_template(wc->pipes[i].run, tmpl, source);
     }
 }
 
@@ -112,10 +118,7 @@ flush_lanes(struct ixd_worker *w)
             l->output->type->flush(l);
         }
         for (size_t p = 0; p < wc->n_pipes; p++) {
-            for (j = 0; j < wc->pipes[p].n_lanes; j++) {
-                struct ixd_lane *l = wc->pipes[p].lanes[j];
-                l->output->type->flush(l); /* a second flush of a lane hands on nothing */
-            }
+            ixd_pipeline_flush(wc->pipes[p].run); /* a second flush of a lane hands on nothing */
         }
     }
 }
@@ -206,9 +209,15 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     double now;
     size_t i;
 
-    flush_lanes(w);
     clock_now(&now, &usec);
     atomic_store_explicit(&w->last_tick, now, memory_order_relaxed);
+    /* before the flush: what stages emit on their tick goes out on this one */
+    for (i = 0; i < w->n_wcs; i++) {
+        for (size_t k = 0; k < w->wcs[i]->n_pipes; k++) {
+            ixd_pipeline_tick(w->wcs[i]->pipes[k].run, now);
+        }
+    }
+    flush_lanes(w);
     /* only the API reads snapshots: without it they would cost a copy of every template */
     if (w->rt->cfg->api.enabled && now - w->last_snapshot >= SNAPSHOT_INTERVAL) {
         w->last_snapshot = now;
@@ -217,12 +226,10 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     if (w->rt->cfg->ha.enabled) {
         ha_share(w, now, usec);
     }
+    /* the inputs' ticks (TCP idle connections); the pipelines ticked before the flush above */
     for (i = 0; i < w->n_wcs; i++) {
         struct wcollector *wc = w->wcs[i];
 
-        for (size_t k = 0; k < wc->n_pipes; k++) {
-            ixd_pipeline_tick(wc->pipes[k].run, now);
-        }
         if (wc->in->type->tick != NULL) {
             wc->in->type->tick(wc->input, now);
         }
@@ -243,7 +250,6 @@ stop_pipes(struct wcollector *wc)
 
     for (i = 0; i < wc->n_pipes; i++) {
         ixd_pipeline_stop(wc->pipes[i].run);
-        free(wc->pipes[i].lanes);
     }
     free(wc->pipes);
     wc->pipes = NULL;
@@ -264,18 +270,20 @@ start_pipes(struct wcollector *wc, struct ixd_runtime *rt, size_t ci)
         size_t p = rt->staged[ci][i];
         const struct ixd_config_pipeline *pl = &rt->cfg->pipelines[p];
         struct wpipe *wp = &wc->pipes[wc->n_pipes];
+        struct ixd_lane **lanes = calloc(pl->n_to + 1, sizeof(*lanes));
 
-        wp->index = p;
-        wp->lanes = calloc(pl->n_to + 1, sizeof(*wp->lanes));
-        wp->run = ixd_pipeline_start(&rt->instances->pipelines[p], wc->w->index);
-        if (wp->lanes == NULL || wp->run == NULL) {
-            free(wp->lanes);
-            ixd_pipeline_stop(wp->run);
+        if (lanes == NULL) {
             return -1;
         }
         for (k = 0; k < pl->n_to; k++) {
             struct ixd_output *o = rt->outputs[pl->to[k]];
-            wp->lanes[wp->n_lanes++] = o->type->lane(o, wc->w->index);
+            lanes[k] = o->type->lane(o, wc->w->index);
+        }
+        wp->index = p;
+        wp->run = ixd_pipeline_start(&rt->instances->pipelines[p], wc->w->index, lanes, pl->n_to);
+        free(lanes);
+        if (wp->run == NULL) {
+            return -1;
         }
         wc->n_pipes++;
     }
@@ -387,7 +395,7 @@ wc_new(struct ixd_worker *w, struct ixd_runtime *rt, size_t ci)
     session_limits(rt, in, &limits, &rules);
     ixd_sessions_init(&wc->sessions, rt->cfg->collectors[ci].name,
                       (in->type->flags & IXD_INPUT_CONNECTIONS) != 0, &rules, &limits);
-    ixd_sessions_deliver_to(&wc->sessions, deliver, wc);
+    ixd_sessions_deliver_to(&wc->sessions, deliver, announce, wc);
     if (rt->restore != NULL && rt->restore[ci] != NULL) {
         struct timespec mono, wall;
         clock_gettime(CLOCK_MONOTONIC, &mono);

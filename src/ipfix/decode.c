@@ -98,6 +98,41 @@ decode_held(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d
     dec->batch.source = &s->source;
 }
 
+/* The serial of the template d holds as tid (0: none; serials start at 1), the table left as
+ * it is (no use marked, nothing expired). */
+static uint64_t
+installed_serial(const struct ixd_domain *d, uint16_t tid)
+{
+    const struct ixd_template_slot *slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(tid));
+
+    return slot != NULL ? slot->tmpl->serial : 0;
+}
+
+/* Stores t (ixd_domain_set_template) and, when its sessions' owner asked, announces it if it is now
+ * the domain's template and was not before: a refresh keeps the compiled template it refreshes (t
+ * is freed), which was announced when it came. Returns what ixd_domain_set_template returned. */
+static int
+set_template(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d,
+             struct ixd_template *t, double now)
+{
+    uint16_t tid = t->id;
+    uint64_t before;
+    const struct ixd_template_slot *slot;
+
+    if (s->owner->on_template == NULL) {
+        return ixd_domain_set_template(s, d, t, now);
+    }
+    before = installed_serial(d, tid);
+    if (!ixd_domain_set_template(s, d, t, now)) {
+        return 0;
+    }
+    slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(tid));
+    if (slot != NULL && slot->tmpl->serial != before) {
+        s->owner->on_template(s->owner->deliver_arg, slot->tmpl, &s->source);
+    }
+    return 1;
+}
+
 static void
 template_set(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *d, const uint8_t *p,
              size_t len, int options, double now)
@@ -118,7 +153,7 @@ template_set(struct ixd_decoder *dec, struct ixd_session *s, struct ixd_domain *
                 ixd_count_error(s, d, IXD_ERR_FIELD_LENGTH);
             }
             tid = t->id;
-            if (ixd_domain_set_template(s, d, t, now) && s->held != NULL) {
+            if (set_template(dec, s, d, t, now) && s->held != NULL) {
                 decode_held(dec, s, d, tid, now);
             }
             break;

@@ -416,9 +416,13 @@ ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
 
 void
 ixd_sessions_deliver_to(struct ixd_sessions *ss,
-                        void (*deliver)(void *arg, const struct ixd_batch *batch), void *arg)
+                        void (*deliver)(void *arg, const struct ixd_batch *batch),
+                        void (*on_template)(void *arg, const struct ixd_template *tmpl,
+                                            const struct ixd_source *source),
+                        void *arg)
 {
     ss->deliver = deliver;
+    ss->on_template = on_template;
     ss->deliver_arg = arg;
 }
 

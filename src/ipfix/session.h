@@ -184,8 +184,12 @@ struct ixd_sessions {
     size_t held_bytes;
     struct ixd_counters counters;
     struct ixd_ha_marks ha;
-    /* where the records of these sessions go (ixd_sessions_deliver_to); NULL: the decoder's */
+    /* where the records of these sessions go, and the templates they define (a new or changed
+     * one, before any of its records) are announced (ixd_sessions_deliver_to); NULL: the
+     * decoder's, and no announcements */
     void (*deliver)(void *arg, const struct ixd_batch *batch);
+    void (*on_template)(void *arg, const struct ixd_template *tmpl,
+                        const struct ixd_source *source);
     void *deliver_arg;
 };
 
@@ -193,10 +197,14 @@ void ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
                        const struct ixd_template_rules *rules,
                        const struct ixd_session_limits *limits);
 void ixd_sessions_release(struct ixd_sessions *ss);
-/* Sends every record decoded for these sessions to deliver(arg, batch), given once (the
- * collector's pipelines and outputs), on the thread that owns them. */
+/* Sends every record decoded for these sessions to deliver(arg, batch), and each template an
+ * exporter defines (new or changed, not a refresh) to on_template (may be NULL): given once
+ * (the collector's pipelines and outputs), called on the thread that owns the sessions. */
 void ixd_sessions_deliver_to(struct ixd_sessions *ss,
-                             void (*deliver)(void *arg, const struct ixd_batch *batch), void *arg);
+                             void (*deliver)(void *arg, const struct ixd_batch *batch),
+                             void (*on_template)(void *arg, const struct ixd_template *tmpl,
+                                                 const struct ixd_source *source),
+                             void *arg);
 
 /* The UDP session of a source address, created on first use (NULL: out of memory). */
 struct ixd_session *ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from,

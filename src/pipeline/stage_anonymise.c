@@ -182,13 +182,14 @@ anon_conf_free(void *conf)
 }
 
 static void *
-anon_start(const void *conf, unsigned worker)
+anon_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
 {
     const struct anon_conf *c = conf;
     struct anon_state *st = calloc(1, sizeof(*st));
     char err[256];
 
     (void)worker;
+    (void)ctx;
     if (st == NULL || (st->copy = malloc(COPY_BYTES)) == NULL) {
         free(st);
         return NULL;

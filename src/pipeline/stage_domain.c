@@ -40,11 +40,12 @@ domain_conf(const struct ixd_cnode *settings, const struct ixd_stage_env *env, c
 }
 
 static void *
-domain_start(const void *conf, unsigned worker)
+domain_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
 {
     struct domain_state *st = calloc(1, sizeof(*st));
 
     (void)worker;
+    (void)ctx;
     if (st != NULL) {
         st->odid = ((const struct domain_conf *)conf)->odid;
     }

@@ -210,12 +210,13 @@ derived_free(gpointer p)
 }
 
 static void *
-fields_start(const void *conf, unsigned worker)
+fields_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
 {
     const struct fields_conf *c = conf;
     struct fields_state *st = calloc(1, sizeof(*st));
 
     (void)worker;
+    (void)ctx;
     if (st == NULL) {
         return NULL;
     }

@@ -48,11 +48,12 @@ prog_free(gpointer p)
 }
 
 static void *
-filter_start(const void *conf, unsigned worker)
+filter_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
 {
     struct filter_state *st = calloc(1, sizeof(*st));
 
     (void)worker;
+    (void)ctx;
     if (st == NULL) {
         return NULL;
     }

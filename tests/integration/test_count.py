@@ -8,6 +8,7 @@ import urllib.request
 
 import ipfix
 from ixdtest import SLOW, Daemon, fresh_udp_socket, free_port, free_tcp_port, run
+from test_api import check_schema
 
 
 def send(port, source, n, first_seq=0):
@@ -62,6 +63,9 @@ def test_records_per_exporter():
         assert out["counters"] == {"records": 15, "other": 0}, out
         per = {e["name"]: e["records"] for e in out["exporters"]}
         assert per == {"127.0.0.2": 10, "127.0.0.3": 5}, out
+        # the resource as the API's own OpenAPI document describes an output
+        doc = json.loads(get(api_port, "/api/v1/openapi.json"))
+        check_schema(doc, {"$ref": "#/components/schemas/Output"}, out, "count output")
         metrics = get(api_port, "/metrics")
         assert re.search(r'^ipfixd_output_exporter_records_total\{output="c",'
                          r'exporter="127\.0\.0\.2"\} 10$', metrics, re.M), metrics

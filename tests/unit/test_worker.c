@@ -39,7 +39,7 @@ ticks_conf_free(void *conf)
 }
 
 static void *
-ticks_start(const void *conf, unsigned worker)
+ticks_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
 {
     static int state;
     return &state;
