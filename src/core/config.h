@@ -252,6 +252,7 @@ struct ixd_config {
     struct ixd_config_pipeline *pipelines;
     struct ixd_config_api api;
     struct ixd_config_ha ha;
+    char lua_directory[IXD_PATH_MAX]; /* lua.directory: scripts and their files ("" = none) */
 };
 
 /*

@@ -209,6 +209,12 @@ ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_co
     sum->emitted += IXD_CNT_GET(run->emitted);
 }
 
+const void *
+ixd_pipeline_state(const struct ixd_pipeline_run *run, size_t i)
+{
+    return i < run->conf->n ? run->states[i] : NULL;
+}
+
 void
 ixd_pipeline_stop(struct ixd_pipeline_run *run)
 {

@@ -49,6 +49,8 @@ struct ixd_pipeline_counters {
     uint64_t in, out, failed, emitted;
 };
 void ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_counters *sum);
+/* Stage i's state in the run, for its type's stats(). */
+const void *ixd_pipeline_state(const struct ixd_pipeline_run *run, size_t i);
 /* Stops the stages (refusing what they emit meanwhile) and frees the run; its lanes are the
  * outputs': the caller flushes them first. */
 void ixd_pipeline_stop(struct ixd_pipeline_run *run);

@@ -1,0 +1,947 @@
+/*
+ * Records as a script sees them: values by element name (docs/lua.md#records), assignments
+ * (in place, or into a derived template), r:remove(), r:sampling_rate(), and emit{...}.
+ *
+ * The driver reads the common fixed-size numbers of JIT states itself; everything else comes
+ * here: addresses, strings, times in NTP form, metadata, fields after a variable-length one,
+ * records of layouts past the cap, and every field of an interpreted state.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "ipfix/sampling.h"
+#include "ipfix/template.h"
+#include "ipfix/wire.h"
+#include "lua/lua_internal.h"
+
+#define NTP_UNIX_OFFSET 2208988800LL
+#define SERIALS_MAX 4096
+#define VALUE_MAX 65535
+
+enum key_kind {
+    KEY_FIELD,
+    KEY_COLLECTOR,
+    KEY_EXPORTER,
+    KEY_EXPORTER_PORT,
+    KEY_ODID,
+    KEY_TEMPLATE,
+    KEY_RECEIVED,
+    KEY_OPTIONS,
+    KEY_LATE,
+    KEY_METHOD,
+    KEY_NONE,
+};
+
+struct key {
+    enum key_kind kind;
+    uint32_t pen;
+    uint16_t id;
+    const struct ixd_ie *ie; /* NULL: not in the information model */
+};
+
+static const struct {
+    const char *name;
+    enum key_kind kind;
+} meta_keys[] = {
+    {"@collector", KEY_COLLECTOR},
+    {"@exporter", KEY_EXPORTER},
+    {"@exporter_port", KEY_EXPORTER_PORT},
+    {"@odid", KEY_ODID},
+    {"@template", KEY_TEMPLATE},
+    {"@received", KEY_RECEIVED},
+    {"@options", KEY_OPTIONS},
+    {"@late", KEY_LATE},
+};
+
+static const char *const methods[] = {"sampling_rate", "remove", "fields", NULL};
+
+static struct ixd_lua_state *
+state_of(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* "en9:id12232", "id300" (what JSON writes for elements the model lacks) */
+static int
+numeric_key(const char *k, uint32_t *pen, uint16_t *id)
+{
+    unsigned long p = 0, i;
+    char *end;
+
+    if (strncmp(k, "en", 2) == 0) {
+        errno = 0;
+        p = strtoul(k + 2, &end, 10);
+        if (end == k + 2 || errno != 0 || p > UINT32_MAX || strncmp(end, ":id", 3) != 0) {
+            return -1;
+        }
+        k = end + 1;
+    }
+    if (strncmp(k, "id", 2) != 0 || k[2] < '0' || k[2] > '9') {
+        return -1;
+    }
+    errno = 0;
+    i = strtoul(k + 2, &end, 10);
+    if (*end != '\0' || errno != 0 || i > 0x7fff) {
+        return -1;
+    }
+    *pen = (uint32_t)p;
+    *id = (uint16_t)i;
+    return 0;
+}
+
+static void
+resolve(const struct ixd_lua_state *st, const char *k, struct key *out)
+{
+    const struct ixd_ie *ie;
+
+    memset(out, 0, sizeof(*out));
+    if (k[0] == '@') {
+        out->kind = KEY_NONE;
+        for (size_t i = 0; i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++) {
+            if (strcmp(k, meta_keys[i].name) == 0) {
+                out->kind = meta_keys[i].kind;
+            }
+        }
+        return;
+    }
+    ie = ixd_ie_lookup_name(st->conf->registry, k);
+    if (ie != NULL) {
+        out->kind = KEY_FIELD;
+        out->pen = ie->pen;
+        out->id = ie->id;
+        out->ie = ie;
+        return;
+    }
+    if (numeric_key(k, &out->pen, &out->id) == 0) {
+        out->kind = KEY_FIELD;
+        out->ie = ixd_ie_lookup(st->conf->registry, out->pen, out->id);
+        return;
+    }
+    out->kind = KEY_NONE;
+    for (size_t i = 0; methods[i] != NULL; i++) {
+        if (strcmp(k, methods[i]) == 0) {
+            out->kind = KEY_METHOD;
+        }
+    }
+}
+
+/* The slot at idx: a number (the driver's) or a generic record (its metatype's). Errors when
+ * it holds no record: the script kept a record past the call that handed it over. */
+static struct ixd_lua_slot *
+slot_at(lua_State *L, struct ixd_lua_state *st, int idx, unsigned *s)
+{
+    unsigned n;
+
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        lua_Number v = lua_tonumber(L, idx);
+        n = v >= 0 && v < IXD_LUA_SLOTS ? (unsigned)v : IXD_LUA_SLOTS;
+    } else {
+        /* a reference: its payload is the address of the slot number */
+        const uint16_t *const *ref = lua_topointer(L, idx);
+        n = ref != NULL && *ref != NULL ? **ref : IXD_LUA_SLOTS;
+    }
+    if (n >= IXD_LUA_SLOTS || !st->in_process || n >= st->view->count ||
+        st->view->slots[n].layout == 0) {
+        luaL_error(L, "a record is valid only during the call that hands it over");
+    }
+    *s = n;
+    return &st->view->slots[n];
+}
+
+static struct ixd_record
+record_of(const struct ixd_lua_state *st, unsigned s)
+{
+    const struct ixd_lua_slot *sl = &st->view->slots[s];
+    struct ixd_record r = {st->tmpls[s], sl->data, sl->length, sl->offsets, sl->lengths};
+
+    return r;
+}
+
+static void
+push_exact(lua_State *L, struct ixd_lua_state *st, uint64_t v, int is_signed)
+{
+    if ((!is_signed && v < (1ULL << 53)) ||
+        (is_signed && (int64_t)v > -(1LL << 53) && (int64_t)v < (1LL << 53))) {
+        lua_pushnumber(L, is_signed ? (lua_Number)(int64_t)v : (lua_Number)v);
+        return;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, is_signed ? st->ref_i64 : st->ref_u64);
+    lua_pushnumber(L, (lua_Number)(v >> 32));
+    lua_pushnumber(L, (lua_Number)(v & 0xffffffffu));
+    lua_call(L, 2, 1);
+}
+
+static double
+ntp_ms(const uint8_t *p)
+{
+    int64_t sec = (int64_t)ixd_get32(p) - NTP_UNIX_OFFSET;
+    uint64_t frac = ixd_get32(p + 4);
+
+    return (double)sec * 1000.0 + (double)((frac * 1000) >> 32);
+}
+
+/* Pushes a value of the given type (its bytes at p, len of them). */
+static void
+push_value(lua_State *L, struct ixd_lua_state *st, uint8_t type, const uint8_t *p, size_t len)
+{
+    char text[INET6_ADDRSTRLEN];
+
+    switch (type) {
+    case IXD_TYPE_UNSIGNED:
+    case IXD_TYPE_UPTIME:
+        push_exact(L, st, len <= 8 ? ixd_get_uint(p, (unsigned)len) : 0, 0);
+        return;
+    case IXD_TYPE_SIGNED: {
+        uint64_t v = ixd_get_uint(p, (unsigned)len);
+        if (len < 8 && (p[0] & 0x80)) {
+            v |= ~0ULL << (8 * len);
+        }
+        push_exact(L, st, v, 1);
+        return;
+    }
+    case IXD_TYPE_FLOAT:
+        if (len == 4) {
+            uint32_t bits = ixd_get32(p);
+            float f;
+            memcpy(&f, &bits, 4);
+            lua_pushnumber(L, f);
+        } else {
+            uint64_t bits = ixd_get64(p);
+            double d;
+            memcpy(&d, &bits, 8);
+            lua_pushnumber(L, d);
+        }
+        return;
+    case IXD_TYPE_BOOLEAN:
+        if (p[0] == 1 || p[0] == 2) {
+            lua_pushboolean(L, p[0] == 1);
+        } else {
+            lua_pushnumber(L, p[0]);
+        }
+        return;
+    case IXD_TYPE_MAC:
+        snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", p[0], p[1], p[2], p[3], p[4],
+                 p[5]);
+        lua_pushstring(L, text);
+        return;
+    case IXD_TYPE_TIME_SEC:
+        lua_pushnumber(L, (lua_Number)ixd_get32(p) * 1000.0);
+        return;
+    case IXD_TYPE_TIME_MSEC:
+        push_exact(L, st, ixd_get64(p), 0);
+        return;
+    case IXD_TYPE_TIME_USEC:
+    case IXD_TYPE_TIME_NSEC:
+        lua_pushnumber(L, ntp_ms(p));
+        return;
+    case IXD_TYPE_IPV4:
+        inet_ntop(AF_INET, p, text, sizeof(text));
+        lua_pushstring(L, text);
+        return;
+    case IXD_TYPE_IPV6:
+        inet_ntop(AF_INET6, p, text, sizeof(text));
+        lua_pushstring(L, text);
+        return;
+    default: /* strings, octets, lists: the bytes */
+        lua_pushlstring(L, (const char *)p, len);
+        return;
+    }
+}
+
+static void
+push_field(lua_State *L, struct ixd_lua_state *st, unsigned s, int fi)
+{
+    struct ixd_record r = record_of(st, s);
+    const struct ixd_field *f = &r.tmpl->fields[fi];
+    const uint8_t *p;
+    uint16_t len;
+
+    if (f->length == 0 || f->type == IXD_TYPE_PADDING) {
+        lua_pushnil(L);
+        return;
+    }
+    p = ixd_record_field(&r, (unsigned)fi, &len);
+    if (len == 0 && f->type != IXD_TYPE_STRING && f->type != IXD_TYPE_OCTETS) {
+        lua_pushnil(L);
+        return;
+    }
+    push_value(L, st, f->type, p, len);
+}
+
+static void
+push_meta(lua_State *L, struct ixd_lua_state *st, unsigned s, enum key_kind kind)
+{
+    const struct ixd_source *src = st->source;
+
+    switch (kind) {
+    case KEY_COLLECTOR:
+        lua_pushstring(L, src->collector != NULL ? src->collector : "");
+        return;
+    case KEY_EXPORTER:
+        lua_pushstring(L, src->exporter_text);
+        return;
+    case KEY_EXPORTER_PORT:
+        lua_pushnumber(L, src->exporter_port);
+        return;
+    case KEY_ODID:
+        lua_pushnumber(L, src->odid);
+        return;
+    case KEY_TEMPLATE:
+        lua_pushnumber(L, st->tmpls[s]->id);
+        return;
+    case KEY_RECEIVED:
+        lua_pushnumber(L, (lua_Number)(src->received_usec / 1000));
+        return;
+    case KEY_OPTIONS:
+        lua_pushboolean(L, st->tmpls[s]->scope_count > 0);
+        return;
+    case KEY_LATE:
+        lua_pushboolean(L, src->late);
+        return;
+    default:
+        lua_pushnil(L);
+        return;
+    }
+}
+
+/* record[key] for the slot at index 1 and the key at index 2 */
+static int
+get_value(lua_State *L)
+{
+    struct ixd_lua_state *st = state_of(L);
+    const char *k = lua_tostring(L, 2);
+    struct key key;
+    unsigned s;
+    int fi;
+
+    slot_at(L, st, 1, &s);
+    if (k == NULL || lua_type(L, 2) != LUA_TSTRING) {
+        return luaL_error(L, "records are indexed by element name, not by %s", luaL_typename(L, 2));
+    }
+    resolve(st, k, &key);
+    switch (key.kind) {
+    case KEY_FIELD:
+        fi = ixd_template_find(st->tmpls[s], key.pen, key.id);
+        if (fi < 0) {
+            lua_pushnil(L);
+        } else {
+            push_field(L, st, s, fi);
+        }
+        return 1;
+    case KEY_METHOD:
+        lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_methods);
+        lua_getfield(L, -1, k);
+        return 1;
+    case KEY_NONE:
+        lua_pushnil(L);
+        return 1;
+    default:
+        push_meta(L, st, s, key.kind);
+        return 1;
+    }
+}
+
+/* ---- assignments ---- */
+
+/* The bytes of value v (at idx) as element type/length wants them, into out (room: VALUE_MAX).
+ * length IXD_VARLEN takes any length. Returns the length, or raises an error naming key. */
+size_t
+ixd_lua_encode(lua_State *L, int idx, const char *key, uint8_t type, uint16_t length, uint8_t *out)
+{
+    size_t n;
+    const char *s;
+
+    switch (type) {
+    case IXD_TYPE_UNSIGNED:
+    case IXD_TYPE_SIGNED:
+    case IXD_TYPE_UPTIME:
+    case IXD_TYPE_TIME_SEC:
+    case IXD_TYPE_TIME_MSEC: {
+        unsigned len = length == IXD_VARLEN || length > 8 ? 8 : length;
+        lua_Number v;
+        uint64_t u;
+        if (lua_type(L, idx) == LUA_TSTRING && (type == IXD_TYPE_UNSIGNED)) {
+            char *end;
+            errno = 0;
+            s = lua_tostring(L, idx);
+            u = strtoull(s, &end, 10);
+            if (s[0] == '-' || *end != '\0' || end == s || errno != 0) {
+                luaL_error(L, "%s wants a number, not '%s'", key, s);
+            }
+        } else {
+            if (lua_type(L, idx) != LUA_TNUMBER) {
+                luaL_error(L, "%s wants a number, not a %s", key, luaL_typename(L, idx));
+            }
+            v = lua_tonumber(L, idx);
+            if (type == IXD_TYPE_TIME_SEC) {
+                v = floor(v / 1000);
+            }
+            if (v != floor(v) || !isfinite(v) || (type != IXD_TYPE_SIGNED && v < 0) ||
+                fabs(v) >= 18446744073709551616.0) {
+                luaL_error(L, "%s wants a whole number%s, not %f", key,
+                           type != IXD_TYPE_SIGNED ? " >= 0" : "", v);
+            }
+            u = v < 0 ? (uint64_t)(int64_t)v : (uint64_t)v;
+        }
+        if (len < 8 && type != IXD_TYPE_SIGNED && u >> (8 * len) != 0) {
+            luaL_error(L, "%s holds %u bytes: %llu does not fit", key, len, (unsigned long long)u);
+        }
+        for (unsigned i = 0; i < len; i++) {
+            out[len - 1 - i] = (uint8_t)(u >> (8 * i));
+        }
+        return len;
+    }
+    case IXD_TYPE_FLOAT: {
+        double d = luaL_checknumber(L, idx);
+        if (length == 4) {
+            float f = (float)d;
+            uint32_t bits;
+            memcpy(&bits, &f, 4);
+            ixd_put32(out, bits);
+            return 4;
+        }
+        uint64_t bits;
+        memcpy(&bits, &d, 8);
+        ixd_put32(out, (uint32_t)(bits >> 32));
+        ixd_put32(out + 4, (uint32_t)bits);
+        return 8;
+    }
+    case IXD_TYPE_BOOLEAN:
+        if (lua_type(L, idx) != LUA_TBOOLEAN) {
+            luaL_error(L, "%s wants true or false", key);
+        }
+        out[0] = lua_toboolean(L, idx) ? 1 : 2;
+        return 1;
+    case IXD_TYPE_TIME_USEC:
+    case IXD_TYPE_TIME_NSEC: {
+        double ms = luaL_checknumber(L, idx);
+        int64_t sec = (int64_t)floor(ms / 1000);
+        uint64_t frac = (uint64_t)(((ms - (double)sec * 1000) / 1000) * 4294967296.0);
+        ixd_put32(out, (uint32_t)(sec + NTP_UNIX_OFFSET));
+        ixd_put32(out + 4, (uint32_t)frac);
+        return 8;
+    }
+    case IXD_TYPE_IPV4:
+    case IXD_TYPE_IPV6:
+        s = lua_tostring(L, idx);
+        if (lua_type(L, idx) != LUA_TSTRING ||
+            inet_pton(type == IXD_TYPE_IPV4 ? AF_INET : AF_INET6, s, out) != 1) {
+            luaL_error(L, "%s wants an IPv%c address as text", key,
+                       type == IXD_TYPE_IPV4 ? '4' : '6');
+        }
+        return type == IXD_TYPE_IPV4 ? 4 : 16;
+    case IXD_TYPE_MAC: {
+        unsigned b[6];
+        s = lua_tostring(L, idx);
+        if (lua_type(L, idx) != LUA_TSTRING ||
+            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6) {
+            luaL_error(L, "%s wants a MAC address as text", key);
+        }
+        for (int i = 0; i < 6; i++) {
+            out[i] = (uint8_t)b[i];
+        }
+        return 6;
+    }
+    default:
+        if (lua_type(L, idx) != LUA_TSTRING) {
+            luaL_error(L, "%s wants a string, not a %s", key, luaL_typename(L, idx));
+        }
+        s = lua_tolstring(L, idx, &n);
+        if (length != IXD_VARLEN && n > length) {
+            luaL_error(L, "%s holds %u bytes: the value has %u", key, length, (unsigned)n);
+        }
+        if (n > VALUE_MAX - 3) {
+            luaL_error(L, "%s: a value has at most %u bytes", key, VALUE_MAX - 3);
+        }
+        memcpy(out, s, n);
+        if (length != IXD_VARLEN) {
+            memset(out + n, 0, length - n); /* fixed-size strings are NUL-padded */
+            return length;
+        }
+        return n;
+    }
+}
+
+static void
+derived_free(gpointer p)
+{
+    struct ixd_lua_derived *d = p;
+
+    ixd_template_free(d->tmpl);
+    free(d);
+}
+
+static void
+put_specifier(uint8_t **p, uint32_t pen, uint16_t id, uint16_t length)
+{
+    ixd_put16(*p, (uint16_t)(id | (pen != 0 ? 0x8000 : 0)));
+    ixd_put16(*p + 2, length);
+    *p += 4;
+    if (pen != 0) {
+        ixd_put32(*p, pen);
+        *p += 4;
+    }
+}
+
+/* Compiles the template record of tid with n specifiers at spec (scope: its scope count). */
+struct ixd_template *
+ixd_lua_compile(const struct ixd_lua_state *st, uint16_t tid, uint16_t scope, const uint8_t *spec,
+                size_t speclen, uint16_t n)
+{
+    struct ixd_template_rules rules = {st->conf->registry, 65535, 0};
+    struct ixd_template *t = NULL;
+    uint8_t *rec = malloc(6 + speclen);
+    size_t head = scope > 0 ? 6 : 4, consumed;
+    enum ixd_error why;
+    uint16_t got;
+
+    if (rec == NULL || n == 0) {
+        free(rec);
+        return NULL;
+    }
+    ixd_put16(rec, tid);
+    ixd_put16(rec + 2, n);
+    if (scope > 0) {
+        ixd_put16(rec + 4, scope);
+    }
+    memcpy(rec + head, spec, speclen);
+    if (ixd_template_parse(rec, head + speclen, scope > 0, &rules, &t, &got, &consumed, &why) !=
+        IXD_TPARSE_TEMPLATE) {
+        t = NULL;
+    }
+    free(rec);
+    return t;
+}
+
+/* The template of t with element (pen, id, length) added (op '+') or removed (op '-'),
+ * made once per source template. NULL when out of memory or nothing would be left. */
+static const struct ixd_lua_derived *
+derived_for(struct ixd_lua_state *st, const struct ixd_template *t, char op, uint32_t pen,
+            uint16_t id, uint16_t length)
+{
+    char key[96];
+    struct ixd_lua_derived *d;
+    uint8_t *spec, *p;
+    uint16_t scope = t->scope_count;
+
+    snprintf(key, sizeof(key), "%llu/%c/%u/%u/%u", (unsigned long long)t->serial, op, pen, id,
+             length);
+    if (st->derived == NULL) {
+        st->derived = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, derived_free);
+    }
+    d = g_hash_table_lookup(st->derived, key);
+    if (d != NULL) {
+        return d;
+    }
+    d = calloc(1, sizeof(*d) + (t->field_count + 1u) * sizeof(int32_t));
+    spec = malloc(8u * (t->field_count + 1u));
+    if (d == NULL || spec == NULL) {
+        free(d);
+        free(spec);
+        return NULL;
+    }
+    p = spec;
+    for (uint16_t i = 0; i < t->field_count; i++) {
+        const struct ixd_field *f = &t->fields[i];
+        if (op == '-' && f->pen == pen && f->id == id) {
+            scope -= i < t->scope_count;
+            continue;
+        }
+        put_specifier(&p, f->pen, f->id, f->length);
+        d->from[d->n++] = i;
+    }
+    if (op == '+') {
+        put_specifier(&p, pen, id, length);
+        d->from[d->n++] = -1;
+    }
+    d->tmpl = ixd_lua_compile(st, t->id, scope, spec, (size_t)(p - spec), d->n);
+    free(spec);
+    if (d->tmpl == NULL) {
+        free(d);
+        return NULL;
+    }
+    g_hash_table_insert(st->derived, g_strdup(key), d);
+    return d;
+}
+
+static uint8_t *
+put_varlen(uint8_t *p, const uint8_t *v, size_t len)
+{
+    if (len < 255) {
+        *p++ = (uint8_t)len;
+    } else {
+        *p++ = 255;
+        ixd_put16(p, (uint16_t)len);
+        p += 2;
+    }
+    memcpy(p, v, len);
+    return p + len;
+}
+
+/*
+ * Rebuilds the record of slot s under tmpl (fields from[i]: a field of the record, or -1 for
+ * value/vlen; replace >= 0 gives field `replace` the value instead) into the copy buffer.
+ */
+static void
+rebuild(lua_State *L, struct ixd_lua_state *st, unsigned s, const struct ixd_template *tmpl,
+        const int32_t *from, int replace, const uint8_t *value, size_t vlen)
+{
+    struct ixd_lua_view *v = st->view;
+    struct ixd_lua_slot *sl = &v->slots[s];
+    struct ixd_record r = record_of(st, s);
+    size_t need = r.length + vlen + 3u * tmpl->field_count + 4u * tmpl->field_count + 8;
+    uint8_t *start = v->buf + v->used, *p = start;
+
+    if (v->size - v->used < need) {
+        luaL_error(L, "the records of this batch outgrew the stage's copy buffer");
+    }
+    for (uint16_t i = 0; i < tmpl->field_count; i++) {
+        int32_t src = from != NULL ? from[i] : (int32_t)i;
+        const uint8_t *b = value;
+        uint16_t len = (uint16_t)vlen;
+
+        if (src >= 0 && src != replace) {
+            b = ixd_record_field(&r, (unsigned)src, &len);
+        }
+        p = tmpl->fields[i].length == IXD_VARLEN ? put_varlen(p, b, len)
+                                                 : (memcpy(p, b, len), p + len);
+    }
+    if ((size_t)(p - start) > 65535) {
+        luaL_error(L, "the record would be longer than 65535 bytes");
+    }
+    sl->data = start;
+    sl->length = (uint32_t)(p - start);
+    sl->offsets = sl->lengths = NULL;
+    sl->own = 1;
+    v->used += sl->length;
+    if (tmpl->has_varlen) {
+        uint32_t at = (v->used + 1) & ~1u;
+        uint16_t *offs = (uint16_t *)(void *)(v->buf + at);
+        if (ixd_record_walk(tmpl, start, sl->length, offs, offs + tmpl->field_count) !=
+            sl->length) {
+            luaL_error(L, "cannot rebuild the record");
+        }
+        sl->offsets = offs;
+        sl->lengths = offs + tmpl->field_count;
+        v->used = at + 4u * tmpl->field_count;
+    }
+    st->tmpls[s] = tmpl;
+    sl->layout = ixd_lua_layout_of(st, tmpl);
+}
+
+static void
+make_own(lua_State *L, struct ixd_lua_state *st, struct ixd_lua_slot *sl)
+{
+    struct ixd_lua_view *v = st->view;
+
+    if (sl->own) {
+        return;
+    }
+    if (v->size - v->used < sl->length) {
+        luaL_error(L, "the records of this batch outgrew the stage's copy buffer");
+    }
+    memcpy(v->buf + v->used, sl->data, sl->length);
+    sl->data = v->buf + v->used;
+    v->used += sl->length;
+    sl->own = 1;
+}
+
+/* The type and length an element gets when a script adds it. */
+static void
+new_field_shape(const struct ixd_ie *ie, uint8_t *type, uint16_t *length)
+{
+    *type = ie != NULL ? ie->type : IXD_TYPE_OCTETS;
+    switch (*type) {
+    case IXD_TYPE_UNSIGNED:
+    case IXD_TYPE_SIGNED:
+        *length = ie->length >= 1 && ie->length <= 8 ? ie->length : 8;
+        return;
+    case IXD_TYPE_FLOAT:
+    case IXD_TYPE_TIME_MSEC:
+    case IXD_TYPE_TIME_USEC:
+    case IXD_TYPE_TIME_NSEC:
+        *length = 8;
+        return;
+    case IXD_TYPE_BOOLEAN:
+        *length = 1;
+        return;
+    case IXD_TYPE_MAC:
+        *length = 6;
+        return;
+    case IXD_TYPE_IPV4:
+    case IXD_TYPE_TIME_SEC:
+    case IXD_TYPE_UPTIME:
+        *length = 4;
+        return;
+    case IXD_TYPE_IPV6:
+        *length = 16;
+        return;
+    default:
+        *type = *type == IXD_TYPE_STRING ? IXD_TYPE_STRING : IXD_TYPE_OCTETS;
+        *length = IXD_VARLEN;
+        return;
+    }
+}
+
+int
+ixd_lua_element(const struct ixd_lua_state *st, const char *name, uint32_t *pen, uint16_t *id,
+                uint8_t *type, uint16_t *length)
+{
+    struct key key;
+
+    resolve(st, name, &key);
+    if (key.kind != KEY_FIELD) {
+        return -1;
+    }
+    *pen = key.pen;
+    *id = key.id;
+    new_field_shape(key.ie, type, length);
+    return 0;
+}
+
+static void
+remove_field(lua_State *L, struct ixd_lua_state *st, unsigned s, const struct key *key,
+             const char *name)
+{
+    const struct ixd_template *t = st->tmpls[s];
+    const struct ixd_lua_derived *d;
+
+    if (ixd_template_find(t, key->pen, key->id) < 0) {
+        return;
+    }
+    d = derived_for(st, t, '-', key->pen, key->id, 0);
+    if (d == NULL) {
+        luaL_error(L, "cannot remove %s: it is the record's last field, or out of memory", name);
+    }
+    rebuild(L, st, s, d->tmpl, d->from, -1, NULL, 0);
+}
+
+/* record[key] = value for the slot at 1, key at 2, value at 3 */
+static int
+set_value(lua_State *L)
+{
+    struct ixd_lua_state *st = state_of(L);
+    const char *k = lua_tostring(L, 2);
+    uint8_t value[VALUE_MAX];
+    struct ixd_lua_slot *sl;
+    const struct ixd_template *t;
+    struct key key;
+    unsigned s;
+    size_t n;
+    int fi;
+
+    sl = slot_at(L, st, 1, &s);
+    if (k == NULL || lua_type(L, 2) != LUA_TSTRING) {
+        return luaL_error(L, "records are indexed by element name, not by %s", luaL_typename(L, 2));
+    }
+    resolve(st, k, &key);
+    if (key.kind != KEY_FIELD) {
+        return luaL_error(L, "'%s' is not an information element a record can carry", k);
+    }
+    if (lua_isnil(L, 3)) {
+        remove_field(L, st, s, &key, k);
+        return 0;
+    }
+    t = st->tmpls[s];
+    fi = ixd_template_find(t, key.pen, key.id);
+    if (fi >= 0) {
+        const struct ixd_field *f = &t->fields[fi];
+        struct ixd_record r = record_of(st, s);
+        uint16_t len;
+        uint8_t *at;
+        n = ixd_lua_encode(L, 3, k, f->type, f->length, value);
+        if (f->length == IXD_VARLEN) {
+            rebuild(L, st, s, t, NULL, fi, value, n);
+            return 0;
+        }
+        make_own(L, st, sl);
+        r = record_of(st, s);
+        at = (uint8_t *)ixd_record_field(&r, (unsigned)fi, &len);
+        memcpy(at, value, n);
+        return 0;
+    }
+    {
+        uint8_t type;
+        uint16_t length;
+        const struct ixd_lua_derived *d;
+        new_field_shape(key.ie, &type, &length);
+        n = ixd_lua_encode(L, 3, k, type, length, value);
+        d = derived_for(st, t, '+', key.pen, key.id, length);
+        if (d == NULL) {
+            return luaL_error(L, "cannot add %s to the record (out of memory)", k);
+        }
+        rebuild(L, st, s, d->tmpl, d->from, -1, value, n);
+    }
+    return 0;
+}
+
+/* r:remove(name) */
+static int
+remove_method(lua_State *L)
+{
+    struct ixd_lua_state *st = state_of(L);
+    const char *k = luaL_checkstring(L, 2);
+    struct key key;
+    unsigned s;
+
+    slot_at(L, st, 1, &s);
+    resolve(st, k, &key);
+    if (key.kind == KEY_FIELD) {
+        remove_field(L, st, s, &key, k);
+    }
+    return 0;
+}
+
+/* r:sampling_rate(): 1 in N packets, 1 when unsampled or unknown */
+static int
+sampling_method(lua_State *L)
+{
+    struct ixd_lua_state *st = state_of(L);
+    const struct ixd_resolver *res = st->source->resolver;
+    struct ixd_record r;
+    unsigned s;
+
+    slot_at(L, st, 1, &s);
+    r = record_of(st, s);
+    lua_pushnumber(L, res != NULL && res->sampling_of != NULL ? res->sampling_of(res, &r) : 1);
+    return 1;
+}
+
+/* r:fields(): the names of the elements the record carries, in template order */
+static int
+fields_method(lua_State *L)
+{
+    struct ixd_lua_state *st = state_of(L);
+    const struct ixd_template *t;
+    unsigned s;
+    int n = 0;
+
+    slot_at(L, st, 1, &s);
+    t = st->tmpls[s];
+    lua_createtable(L, t->field_count, 0);
+    for (uint16_t i = 0; i < t->field_count; i++) {
+        if (t->fields[i].repeat_index == 0 && t->fields[i].type != IXD_TYPE_PADDING) {
+            lua_pushlstring(L, t->fields[i].key, t->fields[i].key_length);
+            lua_rawseti(L, -2, ++n);
+        }
+    }
+    return 1;
+}
+
+static int
+copy_full(lua_State *L)
+{
+    return luaL_error(L, "the records of this batch outgrew the stage's copy buffer");
+}
+
+/* ---- layouts ---- */
+
+/* Tells the driver of a new layout: { {key, type, length, offset or -1}, ... } */
+static int
+announce(struct ixd_lua_state *st, const struct ixd_template *t, uint16_t id)
+{
+    lua_State *L = st->L;
+    int rc;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_layout);
+    lua_pushnumber(L, id);
+    lua_createtable(L, t->field_count, 0);
+    for (uint16_t i = 0; i < t->field_count; i++) {
+        const struct ixd_field *f = &t->fields[i];
+        int direct = !f->after_varlen && f->length != IXD_VARLEN && f->length > 0;
+        lua_createtable(L, 4, 0);
+        lua_pushlstring(L, f->key, f->key_length);
+        lua_rawseti(L, -2, 1);
+        lua_pushnumber(L, f->type);
+        lua_rawseti(L, -2, 2);
+        lua_pushnumber(L, f->length);
+        lua_rawseti(L, -2, 3);
+        lua_pushnumber(L, direct ? f->offset : -1);
+        lua_rawseti(L, -2, 4);
+        lua_rawseti(L, -2, i + 1);
+    }
+    /* not ixd_lua_call: this may run inside a call of the script, whose budget goes on */
+    rc = lua_pcall(L, 2, 0, 0);
+    if (rc != 0) {
+        lua_pop(L, 1);
+    }
+    return rc;
+}
+
+uint16_t
+ixd_lua_layout_of(struct ixd_lua_state *st, const struct ixd_template *t)
+{
+    gpointer serial = (gpointer)(uintptr_t)t->serial, found;
+    GString *key;
+    uint16_t id;
+
+    if (!st->jit) {
+        return 1; /* one generic type: C reads every field */
+    }
+    found = g_hash_table_lookup(st->by_serial, serial);
+    if (found != NULL) {
+        return (uint16_t)(uintptr_t)found;
+    }
+    key = g_string_sized_new(16u * t->field_count);
+    for (uint16_t i = 0; i < t->field_count; i++) {
+        g_string_append_printf(key, "%u/%u/%u/%u;", t->fields[i].pen, t->fields[i].id,
+                               t->fields[i].length, t->fields[i].type);
+    }
+    found = g_hash_table_lookup(st->layouts, key->str);
+    if (found != NULL) {
+        id = (uint16_t)(uintptr_t)found;
+        g_string_free(key, TRUE);
+    } else if (st->n_layouts >= IXD_LUA_LAYOUTS_MAX) {
+        /* LuaJIT never frees FFI types: past the cap, records use the generic one */
+        id = 1;
+        g_string_free(key, TRUE);
+    } else {
+        id = (uint16_t)(2 + st->n_layouts);
+        if (announce(st, t, id) != 0) {
+            id = 1;
+        }
+        st->n_layouts++;
+        g_hash_table_insert(st->layouts, g_string_free(key, FALSE), (gpointer)(uintptr_t)id);
+    }
+    if (g_hash_table_size(st->by_serial) >= SERIALS_MAX) {
+        g_hash_table_remove_all(st->by_serial);
+    }
+    g_hash_table_insert(st->by_serial, serial, (gpointer)(uintptr_t)id);
+    return id;
+}
+
+void
+ixd_lua_record_register(lua_State *L, struct ixd_lua_state *st)
+{
+    static const struct {
+        const char *name;
+        lua_CFunction fn;
+    } fns[] = {{"index", get_value},
+               {"get", get_value},
+               {"newindex", set_value},
+               {"set", set_value},
+               {"full", copy_full}};
+
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+        lua_pushlightuserdata(L, st);
+        lua_pushcclosure(L, fns[i].fn, 1);
+        lua_setfield(L, -2, fns[i].name);
+    }
+    lua_newtable(L);
+    lua_pushlightuserdata(L, st);
+    lua_pushcclosure(L, sampling_method, 1);
+    lua_setfield(L, -2, "sampling_rate");
+    lua_pushlightuserdata(L, st);
+    lua_pushcclosure(L, remove_method, 1);
+    lua_setfield(L, -2, "remove");
+    lua_pushlightuserdata(L, st);
+    lua_pushcclosure(L, fields_method, 1);
+    lua_setfield(L, -2, "fields");
+    st->ref_methods = luaL_ref(L, LUA_REGISTRYINDEX);
+}

@@ -1,0 +1,790 @@
+/* Unit tests of src/lua/: the lua stage run over real batches, its records read back as the
+ * JSON output writes them, its counters as the API gets them; the sandbox and the budgets. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/counter_list.h"
+#include "core/prefix_table.h"
+#include "ipfix/decode.h"
+#include "ipfix/ie.h"
+#include "ipfix/template.h"
+#include "ipfix/wire.h"
+#include "ipfix_build.h"
+#include "output/json_format.h"
+#include "pipeline/pipeline.h"
+#include "registry/registry.h"
+
+#define FLOW_TID 300
+#define NAMED_TID 301
+#define FLOW_LEN 33
+
+static char err[4096];
+static char dir[64];
+static struct ixd_ie_registry *reg;
+static struct ixd_template *flow, *named;
+static GPtrArray *seen; /* JSON lines of what reached the stage after the lua stage */
+
+/* ---- the capture stage: what the lua stage passed on, as JSON ---- */
+
+static void *
+capture_conf(const struct ixd_cnode *s, const struct ixd_stage_env *env, char *e, size_t n)
+{
+    return (void *)1;
+}
+
+static void
+capture_conf_free(void *c)
+{
+}
+
+static void *
+capture_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
+{
+    return (void *)1;
+}
+
+static void
+capture_process(void *state, struct ixd_batch *b)
+{
+    char prefix[512];
+    size_t plen = ixd_json_prefix(b->source, prefix, sizeof(prefix));
+
+    for (size_t i = 0; i < b->count; i++) {
+        char *line = malloc(ixd_json_bound(&b->records[i]));
+        size_t n = ixd_json_record(&b->records[i], prefix, plen, line);
+        line[n - 1] = '\0';
+        g_ptr_array_add(seen, line);
+    }
+}
+
+static void
+capture_stop(void *state)
+{
+}
+
+static const struct ixd_stage_type capture = {
+    .name = "capture",
+    .conf = capture_conf,
+    .conf_free = capture_conf_free,
+    .start = capture_start,
+    .process = capture_process,
+    .stop = capture_stop,
+};
+
+/* ---- set-up ---- */
+
+static struct ixd_template *
+make_template(uint16_t tid, const uint16_t (*spec)[2], size_t n)
+{
+    struct ixd_template_rules rules = {reg, 512, 0};
+    struct ixd_template *t = NULL;
+    enum ixd_error why;
+    size_t used;
+    uint16_t got;
+    struct ib b;
+
+    ib_reset(&b);
+    ib_template(&b, tid, (uint16_t)n);
+    for (size_t i = 0; i < n; i++) {
+        ib_field(&b, spec[i][0], spec[i][1]);
+    }
+    assert_int_equal(ixd_template_parse(b.buf, b.len, 0, &rules, &t, &got, &used, &why),
+                     IXD_TPARSE_TEMPLATE);
+    return t;
+}
+
+static int
+group_setup(void **state)
+{
+    /* sourceIPv4Address, destinationIPv4Address, ports, protocol, octetDeltaCount (8),
+     * packetDeltaCount (4), flowStartMilliseconds (8) */
+    static const uint16_t flow_spec[][2] = {{8, 4}, {12, 4}, {7, 2}, {11, 2},
+                                            {4, 1}, {1, 8},  {2, 4}, {152, 8}};
+    /* interfaceName (string, variable length), then ingressInterface after it */
+    static const uint16_t named_spec[][2] = {{82, 65535}, {10, 4}};
+
+    snprintf(dir, sizeof(dir), "/tmp/ixd-lua-XXXXXX");
+    reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
+    if (mkdtemp(dir) == NULL || reg == NULL || ixd_registry_add_stage_type(&capture) == -1) {
+        return -1;
+    }
+    flow = make_template(FLOW_TID, flow_spec, 8);
+    named = make_template(NAMED_TID, named_spec, 2);
+    seen = g_ptr_array_new_with_free_func(free);
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    char cmd[128];
+
+    ixd_template_free(flow);
+    ixd_template_free(named);
+    g_ptr_array_free(seen, TRUE);
+    ixd_ie_registry_free(reg);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+write_file(const char *name, const char *text, mode_t mode)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, mode);
+}
+
+/* A pipeline of one lua stage (settings as YAML flow text) and the capture stage. */
+struct run {
+    struct ixd_config *cfg;
+    struct ixd_instances *in;
+    struct ixd_pipeline_conf *pc;
+    struct ixd_pipeline_run *run;
+};
+
+static struct ixd_instances *
+lua_instances(const char *settings, struct ixd_config **cfg)
+{
+    char text[4096];
+
+    snprintf(text, sizeof(text),
+             "lua: {directory: %s}\n"
+             "collectors: [{name: a, listen: \"127.0.0.1:4739\"}]\n"
+             "outputs: [{name: o, type: count}]\n"
+             "pipelines:\n"
+             "  - {name: p, from: a, to: o, stages: [{lua: %s}, {capture: x}]}\n",
+             dir, settings);
+    *cfg = ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err));
+    if (*cfg == NULL) {
+        fail_msg("config rejected: %s", err);
+    }
+    return ixd_instances_conf(*cfg, reg, 1, IXD_CONFIG_DEFAULT, err, sizeof(err));
+}
+
+static void
+start(struct run *r, const char *script, const char *settings)
+{
+    memset(r, 0, sizeof(*r));
+    write_file("s.lua", script, 0644);
+    r->in = lua_instances(settings != NULL ? settings : "{file: s.lua}", &r->cfg);
+    if (r->in == NULL) {
+        fail_msg("stage refused: %s", err);
+    }
+    r->pc = &r->in->pipelines[0];
+    r->run = ixd_pipeline_start(r->pc, 0, NULL, 0);
+    assert_non_null(r->run);
+    g_ptr_array_set_size(seen, 0);
+}
+
+static void
+stop(struct run *r)
+{
+    ixd_pipeline_stop(r->run);
+    ixd_instances_free(r->in);
+    ixd_config_free(r->cfg);
+}
+
+/* Refused at conf time (ipfixd -t) with want in the message. */
+static void
+refused(const char *script, const char *settings, const char *want)
+{
+    struct ixd_config *cfg;
+    struct ixd_instances *in;
+
+    write_file("s.lua", script, 0644);
+    in = lua_instances(settings != NULL ? settings : "{file: s.lua}", &cfg);
+    ixd_config_free(cfg);
+    if (in != NULL) {
+        ixd_instances_free(in);
+        fail_msg("accepted, expected \"%s\"", want);
+    }
+    if (strstr(err, want) == NULL) {
+        fail_msg("expected \"%s\" in \"%s\"", want, err);
+    }
+}
+
+static struct ixd_source source = {
+    .collector = "a", .exporter_text = "192.0.2.1", .odid = 5, .exporter_port = 4739};
+
+/* Record i of a batch: 10.0.0.i -> 192.0.2.(i%7), ports 1000+i -> 443/80, protocol 6 or 17,
+ * octets 1000*i (2^60 + 1 for i = 3), packets i, start 1.7e12 + i. */
+static void
+flow_record(uint8_t *p, unsigned i)
+{
+    ixd_put32(p, 0x0a000000u + i);
+    ixd_put32(p + 4, 0xc0000200u + i % 7);
+    ixd_put16(p + 8, (uint16_t)(1000 + i));
+    ixd_put16(p + 10, i % 2 == 0 ? 443 : 80);
+    p[12] = i % 3 == 0 ? 17 : 6;
+    ixd_put32(p + 13, i == 3 ? 0x10000000u : 0);
+    ixd_put32(p + 17, i == 3 ? 1 : 1000 * i);
+    ixd_put32(p + 21, i);
+    ixd_put32(p + 25, 0x18b);
+    ixd_put32(p + 29, 0xcfe56800u + i);
+}
+
+static uint8_t bytes[256][FLOW_LEN];
+static struct ixd_record records[256];
+
+static void
+feed(struct run *r, unsigned n)
+{
+    struct ixd_batch b = {&source, n, records};
+
+    for (unsigned i = 0; i < n; i++) {
+        flow_record(bytes[i], i);
+        records[i] = (struct ixd_record){flow, bytes[i], FLOW_LEN, NULL, NULL};
+    }
+    ixd_pipeline_process(r->run, &b);
+}
+
+static uint64_t
+counter(struct run *r, const char *key, const char *label)
+{
+    struct ixd_counter_list l = {0};
+    uint64_t v = 0;
+
+    assert_non_null(r->pc->types[0]->stats);
+    r->pc->types[0]->stats(ixd_pipeline_state(r->run, 0), ixd_counter_list_add, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        if (strcmp(l.items[i].def->key, key) == 0 &&
+            (label == NULL ? l.items[i].label[0] == '\0' : strcmp(l.items[i].label, label) == 0)) {
+            v = l.items[i].value;
+        }
+    }
+    ixd_counter_list_release(&l);
+    return v;
+}
+
+static const char *
+line(unsigned i)
+{
+    assert_true(i < seen->len);
+    return g_ptr_array_index(seen, i);
+}
+
+static const char *const modes[] = {"{file: s.lua}", "{file: s.lua, trusted: true}"};
+
+/* ---- tests ---- */
+
+/* A script that drops TCP keeps exactly the UDP records, byte for byte, JIT on and off. */
+static void
+drop_tcp(void **state)
+{
+    for (size_t m = 0; m < 2; m++) {
+        struct run r;
+        start(&r, "function on_record(r) return r.protocolIdentifier ~= 6 end\n", modes[m]);
+        feed(&r, 30);
+        assert_int_equal(seen->len, 10);
+        for (unsigned i = 0; i < 10; i++) {
+            char want[64];
+            snprintf(want, sizeof(want), "\"sourceIPv4Address\":\"10.0.0.%u\"", 3 * i);
+            assert_non_null(strstr(line(i), want));
+            assert_non_null(strstr(line(i), "\"protocolIdentifier\":17"));
+        }
+        assert_int_equal(counter(&r, "dropped", NULL), 20);
+        assert_int_equal(counter(&r, "records", NULL), 30);
+        assert_int_equal(counter(&r, "errors", NULL), 0);
+        stop(&r);
+    }
+}
+
+/* Values by name: addresses as text, numbers, 64-bit counters exactly, times in ms,
+ * metadata as the JSON output names it. */
+static void
+values(void **state)
+{
+    static const char script[] =
+        "local function check(what, got, want)\n"
+        "  if got ~= want then error(what .. ': ' .. tostring(got) .. ' ~= ' .. tostring(want)) "
+        "end\n"
+        "end\n"
+        "function on_record(r)\n"
+        "  if r.packetDeltaCount ~= 3 then return end\n"
+        "  check('src', r.sourceIPv4Address, '10.0.0.3')\n"
+        "  check('dst', r['destinationIPv4Address'], '192.0.2.3')\n"
+        "  check('port', r.sourceTransportPort, 1003)\n"
+        "  check('octets', tostring(r.octetDeltaCount), '1152921504606846977ULL')\n"
+        "  check('start', r.flowStartMilliseconds, 1700000000003)\n"
+        "  check('by number', r['id7'], 1003)\n"
+        "  check('absent', r.sourceIPv6Address, nil)\n"
+        "  check('exporter', r['@exporter'], '192.0.2.1')\n"
+        "  check('odid', r['@odid'], 5)\n"
+        "  check('template', r['@template'], 300)\n"
+        "  check('collector', r['@collector'], 'a')\n"
+        "  check('rate', r:sampling_rate(), 1)\n"
+        "  check('fields', #r:fields(), 8)\n"
+        "  check('tostring', tostring(r), 'record')\n"
+        "  ipfixd.counter('checked'):inc()\n"
+        "end\n";
+
+    for (size_t m = 0; m < 2; m++) {
+        struct run r;
+        start(&r, script, modes[m]);
+        feed(&r, 8);
+        assert_int_equal(counter(&r, "errors", NULL), 0);
+        assert_int_equal(counter(&r, "value", "checked"), 1);
+        assert_int_equal(seen->len, 8);
+        stop(&r);
+    }
+}
+
+/* Assignments change the stage's copy, never the shared bytes; new elements and removals
+ * give a derived template. */
+static void
+assignments(void **state)
+{
+    static const char script[] =
+        "function on_record(r)\n"
+        "  r.packetDeltaCount = r.packetDeltaCount * 10\n"
+        "  r.destinationTransportPort = 8443\n"
+        "  if r.sourceTransportPort == 1001 then r.applicationName = 'web' end\n"
+        "  if r.sourceTransportPort == 1002 then r:remove('octetDeltaCount') end\n"
+        "  if r.sourceTransportPort == 1004 then r.sourceIPv4Address = '198.51.100.7' end\n"
+        "end\n";
+
+    for (size_t m = 0; m < 2; m++) {
+        struct run r;
+        uint8_t before[FLOW_LEN];
+        start(&r, script, modes[m]);
+        flow_record(before, 1);
+        feed(&r, 5);
+        assert_int_equal(counter(&r, "errors", NULL), 0);
+        assert_int_equal(seen->len, 5);
+        assert_memory_equal(bytes[1], before, FLOW_LEN); /* the message's bytes as they were */
+        assert_non_null(strstr(line(1), "\"packetDeltaCount\":10,"));
+        assert_non_null(strstr(line(1), "\"destinationTransportPort\":8443"));
+        assert_non_null(strstr(line(1), "\"applicationName\":\"web\""));
+        assert_null(strstr(line(0), "applicationName"));
+        assert_null(strstr(line(2), "octetDeltaCount"));
+        assert_non_null(strstr(line(3), "octetDeltaCount"));
+        assert_non_null(strstr(line(4), "\"sourceIPv4Address\":\"198.51.100.7\""));
+        assert_non_null(strstr(line(4), "\"packetDeltaCount\":40,"));
+        stop(&r);
+    }
+}
+
+/* on_batch sees a bounds-checked proxy: b[0] and b[#b + 1] are nil, b:drop(i) drops. */
+static void
+batches(void **state)
+{
+    static const char script[] =
+        "function on_batch(b)\n"
+        "  if b[0] ~= nil or b[#b + 1] ~= nil or b[-1] ~= nil or b[1.5] ~= nil then\n"
+        "    error('out of bounds')\n"
+        "  end\n"
+        "  for i = 1, #b, 2 do b:drop(i) end\n"
+        "end\n"
+        "function on_record(r) r.packetDeltaCount = 7 end\n";
+
+    for (size_t m = 0; m < 2; m++) {
+        struct run r;
+        start(&r, script, modes[m]);
+        feed(&r, 10);
+        assert_int_equal(counter(&r, "errors", NULL), 0);
+        assert_int_equal(seen->len, 5);
+        assert_non_null(strstr(line(0), "\"sourceIPv4Address\":\"10.0.0.1\""));
+        assert_non_null(strstr(line(0), "\"packetDeltaCount\":7,"));
+        stop(&r);
+    }
+}
+
+/* emit{} from on_tick and on_record; the emitted records reach the stages after. */
+static void
+emits(void **state)
+{
+    static const char script[] =
+        "local bytes = 0\n"
+        "function on_record(r)\n"
+        "  bytes = bytes + r.packetDeltaCount\n"
+        "  if r.packetDeltaCount == 2 then\n"
+        "    emit{sourceIPv4Address = r.sourceIPv4Address, applicationName = 'alert'}\n"
+        "  end\n"
+        "end\n"
+        "function on_tick(now)\n"
+        "  if bytes > 0 then\n"
+        "    emit{octetDeltaCount = bytes, ['@exporter'] = '198.51.100.1', ['@odid'] = 9}\n"
+        "    bytes = 0\n"
+        "  end\n"
+        "end\n";
+
+    for (size_t m = 0; m < 2; m++) {
+        struct run r;
+        start(&r, script, modes[m]);
+        feed(&r, 4);
+        assert_int_equal(seen->len, 5); /* the alert, then the batch */
+        assert_non_null(strstr(line(0), "\"applicationName\":\"alert\""));
+        assert_non_null(strstr(line(0), "\"sourceIPv4Address\":\"10.0.0.2\""));
+        assert_non_null(strstr(line(0), "\"@exporter\":\"192.0.2.1\""));
+        ixd_pipeline_tick(r.run, 1.0);
+        assert_int_equal(seen->len, 6);
+        assert_non_null(strstr(line(5), "\"octetDeltaCount\":6}"));
+        assert_non_null(strstr(line(5), "\"@exporter\":\"198.51.100.1\""));
+        assert_non_null(strstr(line(5), "\"@odid\":9,"));
+        assert_int_equal(counter(&r, "emitted", NULL), 2);
+        stop(&r);
+    }
+}
+
+/* Each attempt to leave the sandbox fails with a counted error; the batch passes. */
+static void
+sandbox_escapes(void **state)
+{
+    static const char *const escapes[] = {
+        "require('ffi')",
+        "local ffi = ffi.C",
+        "debug.getinfo(1)",
+        "jit.off()",
+        "io.open('/etc/passwd')",
+        "os.execute('true')",
+        "os.exit(1)",
+        "package.loaded.ffi.C.abort()",
+        "string.dump(on_record)",
+        "('').dump(on_record)",
+        "load('\\27LJ\\2')",
+        "loadstring('return 1')",
+        "dofile('/etc/passwd')",
+        "getmetatable('').__index.dump(on_record)",
+        "getmetatable('').x = 1",
+        "local x = r + 1",
+        "local x = r._ + r",
+        "getmetatable(r).__index = nil",
+        "getfenv(0)",
+        "setfenv(1, {})",
+        "coroutine.wrap(function() end)()",
+        "r._ = 7",
+        "r[1] = 2",
+        "collectgarbage('stop')",
+        "newproxy(true)",
+        "string.rep('x', 2^30)",
+        "ipfixd.table_from_csv('../../etc/passwd')",
+        "ipfixd.table_from_csv('/etc/passwd')",
+        "ipfixd.prefix_table('secret.key')",
+        "error(setmetatable({}, {__tostring = function() while true do end end}))",
+    };
+    char script[512];
+
+    write_file("secret.key", "0123456789abcdef0123456789abcdef\n", 0600);
+    for (size_t i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+        struct run r;
+        snprintf(script, sizeof(script), "function on_record(r) %s end\n", escapes[i]);
+        start(&r, script, NULL);
+        feed(&r, 3);
+        if (counter(&r, "errors", NULL) != 1 || seen->len != 3) {
+            fail_msg("'%s' was not stopped: errors=%llu passed=%u", escapes[i],
+                     (unsigned long long)counter(&r, "errors", NULL), seen->len);
+        }
+        stop(&r);
+    }
+}
+
+/* A runaway loop is stopped within the budget, even inside pcall; the next batch runs. */
+static void
+runaway_loops(void **state)
+{
+    static const char *const loops[] = {
+        "while true do end",
+        "while true do pcall(function() while true do end end) end",
+        "local function f() return f() end f()",
+        "for i = 1, 1e12 do local s = tostring(i) end",
+    };
+    char script[512];
+
+    for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+        struct run r;
+        struct timespec t0, t1;
+        snprintf(script, sizeof(script),
+                 "local first = true\n"
+                 "function on_record(r)\n"
+                 "  if first then first = false %s end\n"
+                 "  r.packetDeltaCount = 99\n"
+                 "end\n",
+                 loops[i]);
+        start(&r, script, "{file: s.lua, budget-ms: 20}");
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        feed(&r, 2);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000);
+        assert_int_equal(counter(&r, "errors", NULL), 1);
+        assert_int_equal(seen->len, 2);
+        assert_null(strstr(line(0), "\"packetDeltaCount\":99"));
+        feed(&r, 2);
+        assert_int_equal(seen->len, 4);
+        assert_non_null(strstr(line(2), "\"packetDeltaCount\":99"));
+        assert_int_equal(counter(&r, "errors", NULL), 1);
+        stop(&r);
+    }
+}
+
+/* A memory bomb gets LUA_ERRMEM; the state stays usable. */
+static void
+memory_bomb(void **state)
+{
+    static const char script[] = "local first = true\n"
+                                 "function on_record(r)\n"
+                                 "  if first then\n"
+                                 "    first = false\n"
+                                 "    local t = {}\n"
+                                 "    for i = 1, 1e9 do t[i] = string.rep('x', 4096) .. i end\n"
+                                 "  end\n"
+                                 "  r.packetDeltaCount = 99\n"
+                                 "end\n";
+    struct run r;
+
+    start(&r, script, "{file: s.lua, memory: 8M, budget-ms: 5000}");
+    feed(&r, 2);
+    assert_int_equal(counter(&r, "memory_errors", NULL), 1);
+    assert_int_equal(counter(&r, "errors", NULL), 1);
+    assert_true(counter(&r, "memory_bytes", NULL) <= 8u << 20);
+    feed(&r, 2);
+    assert_int_equal(seen->len, 4);
+    assert_non_null(strstr(line(2), "\"packetDeltaCount\":99"));
+    stop(&r);
+}
+
+/* Calls over budget in a row disable the script: records then pass, or drop (on-error). */
+static void
+disabled_after_overruns(void **state)
+{
+    static const char script[] = "function on_record(r) while true do end end\n";
+    struct run r;
+
+    start(&r, script, "{file: s.lua, budget-ms: 5, overruns: 2}");
+    feed(&r, 3);
+    feed(&r, 3);
+    assert_int_equal(counter(&r, "disabled", NULL), 1);
+    assert_int_equal(counter(&r, "overruns", NULL), 2);
+    feed(&r, 3);
+    assert_int_equal(counter(&r, "calls", NULL), 2); /* not called any more */
+    assert_int_equal(seen->len, 9);
+    stop(&r);
+
+    start(&r, script, "{file: s.lua, budget-ms: 5, overruns: 2, on-error: drop}");
+    feed(&r, 3);
+    feed(&r, 3);
+    feed(&r, 3);
+    assert_int_equal(seen->len, 0);
+    assert_int_equal(counter(&r, "failed", NULL), 9);
+    stop(&r);
+}
+
+/* A record kept past its call raises an error when read; nothing crashes. */
+static void
+kept_records(void **state)
+{
+    static const char script[] =
+        "local kept\n"
+        "function on_record(r)\n"
+        "  if kept then local x = kept.sourceIPv4Address end\n"
+        "  kept = r\n"
+        "end\n"
+        "function on_tick() if kept then local x = kept.packetDeltaCount end end\n";
+
+    for (size_t m = 0; m < 2; m++) {
+        struct run r;
+        start(&r, script, modes[m]);
+        feed(&r, 1);
+        assert_int_equal(counter(&r, "errors", NULL), 0);
+        ixd_pipeline_tick(r.run, 1.0);
+        assert_int_equal(counter(&r, "errors", NULL), 1);
+        stop(&r);
+    }
+}
+
+/* ipfixd.state survives a reload of the same script; init gets the settings. */
+static void
+state_across_reloads(void **state)
+{
+    static const char script[] = "local step\n"
+                                 "function init(s) step = s.step end\n"
+                                 "ipfixd.state.n = ipfixd.state.n or 0\n"
+                                 "function on_record(r)\n"
+                                 "  ipfixd.state.n = ipfixd.state.n + step\n"
+                                 "  r.packetDeltaCount = ipfixd.state.n\n"
+                                 "end\n";
+    struct run r;
+
+    start(&r, script, "{file: s.lua, settings: {step: 5}}");
+    feed(&r, 2);
+    stop(&r);
+    start(&r, script, "{file: s.lua, settings: {step: 5}}");
+    feed(&r, 1);
+    assert_non_null(strstr(line(0), "\"packetDeltaCount\":15,"));
+    stop(&r);
+}
+
+/* Lookups in a prefix table and a CSV table inside lua.directory. */
+static void
+tables(void **state)
+{
+    static const char script[] =
+        "local nets = ipfixd.prefix_table('nets.csv')\n"
+        "local names = ipfixd.table_from_csv('names.csv')\n"
+        "function on_record(r)\n"
+        "  r.applicationName = (nets:lookup(r.sourceIPv4Address) or '-') .. '/' ..\n"
+        "    (names[tostring(r.destinationTransportPort)] or '?')\n"
+        "end\n";
+    struct run r;
+
+    write_file("nets.csv", "# net,tag\n10.0.0.0/8,internal\n10.0.0.2/31,pair\n", 0644);
+    write_file("names.csv", "443,https\n80,http\n", 0644);
+    start(&r, script, NULL);
+    feed(&r, 4);
+    assert_int_equal(counter(&r, "errors", NULL), 0);
+    assert_non_null(strstr(line(0), "\"applicationName\":\"internal/https\""));
+    assert_non_null(strstr(line(2), "\"applicationName\":\"pair/https\""));
+    assert_non_null(strstr(line(3), "\"applicationName\":\"pair/http\""));
+    stop(&r);
+}
+
+/* What ipfixd -t reports: the script's own errors with file:line, at the stage's position. */
+static void
+refused_scripts(void **state)
+{
+    refused("function on_record(r\n", NULL, "s.lua:2:");
+    refused("function init() error('no good') end\n", NULL, "s.lua:1: no good");
+    refused("x = nil + 1\n", NULL, "s.lua:1:");
+    refused("function init() while true do end end\n", "{file: s.lua, trusted: true}",
+            "time budget");
+    refused("\x1bLJ", NULL, "bytecode");
+    refused("", "{file: nothere.lua}", "nothere.lua");
+    refused("", "{file: /etc/hostname}", "relative to lua.directory");
+    {
+        char link[128];
+        snprintf(link, sizeof(link), "%s/link.lua", dir);
+        assert_int_equal(symlink("/etc/hostname", link), 0);
+        refused("", "{file: link.lua}", "outside lua.directory");
+    }
+    refused("", "{file: s.lua, budget-ms: 0}", "budget-ms");
+    refused("", "{file: s.lua, color: red}", "color");
+    refused("require('ffi')\n", NULL, "s.lua:1:");
+}
+
+/* More layouts than the cap of FFI types: records still read right. */
+static void
+layout_flood(void **state)
+{
+    struct run r;
+    struct ixd_template *ts[1100];
+    uint8_t data[8];
+
+    start(&r, "function on_record(r) if r.sourceTransportPort ~= 1234 then error('bad') end end\n",
+          "{file: s.lua, trusted: true}");
+    for (unsigned i = 0; i < 1100; i++) {
+        /* sourceTransportPort, then an element that varies, so that each is a layout */
+        uint16_t spec[][2] = {{7, 2}, {(uint16_t)(300 + i % 1000), (uint16_t)(1 + i / 1000)}};
+        struct ixd_record rec;
+        struct ixd_batch b = {&source, 1, &rec};
+        ts[i] = make_template((uint16_t)(256 + i), spec, 2);
+        memset(data, 0, sizeof(data));
+        ixd_put16(data, 1234);
+        rec = (struct ixd_record){ts[i], data, ts[i]->fixed_length, NULL, NULL};
+        ixd_pipeline_process(r.run, &b);
+    }
+    assert_int_equal(counter(&r, "errors", NULL), 0);
+    assert_int_equal(seen->len, 1100);
+    stop(&r);
+    for (unsigned i = 0; i < 1100; i++) {
+        ixd_template_free(ts[i]);
+    }
+}
+
+/* Fields after a variable-length one, read and written. */
+static void
+variable_length(void **state)
+{
+    static const char script[] = "function on_record(r)\n"
+                                 "  if r.ingressInterface ~= 7 then error('bad') end\n"
+                                 "  r.interfaceName = r.interfaceName .. '-x'\n"
+                                 "  r.ingressInterface = 8\n"
+                                 "end\n";
+
+    for (size_t m = 0; m < 2; m++) {
+        struct run r;
+        uint8_t data[16] = {4, 'e', 't', 'h', '0', 0, 0, 0, 7};
+        struct ixd_record rec = {named, data, 9, NULL, NULL};
+        uint16_t offs[2], lens[2];
+        struct ixd_batch b = {&source, 1, &rec};
+        assert_int_equal(ixd_record_walk(named, data, 9, offs, lens), 9);
+        rec.offsets = offs;
+        rec.lengths = lens;
+        start(&r, script, modes[m]);
+        ixd_pipeline_process(r.run, &b);
+        assert_int_equal(counter(&r, "errors", NULL), 0);
+        assert_non_null(strstr(line(0), "\"interfaceName\":\"eth0-x\""));
+        assert_non_null(strstr(line(0), "\"ingressInterface\":8"));
+        stop(&r);
+    }
+}
+
+/* The prefix table on its own: longest match, IPv4 and IPv6, replacements. */
+static void
+prefix_table(void **state)
+{
+    struct ixd_prefix_table *t = ixd_prefix_table_new();
+    static const char text[] = "0.0.0.0/0,any4\n10.0.0.0/8,ten\n10.1.0.0/16 , ten-one\n"
+                               "2001:db8::/32,doc\n::/0,any6\n10.1.2.3,host\n";
+
+    assert_int_equal(ixd_prefix_table_parse(t, "x", text, strlen(text), err, sizeof(err)), 0);
+    assert_string_equal(ixd_prefix_table_lookup_text(t, "10.1.2.3"), "host");
+    assert_string_equal(ixd_prefix_table_lookup_text(t, "10.1.2.4"), "ten-one");
+    assert_string_equal(ixd_prefix_table_lookup_text(t, "10.2.0.1"), "ten");
+    assert_string_equal(ixd_prefix_table_lookup_text(t, "192.0.2.1"), "any4");
+    assert_string_equal(ixd_prefix_table_lookup_text(t, "2001:db8::1"), "doc");
+    assert_string_equal(ixd_prefix_table_lookup_text(t, "2001:db9::1"), "any6");
+    assert_null(ixd_prefix_table_lookup_text(t, "nonsense"));
+    assert_int_equal(ixd_prefix_table_count(t), 6);
+    assert_int_equal(ixd_prefix_table_parse(t, "x", "10.0.0.0/33,x\n", 14, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "x:1:"));
+    ixd_prefix_table_free(t);
+    t = ixd_prefix_table_new();
+    assert_int_equal(ixd_prefix_table_add(t, "10.0.0.0/8", "a", err, sizeof(err)), 0);
+    assert_null(ixd_prefix_table_lookup_text(t, "11.0.0.1"));
+    assert_string_equal(ixd_prefix_table_lookup_text(t, "10.0.0.1"), "a");
+    assert_null(ixd_prefix_table_lookup_text(t, "::1"));
+    ixd_prefix_table_free(t);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(drop_tcp),
+        cmocka_unit_test(values),
+        cmocka_unit_test(assignments),
+        cmocka_unit_test(batches),
+        cmocka_unit_test(emits),
+        cmocka_unit_test(sandbox_escapes),
+        cmocka_unit_test(runaway_loops),
+        cmocka_unit_test(memory_bomb),
+        cmocka_unit_test(disabled_after_overruns),
+        cmocka_unit_test(kept_records),
+        cmocka_unit_test(state_across_reloads),
+        cmocka_unit_test(tables),
+        cmocka_unit_test(refused_scripts),
+        cmocka_unit_test(layout_flood),
+        cmocka_unit_test(variable_length),
+        cmocka_unit_test(prefix_table),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
