@@ -237,6 +237,50 @@ outputs(GString *out, const struct ixd_view *v)
     g_hash_table_destroy(done);
 }
 
+static void
+stage_sample(GString *out, const struct ixd_snap_stage *s, const struct ixd_counter_item *it)
+{
+    g_string_append_printf(out, "%s{pipeline=\"", it->def->metric);
+    label_value(out, s->pipeline);
+    g_string_append_printf(out, "\",stage=\"%u\"", s->index);
+    if (it->def->label != NULL) {
+        g_string_append_printf(out, ",%s=\"", it->def->label);
+        label_value(out, it->label);
+        g_string_append(out, "\"");
+    }
+    g_string_append_printf(out, "} %llu\n", (unsigned long long)it->value);
+}
+
+/* The counters of stages that report them (a lua stage's), by family as outputs' are, labelled
+ * with the pipeline and the stage's place in it. */
+static void
+stages(GString *out, const struct ixd_view *v)
+{
+    GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (size_t i = 0; i < v->n_stages; i++) {
+        for (size_t c = 0; c < v->stages[i].n_counters; c++) {
+            const struct ixd_counter_def *def = v->stages[i].counters[c].def;
+
+            if (def->metric == NULL || g_hash_table_contains(done, def->metric)) {
+                continue;
+            }
+            g_hash_table_add(done, (gpointer)def->metric);
+            family(out, def->metric, def->kind == IXD_COUNTER_GAUGE ? "gauge" : "counter",
+                   def->help);
+            for (size_t j = i; j < v->n_stages; j++) {
+                for (size_t k = 0; k < v->stages[j].n_counters; k++) {
+                    const struct ixd_counter_item *it = &v->stages[j].counters[k];
+                    if (it->def->metric != NULL && strcmp(it->def->metric, def->metric) == 0) {
+                        stage_sample(out, &v->stages[j], it);
+                    }
+                }
+            }
+        }
+    }
+    g_hash_table_destroy(done);
+}
+
 /* The API's own connections (conns.h): how many, and those it closed or refused. */
 static void
 api_connections(GString *out, struct api_conns *conns)
@@ -285,6 +329,7 @@ api_metrics(const struct api_ctx *ctx, struct api_reply *r)
     levels(out, v);
     collectors(out, v);
     outputs(out, v);
+    stages(out, v);
     r->status = 200;
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";
     r->text_len = out->len;

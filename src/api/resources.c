@@ -27,6 +27,7 @@ root(const struct api_ctx *ctx)
         links, "exporters-by-collector",
         json_pack("{s:s, s:b}", "href", API_PREFIX "/exporters{?collector}", "templated", 1));
     json_object_set_new(links, "outputs", api_link(API_PREFIX "/outputs"));
+    json_object_set_new(links, "pipelines", api_link(API_PREFIX "/pipelines"));
     json_object_set_new(links, "stats", api_link(API_PREFIX "/stats"));
     if (ctx->keepalived != NULL && ctx->keepalived->enabled) {
         /* only where it answers: the root links to nothing that is a 404 */
@@ -69,8 +70,7 @@ collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
-                     "transport", c->transport, "listen", c->listen,
-                     "bound", c->bound, "state",
+                     "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
                      c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
                      (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
                      "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
@@ -159,12 +159,12 @@ find_output(const struct ixd_view *v, const char *name)
 /* The array of labelled counters of one label ("destination" -> "destinations"): one object per
  * label value, {"name": value, key: count, ...}. */
 static json_t *
-labelled_json(const struct ixd_snap_output *o, const char *label)
+labelled_json(const struct ixd_counter_item *items, size_t n, const char *label)
 {
     json_t *arr = json_array();
 
-    for (size_t i = 0; i < o->n_counters; i++) {
-        const struct ixd_counter_item *it = &o->counters[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct ixd_counter_item *it = &items[i];
         json_t *obj = NULL;
         size_t k;
 
@@ -186,16 +186,14 @@ labelled_json(const struct ixd_snap_output *o, const char *label)
     return arr;
 }
 
-/* An output: its unlabelled counters under "counters", each label's under its plural. */
-static json_t *
-output_json(const struct ixd_snap_output *o)
+/* A module's unlabelled counters under "counters" of obj, each label's under its plural. */
+static void
+counters_json(json_t *obj, const struct ixd_counter_item *items, size_t n)
 {
     json_t *counters = json_object();
-    json_t *obj =
-        json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
 
-    for (size_t i = 0; i < o->n_counters; i++) {
-        const struct ixd_counter_item *it = &o->counters[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct ixd_counter_item *it = &items[i];
         char plural[64];
 
         if (it->def->label == NULL) {
@@ -204,10 +202,20 @@ output_json(const struct ixd_snap_output *o)
         }
         snprintf(plural, sizeof(plural), "%ss", it->def->label);
         if (json_object_get(obj, plural) == NULL) {
-            json_object_set_new(obj, plural, labelled_json(o, it->def->label));
+            json_object_set_new(obj, plural, labelled_json(items, n, it->def->label));
         }
     }
     json_object_set_new(obj, "counters", counters);
+}
+
+/* An output: its unlabelled counters under "counters", each label's under its plural. */
+static json_t *
+output_json(const struct ixd_snap_output *o)
+{
+    json_t *obj =
+        json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
+
+    counters_json(obj, o->counters, o->n_counters);
     /* every output has the list, empty for those with one destination */
     if (json_object_get(obj, "destinations") == NULL) {
         json_object_set_new(obj, "destinations", json_array());
@@ -271,14 +279,13 @@ exporter_json(const struct ixd_view_exporter *e, int full)
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/exporters/%s", e->id));
     json_object_set_new(links, "collector", api_link(API_PREFIX "/collectors/%s", e->collector));
-    out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id,
-                    "address", e->address, "collector", e->collector, "transport",
-                    e->transport, "first_seen",
-                    api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec),
-                    "sessions", (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates,
-                    "sequence_loss", "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
-                    (json_int_t)e->counters.seq_reordered, "resets",
-                    (json_int_t)e->counters.seq_resets);
+    out = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id, "address",
+        e->address, "collector", e->collector, "transport", e->transport, "first_seen",
+        api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec), "sessions",
+        (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates, "sequence_loss",
+        "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
+        (json_int_t)e->counters.seq_reordered, "resets", (json_int_t)e->counters.seq_resets);
     json_object_set_new(out, "counters", api_counters(&e->counters));
     if (full) {
         json_t *sessions = json_array(), *domains = json_array();
@@ -482,6 +489,77 @@ exporter_routes(const struct api_ctx *ctx, struct api_reply *r, char **seg, int 
     return api_problem(ctx, r, 404, "no resource at %s", ctx->path);
 }
 
+/* ---- pipelines: the counters of their stages that report them ---- */
+
+/* The pipelines that have stages with counters, in the order first seen: names[] (n). */
+static size_t
+pipeline_names(const struct ixd_view *v, const char **names)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < v->n_stages; i++) {
+        size_t j;
+        for (j = 0; j < n && strcmp(names[j], v->stages[i].pipeline) != 0; j++) {
+        }
+        if (j == n) {
+            names[n++] = v->stages[i].pipeline;
+        }
+    }
+    return n;
+}
+
+static json_t *
+pipeline_json(const struct ixd_view *v, const char *name)
+{
+    json_t *stages = json_array();
+
+    for (size_t i = 0; i < v->n_stages; i++) {
+        const struct ixd_snap_stage *s = &v->stages[i];
+        json_t *obj;
+        if (strcmp(s->pipeline, name) != 0) {
+            continue;
+        }
+        obj = json_pack("{s:I, s:s}", "index", (json_int_t)s->index, "type", s->type);
+        counters_json(obj, s->counters, s->n_counters);
+        json_array_append_new(stages, obj);
+    }
+    return json_pack("{s:s, s:o, s:{s:o, s:o}}", "name", name, "stages", stages, "_links", "self",
+                     api_link(API_PREFIX "/pipelines/%s", name), "collection",
+                     api_link(API_PREFIX "/pipelines"));
+}
+
+static json_t *
+pipeline_item(const struct api_ctx *ctx, const char *name)
+{
+    return pipeline_json(ctx->view, name);
+}
+
+static int
+pipelines(const struct api_ctx *ctx, struct api_reply *r, const char *name)
+{
+    const struct ixd_view *v = ctx->view;
+    const char **names = calloc(v->n_stages + 1, sizeof(*names));
+    size_t n, i;
+
+    if (names == NULL) {
+        return api_problem(ctx, r, 500, "out of memory");
+    }
+    n = pipeline_names(v, names);
+    if (name != NULL) {
+        for (i = 0; i < n && strcmp(names[i], name) != 0; i++) {
+        }
+        free(names);
+        if (i == n) {
+            return api_problem(ctx, r, 404, "no pipeline with counters is named '%s'", name);
+        }
+        api_hal(r, pipeline_json(v, name));
+        return 0;
+    }
+    named_collection(ctx, r, "pipelines", names, n, pipeline_item);
+    free(names);
+    return 0;
+}
+
 static json_t *
 stats(const struct api_ctx *ctx)
 {
@@ -562,6 +640,9 @@ api_resource(const struct api_ctx *ctx, struct api_reply *r)
     }
     if (n > 0 && strcmp(seg[0], "outputs") == 0 && n <= 2) {
         return outputs(ctx, r, n == 2 ? seg[1] : NULL);
+    }
+    if (n > 0 && strcmp(seg[0], "pipelines") == 0 && n <= 2) {
+        return pipelines(ctx, r, n == 2 ? seg[1] : NULL);
     }
     if (n > 0 && strcmp(seg[0], "exporters") == 0) {
         return exporter_routes(ctx, r, seg, n);

@@ -519,7 +519,7 @@ static const struct ixd_counter_def lua_defs[] = {
                      .metric = "ipfixd_lua_counter",
                      .kind = IXD_COUNTER_TOTAL,
                      .help = "what a script counted with ipfixd.counter()",
-                     .label = "counter"},
+                     .label = "script_counter"},
     [DEF_LAST_ERROR] = {.key = "states",
                         .metric = NULL,
                         .kind = IXD_COUNTER_GAUGE,
