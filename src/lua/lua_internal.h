@@ -62,7 +62,9 @@ struct ixd_lua_conf {
     char *text;      /* the script */
     size_t len;
     char *directory; /* lua.directory, resolved */
-    int trusted;
+    int trusted;       /* every library; else the sandbox */
+    int jit; /* 1: the JIT runs the script (trusted ones); 2: records get the JIT's per-layout
+                types but the code runs interpreted within the budget (the fuzz target) */
     int on_error_drop; /* on-error: drop */
     size_t memory;     /* allocator cap, bytes */
     double budget;     /* seconds a call may take */

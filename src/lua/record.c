@@ -349,6 +349,37 @@ get_value(lua_State *L)
 
 /* ---- assignments ---- */
 
+/* lua_type() of FFI data (LuaJIT's LUA_TCDATA, which lua.h does not export) */
+#define LUA_TCDATA_ 10
+
+/* A 64-bit integer cdata (what a getter gives for values past 2^53) as it prints: "123ULL",
+ * "-5LL"; anything else raises an error naming key. */
+static uint64_t
+exact_integer(lua_State *L, int idx, const char *key, int is_signed)
+{
+    const char *s;
+    char *end;
+    uint64_t u;
+
+    lua_getglobal(L, "tostring");
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1);
+    s = lua_tostring(L, -1);
+    errno = 0;
+    if (s != NULL && s[0] == '-' && is_signed) {
+        u = (uint64_t)strtoll(s, &end, 10);
+    } else {
+        u = s != NULL && s[0] != '-' ? strtoull(s, &end, 10) : 0;
+        end = s != NULL && s[0] != '-' ? end : (char *)(uintptr_t)"";
+    }
+    if (s == NULL || errno != 0 || end == s ||
+        (strcmp(end, "ULL") != 0 && strcmp(end, "LL") != 0)) {
+        luaL_error(L, "%s wants a number, not %s", key, s != NULL ? s : "cdata");
+    }
+    lua_pop(L, 1);
+    return u;
+}
+
 /* The bytes of value v (at idx) as element type/length wants them, into out (room: VALUE_MAX).
  * length IXD_VARLEN takes any length. Returns the length, or raises an error naming key. */
 size_t
@@ -366,7 +397,9 @@ ixd_lua_encode(lua_State *L, int idx, const char *key, uint8_t type, uint16_t le
         unsigned len = length == IXD_VARLEN || length > 8 ? 8 : length;
         lua_Number v;
         uint64_t u;
-        if (lua_type(L, idx) == LUA_TSTRING && (type == IXD_TYPE_UNSIGNED)) {
+        if (lua_type(L, idx) == LUA_TCDATA_ && type != IXD_TYPE_TIME_SEC) {
+            u = exact_integer(L, idx, key, type == IXD_TYPE_SIGNED);
+        } else if (lua_type(L, idx) == LUA_TSTRING && (type == IXD_TYPE_UNSIGNED)) {
             char *end;
             errno = 0;
             s = lua_tostring(L, idx);

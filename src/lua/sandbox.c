@@ -404,7 +404,7 @@ setup(struct ixd_lua_state *st, int worker, char *err, size_t errlen)
         return -1;
     }
     lua_pop(L, 1);
-    if (st->jit) {
+    if (st->jit && st->conf->jit == 1) {
         lua_sethook(L, NULL, 0, 0);
         luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_ON | LUAJIT_MODE_FLUSH);
     }
@@ -425,7 +425,7 @@ ixd_lua_state_new(const struct ixd_lua_conf *conf, int worker, struct ixd_stage_
     st->worker = worker >= 0 ? (unsigned)worker : 0;
     st->ctx = ctx;
     st->mem_cap = conf->memory;
-    st->jit = conf->trusted && ixd_lua_jit_available();
+    st->jit = conf->jit == 2 || (conf->jit == 1 && ixd_lua_jit_available());
     st->next_tid = 256;
     pthread_mutex_init(&st->error_lock, NULL);
     if (state_buffers(st) == -1) {

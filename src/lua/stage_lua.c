@@ -135,6 +135,7 @@ conf_fill(struct ixd_lua_conf *c, struct lua_settings *s, const struct ixd_cnode
     snprintf(c->key, sizeof(c->key), "%s/%u/%s", env->pipeline != NULL ? env->pipeline : "",
              env->index, s->file);
     c->trusted = s->trusted;
+    c->jit = s->trusted;
     c->on_error_drop = s->on_error == 1;
     c->memory = s->memory;
     c->budget = s->budget_ms / 1000.0;
