@@ -388,6 +388,9 @@ ixd_lua_encode(lua_State *L, int idx, const char *key, uint8_t type, uint16_t le
     size_t n;
     const char *s;
 
+    if (idx < 0) {
+        idx = lua_gettop(L) + idx + 1; /* what this pushes must not move it */
+    }
     switch (type) {
     case IXD_TYPE_UNSIGNED:
     case IXD_TYPE_SIGNED:
