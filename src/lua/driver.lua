@@ -33,6 +33,7 @@ struct ixd_lua_view {
     uint32_t pad;
     uint8_t *buf;
     double *counters;
+    uint16_t dropped[256];
     struct ixd_lua_slot slots[256];
 };
 struct ixd_rec { const uint16_t _; };
@@ -55,19 +56,48 @@ local function record_string()
     return "record"
 end
 
--- one generic type for every record: C reads its fields
+-- the ctype IDs of record references: what the methods accept as a record
+local record_types = {}
+
+local function register(h)
+    record_types[tonumber(ffi.typeof(h))] = true
+end
+
+-- one generic type for every record: C reads its fields. Interpreted states use C's userdata
+-- records instead (C.records), which the interpreter reaches at half the cost.
 ffi.metatype("struct ixd_rec", {
     __index = index,
     __newindex = newindex,
     __tostring = record_string,
 })
 local generic = {}
-do
+if jit_on then
     local p = ffi.cast("struct ixd_rec *", slot_numbers)
     for i = 0, 255 do
         generic[i] = p[i]
     end
+    register(generic[0])
+else
+    generic = C.records
 end
+
+-- a record's slot, for C: the number of a reference, or the userdata itself (C checks it)
+local function slot_of(r)
+    local t = type(r)
+    if t == "cdata" and record_types[tonumber(ffi.typeof(r))] then
+        return r._
+    elseif t == "userdata" then
+        return r
+    end
+    error("not a record", 3)
+end
+
+local sampling, remove, fields = C.sampling_rate, C.remove, C.fields
+local methods = {
+    sampling_rate = function(r) return sampling(slot_of(r)) end,
+    remove = function(r, k) return remove(slot_of(r), k) end,
+    fields = function(r) return fields(slot_of(r)) end,
+}
 
 -- ---- per-layout types (JIT) ----
 
@@ -200,6 +230,7 @@ local function layout(id, fields)
     for i = 0, 255 do
         h[i] = p[i]
     end
+    register(h[0])
     handles[id] = h
 end
 
@@ -218,11 +249,24 @@ local function handle(i)
     return generic[i]
 end
 
+local VD = V.dropped
+
+-- the slots dropped: an FFI array C reads where the JIT compiles the stores, a table where the
+-- interpreter runs (its FFI stores cost more than C's reads of the table)
+local function note_drop(i)
+    if jit_on then
+        VD[nd] = i
+        nd = nd + 1
+    else
+        nd = nd + 1
+        dropped[nd] = i
+    end
+end
+
 local function drop(i)
     if mark[i] ~= gen then
         mark[i] = gen
-        nd = nd + 1
-        dropped[nd] = i
+        note_drop(i)
     end
 end
 
@@ -259,7 +303,7 @@ ffi.metatype("struct ixd_batch_proxy", {
 })
 local the_batch = ffi.new("struct ixd_batch_proxy")
 
-local function each_record(f, skip)
+local function each_record(f)
     if jit_on then
         local last, hl = -1, nil
         for i = 0, count - 1 do
@@ -268,17 +312,26 @@ local function each_record(f, skip)
                 hl = handles[lay] or generic
                 last = lay
             end
-            if not (skip and mark[i] == gen) and f(hl[i]) == false then
+            if f(hl[i]) == false then
+                VD[nd] = i
                 nd = nd + 1
-                dropped[nd] = i
             end
         end
     else
         for i = 0, count - 1 do
-            if not (skip and mark[i] == gen) and f(generic[i]) == false then
+            if f(generic[i]) == false then
                 nd = nd + 1
                 dropped[nd] = i
             end
+        end
+    end
+end
+
+-- the same, past the records on_batch dropped
+local function each_kept_record(f)
+    for i = 0, count - 1 do
+        if mark[i] ~= gen and f(handle(i)) == false then
+            note_drop(i)
         end
     end
 end
@@ -291,7 +344,11 @@ local function run(n)
         on_batch(the_batch)
     end
     if on_record then
-        each_record(on_record, nd > 0)
+        if nd > 0 then
+            each_kept_record(on_record)
+        else
+            each_record(on_record)
+        end
     end
     count = 0
     return nd
@@ -352,6 +409,7 @@ end
 return {
     run = run,
     dropped = dropped,
+    methods = methods,
     layout = layout,
     counter = counter,
     u64 = u64,

@@ -22,11 +22,12 @@
 #include "ipfixd/stage.h"
 
 #define IXD_LUA_SLOTS IXD_BATCH_MAX
-#define IXD_LUA_COUNTERS 64      /* ipfixd.counter() names per script */
-#define IXD_LUA_COUNTER_NAME 64  /* bytes of a counter's name, NUL included */
-#define IXD_LUA_LAYOUTS_MAX 1024 /* FFI record types per state; then records use one generic type  \
-                                  */
-#define IXD_LUA_ERROR_MAX 256    /* bytes of the last error kept for the API */
+#define IXD_LUA_COUNTERS 64     /* ipfixd.counter() names per script */
+#define IXD_LUA_COUNTER_NAME 64 /* bytes of a counter's name, NUL included */
+#define IXD_LUA_LAYOUTS_MAX                                                                        \
+    1024                      /* FFI record types per state; then records use one generic type     \
+                               */
+#define IXD_LUA_ERROR_MAX 256 /* bytes of the last error kept for the API */
 
 /* One record as the driver sees it. Mirrored by the cdef in driver.lua: keep them alike. */
 struct ixd_lua_slot {
@@ -44,8 +45,9 @@ struct ixd_lua_view {
     uint32_t used;  /* bytes of buf taken by copies */
     uint32_t size;
     uint32_t pad;
-    uint8_t *buf;     /* record copies, reset at every batch */
-    double *counters; /* ipfixd.counter() values, IXD_LUA_COUNTERS */
+    uint8_t *buf;                    /* record copies, reset at every batch */
+    double *counters;                /* ipfixd.counter() values, IXD_LUA_COUNTERS */
+    uint16_t dropped[IXD_LUA_SLOTS]; /* JIT states: the slots the script dropped */
     struct ixd_lua_slot slots[IXD_LUA_SLOTS];
 };
 
@@ -62,7 +64,7 @@ struct ixd_lua_conf {
     char *text;      /* the script */
     size_t len;
     char *directory; /* lua.directory, resolved */
-    int trusted;       /* every library; else the sandbox */
+    int trusted;     /* every library; else the sandbox */
     int jit; /* 1: the JIT runs the script (trusted ones); 2: records get the JIT's per-layout
                 types but the code runs interpreted within the budget (the fuzz target) */
     int on_error_drop; /* on-error: drop */
@@ -99,10 +101,9 @@ struct ixd_lua_state {
     int in_process; /* slots hold records */
     /* driver functions (registry references) */
     int ref_run, ref_layout, ref_tick, ref_template, ref_init, ref_u64, ref_i64, ref_traceback;
-    int ref_dropped, ref_counter, ref_methods, ref_ipfixd;
+    int ref_dropped, ref_counter, ref_methods, ref_ipfixd, ref_anchors;
     struct ixd_lua_view *view;
     const struct ixd_template *tmpls[IXD_LUA_SLOTS];
-    struct ixd_record orig[IXD_LUA_SLOTS];
     const struct ixd_source *source; /* of the batch in progress */
     struct ixd_source emit_source;   /* of the records emitted outside process */
     /* layouts: FFI types made so far (JIT states) */
@@ -110,6 +111,7 @@ struct ixd_lua_state {
     GHashTable *by_serial; /* template serial -> layout id */
     unsigned n_layouts;
     /* derived templates (assignments, remove) and emitted layouts */
+    void *key_cache;            /* record.c: names resolved lately */
     GHashTable *derived;        /* "serial/op/pen/id/len" -> struct ixd_lua_derived */
     GHashTable *emit_templates; /* signature -> struct ixd_template */
     uint8_t *emit_buf;

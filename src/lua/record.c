@@ -131,20 +131,77 @@ resolve(const struct ixd_lua_state *st, const char *k, struct key *out)
     }
 }
 
-/* The slot at idx: a number (the driver's) or a generic record (its metatype's). Errors when
- * it holds no record: the script kept a record past the call that handed it over. */
-static struct ixd_lua_slot *
-slot_at(lua_State *L, struct ixd_lua_state *st, int idx, unsigned *s)
-{
-    unsigned n;
+/* Names the script used lately, resolved: the interpreter's every field access comes here.
+ * LuaJIT's strings are interned, so a name is one pointer for as long as the string lives, and
+ * each cached name's string is kept alive (a table in the registry holds it) until its entry
+ * is replaced: a pointer then means one name. */
+#define KEY_CACHE 128
 
-    if (lua_type(L, idx) == LUA_TNUMBER) {
+struct key_cache {
+    const char *ptr[KEY_CACHE];
+    struct key key[KEY_CACHE];
+};
+
+/* The key named by the string at idx (k: its text). */
+static void
+resolve_cached(lua_State *L, struct ixd_lua_state *st, int idx, const char *k, struct key *out)
+{
+    struct key_cache *c = st->key_cache;
+    size_t h = ((uintptr_t)k >> 4) % KEY_CACHE;
+
+    if (c != NULL && c->ptr[h] == k) {
+        *out = c->key[h];
+        return;
+    }
+    resolve(st, k, out);
+    if (c == NULL) {
+        c = st->key_cache = calloc(1, sizeof(*c));
+        if (c == NULL) {
+            return;
+        }
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_anchors);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, -2, (int)h + 1);
+    lua_pop(L, 1);
+    c->ptr[h] = k;
+    c->key[h] = *out;
+}
+
+/* A record of an interpreted state: a userdata of these bytes (the slot, then a mark no other
+ * userdata a script can get has). */
+#define RECORD_UD_SIZE 5
+static const uint8_t record_mark[3] = {'I', 'X', 'R'};
+
+/* lua_type() of FFI data (LuaJIT's LUA_TCDATA, which lua.h does not export) */
+#define LUA_TCDATA_ 10
+
+/*
+ * The slot at idx: a number (the driver's), a record userdata, or (cdata_ok: called as the
+ * generic FFI type's metamethod, whose first argument is one of its records) a reference.
+ * Anything else, and a slot that holds no record (a record kept past the call that handed it
+ * over), raise an error.
+ */
+static struct ixd_lua_slot *
+slot_at(lua_State *L, struct ixd_lua_state *st, int idx, int cdata_ok, unsigned *s)
+{
+    unsigned n = IXD_LUA_SLOTS;
+    int t = lua_type(L, idx);
+
+    if (t == LUA_TNUMBER) {
         lua_Number v = lua_tonumber(L, idx);
         n = v >= 0 && v < IXD_LUA_SLOTS ? (unsigned)v : IXD_LUA_SLOTS;
-    } else {
+    } else if (t == LUA_TUSERDATA && lua_objlen(L, idx) == RECORD_UD_SIZE) {
+        const uint8_t *u = lua_touserdata(L, idx);
+        if (memcmp(u + 2, record_mark, sizeof(record_mark)) == 0) {
+            n = (unsigned)(u[0] | u[1] << 8);
+        }
+    } else if (t == LUA_TCDATA_ && cdata_ok) {
         /* a reference: its payload is the address of the slot number */
         const uint16_t *const *ref = lua_topointer(L, idx);
         n = ref != NULL && *ref != NULL ? **ref : IXD_LUA_SLOTS;
+    } else {
+        luaL_error(L, "not a record");
     }
     if (n >= IXD_LUA_SLOTS || !st->in_process || n >= st->view->count ||
         st->view->slots[n].layout == 0) {
@@ -310,9 +367,9 @@ push_meta(lua_State *L, struct ixd_lua_state *st, unsigned s, enum key_kind kind
     }
 }
 
-/* record[key] for the slot at index 1 and the key at index 2 */
+/* record[key] for the record at index 1 (cdata_ok: see slot_at) and the key at index 2 */
 static int
-get_value(lua_State *L)
+get_value(lua_State *L, int cdata_ok)
 {
     struct ixd_lua_state *st = state_of(L);
     const char *k = lua_tostring(L, 2);
@@ -320,11 +377,11 @@ get_value(lua_State *L)
     unsigned s;
     int fi;
 
-    slot_at(L, st, 1, &s);
+    slot_at(L, st, 1, cdata_ok, &s);
     if (k == NULL || lua_type(L, 2) != LUA_TSTRING) {
         return luaL_error(L, "records are indexed by element name, not by %s", luaL_typename(L, 2));
     }
-    resolve(st, k, &key);
+    resolve_cached(L, st, 2, k, &key);
     switch (key.kind) {
     case KEY_FIELD:
         fi = ixd_template_find(st->tmpls[s], key.pen, key.id);
@@ -349,9 +406,6 @@ get_value(lua_State *L)
 
 /* ---- assignments ---- */
 
-/* lua_type() of FFI data (LuaJIT's LUA_TCDATA, which lua.h does not export) */
-#define LUA_TCDATA_ 10
-
 /* A 64-bit integer cdata (what a getter gives for values past 2^53) as it prints: "123ULL",
  * "-5LL"; anything else raises an error naming key. */
 static uint64_t
@@ -370,7 +424,7 @@ exact_integer(lua_State *L, int idx, const char *key, int is_signed)
         u = (uint64_t)strtoll(s, &end, 10);
     } else {
         u = s != NULL && s[0] != '-' ? strtoull(s, &end, 10) : 0;
-        end = s != NULL && s[0] != '-' ? end : (char *)(uintptr_t)"";
+        end = s != NULL && s[0] != '-' ? end : (char *)(uintptr_t) "";
     }
     if (s == NULL || errno != 0 || end == s ||
         (strcmp(end, "ULL") != 0 && strcmp(end, "LL") != 0)) {
@@ -758,9 +812,9 @@ remove_field(lua_State *L, struct ixd_lua_state *st, unsigned s, const struct ke
     rebuild(L, st, s, d->tmpl, d->from, -1, NULL, 0);
 }
 
-/* record[key] = value for the slot at 1, key at 2, value at 3 */
+/* record[key] = value for the record at 1, key at 2, value at 3 */
 static int
-set_value(lua_State *L)
+set_value(lua_State *L, int cdata_ok)
 {
     struct ixd_lua_state *st = state_of(L);
     const char *k = lua_tostring(L, 2);
@@ -772,11 +826,11 @@ set_value(lua_State *L)
     size_t n;
     int fi;
 
-    sl = slot_at(L, st, 1, &s);
+    sl = slot_at(L, st, 1, cdata_ok, &s);
     if (k == NULL || lua_type(L, 2) != LUA_TSTRING) {
         return luaL_error(L, "records are indexed by element name, not by %s", luaL_typename(L, 2));
     }
-    resolve(st, k, &key);
+    resolve_cached(L, st, 2, k, &key);
     if (key.kind != KEY_FIELD) {
         return luaL_error(L, "'%s' is not an information element a record can carry", k);
     }
@@ -826,7 +880,7 @@ remove_method(lua_State *L)
     struct key key;
     unsigned s;
 
-    slot_at(L, st, 1, &s);
+    slot_at(L, st, 1, 0, &s);
     resolve(st, k, &key);
     if (key.kind == KEY_FIELD) {
         remove_field(L, st, s, &key, k);
@@ -843,7 +897,7 @@ sampling_method(lua_State *L)
     struct ixd_record r;
     unsigned s;
 
-    slot_at(L, st, 1, &s);
+    slot_at(L, st, 1, 0, &s);
     r = record_of(st, s);
     lua_pushnumber(L, res != NULL && res->sampling_of != NULL ? res->sampling_of(res, &r) : 1);
     return 1;
@@ -858,7 +912,7 @@ fields_method(lua_State *L)
     unsigned s;
     int n = 0;
 
-    slot_at(L, st, 1, &s);
+    slot_at(L, st, 1, 0, &s);
     t = st->tmpls[s];
     lua_createtable(L, t->field_count, 0);
     for (uint16_t i = 0; i < t->field_count; i++) {
@@ -868,6 +922,69 @@ fields_method(lua_State *L)
         }
     }
     return 1;
+}
+
+/* the generic FFI type's and the record userdata's metamethods */
+static int
+index_mm(lua_State *L)
+{
+    return get_value(L, 1);
+}
+
+static int
+newindex_mm(lua_State *L)
+{
+    return set_value(L, 1);
+}
+
+/* the driver's: a slot number first */
+static int
+get_fn(lua_State *L)
+{
+    return get_value(L, 0);
+}
+
+static int
+set_fn(lua_State *L)
+{
+    return set_value(L, 0);
+}
+
+static int
+record_tostring(lua_State *L)
+{
+    lua_pushliteral(L, "record");
+    return 1;
+}
+
+/* The records of an interpreted state: a userdata per slot, made once. The interpreter reaches
+ * a userdata's C metamethod in one step, an FFI type's through the FFI's own (twice the cost,
+ * docs/benchmarks.md). */
+static void
+push_records(lua_State *L, struct ixd_lua_state *st)
+{
+    lua_createtable(L, IXD_LUA_SLOTS, 0);
+    lua_createtable(L, 0, 4);
+    lua_pushlightuserdata(L, st);
+    lua_pushcclosure(L, index_mm, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushlightuserdata(L, st);
+    lua_pushcclosure(L, newindex_mm, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, record_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    for (int i = 0; i < IXD_LUA_SLOTS; i++) {
+        uint8_t *u = lua_newuserdata(L, RECORD_UD_SIZE);
+        u[0] = (uint8_t)i;
+        u[1] = (uint8_t)(i >> 8);
+        memcpy(u + 2, record_mark, sizeof(record_mark));
+        lua_pushvalue(L, -2);
+        lua_setmetatable(L, -2);
+        lua_rawseti(L, -3, i);
+    }
+    lua_pop(L, 1);
 }
 
 static int
@@ -958,26 +1075,18 @@ ixd_lua_record_register(lua_State *L, struct ixd_lua_state *st)
     static const struct {
         const char *name;
         lua_CFunction fn;
-    } fns[] = {{"index", get_value},
-               {"get", get_value},
-               {"newindex", set_value},
-               {"set", set_value},
-               {"full", copy_full}};
+    } fns[] = {{"index", index_mm},       {"get", get_fn},
+               {"newindex", newindex_mm}, {"set", set_fn},
+               {"full", copy_full},       {"sampling_rate", sampling_method},
+               {"remove", remove_method}, {"fields", fields_method}};
 
     for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
         lua_pushlightuserdata(L, st);
         lua_pushcclosure(L, fns[i].fn, 1);
         lua_setfield(L, -2, fns[i].name);
     }
-    lua_newtable(L);
-    lua_pushlightuserdata(L, st);
-    lua_pushcclosure(L, sampling_method, 1);
-    lua_setfield(L, -2, "sampling_rate");
-    lua_pushlightuserdata(L, st);
-    lua_pushcclosure(L, remove_method, 1);
-    lua_setfield(L, -2, "remove");
-    lua_pushlightuserdata(L, st);
-    lua_pushcclosure(L, fields_method, 1);
-    lua_setfield(L, -2, "fields");
-    st->ref_methods = luaL_ref(L, LUA_REGISTRYINDEX);
+    push_records(L, st);
+    lua_setfield(L, -2, "records");
+    lua_createtable(L, KEY_CACHE, 0);
+    st->ref_anchors = luaL_ref(L, LUA_REGISTRYINDEX);
 }

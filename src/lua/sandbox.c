@@ -303,6 +303,7 @@ load_driver(struct ixd_lua_state *st, int env, char *err, size_t errlen)
     st->ref_i64 = ref_field(L, d, "i64");
     st->ref_dropped = ref_field(L, d, "dropped");
     st->ref_counter = ref_field(L, d, "counter");
+    st->ref_methods = ref_field(L, d, "methods");
     lua_pop(L, 1);
     return 0;
 }
@@ -406,7 +407,7 @@ setup(struct ixd_lua_state *st, int worker, char *err, size_t errlen)
     lua_pop(L, 1);
     if (st->jit && st->conf->jit == 1) {
         lua_sethook(L, NULL, 0, 0);
-        luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_ON | LUAJIT_MODE_FLUSH);
+        luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_ON);
     }
     return 0;
 }
@@ -473,6 +474,7 @@ ixd_lua_state_free(struct ixd_lua_state *st)
     }
     free(st->view);
     free(st->emit_buf);
+    free(st->key_cache);
     pthread_mutex_destroy(&st->error_lock);
     free(st);
 }

@@ -293,7 +293,6 @@ load_slots(struct ixd_lua_state *st, const struct ixd_batch *batch)
         sl->layout = layout;
         sl->own = 0;
         st->tmpls[i] = r->tmpl;
-        st->orig[i] = *r;
     }
 }
 
@@ -302,19 +301,41 @@ static void
 take_slots(struct ixd_lua_state *st, struct ixd_batch *batch, int n_dropped)
 {
     lua_State *L = st->L;
-    uint8_t gone[IXD_LUA_SLOTS] = {0};
+    uint8_t gone[IXD_LUA_SLOTS];
     size_t kept = 0;
 
-    lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_dropped);
-    for (int i = 1; i <= n_dropped; i++) {
-        lua_rawgeti(L, -1, i);
-        lua_Number s = lua_tonumber(L, -1);
-        if (s >= 0 && s < (lua_Number)batch->count) {
-            gone[(size_t)s] = 1;
+    if (n_dropped == 0 && st->view->used == 0) {
+        return; /* nothing dropped, nothing changed: the batch as it came */
+    }
+    memset(gone, 0, batch->count);
+    if (st->jit) {
+        for (int i = 0; i < n_dropped && i < IXD_LUA_SLOTS; i++) {
+            if (st->view->dropped[i] < batch->count) {
+                gone[st->view->dropped[i]] = 1;
+            }
+        }
+    } else if (n_dropped > 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_dropped);
+        for (int i = 1; i <= n_dropped; i++) {
+            lua_rawgeti(L, -1, i);
+            lua_Number s = lua_tonumber(L, -1);
+            if (s >= 0 && s < (lua_Number)batch->count) {
+                gone[(size_t)s] = 1;
+            }
+            lua_pop(L, 1);
         }
         lua_pop(L, 1);
     }
-    lua_pop(L, 1);
+    if (st->view->used == 0) {
+        for (size_t i = 0; i < batch->count; i++) { /* only drops: compact as a filter does */
+            if (!gone[i]) {
+                batch->records[kept++] = batch->records[i];
+            }
+        }
+        IXD_CNT_ADD(st->dropped, batch->count - kept);
+        batch->count = kept;
+        return;
+    }
     for (size_t i = 0; i < batch->count; i++) {
         const struct ixd_lua_slot *sl = &st->view->slots[i];
         if (gone[i]) {
@@ -364,7 +385,6 @@ lua_process(void *state, struct ixd_batch *batch)
         ixd_lua_emit_flush(st);
     } else {
         call_failed(st, rc, "on_batch/on_record", err);
-        memcpy(batch->records, st->orig, batch->count * sizeof(*batch->records));
         verdict(st, batch);
     }
     for (size_t i = 0; i < st->view->count; i++) {
