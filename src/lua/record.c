@@ -993,6 +993,28 @@ copy_full(lua_State *L)
     return luaL_error(L, "the records of this batch outgrew the stage's copy buffer");
 }
 
+/* Copies the records of the batch the stage holds no copy of into its buffer (from the
+ * driver, through the FFI, at the first change of a record); those that do not fit are left.
+ * Returns how many were copied. */
+static int
+copy_all(struct ixd_lua_view *v)
+{
+    int n = 0;
+
+    for (uint32_t i = 0; i < v->count; i++) {
+        struct ixd_lua_slot *sl = &v->slots[i];
+        if (sl->own || v->size - v->used < sl->length) {
+            continue;
+        }
+        memcpy(v->buf + v->used, sl->data, sl->length);
+        sl->data = v->buf + v->used;
+        sl->own = 1;
+        v->used += sl->length;
+        n++;
+    }
+    return n;
+}
+
 /* ---- layouts ---- */
 
 /* Tells the driver of a new layout: { {key, type, length, offset or -1}, ... } */
@@ -1087,6 +1109,8 @@ ixd_lua_record_register(lua_State *L, struct ixd_lua_state *st)
     }
     push_records(L, st);
     lua_setfield(L, -2, "records");
+    lua_pushlightuserdata(L, (void *)(uintptr_t)copy_all);
+    lua_setfield(L, -2, "copy_all");
     lua_createtable(L, KEY_CACHE, 0);
     st->ref_anchors = luaL_ref(L, LUA_REGISTRYINDEX);
 }

@@ -312,6 +312,53 @@ disabled_after_overruns(void **state)
     stop(&r);
 }
 
+/* With the JIT, a call over budget is counted once it returns, and its records are kept. */
+static void
+trusted_overruns(void **state)
+{
+    static const char script[] = "function on_record(r)\n"
+                                 "  local t = os.clock() + 0.02\n"
+                                 "  while os.clock() < t do end\n"
+                                 "  r.packetDeltaCount = 5\n"
+                                 "end\n";
+    struct run r;
+
+    start(&r, script, "{file: s.lua, trusted: true, budget-ms: 5, overruns: 2}");
+    feed(&r, 1);
+    assert_int_equal(counter(&r, "overruns", NULL), 1);
+    assert_int_equal(counter(&r, "errors", NULL), 0);
+    assert_non_null(strstr(line(0), "\"packetDeltaCount\":5,"));
+    feed(&r, 1);
+    assert_int_equal(counter(&r, "disabled", NULL), 1);
+    feed(&r, 1);
+    assert_int_equal(seen->len, 3);
+    assert_null(strstr(line(2), "\"packetDeltaCount\":5,")); /* disabled: as it came */
+    stop(&r);
+}
+
+/* on_template sees each template before its records, with its elements. */
+static void
+templates(void **state)
+{
+    static const char script[] =
+        "local n = {}\n"
+        "function on_template(t)\n"
+        "  n[t.id] = #t.fields\n"
+        "  if t['@exporter'] ~= '192.0.2.1' or t.options then error('bad') end\n"
+        "end\n"
+        "function on_record(r) r.observationPointId = n[r['@template']] end\n";
+
+    for (size_t m = 0; m < 2; m++) {
+        struct run r;
+        start(&r, script, modes[m]);
+        ixd_pipeline_template(r.run, flow, &source);
+        feed(&r, 2);
+        assert_int_equal(counter(&r, "errors", NULL), 0);
+        assert_non_null(strstr(line(1), "\"observationPointId\":8"));
+        stop(&r);
+    }
+}
+
 /* A record kept past its call raises an error when read; nothing crashes. */
 static void
 kept_records(void **state)
@@ -502,6 +549,8 @@ main(void)
         cmocka_unit_test(runaway_loops),
         cmocka_unit_test(memory_bomb),
         cmocka_unit_test(disabled_after_overruns),
+        cmocka_unit_test(trusted_overruns),
+        cmocka_unit_test(templates),
         cmocka_unit_test(kept_records),
         cmocka_unit_test(state_across_reloads),
         cmocka_unit_test(tables),
