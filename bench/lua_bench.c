@@ -50,9 +50,7 @@ static const struct {
     {"filter.lua", "function on_record(r)\n"
                    "  return r.protocolIdentifier == 6 and r.destinationTransportPort == 443\n"
                    "end\n"},
-    {"rewrite.lua",
-     "if os.getenv and os.getenv(\"JITV\") then require(\"jit.v\").start(os.getenv(\"JITV\")) end "
-     "function on_record(r) r.packetDeltaCount = r.packetDeltaCount * 2 end\n"},
+    {"rewrite.lua", "function on_record(r) r.packetDeltaCount = r.packetDeltaCount * 2 end\n"},
 };
 
 static double
