@@ -204,7 +204,7 @@ emit(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     if (st->in_init) {
-        return luaL_error(L, "emit: records cannot be emitted from init");
+        return luaL_error(L, "emit: records cannot be emitted from init or the top level");
     }
     source_for(L, st, 1, &src);
     lua_newtable(L);

@@ -337,6 +337,7 @@ run_script(struct ixd_lua_state *st, int env, int worker, char *err, size_t errl
     double budget = c->budget * 10 > 1.0 ? c->budget * 10 : 1.0;
     uint8_t *blob = NULL;
     size_t len = 0;
+    int rc;
 
     if (worker >= 0 && ixd_lua_state_take(c->key, (unsigned)worker, &blob, &len) == 0) {
         /* before the chunk runs, so that its top level sees what was kept */
@@ -360,22 +361,24 @@ run_script(struct ixd_lua_state *st, int env, int worker, char *err, size_t errl
     }
     lua_pushvalue(L, env);
     lua_setfenv(L, -2);
-    if (ixd_lua_call(st, 0, 0, budget, err, errlen) != 0) {
-        return -1;
-    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_init);
     ixd_lua_blob_push(L, c->settings, c->settings_len);
     if (!lua_istable(L, -1)) {
         lua_pop(L, 1);
         lua_newtable(L);
     }
+    lua_pushvalue(L, -3);
+    lua_remove(L, -4); /* init and its settings, then the chunk on top */
+    /* the top level and init emit nothing: the pipeline is not taking records yet */
     st->in_init = 1;
-    if (ixd_lua_call(st, 1, 0, budget, err, errlen) != 0) {
-        st->in_init = 0;
-        return -1;
+    rc = ixd_lua_call(st, 0, 0, budget, err, errlen);
+    if (rc == 0) {
+        rc = ixd_lua_call(st, 1, 0, budget, err, errlen);
+    } else {
+        lua_pop(L, 2);
     }
     st->in_init = 0;
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 static int

@@ -449,6 +449,8 @@ refused_scripts(void **state)
     refused("", "{file: s.lua, budget-ms: 0}", "budget-ms");
     refused("", "{file: s.lua, color: red}", "color");
     refused("require('ffi')\n", NULL, "s.lua:1:");
+    refused("emit{octetDeltaCount = 1}\n", NULL, "cannot be emitted from init or the top level");
+    refused("function init() emit{octetDeltaCount = 1} end\n", NULL, "cannot be emitted");
 }
 
 /* More layouts than the cap of FFI types: records still read right. */
