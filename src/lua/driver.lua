@@ -117,6 +117,17 @@ local function own(sl)
 end
 
 local T_UNSIGNED, T_SIGNED, T_BOOLEAN, T_TIME_SEC, T_TIME_MSEC = 1, 2, 4, 7, 8
+local bswap, cast = bit.bswap, ffi.cast
+local u32p = ffi.typeof("uint32_t *")
+
+-- a big-endian 32-bit word at p, unsigned (one load and a byte swap once compiled)
+local function be32(p)
+    local x = bswap(cast(u32p, p)[0])
+    if x < 0 then
+        x = x + 4294967296
+    end
+    return x
+end
 
 local function getter(L, key, typ, len, off)
     if off < 0 then
@@ -141,17 +152,16 @@ local function getter(L, key, typ, len, off)
             return function(s)
                 local sl = S[s]
                 if sl.layout ~= L then return get(s, key) end
-                local d = sl.data
-                return (d[off] * 16777216 + d[off + 1] * 65536 + d[off + 2] * 256 + d[off + 3]) * scale
+                return be32(sl.data + off) * scale
             end
         elseif len == 8 then
             return function(s)
                 local sl = S[s]
                 if sl.layout ~= L then return get(s, key) end
-                local d = sl.data
-                local hi = d[off] * 16777216 + d[off + 1] * 65536 + d[off + 2] * 256 + d[off + 3]
+                local d = sl.data + off
+                local hi = be32(d)
                 if hi >= 2097152 then return get(s, key) end -- past 2^53: exact as a uint64
-                return hi * 4294967296 + d[off + 4] * 16777216 + d[off + 5] * 65536 + d[off + 6] * 256 + d[off + 7]
+                return hi * 4294967296 + be32(d + 4)
             end
         end
         return nil
@@ -185,16 +195,13 @@ local function setter(L, key, typ, len, off)
         elseif len == 2 then
             d[0] = rshift(v, 8)
             d[1] = v
+        elseif len == 4 then
+            cast(u32p, d)[0] = bswap(v)
         else
-            local hi, lo = 0, v
-            if len == 8 then
-                hi = floor(v / 4294967296)
-                lo = v - hi * 4294967296
-                d[0] = rshift(hi, 24); d[1] = rshift(hi, 16); d[2] = rshift(hi, 8); d[3] = hi
-                d = d + 4
-            end
-            lo = bit.tobit(lo)
-            d[0] = rshift(lo, 24); d[1] = rshift(lo, 16); d[2] = rshift(lo, 8); d[3] = lo
+            local hi = floor(v / 4294967296)
+            local w = cast(u32p, d)
+            w[0] = bswap(hi)
+            w[1] = bswap(v - hi * 4294967296)
         end
     end
 end

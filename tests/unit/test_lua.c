@@ -85,6 +85,11 @@ assignments(void **state)
         "  if r.sourceTransportPort == 1001 then r.applicationName = 'web' end\n"
         "  if r.sourceTransportPort == 1002 then r:remove('octetDeltaCount') end\n"
         "  if r.sourceTransportPort == 1004 then r.sourceIPv4Address = '198.51.100.7' end\n"
+        "  if r.sourceTransportPort == 1003 then\n"
+        "    r.packetDeltaCount = 4294967295 r.flowStartMilliseconds = 2^53 - 1\n"
+        "    if r.packetDeltaCount ~= 4294967295 then error('u32') end\n"
+        "    if r.flowStartMilliseconds ~= 2^53 - 1 then error('u64') end\n"
+        "  end\n"
         "end\n";
 
     for (size_t m = 0; m < 2; m++) {
@@ -102,6 +107,7 @@ assignments(void **state)
         assert_null(strstr(line(0), "applicationName"));
         assert_null(strstr(line(2), "octetDeltaCount"));
         assert_non_null(strstr(line(3), "octetDeltaCount"));
+        assert_non_null(strstr(line(3), "\"packetDeltaCount\":4294967295,"));
         assert_non_null(strstr(line(4), "\"sourceIPv4Address\":\"198.51.100.7\""));
         assert_non_null(strstr(line(4), "\"packetDeltaCount\":40,"));
         stop(&r);
