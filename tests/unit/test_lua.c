@@ -410,6 +410,31 @@ state_across_reloads(void **state)
     stop(&r);
 }
 
+/* A script that fails to start in a worker (here: on what it kept from before a reload) leaves
+ * a state that passes records (on-error: pass) and says why. */
+static void
+failed_start(void **state)
+{
+    static const char script[] = "ipfixd.state.n = (ipfixd.state.n or 0) + 1\n"
+                                 "if ipfixd.state.n > 1 then error('second start') end\n"
+                                 "function on_record(r) r.packetDeltaCount = 1 end\n";
+    struct run r;
+
+    /* a file of its own: what other tests kept under s.lua stays theirs */
+    write_file("twice.lua", script, 0644);
+    start(&r, NULL, "{file: twice.lua}");
+    stop(&r);
+    start(&r, NULL, "{file: twice.lua}"); /* the trial state passes (nothing kept), the
+                                             worker's fails */
+    feed(&r, 2);
+    assert_int_equal(seen->len, 2);
+    assert_null(strstr(line(0), "\"packetDeltaCount\":1,"));
+    assert_int_equal(counter(&r, "errors", NULL), 1);
+    assert_int_equal(counter(&r, "disabled", NULL), 1);
+    assert_int_equal(counter(&r, "states", "twice.lua:2: second start"), 1);
+    stop(&r);
+}
+
 /* Lookups in a prefix table and a CSV table inside lua.directory. */
 static void
 tables(void **state)
@@ -561,6 +586,7 @@ main(void)
         cmocka_unit_test(templates),
         cmocka_unit_test(kept_records),
         cmocka_unit_test(state_across_reloads),
+        cmocka_unit_test(failed_start),
         cmocka_unit_test(tables),
         cmocka_unit_test(refused_scripts),
         cmocka_unit_test(layout_flood),
