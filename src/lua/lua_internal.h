@@ -148,7 +148,19 @@ int ixd_lua_call(struct ixd_lua_state *st, int nargs, int nresults, double budge
 /* Monotonic seconds. */
 double ixd_lua_now(void);
 
-/* --- record.c: record values, assignments, derived templates, emit --- */
+/* lua_type() of FFI data (LuaJIT's LUA_TCDATA, which lua.h does not export) */
+#define LUA_TCDATA_ 10
+
+/* --- value.c: values between the wire and Lua --- */
+
+/* Pushes what a value of type (its len bytes at p) reads as in a script. */
+void ixd_lua_push_value(lua_State *L, struct ixd_lua_state *st, uint8_t type, const uint8_t *p,
+                        size_t len);
+/* The type and length an element (ie; NULL: not in the information model) gets when a script
+ * adds it to a record or emits it. */
+void ixd_lua_new_field_shape(const struct ixd_ie *ie, uint8_t *type, uint16_t *length);
+
+/* --- record.c: record values, assignments, derived templates --- */
 
 /* Registers the C functions the driver uses in the table on top of the stack. */
 void ixd_lua_record_register(lua_State *L, struct ixd_lua_state *st);
