@@ -94,7 +94,10 @@ struct ixd_lua_state {
     /* allocator */
     size_t mem_used, mem_cap;
     /* the budget of the call in progress */
-    double deadline;
+    double deadline;  /* monotonic seconds */
+    double budget;    /* seconds of the call in progress */
+    double cpu_start; /* thread CPU seconds at its start (hooked states) */
+    int hooked;       /* the count hook runs: the sandbox, and every state's set-up */
     int expired;
     int in_call;
     int in_init;

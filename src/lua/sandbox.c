@@ -101,14 +101,35 @@ state_of(lua_State *L)
     return ud;
 }
 
+/* CPU seconds this thread has run: what a call's budget is counted in where the hook runs (a
+ * worker descheduled by a busy machine has not overrun). A system call, unlike the monotonic
+ * clock: the hook looks at it only once the call's wall-clock deadline has passed. */
+static double
+thread_cpu(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 budget_hook(lua_State *L, lua_Debug *ar)
 {
     struct ixd_lua_state *st = state_of(L);
+    double used;
 
     (void)ar;
-    if (st->expired || ixd_lua_now() > st->deadline) {
+    if (!st->expired && ixd_lua_now() > st->deadline) {
+        used = thread_cpu() - st->cpu_start;
+        if (used < st->budget) {
+            /* descheduled for part of it: the wall-clock deadline moves by what is left */
+            st->deadline = ixd_lua_now() + (st->budget - used);
+            return;
+        }
         st->expired = 1;
+    }
+    if (st->expired) {
         luaL_where(L, 1);
         lua_pushstring(L, budget_message);
         lua_concat(L, 2);
@@ -139,7 +160,11 @@ ixd_lua_call(struct ixd_lua_state *st, int nargs, int nresults, double budget, c
     lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_traceback);
     lua_insert(L, base);
     st->deadline = ixd_lua_now() + budget;
+    st->budget = budget;
     st->expired = 0;
+    if (st->hooked) {
+        st->cpu_start = thread_cpu();
+    }
     st->in_call = 1;
     rc = lua_pcall(L, nargs, nresults, base);
     st->in_call = 0;
@@ -391,6 +416,7 @@ setup(struct ixd_lua_state *st, int worker, char *err, size_t errlen)
      * never returns is refused by ipfixd -t instead of hanging it */
     luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    st->hooked = 1;
     lua_pushcfunction(L, traceback);
     st->ref_traceback = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
@@ -410,6 +436,7 @@ setup(struct ixd_lua_state *st, int worker, char *err, size_t errlen)
     lua_pop(L, 1);
     if (st->jit && st->conf->jit == 1) {
         lua_sethook(L, NULL, 0, 0);
+        st->hooked = 0;
         luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_ON);
     }
     return 0;

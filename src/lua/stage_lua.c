@@ -242,11 +242,13 @@ call_failed(struct ixd_lua_state *st, int rc, const char *what, const char *msg)
     ixd_lua_emit_discard(st);
 }
 
-/* After every call: a call over budget counts; so many in a row disable the script. */
+/* After every call: a call over budget counts; so many in a row disable the script. Hooked
+ * (sandboxed) states know from the hook, which counts the thread's CPU time; JIT states by the
+ * wall clock once the call returned. */
 static void
 check_budget(struct ixd_lua_state *st, double started)
 {
-    if (!st->expired && ixd_lua_now() - started <= st->conf->budget) {
+    if (!st->expired && (st->hooked || ixd_lua_now() - started <= st->conf->budget)) {
         st->in_a_row = 0;
         return;
     }

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include "core/prefix_table.h"
 #include "lua_harness.h"
 
@@ -264,6 +266,52 @@ runaway_loops(void **state)
         assert_int_equal(counter(&r, "errors", NULL), 1);
         stop(&r);
     }
+}
+
+static void *
+open_fifo_later(void *path)
+{
+    struct timespec pause = {0, 150 * 1000 * 1000};
+    FILE *f;
+
+    nanosleep(&pause, NULL);
+    f = fopen(path, "w");
+    if (f != NULL) {
+        fputs("a,b\n", f);
+        fclose(f);
+    }
+    return NULL;
+}
+
+/* The sandbox's budget is the thread's CPU time: a call that waits (here on a FIFO a thread
+ * opens 150 ms later; a busy machine that deschedules the worker does the same) is not
+ * stopped at its wall-clock deadline. */
+static void
+budget_is_cpu_time(void **state)
+{
+    static const char script[] = "local done = false\n"
+                                 "function on_record(r)\n"
+                                 "  if not done then done = true pcall(ipfixd.table_from_csv, "
+                                 "'slow.csv') end\n"
+                                 "  for i = 1, 20000 do local x = i * 2 end\n"
+                                 "  r.packetDeltaCount = 7\n"
+                                 "end\n";
+    char path[128];
+    pthread_t t;
+    struct run r;
+
+    snprintf(path, sizeof(path), "%s/slow.csv", dir);
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    start(&r, script, "{file: s.lua, budget-ms: 50}");
+    assert_int_equal(pthread_create(&t, NULL, open_fifo_later, path), 0);
+    feed(&r, 2);
+    pthread_join(t, NULL);
+    assert_int_equal(counter(&r, "errors", NULL), 0);
+    assert_int_equal(counter(&r, "overruns", NULL), 0);
+    assert_non_null(strstr(line(1), "\"packetDeltaCount\":7,"));
+    stop(&r);
+    unlink(path);
 }
 
 /* A memory bomb gets LUA_ERRMEM; the state stays usable. */
@@ -580,6 +628,7 @@ main(void)
         cmocka_unit_test(emits),
         cmocka_unit_test(sandbox_escapes),
         cmocka_unit_test(runaway_loops),
+        cmocka_unit_test(budget_is_cpu_time),
         cmocka_unit_test(memory_bomb),
         cmocka_unit_test(disabled_after_overruns),
         cmocka_unit_test(trusted_overruns),
