@@ -642,6 +642,11 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
         return 1;
     }
     ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
+    if (ctl.registry != NULL && ixd_ie_registry_add_own(ctl.registry, cfg->own_enterprise) == -1) {
+        ixd_ie_registry_free(ctl.registry);
+        ctl.registry = NULL;
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (ctl.registry == NULL) {
         log_err("%s", err);
         ixd_config_free(cfg);
