@@ -674,8 +674,7 @@ size_t
 ixd_prefix_table_bytes(const struct ixd_prefix_table *t)
 {
     return t->arena_cap + t->cap_values * sizeof(uint32_t) +
-           t->cap_pending * sizeof(struct pending) + t->n_v4 * 2 * sizeof(uint32_t) +
-           (((size_t)1 << t->v4_bits) + 1) * sizeof(uint32_t) +
-           t->n_v6 * (2 * sizeof(uint64_t) + sizeof(uint32_t)) +
+           t->cap_pending * sizeof(struct pending) + t->n_v4 * sizeof(struct range4) +
+           (((size_t)1 << t->v4_bits) + 1) * sizeof(uint32_t) + t->n_v6 * sizeof(struct range6) +
            (((size_t)1 << t->v6_bits) + 1) * sizeof(uint32_t);
 }
