@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 
 from ipfix import message, options_template_record, set_, template_record, varlen
+from test_export import UdpSink, tshark_check, wait_sent
 from ixdtest import BIN, Daemon, free_port, read_json_lines, run, send, wait_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,7 +33,7 @@ def make_mmdb(path, lines):
     subprocess.run(["perl", MAKE_MMDB, path], input="".join(lines), text=True, check=True)
 
 
-def config(port, tmp, sources, stage=None):
+def config(port, tmp, sources, stage=None, export=None):
     return f"""
 workers: 2
 collectors:
@@ -46,12 +47,23 @@ outputs:
   - name: arch
     type: ipfix-file
     directory: "{tmp}/arch"
-pipelines:
+{export_output(export)}pipelines:
   - name: p
     from: u
-    to: [out, arch]
+    to: [out, arch{", x" if export else ""}]
     stages:
       - enrich: {stage or "{addresses: [%s]}" % ", ".join(sources)}
+"""
+
+
+def export_output(port):
+    """An IPFIX export to 127.0.0.1:port over UDP, or nothing."""
+    if port is None:
+        return ""
+    return f"""  - name: x
+    type: ipfix
+    destinations: ["127.0.0.1:{port}"]
+    transport: udp
 """
 
 
@@ -177,7 +189,9 @@ def test_interface_names_from_options_records():
     tmp = tempfile.mkdtemp()
     os.makedirs(os.path.join(tmp, "arch"))
     port = free_port()
-    d = Daemon(config(port, tmp, [], stage="{interfaces: [options]}"))
+    sink = UdpSink()
+    d = Daemon(config(port, tmp, [], stage="{interfaces: [options]}", export=sink.port),
+               expect_collectors=1)
     socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(6)]
     socks[0].sendto(options_message(), ("127.0.0.1", port))
     time.sleep(0.5)  # the store publishes at once, or at the next tick at most 100 ms later
@@ -193,7 +207,12 @@ def test_interface_names_from_options_records():
     assert len(recs) == n + 10 and len(opts) == len(IFACES)  # options records pass as sent
     d.stats()
     m = re.search(r"stage 0 enrich: .*interfaces_learned=(\d+)", d.log())
+    wait_sent(d, len(lines))
     d.stop()
+    sink.close()
+    # the re-export: tshark decodes it without a malformed packet (it cannot name a private
+    # enterprise's elements); ipfixDump names them from the files below
+    tshark_check([dg for _, dg in sink.datagrams], 4739, len(lines))
     for s in socks:
         s.close()
     assert m and int(m.group(1)) == 4, m and m.group(0)
