@@ -13,6 +13,7 @@
  * reads the files again into new ones.
  */
 #include <glib.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,9 @@
 #include "core/clock.h"
 #include "core/cnode.h"
 #include "core/counter.h"
+#include "core/log.h"
 #include "enrich/addresses.h"
+#include "enrich/enrich_snmp.h"
 #include "enrich/ifstore.h"
 #include "ipfix/decode.h"
 #include "ipfix/ie.h"
@@ -50,12 +53,21 @@ static const char *const if_names[] = {"ingressInterfaceName",        "egressInt
 #define EXTRA (2 * 4 + (N_STRINGS + 4) * (3 + IXD_ADDR_STRING_MAX) + 2 * 8)
 
 struct enrich_conf {
-    struct ixd_addresses *addresses; /* NULL: no address sources */
-    struct ixd_ifstore *ifstore;     /* NULL: no interface names */
+    struct ixd_addresses *addresses;             /* NULL: no address sources */
+    struct ixd_ifstore *ifstore;                 /* NULL: no interface names */
+    enum ixd_ifsource if_sources[IXD_IFSOURCES]; /* in the order tried */
+    size_t n_if_sources;
+    struct ixd_enrich_snmp snmp; /* n 0: no SNMP */
+    struct snmp_run *run;        /* the poller, started by the first worker */
     const struct ixd_ie_registry *registry;
     uint32_t own_pen;
     uint16_t own_id[N_STRINGS];
     uint16_t if_id[N_IF];
+};
+
+struct snmp_run {
+    pthread_mutex_t lock;
+    struct ixd_snmp_poller *poller;
 };
 
 /* A derived template and what each of its fields is. */
@@ -75,7 +87,8 @@ struct enrich_state {
     size_t size, used;
     struct ixd_ifsnap *snap; /* the interface snapshot this worker reads, or NULL */
     uint64_t version;
-    const struct ixd_iftable *table; /* the batch's exporter's, or NULL */
+    const struct ixd_iftable *tables[IXD_IFSOURCES]; /* the batch's exporter's, or NULL */
+    unsigned worker;
     uint64_t failed, enriched, found, learned, named;
 };
 
@@ -140,6 +153,12 @@ enrich_conf_free(void *p)
 
     if (c != NULL) {
         ixd_addresses_free(c->addresses);
+        if (c->run != NULL) {
+            ixd_snmp_stop(c->run->poller);
+            pthread_mutex_destroy(&c->run->lock);
+            free(c->run);
+        }
+        free(c->snmp.agents);
         ixd_ifstore_release(c->ifstore);
         free(c);
     }
@@ -191,20 +210,65 @@ conf_addresses(struct enrich_conf *c, const struct ixd_cnode *list, const struct
     return 0;
 }
 
-/* interfaces: [options] (the sources of interface names, in order) */
+/* interfaces: [options, snmp] (the sources of interface names, in the order tried) */
 static int
 conf_interfaces(struct enrich_conf *c, const struct ixd_cnode *list,
                 const struct ixd_stage_env *env, char *err, size_t errlen)
 {
-    if (list->kind != IXD_CNODE_SEQUENCE || list->n != 1 ||
-        list->items[0].kind != IXD_CNODE_SCALAR || strcmp(list->items[0].text, "options") != 0) {
+    size_t i, k;
+
+    if (list->kind != IXD_CNODE_SEQUENCE || list->n == 0 || list->n > IXD_IFSOURCES) {
         return ixd_cnode_fail(list, env->file, err, errlen,
-                              "interfaces wants [options]: names from the exporters' options "
-                              "records (SNMP is not supported yet)");
+                              "interfaces wants a list of options and snmp");
+    }
+    for (i = 0; i < list->n; i++) {
+        const struct ixd_cnode *n = &list->items[i];
+        enum ixd_ifsource src;
+        if (n->kind == IXD_CNODE_SCALAR && strcmp(n->text, "options") == 0) {
+            src = IXD_IFSOURCE_OPTIONS;
+        } else if (n->kind == IXD_CNODE_SCALAR && strcmp(n->text, "snmp") == 0) {
+            src = IXD_IFSOURCE_SNMP;
+        } else {
+            return ixd_cnode_fail(n, env->file, err, errlen,
+                                  "interfaces wants a list of options and snmp");
+        }
+        for (k = 0; k < c->n_if_sources; k++) {
+            if (c->if_sources[k] == src) {
+                return ixd_cnode_fail(n, env->file, err, errlen, "listed twice");
+            }
+        }
+        c->if_sources[c->n_if_sources++] = src;
     }
     if ((c->ifstore = ixd_ifstore_acquire()) == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
+    }
+    return 0;
+}
+
+/* SNMP among the interface sources wants snmp settings, and snmp settings want it there. */
+static int
+conf_snmp_check(struct enrich_conf *c, const struct ixd_cnode *settings,
+                const struct ixd_stage_env *env, char *err, size_t errlen)
+{
+    int listed = 0;
+    size_t k;
+
+    for (k = 0; k < c->n_if_sources; k++) {
+        listed |= c->if_sources[k] == IXD_IFSOURCE_SNMP;
+    }
+    if (listed != (ixd_cnode_get(settings, "snmp") != NULL)) {
+        return ixd_cnode_fail(settings, env->file, err, errlen,
+                              listed ? "interfaces lists snmp: snmp settings are needed"
+                                     : "snmp settings without snmp in interfaces");
+    }
+    if (listed) {
+        c->run = calloc(1, sizeof(*c->run));
+        if (c->run == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        pthread_mutex_init(&c->run->lock, NULL);
     }
     return 0;
 }
@@ -235,15 +299,19 @@ enrich_conf(const struct ixd_cnode *settings, const struct ixd_stage_env *env, c
         } else if (k->kind == IXD_CNODE_SCALAR && strcmp(k->text, "interfaces") == 0) {
             rc = c->ifstore != NULL ? ixd_cnode_fail(k, env->file, err, errlen, "given twice")
                                     : conf_interfaces(c, v, env, err, errlen);
+        } else if (k->kind == IXD_CNODE_SCALAR && strcmp(k->text, "snmp") == 0) {
+            rc = c->snmp.agents != NULL ? ixd_cnode_fail(k, env->file, err, errlen, "given twice")
+                                        : ixd_enrich_snmp_conf(v, env, &c->snmp, err, errlen);
         } else {
             rc = ixd_cnode_fail(k, env->file, err, errlen,
-                                "enrich knows the keys interfaces and addresses");
+                                "enrich knows the keys interfaces, snmp and addresses");
         }
         if (rc == -1) {
             goto fail;
         }
     }
-    if (own_elements(c, settings, env, err, errlen) == -1) {
+    if (conf_snmp_check(c, settings, env, err, errlen) == -1 ||
+        own_elements(c, settings, env, err, errlen) == -1) {
         goto fail;
     }
     return c;
@@ -266,12 +334,28 @@ enrich_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
 {
     struct enrich_state *st = calloc(1, sizeof(*st));
 
-    (void)worker;
+    const struct enrich_conf *c = conf;
+
     (void)ctx;
     if (st == NULL) {
         return NULL;
     }
     st->conf = conf;
+    st->worker = worker;
+    if (c->run != NULL) {
+        /* the poller runs while the config does: the first worker starts it, conf_free stops
+         * it (ipfixd -t, which starts no worker, polls nothing) */
+        char err[256];
+        pthread_mutex_lock(&c->run->lock);
+        if (c->run->poller == NULL) {
+            c->run->poller = ixd_snmp_start(c->ifstore, c->snmp.agents, c->snmp.n, c->snmp.interval,
+                                            err, sizeof(err));
+            if (c->run->poller == NULL) {
+                log_err("enrich: snmp: %s", err);
+            }
+        }
+        pthread_mutex_unlock(&c->run->lock);
+    }
     st->size = BATCH_BYTES + IXD_BATCH_MAX * (EXTRA + 8u * 16u);
     st->buf = malloc(st->size);
     st->derived = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, derived_free);
@@ -490,12 +574,22 @@ interface_of(const struct enrich_state *st, const struct ixd_record *r, int f)
     uint16_t len;
     const uint8_t *v;
 
-    if (f < 0 || st->table == NULL) {
+    const struct ixd_ifinfo *info = NULL;
+    size_t k;
+
+    if (f < 0) {
         return NULL;
     }
     v = ixd_record_field(r, (unsigned)f, &len);
-    return len >= 1 && len <= 8 ? ixd_iftable_find(st->table, (uint32_t)ixd_get_uint(v, len))
-                                : NULL;
+    if (len < 1 || len > 8) {
+        return NULL;
+    }
+    for (k = 0; k < st->conf->n_if_sources && info == NULL; k++) {
+        if (st->tables[k] != NULL) {
+            info = ixd_iftable_find(st->tables[k], (uint32_t)ixd_get_uint(v, len));
+        }
+    }
+    return info;
 }
 
 /* Appends the interface names, descriptions and speeds of r. */
@@ -636,13 +730,19 @@ follow(struct enrich_state *st, const struct ixd_batch *batch)
 {
     struct ixd_ifstore *s = st->conf->ifstore;
     struct in6_addr exporter;
+    size_t k;
 
     if (st->snap == NULL || ixd_ifstore_version(s) != st->version) {
         ixd_ifsnap_release(s, st->snap);
         st->snap = ixd_ifstore_snapshot(s, &st->version);
     }
     ixd_address_mapped((const struct sockaddr *)&batch->source->exporter, &exporter, NULL);
-    st->table = ixd_ifsnap_table(st->snap, &exporter, batch->source->odid, IXD_IFSOURCE_OPTIONS);
+    for (k = 0; k < st->conf->n_if_sources; k++) {
+        enum ixd_ifsource src = st->conf->if_sources[k];
+        /* an agent knows no observation domains: its table is domain 0's */
+        st->tables[k] = ixd_ifsnap_table(st->snap, &exporter,
+                                         src == IXD_IFSOURCE_SNMP ? 0 : batch->source->odid, src);
+    }
 }
 
 static void
@@ -713,6 +813,14 @@ static const struct ixd_counter_def enrich_defs[] = {
      .metric = "ipfixd_enrich_interfaces_named_total",
      .kind = IXD_COUNTER_TOTAL,
      .help = "ingress and egress interfaces of records the enrich stage gave a name"},
+    {.key = "snmp_walks",
+     .metric = "ipfixd_enrich_snmp_walks_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "complete walks of an SNMP agent's interfaces"},
+    {.key = "snmp_failures",
+     .metric = "ipfixd_enrich_snmp_failures_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "walks of an SNMP agent that failed (no answer, an error): its last table stays"},
 };
 
 static void
@@ -724,6 +832,19 @@ enrich_stats(const void *state, ixd_counter_fn fn, void *arg)
     fn(arg, &enrich_defs[1], NULL, IXD_CNT_GET(st->found));
     fn(arg, &enrich_defs[2], NULL, IXD_CNT_GET(st->learned));
     fn(arg, &enrich_defs[3], NULL, IXD_CNT_GET(st->named));
+    if (st->conf->run != NULL) {
+        /* one poller per config: worker 0 reports it, the others 0, so the sum is right */
+        uint64_t walks = 0, failures = 0;
+        if (st->worker == 0) {
+            pthread_mutex_lock(&st->conf->run->lock);
+            if (st->conf->run->poller != NULL) {
+                ixd_snmp_counts(st->conf->run->poller, &walks, &failures);
+            }
+            pthread_mutex_unlock(&st->conf->run->lock);
+        }
+        fn(arg, &enrich_defs[4], NULL, walks);
+        fn(arg, &enrich_defs[5], NULL, failures);
+    }
 }
 
 static void

@@ -3,7 +3,8 @@ table and a MaxMind database (written by tests/unit/make_mmdb.pl) on every recor
 generator, in JSON and in IPFIX files that ipfixDump decodes with config/elements/ipfixd.xml;
 the exporter's own non-zero AS numbers kept; the files read again at SIGHUP; interface names
 from an exporter's options records on every record of that exporter, whichever worker its
-datagrams reach; `ipfixd -t` errors that point at the stage."""
+datagrams reach, and from Debian's snmpd (IF-MIB over SNMPv2c, started here on loopback) for an
+exporter that sends none; `ipfixd -t` errors that point at the stage."""
 import glob
 import os
 import re
@@ -15,7 +16,8 @@ import subprocess
 import tempfile
 
 from ipfix import message, options_template_record, set_, template_record, varlen
-from test_export import UdpSink, tshark_check, wait_sent
+import pcapio
+from test_export import UdpSink, wait_sent
 from ixdtest import BIN, Daemon, free_port, read_json_lines, run, send, wait_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,6 +67,22 @@ def export_output(port):
     destinations: ["127.0.0.1:{port}"]
     transport: udp
 """
+
+
+def tshark_ok(datagrams, records):
+    """tshark decodes the export (each worker's session from its own source port, as sent)
+    without a malformed packet or an expert error, every message whole, all records."""
+    path = os.path.join(tempfile.mkdtemp(), "x.pcap")
+    pcapio.write_udp_pcap(path, datagrams, dport=4739)
+    base = ["tshark", "-n", "-r", path, "-d", "udp.port==4739,cflow"]
+    r = subprocess.run(base + ["-Y", "_ws.malformed || _ws.expert.severity >= 8388608",
+                               "-T", "fields", "-e", "frame.number"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and not r.stdout.split(), ("tshark", r.stdout, r.stderr)
+    r = subprocess.run(base + ["-V"], capture_output=True, text=True)
+    assert "Malformed" not in r.stdout and "partial" not in r.stdout
+    flows = len(re.findall(r"^\s+Flow \d+$", r.stdout, re.M))
+    assert flows == records, "tshark decodes %d data records of %d" % (flows, records)
 
 
 def sources(tmp):
@@ -212,7 +230,7 @@ def test_interface_names_from_options_records():
     sink.close()
     # the re-export: tshark decodes it without a malformed packet (it cannot name a private
     # enterprise's elements); ipfixDump names them from the files below
-    tshark_check([dg for _, dg in sink.datagrams], 4739, len(lines))
+    tshark_ok(sink.datagrams, len(lines))
     for s in socks:
         s.close()
     assert m and int(m.group(1)) == 4, m and m.group(0)
@@ -263,6 +281,83 @@ def test_as_numbers_in_place_and_both_kinds():
     assert keys.index("destinationCityName") < keys.index("ingressInterfaceName"), keys
 
 
+def snmpd(tmp, community):
+    """Debian's snmpd on a free loopback port with a view of IF-MIB's ifTable and ifXTable
+    only; (process, port)."""
+    port = free_port()
+    conf = os.path.join(tmp, "snmpd.conf")
+    write(conf, "view ifmib included .1.3.6.1.2.1.31.1.1\n"
+                "view ifmib included .1.3.6.1.2.1.2.2\n"
+                "rocommunity %s 127.0.0.1 -V ifmib\n" % community)
+    p = subprocess.Popen(["snmpd", "-f", "-Lo", "-C", "-c", conf, "-p", os.path.join(tmp, "pid"),
+                          "udp:127.0.0.1:%d" % port], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    return p, port
+
+
+def snmpwalk(port, community, column):
+    """{ifIndex: value} of one IF-MIB column as net-snmp's own snmpwalk reads it."""
+    deadline = time.time() + 10
+    while True:
+        r = subprocess.run(["snmpwalk", "-v2c", "-c", community, "-On", "-Oqv", "-Oe",
+                            "127.0.0.1:%d" % port, column], capture_output=True, text=True)
+        rows = subprocess.run(["snmpwalk", "-v2c", "-c", community, "-On", "-Oq",
+                               "127.0.0.1:%d" % port, column], capture_output=True, text=True)
+        if r.returncode == 0 and rows.stdout.strip():
+            out = {}
+            for line in rows.stdout.splitlines():
+                name, _, value = line.partition(" ")
+                out[int(name.rsplit(".", 1)[1])] = value.strip('"')
+            return out
+        assert time.time() < deadline, "snmpd does not answer: %s" % r.stderr
+        time.sleep(0.2)
+
+
+def test_interface_names_by_snmp():
+    """An exporter that sends no options records gets the names, descriptions and speeds
+    snmpd reports for its interfaces (snmpwalk is the oracle); options first, SNMP second."""
+    tmp = tempfile.mkdtemp()
+    os.makedirs(os.path.join(tmp, "arch"))
+    community = "c0mm-%d" % os.getpid()
+    write(os.path.join(tmp, "community"), community + "\n")
+    agent, aport = snmpd(tmp, community)
+    try:
+        names = snmpwalk(aport, community, ".1.3.6.1.2.1.31.1.1.1.1")
+        aliases = snmpwalk(aport, community, ".1.3.6.1.2.1.31.1.1.1.18")
+        high = snmpwalk(aport, community, ".1.3.6.1.2.1.31.1.1.1.15")
+        port = free_port()
+        stage = ("{interfaces: [options, snmp], snmp: {community-file: %s, interval: 60, "
+                 "agents: [{exporter: 127.0.0.1, agent: \"127.0.0.1:%d\"}]}}"
+                 % (os.path.join(tmp, "community"), aport))
+        d = Daemon(config(port, tmp, [], stage=stage))
+        d.wait_log("listening on")
+        deadline = time.time() + 20
+        while True:  # the first walk runs when the workers start
+            d.stats()
+            m = re.findall(r"stage 0 enrich: .*snmp_walks=(\d+) snmp_failures=(\d+)", d.log())
+            if m and int(m[-1][0]) >= 1:
+                break
+            assert time.time() < deadline, d.log()[-2000:]
+            time.sleep(0.3)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(data_message(range(40), seq=0), ("127.0.0.1", port))
+        wait_lines(os.path.join(tmp, "out.json"), 40)
+        recs = read_json_lines(os.path.join(tmp, "out.json"))
+        d.stop()
+        s.close()
+    finally:
+        agent.terminate()
+        agent.wait()
+    assert len(names) >= 1 and names.get(1) == "lo", names
+    for r in recs:
+        for side, key in (("ingress", "ingressInterface"), ("egress", "egressInterface")):
+            i = r[key]
+            assert r[side + "InterfaceName"] == names.get(i, ""), (i, names, r)
+            assert r[side + "InterfaceDescription"] == aliases.get(i, ""), (i, r)
+            assert r[side + "InterfaceSpeed"] == int(high.get(i, 0)) * 1000000, (i, high, r)
+    assert any(r["ingressInterfaceName"] == "lo" for r in recs)
+
+
 def test_config_errors():
     """ipfixd -t names the file, line and the problem; a relative path is the config's
     directory's."""
@@ -272,7 +367,7 @@ def test_config_errors():
     for srcs, msg in ((["missing.csv"], "cannot read"), (["bad.csv"], "'ASx' is not an AS number"),
                       (["x.txt"], "a .csv prefix table or a .mmdb database"),
                       ([os.path.join(tmp, "bad.csv") + ".mmdb"], "cannot be read"),
-                      (None, "interfaces wants [options]")):
+                      (None, "interfaces lists snmp: snmp settings are needed")):
         path = os.path.join(tmp, "c.yaml")
         write(path, config(9, tmp, srcs or [], None if srcs else "{interfaces: [snmp]}"))
         r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True)
@@ -282,4 +377,4 @@ def test_config_errors():
 if __name__ == "__main__":
     run([test_addresses, test_reload_reads_the_files_again,
          test_interface_names_from_options_records, test_as_numbers_in_place_and_both_kinds,
-         test_config_errors])
+         test_interface_names_by_snmp, test_config_errors])
