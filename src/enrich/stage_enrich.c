@@ -655,7 +655,19 @@ rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r)
         IXD_CNT_ADD(st->found, (uint64_t)(src.asn != 0 || src.country_len != 0) +
                                    (dst.asn != 0 || dst.country_len != 0));
     }
-    for (i = 0; i < d->n_source; i++) {
+    if (!r->tmpl->has_varlen) {
+        /* the common case: the record as it came in one copy, its AS numbers patched */
+        memcpy(p, r->data, r->length);
+        p += r->length;
+        for (i = 0; i < d->n_source; i++) {
+            if (i == d->src_as || i == d->dst_as) {
+                const struct ixd_field *f = &r->tmpl->fields[i];
+                put_asn(start + f->offset, r->data + f->offset, f->length,
+                        i == d->src_as ? src.asn : dst.asn);
+            }
+        }
+    }
+    for (i = 0; r->tmpl->has_varlen && i < d->n_source; i++) {
         const uint8_t *v = ixd_record_field(r, i, &len);
         if (i == d->src_as || i == d->dst_as) {
             p = put_asn(p, v, len, i == d->src_as ? src.asn : dst.asn);
@@ -666,6 +678,7 @@ rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r)
             p += len;
         }
     }
+    i = d->n_source;
     if (d->addresses) {
         for (; i < d->tmpl->field_count && (i == d->src_as || i == d->dst_as); i++) {
             ixd_put32(p, i == d->src_as ? src.asn : dst.asn);
