@@ -37,6 +37,7 @@
 #define DERIVED_MAX 4096
 #define BATCH_BYTES (2 * 65536)
 #define PATH_MAX_LEN 4096
+#define CACHE_SLOTS 8192 /* per worker: about 480 KiB */
 
 /* The elements added after the source template's, in this order: the AS numbers the template
  * lacks and these six strings (addresses); these four strings and two speeds (interfaces). */
@@ -80,16 +81,24 @@ struct derived {
     uint16_t n_source;             /* fields copied from the source template */
 };
 
+/* An address's answer, per worker (the sources' strings outlive the state). */
+struct cached {
+    struct in6_addr addr;
+    struct ixd_addrinfo info;
+    uint8_t used;
+};
+
 struct enrich_state {
     const struct enrich_conf *conf;
-    GHashTable *derived; /* source template serial -> struct derived */
+    struct cached *cache; /* CACHE_SLOTS, with address sources only */
+    GHashTable *derived;  /* source template serial -> struct derived */
     uint8_t *buf;
     size_t size, used;
     struct ixd_ifsnap *snap; /* the interface snapshot this worker reads, or NULL */
     uint64_t version;
     const struct ixd_iftable *tables[IXD_IFSOURCES]; /* the batch's exporter's, or NULL */
     unsigned worker;
-    uint64_t failed, enriched, found, learned, named;
+    uint64_t failed, enriched, found, learned, named, hits;
 };
 
 /* path as given, or relative to the directory of the config file. */
@@ -359,8 +368,12 @@ enrich_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
     st->size = BATCH_BYTES + IXD_BATCH_MAX * (EXTRA + 8u * 16u);
     st->buf = malloc(st->size);
     st->derived = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, derived_free);
-    if (st->buf == NULL) {
+    if (c->addresses != NULL) {
+        st->cache = calloc(CACHE_SLOTS, sizeof(*st->cache));
+    }
+    if (st->buf == NULL || (c->addresses != NULL && st->cache == NULL)) {
         g_hash_table_destroy(st->derived);
+        free(st->buf);
         free(st);
         return NULL;
     }
@@ -505,8 +518,21 @@ derived_for(struct enrich_state *st, const struct ixd_template *t)
 }
 
 /* What the sources know of field f of r (an IPv4 or IPv6 address), or all empty. */
+static uint32_t
+cache_slot(const struct in6_addr *a)
+{
+    uint64_t x, y;
+
+    memcpy(&x, a->s6_addr, 8);
+    memcpy(&y, a->s6_addr + 8, 8);
+    x ^= y * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ull;
+    return (uint32_t)(x >> 32) & (CACHE_SLOTS - 1);
+}
+
 static void
-look_up(const struct enrich_state *st, const struct ixd_record *r, int f4, int f6,
+look_up(struct enrich_state *st, const struct ixd_record *r, int f4, int f6,
         struct ixd_addrinfo *out)
 {
     struct in6_addr a;
@@ -520,6 +546,20 @@ look_up(const struct enrich_state *st, const struct ixd_record *r, int f4, int f
         memcpy(a.s6_addr, ixd_record_field(r, (unsigned)f6, &len), 16);
     } else {
         memset(out, 0, sizeof(*out));
+        return;
+    }
+    if (st->cache != NULL) {
+        /* direct-mapped: traffic repeats its addresses, and a hit costs one line's read */
+        struct cached *c = &st->cache[cache_slot(&a)];
+        if (c->used && memcmp(&c->addr, &a, sizeof(a)) == 0) {
+            *out = c->info;
+            IXD_CNT_ADD(st->hits, 1);
+            return;
+        }
+        ixd_addresses_lookup(st->conf->addresses, &a, out);
+        c->addr = a;
+        c->info = *out;
+        c->used = 1;
         return;
     }
     ixd_addresses_lookup(st->conf->addresses, &a, out);
@@ -826,6 +866,10 @@ static const struct ixd_counter_def enrich_defs[] = {
      .metric = "ipfixd_enrich_interfaces_named_total",
      .kind = IXD_COUNTER_TOTAL,
      .help = "ingress and egress interfaces of records the enrich stage gave a name"},
+    {.key = "address_cache_hits",
+     .metric = "ipfixd_enrich_address_cache_hits_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "address lookups answered by the worker's cache of recent addresses"},
     {.key = "snmp_walks",
      .metric = "ipfixd_enrich_snmp_walks_total",
      .kind = IXD_COUNTER_TOTAL,
@@ -845,6 +889,7 @@ enrich_stats(const void *state, ixd_counter_fn fn, void *arg)
     fn(arg, &enrich_defs[1], NULL, IXD_CNT_GET(st->found));
     fn(arg, &enrich_defs[2], NULL, IXD_CNT_GET(st->learned));
     fn(arg, &enrich_defs[3], NULL, IXD_CNT_GET(st->named));
+    fn(arg, &enrich_defs[4], NULL, IXD_CNT_GET(st->hits));
     if (st->conf->run != NULL) {
         /* one poller per config: worker 0 reports it, the others 0, so the sum is right */
         uint64_t walks = 0, failures = 0;
@@ -855,8 +900,8 @@ enrich_stats(const void *state, ixd_counter_fn fn, void *arg)
             }
             pthread_mutex_unlock(&st->conf->run->lock);
         }
-        fn(arg, &enrich_defs[4], NULL, walks);
-        fn(arg, &enrich_defs[5], NULL, failures);
+        fn(arg, &enrich_defs[5], NULL, walks);
+        fn(arg, &enrich_defs[6], NULL, failures);
     }
 }
 
@@ -869,6 +914,7 @@ enrich_stop(void *state)
         ixd_ifsnap_release(st->conf->ifstore, st->snap);
     }
     g_hash_table_destroy(st->derived);
+    free(st->cache);
     free(st->buf);
     free(st);
 }

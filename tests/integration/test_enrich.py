@@ -261,7 +261,8 @@ def test_as_numbers_in_place_and_both_kinds():
     d = Daemon(config(port, tmp, [], stage="{interfaces: [options], addresses: [%s]}"
                       % os.path.join(tmp, "asn.csv")))
     fields = [(8, 4), (12, 4), (16, 4), (17, 2), (10, 4)]
-    recs = [(1, 5, 0, 0), (2, 200, 7, 0), (3, 6, 0, 9)]  # last octets, AS numbers sent
+    # last octets, AS numbers sent; the fourth repeats the first (the worker's cache answers)
+    recs = [(1, 5, 0, 0), (2, 200, 7, 0), (3, 6, 0, 9), (1, 5, 0, 0)]
     body = b"".join(struct.pack(">4s4sIHI", bytes([10, 0, 0, a]), bytes([192, 0, 2, b]), sa, da, 1)
                     for a, b, sa, da in recs)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -271,12 +272,15 @@ def test_as_numbers_in_place_and_both_kinds():
              ("127.0.0.1", port))
     wait_lines(os.path.join(tmp, "out.json"), len(recs) + len(IFACES))
     out = [r for r in read_json_lines(os.path.join(tmp, "out.json")) if "sourceIPv4Address" in r]
+    d.stats()
+    m = re.search(r"stage 0 enrich: .*address_cache_hits=(\d+)", d.log())
     d.stop()
+    assert m and int(m.group(1)) == 2, m and m.group(0)
     s.close()
     got = [(r["bgpSourceAsNumber"], r["bgpDestinationAsNumber"], r["destinationAsName"],
             r["ingressInterfaceName"]) for r in out]
     assert got == [(65001, 65002, "B", "ge-0/0/1"), (7, 0, "Big", "ge-0/0/1"),
-                   (65001, 9, "B", "ge-0/0/1")], got
+                   (65001, 9, "B", "ge-0/0/1"), (65001, 65002, "B", "ge-0/0/1")], got
     keys = list(out[0].keys())
     assert keys.index("destinationCityName") < keys.index("ingressInterfaceName"), keys
 
