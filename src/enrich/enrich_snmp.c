@@ -24,22 +24,25 @@ resolve(const char *path, const char *file, char *out, size_t outlen)
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-/* The community: the file's first line without surrounding blanks. */
+/* A secret (the community, a passphrase): the first line of the file that key of settings
+ * names, without surrounding blanks, min to cap - 1 bytes. */
 static int
-read_community(const struct ixd_cnode *n, const struct ixd_stage_env *env, char *community,
-               size_t cap, char *err, size_t errlen)
+read_secret(const struct ixd_cnode *settings, const char *key, size_t min,
+            const struct ixd_stage_env *env, char *secret, size_t cap, char *err, size_t errlen)
 {
+    const struct ixd_cnode *n = ixd_cnode_get(settings, key);
     char path[4096], *text = NULL;
     size_t len = 0, a = 0, b;
 
     if (n == NULL || n->kind != IXD_CNODE_SCALAR || n->text[0] == '\0') {
-        return ixd_cnode_fail(n, env->file, err, errlen, "snmp wants community-file: a file name");
+        return ixd_cnode_fail(n != NULL ? n : settings, env->file, err, errlen,
+                              "snmp wants %s: a file name", key);
     }
     if (resolve(n->text, env->file, path, sizeof(path)) == -1) {
         return ixd_cnode_fail(n, env->file, err, errlen, "the path is too long");
     }
     if (env->syntax_only) {
-        snprintf(community, cap, "-");
+        snprintf(secret, cap, "syntax-only"); /* not read: ipfixd -t --syntax-only */
         return 0;
     }
     if (ixd_read_file(path, 4096, &text, &len) == -1) {
@@ -54,15 +57,49 @@ read_community(const struct ixd_cnode *n, const struct ixd_stage_env *env, char 
     while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t')) {
         b--;
     }
-    if (b == a || b - a >= cap) {
+    if (b - a < min || b - a >= cap) {
         free(text);
         return ixd_cnode_fail(n, env->file, err, errlen,
-                              "%s: the community is its first line, 1 to %zu bytes", path, cap - 1);
+                              "%s: the secret is its first line, %zu to %zu bytes", path, min,
+                              cap - 1);
     }
-    memcpy(community, text + a, b - a);
-    community[b - a] = '\0';
+    memcpy(secret, text + a, b - a);
+    secret[b - a] = '\0';
     free(text);
     return 0;
+}
+
+/* version 2c: the community; version 3: the user and the passphrases (USM wants 8 bytes or
+ * more). */
+static int
+credentials(const struct ixd_cnode *n, const struct ixd_stage_env *env, struct ixd_snmp_agent *a,
+            char *err, size_t errlen)
+{
+    const struct ixd_cnode *v = ixd_cnode_get(n, "version"), *user = ixd_cnode_get(n, "user");
+
+    memset(a, 0, sizeof(*a));
+    if (v != NULL && (v->kind != IXD_CNODE_SCALAR ||
+                      (strcmp(v->text, "2c") != 0 && strcmp(v->text, "3") != 0))) {
+        return ixd_cnode_fail(v, env->file, err, errlen, "version is 2c or 3");
+    }
+    a->version = v != NULL && strcmp(v->text, "3") == 0 ? 3 : 2;
+    if (a->version == 2) {
+        return read_secret(n, "community-file", 1, env, a->community, sizeof(a->community), err,
+                           errlen);
+    }
+    if (user == NULL || user->kind != IXD_CNODE_SCALAR || user->text[0] == '\0' ||
+        strlen(user->text) >= sizeof(a->user)) {
+        return ixd_cnode_fail(user != NULL ? user : n, env->file, err, errlen,
+                              "version 3 wants user: a name of 1 to %zu bytes",
+                              sizeof(a->user) - 1);
+    }
+    memcpy(a->user, user->text, strlen(user->text) + 1);
+    if (read_secret(n, "auth-file", 8, env, a->auth, sizeof(a->auth), err, errlen) == -1) {
+        return -1;
+    }
+    return ixd_cnode_get(n, "priv-file") == NULL
+               ? 0
+               : read_secret(n, "priv-file", 8, env, a->priv, sizeof(a->priv), err, errlen);
 }
 
 /* One agent: {exporter: address, agent: "host:port"} (agent: the exporter at port 161). */
@@ -98,12 +135,28 @@ agent_conf(const struct ixd_cnode *n, const struct ixd_stage_env *env, struct ix
     return 0;
 }
 
+/* Whether k is a key of the snmp settings. */
+static int
+known_key(const char *k)
+{
+    static const char *const keys[] = {"version",   "community-file", "user",    "auth-file",
+                                       "priv-file", "agents",         "interval"};
+    size_t i;
+
+    for (i = 0; k != NULL && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(k, keys[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int
 ixd_enrich_snmp_conf(const struct ixd_cnode *n, const struct ixd_stage_env *env,
                      struct ixd_enrich_snmp *out, char *err, size_t errlen)
 {
     const struct ixd_cnode *agents, *interval;
-    char community[sizeof(out->agents->community)];
+    struct ixd_snmp_agent proto;
     size_t i;
 
     if (n->kind != IXD_CNODE_MAPPING) {
@@ -111,11 +164,10 @@ ixd_enrich_snmp_conf(const struct ixd_cnode *n, const struct ixd_stage_env *env,
                               "snmp wants {community-file: F, agents: [...], interval: S}");
     }
     for (i = 0; i < n->n; i++) {
-        const char *k = n->items[2 * i].text;
-        if (k == NULL || (strcmp(k, "community-file") != 0 && strcmp(k, "agents") != 0 &&
-                          strcmp(k, "interval") != 0)) {
+        if (!known_key(n->items[2 * i].text)) {
             return ixd_cnode_fail(&n->items[2 * i], env->file, err, errlen,
-                                  "snmp knows community-file, agents and interval");
+                                  "snmp knows version, community-file, user, auth-file, "
+                                  "priv-file, agents and interval");
         }
     }
     out->interval = 300;
@@ -129,8 +181,7 @@ ixd_enrich_snmp_conf(const struct ixd_cnode *n, const struct ixd_stage_env *env,
         }
         out->interval = (double)s;
     }
-    if (read_community(ixd_cnode_get(n, "community-file"), env, community, sizeof(community), err,
-                       errlen) == -1) {
+    if (credentials(n, env, &proto, err, errlen) == -1) {
         return -1;
     }
     agents = ixd_cnode_get(n, "agents");
@@ -146,10 +197,11 @@ ixd_enrich_snmp_conf(const struct ixd_cnode *n, const struct ixd_stage_env *env,
     }
     out->n = agents->n;
     for (i = 0; i < agents->n; i++) {
-        if (agent_conf(&agents->items[i], env, &out->agents[i], err, errlen) == -1) {
+        struct ixd_snmp_agent *a = &out->agents[i];
+        *a = proto;
+        if (agent_conf(&agents->items[i], env, a, err, errlen) == -1) {
             return -1;
         }
-        memcpy(out->agents[i].community, community, sizeof(community));
     }
     return 0;
 }

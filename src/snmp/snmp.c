@@ -160,6 +160,42 @@ publish_rows(struct ixd_snmp_poller *p, const struct ixd_snmp_agent *a, GHashTab
     ixd_ifstore_unlock(p->store, ixd_mono_now());
 }
 
+/* The session's version and credentials: v2c's community, or v3's user and the keys made from
+ * its passphrases. 0, or -1 when a key cannot be made. */
+static int
+session_keys(netsnmp_session *s, const struct ixd_snmp_agent *a)
+{
+    if (a->version != 3) {
+        s->version = SNMP_VERSION_2c;
+        s->community = (u_char *)a->community;
+        s->community_len = strlen(a->community);
+        return 0;
+    }
+    s->version = SNMP_VERSION_3;
+    s->securityName = (char *)a->user;
+    s->securityNameLen = strlen(a->user);
+    s->securityLevel = a->priv[0] != '\0' ? SNMP_SEC_LEVEL_AUTHPRIV : SNMP_SEC_LEVEL_AUTHNOPRIV;
+    s->securityAuthProto = usmHMACSHA1AuthProtocol;
+    s->securityAuthProtoLen = sizeof(usmHMACSHA1AuthProtocol) / sizeof(oid);
+    s->securityAuthKeyLen = USM_AUTH_KU_LEN;
+    if (generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (const u_char *)a->auth,
+                    strlen(a->auth), s->securityAuthKey,
+                    &s->securityAuthKeyLen) != SNMPERR_SUCCESS) {
+        return -1;
+    }
+    if (a->priv[0] != '\0') {
+        s->securityPrivProto = usmAESPrivProtocol;
+        s->securityPrivProtoLen = sizeof(usmAESPrivProtocol) / sizeof(oid);
+        s->securityPrivKeyLen = USM_PRIV_KU_LEN;
+        if (generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen,
+                        (const u_char *)a->priv, strlen(a->priv), s->securityPrivKey,
+                        &s->securityPrivKeyLen) != SNMPERR_SUCCESS) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* One walk of agent a's four columns; the table is replaced only when all came. */
 static void
 poll_agent(struct ixd_snmp_poller *p, const struct ixd_snmp_agent *a)
@@ -171,12 +207,9 @@ poll_agent(struct ixd_snmp_poller *p, const struct ixd_snmp_agent *a)
 
     snmp_sess_init(&s);
     s.peername = (char *)a->peer;
-    s.version = SNMP_VERSION_2c;
-    s.community = (u_char *)a->community;
-    s.community_len = strlen(a->community);
     s.timeout = TIMEOUT_USEC;
     s.retries = RETRIES;
-    sess = snmp_sess_open(&s);
+    sess = session_keys(&s, a) == 0 ? snmp_sess_open(&s) : NULL;
     for (c = 0; sess != NULL && c < N_COLUMNS && ok; c++) {
         /* ifAlias and the speeds may be missing from a view: ifName is what must come */
         ok = walk(sess, (enum column)c, rows, &p->stop) == 0 || c != COL_NAME;

@@ -15,11 +15,14 @@
 #include "enrich/ifstore.h"
 
 /* One agent: the exporter its interfaces are of, where to ask (net-snmp's peer syntax,
- * "udp:192.0.2.1:161"), SNMPv2c with this community. */
+ * "udp:192.0.2.1:161"); SNMPv2c with community, or SNMPv3 as user with the USM passphrases
+ * (HMAC-SHA-1 authentication; AES-128 privacy when priv is not empty). */
 struct ixd_snmp_agent {
     struct in6_addr exporter;
     char peer[128];
+    int version; /* 2 (v2c) or 3 */
     char community[128];
+    char user[64], auth[128], priv[128];
 };
 
 struct ixd_snmp_poller;

@@ -287,12 +287,14 @@ def test_as_numbers_in_place_and_both_kinds():
 
 def snmpd(tmp, community):
     """Debian's snmpd on a free loopback port with a view of IF-MIB's ifTable and ifXTable
-    only; (process, port)."""
+    only, for the community and for SNMPv3 user ixd (SHA, AES); (process, port)."""
     port = free_port()
     conf = os.path.join(tmp, "snmpd.conf")
     write(conf, "view ifmib included .1.3.6.1.2.1.31.1.1\n"
                 "view ifmib included .1.3.6.1.2.1.2.2\n"
-                "rocommunity %s 127.0.0.1 -V ifmib\n" % community)
+                "rocommunity %s 127.0.0.1 -V ifmib\n"
+                "createUser ixd SHA %s-auth AES %s-priv\n"
+                "rouser ixd priv -V ifmib\n" % (community, community, community))
     p = subprocess.Popen(["snmpd", "-f", "-Lo", "-C", "-c", conf, "-p", os.path.join(tmp, "pid"),
                           "udp:127.0.0.1:%d" % port], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
@@ -319,7 +321,23 @@ def snmpwalk(port, community, column):
 
 def test_interface_names_by_snmp():
     """An exporter that sends no options records gets the names, descriptions and speeds
-    snmpd reports for its interfaces (snmpwalk is the oracle); options first, SNMP second."""
+    snmpd reports for its interfaces (snmpwalk is the oracle); options first, SNMP second;
+    SNMPv2c."""
+    snmp_case(False)
+
+
+def test_interface_names_by_snmpv3():
+    """The same over SNMPv3 (user ixd, HMAC-SHA-1 and AES-128 from passphrase files)."""
+    snmp_case(True)
+
+
+def test_snmpv3_wrong_passphrase():
+    """A privacy passphrase the agent does not share: the walk fails and is counted, and the
+    records get no names."""
+    snmp_case(True, wrong=True)
+
+
+def snmp_case(v3, wrong=False):
     tmp = tempfile.mkdtemp()
     os.makedirs(os.path.join(tmp, "arch"))
     community = "c0mm-%d" % os.getpid()
@@ -330,16 +348,24 @@ def test_interface_names_by_snmp():
         aliases = snmpwalk(aport, community, ".1.3.6.1.2.1.31.1.1.1.18")
         high = snmpwalk(aport, community, ".1.3.6.1.2.1.31.1.1.1.15")
         port = free_port()
-        stage = ("{interfaces: [options, snmp], snmp: {community-file: %s, interval: 60, "
+        if v3:
+            write(os.path.join(tmp, "auth"), community + "-auth\n")
+            write(os.path.join(tmp, "priv"), community + ("-wrong\n" if wrong else "-priv\n"))
+            creds = "version: 3, user: ixd, auth-file: %s, priv-file: %s" % (
+                os.path.join(tmp, "auth"), os.path.join(tmp, "priv"))
+        else:
+            creds = "community-file: %s" % os.path.join(tmp, "community")
+        stage = ("{interfaces: [options, snmp], snmp: {%s, interval: 60, "
                  "agents: [{exporter: 127.0.0.1, agent: \"127.0.0.1:%d\"}]}}"
-                 % (os.path.join(tmp, "community"), aport))
+                 % (creds, aport))
         d = Daemon(config(port, tmp, [], stage=stage))
         d.wait_log("listening on")
         deadline = time.time() + 20
         while True:  # the first walk runs when the workers start
             d.stats()
             m = re.findall(r"stage 0 enrich: .*snmp_walks=(\d+) snmp_failures=(\d+)", d.log())
-            if m and int(m[-1][0]) >= 1:
+            if m and int(m[-1][1 if wrong else 0]) >= 1:
+                assert int(m[-1][0 if wrong else 1]) == 0, m
                 break
             assert time.time() < deadline, d.log()[-2000:]
             time.sleep(0.3)
@@ -353,13 +379,15 @@ def test_interface_names_by_snmp():
         agent.terminate()
         agent.wait()
     assert len(names) >= 1 and names.get(1) == "lo", names
+    if wrong:
+        names, aliases, high = {}, {}, {}
     for r in recs:
         for side, key in (("ingress", "ingressInterface"), ("egress", "egressInterface")):
             i = r[key]
             assert r[side + "InterfaceName"] == names.get(i, ""), (i, names, r)
             assert r[side + "InterfaceDescription"] == aliases.get(i, ""), (i, r)
             assert r[side + "InterfaceSpeed"] == int(high.get(i, 0)) * 1000000, (i, high, r)
-    assert any(r["ingressInterfaceName"] == "lo" for r in recs)
+    assert wrong or any(r["ingressInterfaceName"] == "lo" for r in recs)
 
 
 def test_config_errors():
@@ -381,4 +409,5 @@ def test_config_errors():
 if __name__ == "__main__":
     run([test_addresses, test_reload_reads_the_files_again,
          test_interface_names_from_options_records, test_as_numbers_in_place_and_both_kinds,
-         test_interface_names_by_snmp, test_config_errors])
+         test_interface_names_by_snmp, test_interface_names_by_snmpv3,
+         test_snmpv3_wrong_passphrase, test_config_errors])
