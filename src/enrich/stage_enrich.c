@@ -890,6 +890,10 @@ enrich_stats(const void *state, ixd_counter_fn fn, void *arg)
     fn(arg, &enrich_defs[2], NULL, IXD_CNT_GET(st->learned));
     fn(arg, &enrich_defs[3], NULL, IXD_CNT_GET(st->named));
     fn(arg, &enrich_defs[4], NULL, IXD_CNT_GET(st->hits));
+    if (st->conf->ifstore != NULL && st->worker == 0) {
+        /* the process's interface store (what every stage shares), once: by worker 0 */
+        ixd_ifstore_stats(st->conf->ifstore, fn, arg);
+    }
     if (st->conf->run != NULL) {
         /* one poller per config: worker 0 reports it, the others 0, so the sum is right */
         uint64_t walks = 0, failures = 0;

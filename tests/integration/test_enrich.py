@@ -225,6 +225,9 @@ def test_interface_names_from_options_records():
     assert len(recs) == n + 10 and len(opts) == len(IFACES)  # options records pass as sent
     d.stats()
     m = re.search(r"stage 0 enrich: .*interfaces_learned=(\d+)", d.log())
+    store = re.search(r"stage 0 enrich: .*interfaces=(\d+) interface_tables=(\d+) "
+                      r"interfaces_dropped=(\d+) interfaces_evicted=(\d+)", d.log())
+    assert store and store.groups() == ("4", "1", "0", "0"), store and store.group(0)
     wait_sent(d, len(lines))
     d.stop()
     sink.close()
