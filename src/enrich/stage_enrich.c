@@ -506,9 +506,6 @@ derived_for(struct enrich_state *st, const struct ixd_template *t)
     struct derived *d = g_hash_table_lookup(st->derived, key);
 
     if (d == NULL) {
-        if (g_hash_table_size(st->derived) >= DERIVED_MAX) {
-            g_hash_table_remove_all(st->derived);
-        }
         d = derive(st->conf, t);
         if (d != NULL) {
             g_hash_table_insert(st->derived, key, d);
@@ -807,6 +804,11 @@ enrich_process(void *state, struct ixd_batch *batch)
     size_t i, kept = 0;
 
     st->used = 0;
+    if (g_hash_table_size(st->derived) >= DERIVED_MAX) {
+        /* between batches: no record points at a derived template any more (within one, the
+         * records already rebuilt do, so the table grows by at most a batch beyond the bound) */
+        g_hash_table_remove_all(st->derived);
+    }
     if (st->conf->ifstore != NULL) {
         learn(st, batch);
         follow(st, batch);
