@@ -46,15 +46,16 @@ test_config(struct ixd_config *cfg, const char *name, unsigned flags)
     int syntax_only = (flags & IXD_CONFIG_SYNTAX_ONLY) != 0;
     char err[1024];
 
-    if (!syntax_only && (ixd_privileges_open_files_as_user(cfg, 0, err, sizeof(err)) == -1 ||
-                         ixd_config_check_files(cfg, print_warning, NULL, err, sizeof(err)) == -1)) {
-        fprintf(stderr, "%s\n", err);
-        goto fail;
-    }
+    /* as at start: the element files by whoever runs this, the rest as ipfixd's user */
     reg = ixd_ie_registry_new(syntax_only ? NULL : cfg->element_files,
                               syntax_only ? 0 : cfg->n_element_files, err, sizeof(err));
     if (reg == NULL) {
         fprintf(stderr, "%s:0:0: %s\n", name, err);
+        goto fail;
+    }
+    if (!syntax_only && (ixd_privileges_open_files_as_user(cfg, 0, err, sizeof(err)) == -1 ||
+                         ixd_config_check_files(cfg, print_warning, NULL, err, sizeof(err)) == -1)) {
+        fprintf(stderr, "%s\n", err);
         goto fail;
     }
     /* outputs and stages (filters, key files) are checked by their types, as at start */

@@ -461,8 +461,10 @@ add_element_file(struct walk *w, const yaml_node_t *n, const char *path)
     if (copy == NULL) {
         return ixd_cfg_fail(w, n, "out of memory");
     }
+    /* not a file for ixd_config_check_files: element files are read at start, before ipfixd
+     * opens files as its user, by whoever started it (ixd_ie_registry_new reports them) */
     cfg->element_files[cfg->n_element_files++] = copy;
-    return ixd_cfg_note_file(w, n, IXD_FILE_READ, "elements", path);
+    return 0;
 }
 
 static int
@@ -497,6 +499,9 @@ add_element_directory(struct walk *w, const yaml_node_t *n, const char *dir, int
     if ((w->flags & IXD_CONFIG_SYNTAX_ONLY) && !optional) {
         return 0; /* the directory is on the machine the config is for; the default one is
                      ipfixd's own, here as there */
+    }
+    if (w->flags & IXD_CONFIG_RELOAD) {
+        return 0; /* element files are read at start only */
     }
     d = opendir(dir);
     if (d == NULL) {
@@ -985,10 +990,17 @@ ixd_config_load_flags(const char *path, unsigned flags, char *err, size_t errlen
 struct ixd_config *
 ixd_config_builtin(void)
 {
+    return ixd_config_builtin_flags(IXD_CONFIG_DEFAULT);
+}
+
+struct ixd_config *
+ixd_config_builtin_flags(unsigned flags)
+{
     char err[512];
     struct ixd_config *cfg;
 
-    cfg = ixd_config_parse("<built-in>", builtin_yaml, sizeof(builtin_yaml) - 1, err, sizeof(err));
+    cfg = ixd_config_parse_flags("<built-in>", builtin_yaml, sizeof(builtin_yaml) - 1, flags, err,
+                                 sizeof(err));
     if (cfg == NULL) {
         ixd_fatal("built-in config: %s", err);
     }

@@ -222,6 +222,9 @@ enum ixd_config_flags {
     IXD_CONFIG_DEFAULT = 0,     /* list element directories, read the JWKS, resolve user names */
     IXD_CONFIG_SYNTAX_ONLY = 1, /* touch nothing outside the text: a config checked away from
                                    the machine it is for (`ipfixd -t --syntax-only`) */
+    IXD_CONFIG_RELOAD = 2,      /* a reload: element files take effect at restart only, so
+                                   their directories are not listed again (ipfixd may run as
+                                   a user that cannot read them by then) */
 };
 
 struct ixd_config {
@@ -281,6 +284,8 @@ int ixd_config_check_files(const struct ixd_config *cfg, ixd_config_warn_fn warn
                            char *err, size_t errlen);
 /* The built-in default: UDP and TCP 4739 on all addresses, JSON lines to standard output. */
 struct ixd_config *ixd_config_builtin(void);
+/* The same with enum ixd_config_flags. */
+struct ixd_config *ixd_config_builtin_flags(unsigned flags);
 void ixd_config_free(struct ixd_config *cfg);
 
 

@@ -361,8 +361,9 @@ reload(struct control *ctl)
     char err[1024];
     unsigned k;
 
-    cfg = ctl->config_path != NULL ? ixd_config_load(ctl->config_path, err, sizeof(err))
-                                   : ixd_config_builtin();
+    cfg = ctl->config_path != NULL
+              ? ixd_config_load_flags(ctl->config_path, IXD_CONFIG_RELOAD, err, sizeof(err))
+              : ixd_config_builtin_flags(IXD_CONFIG_RELOAD);
     if (cfg == NULL) {
         log_err("reload refused, the running config stays: %s", err);
         return;
@@ -609,15 +610,13 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
      * EFBIG, counted by its output, instead of killing the daemon */
     signal(SIGXFSZ, SIG_IGN);
     ixd_log_setup(cfg->log_target, cfg->log_level);
-    if (ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
+    /* element files are ipfixd's own or named by root's config, read once: as who started it */
+    ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
+    if (ctl.registry == NULL ||
+        ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
         ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
         log_err("%s", err);
-        ixd_config_free(cfg);
-        return 1;
-    }
-    ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
-    if (ctl.registry == NULL) {
-        log_err("%s", err);
+        ixd_ie_registry_free(ctl.registry);
         ixd_config_free(cfg);
         ev_loop_destroy(ctl.loop);
         return 1;
