@@ -416,3 +416,41 @@ ixd_cfg_parse_api(struct walk *w, yaml_node_t *v)
     }
     return 0;
 }
+
+static int
+api_jwt_same(const struct ixd_config_api_jwt *a, const struct ixd_config_api_jwt *b)
+{
+    return a->enabled == b->enabled && strcmp(a->jwks_file, b->jwks_file) == 0 &&
+           a->jwks_digest == b->jwks_digest && strcmp(a->issuer, b->issuer) == 0 &&
+           strcmp(a->audience, b->audience) == 0 && strcmp(a->role_claim, b->role_claim) == 0 &&
+           a->default_role == b->default_role && a->leeway == b->leeway;
+}
+
+static int
+api_auth_same(const struct ixd_config_api_auth *a, const struct ixd_config_api_auth *b)
+{
+    size_t i;
+
+    if (a->enabled != b->enabled || a->n_tokens != b->n_tokens || !api_jwt_same(&a->jwt, &b->jwt)) {
+        return 0;
+    }
+    for (i = 0; i < a->n_tokens; i++) {
+        if (strcmp(a->tokens[i].name, b->tokens[i].name) != 0 ||
+            a->tokens[i].role != b->tokens[i].role ||
+            memcmp(a->tokens[i].sha256, b->tokens[i].sha256, IXD_API_TOKEN_HASH_LEN) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api *b)
+{
+    return a->enabled == b->enabled && strcmp(a->listen, b->listen) == 0 &&
+           a->connections == b->connections && a->connections_per_ip == b->connections_per_ip &&
+           a->timeout == b->timeout && a->request_timeout == b->request_timeout &&
+           a->body_limit == b->body_limit && strcmp(a->certificate, b->certificate) == 0 &&
+           strcmp(a->key, b->key) == 0 && api_auth_same(&a->auth, &b->auth) &&
+           memcmp(&a->keepalived, &b->keepalived, sizeof(a->keepalived)) == 0;
+}

@@ -204,13 +204,12 @@ ka_parse(struct walk *w, yaml_node_t *v, struct ixd_config_keepalived *ka)
                             "ha.keepalived.manage: true needs one of reload (a command such as "
                             "'systemctl reload keepalived') or reload-pid-file");
     }
-    if (ka->manage &&
-        (ixd_cfg_note_file(w, kw.include, IXD_FILE_WRITE, "ha.keepalived.include", ka->include) ==
-             -1 ||
-         ixd_cfg_note_file(w, kw.backup_dir, IXD_FILE_DIR_WRITE, "ha.keepalived.backup-dir",
-                           ka->backup_dir) == -1 ||
-         ixd_cfg_note_file(w, kw.audit_log, IXD_FILE_WRITE, "ha.keepalived.audit-log",
-                           ka->audit_log) == -1)) {
+    if (ka->manage && (ixd_cfg_note_file(w, kw.include, IXD_FILE_WRITE, "ha.keepalived.include",
+                                         ka->include) == -1 ||
+                       ixd_cfg_note_file(w, kw.backup_dir, IXD_FILE_DIR_WRITE,
+                                         "ha.keepalived.backup-dir", ka->backup_dir) == -1 ||
+                       ixd_cfg_note_file(w, kw.audit_log, IXD_FILE_WRITE, "ha.keepalived.audit-log",
+                                         ka->audit_log) == -1)) {
         return -1;
     }
     ka->enabled = 1;
@@ -276,4 +275,12 @@ ixd_cfg_parse_ha(struct walk *w, yaml_node_t *v)
     }
     ha->enabled = 1;
     return 0;
+}
+
+int
+ixd_config_ha_same(const struct ixd_config_ha *a, const struct ixd_config_ha *b)
+{
+    return a->enabled == b->enabled && strcmp(a->listen, b->listen) == 0 &&
+           strcmp(a->peer, b->peer) == 0 && strcmp(a->key_file, b->key_file) == 0 &&
+           a->share_interval_ms == b->share_interval_ms;
 }

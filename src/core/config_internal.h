@@ -1,7 +1,7 @@
 /*
- * Private to the config parser: the walk over the YAML document and the helpers that
- * config.c (the entry points, the top-level keys, log, limits, elements, free and the
- * comparisons), config_modules.c (the envelopes of collectors and outputs: their settings are
+ * Private to the config parser: the walk over the YAML document and the helpers
+ * (config_walk.c) that config.c (the entry points, the top-level keys, log, limits, free),
+ * config_elements.c, config_modules.c (the envelopes of collectors and outputs: their settings are
  * their types', src/registry/), config_pipelines.c, config_api.c and
  * config_ha.c share. Every error is reported by ixd_cfg_fail at the node it concerns.
  */
@@ -64,6 +64,10 @@ typedef int (*ixd_cfg_key_fn)(struct walk *w, const char *key, yaml_node_t *k, y
 int ixd_cfg_each_key(struct walk *w, yaml_node_t *map, ixd_cfg_key_fn fn, void *ctx);
 
 /* ---- the sections, each parsed by its own file ---- */
+
+/* config_elements.c: the elements section, and the shipped element files when it is absent */
+int ixd_cfg_parse_elements(struct walk *w, yaml_node_t *map);
+int ixd_cfg_default_elements(struct walk *w, const yaml_node_t *at);
 
 /* config_modules.c: the envelopes of collectors and outputs */
 struct ixd_cfg_modules {
