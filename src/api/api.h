@@ -1,7 +1,7 @@
 /*
  * The embedded REST API (docs/api.md): HAL resources under /api/v1, /metrics, /health and
  * /ready, served by libmicrohttpd from its own thread. It reads only the snapshots workers
- * publish (daemon/snapshot.h) and never touches a worker's tables. libmicrohttpd and jansson
+ * publish (snapshot/snapshot.h) and never touches a worker's tables. libmicrohttpd and jansson
  * stay behind this folder.
  */
 #ifndef IXD_API_API_H
@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "core/config.h"
-#include "daemon/snapshot.h"
+#include "snapshot/snapshot.h"
 
 struct ixd_api;
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "daemon/snapshot.h"
+#include "snapshot/snapshot.h"
 
 #define API_PREFIX "/api/v1"
 #define API_PAGE_DEFAULT 100

@@ -15,7 +15,7 @@
 
 #include "core/address.h"
 #include "core/log.h"
-#include "daemon/snapshot.h"
+#include "snapshot/snapshot.h"
 #include "ha/state.h"
 #include "input/intake.h"
 #include "ipfix/decode.h"

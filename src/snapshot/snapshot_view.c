@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/snapshot.h"
+#include "snapshot/snapshot.h"
 
 struct ixd_snapshot_reader {
     struct ixd_snapshot_publisher *const *pubs;

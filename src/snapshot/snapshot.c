@@ -1,5 +1,5 @@
 /* Worker snapshots: built on the worker's thread, exchanged through one atomic slot. */
-#include "daemon/snapshot.h"
+#include "snapshot/snapshot.h"
 
 #include <glib.h>
 #include <stdatomic.h>
