@@ -58,6 +58,10 @@ test_config(struct ixd_config *cfg, const char *name, unsigned flags)
         fprintf(stderr, "%s\n", err);
         goto fail;
     }
+    if (!syntax_only && ixd_api_check(&cfg->api, cfg->source, err, sizeof(err)) == -1) {
+        fprintf(stderr, "%s\n", err);
+        goto fail;
+    }
     /* outputs and stages (filters, key files) are checked by their types, as at start */
     in = ixd_instances_conf(cfg, reg, 1, flags, err, sizeof(err));
     if (in == NULL) {

@@ -22,6 +22,12 @@ struct ixd_api;
 struct ixd_api *ixd_api_start(const struct ixd_config_api *cfg,
                               struct ixd_snapshot_publisher *const *pubs, unsigned n_workers,
                               int64_t started_usec, char *err, size_t errlen);
+/*
+ * Checks what the API of cfg reads when it starts: the JWKS of api.auth.jwt (parsed, each key
+ * checked). 0, or -1 with "file:line:col: message" at its key (file: the config's name), so
+ * that `ipfixd -t` and a reload refuse what the server could not start with. Any thread.
+ */
+int ixd_api_check(const struct ixd_config_api *cfg, const char *file, char *err, size_t errlen);
 /* Stops answering, waits for the server thread and frees everything; NULL is a no-op. */
 void ixd_api_stop(struct ixd_api *api);
 /* The settings a running server was started with. */

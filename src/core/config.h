@@ -114,7 +114,8 @@ struct ixd_config_api_token {
 struct ixd_config_api_jwt {
     int enabled;
     char jwks_file[IXD_PATH_MAX];
-    uint64_t jwks_digest; /* of the file as parsed: a reload notices new keys */
+    unsigned jwks_line, jwks_column; /* of the key, where the API's check reports */
+    uint64_t jwks_digest; /* of the file as read: a reload notices new keys */
     char issuer[512];
     char audience[256];
     char role_claim[128];           /* a claim name, or a dotted path such as ext.ipfixd_role */

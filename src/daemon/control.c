@@ -368,7 +368,8 @@ reload(struct control *ctl)
         log_err("reload refused, the running config stays: %s", err);
         return;
     }
-    if (ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
+    if (ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1 ||
+        ixd_api_check(&cfg->api, cfg->source, err, sizeof(err)) == -1) {
         log_err("reload refused, the running config stays: %s", err);
         ixd_config_free(cfg);
         return;
