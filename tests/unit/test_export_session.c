@@ -1117,6 +1117,91 @@ test_oversized_record_dropped(void **state)
     ixd_template_free(t);
 }
 
+/* ---- a record whose list names a template when the domain's table is full ---- */
+
+static struct ixd_template *named_by_list;
+
+static const struct ixd_template *
+list_template_of(const struct ixd_resolver *r, uint16_t tid)
+{
+    return tid == named_by_list->id ? named_by_list : NULL;
+}
+
+static const struct ixd_resolver list_resolver = {list_template_of, NULL, NULL};
+
+/* The bucket of an export template's key in its domain (ipfix_session.c): of entries used
+ * equally recently, eviction meets the head of the lowest bucket first. */
+static unsigned
+entry_bucket(const struct ixd_template *t)
+{
+    return (unsigned)(((t->serial << 2) * 0x9E3779B97F4A7C15ull) >> 58);
+}
+
+/* One batch fills the domain's table, and its last record (template 5000: a subTemplateList)
+ * names a template (5001) the table does not have yet: making room for it must not evict the
+ * entry of the record being written, although every entry was used by this batch. Template
+ * 5000 is compiled until it lands where eviction looks first. */
+static void
+test_full_table_keeps_the_record_being_written(void **state)
+{
+    static struct ixd_record recs[ENTRIES];
+    static uint8_t ports[ENTRIES][2];
+    static const uint8_t list_rec[] = {5, 3, 0x13, 0x89, 0, 53};
+    static const uint16_t list_off[] = {1}, list_len[] = {5};
+    struct ixd_source src = plain_source(1);
+    struct ixd_batch b = {&src, ENTRIES, recs};
+    struct ixd_template *lt = NULL;
+    const struct out_msg *o;
+    size_t k, tries;
+    struct ib tb;
+
+    ib_reset(&tb);
+    ib_template(&tb, 5000, 1);
+    ib_field(&tb, 292, IXD_VARLEN);
+    for (tries = 0; tries < 4096; tries++) {
+        enum ixd_error why;
+        size_t used;
+        uint16_t id;
+        ixd_template_free(lt);
+        lt = NULL;
+        assert_int_equal(ixd_template_parse(tb.buf, tb.len, 0, &rules, &lt, &id, &used, &why),
+                         IXD_TPARSE_TEMPLATE);
+        if (entry_bucket(lt) == 0) {
+            break;
+        }
+    }
+    assert_int_equal(entry_bucket(lt), 0);
+    assert_true(lt->has_lists);
+    named_by_list = port_template(5001);
+    src.resolver = &list_resolver;
+    for (k = 0; k + 1 < ENTRIES; k++) {
+        many[k] = port_template((uint16_t)(256 + k));
+        ixd_put16(ports[k], (uint16_t)k);
+        recs[k] = (struct ixd_record){many[k], ports[k], 2, NULL, NULL};
+    }
+    recs[ENTRIES - 1] = (struct ixd_record){lt, list_rec, sizeof(list_rec), list_off, list_len};
+
+    ixd_xsession_release(&xs);
+    assert_int_equal(ixd_xsession_init(&xs, "x", 65535, IXD_XWITHDRAW_NONE, emit, NULL), 0);
+    assert_int_equal(ixd_xsession_write(&xs, &b, 0, EXPORT_NOW), 0);
+    ixd_xsession_finish(&xs);
+    assert_int_equal(walk_new(65535), ENTRIES);
+    /* the last record: data set 5000 holding the list, which names 5001 */
+    o = &out[n_out - 1];
+    assert_int_equal(ixd_get16(o->buf + o->len - 10), 5000);
+    assert_int_equal(ixd_get16(o->buf + o->len - 8), 10);
+    assert_memory_equal(o->buf + o->len - 6, list_rec, sizeof(list_rec));
+    assert_int_equal(tdefs[5001].n, 1);
+    assert_int_equal(tdefs[5001].id[0], 7);
+    assert_int_equal(tdefs[5000].id[0], 292);
+    for (k = 0; k + 1 < ENTRIES; k++) {
+        ixd_template_free(many[k]);
+        many[k] = NULL;
+    }
+    ixd_template_free(named_by_list);
+    ixd_template_free(lt);
+}
+
 int
 main(void)
 {
@@ -1137,6 +1222,7 @@ main(void)
         T(evicted_template_udp_and_files, setup_udp1400),
         T(evicted_domain, setup_udp1400),
         T(oversized_record_dropped, setup_udp1400),
+        T(full_table_keeps_the_record_being_written, setup_udp1400),
     };
 #undef T
     return cmocka_run_group_tests(tests, export_group_setup, export_group_teardown);
