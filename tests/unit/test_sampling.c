@@ -468,6 +468,38 @@ test_scales_and_saturation(void **state)
     ixd_template_free(t);
 }
 
+/* Options records describe the exporter (its samplers, its interface counters), they are not
+ * sampled traffic: written as sent, their counts not multiplied, whatever rate their domain
+ * has. */
+static void
+test_options_records_written_as_sent(void **state)
+{
+    size_t set;
+
+    announce_domain(sess, 1, 100);
+    ib_msg_begin(&m, 1700000000u, 0, 1);
+    set = ib_set_begin(&m, IXD_SET_OPTIONS_TEMPLATE);
+    ib_options_template(&m, 310, 2, 1);
+    ib_field(&m, 10, 4); /* ingressInterface, scope */
+    ib_field(&m, 86, 8); /* packetTotalCount of the interface */
+    ib_set_end(&m, set);
+    set = ib_set_begin(&m, 310);
+    ib_u32(&m, 3);
+    ib_u64(&m, 123456);
+    ib_set_end(&m, set);
+    ib_msg_end(&m);
+    assert_int_equal(process(), 1);
+    assert_int_equal(seen[1].tid, 310);
+    assert_int_equal(seen[1].rate, 1);
+    assert_non_null(strstr(seen[1].json, "\"packetTotalCount\":123456}"));
+    assert_null(strstr(seen[1].json, "@sampling_rate"));
+    /* the announcement itself too, and it still applies to the domain's data records */
+    assert_int_equal(seen[0].rate, 1);
+    assert_null(strstr(seen[0].json, "@sampling_rate"));
+    send_257(sess, 1, 5);
+    assert_int_equal(last_rate(), 100);
+}
+
 int
 main(void)
 {
@@ -483,6 +515,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_varlen_options_record, setup_sampling, teardown),
         cmocka_unit_test_setup_teardown(test_configured_rules, setup_sampling, teardown),
         cmocka_unit_test_setup_teardown(test_scales_and_saturation, setup_sampling, teardown),
+        cmocka_unit_test_setup_teardown(test_options_records_written_as_sent, setup_sampling,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
