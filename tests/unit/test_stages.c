@@ -730,6 +730,64 @@ test_set_select_settings_refused(void **state)
     refused(&ixd_stage_drop, x, x.items[1].line, "no information element named 'octetsDelta'");
 }
 
+/* Derived templates are cached per source template, up to a bound past which the cache is
+ * emptied: a batch whose records are rebuilt under a cached template and then a new one must
+ * still hold valid templates when the stage returns (outputs read them after). */
+static void
+test_select_cache_bound_keeps_the_batch(void **state)
+{
+    enum { DERIVED = 4096 }; /* stage_fields.c */
+    static struct ixd_template *t[DERIVED + 1];
+    static uint8_t data[DERIVED + 1][2];
+    struct ixd_source src;
+    struct ixd_record recs[2];
+    struct ixd_batch b;
+    size_t k;
+
+    stage_start(&ixd_stage_select, conf_of(&ixd_stage_select, sq(1, "sourceTransportPort")));
+    memset(&src, 0, sizeof(src));
+    src.collector = "c1";
+    for (k = 0; k <= DERIVED; k++) {
+        struct ib tb;
+        enum ixd_error why;
+        size_t used;
+        uint16_t id;
+        ib_reset(&tb);
+        ib_template(&tb, (uint16_t)(256 + k), 2);
+        ib_field(&tb, 7, 2);
+        ib_field(&tb, 210, 1); /* paddingOctets: dropped by the select */
+        assert_int_equal(ixd_template_parse(tb.buf, tb.len, 0, &rules, &t[k], &id, &used, &why),
+                         IXD_TPARSE_TEMPLATE);
+        ixd_put16(data[k], (uint16_t)k);
+    }
+    /* one batch per template until the cache is full */
+    for (k = 0; k < DERIVED; k++) {
+        recs[0] = (struct ixd_record){t[k], data[k], 3, NULL, NULL};
+        b = (struct ixd_batch){&src, 1, recs};
+        ixd_stage_select.process(run.state, &b);
+        assert_int_equal(b.count, 1);
+        assert_int_equal(recs[0].tmpl->field_count, 1);
+    }
+    /* a cached template, then a new one */
+    recs[0] = (struct ixd_record){t[5], data[5], 3, NULL, NULL};
+    recs[1] = (struct ixd_record){t[DERIVED], data[DERIVED], 3, NULL, NULL};
+    b = (struct ixd_batch){&src, 2, recs};
+    ixd_stage_select.process(run.state, &b);
+    assert_int_equal(b.count, 2);
+    for (k = 0; k < 2; k++) {
+        uint16_t len;
+        const uint8_t *p = ixd_record_field(&recs[k], 0, &len);
+        assert_int_equal(recs[k].tmpl->id, k == 0 ? 261 : 256 + DERIVED);
+        assert_int_equal(recs[k].tmpl->field_count, 1);
+        assert_int_equal(recs[k].tmpl->fields[0].id, 7);
+        assert_int_equal(len, 2);
+        assert_int_equal(ixd_get16(p), k == 0 ? 5 : DERIVED);
+    }
+    for (k = 0; k <= DERIVED; k++) {
+        ixd_template_free(t[k]);
+    }
+}
+
 /* ---- observation-domain ---- */
 
 /* Records leave with the domain asked for; everything else of their source is as it was, and
@@ -789,6 +847,7 @@ main(void)
         T(set_values_encoded),
         T(set_string_of_255_bytes),
         T(set_select_settings_refused),
+        T(select_cache_bound_keeps_the_batch),
         T(observation_domain),
         T(observation_domain_refused),
     };
