@@ -254,15 +254,11 @@ test_empty_until_published(void **state)
     assert_null(ixd_snapshot_take(pubs[0]));
 }
 
-static void
-test_merged_view(void **state)
+/* Both workers publish; the view merges their latest snapshots. */
+static const struct ixd_view *
+merged(void)
 {
     const struct ixd_view *v;
-    const struct ixd_view_collector *vc;
-    const struct ixd_view_exporter *e;
-    const struct ixd_view_domain *d;
-    const struct ixd_snap_template *t;
-    size_t i;
 
     publish(0, MONO0 + 10, 1);
     publish(1, MONO0 + 11, 1);
@@ -270,8 +266,16 @@ test_merged_view(void **state)
     assert_non_null(v);
     assert_true(v->workers[0].seen && v->workers[1].seen);
     assert_true(v->workers[1].built_mono == MONO0 + 11);
+    return v;
+}
 
-    /* collectors in config order, summed over workers */
+/* Collectors in config order, their counters summed over the workers. */
+static void
+test_collectors_summed(void **state)
+{
+    const struct ixd_view *v = merged();
+    const struct ixd_view_collector *vc;
+
     assert_int_equal(v->n_collectors, 2);
     vc = &v->collectors[0];
     assert_string_equal(vc->name, "c1");
@@ -294,8 +298,17 @@ test_merged_view(void **state)
     assert_int_equal(v->total.messages, 5);
     assert_int_equal(v->total.bytes, c1[0].counters.bytes + c1[1].counters.bytes +
                                          c2[0].counters.bytes + c2[1].counters.bytes);
+}
 
-    /* exporters: one per collector and address, sorted by key */
+/* One exporter per collector and address, sorted by key and found by its opaque ID: the one
+ * both workers saw once, its sessions on each, its counters summed. */
+static void
+test_exporter_seen_by_two_workers(void **state)
+{
+    const struct ixd_view *v = merged();
+    const struct ixd_view_exporter *e;
+    size_t i;
+
     assert_int_equal(v->n_exporters, 3);
     assert_string_equal(v->exporters[0].key, "c1/192.0.2.1");
     assert_string_equal(v->exporters[1].key, "c1/192.0.2.2");
@@ -320,42 +333,12 @@ test_merged_view(void **state)
         assert_int_equal(s->templates, s->worker == 0 ? 1 : 2);
     }
     assert_int_not_equal(e->sessions[0].worker, e->sessions[1].worker);
-
-    /* domains sorted, counters summed; of template 256 defined by both sessions, the one
-     * refreshed last (worker 1's, port 5001) */
     assert_int_equal(e->n_domains, 2);
     assert_int_equal(e->domains[0].odid, 7);
     assert_int_equal(e->domains[1].odid, 9);
-    d = ixd_view_domain(e, 7);
-    assert_ptr_equal(d, &e->domains[0]);
-    assert_int_equal(d->counters.records, 5);
-    assert_int_equal(d->n_templates, 1);
-    t = ixd_view_template(d, 256);
-    assert_non_null(t);
-    assert_int_equal(t->exporter_port, 5001);
-    assert_true(t->refreshed_usec == WALL(MONO0 + 2));
-    assert_true(t->received_usec == WALL(MONO0 + 2));
-    assert_int_equal(t->field_count, 3);
-    assert_int_equal(t->scope_count, 0);
-    assert_int_equal(t->fields[0].id, 8);
-    assert_string_equal(t->fields[0].name, "sourceIPv4Address");
-    assert_int_equal(t->fields[2].length, 8);
-    assert_null(t->options_record);
-    assert_null(ixd_view_template(d, 257));
+    assert_int_equal(ixd_view_domain(e, 7)->counters.records, 5);
+    assert_int_equal(ixd_view_domain(e, 9)->counters.options_records, 1);
     assert_null(ixd_view_domain(e, 8));
-
-    /* the options template keeps its latest record, as the JSON output writes it */
-    d = ixd_view_domain(e, 9);
-    assert_int_equal(d->counters.options_records, 1);
-    t = ixd_view_template(d, 300);
-    assert_non_null(t);
-    assert_int_equal(t->scope_count, 1);
-    assert_non_null(t->options_record);
-    assert_non_null(strstr(t->options_record, "\"@template\":300"));
-    assert_non_null(strstr(t->options_record, "\"samplingInterval\":64"));
-    assert_non_null(strstr(t->options_record, "\"observationDomainId\":9"));
-    assert_int_equal(t->options_record[strlen(t->options_record) - 1], '}');
-    assert_true(t->options_usec == WALL(MONO0 + 3));
 
     e = exporter_keyed(v, "c1/192.0.2.2");
     assert_int_equal(e->n_sessions, 1);
@@ -369,8 +352,44 @@ test_merged_view(void **state)
     assert_int_equal(ixd_view_domain(e, 1)->n_templates, 1);
     assert_null(exporter_keyed(v, "c2/192.0.2.1"));
     assert_null(ixd_view_exporter(v, "not base64!"));
+}
 
-    /* outputs: worker 0's only, as their types reported them */
+/* Of template 256 defined by both sessions of 192.0.2.1, the one refreshed last (worker 1's,
+ * port 5001); the options template with its latest record as the JSON output writes it; the
+ * outputs as worker 0's types reported them. */
+static void
+test_templates_and_outputs(void **state)
+{
+    const struct ixd_view *v = merged();
+    const struct ixd_view_exporter *e = exporter_keyed(v, "c1/192.0.2.1");
+    const struct ixd_view_domain *d = ixd_view_domain(e, 7);
+    const struct ixd_snap_template *t;
+
+    assert_ptr_equal(d, &e->domains[0]);
+    assert_int_equal(d->n_templates, 1);
+    t = ixd_view_template(d, 256);
+    assert_non_null(t);
+    assert_int_equal(t->exporter_port, 5001);
+    assert_true(t->refreshed_usec == WALL(MONO0 + 2));
+    assert_true(t->received_usec == WALL(MONO0 + 2));
+    assert_int_equal(t->field_count, 3);
+    assert_int_equal(t->scope_count, 0);
+    assert_int_equal(t->fields[0].id, 8);
+    assert_string_equal(t->fields[0].name, "sourceIPv4Address");
+    assert_int_equal(t->fields[2].length, 8);
+    assert_null(t->options_record);
+    assert_null(ixd_view_template(d, 257));
+
+    t = ixd_view_template(ixd_view_domain(e, 9), 300);
+    assert_non_null(t);
+    assert_int_equal(t->scope_count, 1);
+    assert_non_null(t->options_record);
+    assert_non_null(strstr(t->options_record, "\"@template\":300"));
+    assert_non_null(strstr(t->options_record, "\"samplingInterval\":64"));
+    assert_non_null(strstr(t->options_record, "\"observationDomainId\":9"));
+    assert_int_equal(t->options_record[strlen(t->options_record) - 1], '}');
+    assert_true(t->options_usec == WALL(MONO0 + 3));
+
     assert_int_equal(v->n_outputs, 2);
     assert_string_equal(v->outputs[0].name, "first");
     assert_string_equal(v->outputs[0].type, "counting");
@@ -500,7 +519,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_empty_until_published, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merged_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_collectors_summed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exporter_seen_by_two_workers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_templates_and_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generations_and_ages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_domains, setup, teardown),
         cmocka_unit_test(test_base64url),
