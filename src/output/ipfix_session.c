@@ -520,8 +520,12 @@ ixd_xsession_write(struct ixd_xsession *s, const struct ixd_batch *batch, int or
     }
     for (i = 0; i < batch->count; i++) {
         const struct ixd_record *r = &batch->records[i];
-        struct ixd_xentry *e =
-            entry_get(s, dom, r->tmpl, (r->tmpl->serial << 2) | variant, orig, now_sec);
+        struct ixd_xentry *e;
+        /* a tick per record: what this record uses is then more recent than every other
+         * entry, so making room for the templates its lists name never evicts one of its own,
+         * even when the whole table was used by this batch */
+        s->tick++;
+        e = entry_get(s, dom, r->tmpl, (r->tmpl->serial << 2) | variant, orig, now_sec);
         if (e == NULL) {
             dropped++;
             continue;

@@ -60,7 +60,7 @@ struct ixd_xsession {
     /* export templates per observation domain */
     struct ixd_xdomain *domains[IXD_XSESSION_DOMAIN_BUCKETS];
     size_t n_domains;
-    uint64_t tick;  /* batches written, for LRU eviction */
+    uint64_t tick;  /* batches and records written, for LRU eviction */
     uint64_t c_key; /* the last template looked up, and where it was */
     struct ixd_xdomain *c_dom;
     struct ixd_xentry *c_entry;
