@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/snapshot.h"
+#include "snapshot/snapshot.h"
 #include "ipfix/decode.h"
 #include "ipfix/ie.h"
 #include "ipfix_build.h"
