@@ -1,6 +1,6 @@
 /*
  * Shared fixture of test_export_session.c and test_export_encode.c: an IPFIX export session
- * (src/output/ipfix_session.c) fed with records decoded from real messages on the exporter
+ * (src/output/export_session.c) fed with records decoded from real messages on the exporter
  * side, every message it emits kept, a walker that checks each one (header, set lengths,
  * sequence numbers, the MTU, whole records of defined templates), and decode_fixture.h as
  * the collector that decodes them again.
@@ -13,7 +13,7 @@
 #include <netinet/in.h>
 
 #include "output/ipfix_encode.h"
-#include "output/ipfix_session.h"
+#include "output/export_session.h"
 
 #define EXPORT_NOW 1700000100u /* export time of the messages the session starts */
 #define SOURCE_TIME 1700000000u

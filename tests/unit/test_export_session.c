@@ -1,4 +1,4 @@
-/* Unit tests of src/output/ipfix_session.c: the IPFIX export session as an exporter. Records
+/* Unit tests of src/output/export_session.c: the IPFIX export session as an exporter. Records
  * decoded from real messages (or built on real templates) are written into a session; every
  * message it emits is checked byte by byte where it matters (header, set lengths, sequence
  * numbers, the MTU, whole records, withdrawals) and decoded again by ipfixd's own decoder to
@@ -343,8 +343,8 @@ test_list_reference_rewritten(void **state)
 
 /* ---- bounds: templates and domains evicted, withdrawn as the transport wants ---- */
 
-#define ENTRIES 4096 /* export templates per domain (ipfix_session.c) */
-#define DOMAINS 1024 /* domains per session (ipfix_session.c) */
+#define ENTRIES 4096 /* export templates per domain (export_session.c) */
+#define DOMAINS 1024 /* domains per session (export_session.c) */
 
 static struct ixd_template *many[ENTRIES + 1];
 
@@ -578,7 +578,7 @@ list_template_of(const struct ixd_resolver *r, uint16_t tid)
 
 static const struct ixd_resolver list_resolver = {list_template_of, NULL, NULL};
 
-/* The bucket of an export template's key in its domain (ipfix_session.c): of entries used
+/* The bucket of an export template's key in its domain (export_session.c): of entries used
  * equally recently, eviction meets the head of the lowest bucket first. */
 static unsigned
 entry_bucket(const struct ixd_template *t)

@@ -1,5 +1,6 @@
 /*
- * One IPFIX transport session as an exporter sees it: per observation domain a table of export
+ * The export session (struct ixd_xsession; not the collector's sessions of src/ipfix/session.h):
+ * one IPFIX transport session as an exporter sees it: per observation domain a table of export
  * templates (source template serial + variant -> export template ID, template record kept, LRU
  * bounds), the sequence numbers, and the message under construction, filled from batches of
  * records up to mtu bytes. A finished message is handed to the owner's emit callback: the
@@ -8,8 +9,8 @@
  * Embedded in its owner and used by one thread at a time (a worker, or the control thread once
  * every worker has let go). See docs/internals/export.md.
  */
-#ifndef IXD_OUTPUT_IPFIX_SESSION_H
-#define IXD_OUTPUT_IPFIX_SESSION_H
+#ifndef IXD_OUTPUT_EXPORT_SESSION_H
+#define IXD_OUTPUT_EXPORT_SESSION_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "output/ipfix_session.h"
+#include "output/export_session.h"
 #include "core/clock.h"
 
 #include <netinet/in.h>
