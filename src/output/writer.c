@@ -283,6 +283,7 @@ struct ixd_writer *
 ixd_writer_new(const struct ixd_writer_conf *conf, unsigned lanes, char *err, size_t errlen)
 {
     struct ixd_writer *w = calloc(1, sizeof(*w));
+    void *mem;
     unsigned i;
     int rc;
 
@@ -298,11 +299,16 @@ ixd_writer_new(const struct ixd_writer_conf *conf, unsigned lanes, char *err, si
         goto fail;
     }
     w->kick = eventfd(0, EFD_CLOEXEC);
-    w->lanes = calloc(lanes, sizeof(*w->lanes));
-    if (w->kick == -1 || w->lanes == NULL) {
+    if (w->kick == -1) {
         rc = errno;
         goto fail;
     }
+    /* the rings' indices sit on cache lines of their own, which malloc does not promise */
+    rc = posix_memalign(&mem, 64, (lanes > 0 ? lanes : 1) * sizeof(*w->lanes));
+    if (rc != 0) {
+        goto fail;
+    }
+    w->lanes = memset(mem, 0, (lanes > 0 ? lanes : 1) * sizeof(*w->lanes));
     w->n_lanes = lanes;
     for (i = 0; i < lanes; i++) {
         if (init_lane(w, i) == -1) {
