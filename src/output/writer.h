@@ -51,8 +51,9 @@ struct ixd_writer_conf {
      * that retries must give up once ixd_writer_stopping() says so, or closing waits for it.
      */
     uint64_t (*consume)(void *arg, const struct ixd_wbuf *b);
-    /* Writer thread, on SIGHUP: after every buffer handed on before the request was consumed,
-     * before any later one. NULL: nothing to reopen. */
+    /* Writer thread, on SIGHUP, between two buffers: once every buffer handed on before the
+     * request has been consumed (one handed on while it wakes may go first too). NULL:
+     * nothing to reopen. */
     void (*reopen)(void *arg);
     /* Writer thread, every tick_ms while it runs (between buffers, and when idle) and once
      * more after the last buffer at stop: for a sink that batches by time or learns of
