@@ -109,9 +109,8 @@ ka_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ct
     struct ixd_config_keepalived *ka = kw->ka;
 
     if (strcmp(key, "config") == 0) {
-        return ka_path(w, v, "ha.keepalived.config", ka->config, sizeof(ka->config)) == -1
-                   ? -1
-                   : ixd_cfg_note_file(w, v, IXD_FILE_READ, "ha.keepalived.config", ka->config);
+        /* shown, not read: the helper reads it, and it may well be root's alone */
+        return ka_path(w, v, "ha.keepalived.config", ka->config, sizeof(ka->config));
     }
     if (strcmp(key, "include") == 0) {
         return ka_path(w, v, "ha.keepalived.include", ka->include, sizeof(ka->include));
