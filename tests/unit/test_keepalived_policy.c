@@ -395,7 +395,24 @@ directories_must_be_the_helpers(void **state)
     if (load_policy("", NULL, &s, err, sizeof(err)) == -1) {
         fail_msg("%s", err);
     }
+    /* the policy file itself, and its directory: the helper's user's alone */
+    snprintf(path, sizeof(path), "%s/policy.yaml", dir);
+    assert_int_equal(chmod(path, 0664), 0);
+    assert_int_equal(ka_settings_load(path, &s, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "policy.yaml must be a file of uid"));
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(ka_settings_load(path, &s, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "the policy's: directory"));
+    assert_int_equal(chmod(dir, 0755), 0);
+    if (ka_settings_load(path, &s, err, sizeof(err)) == -1) {
+        fail_msg("%s", err);
+    }
     if (geteuid() == 0) {
+        assert_int_equal(chown(path, 65534, 65534), 0);
+        assert_int_equal(ka_settings_load(path, &s, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "not uid 65534"));
+        assert_int_equal(chown(path, 0, 0), 0);
         /* owned by another user, even 0755: refused */
         snprintf(path, sizeof(path), "%s/inc", dir);
         assert_int_equal(chown(path, 65534, 65534), 0);

@@ -364,6 +364,37 @@ validate(struct ka_settings *s, char *why, size_t whylen)
                : 0;
 }
 
+/*
+ * The policy is root's word: a file (or a directory it is in) that anyone but the helper's user
+ * may change would let them allow what they like.
+ */
+static int
+check_owned_file(const char *path, char *why, size_t whylen)
+{
+    char dir[IXD_PATH_MAX];
+    struct stat st;
+    char *slash;
+
+    if (stat(path, &st) == -1) {
+        snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+        snprintf(why, whylen,
+                 "%s must be a file of uid %u that nobody else may write, not uid %u mode %04o",
+                 path, (unsigned)geteuid(), (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else {
+        slash[slash == dir ? 1 : 0] = '\0';
+    }
+    return check_owned_dir("the policy's", dir, why, whylen);
+}
+
 int
 ka_settings_load(const char *path, struct ka_settings *s, char *err, size_t errlen)
 {
@@ -375,7 +406,7 @@ ka_settings_load(const char *path, struct ka_settings *s, char *err, size_t errl
     memset(s, 0, sizeof(*s));
     memset(&root, 0, sizeof(root));
     snprintf(s->path, sizeof(s->path), "%s", path);
-    if (load_tree(path, &root, err, errlen) == -1) {
+    if (check_owned_file(path, err, errlen) == -1 || load_tree(path, &root, err, errlen) == -1) {
         goto out;
     }
     if (ixd_keys_parse(policy_keys, &root, s, &env, err, errlen) == -1) {
