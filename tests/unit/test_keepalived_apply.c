@@ -72,7 +72,7 @@ exit_status_and_output(void **state)
     assert_string_equal(out, "(killed by signal 9)");
     {
         char *argv[] = {"/nonexistent/keepalived", "-t", NULL};
-        assert_int_equal(ka_spawn(argv, 5, 0, out, sizeof(out)), -1);
+        assert_int_equal(ka_spawn(argv, 5, 0, out, sizeof(out)), -2);
         assert_non_null(strstr(out, "cannot run /nonexistent/keepalived"));
     }
 }
@@ -319,6 +319,14 @@ apply_flow(void **state)
         assert_int_equal(sh(text, 5, out, sizeof(out)), 0);
         assert_string_equal(out, "ipfixd.conf");
     }
+    /* a keepalived that cannot be started: the helper's trouble (500), not the change's */
+    snprintf(s.keepalived_bin, sizeof(s.keepalived_bin), "/nonexistent/keepalived");
+    req = request("eth0", "10.77.0.101/24");
+    ka_apply(&s, &caller, req, &a);
+    json_decref(req);
+    assert_int_equal(a.status, 500);
+    assert_non_null(strstr(a.detail, "cannot run /nonexistent/keepalived"));
+    assert_non_null(strstr(read_all(inc), "        10.77.0.100/24\n"));
     /* one audit line each, with the caller's uid and what ipfixd said of the requester */
     {
         char *log = read_all(strcat(strcpy(path, dir), "/audit.log"));
@@ -326,7 +334,7 @@ apply_flow(void **state)
         for (char *p = log; (p = strchr(p, '\n')) != NULL; p++) {
             lines++;
         }
-        assert_int_equal(lines, 4);
+        assert_int_equal(lines, 5);
         assert_non_null(strstr(log, "\"requester\":{\"subject\":\"ops\"}"));
         assert_non_null(strstr(log, "\"result\":\"applied\""));
     }

@@ -187,6 +187,11 @@ test_with_keepalived(const struct ka_settings *s, const char *main_text, const c
     rc = ka_spawn(argv, s->check_timeout, s->pid_namespace, out, sizeof(out));
     unlink(tmp_inc);
     unlink(tmp_main);
+    if (rc == -2) {
+        /* the helper's trouble, not the change's */
+        answer(a, 500, "failed", "%s; nothing changed", out);
+        return -1;
+    }
     if (rc != 0) {
         a->field[0] = '\0';
         answer(a, 422, "refused", "keepalived -t refuses the change: %s",

@@ -78,8 +78,9 @@ void ka_apply(const struct ka_settings *s, const struct ka_caller *caller, const
  * stderr into out (the first outlen - 1 bytes, escaped), no other descriptor, default signal
  * dispositions and an empty mask, in a process group of its own; killed (with its group) after
  * timeout seconds. new_pid_ns: as PID 1 of a new PID namespace (CAP_SYS_ADMIN), so that it and
- * whatever it started end together. Returns its exit status, or -1 (why in out) when it could
- * not start, was killed or timed out. Uses posix_spawn and a pidfd: no fork, no SIGCHLD.
+ * whatever it started end together. Returns its exit status; -1 (why in out) when it was killed
+ * or timed out; -2 when it could not start at all. Uses posix_spawn and a pidfd: no fork, no
+ * SIGCHLD.
  */
 int ka_spawn(char *const *argv, unsigned timeout, int new_pid_ns, char *out, size_t outlen);
 

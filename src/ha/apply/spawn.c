@@ -170,14 +170,14 @@ ka_spawn(char *const *argv, unsigned timeout, int new_pid_ns, char *out, size_t 
     out[0] = '\0';
     if (pipe2(fds, O_CLOEXEC) == -1) {
         snprintf(out, outlen, "pipe: %s", strerror(errno));
-        return -1;
+        return -2;
     }
     /* nonblocking on the helper's end only: the command's writes must wait, not fail */
     if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1) {
         snprintf(out, outlen, "pipe: %s", strerror(errno));
         close(fds[0]);
         close(fds[1]);
-        return -1;
+        return -2;
     }
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     rc = devnull == -1 ? -1 : start(argv, new_pid_ns, devnull, fds[1], &pid, out, outlen);
@@ -190,7 +190,7 @@ ka_spawn(char *const *argv, unsigned timeout, int new_pid_ns, char *out, size_t 
     }
     if (rc == -1) {
         close(fds[0]);
-        return -1;
+        return -2;
     }
     pidfd = pidfd_open(pid, 0); /* not reaped until waitpid below: the pid is still its own */
     rc = wait_exit(pid, pidfd, fds[0], ixd_mono_now() + timeout, buf, sizeof(buf) - 1, &used);
