@@ -226,11 +226,16 @@ check_head(struct ixd_ka_error *e, const json_t *in, const char *at, struct ixd_
         return -1;
     }
     if ((v = json_object_get(in, "advert_int")) != NULL) {
+        /* hundredths, as VRRPv3 sends it: a value with more digits would not be what keepalived
+         * runs, nor what the rendered file reads back as */
+        double hundredths = json_is_number(v) ? json_number_value(v) * 100 : 0;
         snprintf(field, sizeof(field), "%s.advert_int", at);
-        if (!json_is_number(v) || json_number_value(v) < 0.01 || json_number_value(v) > 255) {
-            return bad(e, field, "must be a number of seconds from 0.01 to 255");
+        if (hundredths < 0.5 || hundredths > 25500.5 ||
+            hundredths - (double)(int)(hundredths + 0.5) > 1e-6 ||
+            (double)(int)(hundredths + 0.5) - hundredths > 1e-6) {
+            return bad(e, field, "must be a number of seconds from 0.01 to 255, in hundredths");
         }
-        out->advert_int = json_number_value(v);
+        out->advert_cs = (int)(hundredths + 0.5);
     }
     if ((v = json_object_get(in, "nopreempt")) != NULL) {
         snprintf(field, sizeof(field), "%s.nopreempt", at);
@@ -589,8 +594,8 @@ instance_json(const struct ixd_ka_instance *in)
         json_decref(vips);
         return NULL;
     }
-    if (in->advert_int > 0) {
-        json_object_set_new(o, "advert_int", json_real(in->advert_int));
+    if (in->advert_cs > 0) {
+        json_object_set_new(o, "advert_int", json_real(in->advert_cs / 100.0));
     }
     if (in->nopreempt) {
         json_object_set_new(o, "nopreempt", json_true());

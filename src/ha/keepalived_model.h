@@ -57,9 +57,9 @@ struct ixd_ka_instance {
     char name[IXD_KA_NAME_MAX + 1];
     int master; /* state MASTER; BACKUP otherwise */
     char interface[IF_NAMESIZE];
-    int vrid;          /* 1..255 */
-    int priority;      /* 1..254 */
-    double advert_int; /* seconds; 0 = not written (keepalived's default) */
+    int vrid;      /* 1..255 */
+    int priority;  /* 1..254 */
+    int advert_cs; /* advert_int in hundredths of a second; 0 = not written (keepalived's) */
     int nopreempt;
     int has_src;
     struct ixd_ka_addr src; /* unicast_src_ip */

@@ -326,8 +326,8 @@ render_instance(FILE *f, const struct ixd_ka_instance *in)
     fprintf(f, "vrrp_instance %s {\n    state %s\n    interface %s\n", in->name,
             in->master ? "MASTER" : "BACKUP", in->interface);
     fprintf(f, "    virtual_router_id %d\n    priority %d\n", in->vrid, in->priority);
-    if (in->advert_int > 0) {
-        fprintf(f, "    advert_int %g\n", in->advert_int);
+    if (in->advert_cs > 0) {
+        fprintf(f, "    advert_int %d.%02d\n", in->advert_cs / 100, in->advert_cs % 100);
     }
     if (in->nopreempt) {
         fprintf(f, "    nopreempt\n");

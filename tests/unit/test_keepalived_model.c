@@ -274,6 +274,11 @@ refused_constructs(void **state)
          "\"priority\": \"high\"}]}",
          "instances[0].priority", "integer"},
         {I0(", \"advert_int\": 0"), "instances[0].advert_int", "0.01 to 255"},
+        {I0(", \"advert_int\": 0.004"), "instances[0].advert_int", "in hundredths"},
+        {I0(", \"advert_int\": 255.01"), "instances[0].advert_int", "0.01 to 255"},
+        /* %g once wrote it as 0.123457: the file read back as another model */
+        {I0(", \"advert_int\": 0.123456789"), "instances[0].advert_int", "in hundredths"},
+        {I0(", \"advert_int\": \"1\""), "instances[0].advert_int", "0.01 to 255"},
         {I0(", \"nopreempt\": 1"), "instances[0].nopreempt", "true or false"},
         {I0(", \"unicast_src_ip\": \"10.0.0.1/24\""), "instances[0].unicast_src_ip", "IP address"},
         {I0(", \"unicast_peer\": [\"10.0.0.2\", \"x\"]"), "instances[0].unicast_peer[1]",
