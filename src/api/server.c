@@ -1,12 +1,13 @@
 /*
  * The HTTP server: libmicrohttpd with one internal thread (epoll where available). Every read
  * is answered on that thread from the merged snapshot view, so reads need no lock; the control
- * thread only starts and stops the server. A write (PUT of the keepalived include) runs
- * `keepalived -t` and a reload, seconds at worst: it runs on a thread of its own while its
- * connection is suspended, so reads go on being answered meanwhile; writes are applied one
- * after the other, in the order their bodies completed. Which connections get in, and how long
- * a request may take to arrive, is the connection table's business (conns.h): libmicrohttpd's
- * own timeout only counts silence, which a client sending a byte now and then never shows.
+ * thread only starts and stops the server. A write (PUT of the keepalived include) waits for
+ * the root helper to run `keepalived -t` and a reload, seconds at worst: it runs on a thread of
+ * its own while its connection is suspended, so reads go on being answered meanwhile; writes
+ * are applied one after the other, in the order their bodies completed. Which connections get
+ * in, and how long a request may take to arrive, is the connection table's business (conns.h):
+ * libmicrohttpd's own timeout only counts silence, which a client sending a byte now and then
+ * never shows.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -370,8 +371,8 @@ upload_add(struct upload *up, const char *data, size_t n, size_t limit)
 }
 
 /* Applies a write on its own thread; the MHD thread answers once the connection is resumed. The
- * handler touches only the upload (its body, context, identity and reply), the files it
- * changes and the commands it runs. */
+ * handler touches only the upload (its body, context, identity and reply), its audit log and
+ * its connection to the helper. */
 static void *
 apply_write(void *arg)
 {

@@ -134,22 +134,19 @@ struct ixd_config_api_auth {
 
 /*
  * ha.keepalived (docs/ha.md#keepalived-over-rest): where keepalived's config and state are, and
- * whether the API may change the one file ipfixd owns. Parsed from the ha section but kept in the
- * API's settings: the API is its only user, and its copy must outlive a reload.
+ * whether the API may ask ipfixd-keepalived-apply, the root helper, to change the include. ipfixd
+ * itself only reads keepalived's files. Parsed from the ha section but kept in the API's
+ * settings: the API is its only user, and its copy must outlive a reload.
  */
 struct ixd_config_keepalived {
     int enabled;
-    char config[IXD_PATH_MAX];     /* the main keepalived.conf: only read, never written */
-    char include[IXD_PATH_MAX];    /* the file ipfixd owns, which keepalived.conf includes */
+    char config[IXD_PATH_MAX];     /* the main keepalived.conf, as GET names it */
+    char include[IXD_PATH_MAX];    /* the include GET reads (the helper writes it) */
     char state_file[IXD_PATH_MAX]; /* what the notify hook writes ("" = no role known) */
     int manage;                    /* PUT of the include is allowed */
-    char bin[512];                 /* keepalived, as words (a prefix such as unshare is allowed) */
-    char reload[512];              /* command words run after a change, or "" */
-    char reload_pid_file[IXD_PATH_MAX]; /* or: SIGHUP the pid in this file */
-    char backup_dir[IXD_PATH_MAX];
-    char audit_log[IXD_PATH_MAX];
-    char scripts_dir[IXD_PATH_MAX]; /* notify scripts may only live here ("" = none allowed) */
-    uint32_t check_timeout;         /* seconds keepalived -t and the reload may take */
+    char helper[IXD_PATH_MAX];     /* the helper's Unix socket (manage: true) */
+    uint32_t helper_timeout;       /* seconds a PUT waits for the helper's answer */
+    char audit_log[IXD_PATH_MAX];  /* one JSON line per PUT */
 };
 
 /* The REST API (src/api/, docs/api.md): where it listens and how much it lets one client take. */
@@ -204,6 +201,7 @@ enum ixd_config_file_use {
     IXD_FILE_DIR_READ,  /* a directory ipfixd lists or reads files in */
     IXD_FILE_DIR_WRITE, /* a directory ipfixd creates files in */
     IXD_FILE_STATE_DIR, /* the state directory: unusable only costs a warning, as at run time */
+    IXD_FILE_SOCKET,    /* a Unix stream socket ipfixd connects to */
 };
 
 struct ixd_config_file {

@@ -596,8 +596,10 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     ctl.config_path = config_path;
     /*
      * Not ev_default_loop: that one reaps every child of the process (waitpid(-1) on SIGCHLD),
-     * racing the API's keepalived -t and reload commands for their exit status (a refusal read
-     * as success). Signal watchers work in any loop; no child watcher is used.
+     * which would race whoever started the child for its exit status (a keepalived -t refusal
+     * was once read as success that way). ipfixd starts no process now (keepalived's commands
+     * run in ipfixd-keepalived-apply); the loop stays one that reaps nothing behind anyone's
+     * back. Signal watchers work in any loop; no child watcher is used.
      */
     ctl.loop = ev_loop_new(EVFLAG_AUTO);
     if (ctl.loop == NULL) {
