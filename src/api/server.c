@@ -429,6 +429,98 @@ start_write(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up,
     return 0;
 }
 
+/* The body of a write whose access was checked, then its answer (from the write thread once
+ * it resumes the connection). */
+static enum MHD_Result
+write_continues(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up,
+                const char *url, const char *method, const char *upload_data,
+                size_t *upload_data_size)
+{
+    struct api_reply r;
+    struct api_ctx ctx;
+    enum MHD_Result ret;
+    char client[64];
+
+    if (*upload_data_size > 0) {
+        upload_add(up, upload_data, *upload_data_size, api->cfg.body_limit);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (up->applying) {
+        /* resumed: the thread has left its answer */
+        ret = send_reply(conn, &up->reply, 0);
+        reply_release(&up->reply);
+        up->applying = 0;
+        return ret;
+    }
+    memset(&r, 0, sizeof(r));
+    api_conns_answering(api->conns, entry_of(conn)); /* the body is whole */
+    if (up->too_big) {
+        ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
+        api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes", api->cfg.body_limit);
+    } else if (start_write(api, conn, up, url, method, &r) == 0) {
+        return MHD_YES;
+    }
+    ret = send_reply(conn, &r, 0);
+    reply_release(&r);
+    return ret;
+}
+
+/* A body announced larger than the API takes: 413 (0), or 0 when it fits. */
+static int
+body_too_big(struct ixd_api *api, struct MHD_Connection *conn, struct api_ctx *ctx,
+             struct api_reply *r)
+{
+    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    uint64_t n = 0;
+
+    if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
+        api_problem(ctx, r, 413, "request bodies are limited to %zu bytes", api->cfg.body_limit);
+        return 1;
+    }
+    return 0;
+}
+
+/* A write to a route that takes it: the role first, the body only after it. 1 when the upload
+ * starts (its state in *state), 0 when r holds the answer. */
+static int
+write_begins(struct ixd_api *api, struct MHD_Connection *conn, struct api_ctx *ctx,
+             const struct api_route *rt, void **state, struct api_reply *r)
+{
+    struct api_identity who;
+    struct upload *up;
+
+    if (check_access(api, conn, ctx, rt, 1, &who, r) == -1 || body_too_big(api, conn, ctx, r)) {
+        return 0; /* answered: 401 or 403 before the body is read, or 413 */
+    }
+    up = calloc(1, sizeof(*up));
+    if (up == NULL) {
+        api_problem(ctx, r, 503, "out of memory");
+        return 0;
+    }
+    up->who = who;
+    *state = up;
+    return 1;
+}
+
+/* A write this resource does not take, refused before its body is read (the connection closes
+ * after the answer). */
+static void
+write_refused(struct ixd_api *api, struct MHD_Connection *conn, struct api_ctx *ctx,
+              const struct api_route *rt, const char *method, struct api_reply *r)
+{
+    if (body_too_big(api, conn, ctx, r)) {
+        return;
+    }
+    if (rt != NULL && (rt->methods & API_METHOD_PUT)) {
+        r->allow = "GET, HEAD, PUT";
+        api_problem(ctx, r, 405, "%s is not allowed here (GET, HEAD, PUT)", method);
+    } else {
+        api_problem(ctx, r, 405, "%s is not allowed here: this resource only reads (GET, HEAD)",
+                    method);
+    }
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **state)
@@ -450,73 +542,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         return MHD_YES;
     }
     if (*state != NULL && !readonly) {
-        /* a write whose access was checked: its body, then its answer */
-        struct upload *up = *state;
-        if (*upload_data_size > 0) {
-            upload_add(up, upload_data, *upload_data_size, api->cfg.body_limit);
-            *upload_data_size = 0;
-            return MHD_YES;
-        }
-        if (up->applying) {
-            /* resumed: the thread has left its answer */
-            ret = send_reply(conn, &up->reply, 0);
-            reply_release(&up->reply);
-            up->applying = 0;
-            return ret;
-        }
-        memset(&r, 0, sizeof(r));
-        api_conns_answering(api->conns, entry_of(conn)); /* the body is whole */
-        if (up->too_big) {
-            ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
-            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
-                        api->cfg.body_limit);
-        } else if (start_write(api, conn, up, url, method, &r) == 0) {
-            return MHD_YES;
-        }
-        ret = send_reply(conn, &r, 0);
-        reply_release(&r);
-        return ret;
+        return write_continues(api, conn, *state, url, method, upload_data, upload_data_size);
     }
     memset(&r, 0, sizeof(r));
     ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
     rt = api_route_find(NULL, 0, url);
     if (!readonly && rt != NULL && rt->write_access != API_DENY && (rt->methods & bit) &&
         bit != API_METHOD_GET) {
-        /* a route that takes this write: the role first, the body only after it */
-        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        struct api_identity who;
-        struct upload *up;
-        uint64_t n = 0;
-        if (check_access(api, conn, &ctx, rt, 1, &who, &r) == -1) {
-            /* answered: 401 or 403 before the body is read */
-        } else if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
-            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
-                        api->cfg.body_limit);
-        } else if ((up = calloc(1, sizeof(*up))) == NULL) {
-            api_problem(&ctx, &r, 503, "out of memory");
-        } else {
-            up->who = who;
-            *state = up;
+        if (write_begins(api, conn, &ctx, rt, state, &r)) {
             return MHD_YES;
         }
     } else if (check_access(api, conn, &ctx, rt, 0, NULL, &r) == -1) {
         /* answered: 401 or 403 */
     } else if (!readonly) {
-        /* refused before its body is read: the connection closes after the answer */
-        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        uint64_t n = 0;
-        if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
-            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
-                        api->cfg.body_limit);
-        } else if (rt != NULL && (rt->methods & API_METHOD_PUT)) {
-            r.allow = "GET, HEAD, PUT";
-            api_problem(&ctx, &r, 405, "%s is not allowed here (GET, HEAD, PUT)", method);
-        } else {
-            api_problem(&ctx, &r, 405,
-                        "%s is not allowed here: this resource only reads (GET, "
-                        "HEAD)",
-                        method);
-        }
+        write_refused(api, conn, &ctx, rt, method, &r);
     } else if (rt == NULL || !(rt->methods & API_METHOD_GET)) {
         api_problem(&ctx, &r, 404, "no resource at %s (try " API_PREFIX "/)", url);
     } else {
