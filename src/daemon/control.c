@@ -584,12 +584,54 @@ shutdown_all(struct control *ctl)
     ixd_ie_registry_free(ctl->registry);
 }
 
+/* Everything up to collecting: the element registry, the files as ipfixd's user, the runtime
+ * (sockets bound, outputs open), the drop of privileges, then the workers, the API and the HA
+ * channel. 0, or -1 (logged) with what was started stopped again. */
+static int
+start(struct control *ctl, struct ixd_config *cfg)
+{
+    char err[1024];
+
+    ixd_log_setup(cfg->log_target, cfg->log_level);
+    /* element files are ipfixd's own or named by root's config, read once: as who started it */
+    ctl->registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
+    if (ctl->registry == NULL ||
+        ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
+        ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
+        log_err("%s", err);
+        ixd_ie_registry_free(ctl->registry);
+        ixd_config_free(cfg);
+        return -1;
+    }
+    ctl->rt = runtime_new(ctl, cfg, err, sizeof(err));
+    if (ctl->rt == NULL) {
+        log_err("%s", err);
+        ixd_ie_registry_free(ctl->registry);
+        return -1;
+    }
+    load_templates(ctl);
+    /* sockets bound, files open: nothing that reads the network starts before this */
+    if (ixd_privileges_drop(ctl->rt->cfg, err, sizeof(err)) == -1) {
+        log_err("%s", err);
+        shutdown_all(ctl);
+        return -1;
+    }
+    if (start_workers(ctl) == -1) {
+        shutdown_all(ctl);
+        return -1;
+    }
+    api_start(ctl, ctl->rt->cfg);
+    if (ha_apply(ctl, &ctl->rt->cfg->ha) == -1) {
+        shutdown_all(ctl);
+        return -1;
+    }
+    return 0;
+}
+
 int
 ixd_control_run(struct ixd_config *cfg, const char *config_path)
 {
     struct control ctl;
-    char err[1024];
-    int status = 0;
 
     memset(&ctl, 0, sizeof(ctl));
     ctl.started_usec = g_get_real_time();
@@ -612,40 +654,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     /* a file grown past RLIMIT_FSIZE (ulimit -f, systemd LimitFSIZE=) fails its write with
      * EFBIG, counted by its output, instead of killing the daemon */
     signal(SIGXFSZ, SIG_IGN);
-    ixd_log_setup(cfg->log_target, cfg->log_level);
-    /* element files are ipfixd's own or named by root's config, read once: as who started it */
-    ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
-    if (ctl.registry == NULL ||
-        ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
-        ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
-        log_err("%s", err);
-        ixd_ie_registry_free(ctl.registry);
-        ixd_config_free(cfg);
-        ev_loop_destroy(ctl.loop);
-        return 1;
-    }
-    ctl.rt = runtime_new(&ctl, cfg, err, sizeof(err));
-    if (ctl.rt == NULL) {
-        log_err("%s", err);
-        ixd_ie_registry_free(ctl.registry);
-        ev_loop_destroy(ctl.loop);
-        return 1;
-    }
-    load_templates(&ctl);
-    /* sockets bound, files open: nothing that reads the network starts before this */
-    if (ixd_privileges_drop(ctl.rt->cfg, err, sizeof(err)) == -1) {
-        log_err("%s", err);
-        shutdown_all(&ctl);
-        return 1;
-    }
-    if (start_workers(&ctl) == -1) {
-        shutdown_all(&ctl);
-        ev_loop_destroy(ctl.loop);
-        return 1;
-    }
-    api_start(&ctl, ctl.rt->cfg);
-    if (ha_apply(&ctl, &ctl.rt->cfg->ha) == -1) {
-        shutdown_all(&ctl);
+    if (start(&ctl, cfg) == -1) {
         ev_loop_destroy(ctl.loop);
         return 1;
     }
@@ -665,5 +674,5 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     ixd_notify_free(ctl.notify);
     ev_loop_destroy(ctl.loop);
     log_info("stopped");
-    return status;
+    return 0;
 }
