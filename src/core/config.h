@@ -254,6 +254,7 @@ struct ixd_config {
     struct ixd_config_pipeline *pipelines;
     struct ixd_config_api api;
     struct ixd_config_ha ha;
+    struct ixd_cnode tree; /* the whole document as written (core/config_tree.h) */
 };
 
 /*
