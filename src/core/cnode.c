@@ -217,13 +217,95 @@ pointer_in(const struct ixd_cnode *n, unsigned line, unsigned column, char *out,
     return -1;
 }
 
+/* The column of the node of n at line that starts last at or before column, in *best. */
+static void
+best_at(const struct ixd_cnode *n, unsigned line, unsigned column, unsigned *best)
+{
+    if (n->line == line && n->column <= column && n->column > *best) {
+        *best = n->column;
+    }
+    for (size_t i = 0; i < cnode_slots(n); i++) {
+        best_at(&n->items[i], line, column, best);
+    }
+}
+
 int
 ixd_cnode_pointer_at(const struct ixd_cnode *root, unsigned line, unsigned column, char *out,
                      size_t outlen)
 {
+    unsigned best = 0;
+
     if (outlen == 0) {
         return -1;
     }
     out[0] = '\0';
-    return pointer_in(root, line, column, out, outlen);
+    /* a message may point inside a value (a filter's column): the node it starts in */
+    best_at(root, line, column, &best);
+    return best == 0 ? -1 : pointer_in(root, line, best, out, outlen);
+}
+
+/* ---- what a plain scalar reads as ---- */
+
+static int
+is_integer(const char *s)
+{
+    const char *p = s + (*s == '-');
+
+    if (*p == '\0' || (p[0] == '0' && p[1] != '\0')) {
+        return 0;
+    }
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A decimal number with a fraction or an exponent, in JSON's syntax. */
+static int
+is_real(const char *s)
+{
+    const char *p = s + (*s == '-');
+    int digits = 0, fraction = 0;
+
+    while (*p >= '0' && *p <= '9') {
+        p++, digits++;
+    }
+    if (digits == 0 || (digits > 1 && p[-digits] == '0')) {
+        return 0;
+    }
+    if (*p == '.') {
+        for (p++, digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
+        }
+        if (digits == 0) {
+            return 0;
+        }
+        fraction = 1;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p += 1 + (p[1] == '+' || p[1] == '-');
+        for (digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
+        }
+        if (digits == 0) {
+            return 0;
+        }
+        fraction = 1;
+    }
+    return *p == '\0' && fraction;
+}
+
+enum ixd_scalar_type
+ixd_scalar_type(const char *text)
+{
+    if (text[0] == '\0' || strcmp(text, "~") == 0 || strcmp(text, "null") == 0) {
+        return IXD_SCALAR_NULL;
+    }
+    if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
+        return IXD_SCALAR_BOOL;
+    }
+    if (is_integer(text)) {
+        return IXD_SCALAR_INTEGER;
+    }
+    return is_real(text) ? IXD_SCALAR_REAL : IXD_SCALAR_STRING;
 }

@@ -21,8 +21,20 @@ struct ixd_cnode {
     char *text;              /* scalars: the value */
     size_t n;                /* sequences: items; mappings: key/value pairs */
     struct ixd_cnode *items; /* sequences: n items; mappings: 2n nodes, key then value */
-    int quoted;              /* scalars: written quoted (or as a block): text, never a number */
+    int quoted; /* scalars: text that would read as something else plain ("12", "true", ""),
+                   written quoted: a string all the same. Quoting of other text is not kept:
+                   "a" and a are one value (ixd_scalar_type). */
 };
+
+/* What a plain scalar's text reads as, as JSON would type it (the API's view of a config). */
+enum ixd_scalar_type {
+    IXD_SCALAR_STRING,
+    IXD_SCALAR_INTEGER, /* -?[0-9]+ without a leading zero */
+    IXD_SCALAR_REAL,    /* with a fraction or an exponent */
+    IXD_SCALAR_BOOL,    /* true, false */
+    IXD_SCALAR_NULL,    /* empty, ~, null */
+};
+enum ixd_scalar_type ixd_scalar_type(const char *text);
 
 void ixd_cnode_release(struct ixd_cnode *n); /* frees what n holds, not n itself */
 

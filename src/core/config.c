@@ -312,6 +312,13 @@ parse_root(struct walk *w)
     if (resolve_user(w) == -1) {
         return -1;
     }
+    if (w->cfg->api.writes == IXD_API_WRITES_PERSIST && w->cfg->state_directory[0] == '\0') {
+        snprintf(w->err, w->errlen,
+                 "%s:%u:%u: api.writes: persist keeps the API's changes in the state directory: "
+                 "set state-directory, or use api.writes: runtime",
+                 w->name, w->cfg->api.writes_line, w->cfg->api.writes_column);
+        return -1;
+    }
     if (w->cfg->state_directory[0] != '\0' &&
         ixd_cfg_note_file(w, w->state_directory != NULL ? w->state_directory : root,
                           IXD_FILE_STATE_DIR, "state-directory", w->cfg->state_directory) == -1) {

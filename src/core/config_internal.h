@@ -20,8 +20,8 @@ struct walk {
     char *err;
     size_t errlen;
     struct ixd_config *cfg;
-    int elements_done; /* the elements section was parsed (else its defaults apply) */
-    unsigned flags;    /* enum ixd_config_flags */
+    int elements_done;            /* the elements section was parsed (else its defaults apply) */
+    unsigned flags;               /* enum ixd_config_flags */
     yaml_node_t *user, *group;    /* the top-level keys' values, resolved once all is parsed */
     yaml_node_t *state_directory; /* its value, where the check of the directory reports */
 };

@@ -21,6 +21,15 @@ ixd_config_tree_section(const char *section)
     return 0;
 }
 
+const char *
+ixd_config_tree_one(const char *section)
+{
+    return strcmp(section, "collectors") == 0  ? "collector"
+           : strcmp(section, "outputs") == 0   ? "output"
+           : strcmp(section, "pipelines") == 0 ? "pipeline"
+                                               : section;
+}
+
 /* ---- trees as YAML documents ---- */
 
 /* Adds n to doc with its position as its marks: the id of its node, or 0 when out of memory. */
@@ -201,6 +210,12 @@ ixd_config_tree_yaml(const struct ixd_cnode *root, size_t *len)
 }
 
 /* ---- items by name ---- */
+
+void
+ixd_config_tree_etag(const struct ixd_cnode *item, char out[IXD_ETAG_LEN])
+{
+    snprintf(out, IXD_ETAG_LEN, "\"%016llx\"", (unsigned long long)ixd_cnode_digest(item));
+}
 
 const char *
 ixd_config_tree_name(const struct ixd_cnode *item)

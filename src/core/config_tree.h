@@ -19,6 +19,8 @@
 
 /* The sections whose items the API writes, by name. */
 extern const char *const ixd_config_tree_sections[3];
+/* One item of section, in messages: "collector", "output", "pipeline". */
+const char *ixd_config_tree_one(const char *section);
 /* 1 when section is one of them. */
 int ixd_config_tree_section(const char *section);
 
@@ -41,6 +43,10 @@ const struct ixd_cnode *ixd_config_tree_item(const struct ixd_cnode *root, const
  */
 int ixd_config_tree_put(struct ixd_cnode *root, const char *section, const char *name,
                         struct ixd_cnode *item);
+
+/* An item's ETag: its digest quoted, "\"" + 16 hex digits + "\"" (RFC 9110, strong). */
+#define IXD_ETAG_LEN 24
+void ixd_config_tree_etag(const struct ixd_cnode *item, char out[IXD_ETAG_LEN]);
 
 /* An item's "name", or NULL when it has none (not a mapping, or no scalar name). */
 const char *ixd_config_tree_name(const struct ixd_cnode *item);

@@ -159,9 +159,14 @@ copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth,
     }
     if (y->type == YAML_SCALAR_NODE) {
         out->kind = IXD_CNODE_SCALAR;
-        out->quoted = y->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
         out->text = strndup((const char *)y->data.scalar.value, y->data.scalar.length);
-        return out->text == NULL ? ixd_cfg_fail(w, y, "out of memory") : 0;
+        if (out->text == NULL) {
+            return ixd_cfg_fail(w, y, "out of memory");
+        }
+        /* quoting matters only where the text would read as a number, a boolean or null */
+        out->quoted = y->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+                      ixd_scalar_type(out->text) != IXD_SCALAR_STRING;
+        return 0;
     }
     if (y->type == YAML_SEQUENCE_NODE) {
         out->kind = IXD_CNODE_SEQUENCE;

@@ -174,7 +174,7 @@ static int
 pipelines_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg, unsigned workers,
                unsigned flags, struct ixd_instances *in, char *err, size_t errlen)
 {
-    struct ixd_stage_env env = {cfg->file, reg, workers, (flags & IXD_CONFIG_SYNTAX_ONLY) != 0};
+    struct ixd_stage_env env = {cfg->source, reg, workers, (flags & IXD_CONFIG_SYNTAX_ONLY) != 0};
 
     in->pipelines = calloc(cfg->n_pipelines + 1, sizeof(*in->pipelines));
     if (in->pipelines == NULL) {
@@ -201,8 +201,8 @@ pipelines_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg, 
 
             if (t == NULL) {
                 known_stages(known, sizeof(known));
-                return ixd_cnode_fail(&at, cfg->file, err, errlen, "unknown stage '%s' (known: %s)",
-                                      st->type, known);
+                return ixd_cnode_fail(&at, cfg->source, err, errlen,
+                                      "unknown stage '%s' (known: %s)", st->type, known);
             }
             pc->types[i] = t;
             pc->n = i + 1;

@@ -30,9 +30,8 @@ static const char base_yaml[] = "workers: 2\n"
 static struct ixd_config *
 parse_ok(const char *text)
 {
-    struct ixd_config *cfg =
-        ixd_config_parse_flags("t.yaml", text, strlen(text), IXD_CONFIG_SYNTAX_ONLY, err,
-                               sizeof(err));
+    struct ixd_config *cfg = ixd_config_parse_flags("t.yaml", text, strlen(text),
+                                                    IXD_CONFIG_SYNTAX_ONLY, err, sizeof(err));
 
     if (cfg == NULL) {
         fail_msg("config rejected: %s", err);
@@ -68,12 +67,41 @@ tree_keeps_the_document_and_quoting(void **state)
     assert_string_equal(ixd_config_tree_name(item), "second");
     assert_null(ixd_config_tree_item(&cfg->tree, "outputs", "third", NULL));
     listen = ixd_cnode_get(ixd_config_tree_item(&cfg->tree, "collectors", "udp", NULL), "listen");
-    assert_int_equal(listen->quoted, 1);
+    /* quoting is kept only where plain text would read as something else */
+    assert_int_equal(listen->quoted, 0);
+    assert_string_equal(listen->text, "127.0.0.1:4739");
     workers = ixd_cnode_get(&cfg->tree, "workers");
     assert_int_equal(workers->quoted, 0);
     assert_string_equal(workers->text, "2");
     assert_int_equal(workers->line, 1);
     ixd_config_free(cfg);
+}
+
+static void
+quoting_kept_where_it_types(void **state)
+{
+    struct ixd_cnode n = tree_of("a: \"12\"\nb: \"x\"\nc: 12\nd: ''\ne: \"true\"\nf: 1.5\n", 1);
+    static const struct {
+        const char *key;
+        int quoted;
+        enum ixd_scalar_type plain;
+    } want[] = {{"a", 1, IXD_SCALAR_INTEGER}, {"b", 0, IXD_SCALAR_STRING},
+                {"c", 0, IXD_SCALAR_INTEGER}, {"d", 1, IXD_SCALAR_NULL},
+                {"e", 1, IXD_SCALAR_BOOL},    {"f", 0, IXD_SCALAR_REAL}};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct ixd_cnode *v = ixd_cnode_get(&n, want[i].key);
+        assert_int_equal(v->quoted, want[i].quoted);
+        assert_int_equal(ixd_scalar_type(v->text), want[i].plain);
+    }
+    assert_int_equal(ixd_scalar_type("012"), IXD_SCALAR_STRING);
+    assert_int_equal(ixd_scalar_type("-0"), IXD_SCALAR_INTEGER);
+    assert_int_equal(ixd_scalar_type("1e"), IXD_SCALAR_STRING);
+    assert_int_equal(ixd_scalar_type("1.5e-3"), IXD_SCALAR_REAL);
+    assert_int_equal(ixd_scalar_type("~"), IXD_SCALAR_NULL);
+    assert_int_equal(ixd_scalar_type("yes"), IXD_SCALAR_STRING);
+    ixd_cnode_release(&n);
 }
 
 static void
@@ -256,9 +284,8 @@ error_split_needs_the_name_and_position(void **state)
     const char *message = NULL;
 
     (void)state;
-    assert_int_equal(ixd_config_error_split("a:b.yaml:3:14: no", "a:b.yaml", &line, &column,
-                                            &message),
-                     0);
+    assert_int_equal(
+        ixd_config_error_split("a:b.yaml:3:14: no", "a:b.yaml", &line, &column, &message), 0);
     assert_int_equal(line, 3);
     assert_int_equal(column, 14);
     assert_string_equal(message, "no");
@@ -273,6 +300,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tree_keeps_the_document_and_quoting),
+        cmocka_unit_test(quoting_kept_where_it_types),
         cmocka_unit_test(config_from_its_own_tree_is_the_same),
         cmocka_unit_test(put_replaces_appends_and_removes_by_name),
         cmocka_unit_test(put_adds_a_missing_section),
