@@ -1,0 +1,295 @@
+/*
+ * The meter (meter.h): a frame is decoded, accounted to its biflow, inspected while its flow is
+ * not yet classified, and a flow that ends becomes a record. A flow's aux holds what only some
+ * flows need: the DPI state while it inspects (freed at once when done) and tunnel details.
+ */
+#include "meter/meter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/counter.h"
+#include "dpi/dpi.h"
+#include "meter/export.h"
+
+/* What some flows need beyond their 128 bytes */
+struct aux {
+    void *dpi; /* nDPI's state while inspecting */
+    uint64_t outer_octets[2];
+    uint32_t vni;
+    uint8_t tunnel, outer_ipver;
+    uint8_t outer_src[16], outer_dst[16];
+};
+
+/* One bit per nDPI protocol id: which ones the options records have mapped to names */
+#define APP_IDS 65536
+
+struct ixd_meter {
+    struct ixd_meter_settings s;
+    struct ixd_meter_stats *st;
+    struct ixd_flow_table *flows;
+    struct ixd_dpi *dpi;
+    int64_t now_usec; /* the meter's clock: the latest packet's time */
+    size_t dpi_bytes; /* DPI state held now */
+    uint8_t *apps_announced;
+    struct ixd_mexport x; /* last: large */
+};
+
+static struct aux *
+aux_of(struct ixd_flow *f)
+{
+    if (f->aux == NULL) {
+        f->aux = calloc(1, sizeof(struct aux));
+    }
+    return f->aux;
+}
+
+/* Done inspecting f (app and master set): the DPI state goes, and aux with it when the flow
+ * has nothing else there. */
+static void
+dpi_done(struct ixd_meter *m, struct ixd_flow *f, int classified)
+{
+    struct aux *a = f->aux;
+
+    f->state |= IXD_FLOW_DPI_DONE;
+    if (classified) {
+        IXD_CNT_ADD(m->st->m.dpi_classified, 1);
+    } else {
+        IXD_CNT_ADD(m->st->m.dpi_unknown, 1);
+    }
+    if (a != NULL && a->dpi != NULL) {
+        ixd_dpi_flow_free(a->dpi);
+        a->dpi = NULL;
+        m->dpi_bytes -= ixd_dpi_flow_size();
+        IXD_CNT_ADD(m->st->m.dpi_active, -1);
+        if (!a->tunnel) {
+            free(a);
+            f->aux = NULL;
+        }
+    }
+}
+
+static void
+give_up(struct ixd_meter *m, struct ixd_flow *f)
+{
+    struct aux *a = f->aux;
+
+    if (a != NULL && a->dpi != NULL) {
+        ixd_dpi_giveup(m->dpi, a->dpi, &f->app, &f->app_master);
+    }
+    dpi_done(m, f, f->app != 0 || f->app_master != 0);
+}
+
+static void
+inspect(struct ixd_meter *m, struct ixd_flow *f, const struct ixd_pkt *p)
+{
+    struct aux *a = aux_of(f);
+
+    if (a == NULL) {
+        IXD_CNT_ADD(m->st->m.dpi_no_memory, 1);
+        f->state |= IXD_FLOW_DPI_DONE;
+        return;
+    }
+    if (a->dpi == NULL) {
+        a->dpi = ixd_dpi_flow_new(m->dpi);
+        if (a->dpi == NULL) {
+            IXD_CNT_ADD(m->st->m.dpi_no_memory, 1);
+            f->state |= IXD_FLOW_DPI_DONE;
+            return;
+        }
+        m->dpi_bytes += ixd_dpi_flow_size();
+        IXD_CNT_ADD(m->st->m.dpi_active, 1);
+    }
+    f->dpi_packets++;
+    IXD_CNT_ADD(m->st->m.dpi_packets, 1);
+    if (ixd_dpi_packet(m->dpi, a->dpi, p->ip, p->ip_caplen, (uint64_t)(m->now_usec / 1000), &f->app,
+                       &f->app_master) == 1) {
+        dpi_done(m, f, 1);
+    } else if (f->dpi_packets >= m->s.dpi_packets) {
+        give_up(m, f);
+    }
+}
+
+/* The name options record for an application id, the first time it is seen. */
+static void
+announce_app(struct ixd_meter *m, uint16_t id)
+{
+    char name[IXD_MEXPORT_NAME_MAX + 1];
+    const char *n;
+
+    if (m->apps_announced[id / 8] & (1u << (id % 8))) {
+        return;
+    }
+    m->apps_announced[id / 8] |= (uint8_t)(1u << (id % 8));
+    n = ixd_dpi_name(m->dpi, id, 0, name, sizeof(name));
+    ixd_mexport_app(&m->x, id, n != NULL ? n : "Unknown", m->now_usec);
+}
+
+/* The flow table's word that f ended: its record, then its aux goes. */
+static void
+flow_ended(void *arg, struct ixd_flow *f, enum ixd_flow_end reason)
+{
+    struct ixd_meter *m = arg;
+    struct aux *a = f->aux;
+    struct ixd_mflow v = {.f = f, .reason = reason};
+    char name[IXD_MEXPORT_NAME_MAX + 1];
+
+    if (m->dpi != NULL && !(f->state & IXD_FLOW_DPI_DONE)) {
+        give_up(m, f);
+        a = f->aux;
+    }
+    if (a != NULL) {
+        v.vni = a->vni;
+        v.outer_octets[0] = a->outer_octets[0];
+        v.outer_octets[1] = a->outer_octets[1];
+        if (m->s.tunnel_addresses) {
+            v.outer_ipver = a->outer_ipver;
+            v.outer_src = a->outer_src;
+            v.outer_dst = a->outer_dst;
+        }
+    }
+    if (m->dpi != NULL) {
+        const char *n = ixd_dpi_name(m->dpi, f->app, f->app_master, name, sizeof(name));
+        v.has_app = 1;
+        v.app_id = f->app != 0 ? f->app : f->app_master;
+        v.app_name = n != NULL ? n : "Unknown";
+        announce_app(m, v.app_id);
+    }
+    ixd_mexport_flow(&m->x, &v, m->now_usec);
+    free(a);
+    f->aux = NULL;
+}
+
+struct ixd_meter *
+ixd_meter_new(const struct ixd_meter_settings *s, struct ixd_meter_stats *stats,
+              const char *collector, const char *exporter, const struct ixd_ie_registry *reg,
+              ixd_meter_deliver_fn deliver, ixd_meter_template_fn on_template, void *arg, char *err,
+              size_t errlen)
+{
+    struct ixd_meter *m = calloc(1, sizeof(*m));
+    struct ixd_flow_limits l;
+
+    if (m == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->s = *s;
+    m->st = stats;
+    if (s->dpi) {
+        m->dpi = ixd_dpi_new(err, errlen);
+        m->apps_announced = calloc(APP_IDS / 8, 1);
+        if (m->dpi == NULL || m->apps_announced == NULL) {
+            snprintf(err, errlen, "cannot start DPI");
+            goto fail;
+        }
+    }
+    l = (struct ixd_flow_limits){s->max_flows, s->idle_ms, s->active_ms, s->linger_ms};
+    m->flows = ixd_flows_new(&l, &stats->f, flow_ended, m);
+    if (m->flows == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    ixd_mexport_init(&m->x, reg, collector, exporter, s->odid, deliver, on_template, arg,
+                     &stats->m.records, &stats->m.options_records);
+    return m;
+fail:
+    ixd_dpi_free(m->dpi);
+    free(m->apps_announced);
+    free(m);
+    return NULL;
+}
+
+void
+ixd_meter_free(struct ixd_meter *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    ixd_meter_flush(m);
+    ixd_flows_free(m->flows);
+    ixd_mexport_release(&m->x);
+    ixd_dpi_free(m->dpi);
+    free(m->apps_announced);
+    free(m);
+}
+
+/* Keeps a tunnel's details with its flow (the first packet's outer addresses and VNI). */
+static void
+tunnel(struct ixd_flow *f, const struct ixd_pkt *p, int dir)
+{
+    struct aux *a = aux_of(f);
+
+    if (a == NULL) {
+        return;
+    }
+    if (!a->tunnel) {
+        a->tunnel = 1;
+        a->vni = p->vni;
+        a->outer_ipver = p->outer_ipver;
+        memcpy(a->outer_src, p->outer_src, 16);
+        memcpy(a->outer_dst, p->outer_dst, 16);
+    }
+    a->outer_octets[dir] += p->outer_bytes;
+}
+
+void
+ixd_meter_packet(struct ixd_meter *m, int link, const uint8_t *p, uint32_t caplen, int64_t usec)
+{
+    struct ixd_pkt pkt;
+    enum ixd_pkt_error e;
+    struct ixd_flow *f;
+    int dir;
+
+    IXD_CNT_ADD(m->st->m.frames, 1);
+    e = ixd_pkt_decode(link, p, caplen, &pkt);
+    if (e != IXD_PKT_OK) {
+        IXD_CNT_ADD(m->st->m.errors[e], 1);
+        return;
+    }
+    if (usec > m->now_usec) {
+        m->now_usec = usec;
+    }
+    f = ixd_flows_packet(m->flows, &pkt, (uint64_t)(usec / 1000), &dir);
+    if (f == NULL) {
+        return;
+    }
+    IXD_CNT_ADD(m->st->m.packets, 1);
+    IXD_CNT_ADD(m->st->m.bytes, pkt.ip_bytes);
+    if (pkt.tunnel) {
+        tunnel(f, &pkt, dir);
+    }
+    if (m->dpi != NULL && !(f->state & IXD_FLOW_DPI_DONE) && pkt.fragment != 2 && pkt.ip != NULL) {
+        inspect(m, f, &pkt);
+    }
+}
+
+void
+ixd_meter_tick(struct ixd_meter *m, int64_t now_usec)
+{
+    if (now_usec > m->now_usec) {
+        m->now_usec = now_usec;
+    }
+    ixd_flows_expire(m->flows, (uint64_t)(m->now_usec / 1000));
+    ixd_mexport_deliver(&m->x);
+}
+
+void
+ixd_meter_deliver(struct ixd_meter *m)
+{
+    ixd_mexport_deliver(&m->x);
+}
+
+void
+ixd_meter_flush(struct ixd_meter *m)
+{
+    ixd_flows_flush(m->flows);
+    ixd_mexport_deliver(&m->x);
+}
+
+size_t
+ixd_meter_memory(const struct ixd_meter *m, size_t *dpi_bytes)
+{
+    *dpi_bytes = m->dpi_bytes;
+    return ixd_flows_memory(m->flows);
+}
