@@ -159,6 +159,7 @@ struct pcap_in {
     const char *collector;
     int link;
     int reading;
+    int failed; /* the capture could not be opened, or ended in an error */
     ev_io io;     /* live */
     ev_idle idle; /* a file: a step per loop turn */
 };
@@ -202,6 +203,7 @@ live_cb(struct ev_loop *loop, ev_io *w, int revents)
         IXD_CNT_ADD(in->stats->m.read_errors, 1);
         ev_io_stop(loop, &in->io);
         in->reading = 0;
+        in->failed = 1;
     }
 }
 
@@ -214,6 +216,7 @@ file_done(struct pcap_in *in, const char *why)
     in->cap = NULL;
     in->reading = 0;
     if (why != NULL) {
+        in->failed = 1;
         IXD_CNT_ADD(in->stats->m.read_errors, 1);
         log_err("collector %s: read %s: %s; %llu frames read, their flows reported", in->collector,
                 in->s->path, why, (unsigned long long)in->stats->m.frames);
@@ -266,6 +269,7 @@ start_file(struct pcap_in *in, const struct ixd_input_ctx *ctx)
     if (in->cap == NULL) {
         IXD_CNT_ADD(in->stats->m.read_errors, 1);
         log_err("collector %s: %s", ctx->name, err);
+        in->failed = 1;
         return 0; /* the collector is there, reading nothing: up() says so */
     }
     in->link = ixd_capture_link(in->cap);
@@ -274,6 +278,7 @@ start_file(struct pcap_in *in, const struct ixd_input_ctx *ctx)
                 in->link);
         ixd_capture_close(in->cap);
         in->cap = NULL;
+        in->failed = 1;
         return 0;
     }
     if (start_meter(in, ctx, in->s->path) == -1) {
@@ -508,10 +513,12 @@ pcap_apply(void *state, const void *settings)
     ((struct pcap_in *)state)->s = settings; /* every key restarts: only the pointer moves */
 }
 
+/* Up unless its capture failed: a file read to its end is done, not down (as transport:
+ * file's), and workers beyond the capture sockets have nothing to read. */
 static int
 pcap_up(const void *state)
 {
-    return ((const struct pcap_in *)state)->reading;
+    return !((const struct pcap_in *)state)->failed;
 }
 
 const struct ixd_input_type ixd_input_pcap = {
