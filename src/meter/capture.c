@@ -39,13 +39,15 @@ set_filter(pcap_t *p, const char *filter, char *err, size_t errlen)
     return 0;
 }
 
-/* Joins the socket to fanout group g, flows spread by a hash of their addresses and ports
- * (defragmented first, so that a packet's fragments stay together); libpcap has no call for
- * it, so the option is set on its socket. */
+/* Joins the socket to fanout group g, flows spread by the kernel's symmetric hash of their
+ * addresses and ports (both directions on one socket); libpcap has no call for it, so the
+ * option is set on its socket. Not PACKET_FANOUT_FLAG_DEFRAG: it would hand on reassembled
+ * packets, and the counts would no longer be the wire's; a later fragment that lands on
+ * another socket than its first is counted (fragments_unmatched). */
 static int
 join_fanout(pcap_t *p, uint16_t g, char *err, size_t errlen)
 {
-    int v = g | (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+    int v = g | PACKET_FANOUT_HASH << 16;
 
     if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &v, sizeof(v)) == -1) {
         snprintf(err, errlen, "cannot join fanout group %u: %s", g, strerror(errno));

@@ -64,7 +64,10 @@ skip(struct cur *c, uint32_t n)
 
 static enum ixd_pkt_error decode_ip(struct cur c, struct ixd_pkt *out, int depth);
 
-/* An MPLS label stack, then IPv4 or IPv6 by the first nibble (no pseudowire control word). */
+static enum ixd_pkt_error decode_ethernet(struct cur c, struct ixd_pkt *out, int depth);
+
+/* An MPLS label stack, then IPv4 or IPv6 by the first nibble, or an Ethernet pseudowire behind
+ * its control word (first nibble 0, RFC 4448). */
 static enum ixd_pkt_error
 decode_mpls(struct cur c, struct ixd_pkt *out, int depth)
 {
@@ -84,6 +87,10 @@ decode_mpls(struct cur c, struct ixd_pkt *out, int depth)
         if (e & 0x100) { /* bottom of stack */
             if (c.len < 1) {
                 return IXD_PKT_IP_HEADER;
+            }
+            if ((c.p[0] >> 4) == 0 && c.len >= 4 && depth < MAX_TUNNELS) {
+                skip(&c, 4);
+                return decode_ethernet(c, out, depth + 1);
             }
             if ((c.p[0] >> 4) != 4 && (c.p[0] >> 4) != 6) {
                 return IXD_PKT_NOT_IP;
