@@ -352,7 +352,11 @@ ixd_convert_main(int argc, char **argv)
     char err[1024];
     int status = 0, rc;
 
-    c.ms = (struct ixd_meter_settings){0, 262144, 60000, 300000, 2000, 0, 16, 0};
+    c.ms = (struct ixd_meter_settings){.max_flows = 262144,
+                                       .idle_ms = 60000,
+                                       .active_ms = 300000,
+                                       .linger_ms = 2000,
+                                       .dpi_packets = 16};
     rc = parse_args(&c, argc, argv);
     if (rc != 0) {
         return rc < 0 ? 0 : rc;

@@ -30,6 +30,7 @@ struct ixd_meter {
     struct ixd_meter_stats *st;
     struct ixd_flow_table *flows;
     struct ixd_dpi *dpi;
+    int own_dpi;
     int64_t now_usec; /* the meter's clock: the latest packet's time */
     size_t dpi_bytes; /* DPI state held now */
     uint8_t *apps_announced;
@@ -177,7 +178,8 @@ ixd_meter_new(const struct ixd_meter_settings *s, struct ixd_meter_stats *stats,
     m->s = *s;
     m->st = stats;
     if (s->dpi) {
-        m->dpi = ixd_dpi_new(err, errlen);
+        m->own_dpi = s->detector == NULL;
+        m->dpi = s->detector != NULL ? s->detector : ixd_dpi_new(err, errlen);
         m->apps_announced = calloc(APP_IDS / 8, 1);
         if (m->dpi == NULL || m->apps_announced == NULL) {
             snprintf(err, errlen, "cannot start DPI");
@@ -194,7 +196,9 @@ ixd_meter_new(const struct ixd_meter_settings *s, struct ixd_meter_stats *stats,
                      &stats->m.records, &stats->m.options_records);
     return m;
 fail:
-    ixd_dpi_free(m->dpi);
+    if (m->own_dpi) {
+        ixd_dpi_free(m->dpi);
+    }
     free(m->apps_announced);
     free(m);
     return NULL;
@@ -209,7 +213,9 @@ ixd_meter_free(struct ixd_meter *m)
     ixd_meter_flush(m);
     ixd_flows_free(m->flows);
     ixd_mexport_release(&m->x);
-    ixd_dpi_free(m->dpi);
+    if (m->own_dpi) {
+        ixd_dpi_free(m->dpi);
+    }
     free(m->apps_announced);
     free(m);
 }

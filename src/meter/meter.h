@@ -20,6 +20,8 @@
 #include "meter/flow.h"
 #include "meter/packet.h"
 
+struct ixd_dpi;
+
 /* The enterprise number of the meter's tunnel elements (outer octets and addresses): RFC
  * 5612's number for documentation, as IANA has no elements for them (docs/meter.md) */
 #define IXD_METER_PEN 32473
@@ -31,6 +33,9 @@ struct ixd_meter_settings {
     int dpi;              /* label applications with nDPI */
     uint32_t dpi_packets; /* inspect at most this many packets of a flow */
     int tunnel_addresses; /* export a tunnel's outer addresses */
+    /* with dpi: a detector to borrow (it outlives the meter), or NULL for one of the meter's
+     * own (starting nDPI takes tens of milliseconds: the fuzz target shares one) */
+    struct ixd_dpi *detector;
 };
 
 struct ixd_meter_counters {

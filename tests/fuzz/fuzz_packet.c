@@ -3,12 +3,14 @@
  * frames follow as [length: 2 bytes][time step: 1 byte][bytes]. Each frame is copied into a
  * buffer of exactly its length (so ASan sees a read past the captured bytes), decoded, metered
  * into a table of 16 flows (so evictions happen), inspected by nDPI, and every record the meter
- * delivers is written as JSON. Invariants: every frame is metered or counted by reason, and the
- * records' packets add up to the packets metered.
+ * delivers is written as JSON. The nDPI detector is shared by every input (its caches of
+ * hosts may carry over from one input to the next). Invariants: every frame is metered or counted
+ * by reason, and the records' packets add up to the packets metered.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "dpi/dpi.h"
 #include "fuzz.h"
 #include "ipfix/template.h"
 #include "meter/meter.h"
@@ -59,7 +61,9 @@ deliver(void *arg, const struct ixd_batch *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct ixd_meter_settings ms = {0, 16, 5000, 20000, 1000, 1, 4, 1};
+    /* one detector for every input: starting nDPI costs more than an input's run */
+    static struct ixd_dpi *detector;
+    struct ixd_meter_settings ms = {0, 16, 5000, 20000, 1000, 1, 4, 1, NULL};
     struct ixd_meter_stats st;
     struct sink sink = {0};
     struct ixd_meter *m;
@@ -71,6 +75,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
+    if (detector == NULL) {
+        detector = ixd_dpi_new(err, sizeof(err));
+        FUZZ_CHECK(detector != NULL);
+    }
+    ms.detector = detector;
     memset(&st, 0, sizeof(st));
     link = links[data[0] % (sizeof(links) / sizeof(links[0]))];
     m = ixd_meter_new(&ms, &st, "fuzz", "fuzz.pcap", NULL, deliver, NULL, &sink, err, sizeof(err));

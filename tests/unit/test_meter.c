@@ -470,7 +470,12 @@ count_records(void *arg, const struct ixd_batch *b)
 static void
 test_dpi_state_freed(void **state)
 {
-    struct ixd_meter_settings s = {0, 1000, 30000, 300000, 2000, 1, 8, 0};
+    struct ixd_meter_settings s = {.max_flows = 1000,
+                                   .idle_ms = 30000,
+                                   .active_ms = 300000,
+                                   .linger_ms = 2000,
+                                   .dpi = 1,
+                                   .dpi_packets = 8};
     struct ixd_meter_stats st = {0};
     char err[256];
     struct ixd_meter *m =
