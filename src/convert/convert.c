@@ -34,6 +34,9 @@ struct conv {
     const char *to;
     const char *filter;
     int progress;
+    int print_stats;
+    uint64_t end_flows; /* flows open at the end of the file, and what they held */
+    size_t end_bytes, end_dpi_bytes;
     struct ixd_meter_settings ms;
     FILE *out;
     int sock;
@@ -51,12 +54,14 @@ struct conv {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: ipfixd convert IN.pcap [-o FILE|-] [--format json|ipfix] [--to HOST:PORT]\n"
-               "           [--filter BPF] [--dpi] [--idle-timeout S] [--active-timeout S]\n"
-               "           [--max-flows N] [--observation-domain N] [--tunnel-addresses]\n"
-               "  -o, --output FILE   write here (default -: standard output)\n"
-               "  -f, --format F      json (JSON lines, the default) or ipfix (an IPFIX file)\n"
-               "      --to HOST:PORT  send IPFIX over UDP instead of writing\n");
+    fprintf(f,
+            "usage: ipfixd convert IN.pcap [-o FILE|-] [--format json|ipfix] [--to HOST:PORT]\n"
+            "           [--filter BPF] [--dpi] [--idle-timeout S] [--active-timeout S]\n"
+            "           [--max-flows N] [--observation-domain N] [--tunnel-addresses] [--stats]\n"
+            "  -o, --output FILE   write here (default -: standard output)\n"
+            "  -f, --format F      json (JSON lines, the default) or ipfix (an IPFIX file)\n"
+            "      --to HOST:PORT  send IPFIX over UDP instead of writing\n"
+            "      --stats         print the meter's counters on standard error at the end\n");
 }
 
 static void
@@ -189,6 +194,7 @@ parse_args(struct conv *c, int argc, char **argv)
         {"max-flows", required_argument, NULL, 'm'},
         {"observation-domain", required_argument, NULL, 'O'},
         {"tunnel-addresses", no_argument, NULL, 't'},
+        {"stats", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -230,6 +236,9 @@ parse_args(struct conv *c, int argc, char **argv)
             break;
         case 't':
             c->ms.tunnel_addresses = 1;
+            break;
+        case 's':
+            c->print_stats = 1;
             break;
         case 'h':
             usage(stdout);
@@ -275,6 +284,16 @@ frame(void *arg, const uint8_t *p, uint32_t caplen, int64_t usec)
     ixd_meter_packet(c->meter, c->link, p, caplen, usec);
 }
 
+static void
+print_counter(void *arg, const struct ixd_counter_def *def, const char *label, uint64_t v)
+{
+    if (label != NULL) {
+        fprintf(stderr, "%s %s %s=%llu\n", def->label, label, def->key, (unsigned long long)v);
+    } else {
+        fprintf(stderr, "%s=%llu\n", def->key, (unsigned long long)v);
+    }
+}
+
 /* Reads the capture to its end. 0, or -1 with err (what was read is kept). */
 static int
 run(struct conv *c, char *err, size_t errlen)
@@ -290,6 +309,8 @@ run(struct conv *c, char *err, size_t errlen)
             show_progress(c, started, 0);
         }
     } while (n >= 0 && !c->write_failed);
+    c->end_flows = c->stats.f.active;
+    c->end_bytes = ixd_meter_memory(c->meter, &c->end_dpi_bytes);
     ixd_meter_flush(c->meter);
     if (c->progress) {
         show_progress(c, started, 1);
@@ -393,6 +414,11 @@ ixd_convert_main(int argc, char **argv)
         status = 1;
     }
 done:
+    if (c.meter != NULL && c.print_stats) {
+        ixd_meter_report(&c.stats, 1, print_counter, NULL);
+        fprintf(stderr, "flows_at_end=%llu flow_table_bytes=%zu dpi_bytes=%zu\n",
+                (unsigned long long)c.end_flows, c.end_bytes, c.end_dpi_bytes);
+    }
     ixd_meter_free(c.meter);
     if (close_output(&c) == -1) {
         fprintf(stderr, "ipfixd convert: writing the records failed\n");

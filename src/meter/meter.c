@@ -33,17 +33,29 @@ struct ixd_meter {
     int own_dpi;
     int64_t now_usec; /* the meter's clock: the latest packet's time */
     size_t dpi_bytes; /* DPI state held now */
+    size_t aux_live;  /* flows with an aux */
     uint8_t *apps_announced;
     struct ixd_mexport x; /* last: large */
 };
 
 static struct aux *
-aux_of(struct ixd_flow *f)
+aux_of(struct ixd_meter *m, struct ixd_flow *f)
 {
     if (f->aux == NULL) {
         f->aux = calloc(1, sizeof(struct aux));
+        m->aux_live += f->aux != NULL;
     }
     return f->aux;
+}
+
+static void
+aux_free(struct ixd_meter *m, struct ixd_flow *f)
+{
+    if (f->aux != NULL) {
+        free(f->aux);
+        f->aux = NULL;
+        m->aux_live--;
+    }
 }
 
 /* Done inspecting f (app and master set): the DPI state goes, and aux with it when the flow
@@ -65,8 +77,7 @@ dpi_done(struct ixd_meter *m, struct ixd_flow *f, int classified)
         m->dpi_bytes -= ixd_dpi_flow_size();
         IXD_CNT_ADD(m->st->m.dpi_active, -1);
         if (!a->tunnel) {
-            free(a);
-            f->aux = NULL;
+            aux_free(m, f);
         }
     }
 }
@@ -85,7 +96,7 @@ give_up(struct ixd_meter *m, struct ixd_flow *f)
 static void
 inspect(struct ixd_meter *m, struct ixd_flow *f, const struct ixd_pkt *p)
 {
-    struct aux *a = aux_of(f);
+    struct aux *a = aux_of(m, f);
 
     if (a == NULL) {
         IXD_CNT_ADD(m->st->m.dpi_no_memory, 1);
@@ -158,8 +169,7 @@ flow_ended(void *arg, struct ixd_flow *f, enum ixd_flow_end reason)
         announce_app(m, v.app_id);
     }
     ixd_mexport_flow(&m->x, &v, m->now_usec);
-    free(a);
-    f->aux = NULL;
+    aux_free(m, f);
 }
 
 struct ixd_meter *
@@ -222,9 +232,9 @@ ixd_meter_free(struct ixd_meter *m)
 
 /* Keeps a tunnel's details with its flow (the first packet's outer addresses and VNI). */
 static void
-tunnel(struct ixd_flow *f, const struct ixd_pkt *p, int dir)
+tunnel(struct ixd_meter *m, struct ixd_flow *f, const struct ixd_pkt *p, int dir)
 {
-    struct aux *a = aux_of(f);
+    struct aux *a = aux_of(m, f);
 
     if (a == NULL) {
         return;
@@ -263,7 +273,7 @@ ixd_meter_packet(struct ixd_meter *m, int link, const uint8_t *p, uint32_t caple
     IXD_CNT_ADD(m->st->m.packets, 1);
     IXD_CNT_ADD(m->st->m.bytes, pkt.ip_bytes);
     if (pkt.tunnel) {
-        tunnel(f, &pkt, dir);
+        tunnel(m, f, &pkt, dir);
     }
     if (m->dpi != NULL && !(f->state & IXD_FLOW_DPI_DONE) && pkt.fragment != 2 && pkt.ip != NULL) {
         inspect(m, f, &pkt);
@@ -296,6 +306,6 @@ ixd_meter_flush(struct ixd_meter *m)
 size_t
 ixd_meter_memory(const struct ixd_meter *m, size_t *dpi_bytes)
 {
-    *dpi_bytes = m->dpi_bytes;
+    *dpi_bytes = m->dpi_bytes + m->aux_live * sizeof(struct aux);
     return ixd_flows_memory(m->flows);
 }

@@ -93,7 +93,8 @@ void ixd_meter_deliver(struct ixd_meter *m);
 /* Ends every flow as forced (end of a file) and hands on their records. */
 void ixd_meter_flush(struct ixd_meter *m);
 
-/* Bytes the flow table holds, and the bytes of DPI state held now */
+/* Bytes the flow table holds, and in *dpi_bytes those held beside it now: DPI states and the
+ * extra of flows that need one (inspected, tunnelled) */
 size_t ixd_meter_memory(const struct ixd_meter *m, size_t *dpi_bytes);
 
 /* Reports stats[0..n) added up, through fn (include/ipfixd/counters.h): what the pcap input
