@@ -1,6 +1,7 @@
 /*
  * The biflow table (flow.h). Flows live in chunks of CHUNK slots, addressed by index + 1 so
- * that 0 means none; a chained hash over a bucket array that doubles as the table fills; two
+ * that 0 means none; an open-addressing hash table of (hash, index) slots, doubled to stay at
+ * most half full; two
  * lists by last packet time (active flows, and TCP flows closing), so that the timeouts only
  * ever look at a list's head. Later IP fragments carry no ports: a small direct-mapped cache
  * remembers the ports of each first fragment by (addresses, protocol, identification).
@@ -28,6 +29,13 @@ struct list {
     uint32_t head, tail;
 };
 
+/* A slot of the hash table: the flow's full hash beside its index, so that probing, deleting
+ * and growing read the slots alone and touch a flow only when its hash matches. */
+struct slot {
+    uint32_t hash;
+    uint32_t idx; /* index + 1; 0: empty */
+};
+
 struct frag {
     uint8_t src[16], dst[16];
     uint32_t id;
@@ -42,9 +50,9 @@ struct ixd_flow_table {
     void *arg;
     struct ixd_flow **chunks;
     size_t n_chunks;
-    uint32_t used;     /* slots ever handed out */
-    uint32_t free;     /* free list head (index + 1) */
-    uint32_t *buckets; /* index + 1 */
+    uint32_t used;      /* slots ever handed out */
+    uint32_t free;      /* free list head (index + 1) */
+    struct slot *slots; /* open addressing, at most half full */
     uint32_t mask;
     struct list active, closing;
     struct frag *frags;
@@ -203,32 +211,61 @@ match(const struct ixd_flow *f, const uint8_t *src, const uint8_t *dst, uint16_t
 }
 
 static uint32_t
-bucket_of(const struct ixd_flow_table *t, const struct ixd_flow *f)
+hash_of_flow(const struct ixd_flow *f)
 {
-    return hash_of(f->src, f->dst, f->sport, f->dport, f->proto, f->vlan) & t->mask;
+    return hash_of(f->src, f->dst, f->sport, f->dport, f->proto, f->vlan);
+}
+
+static void
+slot_put(struct slot *slots, uint32_t mask, uint32_t hash, uint32_t idx)
+{
+    uint32_t i = hash & mask;
+
+    while (slots[i].idx != 0) {
+        i = (i + 1) & mask;
+    }
+    slots[i].hash = hash;
+    slots[i].idx = idx;
+}
+
+/* Removes flow idx of hash from the table, moving back the entries after it that would no
+ * longer be found (linear probing without tombstones). */
+static void
+slot_remove(struct ixd_flow_table *t, uint32_t hash, uint32_t idx)
+{
+    uint32_t i = hash & t->mask, j;
+
+    while (t->slots[i].idx != idx) {
+        i = (i + 1) & t->mask;
+    }
+    for (j = (i + 1) & t->mask; t->slots[j].idx != 0; j = (j + 1) & t->mask) {
+        uint32_t home = t->slots[j].hash & t->mask;
+        /* the entry at j stays when its home lies cyclically in (i, j] */
+        if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) {
+            continue;
+        }
+        t->slots[i] = t->slots[j];
+        i = j;
+    }
+    t->slots[i].idx = 0;
 }
 
 static int
-grow_buckets(struct ixd_flow_table *t, uint32_t n)
+grow_slots(struct ixd_flow_table *t, uint32_t n)
 {
-    uint32_t *b = calloc(n, sizeof(*b)), old_n = t->mask + 1, i;
-    uint32_t *old = t->buckets;
+    struct slot *s = calloc(n, sizeof(*s)), *old = t->slots;
+    uint32_t old_n = old != NULL ? t->mask + 1 : 0, i;
 
-    if (b == NULL) {
+    if (s == NULL) {
         return -1;
     }
-    t->buckets = b;
-    t->mask = n - 1;
-    for (i = 0; old != NULL && i < old_n; i++) {
-        uint32_t k = old[i];
-        while (k != 0) {
-            struct ixd_flow *f = at(t, k);
-            uint32_t next = f->hnext, h = bucket_of(t, f);
-            f->hnext = b[h];
-            b[h] = k;
-            k = next;
+    for (i = 0; i < old_n; i++) {
+        if (old[i].idx != 0) {
+            slot_put(s, n - 1, old[i].hash, old[i].idx);
         }
     }
+    t->slots = s;
+    t->mask = n - 1;
     free(old);
     return 0;
 }
@@ -250,7 +287,7 @@ ixd_flows_new(const struct ixd_flow_limits *l, struct ixd_flow_counters *c, ixd_
     t->end = end;
     t->arg = arg;
     t->frags = calloc(FRAG_SLOTS, sizeof(*t->frags));
-    if (t->frags == NULL || grow_buckets(t, MIN_BUCKETS) == -1) {
+    if (t->frags == NULL || grow_slots(t, MIN_BUCKETS) == -1) {
         free(t->frags);
         free(t);
         return NULL;
@@ -263,15 +300,12 @@ static void
 end_flow(struct ixd_flow_table *t, uint32_t i, enum ixd_flow_end reason)
 {
     struct ixd_flow *f = at(t, i);
-    uint32_t *p = &t->buckets[bucket_of(t, f)];
 
-    while (*p != i) {
-        p = &at(t, *p)->hnext;
-    }
-    *p = f->hnext;
+    slot_remove(t, hash_of_flow(f), i);
     list_unlink(t, (f->state & IXD_FLOW_CLOSING) ? &t->closing : &t->active, i);
     t->end(t->arg, f, reason);
     f->aux = NULL;
+    f->state = 0;
     f->hnext = t->free;
     t->free = i;
     IXD_CNT_ADD(t->c->expired[reason], 1);
@@ -289,15 +323,27 @@ ixd_flows_expire(struct ixd_flow_table *t, uint64_t now_ms)
     }
 }
 
+/* Every flow ends: in memory order, chunk by chunk (the lists would visit them at random),
+ * and the table is emptied as a whole; its chunks stay for the flows to come. */
 void
 ixd_flows_flush(struct ixd_flow_table *t)
 {
-    while (t->closing.head != 0) {
-        end_flow(t, t->closing.head, IXD_FLOW_END_FORCED);
+    uint32_t i;
+
+    for (i = 1; i <= t->used; i++) {
+        struct ixd_flow *f = at(t, i);
+        if (f->state & IXD_FLOW_USED) {
+            t->end(t->arg, f, IXD_FLOW_END_FORCED);
+            f->aux = NULL;
+            f->state = 0;
+            IXD_CNT_ADD(t->c->expired[IXD_FLOW_END_FORCED], 1);
+            IXD_CNT_ADD(t->c->active, -1);
+        }
     }
-    while (t->active.head != 0) {
-        end_flow(t, t->active.head, IXD_FLOW_END_FORCED);
-    }
+    memset(t->slots, 0, ((size_t)t->mask + 1) * sizeof(*t->slots));
+    t->active = t->closing = (struct list){0, 0};
+    t->used = 0;
+    t->free = 0;
 }
 
 void
@@ -313,7 +359,7 @@ ixd_flows_free(struct ixd_flow_table *t)
         free(t->chunks[i]);
     }
     free(t->chunks);
-    free(t->buckets);
+    free(t->slots);
     free(t->frags);
     free(t);
 }
@@ -328,7 +374,7 @@ take_slot(struct ixd_flow_table *t)
         t->free = at(t, i)->hnext;
         return i;
     }
-    if (t->used % CHUNK == 0) {
+    if (t->used / CHUNK >= t->n_chunks) {
         struct ixd_flow **c = realloc(t->chunks, (t->n_chunks + 1) * sizeof(*c));
         if (c == NULL) {
             return 0;
@@ -355,8 +401,10 @@ new_flow(struct ixd_flow_table *t, const struct ixd_pkt *p, uint16_t sport, uint
         end_flow(t, t->closing.head != 0 ? t->closing.head : t->active.head,
                  IXD_FLOW_END_RESOURCES);
     }
-    if (t->c->active + 1 > (uint64_t)(t->mask + 1) / 4 * 3 && t->mask < (1u << 30)) {
-        (void)grow_buckets(t, (t->mask + 1) * 2); /* without memory the chains grow longer */
+    if (t->c->active + 1 > (uint64_t)(t->mask + 1) / 2) {
+        if (t->mask >= (1u << 30) || grow_slots(t, (t->mask + 1) * 2) == -1) {
+            return 0; /* never fuller than half: probing stays short */
+        }
     }
     i = take_slot(t);
     if (i == 0) {
@@ -374,6 +422,7 @@ new_flow(struct ixd_flow_table *t, const struct ixd_pkt *p, uint16_t sport, uint
     f->first_ms = ms;
     f->tos = p->tos;
     f->tunnel = p->tunnel;
+    f->state = IXD_FLOW_USED;
     if (p->has_mac) {
         f->state |= IXD_FLOW_MAC;
         memcpy(f->smac, p->smac, 6);
@@ -382,9 +431,8 @@ new_flow(struct ixd_flow_table *t, const struct ixd_pkt *p, uint16_t sport, uint
     if (p->has_vlan) {
         f->state |= IXD_FLOW_VLAN;
     }
-    h = hash_of(f->src, f->dst, sport, dport, f->proto, f->vlan) & t->mask;
-    f->hnext = t->buckets[h];
-    t->buckets[h] = i;
+    h = hash_of(f->src, f->dst, sport, dport, f->proto, f->vlan);
+    slot_put(t->slots, t->mask, h, i);
     list_append(t, &t->active, i);
     IXD_CNT_ADD(t->c->created, 1);
     IXD_CNT_ADD(t->c->active, 1);
@@ -442,10 +490,13 @@ lookup(struct ixd_flow_table *t, const struct ixd_pkt *p, uint16_t sport, uint16
 {
     uint32_t i;
 
-    for (i = t->buckets[h & t->mask]; i != 0; i = at(t, i)->hnext) {
-        *dir = match(at(t, i), p->src, p->dst, sport, dport, p->proto, p->vlan);
+    for (i = h & t->mask; t->slots[i].idx != 0; i = (i + 1) & t->mask) {
+        if (t->slots[i].hash != h) {
+            continue;
+        }
+        *dir = match(at(t, t->slots[i].idx), p->src, p->dst, sport, dport, p->proto, p->vlan);
         if (*dir != -1) {
-            return i;
+            return t->slots[i].idx;
         }
     }
     return 0;
@@ -489,15 +540,14 @@ account(struct ixd_flow *f, const struct ixd_pkt *p, uint64_t ms, int dir)
     f->tcp_flags[dir] |= p->tcp_flags;
 }
 
-struct ixd_flow *
-ixd_flows_packet(struct ixd_flow_table *t, const struct ixd_pkt *p, uint64_t ms, int *dir)
+/* ixd_flows_packet() once the packet's ports and hash are known */
+static struct ixd_flow *
+packet_hashed(struct ixd_flow_table *t, const struct ixd_pkt *p, uint64_t ms, uint16_t sport,
+              uint16_t dport, uint32_t h, int *dir)
 {
-    uint16_t sport, dport;
-    uint32_t h, i;
+    uint32_t i;
 
     ixd_flows_expire(t, ms);
-    ports_of(t, p, ms, &sport, &dport);
-    h = hash_of(p->src, p->dst, sport, dport, p->proto, p->vlan);
     i = lookup(t, p, sport, dport, h, dir);
     if (i != 0) {
         struct ixd_flow *f = at(t, i);
@@ -523,9 +573,78 @@ ixd_flows_packet(struct ixd_flow_table *t, const struct ixd_pkt *p, uint64_t ms,
     return at(t, i);
 }
 
+struct ixd_flow *
+ixd_flows_packet(struct ixd_flow_table *t, const struct ixd_pkt *p, uint64_t ms, int *dir)
+{
+    uint16_t sport, dport;
+
+    ports_of(t, p, ms, &sport, &dport);
+    return packet_hashed(t, p, ms, sport, dport,
+                         hash_of(p->src, p->dst, sport, dport, p->proto, p->vlan), dir);
+}
+
+/* The index of the first flow in the table whose hash is h, or 0 (a hint: not compared). */
+static uint32_t
+first_candidate(const struct ixd_flow_table *t, uint32_t h)
+{
+    uint32_t i;
+
+    for (i = h & t->mask; t->slots[i].idx != 0; i = (i + 1) & t->mask) {
+        if (t->slots[i].hash == h) {
+            return t->slots[i].idx;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The same for a batch, in order, with the memory each packet will touch asked for ahead: a
+ * pass computes every hash and prefetches its slot, the next prefetches the flows the slots
+ * name, the next the flows beside them in their list, and only then are the packets
+ * accounted. With hundreds of thousands of flows open the table is far larger than the
+ * caches: one packet at a time, each of those reads is a wait on memory.
+ */
+void
+ixd_flows_batch(struct ixd_flow_table *t, struct ixd_flow_job *jobs, size_t n, ixd_flow_job_fn fn,
+                void *arg)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        const struct ixd_pkt *p = jobs[k].p;
+        ports_of(t, p, jobs[k].ms, &jobs[k].sport, &jobs[k].dport);
+        jobs[k].hash = hash_of(p->src, p->dst, jobs[k].sport, jobs[k].dport, p->proto, p->vlan);
+        __builtin_prefetch(&t->slots[jobs[k].hash & t->mask]);
+    }
+    for (k = 0; k < n; k++) {
+        uint32_t i = first_candidate(t, jobs[k].hash);
+        if (i != 0) {
+            __builtin_prefetch(at(t, i));
+        }
+    }
+    for (k = 0; k < n; k++) {
+        uint32_t i = first_candidate(t, jobs[k].hash);
+        if (i != 0) {
+            const struct ixd_flow *f = at(t, i);
+            if (f->prev != 0) {
+                __builtin_prefetch(at(t, f->prev));
+            }
+            if (f->next != 0) {
+                __builtin_prefetch(at(t, f->next));
+            }
+        }
+    }
+    for (k = 0; k < n; k++) {
+        int dir = 0;
+        struct ixd_flow *f = packet_hashed(t, jobs[k].p, jobs[k].ms, jobs[k].sport, jobs[k].dport,
+                                           jobs[k].hash, &dir);
+        fn(arg, k, f, dir);
+    }
+}
+
 size_t
 ixd_flows_memory(const struct ixd_flow_table *t)
 {
     return sizeof(*t) + t->n_chunks * (CHUNK * sizeof(struct ixd_flow) + sizeof(void *)) +
-           (size_t)(t->mask + 1) * sizeof(uint32_t) + FRAG_SLOTS * sizeof(struct frag);
+           (size_t)(t->mask + 1) * sizeof(struct slot) + FRAG_SLOTS * sizeof(struct frag);
 }

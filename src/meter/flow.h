@@ -35,6 +35,7 @@ enum {
     IXD_FLOW_MAC = 8,
     IXD_FLOW_VLAN = 16,
     IXD_FLOW_DPI_DONE = 32, /* classified, or given up */
+    IXD_FLOW_USED = 64,     /* a flow, not a free slot */
 };
 
 /* One biflow: 128 bytes before its aux (DPI state while it inspects, tunnel details). Index 0
@@ -44,7 +45,7 @@ struct ixd_flow {
     uint16_t sport, dport;
     uint8_t proto, ipver;
     uint16_t vlan;
-    uint32_t hnext;      /* hash chain, or free list (index + 1; 0: none) */
+    uint32_t hnext;      /* the free list while unused (index + 1; 0: none) */
     uint32_t prev, next; /* the active or closing list */
     uint32_t packets[2];
     uint64_t octets[2];
@@ -93,6 +94,23 @@ void ixd_flows_free(struct ixd_flow_table *t);
  */
 struct ixd_flow *ixd_flows_packet(struct ixd_flow_table *t, const struct ixd_pkt *p, uint64_t ms,
                                   int *dir);
+/* A packet of a batch: p and ms given, the rest the table's */
+struct ixd_flow_job {
+    const struct ixd_pkt *p;
+    uint64_t ms;
+    uint16_t sport, dport;
+    uint32_t hash;
+};
+
+/* Called for job k once it is accounted, with its flow (NULL: no memory) and direction; f is
+ * valid for the call only (a later packet of the batch may end it). */
+typedef void (*ixd_flow_job_fn)(void *arg, size_t k, struct ixd_flow *f, int dir);
+
+/* ixd_flows_packet() for jobs[0..n) in order, faster: what each packet will read in the table
+ * is prefetched for the whole batch first. */
+void ixd_flows_batch(struct ixd_flow_table *t, struct ixd_flow_job *jobs, size_t n,
+                     ixd_flow_job_fn fn, void *arg);
+
 /* Ends the flows whose idle or linger timeout has passed by now_ms. */
 void ixd_flows_expire(struct ixd_flow_table *t, uint64_t now_ms);
 /* Ends every flow as forced (end of file, stop). */

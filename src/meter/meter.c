@@ -25,8 +25,21 @@ struct aux {
 /* One bit per nDPI protocol id: which ones the options records have mapped to names */
 #define APP_IDS 65536
 
+/* Packets decoded and waiting for the flow table, which takes them a batch at a time
+ * (ixd_flows_batch): without DPI, whose inspection needs the packet's bytes while they are
+ * valid (during the capture's callback), so DPI meters one packet at a time. */
+#define PENDING 32
+
+struct pending {
+    struct ixd_pkt pkt;
+    int64_t usec;
+};
+
 struct ixd_meter {
     struct ixd_meter_settings s;
+    size_t n_pending;
+    struct pending pending[PENDING];
+    struct ixd_flow_job jobs[PENDING];
     struct ixd_meter_stats *st;
     struct ixd_flow_table *flows;
     struct ixd_dpi *dpi;
@@ -249,40 +262,80 @@ tunnel(struct ixd_meter *m, struct ixd_flow *f, const struct ixd_pkt *p, int dir
     a->outer_octets[dir] += p->outer_bytes;
 }
 
+/* A packet the flow table accounted to f (NULL: no memory for it, counted there). The meter's
+ * clock moves after it: the flows its arrival ended carry the clock of the packets before. */
+static void
+accounted(struct ixd_meter *m, const struct ixd_pkt *pkt, int64_t usec, struct ixd_flow *f, int dir)
+{
+    if (usec > m->now_usec) {
+        m->now_usec = usec;
+    }
+    if (f == NULL) {
+        return;
+    }
+    IXD_CNT_ADD(m->st->m.packets, 1);
+    IXD_CNT_ADD(m->st->m.bytes, pkt->ip_bytes);
+    if (pkt->tunnel) {
+        tunnel(m, f, pkt, dir);
+    }
+}
+
+static void
+job_done(void *arg, size_t k, struct ixd_flow *f, int dir)
+{
+    struct ixd_meter *m = arg;
+
+    accounted(m, &m->pending[k].pkt, m->pending[k].usec, f, dir);
+}
+
+static void
+run_pending(struct ixd_meter *m)
+{
+    size_t k;
+
+    for (k = 0; k < m->n_pending; k++) {
+        m->jobs[k].p = &m->pending[k].pkt;
+        m->jobs[k].ms = (uint64_t)(m->pending[k].usec / 1000);
+    }
+    if (m->n_pending > 0) {
+        ixd_flows_batch(m->flows, m->jobs, m->n_pending, job_done, m);
+    }
+    m->n_pending = 0;
+}
+
 void
 ixd_meter_packet(struct ixd_meter *m, int link, const uint8_t *p, uint32_t caplen, int64_t usec)
 {
-    struct ixd_pkt pkt;
+    struct pending *pd = &m->pending[m->n_pending];
     enum ixd_pkt_error e;
     struct ixd_flow *f;
     int dir;
 
     IXD_CNT_ADD(m->st->m.frames, 1);
-    e = ixd_pkt_decode(link, p, caplen, &pkt);
+    e = ixd_pkt_decode(link, p, caplen, &pd->pkt);
     if (e != IXD_PKT_OK) {
         IXD_CNT_ADD(m->st->m.errors[e], 1);
         return;
     }
-    if (usec > m->now_usec) {
-        m->now_usec = usec;
-    }
-    f = ixd_flows_packet(m->flows, &pkt, (uint64_t)(usec / 1000), &dir);
-    if (f == NULL) {
+    pd->usec = usec;
+    if (m->dpi == NULL) {
+        if (++m->n_pending == PENDING) {
+            run_pending(m);
+        }
         return;
     }
-    IXD_CNT_ADD(m->st->m.packets, 1);
-    IXD_CNT_ADD(m->st->m.bytes, pkt.ip_bytes);
-    if (pkt.tunnel) {
-        tunnel(m, f, &pkt, dir);
-    }
-    if (m->dpi != NULL && !(f->state & IXD_FLOW_DPI_DONE) && pkt.fragment != 2 && pkt.ip != NULL) {
-        inspect(m, f, &pkt);
+    f = ixd_flows_packet(m->flows, &pd->pkt, (uint64_t)(usec / 1000), &dir);
+    accounted(m, &pd->pkt, usec, f, dir);
+    if (f != NULL && !(f->state & IXD_FLOW_DPI_DONE) && pd->pkt.fragment != 2 &&
+        pd->pkt.ip != NULL) {
+        inspect(m, f, &pd->pkt);
     }
 }
 
 void
 ixd_meter_tick(struct ixd_meter *m, int64_t now_usec)
 {
+    run_pending(m);
     if (now_usec > m->now_usec) {
         m->now_usec = now_usec;
     }
@@ -293,12 +346,14 @@ ixd_meter_tick(struct ixd_meter *m, int64_t now_usec)
 void
 ixd_meter_deliver(struct ixd_meter *m)
 {
+    run_pending(m);
     ixd_mexport_deliver(&m->x);
 }
 
 void
 ixd_meter_flush(struct ixd_meter *m)
 {
+    run_pending(m);
     ixd_flows_flush(m->flows);
     ixd_mexport_deliver(&m->x);
 }
