@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/parse.h"
 #include "ipfix/ie.h"
 #include "meter/capture.h"
@@ -370,6 +371,7 @@ ixd_convert_main(int argc, char **argv)
 {
     struct conv c = {.sock = -1};
     struct ixd_ie_registry *reg = NULL;
+    struct ixd_config *defaults;
     char err[1024];
     int status = 0, rc;
 
@@ -395,7 +397,15 @@ ixd_convert_main(int argc, char **argv)
         ixd_capture_close(c.cap);
         return 1;
     }
-    reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
+    /* the elements the daemon names by default: the shipped vendor files (the meter's too) */
+    defaults = ixd_config_builtin();
+    reg = defaults != NULL ? ixd_ie_registry_new(defaults->element_files, defaults->n_element_files,
+                                                 err, sizeof(err))
+                           : NULL;
+    ixd_config_free(defaults);
+    if (defaults == NULL) {
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (reg == NULL || open_output(&c, err, sizeof(err)) == -1) {
         fprintf(stderr, "ipfixd convert: %s\n", err);
         status = 1;

@@ -25,7 +25,6 @@ FLOWTEST = os.path.join(CORPUS, "packet-captures/flowtest")
 REPLAY = os.path.join(CORPUS, "packet-captures/tcpreplay/test/test.pcap")
 GEN = os.path.join(HERE, "../../bench/gen_capture.py")
 META = ("@collector", "@exporter", "@exporter_port", "@received", "@template")
-PEN = "en32473"  # the meter's tunnel elements (docs/meter.md)
 
 FIELDS = {"protocol": "protocolIdentifier", "bytes": "octetDeltaCount",
           "packets": "packetDeltaCount", "bytes@rev": "reverseOctetDeltaCount",
@@ -63,9 +62,8 @@ def value(r, k, rev):
     if base in ("src_port", "dst_port"):
         src = (base == "src_port") != back
         return r.get("sourceTransportPort" if src else "destinationTransportPort")
-    if base == "bytes_outer":
-        v = r.get("%s:id%d" % (PEN, 2 if back else 1))
-        return int(v, 16) if v is not None else None
+    if base == "bytes_outer":  # the meter's tunnel elements (config/elements/meter.xml)
+        return r.get("reverseTunnelOctetDeltaCount" if back else "tunnelOctetDeltaCount")
     if base == "tos":
         return r.get("ipClassOfService")
     return r.get(FIELDS.get(k))
