@@ -370,6 +370,38 @@ outputs:
     assert all(r["flowEndReason"] in (3, 4) for r in got), "the end of a file ends flows (4)"
 
 
+def test_reload():
+    """SIGHUP: an unchanged pcap collector keeps its meter (the file is not read again, its
+    counters go on); a changed one reads its new file."""
+    import signal
+    tmp = tempfile.mkdtemp()
+    other = os.path.join(FLOWTEST, "pcap/dns_a.pcap")
+    cfg = """
+workers: 2
+collectors:
+  - {name: a, transport: pcap, path: "%s"}
+  - {name: b, transport: pcap, path: "%s"}
+outputs:
+  - {name: j, type: json, path: "%s/out.json"}
+"""
+    d = Daemon(cfg % (REPLAY, REPLAY, tmp))
+    d.wait_log(r"collector b: read .*test.pcap", count=1)
+    d.wait_log(r"collector a: read .*test.pcap", count=1)
+    d.write_config(cfg % (REPLAY, other, tmp))
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"collector b: read .*dns_a.pcap")
+    time.sleep(0.5)
+    d.stop()
+    log = d.log()
+    assert len(re.findall(r"collector a: read ", log)) == 1, log
+    recs = read_json_lines(os.path.join(tmp, "out.json"))
+    n = len(flows_of(REPLAY))
+    assert len([r for r in recs if r["@collector"] == "a"]) == n
+    assert len([r for r in recs if r["@collector"] == "b"]) == n + 1
+    final = re.findall(r"final collector a input: (.*)", log)[-1]
+    assert "frames=179 " in final, final
+
+
 def test_config_errors():
     for bad, message in (("interface: lo\n    path: /x.pcap", "either an interface or a path"),
                          ("snaplen: 10", "snaplen"),
@@ -448,4 +480,4 @@ outputs:
 if __name__ == "__main__":
     run([test_flowtest_validation, test_totals_equal_capture, test_flows_as_softflowd,
          test_ipfix_readback_and_tshark, test_truncated_capture, test_hostile_capture_counted,
-         test_daemon_file_equals_convert, test_config_errors, test_live_capture_veth])
+         test_daemon_file_equals_convert, test_reload, test_config_errors, test_live_capture_veth])
