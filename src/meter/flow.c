@@ -1,5 +1,5 @@
 /*
- * The biflow table (flow.h). Flows live in chunks of CHUNK slots, addressed by index + 1 so
+ * The biflow table (flow.h). Flows live in chunks of up to CHUNK slots, addressed by index + 1 so
  * that 0 means none; an open-addressing hash table of (hash, index) slots, doubled to stay at
  * most half full; two
  * lists by last packet time (active flows, and TCP flows closing), so that the timeouts only
@@ -16,8 +16,10 @@
 
 _Static_assert(sizeof(struct ixd_flow) == 128, "a flow stays 128 bytes");
 
-/* 2 MiB of flows: a chunk is one huge page where the kernel gives them */
-#define CHUNK 16384
+/* 2 MiB of flows: a chunk is one huge page where the kernel gives them; a table of fewer flows
+ * has chunks of its own size */
+#define CHUNK_SHIFT 14
+#define CHUNK (1u << CHUNK_SHIFT)
 #define HUGE_PAGE (2u << 20)
 #define MIN_BUCKETS 1024
 #define FRAG_SLOTS 4096
@@ -53,6 +55,7 @@ struct ixd_flow_table {
     void *arg;
     struct ixd_flow **chunks;
     size_t n_chunks;
+    unsigned shift; /* flows per chunk: 1 << shift */
     uint32_t used;      /* slots ever handed out */
     uint32_t free;      /* free list head (index + 1) */
     struct slot *slots; /* open addressing, at most half full */
@@ -65,7 +68,7 @@ struct ixd_flow_table {
 static struct ixd_flow *
 at(const struct ixd_flow_table *t, uint32_t i)
 {
-    return &t->chunks[(i - 1) / CHUNK][(i - 1) % CHUNK];
+    return &t->chunks[(i - 1) >> t->shift][(i - 1) & ((1u << t->shift) - 1)];
 }
 
 /* Zeroed memory for the flows and the slots. Hundreds of thousands of flows are read at random:
@@ -307,6 +310,9 @@ ixd_flows_new(const struct ixd_flow_limits *l, struct ixd_flow_counters *c, ixd_
         t->l.max_flows = 1;
     }
     t->c = c;
+    while (t->shift < CHUNK_SHIFT && (1u << t->shift) < t->l.max_flows) {
+        t->shift++;
+    }
     t->end = end;
     t->arg = arg;
     t->frags = calloc(FRAG_SLOTS, sizeof(*t->frags));
@@ -397,13 +403,13 @@ take_slot(struct ixd_flow_table *t)
         t->free = at(t, i)->hnext;
         return i;
     }
-    if (t->used / CHUNK >= t->n_chunks) {
+    if ((t->used >> t->shift) >= t->n_chunks) {
         struct ixd_flow **c = realloc(t->chunks, (t->n_chunks + 1) * sizeof(*c));
         if (c == NULL) {
             return 0;
         }
         t->chunks = c;
-        c[t->n_chunks] = big_alloc(CHUNK * sizeof(struct ixd_flow));
+        c[t->n_chunks] = big_alloc(((size_t)1 << t->shift) * sizeof(struct ixd_flow));
         if (c[t->n_chunks] == NULL) {
             return 0;
         }
@@ -668,6 +674,7 @@ ixd_flows_batch(struct ixd_flow_table *t, struct ixd_flow_job *jobs, size_t n, i
 size_t
 ixd_flows_memory(const struct ixd_flow_table *t)
 {
-    return sizeof(*t) + t->n_chunks * (CHUNK * sizeof(struct ixd_flow) + sizeof(void *)) +
+    return sizeof(*t) +
+           t->n_chunks * (((size_t)1 << t->shift) * sizeof(struct ixd_flow) + sizeof(void *)) +
            (size_t)(t->mask + 1) * sizeof(struct slot) + FRAG_SLOTS * sizeof(struct frag);
 }
