@@ -157,6 +157,17 @@ def test_totals_equal_capture():
         assert got == want, "%s: meter %s, capture %s" % (pcap, got, want)
 
 
+def test_pcapng():
+    """A pcapng file (editcap's copy of the pcap) gives the same records."""
+    tmp = tempfile.mkdtemp()
+    ng = os.path.join(tmp, "test.pcapng")
+    subprocess.run(["editcap", "-F", "pcapng", REPLAY, ng], check=True)
+    assert open(ng, "rb").read(4) == b"\x0a\x0d\x0d\x0a"
+    strip = lambda rs: sorted(json.dumps({k: v for k, v in r.items() if k != "@exporter"},
+                                         sort_keys=True) for r in rs)
+    assert strip(flows_of(ng)) == strip(flows_of(REPLAY))
+
+
 def uni_keys(records):
     """{(src, dst, proto, sport, dport): packets} of each direction of the biflows (ICMP: by
     addresses)."""
@@ -478,6 +489,6 @@ outputs:
 
 
 if __name__ == "__main__":
-    run([test_flowtest_validation, test_totals_equal_capture, test_flows_as_softflowd,
+    run([test_flowtest_validation, test_totals_equal_capture, test_pcapng, test_flows_as_softflowd,
          test_ipfix_readback_and_tshark, test_truncated_capture, test_hostile_capture_counted,
          test_daemon_file_equals_convert, test_reload, test_config_errors, test_live_capture_veth])
