@@ -287,6 +287,28 @@ outputs:
         os.remove(os.path.join(tmp, "back.json"))
 
 
+def test_progress_only_on_a_terminal():
+    """A progress line (packets, flows, % of the file, rate) on a terminal; nothing otherwise."""
+    import pty
+    p = convert(REPLAY, "-o", "/dev/null")
+    assert p.stderr == b"", p.stderr
+    master, slave = pty.openpty()
+    p = subprocess.run([BIN, "convert", REPLAY, "-o", "/dev/null"], stderr=slave, timeout=60)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.returncode == 0
+    assert re.search(rb"179 packets, 25 flows, +100\.0%, \d+ packets/s", out), out
+
+
 def test_truncated_capture():
     """A capture cut off in a packet: status 1, a message naming it, the flows before kept."""
     tmp = tempfile.mkdtemp()
@@ -493,5 +515,5 @@ outputs:
 
 if __name__ == "__main__":
     run([test_flowtest_validation, test_totals_equal_capture, test_pcapng, test_flows_as_softflowd,
-         test_ipfix_readback_and_tshark, test_truncated_capture, test_hostile_capture_counted,
+         test_ipfix_readback_and_tshark, test_progress_only_on_a_terminal, test_truncated_capture, test_hostile_capture_counted,
          test_daemon_file_equals_convert, test_reload, test_config_errors, test_live_capture_veth])
