@@ -56,9 +56,8 @@ test_config(struct ixd_config *cfg, const char *name, unsigned flags)
         fprintf(stderr, "%s:0:0: %s\n", name, err);
         goto fail;
     }
-    if (!syntax_only &&
-        (ixd_privileges_open_files_as_user(cfg, 0, err, sizeof(err)) == -1 ||
-         ixd_config_check_files(cfg, print_warning, NULL, err, sizeof(err)) == -1)) {
+    if (!syntax_only && (ixd_privileges_open_files_as_user(cfg, 0, err, sizeof(err)) == -1 ||
+                         ixd_config_check_files(cfg, print_warning, NULL, err, sizeof(err)) == -1)) {
         fprintf(stderr, "%s\n", err);
         goto fail;
     }
@@ -129,9 +128,12 @@ int
 main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-        {"syntax-only", no_argument, NULL, 's'},  {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"test", no_argument, NULL, 't'},
+        {"syntax-only", no_argument, NULL, 's'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *path = NULL;
     struct ixd_config *cfg;
@@ -178,8 +180,7 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    cfg =
-        path != NULL ? ixd_config_load_flags(path, flags, err, sizeof(err)) : ixd_config_builtin();
+    cfg = path != NULL ? ixd_config_load_flags(path, flags, err, sizeof(err)) : ixd_config_builtin();
     if (cfg == NULL) {
         fprintf(stderr, "%s\n", err);
         return 1;

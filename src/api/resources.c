@@ -288,13 +288,14 @@ exporter_json(const struct ixd_view_exporter *e, int full)
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/exporters/%s", e->id));
     json_object_set_new(links, "collector", api_link(API_PREFIX "/collectors/%s", e->collector));
-    out = json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id, "address",
-        e->address, "collector", e->collector, "transport", e->transport, "first_seen",
-        api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec), "sessions",
-        (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates, "sequence_loss",
-        "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
-        (json_int_t)e->counters.seq_reordered, "resets", (json_int_t)e->counters.seq_resets);
+    out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id,
+                    "address", e->address, "collector", e->collector, "transport",
+                    e->transport, "first_seen",
+                    api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec),
+                    "sessions", (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates,
+                    "sequence_loss", "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
+                    (json_int_t)e->counters.seq_reordered, "resets",
+                    (json_int_t)e->counters.seq_resets);
     json_object_set_new(out, "counters", api_counters(&e->counters));
     if (full) {
         json_t *sessions = json_array(), *domains = json_array();

@@ -392,8 +392,7 @@ reload(struct control *ctl)
         ixd_config_free(cfg);
         return;
     }
-    if (strcmp(cfg->user, ctl->rt->cfg->user) != 0 ||
-        strcmp(cfg->group, ctl->rt->cfg->group) != 0) {
+    if (strcmp(cfg->user, ctl->rt->cfg->user) != 0 || strcmp(cfg->group, ctl->rt->cfg->group) != 0) {
         log_warn("reload: user and group take effect at restart; keeping those ipfixd runs as");
     }
     if (worker_count(cfg) != ctl->n_workers) {
@@ -632,7 +631,8 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     ixd_log_setup(cfg->log_target, cfg->log_level);
     /* element files are ipfixd's own or named by root's config, read once: as who started it */
     ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
-    if (ctl.registry == NULL || ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
+    if (ctl.registry == NULL ||
+        ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
         ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
         log_err("%s", err);
         ixd_ie_registry_free(ctl.registry);

@@ -217,6 +217,7 @@ const struct ixd_view_exporter *ixd_view_exporter(const struct ixd_view *v, cons
 const struct ixd_view_domain *ixd_view_domain(const struct ixd_view_exporter *e, uint32_t odid);
 const struct ixd_snap_template *ixd_view_template(const struct ixd_view_domain *d, uint16_t tid);
 
+
 /* base64url without padding; out needs 4 * ((len + 2) / 3) + 1 bytes. Returns out. */
 char *ixd_base64url(const void *data, size_t len, char *out);
 /* Decodes into out (outlen bytes, NUL-terminated); -1 on bad input or no room. */
