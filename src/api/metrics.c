@@ -207,6 +207,47 @@ output_sample(GString *out, const char *output, const struct ixd_counter_item *i
     g_string_append_printf(out, "\"} %llu\n", (unsigned long long)it->value);
 }
 
+static void
+input_sample(GString *out, const char *collector, const struct ixd_counter_item *it)
+{
+    g_string_append_printf(out, "%s{collector=\"", it->def->metric);
+    label_value(out, collector);
+    if (it->def->label != NULL) {
+        g_string_append_printf(out, "\",%s=\"", it->def->label);
+        label_value(out, it->label);
+    }
+    g_string_append_printf(out, "\"} %llu\n", (unsigned long long)it->value);
+}
+
+/* The input types' own counters (captures'), by family as the outputs' are, labelled collector. */
+static void
+inputs(GString *out, const struct ixd_view *v)
+{
+    GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (size_t i = 0; i < v->n_collectors; i++) {
+        for (size_t c = 0; c < v->collectors[i].n_input_counters; c++) {
+            const struct ixd_counter_def *def = v->collectors[i].input_counters[c].def;
+
+            if (def->metric == NULL || g_hash_table_contains(done, def->metric)) {
+                continue;
+            }
+            g_hash_table_add(done, (gpointer)def->metric);
+            family(out, def->metric, def->kind == IXD_COUNTER_GAUGE ? "gauge" : "counter",
+                   def->help);
+            for (size_t j = i; j < v->n_collectors; j++) {
+                for (size_t k = 0; k < v->collectors[j].n_input_counters; k++) {
+                    const struct ixd_counter_item *it = &v->collectors[j].input_counters[k];
+                    if (it->def->metric != NULL && strcmp(it->def->metric, def->metric) == 0) {
+                        input_sample(out, v->collectors[j].name, it);
+                    }
+                }
+            }
+        }
+    }
+    g_hash_table_destroy(done);
+}
+
 /* Every output's counters, by family: each family once (in the order first reported), with
  * the samples of every output that reports it. */
 static void
@@ -284,6 +325,7 @@ api_metrics(const struct api_ctx *ctx, struct api_reply *r)
     }
     levels(out, v);
     collectors(out, v);
+    inputs(out, v);
     outputs(out, v);
     r->status = 200;
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -140,6 +140,23 @@ log_line(void *arg, const char *text)
     log_info("%s", text);
 }
 
+/* The lines of a collector's input type's own counters (a capture's), if it has any. */
+static void
+log_input_counters(struct control *ctl, size_t i, const char *when)
+{
+    const struct ixd_listener *l = &ctl->rt->listeners[i];
+    struct ixd_counter_list list = {0};
+    char what[IXD_NAME_MAX + 32];
+
+    if (l->type == NULL || l->type->stats == NULL || l->shared == NULL) {
+        return;
+    }
+    l->type->stats(l->shared, ixd_counter_list_add, &list);
+    snprintf(what, sizeof(what), "%s collector %s input", when, ctl->rt->cfg->collectors[i].name);
+    ixd_counter_list_lines(list.items, list.n, what, log_line, NULL);
+    ixd_counter_list_release(&list);
+}
+
 static void
 log_summary(struct control *ctl, const char *when)
 {
@@ -175,6 +192,7 @@ log_summary(struct control *ctl, const char *when)
                  (unsigned long long)sum.sessions_evicted, (unsigned long long)sum.forwarded,
                  (unsigned long long)sum.forward_dropped, conns,
                  (unsigned long long)ixd_counters_errors(&sum), errs);
+        log_input_counters(ctl, i, when);
     }
     for (i = 0; i < cfg->n_pipelines; i++) {
         struct ixd_pipeline_counters pc = {0, 0, 0, 0};
