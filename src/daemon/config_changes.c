@@ -87,63 +87,6 @@ member_of(struct ixd_cnode *m, const char *key, enum ixd_cnode_kind kind)
     return &items[2 * m->n - 1];
 }
 
-/* Notes (or forgets) that name was removed from section of the operator's file. */
-static int
-note_removed(struct ixd_config_changes *c, const char *section, const char *name, int removed)
-{
-    struct ixd_cnode *all, *names, *grown;
-    long at;
-
-    if (!removed && ixd_cnode_get(ixd_cnode_get(&c->doc, REMOVED), section) == NULL) {
-        return 0; /* nothing to forget: add no empty list */
-    }
-    all = member_of(&c->doc, REMOVED, IXD_CNODE_MAPPING);
-    names = all != NULL ? member_of(all, section, IXD_CNODE_SEQUENCE) : NULL;
-    if (names == NULL) {
-        return -1;
-    }
-    at = name_index(names, name);
-    if (!removed && at >= 0) {
-        ixd_cnode_release(&names->items[at]);
-        memmove(&names->items[at], &names->items[at + 1],
-                (names->n - (size_t)at - 1) * sizeof(*names->items));
-        names->n--;
-    } else if (removed && at < 0) {
-        grown = realloc(names->items, (names->n + 1) * sizeof(*grown));
-        if (grown == NULL) {
-            return -1;
-        }
-        names->items = grown;
-        memset(&grown[names->n], 0, sizeof(*grown));
-        grown[names->n].kind = IXD_CNODE_SCALAR;
-        grown[names->n].text = strdup(name);
-        if (grown[names->n].text == NULL) {
-            return -1;
-        }
-        grown[names->n].quoted = ixd_scalar_type(name) != IXD_SCALAR_STRING;
-        c->next_line = ixd_cnode_number(&grown[names->n], c->next_line);
-        names->n++;
-    }
-    return 0;
-}
-
-int
-ixd_config_changes_put(struct ixd_config_changes *c, const struct ixd_cnode *base,
-                       const char *section, const char *name, struct ixd_cnode *item)
-{
-    if (item != NULL) {
-        c->next_line = ixd_cnode_number(item, c->next_line);
-        if (ixd_config_tree_put(&c->doc, section, name, item) == -1) {
-            return -1;
-        }
-        return note_removed(c, section, name, 0);
-    }
-    if (ixd_config_tree_put(&c->doc, section, name, NULL) == -1) {
-        return -1;
-    }
-    return note_removed(c, section, name, ixd_config_tree_item(base, section, name, NULL) != NULL);
-}
-
 /* Appends a string scalar to sequence n. */
 static int
 add_scalar(struct ixd_cnode *n, const char *text)
@@ -163,6 +106,53 @@ add_scalar(struct ixd_cnode *n, const char *text)
     items[n->n].quoted = ixd_scalar_type(text) != IXD_SCALAR_STRING;
     n->n++;
     return 0;
+}
+
+/* Notes (or forgets) that name was removed from section of the operator's file. */
+static int
+note_removed(struct ixd_config_changes *c, const char *section, const char *name, int removed)
+{
+    struct ixd_cnode *all, *names;
+    long at;
+
+    if (!removed && ixd_cnode_get(ixd_cnode_get(&c->doc, REMOVED), section) == NULL) {
+        return 0; /* nothing to forget: add no empty list */
+    }
+    all = member_of(&c->doc, REMOVED, IXD_CNODE_MAPPING);
+    names = all != NULL ? member_of(all, section, IXD_CNODE_SEQUENCE) : NULL;
+    if (names == NULL) {
+        return -1;
+    }
+    at = name_index(names, name);
+    if (!removed && at >= 0) {
+        ixd_cnode_release(&names->items[at]);
+        memmove(&names->items[at], &names->items[at + 1],
+                (names->n - (size_t)at - 1) * sizeof(*names->items));
+        names->n--;
+    } else if (removed && at < 0) {
+        if (add_scalar(names, name) == -1) {
+            return -1;
+        }
+        c->next_line = ixd_cnode_number(&names->items[names->n - 1], c->next_line);
+    }
+    return 0;
+}
+
+int
+ixd_config_changes_put(struct ixd_config_changes *c, const struct ixd_cnode *base,
+                       const char *section, const char *name, struct ixd_cnode *item)
+{
+    if (item != NULL) {
+        c->next_line = ixd_cnode_number(item, c->next_line);
+        if (ixd_config_tree_put(&c->doc, section, name, item) == -1) {
+            return -1;
+        }
+        return note_removed(c, section, name, 0);
+    }
+    if (ixd_config_tree_put(&c->doc, section, name, NULL) == -1) {
+        return -1;
+    }
+    return note_removed(c, section, name, ixd_config_tree_item(base, section, name, NULL) != NULL);
 }
 
 /* The names of the items of section in tree, as a sequence added to mapping m under key. */
