@@ -60,21 +60,30 @@ find_collector(const struct ixd_view *v, const char *name)
     return NULL;
 }
 
+static void module_counters(json_t *obj, const struct ixd_counter_item *items, size_t n);
+
 static json_t *
 collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
 {
-    json_t *links = json_object();
+    json_t *links = json_object(), *obj;
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/collectors/%s", c->name));
     json_object_set_new(links, "exporters",
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
-                     "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
-                     c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
-                     (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
-                     "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
-                     "counters", api_counters(&c->counters), "_links", links);
+    obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
+                    "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
+                    c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
+                    (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
+                    "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
+                    "counters", api_counters(&c->counters), "_links", links);
+    if (c->input_counters != NULL) {
+        /* the input type's own counters (a capture's), rendered as an output's are */
+        json_t *input = json_object();
+        module_counters(input, c->input_counters, c->n_input_counters);
+        json_object_set_new(obj, "input", input);
+    }
+    return obj;
 }
 
 static int
@@ -186,9 +195,10 @@ labelled_json(const struct ixd_counter_item *items, size_t n, const char *label)
     return arr;
 }
 
-/* A module's unlabelled counters under "counters" of obj, each label's under its plural. */
+/* A module's counters into obj: the unlabelled ones under "counters", each label's under its
+ * plural. */
 static void
-counters_json(json_t *obj, const struct ixd_counter_item *items, size_t n)
+module_counters(json_t *obj, const struct ixd_counter_item *items, size_t n)
 {
     json_t *counters = json_object();
 
@@ -215,7 +225,7 @@ output_json(const struct ixd_snap_output *o)
     json_t *obj =
         json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
 
-    counters_json(obj, o->counters, o->n_counters);
+    module_counters(obj, o->counters, o->n_counters);
     /* every output has the list, empty for those with one destination */
     if (json_object_get(obj, "destinations") == NULL) {
         json_object_set_new(obj, "destinations", json_array());
@@ -520,7 +530,7 @@ pipeline_json(const struct ixd_view *v, const char *name)
             continue;
         }
         obj = json_pack("{s:I, s:s}", "index", (json_int_t)s->index, "type", s->type);
-        counters_json(obj, s->counters, s->n_counters);
+        module_counters(obj, s->counters, s->n_counters);
         json_array_append_new(stages, obj);
     }
     return json_pack("{s:s, s:o, s:{s:o, s:o}}", "name", name, "stages", stages, "_links", "self",
