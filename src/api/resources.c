@@ -518,10 +518,13 @@ pipeline_names(const struct ixd_view *v, const char **names)
     return n;
 }
 
+/* A pipeline's stages with counters; with api.writes on, a link to its config, where it is
+ * changed and its stages reloaded. */
 static json_t *
-pipeline_json(const struct ixd_view *v, const char *name)
+pipeline_json(const struct api_ctx *ctx, const char *name)
 {
-    json_t *stages = json_array();
+    const struct ixd_view *v = ctx->view;
+    json_t *stages = json_array(), *links;
 
     for (size_t i = 0; i < v->n_stages; i++) {
         const struct ixd_snap_stage *s = &v->stages[i];
@@ -533,15 +536,18 @@ pipeline_json(const struct ixd_view *v, const char *name)
         module_counters(obj, s->counters, s->n_counters);
         json_array_append_new(stages, obj);
     }
-    return json_pack("{s:s, s:o, s:{s:o, s:o}}", "name", name, "stages", stages, "_links", "self",
-                     api_link(API_PREFIX "/pipelines/%s", name), "collection",
-                     api_link(API_PREFIX "/pipelines"));
+    links = json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/pipelines/%s", name),
+                      "collection", api_link(API_PREFIX "/pipelines"));
+    if (api_config_writable(ctx->config)) {
+        json_object_set_new(links, "config", api_link(API_PREFIX "/config/pipelines/%s", name));
+    }
+    return json_pack("{s:s, s:o, s:o}", "name", name, "stages", stages, "_links", links);
 }
 
 static json_t *
 pipeline_item(const struct api_ctx *ctx, const char *name)
 {
-    return pipeline_json(ctx->view, name);
+    return pipeline_json(ctx, name);
 }
 
 static int
@@ -562,7 +568,7 @@ pipelines(const struct api_ctx *ctx, struct api_reply *r, const char *name)
         if (i == n) {
             return api_problem(ctx, r, 404, "no pipeline with counters is named '%s'", name);
         }
-        api_hal(r, pipeline_json(v, name));
+        api_hal(r, pipeline_json(ctx, name));
         return 0;
     }
     named_collection(ctx, r, "pipelines", names, n, pipeline_item);
