@@ -52,7 +52,9 @@ outputs:
   - {{name: side, type: count}}
 """
     if lua is not None:
-        text = "lua: {directory: %s}\n" % state + text + "  - {name: scripted, %s}\n" % lua.replace("STATE", state)
+        assert pipelines, "the scripted pipeline goes with the others"
+        text = ("lua: {directory: %s}\n" % state + text
+                + "  - {name: scripted, %s}\n" % lua.replace("STATE", state))
     if pipelines:
         text += """pipelines:
   - {name: steady, from: [u], to: [steady]}
@@ -63,7 +65,8 @@ outputs:
       - filter: "proto udp"
 """
     if lua is not None:
-        text += "  - {name: scripted, from: [u], to: [scripted], stages: [lua: {file: scripted.lua}]}\n"
+        text += ("  - {name: scripted, from: [u], to: [scripted],"
+                 " stages: [lua: {file: scripted.lua}]}\n")
     return text
 
 
