@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/config.h"
 #include "api/internal.h"
 #include "core/parse.h"
 
@@ -501,19 +502,36 @@ exporter_routes(const struct api_ctx *ctx, struct api_reply *r, char **seg, int 
 
 /* ---- pipelines: the counters of their stages that report them ---- */
 
-/* The pipelines that have stages with counters, in the order first seen: names[] (n). */
+/* Adds name to names[] (n) unless it is there. */
 static size_t
-pipeline_names(const struct ixd_view *v, const char **names)
+add_name(const char **names, size_t n, const char *name)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (strcmp(names[j], name) == 0) {
+            return n;
+        }
+    }
+    names[n] = name;
+    return n + 1;
+}
+
+/* The pipelines of the running config (seq, a copy of its pipelines), so that every one its
+ * config links to is here, then those whose stages report counters that the config does not
+ * name yet (the workers' view may be a moment behind it): names[] (n), pointing into seq and
+ * the view. */
+static size_t
+pipeline_names(const struct ixd_view *v, const struct ixd_cnode *seq, const char **names)
 {
     size_t n = 0;
 
+    for (size_t i = 0; seq->kind == IXD_CNODE_SEQUENCE && i < seq->n; i++) {
+        const struct ixd_cnode *name = ixd_cnode_get(&seq->items[i], "name");
+        if (name != NULL && name->kind == IXD_CNODE_SCALAR && name->text != NULL) {
+            n = add_name(names, n, name->text);
+        }
+    }
     for (size_t i = 0; i < v->n_stages; i++) {
-        size_t j;
-        for (j = 0; j < n && strcmp(names[j], v->stages[i].pipeline) != 0; j++) {
-        }
-        if (j == n) {
-            names[n++] = v->stages[i].pipeline;
-        }
+        n = add_name(names, n, v->stages[i].pipeline);
     }
     return n;
 }
@@ -554,25 +572,32 @@ static int
 pipelines(const struct api_ctx *ctx, struct api_reply *r, const char *name)
 {
     const struct ixd_view *v = ctx->view;
-    const char **names = calloc(v->n_stages + 1, sizeof(*names));
+    struct ixd_cnode seq = {0};
+    const char **names;
     size_t n, i;
 
+    if (ctx->config != NULL) {
+        (void)api_config_snapshot(ctx->config, "pipelines", NULL, &seq, NULL); /* none: empty */
+    }
+    names = calloc(v->n_stages + seq.n + 1, sizeof(*names));
     if (names == NULL) {
+        ixd_cnode_release(&seq);
         return api_problem(ctx, r, 500, "out of memory");
     }
-    n = pipeline_names(v, names);
+    n = pipeline_names(v, &seq, names);
     if (name != NULL) {
         for (i = 0; i < n && strcmp(names[i], name) != 0; i++) {
         }
-        free(names);
         if (i == n) {
-            return api_problem(ctx, r, 404, "no pipeline with counters is named '%s'", name);
+            api_problem(ctx, r, 404, "there is no pipeline '%s'", name);
+        } else {
+            api_hal(r, pipeline_json(ctx, name));
         }
-        api_hal(r, pipeline_json(ctx, name));
-        return 0;
+    } else {
+        named_collection(ctx, r, "pipelines", names, n, pipeline_item);
     }
-    named_collection(ctx, r, "pipelines", names, n, pipeline_item);
     free(names);
+    ixd_cnode_release(&seq);
     return 0;
 }
 

@@ -160,6 +160,14 @@ def test_get_is_what_put_takes():
         props = [p["name"] for p in out["_templates"]["default"]["properties"]]
         assert "exporters" in props, props
         assert out["_links"]["state"]["href"] == "/api/v1/outputs/steady"
+        # a pipeline's state and its config link to each other, stages with counters or not
+        code, _, item = c.call("GET", "/api/v1/config/pipelines/changing")
+        code, _, st = c.call("GET", item["_links"]["state"]["href"], role="reader")
+        assert code == 200 and st["name"] == "changing" and st["stages"] == [], st
+        assert st["_links"]["config"]["href"] == "/api/v1/config/pipelines/changing", st
+        code, _, coll = c.call("GET", "/api/v1/pipelines", role="reader")
+        assert [p["name"] for p in coll["_embedded"]["pipelines"]] == ["changing", "steady"], coll
+        assert c.call("GET", "/api/v1/pipelines/nothere", role="reader")[0] == 404
         code, _, coll = c.call("GET", "/api/v1/config/outputs")
         assert coll["count"] == 2 and coll["_templates"]["default"]["method"] == "POST"
         # the config may hold credentials: readers do not get it
