@@ -22,6 +22,7 @@
     X(select)                                                                                      \
     X(drop)                                                                                        \
     X(set)                                                                                         \
+    X(lua)                                                                                         \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \
