@@ -7,16 +7,17 @@ all threads, from wait4) divided by the records sent is its cost per record. Run
 receivers are interleaved and repeated; medians are reported, with the ratio to the floor.
 
 usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
-                    [--baseline DIR] [--exporters N] [--ipv6] [--tcp] [--workers W]
-                    [--max-rate] [--export-mtu BYTES]
-
---baseline DIR adds every ipfixd receiver a second time as NAME@baseline, run from the build in
-DIR, interleaved with the others: an old and a new build compared side by side in one run.
+                    [--exporters N] [--ipv6] [--tcp] [--workers W] [--max-rate]
+                    [--export-mtu BYTES] [--baseline DIR]
 
 --exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
 template, TCP: ipfixd only). --max-rate raises the rate from --rate by steps of 25 % until
 a receiver loses records (its own count or the kernel's socket drops) and reports the last
 loss-free rate per receiver instead of CPU figures.
+
+--baseline DIR adds, for every ipfixd receiver, the same receiver run from another build
+(DIR/src/ipfixd, e.g. of an earlier commit) as NAME@base, interleaved with it (the order of a
+round is reversed every other round), and reports each build's median against the other's.
 """
 import argparse
 import os
@@ -87,7 +88,7 @@ def ipfixd_config(port, tmp, output):
     return path
 
 
-def receivers(build, tmp):
+def receivers(build, tmp, baseline=None):
     """name -> (command(port), ready regex or None, received(stderr, workdir) -> records)"""
     floor = os.path.join(build, "bench/ixd-floor")
     ipfixd = os.path.join(build, "src/ipfixd")
@@ -149,6 +150,14 @@ def receivers(build, tmp):
     elif shutil.which("nfcapd"):
         r["nfcapd"] = (lambda p, w: ["nfcapd", "-p", str(p), "-w", w, "-B", str(8 << 20), "-6"],
                        None, nfcapd_received, "records")
+    if baseline:  # each ipfixd receiver followed by its run from the baseline build
+        base, both = os.path.join(baseline, "src/ipfixd"), {}
+        for name, spec in r.items():
+            both[name] = spec
+            if name.startswith("ipfixd"):
+                both[name + "@base"] = ((lambda c: lambda p, w: [base] + c(p, w)[1:])(spec[0]),
+                                        ) + spec[1:]
+        r = both
     return r
 
 
@@ -260,25 +269,22 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", default="")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--baseline", default="")
     ap.add_argument("--exporters", type=int, default=1)
     ap.add_argument("--ipv6", action="store_true")
     ap.add_argument("--tcp", action="store_true")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--max-rate", action="store_true")
     ap.add_argument("--export-mtu", type=int, default=1400)
+    ap.add_argument("--baseline", default="")
     args = ap.parse_args()
     global TRANSPORT, WORKERS, EXPORT_MTU
     TRANSPORT = "tcp" if args.tcp else "udp"
     EXPORT_MTU = args.export_mtu
     WORKERS = args.workers
     tmp = tempfile.mkdtemp(prefix="ixd-bench-")
-    recv = receivers(args.build, tmp)
-    if args.baseline:
-        old = receivers(args.baseline, tmp)
-        for n in [n for n in recv if n.startswith("ipfixd")]:
-            recv[n + "@baseline"] = old[n]
-    names = [n for n in recv if not args.only or n.split("@")[0] in args.only.split(",")]
+    recv = receivers(args.build, tmp, args.baseline)
+    only = args.only.split(",") if args.only else []
+    names = [n for n in recv if not only or n in only or n.split("@")[0] in only]
     results = {n: [] for n in names}
     print("stream: %d records at %d records/s, %s template, %s, %d exporter(s), %d worker(s), "
           "%d runs each, interleaved" % (args.records, args.rate, "IPv6" if args.ipv6 else "IPv4",
@@ -287,10 +293,10 @@ def main():
     if args.max_rate:
         return max_rates(names, recv, args, tmp)
     for k in range(args.repeat):
-        for n in names:
+        for n in (names if k % 2 == 0 or not args.baseline else names[::-1]):
             r = one_run(n, recv[n], args, tmp)
             results[n].append(r)
-            print("  run %d %-13s %7.1f ns/record  received %.4f  rss %.1f MiB"
+            print("  run %d %-17s %7.1f ns/record  received %.4f  rss %.1f MiB"
                   % (k + 1, n, r["cpu_ns"], r["received"], r["rss_mib"]), flush=True)
     med = {n: {key: statistics.median(r[key] for r in results[n]) for key in results[n][0]}
            for n in names}
@@ -301,6 +307,11 @@ def main():
         ratio = "%.2f" % (med[n]["cpu_ns"] / base) if base else "-"
         print("| %s | %.1f | %s | %.4f | %.1f |" % (n, med[n]["cpu_ns"], ratio, med[n]["received"],
                                                     med[n]["rss_mib"]))
+    for n in names:
+        if n + "@base" in med:
+            print("%s: this build %+.1f %% against the baseline (medians %.1f and %.1f ns/record)"
+                  % (n, 100.0 * (med[n]["cpu_ns"] / med[n + "@base"]["cpu_ns"] - 1),
+                     med[n]["cpu_ns"], med[n + "@base"]["cpu_ns"]))
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/api.h"
 #include "api/internal.h"
 #include "core/parse.h"
 #include "crypto/jwt.h"
@@ -29,6 +30,11 @@ const struct api_route api_routes[] = {
     {API_PREFIX "/ha/keepalived", 0, API_METHOD_GET, API_READER, API_H_KEEPALIVED, API_DENY},
     {API_PREFIX "/ha/keepalived/include", 0, API_METHOD_GET | API_METHOD_PUT, API_READER,
      API_H_KEEPALIVED, API_ADMIN},
+    /* the config may hold credentials (a sink's password): the operator reads it; writes
+     * need the role config.c asks for each (admin, or operator for pipelines) */
+    {API_PREFIX "/config", 1,
+     API_METHOD_GET | API_METHOD_POST | API_METHOD_PUT | API_METHOD_PATCH | API_METHOD_DELETE,
+     API_OPERATOR, API_H_CONFIG, API_OPERATOR},
     {API_PREFIX, 1, API_METHOD_GET, API_READER, API_H_RESOURCES, API_DENY},
 };
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);
@@ -325,4 +331,24 @@ api_auth_identify(const struct api_auth *a, const char *authorization, int64_t n
     snprintf(detail, detaillen, "invalid bearer token: it is none of the configured tokens%s",
              a->jwks != NULL ? " and not a JWT" : "");
     return -1;
+}
+
+int
+ixd_api_check(const struct ixd_config_api *cfg, const char *file, char *err, size_t errlen)
+{
+    struct api_auth *a;
+    char why[512];
+
+    if (!cfg->enabled || !cfg->auth.jwt.enabled) {
+        return 0;
+    }
+    a = api_auth_new(&cfg->auth, why, sizeof(why));
+    if (a == NULL) {
+        /* why: "api: JWKS PATH: what is wrong", said at the key */
+        snprintf(err, errlen, "%s:%u:%u: api.auth.jwt.jwks-file: %s", file, cfg->auth.jwt.jwks_line,
+                 cfg->auth.jwt.jwks_column, strncmp(why, "api: ", 5) == 0 ? why + 5 : why);
+        return -1;
+    }
+    api_auth_free(a);
+    return 0;
 }

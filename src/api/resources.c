@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/config.h"
 #include "api/internal.h"
 #include "core/parse.h"
 
@@ -60,21 +61,30 @@ find_collector(const struct ixd_view *v, const char *name)
     return NULL;
 }
 
+static void module_counters(json_t *obj, const struct ixd_counter_item *items, size_t n);
+
 static json_t *
 collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
 {
-    json_t *links = json_object();
+    json_t *links = json_object(), *obj;
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/collectors/%s", c->name));
     json_object_set_new(links, "exporters",
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
-                     "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
-                     c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
-                     (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
-                     "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
-                     "counters", api_counters(&c->counters), "_links", links);
+    obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
+                    "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
+                    c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
+                    (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
+                    "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
+                    "counters", api_counters(&c->counters), "_links", links);
+    if (c->input_counters != NULL) {
+        /* the input type's own counters (a capture's), rendered as an output's are */
+        json_t *input = json_object();
+        module_counters(input, c->input_counters, c->n_input_counters);
+        json_object_set_new(obj, "input", input);
+    }
+    return obj;
 }
 
 static int
@@ -186,9 +196,10 @@ labelled_json(const struct ixd_counter_item *items, size_t n, const char *label)
     return arr;
 }
 
-/* A module's unlabelled counters under "counters" of obj, each label's under its plural. */
+/* A module's counters into obj: the unlabelled ones under "counters", each label's under its
+ * plural. */
 static void
-counters_json(json_t *obj, const struct ixd_counter_item *items, size_t n)
+module_counters(json_t *obj, const struct ixd_counter_item *items, size_t n)
 {
     json_t *counters = json_object();
 
@@ -215,7 +226,7 @@ output_json(const struct ixd_snap_output *o)
     json_t *obj =
         json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
 
-    counters_json(obj, o->counters, o->n_counters);
+    module_counters(obj, o->counters, o->n_counters);
     /* every output has the list, empty for those with one destination */
     if (json_object_get(obj, "destinations") == NULL) {
         json_object_set_new(obj, "destinations", json_array());
@@ -491,27 +502,47 @@ exporter_routes(const struct api_ctx *ctx, struct api_reply *r, char **seg, int 
 
 /* ---- pipelines: the counters of their stages that report them ---- */
 
-/* The pipelines that have stages with counters, in the order first seen: names[] (n). */
+/* Adds name to names[] (n) unless it is there. */
 static size_t
-pipeline_names(const struct ixd_view *v, const char **names)
+add_name(const char **names, size_t n, const char *name)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (strcmp(names[j], name) == 0) {
+            return n;
+        }
+    }
+    names[n] = name;
+    return n + 1;
+}
+
+/* The pipelines of the running config (seq, a copy of its pipelines), so that every one its
+ * config links to is here, then those whose stages report counters that the config does not
+ * name yet (the workers' view may be a moment behind it): names[] (n), pointing into seq and
+ * the view. */
+static size_t
+pipeline_names(const struct ixd_view *v, const struct ixd_cnode *seq, const char **names)
 {
     size_t n = 0;
 
+    for (size_t i = 0; seq->kind == IXD_CNODE_SEQUENCE && i < seq->n; i++) {
+        const struct ixd_cnode *name = ixd_cnode_get(&seq->items[i], "name");
+        if (name != NULL && name->kind == IXD_CNODE_SCALAR && name->text != NULL) {
+            n = add_name(names, n, name->text);
+        }
+    }
     for (size_t i = 0; i < v->n_stages; i++) {
-        size_t j;
-        for (j = 0; j < n && strcmp(names[j], v->stages[i].pipeline) != 0; j++) {
-        }
-        if (j == n) {
-            names[n++] = v->stages[i].pipeline;
-        }
+        n = add_name(names, n, v->stages[i].pipeline);
     }
     return n;
 }
 
+/* A pipeline's stages with counters; with api.writes on, a link to its config, where it is
+ * changed and its stages reloaded. */
 static json_t *
-pipeline_json(const struct ixd_view *v, const char *name)
+pipeline_json(const struct api_ctx *ctx, const char *name)
 {
-    json_t *stages = json_array();
+    const struct ixd_view *v = ctx->view;
+    json_t *stages = json_array(), *links;
 
     for (size_t i = 0; i < v->n_stages; i++) {
         const struct ixd_snap_stage *s = &v->stages[i];
@@ -520,43 +551,53 @@ pipeline_json(const struct ixd_view *v, const char *name)
             continue;
         }
         obj = json_pack("{s:I, s:s}", "index", (json_int_t)s->index, "type", s->type);
-        counters_json(obj, s->counters, s->n_counters);
+        module_counters(obj, s->counters, s->n_counters);
         json_array_append_new(stages, obj);
     }
-    return json_pack("{s:s, s:o, s:{s:o, s:o}}", "name", name, "stages", stages, "_links", "self",
-                     api_link(API_PREFIX "/pipelines/%s", name), "collection",
-                     api_link(API_PREFIX "/pipelines"));
+    links = json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/pipelines/%s", name),
+                      "collection", api_link(API_PREFIX "/pipelines"));
+    if (api_config_writable(ctx->config)) {
+        json_object_set_new(links, "config", api_link(API_PREFIX "/config/pipelines/%s", name));
+    }
+    return json_pack("{s:s, s:o, s:o}", "name", name, "stages", stages, "_links", links);
 }
 
 static json_t *
 pipeline_item(const struct api_ctx *ctx, const char *name)
 {
-    return pipeline_json(ctx->view, name);
+    return pipeline_json(ctx, name);
 }
 
 static int
 pipelines(const struct api_ctx *ctx, struct api_reply *r, const char *name)
 {
     const struct ixd_view *v = ctx->view;
-    const char **names = calloc(v->n_stages + 1, sizeof(*names));
+    struct ixd_cnode seq = {0};
+    const char **names;
     size_t n, i;
 
+    if (ctx->config != NULL) {
+        (void)api_config_snapshot(ctx->config, "pipelines", NULL, &seq, NULL); /* none: empty */
+    }
+    names = calloc(v->n_stages + seq.n + 1, sizeof(*names));
     if (names == NULL) {
+        ixd_cnode_release(&seq);
         return api_problem(ctx, r, 500, "out of memory");
     }
-    n = pipeline_names(v, names);
+    n = pipeline_names(v, &seq, names);
     if (name != NULL) {
         for (i = 0; i < n && strcmp(names[i], name) != 0; i++) {
         }
-        free(names);
         if (i == n) {
-            return api_problem(ctx, r, 404, "no pipeline with counters is named '%s'", name);
+            api_problem(ctx, r, 404, "there is no pipeline '%s'", name);
+        } else {
+            api_hal(r, pipeline_json(ctx, name));
         }
-        api_hal(r, pipeline_json(v, name));
-        return 0;
+    } else {
+        named_collection(ctx, r, "pipelines", names, n, pipeline_item);
     }
-    named_collection(ctx, r, "pipelines", names, n, pipeline_item);
     free(names);
+    ixd_cnode_release(&seq);
     return 0;
 }
 

@@ -1,16 +1,12 @@
 #include "core/config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
-#include <stdarg.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <yaml.h>
 
 #include "core/config_internal.h"
@@ -28,270 +24,6 @@ static const char builtin_yaml[] = "collectors:\n"
                                    "  - name: stdout\n"
                                    "    type: json\n"
                                    "    path: \"-\"\n";
-
-int
-ixd_cfg_fail(struct walk *w, const yaml_node_t *node, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    snprintf(w->err, w->errlen, "%s:%zu:%zu: %s", w->name, node->start_mark.line + 1,
-             node->start_mark.column + 1, msg);
-    return -1;
-}
-
-yaml_node_t *
-ixd_cfg_node(struct walk *w, int index)
-{
-    return yaml_document_get_node(&w->doc, index);
-}
-
-const char *
-ixd_cfg_scalar(const yaml_node_t *n)
-{
-    return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-int
-ixd_cfg_want_scalar(struct walk *w, const yaml_node_t *n, const char *what, const char **out)
-{
-    *out = ixd_cfg_scalar(n);
-    if (*out == NULL) {
-        return ixd_cfg_fail(w, n, "%s must be a scalar value", what);
-    }
-    return 0;
-}
-
-int
-ixd_cfg_want_mapping(struct walk *w, const yaml_node_t *n, const char *what)
-{
-    if (n->type != YAML_MAPPING_NODE) {
-        return ixd_cfg_fail(w, n, "%s must be a mapping", what);
-    }
-    return 0;
-}
-
-int
-ixd_cfg_want_sequence(struct walk *w, const yaml_node_t *n, const char *what)
-{
-    if (n->type != YAML_SEQUENCE_NODE) {
-        return ixd_cfg_fail(w, n, "%s must be a list", what);
-    }
-    return 0;
-}
-
-int
-ixd_cfg_copy_name(struct walk *w, const yaml_node_t *n, const char *what, char *dst, size_t dstlen)
-{
-    const char *s;
-    size_t i, len;
-
-    if (ixd_cfg_want_scalar(w, n, what, &s) == -1) {
-        return -1;
-    }
-    len = strlen(s);
-    if (len == 0 || len >= dstlen) {
-        return ixd_cfg_fail(w, n, "%s must be 1 to %zu characters", what, dstlen - 1);
-    }
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.')) {
-            return ixd_cfg_fail(w, n, "%s '%s' may hold only letters, digits, '-', '_' and '.'",
-                                what, s);
-        }
-    }
-    memcpy(dst, s, len + 1);
-    return 0;
-}
-
-int
-ixd_cfg_get_u32(struct walk *w, const yaml_node_t *n, const char *what, uint64_t min, uint64_t max,
-                uint32_t *out)
-{
-    const char *s;
-    uint64_t v;
-
-    if (ixd_cfg_want_scalar(w, n, what, &s) == -1) {
-        return -1;
-    }
-    if (ixd_parse_u64(s, &v) == -1 || v < min || v > max) {
-        return ixd_cfg_fail(w, n, "%s must be an integer from %llu to %llu, not '%s'", what,
-                            (unsigned long long)min, (unsigned long long)max, s);
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
-
-int
-ixd_cfg_get_duration(struct walk *w, const yaml_node_t *n, const char *what, uint32_t *out)
-{
-    const char *s;
-    uint64_t v;
-
-    if (ixd_cfg_want_scalar(w, n, what, &s) == -1) {
-        return -1;
-    }
-    if (ixd_parse_duration(s, &v) == -1 || v > UINT32_MAX) {
-        return ixd_cfg_fail(w, n, "%s must be a duration such as 30, 90s, 30m or 2h, not '%s'",
-                            what, s);
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
-
-int
-ixd_cfg_get_size(struct walk *w, const yaml_node_t *n, const char *what, size_t *out)
-{
-    const char *s;
-    uint64_t v;
-
-    if (ixd_cfg_want_scalar(w, n, what, &s) == -1) {
-        return -1;
-    }
-    /* SO_RCVBUF takes an int */
-    if (ixd_parse_size(s, &v) == -1 || v > INT_MAX) {
-        return ixd_cfg_fail(
-            w, n, "%s must be a size such as 4194304, 512K or 8M (below 2G), not '%s'", what, s);
-    }
-    *out = (size_t)v;
-    return 0;
-}
-
-int
-ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth)
-{
-    size_t i, n;
-
-    out->line = (unsigned)y->start_mark.line + 1;
-    out->column = (unsigned)y->start_mark.column + 1;
-    if (depth > 16) {
-        return ixd_cfg_fail(w, y, "settings nested too deep");
-    }
-    if (y->type == YAML_SCALAR_NODE) {
-        out->kind = IXD_CNODE_SCALAR;
-        out->text = strndup((const char *)y->data.scalar.value, y->data.scalar.length);
-        return out->text == NULL ? ixd_cfg_fail(w, y, "out of memory") : 0;
-    }
-    if (y->type == YAML_SEQUENCE_NODE) {
-        out->kind = IXD_CNODE_SEQUENCE;
-        n = (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
-        out->items = calloc(n ? n : 1, sizeof(*out->items));
-        if (out->items == NULL) {
-            return ixd_cfg_fail(w, y, "out of memory");
-        }
-        for (i = 0; i < n; i++) {
-            out->n++;
-            if (ixd_cfg_copy_tree(w, ixd_cfg_node(w, y->data.sequence.items.start[i]), &out->items[i],
-                          depth + 1) == -1) {
-                return -1;
-            }
-        }
-        return 0;
-    }
-    out->kind = IXD_CNODE_MAPPING;
-    n = (size_t)(y->data.mapping.pairs.top - y->data.mapping.pairs.start);
-    out->items = calloc(2 * n + 1, sizeof(*out->items));
-    if (out->items == NULL) {
-        return ixd_cfg_fail(w, y, "out of memory");
-    }
-    for (i = 0; i < n; i++) {
-        yaml_node_pair_t *pair = &y->data.mapping.pairs.start[i];
-        yaml_node_t *k = ixd_cfg_node(w, pair->key);
-        out->n++;
-        if (k->type != YAML_SCALAR_NODE) {
-            return ixd_cfg_fail(w, k, "keys must be plain words");
-        }
-        if (ixd_cfg_copy_tree(w, k, &out->items[2 * i], depth + 1) == -1 ||
-            ixd_cfg_copy_tree(w, ixd_cfg_node(w, pair->value), &out->items[2 * i + 1], depth + 1) == -1) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Copies mapping m without the keys a and b (a module's envelope): what its type reads. */
-int
-ixd_cfg_copy_except(struct walk *w, yaml_node_t *m, const char *a, const char *b,
-                    struct ixd_cnode *out)
-{
-    yaml_node_pair_t *p;
-    size_t n = 0;
-
-    out->kind = IXD_CNODE_MAPPING;
-    out->line = (unsigned)m->start_mark.line + 1;
-    out->column = (unsigned)m->start_mark.column + 1;
-    out->items = calloc(2 * (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start) + 1,
-                        sizeof(*out->items));
-    if (out->items == NULL) {
-        return ixd_cfg_fail(w, m, "out of memory");
-    }
-    for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = ixd_cfg_node(w, p->key);
-        const char *key = ixd_cfg_scalar(k);
-
-        if (key == NULL) {
-            return ixd_cfg_fail(w, k, "keys must be plain words");
-        }
-        if (strcmp(key, a) == 0 || strcmp(key, b) == 0) {
-            continue;
-        }
-        out->n = ++n;
-        if (ixd_cfg_copy_tree(w, k, &out->items[2 * (n - 1)], 1) == -1 ||
-            ixd_cfg_copy_tree(w, ixd_cfg_node(w, p->value), &out->items[2 * n - 1], 1) == -1) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int
-ixd_cfg_each_key(struct walk *w, yaml_node_t *map, ixd_cfg_key_fn fn, void *ctx)
-{
-    yaml_node_pair_t *p;
-
-    for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = ixd_cfg_node(w, p->key);
-        yaml_node_t *v = ixd_cfg_node(w, p->value);
-        const char *key = ixd_cfg_scalar(k);
-        yaml_node_pair_t *q;
-
-        if (key == NULL) {
-            return ixd_cfg_fail(w, k, "keys must be scalars");
-        }
-        for (q = map->data.mapping.pairs.start; q < p; q++) {
-            const char *prev = ixd_cfg_scalar(ixd_cfg_node(w, q->key));
-            if (prev != NULL && strcmp(prev, key) == 0) {
-                return ixd_cfg_fail(w, k, "duplicate key '%s'", key);
-            }
-        }
-        if (fn(w, key, k, v, ctx) == -1) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int
-ixd_cfg_get_bool(struct walk *w, const yaml_node_t *n, const char *what, int *out)
-{
-    const char *s;
-
-    if (ixd_cfg_want_scalar(w, n, what, &s) == -1) {
-        return -1;
-    }
-    if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0) {
-        *out = 1;
-    } else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "off") == 0) {
-        *out = 0;
-    } else {
-        return ixd_cfg_fail(w, n, "%s must be true or false, not '%s'", what, s);
-    }
-    return 0;
-}
 
 static int
 log_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
@@ -406,286 +138,6 @@ limits_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     return 0;
 }
 
-int
-ixd_cfg_note_secret(struct walk *w, const yaml_node_t *n, const char *key, const char *path,
-                    size_t min, size_t max)
-{
-    struct ixd_config *cfg = w->cfg;
-    struct ixd_config_file *grown, *f;
-
-    grown = realloc(cfg->files, (cfg->n_files + 1) * sizeof(*cfg->files));
-    if (grown == NULL) {
-        return ixd_cfg_fail(w, n, "out of memory");
-    }
-    cfg->files = grown;
-    f = &cfg->files[cfg->n_files];
-    memset(f, 0, sizeof(*f));
-    f->use = IXD_FILE_SECRET;
-    snprintf(f->key, sizeof(f->key), "%s", key);
-    f->line = (unsigned)n->start_mark.line + 1;
-    f->column = (unsigned)n->start_mark.column + 1;
-    f->min = min;
-    f->max = max;
-    f->path = strdup(path);
-    if (f->path == NULL) {
-        return ixd_cfg_fail(w, n, "out of memory");
-    }
-    cfg->n_files++;
-    return 0;
-}
-
-int
-ixd_cfg_note_file(struct walk *w, const yaml_node_t *n, enum ixd_config_file_use use,
-                  const char *key, const char *path)
-{
-    if (ixd_cfg_note_secret(w, n, key, path, 0, 0) == -1) {
-        return -1;
-    }
-    w->cfg->files[w->cfg->n_files - 1].use = use;
-    return 0;
-}
-
-/* Appends a copy of path to cfg->element_files. */
-static int
-add_element_file(struct walk *w, const yaml_node_t *n, const char *path)
-{
-    struct ixd_config *cfg = w->cfg;
-    char **grown, *copy;
-
-    grown = realloc(cfg->element_files, (cfg->n_element_files + 1) * sizeof(char *));
-    if (grown == NULL) {
-        return ixd_cfg_fail(w, n, "out of memory");
-    }
-    cfg->element_files = grown;
-    copy = strdup(path);
-    if (copy == NULL) {
-        return ixd_cfg_fail(w, n, "out of memory");
-    }
-    cfg->element_files[cfg->n_element_files++] = copy;
-    return ixd_cfg_note_file(w, n, IXD_FILE_READ, "elements", path);
-}
-
-static int
-compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-is_xml_name(const char *name)
-{
-    size_t len = strlen(name);
-
-    /* hidden files are editors' and package managers' leftovers, not element files */
-    return name[0] != '.' && len > 4 && strcmp(name + len - 4, ".xml") == 0;
-}
-
-/*
- * Adds every *.xml of dir in byte order of the names, so that the order files are loaded in
- * (and so which definition of an element wins) is the same on every machine. A directory that
- * cannot be read is an error at n; optional (the default directory) tolerates a missing one.
- */
-static int
-add_element_directory(struct walk *w, const yaml_node_t *n, const char *dir, int optional)
-{
-    char **names = NULL, path[IXD_PATH_MAX];
-    size_t count = 0, i;
-    struct dirent *de;
-    int rc = 0;
-    DIR *d;
-
-    if ((w->flags & IXD_CONFIG_SYNTAX_ONLY) && !optional) {
-        return 0; /* the directory is on the machine the config is for; the default one is
-                     ipfixd's own, here as there */
-    }
-    d = opendir(dir);
-    if (d == NULL) {
-        if (optional && errno == ENOENT) {
-            return 0;
-        }
-        return ixd_cfg_fail(w, n, "cannot read the element directory '%s': %s", dir,
-                            strerror(errno));
-    }
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        char **grown;
-        if (!is_xml_name(de->d_name)) {
-            continue;
-        }
-        grown = realloc(names, (count + 1) * sizeof(char *));
-        if (grown == NULL || (grown[count] = strdup(de->d_name)) == NULL) {
-            names = grown != NULL ? grown : names;
-            rc = ixd_cfg_fail(w, n, "out of memory");
-            break;
-        }
-        names = grown;
-        count++;
-    }
-    closedir(d);
-    if (rc == 0 && count > 0) {
-        qsort(names, count, sizeof(char *), compare_names);
-    }
-    for (i = 0; rc == 0 && i < count; i++) {
-        if ((size_t)snprintf(path, sizeof(path), "%s%s%s", dir,
-                             dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/",
-                             names[i]) >= sizeof(path)) {
-            rc = ixd_cfg_fail(w, n, "element file name too long in '%s'", dir);
-        } else {
-            rc = add_element_file(w, n, path);
-        }
-    }
-    for (i = 0; i < count; i++) {
-        free(names[i]);
-    }
-    free(names);
-    return rc;
-}
-
-/*
- * Without elements.directories, the vendor files shipped with ipfixd: the installed copy, or
- * the source tree's when ipfixd runs from a build tree that was never installed.
- */
-static const char *
-default_element_directory(void)
-{
-    struct stat st;
-
-    if (stat(IXD_ELEMENTS_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
-        return IXD_ELEMENTS_DIR;
-    }
-    if (IXD_SOURCE_ELEMENTS_DIR[0] != '\0' && stat(IXD_SOURCE_ELEMENTS_DIR, &st) == 0 &&
-        S_ISDIR(st.st_mode)) {
-        return IXD_SOURCE_ELEMENTS_DIR;
-    }
-    return NULL;
-}
-
-static int
-set_default_element_directories(struct walk *w, const yaml_node_t *at)
-{
-    const char *dir = default_element_directory();
-    char **copy;
-
-    if (dir == NULL) {
-        return 0;
-    }
-    copy = calloc(1, sizeof(char *));
-    if (copy == NULL || (copy[0] = strdup(dir)) == NULL) {
-        free(copy);
-        return ixd_cfg_fail(w, at, "out of memory");
-    }
-    w->cfg->element_dirs = copy;
-    w->cfg->n_element_dirs = 1;
-    return add_element_directory(w, at, dir, 1);
-}
-
-static int
-element_directories(struct walk *w, yaml_node_t *v)
-{
-    struct ixd_config *cfg = w->cfg;
-    yaml_node_item_t *it;
-    size_t n;
-
-    if (ixd_cfg_want_sequence(w, v, "elements.directories") == -1) {
-        return -1;
-    }
-    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    cfg->element_dirs = calloc(n ? n : 1, sizeof(char *));
-    if (cfg->element_dirs == NULL) {
-        return ixd_cfg_fail(w, v, "out of memory");
-    }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *item = ixd_cfg_node(w, *it);
-        const char *s;
-
-        if (ixd_cfg_want_scalar(w, item, "an element directory", &s) == -1) {
-            return -1;
-        }
-        if (s[0] == '\0') {
-            return ixd_cfg_fail(w, item, "an element directory must not be empty");
-        }
-        cfg->element_dirs[cfg->n_element_dirs] = strdup(s);
-        if (cfg->element_dirs[cfg->n_element_dirs] == NULL) {
-            return ixd_cfg_fail(w, item, "out of memory");
-        }
-        cfg->n_element_dirs++;
-        if (add_element_directory(w, item, s, 0) == -1) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int
-element_files(struct walk *w, yaml_node_t *v)
-{
-    yaml_node_item_t *it;
-
-    if (ixd_cfg_want_sequence(w, v, "elements.files") == -1) {
-        return -1;
-    }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *item = ixd_cfg_node(w, *it);
-        const char *s;
-
-        if (ixd_cfg_want_scalar(w, item, "an element file", &s) == -1) {
-            return -1;
-        }
-        if (add_element_file(w, item, s) == -1) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/*
- * elements: the files of the directories (each in name order, directories in list order), then
- * the files listed one by one; a later definition of an element replaces an earlier one, so a
- * file named in `files` overrides the shipped vendor files.
- */
-static int
-parse_elements(struct walk *w, yaml_node_t *map)
-{
-    yaml_node_t *dirs = NULL, *files = NULL, *enterprise = NULL;
-    yaml_node_pair_t *p;
-
-    if (ixd_cfg_want_mapping(w, map, "elements") == -1) {
-        return -1;
-    }
-    for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = ixd_cfg_node(w, p->key);
-        const char *key = ixd_cfg_scalar(k);
-        yaml_node_t **slot = NULL;
-
-        if (key != NULL && strcmp(key, "directories") == 0) {
-            slot = &dirs;
-        } else if (key != NULL && strcmp(key, "files") == 0) {
-            slot = &files;
-        } else if (key != NULL && strcmp(key, "enterprise") == 0) {
-            slot = &enterprise;
-        } else {
-            return ixd_cfg_fail(w, k,
-                                "unknown key '%s' in elements (known: directories, files, "
-                                "enterprise)",
-                                key != NULL ? key : "?");
-        }
-        if (*slot != NULL) {
-            return ixd_cfg_fail(w, k, "duplicate key '%s' in elements", key);
-        }
-        *slot = ixd_cfg_node(w, p->value);
-    }
-    /* 0 is IANA's: ipfixd's own elements need an enterprise of their own */
-    if (enterprise != NULL && ixd_cfg_get_u32(w, enterprise, "elements.enterprise", 1, UINT32_MAX,
-                                              &w->cfg->own_enterprise) == -1) {
-        return -1;
-    }
-    w->elements_done = 1;
-    if (dirs != NULL ? element_directories(w, dirs) == -1
-                     : set_default_element_directories(w, map) == -1) {
-        return -1;
-    }
-    return files != NULL ? element_files(w, files) : 0;
-}
-
 /* lua: where lua stages' scripts and the files they read are (docs/lua.md) */
 static int
 lua_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
@@ -757,7 +209,7 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
                    : ixd_cfg_each_key(w, v, limits_key, NULL);
     }
     if (strcmp(key, "elements") == 0) {
-        return parse_elements(w, v);
+        return ixd_cfg_parse_elements(w, v);
     }
     if (strcmp(key, "collectors") == 0 || strcmp(key, "outputs") == 0 ||
         strcmp(key, "pipelines") == 0) {
@@ -877,10 +329,17 @@ parse_root(struct walk *w)
     if (ixd_cfg_each_key(w, root, top_key, NULL) == -1) {
         return -1;
     }
-    if (!w->elements_done && set_default_element_directories(w, root) == -1) {
+    if (!w->elements_done && ixd_cfg_default_elements(w, root) == -1) {
         return -1;
     }
     if (resolve_user(w) == -1) {
+        return -1;
+    }
+    if (w->cfg->api.writes == IXD_API_WRITES_PERSIST && w->cfg->state_directory[0] == '\0') {
+        snprintf(w->err, w->errlen,
+                 "%s:%u:%u: api.writes: persist keeps the API's changes in the state directory: "
+                 "set state-directory, or use api.writes: runtime",
+                 w->name, w->cfg->api.writes_line, w->cfg->api.writes_column);
         return -1;
     }
     if (w->cfg->state_directory[0] != '\0' &&
@@ -900,8 +359,8 @@ parse_root(struct walk *w)
         return ixd_cfg_fail(w, v, "the config needs at least one collector");
     }
     v = lookup(w, root, "outputs");
-    if (v != NULL && ixd_cfg_parse_modules(w, v, &ixd_cfg_outputs, &w->cfg->outputs,
-                                           &w->cfg->n_outputs) == -1) {
+    if (v != NULL &&
+        ixd_cfg_parse_modules(w, v, &ixd_cfg_outputs, &w->cfg->outputs, &w->cfg->n_outputs) == -1) {
         return -1;
     }
     v = lookup(w, root, "pipelines");
@@ -918,6 +377,35 @@ ixd_config_parse(const char *name, const char *text, size_t len, char *err, size
 }
 
 struct ixd_config *
+ixd_cfg_new(const char *name, char *err, size_t errlen)
+{
+    struct ixd_config *cfg = calloc(1, sizeof(*cfg));
+
+    if (cfg == NULL || (cfg->source = strdup(name)) == NULL) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        free(cfg);
+        return NULL;
+    }
+    cfg->log_level = IXD_LOG_INFO;
+    cfg->log_target = IXD_LOG_STDERR;
+    cfg->own_enterprise = IXD_OWN_ENTERPRISE_DEFAULT;
+    cfg->limits = default_limits;
+    ixd_cfg_api_defaults(&cfg->api);
+    snprintf(cfg->state_directory, sizeof(cfg->state_directory), "%s", IXD_DEFAULT_STATE_DIRECTORY);
+    return cfg;
+}
+
+int
+ixd_cfg_walk_document(struct walk *w)
+{
+    if (parse_root(w) == -1) {
+        return -1;
+    }
+    /* kept as written, for the API to read and write items of (core/config_tree.h) */
+    return ixd_cfg_copy_document(w, yaml_document_get_root_node(&w->doc), &w->cfg->tree);
+}
+
+struct ixd_config *
 ixd_config_parse_flags(const char *name, const char *text, size_t len, unsigned flags, char *err,
                        size_t errlen)
 {
@@ -930,25 +418,10 @@ ixd_config_parse_flags(const char *name, const char *text, size_t len, unsigned 
     w.name = name;
     w.err = err;
     w.errlen = errlen;
-    w.cfg = calloc(1, sizeof(*w.cfg));
+    w.cfg = ixd_cfg_new(name, err, errlen);
     if (w.cfg == NULL) {
-        snprintf(err, errlen, "%s: out of memory", name);
         return NULL;
     }
-    w.cfg->source = strdup(name);
-    if (w.cfg->source == NULL) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        free(w.cfg);
-        return NULL;
-    }
-    w.cfg->log_level = IXD_LOG_INFO;
-    w.cfg->log_target = IXD_LOG_STDERR;
-    w.cfg->own_enterprise = IXD_OWN_ENTERPRISE_DEFAULT;
-    w.cfg->limits = default_limits;
-    ixd_cfg_api_defaults(&w.cfg->api);
-    snprintf(w.cfg->state_directory, sizeof(w.cfg->state_directory), "%s",
-             IXD_DEFAULT_STATE_DIRECTORY);
-
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &w.doc)) {
@@ -959,7 +432,7 @@ ixd_config_parse_flags(const char *name, const char *text, size_t len, unsigned 
         ixd_config_free(w.cfg);
         return NULL;
     }
-    ok = parse_root(&w);
+    ok = ixd_cfg_walk_document(&w);
     if (ok == 0) {
         /* a second document ("---") would be ignored silently: refuse it instead */
         yaml_document_t extra;
@@ -1021,10 +494,17 @@ ixd_config_load_flags(const char *path, unsigned flags, char *err, size_t errlen
 struct ixd_config *
 ixd_config_builtin(void)
 {
+    return ixd_config_builtin_flags(IXD_CONFIG_DEFAULT);
+}
+
+struct ixd_config *
+ixd_config_builtin_flags(unsigned flags)
+{
     char err[512];
     struct ixd_config *cfg;
 
-    cfg = ixd_config_parse("<built-in>", builtin_yaml, sizeof(builtin_yaml) - 1, err, sizeof(err));
+    cfg = ixd_config_parse_flags("<built-in>", builtin_yaml, sizeof(builtin_yaml) - 1, flags, err,
+                                 sizeof(err));
     if (cfg == NULL) {
         ixd_fatal("built-in config: %s", err);
     }
@@ -1040,6 +520,7 @@ ixd_config_free(struct ixd_config *cfg)
         return;
     }
     free(cfg->source);
+    ixd_cnode_release(&cfg->tree);
     for (i = 0; i < cfg->n_files; i++) {
         free(cfg->files[i].path);
     }
@@ -1071,51 +552,4 @@ ixd_config_free(struct ixd_config *cfg)
     free(cfg->collectors);
     free(cfg->file);
     free(cfg);
-}
-
-
-static int
-api_jwt_same(const struct ixd_config_api_jwt *a, const struct ixd_config_api_jwt *b)
-{
-    return a->enabled == b->enabled && strcmp(a->jwks_file, b->jwks_file) == 0 &&
-           a->jwks_digest == b->jwks_digest && strcmp(a->issuer, b->issuer) == 0 &&
-           strcmp(a->audience, b->audience) == 0 && strcmp(a->role_claim, b->role_claim) == 0 &&
-           a->default_role == b->default_role && a->leeway == b->leeway;
-}
-
-static int
-api_auth_same(const struct ixd_config_api_auth *a, const struct ixd_config_api_auth *b)
-{
-    size_t i;
-
-    if (a->enabled != b->enabled || a->n_tokens != b->n_tokens || !api_jwt_same(&a->jwt, &b->jwt)) {
-        return 0;
-    }
-    for (i = 0; i < a->n_tokens; i++) {
-        if (strcmp(a->tokens[i].name, b->tokens[i].name) != 0 ||
-            a->tokens[i].role != b->tokens[i].role ||
-            memcmp(a->tokens[i].sha256, b->tokens[i].sha256, IXD_API_TOKEN_HASH_LEN) != 0) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int
-ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api *b)
-{
-    return a->enabled == b->enabled && strcmp(a->listen, b->listen) == 0 &&
-           a->connections == b->connections && a->connections_per_ip == b->connections_per_ip &&
-           a->timeout == b->timeout && a->request_timeout == b->request_timeout &&
-           a->body_limit == b->body_limit && strcmp(a->certificate, b->certificate) == 0 &&
-           strcmp(a->key, b->key) == 0 && api_auth_same(&a->auth, &b->auth) &&
-           memcmp(&a->keepalived, &b->keepalived, sizeof(a->keepalived)) == 0;
-}
-
-int
-ixd_config_ha_same(const struct ixd_config_ha *a, const struct ixd_config_ha *b)
-{
-    return a->enabled == b->enabled && strcmp(a->listen, b->listen) == 0 &&
-           strcmp(a->peer, b->peer) == 0 && strcmp(a->key_file, b->key_file) == 0 &&
-           a->share_interval_ms == b->share_interval_ms;
 }

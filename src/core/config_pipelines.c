@@ -100,8 +100,8 @@ parse_stages(struct walk *w, yaml_node_t *v, struct ixd_config_pipeline *p)
         st->line = (unsigned)k->start_mark.line + 1;
         st->column = (unsigned)k->start_mark.column + 1;
         p->n_stages++; /* counted first so that ixd_config_free releases its settings */
-        if (ixd_cfg_copy_tree(w, ixd_cfg_node(w, m->data.mapping.pairs.start[0].value), &st->settings, 0) ==
-            -1) {
+        if (ixd_cfg_copy_tree(w, ixd_cfg_node(w, m->data.mapping.pairs.start[0].value),
+                              &st->settings, 0) == -1) {
             return -1;
         }
     }

@@ -15,6 +15,8 @@ int ixd_parse_duration(const char *s, uint64_t *out);
  * frees. -1 with errno: EFBIG past max, EISDIR for a directory, ENODEV for anything else that is
  * not a regular file (a device or FIFO could block or never end), or open's and read's own. */
 int ixd_read_file(const char *path, size_t max, char **out, size_t *len);
+/* The value of a hexadecimal digit (either case), or -1. */
+int ixd_hex_digit(int c);
 /* What ixd_read_file's errno means, for a message. */
 const char *ixd_read_error(int err);
 

@@ -8,6 +8,8 @@
  * AES-NI then encrypts several blocks in parallel instead of waiting on one round chain at a
  * time, and the EVP dispatch is paid once per address instead of once per bit. */
 #include "crypto/cryptopan.h"
+
+#include "core/parse.h"
 #include "crypto/hmac.h"
 
 #include <endian.h>

@@ -39,7 +39,4 @@ int ixd_key_file_read(const char *path, uint8_t *buf, size_t min, size_t max, si
 /* Overwrites key material in a way the compiler does not remove. */
 void ixd_key_wipe(void *key, size_t len);
 
-/* The value of a hexadecimal digit (either case), or -1. */
-int ixd_hex_digit(int c);
-
 #endif

@@ -15,7 +15,7 @@
 
 #include "core/address.h"
 #include "core/log.h"
-#include "daemon/snapshot.h"
+#include "snapshot/snapshot.h"
 #include "ha/state.h"
 #include "input/intake.h"
 #include "ipfix/decode.h"
@@ -182,6 +182,9 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
                                    connections_of(wc));
         if (t->each_connection != NULL) {
             t->each_connection(wc->input, snapshot_connection, w->snap);
+        }
+        if (w->index == 0 && t->stats != NULL && w->rt->listeners[i].shared != NULL) {
+            ixd_snapshot_add_input_counters(w->snap, t->stats, w->rt->listeners[i].shared);
         }
     }
     if (w->index == 0) {

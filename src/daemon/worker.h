@@ -29,7 +29,7 @@ void ixd_worker_stop(struct ixd_worker *w);
 /* Frees a stopped worker and all it owned. */
 void ixd_worker_free(struct ixd_worker *w);
 
-/* Where this worker publishes its snapshots for the API (daemon/snapshot.h); lives as long as
+/* Where this worker publishes its snapshots for the API (snapshot/snapshot.h); lives as long as
  * the worker. */
 struct ixd_snapshot_publisher *ixd_worker_snapshots(struct ixd_worker *w);
 

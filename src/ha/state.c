@@ -266,8 +266,6 @@ ixd_ha_restore(const struct ixd_ha_peer_state *st, struct ixd_sessions *ss, doub
     }
     for (i = 0; i < st->n_seqs; i++) {
         const struct ixd_ha_seq *q = &st->seqs[i];
-        struct sockaddr_in6 sin6;
-        struct ixd_session *s;
         struct ixd_domain *d;
 
         /* a time in the future or older than a template's life tells nothing useful */
@@ -275,12 +273,7 @@ ixd_ha_restore(const struct ixd_ha_peer_state *st, struct ixd_sessions *ss, doub
             q->time_ms < now_wall_ms - (int64_t)ss->limits.template_lifetime * 1000) {
             continue;
         }
-        memset(&sin6, 0, sizeof(sin6));
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_addr = q->addr;
-        sin6.sin6_port = htons(q->port);
-        s = ixd_session_udp(ss, (const struct sockaddr *)&sin6, now_mono);
-        d = s != NULL ? ixd_session_domain(s, q->odid) : NULL;
+        d = ixd_sessions_saved_domain(ss, &q->addr, q->port, q->odid, now_mono, NULL);
         if (d != NULL) {
             got->sequences += (size_t)ixd_domain_peer_sequence(
                 d, q->next, now_mono - (double)(now_wall_ms - q->time_ms) / 1000.0);

@@ -10,6 +10,7 @@
 
 #include "ipfix/session.h"
 #include "ipfix/wire.h"
+#include "ipfix/validate.h"
 #include "ipfixd/record.h"
 
 #define IXD_BATCH_MAX 256
@@ -31,11 +32,6 @@ struct ixd_decoder {
 
 void ixd_decoder_init(struct ixd_decoder *dec, ixd_deliver_fn deliver, void *arg);
 
-/*
- * Checks the message header and set framing (RFC 7011 sections 3.1 and 3.3). len is the number
- * of bytes that arrived for this message. Returns 0, or -1 with *why.
- */
-int ixd_message_validate(const uint8_t *msg, size_t len, enum ixd_error *why);
 
 /*
  * Processes one message of session s that arrived at now (monotonic seconds) and

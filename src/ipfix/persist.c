@@ -300,7 +300,6 @@ restore(const struct ixd_saved_templates *st, struct ixd_sessions *ss, double no
     for (i = 0; i < st->n; i++) {
         const struct saved_entry *e = &st->entries[i];
         int64_t age;
-        struct sockaddr_in6 sin6;
         struct ixd_session *s;
         struct ixd_domain *d;
         struct ixd_template *t;
@@ -314,12 +313,7 @@ restore(const struct ixd_saved_templates *st, struct ixd_sessions *ss, double no
             continue;
         }
         age = now_wall - e->refreshed;
-        memset(&sin6, 0, sizeof(sin6));
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_addr = e->addr;
-        sin6.sin6_port = htons(e->port);
-        s = ixd_session_udp(ss, (const struct sockaddr *)&sin6, now_mono);
-        d = s != NULL ? ixd_session_domain(s, e->odid) : NULL;
+        d = ixd_sessions_saved_domain(ss, &e->addr, e->port, e->odid, now_mono, &s);
         /* the same checks as on the wire: a file is input too */
         if (d == NULL || ixd_template_parse(e->record, e->len, e->options, &ss->rules, &t, &tid,
                                             &used, &why) != IXD_TPARSE_TEMPLATE) {

@@ -141,7 +141,10 @@ ixd_sampling_rate(const struct ixd_domain *d, const struct ixd_record *r)
     uint32_t n;
     unsigned i;
 
-    if (t->scope_count == 0 && (n = record_interval(r)) > 0) {
+    if (t->scope_count > 0) {
+        return 1; /* options records describe the exporter: their counts are not sampled */
+    }
+    if ((n = record_interval(r)) > 0) {
         return n;
     }
     if (t->sampler_field >= 0) {

@@ -23,7 +23,7 @@ void ixd_sampling_learn(struct ixd_domain *d, const struct ixd_template *t, cons
 
 /* The rate (1 in N packets) that applies to record r of domain d: the record's own interval,
  * else its sampler's, else the domain's, else what the exporter is configured with; 1 when
- * nothing is known. */
+ * nothing is known, and for options records (written as sent). */
 uint32_t ixd_sampling_rate(const struct ixd_domain *d, const struct ixd_record *r);
 
 /* Whether field f is a packet or octet count that renormalisation multiplies. */

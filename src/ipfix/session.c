@@ -937,3 +937,21 @@ ixd_sessions_expire(struct ixd_sessions *ss, double now)
     }
     return expired;
 }
+
+struct ixd_domain *
+ixd_sessions_saved_domain(struct ixd_sessions *ss, const struct in6_addr *addr, uint16_t port,
+                          uint32_t odid, double now, struct ixd_session **s_out)
+{
+    struct sockaddr_in6 sin6;
+    struct ixd_session *s;
+
+    memset(&sin6, 0, sizeof(sin6));
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_addr = *addr;
+    sin6.sin6_port = htons(port);
+    s = ixd_session_udp(ss, (const struct sockaddr *)&sin6, now);
+    if (s_out != NULL) {
+        *s_out = s;
+    }
+    return s != NULL ? ixd_session_domain(s, odid) : NULL;
+}

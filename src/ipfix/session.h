@@ -209,6 +209,12 @@ void ixd_sessions_deliver_to(struct ixd_sessions *ss,
 /* The UDP session of a source address, created on first use (NULL: out of memory). */
 struct ixd_session *ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from,
                                     double now);
+/* The domain odid of the UDP session of (addr, port), both made if need be: where state saved
+ * at a stop or shared by an HA peer goes back. *s (may be NULL) receives the session. NULL when
+ * a limit or memory refuses it. */
+struct ixd_domain *ixd_sessions_saved_domain(struct ixd_sessions *ss, const struct in6_addr *addr,
+                                             uint16_t port, uint32_t odid, double now,
+                                             struct ixd_session **s);
 /* A new TCP session for an accepted connection; freed with ixd_session_free. */
 struct ixd_session *ixd_session_tcp(struct ixd_sessions *ss, const struct sockaddr *from,
                                     double now);

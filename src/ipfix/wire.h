@@ -44,6 +44,13 @@ ixd_put32(uint8_t *p, uint32_t v)
     ixd_put16(p + 2, (uint16_t)v);
 }
 
+static inline void
+ixd_put64(uint8_t *p, uint64_t v)
+{
+    ixd_put32(p, (uint32_t)(v >> 32));
+    ixd_put32(p + 4, (uint32_t)v);
+}
+
 static inline uint64_t
 ixd_get64(const uint8_t *p)
 {

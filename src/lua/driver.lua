@@ -363,18 +363,31 @@ end
 
 -- ---- counters: ipfixd.counter(name) ----
 
+local counter_type = ffi.typeof("struct ixd_counter")
+
+-- the counter's index: only a counter has one (the methods can be called with anything, and
+-- an index from elsewhere would reach past the counters)
+local function counter_of(c)
+    if not ffi.istype(counter_type, c) then
+        error("not a counter", 3)
+    end
+    return c._
+end
+
 local counter_methods = {
     add = function(c, n)
+        local i = counter_of(c)
         if type(n) ~= "number" or n < 0 then
             error("counter:add wants a number >= 0", 2)
         end
-        CNT[c._] = CNT[c._] + n
+        CNT[i] = CNT[i] + n
     end,
     inc = function(c)
-        CNT[c._] = CNT[c._] + 1
+        local i = counter_of(c)
+        CNT[i] = CNT[i] + 1
     end,
     value = function(c)
-        return CNT[c._]
+        return CNT[counter_of(c)]
     end,
 }
 ffi.metatype("struct ixd_counter", {

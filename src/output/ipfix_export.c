@@ -16,7 +16,7 @@
 #include "core/keys_net.h"
 #include "core/log.h"
 #include "ipfix/wire.h"
-#include "output/ipfix_session.h"
+#include "output/export_session.h"
 
 #define QPREFIX 8        /* before each queued message: its length and data record count */
 #define BACKOFF_MIN 0.1  /* seconds before the first reconnect attempt */

@@ -12,7 +12,7 @@
 #include "core/counter.h"
 #include "core/file.h"
 #include "core/log.h"
-#include "output/ipfix_session.h"
+#include "output/export_session.h"
 
 #define MSG_MAX 65535        /* messages as large as IPFIX allows: fewer headers per record */
 #define FBUF_SIZE (1u << 20) /* written when full, at rotation and on the 100 ms flush */

@@ -3,38 +3,26 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/counter.h"
 #include "core/file.h"
 #include "core/log.h"
-#include "core/spsc.h"
 #include "output/json_format.h"
+#include "output/writer.h"
 
 /* A buffer holds the lines of ordinary records; a longer one is split across buffers. */
 #define JBUF_SIZE (1u << 20)
 #define JBUFS_PER_LANE 4
 
-struct jbuf {
-    size_t len;
-    uint64_t lines;
-    char data[JBUF_SIZE];
-};
-
 struct json_lane {
     struct ixd_lane base;
-    struct ixd_spsc full;  /* worker -> writer */
-    struct ixd_spsc empty; /* writer -> worker */
-    struct jbuf *cur;
+    struct ixd_writer_lane *wl; /* the writer's, for this worker */
     uint64_t records;
-    uint64_t waits;
     char *oversize; /* a line longer than a buffer is formatted here first */
     size_t oversize_size;
     char prefix[512];
@@ -65,31 +53,19 @@ static const struct ixd_key json_keys[] = {
     {NULL},
 };
 
+/* Lines are formatted by the workers into their lanes (writer.h); the writer thread writes
+ * whole buffers to fd. */
 struct json_output {
     struct ixd_output base;
     const struct json_settings *cfg; /* base.settings */
     int renormalise; /* counts times the sampling rate that applies to each record */
-    int fd;
-    int kick; /* eventfd: wakes the writer */
-    pthread_t writer;
-    atomic_int stop;
-    atomic_int reopen;
+    int fd;          /* the writer thread's from open() to close() */
+    struct ixd_writer *writer;
     unsigned n_lanes;
     struct json_lane *lanes;
-    uint64_t written_bytes;
-    uint64_t dropped;
-    struct ixd_ratelimit write_errors;
+    uint64_t written_bytes;            /* writer thread */
+    struct ixd_ratelimit write_errors; /* writer thread */
 };
-
-static void
-kick(struct json_output *o)
-{
-    uint64_t one = 1;
-
-    if (write(o->kick, &one, sizeof(one)) == -1) {
-        /* the counter is saturated: the writer is awake anyway */
-    }
-}
 
 static int
 open_path(const struct json_settings *cfg)
@@ -101,10 +77,11 @@ open_path(const struct json_settings *cfg)
                                (mode_t)cfg->file_mode);
 }
 
-/* Writes all of buf; on failure counts its lines as dropped. Writer thread. */
-static void
-write_all(struct json_output *o, const struct jbuf *b)
+/* Writes all of b; on failure its lines are lost (returned). Writer thread. */
+static uint64_t
+write_all(void *arg, const struct ixd_wbuf *b)
 {
+    struct json_output *o = arg;
     size_t off = 0;
 
     while (off < b->len) {
@@ -123,18 +100,20 @@ write_all(struct json_output *o, const struct jbuf *b)
             ixd_log_limited(&o->write_errors, (double)now.tv_sec, IXD_LOG_ERROR,
                             "output %s: cannot write %s: %s; %llu records dropped", o->base.name,
                             o->cfg->path, n == 0 ? "no progress" : strerror(errno),
-                            (unsigned long long)b->lines);
-            IXD_CNT_ADD(o->dropped, b->lines);
-            return;
+                            (unsigned long long)b->records);
+            return b->records;
         }
         off += (size_t)n;
         IXD_CNT_ADD(o->written_bytes, (uint64_t)n);
     }
+    return 0;
 }
 
+/* SIGHUP, on the writer thread between two buffers: the file may have been rotated away. */
 static void
-do_reopen(struct json_output *o)
+do_reopen(void *arg)
 {
+    struct json_output *o = arg;
     int fd;
 
     if (strcmp(o->cfg->path, "-") == 0) {
@@ -151,106 +130,29 @@ do_reopen(struct json_output *o)
     log_info("output %s: reopened %s", o->base.name, o->cfg->path);
 }
 
-/* Drains every lane once; returns the number of buffers written. */
-static unsigned
-drain(struct json_output *o)
-{
-    unsigned i, n = 0;
-
-    for (i = 0; i < o->n_lanes; i++) {
-        struct json_lane *l = &o->lanes[i];
-        struct jbuf *b;
-        while ((b = ixd_spsc_pop(&l->full)) != NULL) {
-            write_all(o, b);
-            b->len = 0;
-            b->lines = 0;
-            ixd_spsc_push(&l->empty, b); /* cannot fail: the ring holds every buffer */
-            n++;
-        }
-    }
-    return n;
-}
-
-static void *
-writer_main(void *arg)
-{
-    struct json_output *o = arg;
-
-    for (;;) {
-        uint64_t v;
-        if (read(o->kick, &v, sizeof(v)) == -1 && errno != EINTR && errno != EAGAIN) {
-            log_err("output %s: writer cannot wait: %s", o->base.name, strerror(errno));
-            break;
-        }
-        if (atomic_exchange(&o->reopen, 0)) {
-            drain(o);
-            do_reopen(o);
-        }
-        drain(o);
-        if (atomic_load(&o->stop)) {
-            while (drain(o) > 0) {
-            }
-            break;
-        }
-    }
-    return NULL;
-}
-
-/* Hands the current buffer to the writer and takes an empty one, waiting if need be. */
-static void
-hand_off(struct json_lane *l)
-{
-    struct json_output *o = (struct json_output *)l->base.output;
-    struct jbuf *b;
-
-    if (l->cur->len == 0) {
-        return;
-    }
-    ixd_spsc_push(&l->full, l->cur);
-    kick(o);
-    while ((b = ixd_spsc_pop(&l->empty)) == NULL) {
-        /* every buffer is with the writer: back-pressure toward the sockets, counted */
-        struct timespec ts = {0, 100000};
-        IXD_CNT_ADD(l->waits, 1);
-        nanosleep(&ts, NULL);
-    }
-    l->cur = b;
-}
-
 /*
  * A record whose bound exceeds a buffer (thousands of fields, or structured data that expands)
- * is formatted aside and copied across buffers: the writer writes buffers in order, so the line
- * stays whole. Rare by construction; it allocates, and counts the line as dropped if it cannot.
+ * is formatted aside and appended across buffers, which the writer writes in order, so the
+ * line stays whole. Rare by construction; it allocates, and counts the line as dropped if it
+ * cannot.
  */
 static void
 write_oversize(struct json_lane *l, const struct ixd_record *r, const struct ixd_source *src,
                uint32_t rate, size_t plen, size_t need)
 {
-    size_t len, at = 0;
+    size_t len;
 
     if (need > l->oversize_size) {
         char *grown = realloc(l->oversize, need);
         if (grown == NULL) {
-            IXD_CNT_ADD(((struct json_output *)l->base.output)->dropped, 1);
+            ixd_writer_lane_drop(l->wl, 1);
             return;
         }
         l->oversize = grown;
         l->oversize_size = need;
     }
     len = ixd_json_record_scaled(r, src, rate, l->prefix, plen, l->oversize);
-    while (at < len) {
-        size_t n = JBUF_SIZE - l->cur->len;
-        if (n > len - at) {
-            n = len - at;
-        }
-        memcpy(l->cur->data + l->cur->len, l->oversize + at, n);
-        l->cur->len += n;
-        at += n;
-        if (at < len) {
-            hand_off(l);
-        }
-    }
-    l->cur->lines++;
+    ixd_writer_lane_append(l->wl, l->oversize, len, 1);
 }
 
 static void
@@ -267,17 +169,13 @@ json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
         const struct ixd_record *r = &batch->records[i];
         size_t need = plen + ixd_json_bound(r);
         uint32_t rate = renormalise ? res->sampling_of(res, r) : 1;
+        char *at = ixd_writer_reserve(l->wl, need);
 
-        if (need > JBUF_SIZE) {
+        if (at == NULL) {
             write_oversize(l, r, src, rate, plen, need);
             continue;
         }
-        if (l->cur->len + need > JBUF_SIZE) {
-            hand_off(l);
-        }
-        l->cur->len +=
-            ixd_json_record_scaled(r, src, rate, l->prefix, plen, l->cur->data + l->cur->len);
-        l->cur->lines++;
+        ixd_writer_commit(l->wl, ixd_json_record_scaled(r, src, rate, l->prefix, plen, at), 1);
     }
     IXD_CNT_ADD(l->records, batch->count);
 }
@@ -285,7 +183,7 @@ json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
 static void
 json_flush(struct ixd_lane *lane)
 {
-    hand_off((struct json_lane *)lane);
+    ixd_writer_lane_flush(((struct json_lane *)lane)->wl);
 }
 
 static struct ixd_lane *
@@ -296,54 +194,19 @@ json_lane(struct ixd_output *out, unsigned w)
     return w < o->n_lanes ? &o->lanes[w].base : NULL;
 }
 
+/* Stops the writer (which writes what is queued first), then frees. Control thread. */
 static void
-free_lanes(struct json_output *o)
+free_output(struct json_output *o)
 {
     unsigned i;
-    void *b;
 
+    ixd_writer_free(o->writer);
     for (i = 0; i < o->n_lanes; i++) {
-        struct json_lane *l = &o->lanes[i];
-        if (l->full.slots != NULL) {
-            while ((b = ixd_spsc_pop(&l->full)) != NULL) {
-                free(b);
-            }
-            ixd_spsc_release(&l->full);
-        }
-        if (l->empty.slots != NULL) {
-            while ((b = ixd_spsc_pop(&l->empty)) != NULL) {
-                free(b);
-            }
-            ixd_spsc_release(&l->empty);
-        }
-        free(l->cur);
-        free(l->oversize);
+        free(o->lanes[i].oversize);
     }
     free(o->lanes);
-}
-
-static int
-init_lane(struct json_output *o, struct json_lane *l)
-{
-    int i;
-
-    l->base.output = &o->base;
-    if (ixd_spsc_init(&l->full, JBUFS_PER_LANE) == -1 ||
-        ixd_spsc_init(&l->empty, JBUFS_PER_LANE) == -1) {
-        return -1;
-    }
-    l->cur = calloc(1, sizeof(struct jbuf));
-    if (l->cur == NULL) {
-        return -1;
-    }
-    for (i = 1; i < JBUFS_PER_LANE; i++) {
-        struct jbuf *b = calloc(1, sizeof(*b));
-        if (b == NULL) {
-            return -1;
-        }
-        ixd_spsc_push(&l->empty, b);
-    }
-    return 0;
+    close(o->fd);
+    free(o);
 }
 
 static struct ixd_output *
@@ -351,6 +214,11 @@ json_open(const void *settings, const char *name, unsigned workers, char *err, s
 {
     const struct json_settings *cfg = settings;
     struct json_output *o = calloc(1, sizeof(*o));
+    struct ixd_writer_conf wc = {.name = name,
+                                 .buf_size = JBUF_SIZE,
+                                 .bufs_per_lane = JBUFS_PER_LANE,
+                                 .consume = write_all,
+                                 .reopen = do_reopen};
     unsigned i;
 
     if (o == NULL) {
@@ -360,75 +228,60 @@ json_open(const void *settings, const char *name, unsigned workers, char *err, s
     o->base.name = name;
     o->cfg = cfg;
     o->renormalise = cfg->renormalise;
-    o->kick = -1;
     o->fd = open_path(cfg);
     if (o->fd == -1) {
         snprintf(err, errlen, "output %s: cannot open %s: %s", name, cfg->path, strerror(errno));
         free(o);
         return NULL;
     }
-    o->kick = eventfd(0, EFD_CLOEXEC);
     o->lanes = calloc(workers, sizeof(*o->lanes));
-    if (o->kick == -1 || o->lanes == NULL) {
-        goto fail;
+    if (o->lanes == NULL) {
+        snprintf(err, errlen, "output %s: cannot set up: %s", name, strerror(errno));
+        free_output(o);
+        return NULL;
+    }
+    wc.arg = o;
+    o->writer = ixd_writer_new(&wc, workers, err, errlen);
+    if (o->writer == NULL) {
+        free_output(o);
+        return NULL;
     }
     o->n_lanes = workers;
     for (i = 0; i < workers; i++) {
-        if (init_lane(o, &o->lanes[i]) == -1) {
-            goto fail;
-        }
-    }
-    if (pthread_create(&o->writer, NULL, writer_main, o) != 0) {
-        goto fail;
+        o->lanes[i].base.output = &o->base;
+        o->lanes[i].wl = ixd_writer_lane(o->writer, i);
     }
     return &o->base;
-fail:
-    snprintf(err, errlen, "output %s: cannot set up: %s", name, strerror(errno));
-    free_lanes(o);
-    if (o->kick != -1) {
-        close(o->kick);
-    }
-    close(o->fd);
-    free(o);
-    return NULL;
 }
 
 static void
 json_reopen(struct ixd_output *out)
 {
-    struct json_output *o = (struct json_output *)out;
-
-    atomic_store(&o->reopen, 1);
-    kick(o);
+    ixd_writer_reopen(((struct json_output *)out)->writer);
 }
 
 static void
 json_close(struct ixd_output *out)
 {
-    struct json_output *o = (struct json_output *)out;
-
-    if (o == NULL) {
-        return;
+    if (out != NULL) {
+        free_output((struct json_output *)out);
     }
-    atomic_store(&o->stop, 1);
-    kick(o);
-    pthread_join(o->writer, NULL);
-    free_lanes(o);
-    close(o->kick);
-    close(o->fd);
-    free(o);
 }
 
 static void
 json_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
     struct json_output *o = (struct json_output *)out;
-    struct ixd_output_counts c = {0, IXD_CNT_GET(o->written_bytes), IXD_CNT_GET(o->dropped), 0};
+    struct ixd_writer_stats ws;
+    struct ixd_output_counts c = {0};
 
     for (unsigned i = 0; i < o->n_lanes; i++) {
         c.records += IXD_CNT_GET(o->lanes[i].records);
-        c.waits += IXD_CNT_GET(o->lanes[i].waits);
     }
+    ixd_writer_stats(o->writer, &ws);
+    c.written_bytes = IXD_CNT_GET(o->written_bytes);
+    c.dropped = ws.dropped;
+    c.waits = ws.waits;
     ixd_output_report(fn, arg, &c);
 }
 

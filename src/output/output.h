@@ -3,8 +3,9 @@
  * implements; src/registry/registry.c lists the built-in ones). An output is opened by the
  * control thread, gets one lane per worker (the worker writes to its lane without sharing
  * anything), and is closed by the control thread after every worker has let go of it. JSON
- * lines (json.c), IPFIX export (ipfix_export.c) and IPFIX files (ipfix_file.c) implement it;
- * see docs/internals/modules.md, threads.md and export.md.
+ * lines (json.c, writing from a thread of its own through writer.h), IPFIX export
+ * (ipfix_export.c) and IPFIX files (ipfix_file.c) implement it; see docs/internals/modules.md,
+ * threads.md, writer.md and export.md.
  */
 #ifndef IXD_OUTPUT_OUTPUT_H
 #define IXD_OUTPUT_OUTPUT_H

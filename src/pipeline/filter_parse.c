@@ -325,6 +325,57 @@ group_add(struct parser *p, struct group *g, const struct lit *a, const struct i
     return 0;
 }
 
+/* ixd_filter_fail_at, then -1 */
+#define fail_at(...) (ixd_filter_fail_at(__VA_ARGS__), -1)
+
+/* The operator must suit the literal a: strings compare with ==, !=, in, contains and
+ * startswith, numbers with the rest; a prefix needs ==, != or in; a group holds one kind. */
+static int
+check_operator(struct parser *p, const struct ref *ref, struct group *g, enum cmp_op op,
+               const struct lit *a, const struct token *lo, const struct token *hi)
+{
+    if ((a->kind == LIT_STRING && op != OP_EQ && op != OP_IN && op != OP_CONTAINS &&
+         op != OP_STARTSWITH) ||
+        (a->kind != LIT_STRING && (op == OP_CONTAINS || op == OP_STARTSWITH))) {
+        return fail_at(p, lo, "%s compares %s with ==, !=, in%s", ref->name,
+                       a->kind == LIT_STRING ? "strings" : "numbers",
+                       a->kind == LIT_STRING ? ", contains or startswith" : " and <, <=, >, >=");
+    }
+    if (g->mode != -1 && g->mode != (int)(a->kind == LIT_STRING ? LIT_STRING : LIT_POINT)) {
+        return fail_at(p, lo, "a set of %s cannot mix strings and numbers", ref->name);
+    }
+    g->mode = a->kind == LIT_STRING ? LIT_STRING : LIT_POINT;
+    if (a->kind == LIT_PREFIX && op != OP_EQ && op != OP_IN) {
+        return fail_at(p, lo, "a prefix needs ==, != or in");
+    }
+    if (hi != NULL && a->kind == LIT_STRING) {
+        return fail_at(p, hi, "a range does not apply to strings");
+    }
+    return 0;
+}
+
+/* Widens a to the range lo..hi: both single values, in order. */
+static int
+extend_range(struct parser *p, const struct ref *ref, struct group *g, struct lit *a,
+             const struct token *lo, const struct token *hi)
+{
+    char why[256];
+    struct lit b;
+
+    if (ixd_filter_parse_literal(p, ref, g, hi, &b, why, sizeof(why)) != LIT_OK) {
+        return fail_at(p, hi, "%s", why);
+    }
+    if (a->kind != LIT_POINT || b.kind != LIT_POINT) {
+        return fail_at(p, a->kind != LIT_POINT ? lo : hi, "a range is bounded by single values");
+    }
+    if (key_cmp(a->hi, b.lo) > 0) {
+        return fail_at(p, lo, "the range %.*s..%.*s is empty", (int)lo->len, lo->start,
+                       (int)hi->len, hi->start);
+    }
+    a->hi = b.hi;
+    return 0;
+}
+
 /* Adds value (or range lo..hi) to every group it fits; fails when it fits none. */
 static int
 add_value(struct parser *p, const struct ref *ref, struct group *groups, unsigned ng,
@@ -335,14 +386,13 @@ add_value(struct parser *p, const struct ref *ref, struct group *groups, unsigne
 
     for (i = 0; i < ng; i++) {
         struct group *g = &groups[i];
-        struct lit a, b;
+        struct lit a;
         struct interval iv;
         int nonempty;
         enum lit_result r = ixd_filter_parse_literal(p, ref, g, lo, &a, why, sizeof(why));
 
         if (r == LIT_BAD) {
-            ixd_filter_fail_at(p, lo, "%s", why);
-            return -1;
+            return fail_at(p, lo, "%s", why);
         }
         if (r == LIT_NOFIT) {
             if (first_why[0] == '\0') {
@@ -350,66 +400,26 @@ add_value(struct parser *p, const struct ref *ref, struct group *groups, unsigne
             }
             continue;
         }
-        if ((a.kind == LIT_STRING && op != OP_EQ && op != OP_IN && op != OP_CONTAINS &&
-             op != OP_STARTSWITH) ||
-            (a.kind != LIT_STRING && (op == OP_CONTAINS || op == OP_STARTSWITH))) {
-            ixd_filter_fail_at(p, lo, "%s compares %s with ==, !=, in%s", ref->name,
-                               a.kind == LIT_STRING ? "strings" : "numbers",
-                               a.kind == LIT_STRING ? ", contains or startswith"
-                                                    : " and <, <=, >, >=");
+        if (check_operator(p, ref, g, op, &a, lo, hi) == -1 ||
+            (hi != NULL && extend_range(p, ref, g, &a, lo, hi) == -1)) {
             return -1;
-        }
-        if (g->mode != -1 && g->mode != (int)(a.kind == LIT_STRING ? LIT_STRING : LIT_POINT)) {
-            ixd_filter_fail_at(p, lo, "a set of %s cannot mix strings and numbers", ref->name);
-            return -1;
-        }
-        g->mode = a.kind == LIT_STRING ? LIT_STRING : LIT_POINT;
-        if (a.kind == LIT_PREFIX && op != OP_EQ && op != OP_IN) {
-            ixd_filter_fail_at(p, lo, "a prefix needs ==, != or in");
-            return -1;
-        }
-        if (hi != NULL && a.kind == LIT_STRING) {
-            ixd_filter_fail_at(p, hi, "a range does not apply to strings");
-            return -1;
-        }
-        if (hi != NULL) {
-            r = ixd_filter_parse_literal(p, ref, g, hi, &b, why, sizeof(why));
-            if (r != LIT_OK) {
-                ixd_filter_fail_at(p, hi, "%s", why);
-                return -1;
-            }
-            if (a.kind != LIT_POINT || b.kind != LIT_POINT) {
-                ixd_filter_fail_at(p, a.kind != LIT_POINT ? lo : hi,
-                                   "a range is bounded by single values");
-                return -1;
-            }
-            if (key_cmp(a.hi, b.lo) > 0) {
-                ixd_filter_fail_at(p, lo, "the range %.*s..%.*s is empty", (int)lo->len, lo->start,
-                                   (int)hi->len, hi->start);
-                return -1;
-            }
-            a.hi = b.hi;
         }
         nonempty = a.kind != LIT_STRING &&
                    op_interval(op, &a, g->type == IXD_TYPE_IPV6 ? key_max : key_max64, &iv);
         if (group_add(p, g, &a, nonempty ? &iv : NULL) == -1) {
-            ixd_filter_fail_at(p, lo, "out of memory");
-            return -1;
+            return fail_at(p, lo, "out of memory");
         }
         fitted++;
     }
-    if (fitted == 0) {
-        if (ng == 1) {
-            ixd_filter_fail_at(p, lo, "%s", first_why);
-        } else {
-            ixd_filter_fail_at(p, lo, "%.*s is not a valid value for %s (%s or %s)", (int)lo->len,
-                               lo->start, ref->name,
-                               ixd_filter_type_name(groups[0].type, groups[0].max_length),
-                               ixd_filter_type_name(groups[1].type, groups[1].max_length));
-        }
-        return -1;
+    if (fitted > 0) {
+        return 0;
     }
-    return 0;
+    if (ng == 1) {
+        return fail_at(p, lo, "%s", first_why);
+    }
+    return fail_at(p, lo, "%.*s is not a valid value for %s (%s or %s)", (int)lo->len, lo->start,
+                   ref->name, ixd_filter_type_name(groups[0].type, groups[0].max_length),
+                   ixd_filter_type_name(groups[1].type, groups[1].max_length));
 }
 
 /* One value, a range "a..b", or a prefix (inside the value token). */

@@ -312,9 +312,6 @@ derived_for(struct fields_state *st, const struct ixd_template *t)
     struct derived *d = g_hash_table_lookup(st->derived, key);
 
     if (d == NULL) {
-        if (g_hash_table_size(st->derived) >= DERIVED_MAX) {
-            g_hash_table_remove_all(st->derived);
-        }
         d = derive(st->conf, t);
         if (d != NULL) {
             g_hash_table_insert(st->derived, key, d);
@@ -401,6 +398,12 @@ fields_process(void *state, struct ixd_batch *batch)
     size_t i, kept = 0;
 
     st->used = 0;
+    /* emptied between batches only: the records of the last one were rebuilt under these
+     * templates, and like the bytes in buf they are valid until this call (the table grows
+     * past its bound by at most one batch's templates) */
+    if (g_hash_table_size(st->derived) >= DERIVED_MAX) {
+        g_hash_table_remove_all(st->derived);
+    }
     for (i = 0; i < batch->count; i++) {
         struct ixd_record r = batch->records[i];
 

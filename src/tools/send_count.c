@@ -139,7 +139,7 @@ parse_template(struct rec_counter *rc, uint32_t odid, int kind, const uint8_t *p
 {
     if (avail < 4)
         return 0;
-    uint16_t tid = get_be16(p), n = get_be16(p + 2);
+    uint16_t tid = ixd_get16(p), n = ixd_get16(p + 2);
     if (n == 0) { /* withdrawal; template ID 2/3 withdraws all of that kind */
         if (tid == kind) {
             withdraw_all(rc, odid, kind);
@@ -159,8 +159,8 @@ parse_template(struct rec_counter *rc, uint32_t odid, int kind, const uint8_t *p
     for (uint16_t i = 0; i < n; i++) {
         if (avail - pos < 4)
             goto bad;
-        uint16_t id = get_be16(p + pos);
-        lens[i] = get_be16(p + pos + 2);
+        uint16_t id = ixd_get16(p + pos);
+        lens[i] = ixd_get16(p + pos + 2);
         pos += 4;
         if (id & 0x8000) { /* enterprise number follows */
             if (avail - pos < 4)
@@ -189,7 +189,7 @@ var_record_len(const struct tmpl *t, const uint8_t *p, size_t avail)
             if (l == 255) {
                 if (avail - q < 2)
                     return 0;
-                l = get_be16(p + q);
+                l = ixd_get16(p + q);
                 q += 2;
             }
         }
@@ -220,16 +220,16 @@ count_data(const struct tmpl *t, const uint8_t *p, size_t len)
 uint64_t
 rec_counter_message(struct rec_counter *rc, const uint8_t *msg, size_t len)
 {
-    if (len < IPFIX_HDR_LEN || get_be16(msg) != IPFIX_VERSION)
+    if (len < IXD_HEADER_LEN || ixd_get16(msg) != IXD_IPFIX_VERSION)
         return 0;
-    size_t mlen = get_be16(msg + 2);
-    if (mlen < IPFIX_HDR_LEN || mlen > len)
+    size_t mlen = ixd_get16(msg + 2);
+    if (mlen < IXD_HEADER_LEN || mlen > len)
         return 0;
-    uint32_t odid = get_be32(msg + 12);
+    uint32_t odid = ixd_get32(msg + 12);
     uint64_t total = 0;
 
-    for (size_t pos = IPFIX_HDR_LEN; mlen - pos >= 4;) {
-        uint16_t sid = get_be16(msg + pos), slen = get_be16(msg + pos + 2);
+    for (size_t pos = IXD_HEADER_LEN; mlen - pos >= 4;) {
+        uint16_t sid = ixd_get16(msg + pos), slen = ixd_get16(msg + pos + 2);
         if (slen < 4 || slen > mlen - pos)
             break;
         const uint8_t *body = msg + pos + 4;

@@ -166,7 +166,7 @@ numeric_opt(struct opts *o, int c, const char *arg)
         return parse_num(arg, "rate", 0, MAX_RATE, &o->rate);
     case 'R':
         o->synth_only = "-R/--records-per-message";
-        if (parse_num(arg, "records per message", 1, IPFIX_MAX_MSG, &v) < 0)
+        if (parse_num(arg, "records per message", 1, IXD_MAX_MESSAGE, &v) < 0)
             return -1;
         o->rpm = (unsigned)v;
         return 0;

@@ -211,7 +211,7 @@ tx_open(const char *dest, int tcp, unsigned nconn, size_t chunk)
     tx->tcp = tcp;
     tx->nconn = nconn;
     tx->chunk = chunk;
-    tx->max_msg = IPFIX_MAX_MSG;
+    tx->max_msg = IXD_MAX_MESSAGE;
     snprintf(tx->dest, sizeof(tx->dest), "%s", dest);
 
     struct addrinfo hints = {0}, *res = NULL;

@@ -36,7 +36,7 @@ rd32(const uint8_t *p, int little)
     if (little)
         return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
                ((uint32_t)p[3] << 24);
-    return get_be32(p);
+    return ixd_get32(p);
 }
 
 static int
@@ -51,12 +51,12 @@ decap_ethernet(const uint8_t *p, size_t caplen, size_t *off)
 {
     if (caplen < 14)
         return 0;
-    uint16_t type = get_be16(p + 12);
+    uint16_t type = ixd_get16(p + 12);
     *off = 14;
     for (int tags = 0; type == 0x8100 || type == 0x88a8 || type == 0x9100; tags++) {
         if (tags == MAX_VLAN_TAGS || caplen - *off < 4)
             return 0;
-        type = get_be16(p + *off + 2);
+        type = ixd_get16(p + *off + 2);
         *off += 4;
     }
     return ethertype_version(type);
@@ -74,7 +74,7 @@ decap_link(uint32_t lt, const uint8_t *p, size_t caplen, size_t *off)
         /* The address family is in the capturing host's byte order: accept either. */
         uint32_t fam = rd32(p, 1);
         if (fam > 0xffff)
-            fam = get_be32(p);
+            fam = ixd_get32(p);
         *off = 4;
         return fam == 2 ? 4 : (fam == 10 || fam == 24 || fam == 28 || fam == 30) ? 6 : 0;
     }
@@ -90,10 +90,10 @@ decap_link(uint32_t lt, const uint8_t *p, size_t caplen, size_t *off)
         return 6;
     case LT_SLL:
         *off = 16;
-        return caplen < 16 ? 0 : ethertype_version(get_be16(p + 14));
+        return caplen < 16 ? 0 : ethertype_version(ixd_get16(p + 14));
     case LT_SLL2:
         *off = 20;
-        return caplen < 20 ? 0 : ethertype_version(get_be16(p));
+        return caplen < 20 ? 0 : ethertype_version(ixd_get16(p));
     default:
         return 0;
     }
@@ -112,12 +112,12 @@ ipv4_udp(const uint8_t *p, size_t len, size_t *off, size_t *avail)
 {
     if (len < 20)
         return PKT_TRUNC;
-    size_t ihl = (size_t)(p[0] & 15) * 4, tot = get_be16(p + 2);
+    size_t ihl = (size_t)(p[0] & 15) * 4, tot = ixd_get16(p + 2);
     if ((p[0] >> 4) != 4 || ihl < 20 || tot < ihl)
         return PKT_OTHER;
     if (ihl > len || tot > len) /* Ethernet padding may make len > tot, never less */
         return PKT_TRUNC;
-    if (get_be16(p + 6) & 0x3fff) /* more-fragments flag or a fragment offset */
+    if (ixd_get16(p + 6) & 0x3fff) /* more-fragments flag or a fragment offset */
         return PKT_FRAG;
     if (p[9] != IPPROTO_UDP_)
         return PKT_OTHER;
@@ -132,7 +132,7 @@ ipv6_udp(const uint8_t *p, size_t len, size_t *off, size_t *avail)
 {
     if (len < 40)
         return PKT_TRUNC;
-    size_t plen = get_be16(p + 4), end = 40 + plen, pos = 40;
+    size_t plen = ixd_get16(p + 4), end = 40 + plen, pos = 40;
     if ((p[0] >> 4) != 6 || plen == 0) /* plen 0: jumbogram, not for UDP flow exports */
         return PKT_OTHER;
     if (end > len)
@@ -174,12 +174,12 @@ take_packet(uint32_t lt, const uint8_t *pkt, size_t caplen, int port, struct msg
         v = ipv6_udp(pkt + off, caplen - off, &uoff, &uavail);
     if (v == PKT_OK) {
         const uint8_t *u = pkt + off + uoff;
-        size_t ulen = uavail < 8 ? 0 : get_be16(u + 4);
+        size_t ulen = uavail < 8 ? 0 : ixd_get16(u + 4);
         if (uavail < 8 || ulen > uavail)
             v = PKT_TRUNC;
         else if (ulen <= 8)
             v = PKT_OTHER;
-        else if (port >= 0 && get_be16(u + 2) != port) {
+        else if (port >= 0 && ixd_get16(u + 2) != port) {
             st->filtered++;
             return 0;
         } else {
@@ -200,7 +200,7 @@ take_packet(uint32_t lt, const uint8_t *pkt, size_t caplen, int port, struct msg
 static int
 read_global(const char *path, const uint8_t *buf, size_t len, int *little, uint32_t *lt)
 {
-    if (len >= 4 && get_be32(buf) == MAGIC_PCAPNG) {
+    if (len >= 4 && ixd_get32(buf) == MAGIC_PCAPNG) {
         fprintf(stderr,
                 SEND_PROG ": %s: pcapng is not supported; convert it: editcap -F pcap IN OUT\n",
                 path);
@@ -213,10 +213,10 @@ read_global(const char *path, const uint8_t *buf, size_t len, int *little, uint3
     uint32_t m = rd32(buf, 1);
     if (m == MAGIC_US || m == MAGIC_NS)
         *little = 1;
-    else if (get_be32(buf) == MAGIC_US || get_be32(buf) == MAGIC_NS)
+    else if (ixd_get32(buf) == MAGIC_US || ixd_get32(buf) == MAGIC_NS)
         *little = 0;
     else {
-        fprintf(stderr, SEND_PROG ": %s: not a pcap file (magic 0x%08x)\n", path, get_be32(buf));
+        fprintf(stderr, SEND_PROG ": %s: not a pcap file (magic 0x%08x)\n", path, ixd_get32(buf));
         return -1;
     }
     /* The link type shares its 32-bit field with FCS flags in newer writers: low 16 bits. */

@@ -81,21 +81,21 @@ split_ipfix(const char *path, const uint8_t *buf, size_t len, struct msg_list *o
 {
     for (size_t pos = 0; pos < len;) {
         size_t left = len - pos;
-        if (left < IPFIX_HDR_LEN) {
+        if (left < IXD_HEADER_LEN) {
             fprintf(stderr,
                     SEND_PROG ": %s: offset %zu: truncated message header (%zu bytes left)\n", path,
                     pos, left);
             return -1;
         }
-        unsigned ver = get_be16(buf + pos), mlen = get_be16(buf + pos + 2);
-        if (ver != IPFIX_VERSION) {
+        unsigned ver = ixd_get16(buf + pos), mlen = ixd_get16(buf + pos + 2);
+        if (ver != IXD_IPFIX_VERSION) {
             fprintf(stderr, SEND_PROG ": %s: offset %zu: version %u, not an IPFIX message\n", path,
                     pos, ver);
             return -1;
         }
-        if (mlen < IPFIX_HDR_LEN || mlen > left) {
+        if (mlen < IXD_HEADER_LEN || mlen > left) {
             fprintf(stderr, SEND_PROG ": %s: offset %zu: message length %u %s\n", path, pos, mlen,
-                    mlen < IPFIX_HDR_LEN ? "is below 16" : "runs past the end of the file");
+                    mlen < IXD_HEADER_LEN ? "is below 16" : "runs past the end of the file");
             return -1;
         }
         if (msg_list_push(out, buf + pos, mlen) < 0) {
@@ -112,10 +112,10 @@ add_file(const struct replay_cfg *cfg, const char *path, const uint8_t *buf, siz
          struct msg_list *out)
 {
     /* Only IPFIX has a total length in its header; NetFlow v5/v9 dumps go out whole. */
-    int whole = cfg->raw || len < 2 || get_be16(buf) != IPFIX_VERSION;
+    int whole = cfg->raw || len < 2 || ixd_get16(buf) != IXD_IPFIX_VERSION;
     if (!whole)
         return split_ipfix(path, buf, len, out);
-    if (!cfg->tcp && len > IPFIX_MAX_MSG) {
+    if (!cfg->tcp && len > IXD_MAX_MESSAGE) {
         fprintf(stderr, SEND_PROG ": %s: %zu bytes is too large for one datagram\n", path, len);
         return -1;
     }

@@ -30,19 +30,19 @@ synth_record_len(int ipv6)
 unsigned
 synth_max_records(int ipv6, size_t max_msg)
 {
-    if (max_msg > IPFIX_MAX_MSG)
-        max_msg = IPFIX_MAX_MSG;
-    return (unsigned)((max_msg - IPFIX_HDR_LEN - SET_HDR_LEN) / synth_record_len(ipv6));
+    if (max_msg > IXD_MAX_MESSAGE)
+        max_msg = IXD_MAX_MESSAGE;
+    return (unsigned)((max_msg - IXD_HEADER_LEN - SET_HDR_LEN) / synth_record_len(ipv6));
 }
 
 static void
 put_msg_header(uint8_t *p, size_t len, uint32_t export_time, uint32_t seq, uint32_t odid)
 {
-    put_be16(p, IPFIX_VERSION);
-    put_be16(p + 2, (uint16_t)len);
-    put_be32(p + 4, export_time);
-    put_be32(p + 8, seq);
-    put_be32(p + 12, odid);
+    ixd_put16(p, IXD_IPFIX_VERSION);
+    ixd_put16(p + 2, (uint16_t)len);
+    ixd_put32(p + 4, export_time);
+    ixd_put32(p + 8, seq);
+    ixd_put32(p + 12, odid);
 }
 
 /* A whole message holding just the template set; returns its length. */
@@ -50,48 +50,48 @@ static size_t
 build_template_msg(uint8_t *buf, int ipv6, uint32_t odid, uint32_t seq, uint32_t export_time)
 {
     const uint16_t(*t)[2] = ipv6 ? tmpl_v6 : tmpl_v4;
-    uint8_t *p = buf + IPFIX_HDR_LEN;
+    uint8_t *p = buf + IXD_HEADER_LEN;
     size_t set_len = SET_HDR_LEN + 4 + NFIELDS * 4;
 
-    put_be16(p, 2); /* template set */
-    put_be16(p + 2, (uint16_t)set_len);
-    put_be16(p + 4, SYNTH_TEMPLATE_ID);
-    put_be16(p + 6, NFIELDS);
+    ixd_put16(p, 2); /* template set */
+    ixd_put16(p + 2, (uint16_t)set_len);
+    ixd_put16(p + 4, SYNTH_TEMPLATE_ID);
+    ixd_put16(p + 6, NFIELDS);
     p += 8;
     for (int i = 0; i < NFIELDS; i++, p += 4) {
-        put_be16(p, t[i][0]);
-        put_be16(p + 2, t[i][1]);
+        ixd_put16(p, t[i][0]);
+        ixd_put16(p + 2, t[i][1]);
     }
-    put_msg_header(buf, IPFIX_HDR_LEN + set_len, export_time, seq, odid);
-    return IPFIX_HDR_LEN + set_len;
+    put_msg_header(buf, IXD_HEADER_LEN + set_len, export_time, seq, odid);
+    return IXD_HEADER_LEN + set_len;
 }
 
 /* The 48 bytes from sourceTransportPort to flowEndMilliseconds, shared by both templates. */
 static uint8_t *
 encode_middle(uint8_t *p, uint64_t k)
 {
-    put_be16(p, (uint16_t)(1024 + k % 60000));
-    put_be16(p + 2, (uint16_t)(k % 1000));
+    ixd_put16(p, (uint16_t)(1024 + k % 60000));
+    ixd_put16(p + 2, (uint16_t)(k % 1000));
     p[4] = (k & 1) ? 17 : 6;
-    put_be16(p + 5, (uint16_t)(k & 0x3F));
+    ixd_put16(p + 5, (uint16_t)(k & 0x3F));
     p[7] = (uint8_t)k;
-    put_be32(p + 8, (uint32_t)(k % 100));
-    put_be32(p + 12, (uint32_t)(100 + k % 50));
-    put_be64(p + 16, 1 + k % 1000);
-    put_be64(p + 24, k);
-    put_be64(p + 32, FLOW_TIME_BASE + k);
-    put_be64(p + 40, FLOW_TIME_BASE + k + 1000);
+    ixd_put32(p + 8, (uint32_t)(k % 100));
+    ixd_put32(p + 12, (uint32_t)(100 + k % 50));
+    ixd_put64(p + 16, 1 + k % 1000);
+    ixd_put64(p + 24, k);
+    ixd_put64(p + 32, FLOW_TIME_BASE + k);
+    ixd_put64(p + 40, FLOW_TIME_BASE + k + 1000);
     return p + 48;
 }
 
 static void
 encode_v6_addr(uint8_t *p, uint16_t third_group, uint64_t k)
 {
-    put_be16(p, 0x2001);
-    put_be16(p + 2, 0x0db8);
-    put_be16(p + 4, third_group);
-    put_be16(p + 6, 0);
-    put_be64(p + 8, k);
+    ixd_put16(p, 0x2001);
+    ixd_put16(p + 2, 0x0db8);
+    ixd_put16(p + 4, third_group);
+    ixd_put16(p + 6, 0);
+    ixd_put64(p + 8, k);
 }
 
 void
@@ -104,7 +104,7 @@ synth_encode_record(uint8_t *p, uint64_t k, int ipv6)
         p[4] = 192, p[5] = 168, p[6] = b1, p[7] = b0;
         p = encode_middle(p + 8, k);
         p[0] = 172, p[1] = 16, p[2] = b1, p[3] = b0;
-        put_be32(p + 4, (uint32_t)(64512 + k % 1000));
+        ixd_put32(p + 4, (uint32_t)(64512 + k % 1000));
         return;
     }
     encode_v6_addr(p, 0, k);
@@ -112,7 +112,7 @@ synth_encode_record(uint8_t *p, uint64_t k, int ipv6)
     p = encode_middle(p + 32, k);
     memset(p, 0, 16);
     p[0] = 0xfe, p[1] = 0x80, p[14] = b1, p[15] = b0;
-    put_be32(p + 16, (uint32_t)(64512 + k % 1000));
+    ixd_put32(p + 16, (uint32_t)(64512 + k % 1000));
 }
 
 /* Send state shared by the helpers of synth_run(). */
@@ -137,7 +137,7 @@ unix_now(void)
 static int
 send_templates(struct synth_run *r)
 {
-    uint8_t buf[IPFIX_HDR_LEN + SET_HDR_LEN + 4 + NFIELDS * 4];
+    uint8_t buf[IXD_HEADER_LEN + SET_HDR_LEN + 4 + NFIELDS * 4];
     uint32_t now = unix_now();
 
     for (unsigned c = 0; c < r->cfg->exporters; c++) {
@@ -161,15 +161,15 @@ build_batch(struct synth_run *r, unsigned nb)
     for (unsigned j = 0; j < nb; j++) {
         unsigned c = (unsigned)((r->msg_index + j) % cfg->exporters);
         unsigned n = left < cfg->rec_per_msg ? (unsigned)left : cfg->rec_per_msg;
-        uint8_t *msg = r->slots + (size_t)j * r->slot_len, *p = msg + IPFIX_HDR_LEN;
+        uint8_t *msg = r->slots + (size_t)j * r->slot_len, *p = msg + IXD_HEADER_LEN;
         size_t set_len = SET_HDR_LEN + (size_t)n * rlen;
 
-        put_be16(p, SYNTH_TEMPLATE_ID);
-        put_be16(p + 2, (uint16_t)set_len);
+        ixd_put16(p, SYNTH_TEMPLATE_ID);
+        ixd_put16(p + 2, (uint16_t)set_len);
         p += SET_HDR_LEN;
         for (unsigned i = 0; i < n; i++, p += rlen)
             synth_encode_record(p, k++, cfg->ipv6);
-        r->msg_len[j] = IPFIX_HDR_LEN + set_len;
+        r->msg_len[j] = IXD_HEADER_LEN + set_len;
         put_msg_header(msg, r->msg_len[j], now, r->seq[c], cfg->odid);
         r->seq[c] += n;
         left -= n;
@@ -241,7 +241,7 @@ synth_run(const struct synth_cfg *cfg, struct tx *tx, uint64_t *records)
     int rc = -1;
 
     r.slot_len =
-        IPFIX_HDR_LEN + SET_HDR_LEN + (size_t)cfg->rec_per_msg * synth_record_len(cfg->ipv6);
+        IXD_HEADER_LEN + SET_HDR_LEN + (size_t)cfg->rec_per_msg * synth_record_len(cfg->ipv6);
     r.seq = calloc(cfg->exporters, sizeof(*r.seq));
     r.slots = malloc(TX_BATCH * r.slot_len);
     if (!r.seq || !r.slots)

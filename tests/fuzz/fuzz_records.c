@@ -14,7 +14,7 @@
 #include "ipfix/ie.h"
 #include "ipfix/netflow.h"
 #include "ipfix/wire.h"
-#include "output/ipfix_session.h"
+#include "output/export_session.h"
 #include "output/json_format.h"
 
 /* Small enough that records with their templates often do not fit: the drop path runs too. */

@@ -247,6 +247,12 @@ def test_reload(d, api, keys, port, api_port, jwks_path):
     assert call(api, "/metrics", jwt(keys, "ES256", "e1"))[0] == 200
     p = expect_problem(api, "/metrics", 401, token=jwt(keys, "RS256", "r1"))
     assert "no key with kid" in p["detail"], p
+    # a JWKS the API could not use refuses the reload: the running keys stay
+    with open(jwks_path, "w") as f:
+        f.write('{"keys": [')
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"reload refused, the running config stays: .*api\.auth\.jwt\.jwks-file", count=1)
+    assert call(api, "/metrics", jwt(keys, "ES256", "e1"))[0] == 200
 
 
 def check(tmpdir, text):

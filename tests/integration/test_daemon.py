@@ -1,5 +1,6 @@
 """The daemon's command line, config checks, signals and reloads, against the real binary."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -61,7 +62,7 @@ def test_check_config():
     with open(bad, "w") as f:
         f.write("collectors:\n  - name: a\n    transport: sctp\n    listen: \"*:4739\"\n")
     r = subprocess.run([BIN, "-t", "-c", bad], capture_output=True, text=True)
-    assert r.returncode != 0 and r.stderr.startswith(bad + ":3:16: transport must be udp, tcp or file"), r.stderr
+    assert r.returncode != 0 and r.stderr.startswith(bad + ":3:16: transport must be udp, tcp, file or pcap"), r.stderr
     with open(bad, "w") as f:
         f.write("collectors: {a: 1}\n")
     r = subprocess.run([BIN, "-t", "-c", bad], capture_output=True, text=True)
@@ -222,6 +223,23 @@ def test_sigterm_flushes_everything():
     assert final["u"]["records"] == 1000 and final["u"]["seq_lost"] == 0, final
 
 
+def test_json_write_errors_are_counted():
+    """Lines the writer cannot write are counted as dropped, with an error line, and the
+    daemon goes on (and stops) normally."""
+    if not os.path.exists("/dev/full"):
+        return
+    port = free_port()
+    d = Daemon(config(port, "/dev/full"))
+    s = udp_socket()
+    s.sendto(ipfix.small_template_message(), ("127.0.0.1", port))
+    for i in range(10):
+        s.sendto(ipfix.small_data_message(range(i * 20, i * 20 + 20), seq=i * 20), ("127.0.0.1", port))
+    d.wait_log(r"output file: cannot write /dev/full: No space left on device; \d+ records dropped")
+    d.stop()
+    m = re.search(r"final output file: records=(\d+) bytes=(\d+) dropped=(\d+)", d.log())
+    assert m and m.groups() == ("200", "0", "200"), d.log()
+
+
 def test_tcp_stream_that_is_not_ipfix_is_closed():
     port = free_port()
     out = os.path.join(tempfile.mkdtemp(), "out.json")
@@ -287,5 +305,6 @@ if __name__ == "__main__":
     run([test_version_and_help, test_check_config, test_udp_and_tcp_records_reach_the_file,
          test_sigusr1_summary_and_counters, test_sighup_keeps_templates_and_socket,
          test_sighup_changed_collector_is_reopened, test_sighup_reopens_output_file,
-         test_sigterm_flushes_everything, test_tcp_stream_that_is_not_ipfix_is_closed,
+         test_sigterm_flushes_everything, test_json_write_errors_are_counted,
+         test_tcp_stream_that_is_not_ipfix_is_closed,
          test_templates_survive_a_restart])

@@ -122,9 +122,16 @@ def test_drops_to_user_after_binding():
     os.mkdir(out_dir)
     os.chown(out_dir, NOBODY.pw_uid, NOBODY.pw_gid)
     state = os.path.join(tmp, "state", "ipfixd")
+    # element files only root can read (a build tree under /root, mode 0700): read at start, as
+    # root, and never again, so neither the start nor a reload as nobody needs them
+    elements = os.path.join(tmp, "elements")
+    os.mkdir(elements, 0o700)
+    shutil.copy(os.path.join(os.path.dirname(__file__), "../../config/elements/barracuda.xml"),
+                elements)
     port = free_port()
     cfg = f"""user: nobody
 state-directory: {state}
+elements: {{directories: [{elements}]}}
 api: {{enabled: false}}
 workers: 2
 collectors:

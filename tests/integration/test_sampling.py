@@ -82,9 +82,11 @@ def test_ipfix_samplers_and_selectors():
                 assert b[k] == min(a[k] * rate, U64), (port_, k, a[k], b[k])
         assert b["samplerId" if port_ < 5 else "selectorId"] == a.get(
             "samplerId", a.get("selectorId"))  # identifiers are not counts
-    # options records themselves are written as sent
+    # options records themselves are written as sent, without a rate
     assert [x.get("samplerRandomInterval") for x in read_json_lines(scaled)
             if x.get("@template") == 300] == [100, 1000]
+    assert not [x for x in read_json_lines(scaled)
+                if x.get("@options") and "@sampling_rate" in x]
 
 
 def test_netflow9_options_and_record_intervals():

@@ -214,6 +214,11 @@ sandbox_escapes(void **state)
         "ipfixd.table_from_csv('/etc/passwd')",
         "ipfixd.prefix_table('secret.key')",
         "error(setmetatable({}, {__tostring = function() while true do end end}))",
+        "ipfixd.counter('c').add({_ = -100000}, 1)",
+        "ipfixd.counter('c').inc(r)",
+        "local x = ipfixd.counter('c').value({_ = 1e9})",
+        "r.remove({_ = 300}, 'octetDeltaCount')",
+        "r.sampling_rate(ipfixd.counter('c'))",
     };
     char script[512];
 

@@ -26,6 +26,8 @@
 #include "pipeline/pipeline.h"
 #include "registry/registry.h"
 
+#include "worker_fixture.h"
+
 #define TICKER_TID 400
 #define ANNOUNCED_BASE 1000000 /* flowId of a record the ticker emits for an announced template */
 
@@ -236,28 +238,6 @@ struct rig {
     struct ixd_worker *w;
 };
 
-/* A UDP port free on 127.0.0.1 (the config refuses port 0). */
-static unsigned
-free_udp_port(void)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sin);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1) {
-    }
-}
 
 /* Starts one worker on a config of a UDP collector, two JSON outputs (a.json and b.json in a
  * directory of its own) and the pipelines given. */

@@ -22,6 +22,8 @@
 #include "pipeline/pipeline.h"
 #include "registry/registry.h"
 
+#include "worker_fixture.h"
+
 static atomic_int ticks_seen;
 static atomic_int stages_stopped;
 
@@ -72,28 +74,6 @@ static const struct ixd_stage_type ticks_stage = {
     .stop = ticks_stop,
 };
 
-/* A UDP port free on 127.0.0.1 (the config refuses port 0). */
-static unsigned
-free_udp_port(void)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sin);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1) {
-    }
-}
 
 /* stage.h promises tick() every 100 ms: a worker must call it for each pipeline it runs. */
 static void
