@@ -388,6 +388,7 @@ ixd_cfg_new(const char *name, char *err, size_t errlen)
     }
     cfg->log_level = IXD_LOG_INFO;
     cfg->log_target = IXD_LOG_STDERR;
+    cfg->own_enterprise = IXD_OWN_ENTERPRISE_DEFAULT;
     cfg->limits = default_limits;
     ixd_cfg_api_defaults(&cfg->api);
     snprintf(cfg->state_directory, sizeof(cfg->state_directory), "%s", IXD_DEFAULT_STATE_DIRECTORY);

@@ -18,6 +18,11 @@
 #define IXD_NAME_MAX 64
 #define IXD_PATH_MAX 4096
 #define IXD_DEFAULT_STATE_DIRECTORY "/var/lib/ipfixd"
+/* The enterprise number of ipfixd's own elements (what enrichment adds) unless
+ * elements.enterprise says otherwise: RFC 5612's number for documentation, which no vendor's
+ * elements use; an operator exporting beyond their own network sets their organisation's. */
+#define IXD_OWN_ENTERPRISE_DEFAULT 32473
+
 /* The vendor element files (config/elements) as installed, and in the source tree for runs
  * from a build tree; CMake defines both. */
 #ifndef IXD_ELEMENTS_DIR
@@ -261,6 +266,7 @@ struct ixd_config {
     size_t n_element_files;
     char **element_files; /* libfixbuf XML files to load, in order: the directories' *.xml
                              (sorted by name), then elements.files */
+    uint32_t own_enterprise; /* elements.enterprise: the PEN of ipfixd's own elements */
     size_t n_collectors;
     struct ixd_config_module *collectors;
     size_t n_outputs;

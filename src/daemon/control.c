@@ -779,6 +779,11 @@ start(struct control *ctl, struct ixd_config *cfg)
     ixd_log_setup(cfg->log_target, cfg->log_level);
     /* element files are ipfixd's own or named by root's config, read once: as who started it */
     ctl->registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
+    if (ctl->registry != NULL && ixd_ie_registry_add_own(ctl->registry, cfg->own_enterprise) == -1) {
+        ixd_ie_registry_free(ctl->registry);
+        ctl->registry = NULL;
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (ctl->registry == NULL ||
         ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1) {
         log_err("%s", err);

@@ -23,6 +23,7 @@
     X(drop)                                                                                        \
     X(set)                                                                                         \
     X(lua)                                                                                         \
+    X(enrich)                                                                                      \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \

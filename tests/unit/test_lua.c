@@ -617,6 +617,7 @@ prefix_table(void **state)
     ixd_prefix_table_free(t);
     t = ixd_prefix_table_new();
     assert_int_equal(ixd_prefix_table_add(t, "10.0.0.0/8", "a", err, sizeof(err)), 0);
+    assert_int_equal(ixd_prefix_table_build(t, err, sizeof(err)), 0);
     assert_null(ixd_prefix_table_lookup_text(t, "11.0.0.1"));
     assert_string_equal(ixd_prefix_table_lookup_text(t, "10.0.0.1"), "a");
     assert_null(ixd_prefix_table_lookup_text(t, "::1"));
