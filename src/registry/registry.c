@@ -24,6 +24,7 @@
     X(set)                                                                                         \
     X(lua)                                                                                         \
     X(enrich)                                                                                      \
+    X(dedup)                                                                                       \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \

@@ -1,0 +1,515 @@
+/*
+ * The dedup stage: a record whose flow another exporter already reported within the window is
+ * dropped, so a flow that crosses several routers is written once (docs/enrichment.md, dedup).
+ * A flow is the values of the key elements (the 5-tuple unless configured) and its start time,
+ * matched within a tolerance, since two routers stamp the same flow a little apart.
+ *
+ * SO_REUSEPORT hands two routers' datagrams to different workers, so the copies meet in one
+ * table every worker of the config shares (dedup_table.h), striped by the key's hash; each
+ * worker keeps only what it compiled per template. The table is allocated by the first worker
+ * that starts (ipfixd -t allocates nothing) and freed with the config: a reload starts empty.
+ */
+#include <glib.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/address.h"
+#include "core/cnode.h"
+#include "core/counter.h"
+#include "core/keys.h"
+#include "core/keys_net.h"
+#include "dedup/dedup_table.h"
+#include "ipfix/ie.h"
+#include "ipfix/template.h"
+#include "ipfix/wire.h"
+#include "pipeline/pipeline.h"
+
+#define KEY_MAX 16
+#define PLANS_MAX 4096
+#define NTP_UNIX_SECONDS INT64_C(2208988800)
+
+static const char *const default_key[] = {"sourceIPv4Address",   "destinationIPv4Address",
+                                          "sourceIPv6Address",   "destinationIPv6Address",
+                                          "sourceTransportPort", "destinationTransportPort",
+                                          "protocolIdentifier"};
+
+struct dedup_settings {
+    int key_given; /* the key key's list is read in conf(), which has the element names */
+    uint32_t tolerance_ms;
+    uint32_t window;
+    uint32_t entries;
+    struct ixd_prefix_list prefer;
+};
+
+struct dedup_conf {
+    uint32_t key_pen[KEY_MAX];
+    uint16_t key_id[KEY_MAX];
+    size_t n_key;
+    int64_t tolerance_ms, window_usec;
+    size_t entries;
+    struct ixd_prefix_list prefer; /* owned: the settings' list moves here */
+    uint64_t seed;
+    pthread_mutex_t lock; /* guards table's creation */
+    struct ixd_dedup_table *table;
+};
+
+/* Where a template carries the key and the start time. */
+struct plan {
+    int16_t key[KEY_MAX]; /* field index, or -1 */
+    int16_t start;        /* field index, or -1 */
+    uint16_t start_id;    /* its element */
+    uint8_t keyed;        /* 1: some key element is there */
+};
+
+struct dedup_state {
+    struct dedup_conf *conf;
+    GHashTable *plans; /* template serial -> struct plan */
+    unsigned worker;
+    uint64_t unique, duplicates, same, preferred, unkeyed;
+};
+
+static int
+parse_key_shape(const struct ixd_key *key, const struct ixd_cnode *v, void *field,
+                const struct ixd_key_env *env, char *err, size_t errlen)
+{
+    if (v->kind != IXD_CNODE_SEQUENCE || v->n == 0 || v->n > KEY_MAX) {
+        return ixd_cnode_fail(v, env->file, err, errlen,
+                              "%s must list 1 to %d information element names", key->name, KEY_MAX);
+    }
+    *(int *)field = 1;
+    return 0;
+}
+
+static const struct ixd_key dedup_keys[] = {
+    {.name = "key",
+     .kind = IXD_KEY_CUSTOM,
+     IXD_KEY_AT(struct dedup_settings, key_given),
+     .parse = parse_key_shape,
+     .help = "the elements whose values make a flow (the 5-tuple in IPv4 and IPv6)"},
+    {.name = "tolerance-ms",
+     .kind = IXD_KEY_U32,
+     IXD_KEY_AT(struct dedup_settings, tolerance_ms),
+     .def = "1000",
+     .max = 3600000,
+     .help = "how far apart two copies' flow start times may be"},
+    {.name = "window",
+     .kind = IXD_KEY_DURATION,
+     IXD_KEY_AT(struct dedup_settings, window),
+     .def = "60s",
+     .min = 1,
+     .max = 86400,
+     .help = "how long after its last copy a flow is remembered"},
+    {.name = "entries",
+     .kind = IXD_KEY_U32,
+     IXD_KEY_AT(struct dedup_settings, entries),
+     .def = "262144",
+     .min = 1024,
+     .max = 1u << 24,
+     .help = "flows remembered at most (48 bytes each); beyond, the least recently seen go"},
+    {.name = "prefer-exporters",
+     .kind = IXD_KEY_CUSTOM,
+     IXD_KEY_AT(struct dedup_settings, prefer),
+     .parse = ixd_key_parse_prefixes,
+     .same = ixd_key_same_prefixes,
+     .release = ixd_key_release_prefixes,
+     .help = "exporters whose copy wins over others', the first listed most (else: first seen)"},
+    {NULL},
+};
+
+static void
+dedup_conf_free(void *p)
+{
+    struct dedup_conf *c = p;
+
+    if (c != NULL) {
+        ixd_dedup_table_free(c->table);
+        pthread_mutex_destroy(&c->lock);
+        free(c->prefer.p);
+        free(c);
+    }
+}
+
+static int
+add_element(struct dedup_conf *c, const struct ixd_cnode *n, const struct ixd_stage_env *env,
+            char *err, size_t errlen)
+{
+    const struct ixd_ie *ie;
+    size_t i;
+
+    if (n->kind != IXD_CNODE_SCALAR || (ie = ixd_ie_lookup_name(env->registry, n->text)) == NULL) {
+        return ixd_cnode_fail(n, env->file, err, errlen, "'%s' is not an information element",
+                              n->kind == IXD_CNODE_SCALAR ? n->text : "");
+    }
+    for (i = 0; i < c->n_key; i++) {
+        if (c->key_pen[i] == ie->pen && c->key_id[i] == ie->id) {
+            return ixd_cnode_fail(n, env->file, err, errlen, "'%s' is in the key twice", n->text);
+        }
+    }
+    c->key_pen[c->n_key] = ie->pen;
+    c->key_id[c->n_key++] = ie->id;
+    return 0;
+}
+
+static int
+conf_key(struct dedup_conf *c, const struct ixd_cnode *settings, const struct ixd_stage_env *env,
+         char *err, size_t errlen)
+{
+    const struct ixd_cnode *list = ixd_cnode_get(settings, "key");
+    size_t i;
+
+    if (list != NULL) {
+        for (i = 0; i < list->n; i++) {
+            if (add_element(c, &list->items[i], env, err, errlen) == -1) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    for (i = 0; i < sizeof(default_key) / sizeof(default_key[0]); i++) {
+        const struct ixd_ie *ie = ixd_ie_lookup_name(env->registry, default_key[i]);
+        if (ie == NULL) {
+            return ixd_cnode_fail(settings, env->file, err, errlen, "'%s' is not defined",
+                                  default_key[i]);
+        }
+        c->key_pen[c->n_key] = ie->pen;
+        c->key_id[c->n_key++] = ie->id;
+    }
+    return 0;
+}
+
+static void *
+dedup_conf(const struct ixd_cnode *settings, const struct ixd_stage_env *env, char *err,
+           size_t errlen)
+{
+    struct ixd_key_env kenv = {env->file, env->syntax_only ? IXD_CONFIG_SYNTAX_ONLY : 0,
+                               "stage dedup"};
+    struct ixd_cnode empty = {
+        .kind = IXD_CNODE_MAPPING, .line = settings->line, .column = settings->column};
+    struct dedup_settings s;
+    struct dedup_conf *c = calloc(1, sizeof(*c));
+
+    memset(&s, 0, sizeof(s));
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    if (settings->kind == IXD_CNODE_SCALAR && ixd_scalar_type(settings->text) == IXD_SCALAR_NULL) {
+        settings = &empty; /* "- dedup:" with every default */
+    }
+    if (settings->kind != IXD_CNODE_MAPPING) {
+        ixd_cnode_fail(settings, env->file, err, errlen,
+                       "dedup wants settings, e.g. dedup: {window: 60s, tolerance-ms: 1000}");
+        goto fail;
+    }
+    if (ixd_keys_parse(dedup_keys, settings, &s, &kenv, err, errlen) == -1 ||
+        conf_key(c, settings, env, err, errlen) == -1) {
+        goto fail;
+    }
+    c->tolerance_ms = s.tolerance_ms;
+    c->window_usec = (int64_t)s.window * 1000000;
+    c->entries = s.entries;
+    c->prefer = s.prefer;
+    s.prefer.p = NULL;
+    s.prefer.n = 0;
+    if (getrandom(&c->seed, sizeof(c->seed), 0) != (ssize_t)sizeof(c->seed)) {
+        c->seed = (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ull;
+    }
+    ixd_keys_release(dedup_keys, &s);
+    return c;
+fail:
+    ixd_keys_release(dedup_keys, &s);
+    dedup_conf_free(c);
+    return NULL;
+}
+
+static void
+plan_free(gpointer p)
+{
+    free(p);
+}
+
+static void *
+dedup_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
+{
+    struct dedup_conf *c = (struct dedup_conf *)conf; /* the table is the shared, locked part */
+    struct dedup_state *st;
+
+    (void)ctx;
+    pthread_mutex_lock(&c->lock);
+    if (c->table == NULL) {
+        c->table = ixd_dedup_table_new(c->entries);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (c->table == NULL || (st = calloc(1, sizeof(*st))) == NULL) {
+        return NULL;
+    }
+    st->conf = c;
+    st->worker = worker;
+    st->plans = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, plan_free);
+    return st;
+}
+
+static const uint16_t start_ids[] = {152, 150, 154, 156, 158, 22};
+
+static struct plan *
+plan_for(struct dedup_state *st, const struct ixd_template *t)
+{
+    struct plan *p = g_hash_table_lookup(st->plans, &t->serial);
+    const struct dedup_conf *c = st->conf;
+    size_t i;
+
+    if (p != NULL) {
+        return p;
+    }
+    /* the key is the serial inside the plan itself: the table keeps a pointer to it */
+    p = calloc(1, sizeof(*p) + sizeof(uint64_t));
+    if (p == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < c->n_key; i++) {
+        p->key[i] = (int16_t)ixd_template_find(t, c->key_pen[i], c->key_id[i]);
+        p->keyed |= p->key[i] >= 0;
+    }
+    p->start = -1;
+    for (i = 0; i < sizeof(start_ids) / sizeof(start_ids[0]) && p->start < 0; i++) {
+        p->start = (int16_t)ixd_template_find(t, 0, start_ids[i]);
+        p->start_id = start_ids[i];
+    }
+    memcpy(p + 1, &t->serial, sizeof(uint64_t));
+    g_hash_table_insert(st->plans, (uint64_t *)(p + 1), p);
+    return p;
+}
+
+/* Mixes len bytes into h (a keyed multiply-xorshift: the seed differs per config). */
+static uint64_t
+mix(uint64_t h, const uint8_t *v, size_t len)
+{
+    while (len >= 8) {
+        h = (h ^ ixd_get64(v)) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+        v += 8;
+        len -= 8;
+    }
+    if (len > 0) {
+        h = (h ^ (ixd_get_uint(v, (unsigned)len) | (uint64_t)len << 56)) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    return h;
+}
+
+static uint64_t
+key_hash(const struct dedup_state *st, const struct plan *p, const struct ixd_record *r)
+{
+    uint64_t h = st->conf->seed;
+    uint8_t b[8];
+    uint16_t len;
+
+    for (size_t i = 0; i < st->conf->n_key; i++) {
+        const uint8_t *v;
+        uint8_t type;
+        if (p->key[i] < 0) {
+            h = (h ^ (i + 1)) * 0xff51afd7ed558ccdull; /* absent is not empty */
+            continue;
+        }
+        v = ixd_record_field(r, (unsigned)p->key[i], &len);
+        type = r->tmpl->fields[p->key[i]].type;
+        if (type == IXD_TYPE_UNSIGNED && len >= 1 && len <= 8) {
+            /* reduced-size encoding: one value, whatever width the exporter chose */
+            ixd_put64(b, ixd_get_uint(v, len));
+            v = b;
+            len = 8;
+        }
+        h = mix(h ^ (uint64_t)(len + 1) << 48, v, len);
+    }
+    return h ^ h >> 33;
+}
+
+static int64_t
+ntp_ms(uint64_t v)
+{
+    return ((int64_t)(v >> 32) - NTP_UNIX_SECONDS) * 1000 +
+           (int64_t)(((v & 0xffffffffu) * 1000) >> 32);
+}
+
+/* The flow start time in UNIX ms; 0 when the record has none that can be read. */
+static int64_t
+start_ms(const struct plan *p, const struct ixd_record *r, const struct ixd_source *src)
+{
+    const uint8_t *v;
+    uint16_t len;
+    uint64_t x;
+
+    if (p->start < 0) {
+        return 0;
+    }
+    v = ixd_record_field(r, (unsigned)p->start, &len);
+    if (len < 1 || len > 8) {
+        return 0;
+    }
+    x = ixd_get_uint(v, len);
+    switch (p->start_id) {
+    case 152:
+        return (int64_t)x;
+    case 150:
+        return (int64_t)x * 1000;
+    case 154:
+    case 156:
+        return ntp_ms(x);
+    case 158: /* flowStartDeltaMicroseconds, before the export time */
+        return (int64_t)src->export_time * 1000 - (int64_t)(x / 1000);
+    default: /* flowStartSysUpTime: since the exporter's boot, when the header told it */
+        return src->system_init_ms != 0 ? src->system_init_ms + (int64_t)x : (int64_t)x;
+    }
+}
+
+/* The batch's exporter: its identity (address and observation domain) and its rank. */
+static void
+exporter_of(const struct dedup_conf *c, const struct ixd_source *src, struct ixd_dedup_flow *f)
+{
+    struct in6_addr a;
+    uint32_t odid = src->odid;
+
+    ixd_address_mapped((const struct sockaddr *)&src->exporter, &a, NULL);
+    f->exporter = mix(mix(c->seed, a.s6_addr, 16), (const uint8_t *)&odid, sizeof(odid));
+    f->rank = 0;
+    for (size_t i = 0; i < c->prefer.n && i < 255; i++) {
+        if (ixd_prefix_contains(&c->prefer.p[i], &a)) {
+            f->rank = (uint8_t)(255 - i);
+            break;
+        }
+    }
+}
+
+static void
+dedup_process(void *state, struct ixd_batch *batch)
+{
+    struct dedup_state *st = state;
+    const struct dedup_conf *c = st->conf;
+    const struct ixd_template *last = NULL;
+    const struct plan *p = NULL;
+    struct ixd_dedup_flow f;
+    size_t i, kept = 0;
+    int64_t now = batch->source->received_usec;
+
+    if (g_hash_table_size(st->plans) >= PLANS_MAX) {
+        g_hash_table_remove_all(st->plans); /* a template flood: compiling again is cheap */
+    }
+    exporter_of(c, batch->source, &f);
+    for (i = 0; i < batch->count; i++) {
+        const struct ixd_record *r = &batch->records[i];
+        enum ixd_dedup_verdict v;
+
+        if (r->tmpl != last) {
+            last = r->tmpl;
+            p = plan_for(st, r->tmpl);
+        }
+        if (r->tmpl->scope_count > 0 || p == NULL || !p->keyed) {
+            /* options records, records without a key element: not flows to compare (and with
+             * no memory for a plan, passing beats dropping a flow unseen) */
+            IXD_CNT_ADD(st->unkeyed, 1);
+            batch->records[kept++] = *r;
+            continue;
+        }
+        f.hash = key_hash(st, p, r);
+        f.start_ms = start_ms(p, r, batch->source);
+        v = ixd_dedup_table_check(c->table, &f, now, c->window_usec, c->tolerance_ms);
+        switch (v) {
+        case IXD_DEDUP_DUPLICATE:
+            IXD_CNT_ADD(st->duplicates, 1);
+            continue;
+        case IXD_DEDUP_NEW:
+            IXD_CNT_ADD(st->unique, 1);
+            break;
+        case IXD_DEDUP_SAME:
+            IXD_CNT_ADD(st->same, 1);
+            break;
+        case IXD_DEDUP_PREFERRED:
+            IXD_CNT_ADD(st->preferred, 1);
+            break;
+        }
+        batch->records[kept++] = *r;
+    }
+    batch->count = kept;
+}
+
+static const struct ixd_counter_def dedup_defs[] = {
+    {.key = "unique",
+     .metric = "ipfixd_dedup_unique_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records of a flow no exporter had reported within the window"},
+    {.key = "duplicates",
+     .metric = "ipfixd_dedup_duplicate_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records dropped: another exporter's copy of the flow won"},
+    {.key = "same_exporter",
+     .metric = "ipfixd_dedup_same_exporter_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records of a flow the same exporter had reported (passed)"},
+    {.key = "preferred",
+     .metric = "ipfixd_dedup_preferred_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records passed although a less preferred exporter's copy had gone out"},
+    {.key = "unkeyed",
+     .metric = "ipfixd_dedup_unkeyed_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records passed unchecked: options records, records without a key element"},
+    {.key = "entries",
+     .metric = "ipfixd_dedup_entries",
+     .kind = IXD_COUNTER_GAUGE,
+     .help = "flows the dedup table holds"},
+    {.key = "evictions",
+     .metric = "ipfixd_dedup_evictions_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "flows pushed out of the full table while still within the window"},
+    {.key = "expired",
+     .metric = "ipfixd_dedup_expired_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "flows forgotten when their window ran out"},
+};
+
+static void
+dedup_stats(const void *state, ixd_counter_fn fn, void *arg)
+{
+    const struct dedup_state *st = state;
+    uint64_t entries = 0, evictions = 0, expired = 0;
+
+    fn(arg, &dedup_defs[0], NULL, IXD_CNT_GET(st->unique));
+    fn(arg, &dedup_defs[1], NULL, IXD_CNT_GET(st->duplicates));
+    fn(arg, &dedup_defs[2], NULL, IXD_CNT_GET(st->same));
+    fn(arg, &dedup_defs[3], NULL, IXD_CNT_GET(st->preferred));
+    fn(arg, &dedup_defs[4], NULL, IXD_CNT_GET(st->unkeyed));
+    if (st->worker == 0) {
+        /* one table per config: worker 0 reports it, the others 0, so the sum is right */
+        ixd_dedup_table_counts(st->conf->table, &entries, &evictions, &expired);
+    }
+    fn(arg, &dedup_defs[5], NULL, entries);
+    fn(arg, &dedup_defs[6], NULL, evictions);
+    fn(arg, &dedup_defs[7], NULL, expired);
+}
+
+static void
+dedup_stop(void *state)
+{
+    struct dedup_state *st = state;
+
+    g_hash_table_destroy(st->plans);
+    free(st);
+}
+
+const struct ixd_stage_type ixd_stage_dedup = {
+    .name = "dedup",
+    .conf = dedup_conf,
+    .conf_free = dedup_conf_free,
+    .start = dedup_start,
+    .process = dedup_process,
+    .tick = NULL,
+    .stop = dedup_stop,
+    .failed = NULL,
+    .on_template = NULL,
+    .stats = dedup_stats,
+};
