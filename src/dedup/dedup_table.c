@@ -10,8 +10,10 @@
 #include "core/counter.h"
 #include "dedup/dedup_table.h"
 
-#define STRIPE_BITS 6
-#define STRIPES (1u << STRIPE_BITS)
+/* Stripes: a power of two from 64 to 1,024, about one per 64 entries, so that two workers
+ * rarely wait for the same lock and a stripe's LRU list stays a fair sample of the table. */
+#define STRIPE_BITS_MIN 6
+#define STRIPE_BITS_MAX 10
 #define NIL UINT32_MAX
 
 struct entry {
@@ -35,49 +37,66 @@ struct stripe {
 } __attribute__((aligned(64)));
 
 struct ixd_dedup_table {
-    struct stripe s[STRIPES];
+    struct stripe *s;
+    unsigned bits, n;
     size_t capacity;
 };
+
+static void
+stripe_init(struct stripe *s)
+{
+    pthread_mutexattr_t a;
+
+    /* the sections are a few dozen instructions: spinning a little beats sleeping */
+    pthread_mutexattr_init(&a);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(&s->lock, &a);
+    pthread_mutexattr_destroy(&a);
+}
 
 struct ixd_dedup_table *
 ixd_dedup_table_new(size_t entries)
 {
-    struct ixd_dedup_table *t = aligned_alloc(64, sizeof(*t));
-    uint32_t per = (uint32_t)((entries + STRIPES - 1) / STRIPES), buckets = 1;
+    struct ixd_dedup_table *t = calloc(1, sizeof(*t));
+    uint32_t per, buckets = 1;
     unsigned i;
 
     if (t == NULL) {
         return NULL;
     }
-    memset(t, 0, sizeof(*t));
+    t->bits = STRIPE_BITS_MIN;
+    while (t->bits < STRIPE_BITS_MAX && (entries >> (t->bits + 1)) >= 64) {
+        t->bits++;
+    }
+    t->n = 1u << t->bits;
+    per = (uint32_t)((entries + t->n - 1) / t->n);
     per = per < 1 ? 1 : per;
     while (buckets < per) {
         buckets <<= 1;
     }
-    t->capacity = (size_t)per * STRIPES;
-    for (i = 0; i < STRIPES; i++) {
+    t->capacity = (size_t)per * t->n;
+    t->s = aligned_alloc(64, t->n * sizeof(*t->s));
+    if (t->s == NULL) {
+        free(t);
+        return NULL;
+    }
+    memset(t->s, 0, t->n * sizeof(*t->s));
+    for (i = 0; i < t->n; i++) {
         struct stripe *s = &t->s[i];
-        pthread_mutex_init(&s->lock, NULL);
+        stripe_init(s);
         s->e = calloc(per, sizeof(*s->e));
         s->buckets = malloc(buckets * sizeof(*s->buckets));
-        if (s->e == NULL || s->buckets == NULL) {
-            free(s->e);
-            free(s->buckets);
-            s->e = NULL;
-            s->buckets = NULL;
-            pthread_mutex_destroy(&s->lock);
-            while (i-- > 0) {
-                free(t->s[i].e);
-                free(t->s[i].buckets);
-                pthread_mutex_destroy(&t->s[i].lock);
-            }
-            free(t);
-            return NULL;
-        }
-        memset(s->buckets, 0xff, buckets * sizeof(*s->buckets));
         s->cap = per;
         s->mask = buckets - 1;
         s->free_head = s->oldest = s->newest = NIL;
+        if (s->e == NULL || s->buckets == NULL) {
+            t->n = i + 1; /* what free() releases */
+            ixd_dedup_table_free(t);
+            return NULL;
+        }
+        memset(s->buckets, 0xff, buckets * sizeof(*s->buckets));
     }
     return t;
 }
@@ -88,11 +107,12 @@ ixd_dedup_table_free(struct ixd_dedup_table *t)
     if (t == NULL) {
         return;
     }
-    for (unsigned i = 0; i < STRIPES; i++) {
+    for (unsigned i = 0; i < t->n; i++) {
         free(t->s[i].e);
         free(t->s[i].buckets);
         pthread_mutex_destroy(&t->s[i].lock);
     }
+    free(t->s);
     free(t);
 }
 
@@ -209,7 +229,7 @@ enum ixd_dedup_verdict
 ixd_dedup_table_check(struct ixd_dedup_table *t, const struct ixd_dedup_flow *f, int64_t now_usec,
                       int64_t window_usec, int64_t tolerance_ms)
 {
-    struct stripe *s = &t->s[f->hash >> (64 - STRIPE_BITS)];
+    struct stripe *s = &t->s[f->hash >> (64 - t->bits)];
     enum ixd_dedup_verdict v = IXD_DEDUP_NEW;
     uint32_t i;
 
@@ -240,11 +260,19 @@ ixd_dedup_table_check(struct ixd_dedup_table *t, const struct ixd_dedup_flow *f,
 }
 
 void
+ixd_dedup_table_prefetch(const struct ixd_dedup_table *t, uint64_t hash)
+{
+    const struct stripe *s = &t->s[hash >> (64 - t->bits)];
+
+    __builtin_prefetch(&s->buckets[hash & s->mask]);
+}
+
+void
 ixd_dedup_table_counts(const struct ixd_dedup_table *t, uint64_t *entries, uint64_t *evictions,
                        uint64_t *expired)
 {
     *entries = *evictions = *expired = 0;
-    for (unsigned i = 0; i < STRIPES; i++) {
+    for (unsigned i = 0; i < t->n; i++) {
         *entries += IXD_CNT_GET(t->s[i].in_use);
         *evictions += IXD_CNT_GET(t->s[i].evictions);
         *expired += IXD_CNT_GET(t->s[i].expired);

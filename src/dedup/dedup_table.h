@@ -46,6 +46,10 @@ enum ixd_dedup_verdict ixd_dedup_table_check(struct ixd_dedup_table *t,
                                              const struct ixd_dedup_flow *f, int64_t now_usec,
                                              int64_t window_usec, int64_t tolerance_ms);
 
+/* A hint that hash is looked up soon: its bucket is fetched into the cache (no lock: a stripe's
+ * bucket array never moves). */
+void ixd_dedup_table_prefetch(const struct ixd_dedup_table *t, uint64_t hash);
+
 /* Counters (relaxed reads, any thread): entries in use, entries pushed out while still within
  * the window, entries that aged out of it. */
 void ixd_dedup_table_counts(const struct ixd_dedup_table *t, uint64_t *entries, uint64_t *evictions,

@@ -23,6 +23,7 @@
 #include "core/keys.h"
 #include "core/keys_net.h"
 #include "dedup/dedup_table.h"
+#include "ipfix/decode.h"
 #include "ipfix/ie.h"
 #include "ipfix/template.h"
 #include "ipfix/wire.h"
@@ -69,6 +70,8 @@ struct dedup_state {
     struct dedup_conf *conf;
     GHashTable *plans; /* template serial -> struct plan */
     unsigned worker;
+    uint64_t hash[IXD_BATCH_MAX]; /* the batch's flows, read before they are looked up */
+    int64_t start[IXD_BATCH_MAX];
     uint64_t unique, duplicates, same, preferred, unkeyed;
 };
 
@@ -385,25 +388,16 @@ exporter_of(const struct dedup_conf *c, const struct ixd_source *src, struct ixd
     }
 }
 
+/* Reads the key and start time of records [from, from + n) into st->flows (hash 0: no flow to
+ * compare) and fetches their buckets, so the lookups that follow find them in the cache. */
 static void
-dedup_process(void *state, struct ixd_batch *batch)
+read_flows(struct dedup_state *st, const struct ixd_batch *batch, size_t from, size_t n)
 {
-    struct dedup_state *st = state;
-    const struct dedup_conf *c = st->conf;
     const struct ixd_template *last = NULL;
     const struct plan *p = NULL;
-    struct ixd_dedup_flow f;
-    size_t i, kept = 0;
-    int64_t now = batch->source->received_usec;
 
-    if (g_hash_table_size(st->plans) >= PLANS_MAX) {
-        g_hash_table_remove_all(st->plans); /* a template flood: compiling again is cheap */
-    }
-    exporter_of(c, batch->source, &f);
-    for (i = 0; i < batch->count; i++) {
-        const struct ixd_record *r = &batch->records[i];
-        enum ixd_dedup_verdict v;
-
+    for (size_t i = 0; i < n; i++) {
+        const struct ixd_record *r = &batch->records[from + i];
         if (r->tmpl != last) {
             last = r->tmpl;
             p = plan_for(st, r->tmpl);
@@ -411,28 +405,64 @@ dedup_process(void *state, struct ixd_batch *batch)
         if (r->tmpl->scope_count > 0 || p == NULL || !p->keyed) {
             /* options records, records without a key element: not flows to compare (and with
              * no memory for a plan, passing beats dropping a flow unseen) */
-            IXD_CNT_ADD(st->unkeyed, 1);
-            batch->records[kept++] = *r;
+            st->hash[i] = 0;
             continue;
         }
-        f.hash = key_hash(st, p, r);
-        f.start_ms = start_ms(p, r, batch->source);
-        v = ixd_dedup_table_check(c->table, &f, now, c->window_usec, c->tolerance_ms);
-        switch (v) {
-        case IXD_DEDUP_DUPLICATE:
-            IXD_CNT_ADD(st->duplicates, 1);
-            continue;
-        case IXD_DEDUP_NEW:
-            IXD_CNT_ADD(st->unique, 1);
-            break;
-        case IXD_DEDUP_SAME:
-            IXD_CNT_ADD(st->same, 1);
-            break;
-        case IXD_DEDUP_PREFERRED:
-            IXD_CNT_ADD(st->preferred, 1);
-            break;
+        st->hash[i] = key_hash(st, p, r) | 1;
+        st->start[i] = start_ms(p, r, batch->source);
+        ixd_dedup_table_prefetch(st->conf->table, st->hash[i]);
+    }
+}
+
+/* Whether record i of what read_flows() read goes on, counted. */
+static int
+keep(struct dedup_state *st, struct ixd_dedup_flow *f, size_t i, int64_t now)
+{
+    const struct dedup_conf *c = st->conf;
+
+    if (st->hash[i] == 0) {
+        IXD_CNT_ADD(st->unkeyed, 1);
+        return 1;
+    }
+    f->hash = st->hash[i];
+    f->start_ms = st->start[i];
+    switch (ixd_dedup_table_check(c->table, f, now, c->window_usec, c->tolerance_ms)) {
+    case IXD_DEDUP_DUPLICATE:
+        IXD_CNT_ADD(st->duplicates, 1);
+        return 0;
+    case IXD_DEDUP_NEW:
+        IXD_CNT_ADD(st->unique, 1);
+        break;
+    case IXD_DEDUP_SAME:
+        IXD_CNT_ADD(st->same, 1);
+        break;
+    case IXD_DEDUP_PREFERRED:
+        IXD_CNT_ADD(st->preferred, 1);
+        break;
+    }
+    return 1;
+}
+
+static void
+dedup_process(void *state, struct ixd_batch *batch)
+{
+    struct dedup_state *st = state;
+    struct ixd_dedup_flow f;
+    size_t from, i, kept = 0;
+    int64_t now = batch->source->received_usec;
+
+    if (g_hash_table_size(st->plans) >= PLANS_MAX) {
+        g_hash_table_remove_all(st->plans); /* a template flood: compiling again is cheap */
+    }
+    exporter_of(st->conf, batch->source, &f);
+    for (from = 0; from < batch->count; from += IXD_BATCH_MAX) {
+        size_t n = batch->count - from < IXD_BATCH_MAX ? batch->count - from : IXD_BATCH_MAX;
+        read_flows(st, batch, from, n);
+        for (i = 0; i < n; i++) {
+            if (keep(st, &f, i, now)) {
+                batch->records[kept++] = batch->records[from + i];
+            }
         }
-        batch->records[kept++] = *r;
     }
     batch->count = kept;
 }
