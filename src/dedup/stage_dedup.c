@@ -30,6 +30,9 @@
 #include "pipeline/pipeline.h"
 
 #define KEY_MAX 16
+#define ROLES_MAX 16
+#define ROLE_LEN 64
+#define ROLE_RANK 128 /* a record of a preferred interface outranks every exporter rank */
 #define PLANS_MAX 4096
 #define NTP_UNIX_SECONDS INT64_C(2208988800)
 
@@ -38,12 +41,19 @@ static const char *const default_key[] = {"sourceIPv4Address",   "destinationIPv
                                           "sourceTransportPort", "destinationTransportPort",
                                           "protocolIdentifier"};
 
+/* prefer-interfaces: words looked for in the ingress interface's name and description. */
+struct roles {
+    size_t n;
+    char word[ROLES_MAX][ROLE_LEN];
+};
+
 struct dedup_settings {
     int key_given; /* the key key's list is read in conf(), which has the element names */
     uint32_t tolerance_ms;
     uint32_t window;
     uint32_t entries;
     struct ixd_prefix_list prefer;
+    struct roles roles;
 };
 
 struct dedup_conf {
@@ -53,6 +63,9 @@ struct dedup_conf {
     int64_t tolerance_ms, window_usec;
     size_t entries;
     struct ixd_prefix_list prefer; /* owned: the settings' list moves here */
+    struct roles roles;
+    uint32_t own_pen;    /* ipfixd's elements, where enrich puts interface names */
+    uint16_t role_id[2]; /* ingressInterfaceName, ingressInterfaceDescription */
     uint64_t seed;
     pthread_mutex_t lock; /* guards table's creation */
     struct ixd_dedup_table *table;
@@ -64,6 +77,7 @@ struct plan {
     int16_t start;        /* field index, or -1 */
     uint16_t start_id;    /* its element */
     uint8_t keyed;        /* 1: some key element is there */
+    int16_t role[2];      /* ingress interface name and description fields, or -1 */
 };
 
 struct dedup_state {
@@ -72,6 +86,7 @@ struct dedup_state {
     unsigned worker;
     uint64_t hash[IXD_BATCH_MAX]; /* the batch's flows, read before they are looked up */
     int64_t start[IXD_BATCH_MAX];
+    uint8_t rank[IXD_BATCH_MAX];
     uint64_t unique, duplicates, same, preferred, unkeyed;
 };
 
@@ -84,6 +99,29 @@ parse_key_shape(const struct ixd_key *key, const struct ixd_cnode *v, void *fiel
                               "%s must list 1 to %d information element names", key->name, KEY_MAX);
     }
     *(int *)field = 1;
+    return 0;
+}
+
+static int
+parse_roles(const struct ixd_key *key, const struct ixd_cnode *v, void *field,
+            const struct ixd_key_env *env, char *err, size_t errlen)
+{
+    struct roles *r = field;
+
+    if (v->kind != IXD_CNODE_SEQUENCE || v->n == 0 || v->n > ROLES_MAX) {
+        return ixd_cnode_fail(v, env->file, err, errlen, "%s must list 1 to %d words", key->name,
+                              ROLES_MAX);
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        const struct ixd_cnode *w = &v->items[i];
+        if (w->kind != IXD_CNODE_SCALAR || w->text[0] == '\0' || strlen(w->text) >= ROLE_LEN) {
+            return ixd_cnode_fail(w, env->file, err, errlen,
+                                  "a %s entry is a word of 1 to %d characters", key->name,
+                                  ROLE_LEN - 1);
+        }
+        snprintf(r->word[i], ROLE_LEN, "%s", w->text);
+    }
+    r->n = v->n;
     return 0;
 }
 
@@ -120,6 +158,12 @@ static const struct ixd_key dedup_keys[] = {
      .same = ixd_key_same_prefixes,
      .release = ixd_key_release_prefixes,
      .help = "exporters whose copy wins over others', the first listed most (else: first seen)"},
+    {.name = "prefer-interfaces",
+     .kind = IXD_KEY_CUSTOM,
+     IXD_KEY_AT(struct dedup_settings, roles),
+     .parse = parse_roles,
+     .help = "words (\"edge\") whose presence in the ingress interface's name or description, "
+             "as enrich adds them, makes a copy win over any other"},
     {NULL},
 };
 
@@ -184,6 +228,24 @@ conf_key(struct dedup_conf *c, const struct ixd_cnode *settings, const struct ix
     return 0;
 }
 
+static int
+conf_roles(struct dedup_conf *c, const struct ixd_cnode *settings, const struct ixd_stage_env *env,
+           char *err, size_t errlen)
+{
+    static const char *const names[2] = {"ingressInterfaceName", "ingressInterfaceDescription"};
+
+    c->own_pen = ixd_ie_own_enterprise(env->registry);
+    for (size_t i = 0; i < 2; i++) {
+        const struct ixd_ie *ie = ixd_ie_lookup_name(env->registry, names[i]);
+        if (c->own_pen == 0 || ie == NULL || ie->pen != c->own_pen) {
+            return ixd_cnode_fail(settings, env->file, err, errlen,
+                                  "ipfixd's own elements are not defined");
+        }
+        c->role_id[i] = ie->id;
+    }
+    return 0;
+}
+
 static void *
 dedup_conf(const struct ixd_cnode *settings, const struct ixd_stage_env *env, char *err,
            size_t errlen)
@@ -216,6 +278,10 @@ dedup_conf(const struct ixd_cnode *settings, const struct ixd_stage_env *env, ch
     c->tolerance_ms = s.tolerance_ms;
     c->window_usec = (int64_t)s.window * 1000000;
     c->entries = s.entries;
+    if (s.roles.n > 0 && conf_roles(c, settings, env, err, errlen) == -1) {
+        goto fail;
+    }
+    c->roles = s.roles;
     c->prefer = s.prefer;
     s.prefer.p = NULL;
     s.prefer.n = 0;
@@ -282,6 +348,10 @@ plan_for(struct dedup_state *st, const struct ixd_template *t)
     for (i = 0; i < sizeof(start_ids) / sizeof(start_ids[0]) && p->start < 0; i++) {
         p->start = (int16_t)ixd_template_find(t, 0, start_ids[i]);
         p->start_id = start_ids[i];
+    }
+    for (i = 0; i < 2; i++) {
+        p->role[i] =
+            (int16_t)(c->roles.n > 0 ? ixd_template_find(t, c->own_pen, c->role_id[i]) : -1);
     }
     memcpy(p + 1, &t->serial, sizeof(uint64_t));
     g_hash_table_insert(st->plans, (uint64_t *)(p + 1), p);
@@ -370,6 +440,26 @@ start_ms(const struct plan *p, const struct ixd_record *r, const struct ixd_sour
     }
 }
 
+/* ROLE_RANK when the record's ingress interface name or description holds a preferred word. */
+static uint8_t
+role_rank(const struct dedup_conf *c, const struct plan *p, const struct ixd_record *r)
+{
+    for (size_t i = 0; i < 2; i++) {
+        const uint8_t *v;
+        uint16_t len;
+        if (p->role[i] < 0) {
+            continue;
+        }
+        v = ixd_record_field(r, (unsigned)p->role[i], &len);
+        for (size_t k = 0; k < c->roles.n; k++) {
+            if (memmem(v, len, c->roles.word[k], strlen(c->roles.word[k])) != NULL) {
+                return ROLE_RANK;
+            }
+        }
+    }
+    return 0;
+}
+
 /* The batch's exporter: its identity (address and observation domain) and its rank. */
 static void
 exporter_of(const struct dedup_conf *c, const struct ixd_source *src, struct ixd_dedup_flow *f)
@@ -380,9 +470,9 @@ exporter_of(const struct dedup_conf *c, const struct ixd_source *src, struct ixd
     ixd_address_mapped((const struct sockaddr *)&src->exporter, &a, NULL);
     f->exporter = mix(mix(c->seed, a.s6_addr, 16), (const uint8_t *)&odid, sizeof(odid));
     f->rank = 0;
-    for (size_t i = 0; i < c->prefer.n && i < 255; i++) {
+    for (size_t i = 0; i < c->prefer.n && i < ROLE_RANK - 1; i++) {
         if (ixd_prefix_contains(&c->prefer.p[i], &a)) {
-            f->rank = (uint8_t)(255 - i);
+            f->rank = (uint8_t)(ROLE_RANK - 1 - i);
             break;
         }
     }
@@ -393,6 +483,7 @@ exporter_of(const struct dedup_conf *c, const struct ixd_source *src, struct ixd
 static void
 read_flows(struct dedup_state *st, const struct ixd_batch *batch, size_t from, size_t n)
 {
+    const struct dedup_conf *c = st->conf;
     const struct ixd_template *last = NULL;
     const struct plan *p = NULL;
 
@@ -410,13 +501,14 @@ read_flows(struct dedup_state *st, const struct ixd_batch *batch, size_t from, s
         }
         st->hash[i] = key_hash(st, p, r) | 1;
         st->start[i] = start_ms(p, r, batch->source);
+        st->rank[i] = c->roles.n > 0 ? role_rank(c, p, r) : 0;
         ixd_dedup_table_prefetch(st->conf->table, st->hash[i]);
     }
 }
 
 /* Whether record i of what read_flows() read goes on, counted. */
 static int
-keep(struct dedup_state *st, struct ixd_dedup_flow *f, size_t i, int64_t now)
+keep(struct dedup_state *st, struct ixd_dedup_flow *f, uint8_t rank, size_t i, int64_t now)
 {
     const struct dedup_conf *c = st->conf;
 
@@ -426,6 +518,7 @@ keep(struct dedup_state *st, struct ixd_dedup_flow *f, size_t i, int64_t now)
     }
     f->hash = st->hash[i];
     f->start_ms = st->start[i];
+    f->rank = (uint8_t)(rank | st->rank[i]);
     switch (ixd_dedup_table_check(c->table, f, now, c->window_usec, c->tolerance_ms)) {
     case IXD_DEDUP_DUPLICATE:
         IXD_CNT_ADD(st->duplicates, 1);
@@ -450,16 +543,18 @@ dedup_process(void *state, struct ixd_batch *batch)
     struct ixd_dedup_flow f;
     size_t from, i, kept = 0;
     int64_t now = batch->source->received_usec;
+    uint8_t rank;
 
     if (g_hash_table_size(st->plans) >= PLANS_MAX) {
         g_hash_table_remove_all(st->plans); /* a template flood: compiling again is cheap */
     }
     exporter_of(st->conf, batch->source, &f);
+    rank = f.rank;
     for (from = 0; from < batch->count; from += IXD_BATCH_MAX) {
         size_t n = batch->count - from < IXD_BATCH_MAX ? batch->count - from : IXD_BATCH_MAX;
         read_flows(st, batch, from, n);
         for (i = 0; i < n; i++) {
-            if (keep(st, &f, i, now)) {
+            if (keep(st, &f, rank, i, now)) {
                 batch->records[kept++] = batch->records[from + i];
             }
         }

@@ -172,6 +172,7 @@ def test_config_errors():
             ("dedup: {entries: 10}", "entries", 10),
             ("dedup: {prefer-exporters: [not-an-address]}", "'not-an-address' is not", 10),
             ("dedup: {windw: 5s}", "windw", 10),
+            ("dedup: {prefer-interfaces: []}", "prefer-interfaces must list 1 to 16 words", 10),
             ("dedup: drop", "dedup wants settings", 10)):
         path = os.path.join(tmp, "c.yaml")
         write(path, config(9, tmp, stage))
@@ -180,7 +181,8 @@ def test_config_errors():
             (stage, r.stderr)
     path = os.path.join(tmp, "c.yaml")
     write(path, config(9, tmp, "dedup: {key: [sourceIPv4Address, destinationIPv4Address], "
-                       "prefer-exporters: [192.0.2.0/24], window: 2m, entries: 4096}"))
+                       "prefer-exporters: [192.0.2.0/24], prefer-interfaces: [edge], window: 2m, "
+                       "entries: 4096}"))
     r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 

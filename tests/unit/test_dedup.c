@@ -179,6 +179,7 @@ start(struct fixture *fx, const char *stage)
     memset(fx, 0, sizeof(*fx));
     fx->reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
     assert_non_null(fx->reg);
+    assert_int_equal(ixd_ie_registry_add_own(fx->reg, 32473), 0);
     snprintf(text, sizeof(text),
              "collectors: [{name: a, listen: \"127.0.0.1:4739\"}]\n"
              "outputs: [{name: o, type: count}]\n"
@@ -370,6 +371,60 @@ stage_preferred_exporter(void **state)
     finish(&fx);
 }
 
+/* 5-tuple, flowStartMilliseconds, ingressInterfaceDescription (ipfixd's own, 8 bytes) */
+static struct ixd_template *
+role_template(struct fixture *fx)
+{
+    struct ixd_template_rules rules = {fx->reg, 512, 0};
+    const struct ixd_ie *ie = ixd_ie_lookup_name(fx->reg, "ingressInterfaceDescription");
+    uint8_t buf[4 + 4 * 6 + 8];
+    struct ixd_template *t = NULL;
+    enum ixd_error why;
+    size_t used;
+    uint16_t tid;
+
+    assert_non_null(ie);
+    ixd_put16(buf, 256);
+    ixd_put16(buf + 2, 7);
+    for (size_t i = 0; i < 6; i++) {
+        ixd_put16(buf + 4 + 4 * i, ms_spec[i][0]);
+        ixd_put16(buf + 6 + 4 * i, ms_spec[i][1]);
+    }
+    ixd_put16(buf + 28, (uint16_t)(ie->id | 0x8000));
+    ixd_put16(buf + 30, 8);
+    ixd_put32(buf + 32, ie->pen);
+    ixd_template_parse(buf, sizeof(buf), 0, &rules, &t, &tid, &used, &why);
+    assert_non_null(t);
+    return t;
+}
+
+static void
+stage_preferred_interface(void **state)
+{
+    struct fixture fx;
+    struct ixd_template *t;
+    uint8_t a[29];
+
+    (void)state;
+    start(&fx, "{prefer-interfaces: [edge, transit], prefer-exporters: [192.0.2.1]}");
+    t = role_template(&fx);
+    flow_ms(a, 1, 1000, UINT64_C(1700000000000));
+    memcpy(a + 21, "core-1\0\0", 8);
+    assert_int_equal(pass(&fx, 0, "192.0.2.1", t, a, 29), 1); /* first seen */
+    memcpy(a + 21, "xedge-7\0", 8);
+    assert_int_equal(pass(&fx, 1, "192.0.2.2", t, a, 29), 1); /* its ingress is an edge */
+    memcpy(a + 21, "core-1\0\0", 8);
+    /* the preferred exporter's copy without the role loses to the edge's */
+    assert_int_equal(pass(&fx, 0, "192.0.2.1", t, a, 29), 0);
+    memcpy(a + 21, "transit1", 8);
+    assert_int_equal(pass(&fx, 0, "192.0.2.3", t, a, 29), 0); /* both roles: the first wins */
+    counters(&fx);
+    assert_int_equal(got_preferred, 1);
+    assert_int_equal(got_duplicates, 2);
+    ixd_template_free(t);
+    finish(&fx);
+}
+
 static void
 stage_passes_what_is_no_flow(void **state)
 {
@@ -407,6 +462,7 @@ main(void)
         cmocka_unit_test(stage_default_key),
         cmocka_unit_test(stage_configured_key),
         cmocka_unit_test(stage_preferred_exporter),
+        cmocka_unit_test(stage_preferred_interface),
         cmocka_unit_test(stage_passes_what_is_no_flow),
     };
 
