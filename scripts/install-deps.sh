@@ -14,7 +14,8 @@ test="libcmocka-dev tshark python3 python3-cryptography clang libclang-rt-14-dev
  prometheus nodejs
  systemd dpkg-dev file docker-compose yamllint unzip
  keepalived
- softflowd tcpreplay python3-yaml"
+ softflowd tcpreplay python3-yaml
+ chromium"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 

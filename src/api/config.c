@@ -159,9 +159,15 @@ api_config_allowed(enum api_config_target t)
 static json_t *
 item_links(const char *section, const char *name)
 {
-    return json_pack("{s:o, s:o, s:o}", "self", api_link(API_PREFIX "/config/%s/%s", section, name),
-                     "collection", api_link(API_PREFIX "/config/%s", section), "state",
-                     api_link(API_PREFIX "/%s/%s", section, name));
+    json_t *links =
+        json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/config/%s/%s", section, name),
+                  "collection", api_link(API_PREFIX "/config/%s", section));
+
+    /* pipelines have no state resource of their own: no link that would answer 404 */
+    if (strcmp(section, "pipelines") != 0) {
+        json_object_set_new(links, "state", api_link(API_PREFIX "/%s/%s", section, name));
+    }
+    return links;
 }
 
 /* An item as GET shows it: its config, its links and the writes it takes. */

@@ -11,6 +11,7 @@
 #include "snapshot/snapshot.h"
 
 #define API_PREFIX "/api/v1"
+#define API_DASHBOARD_PREFIX "/ui" /* the dashboard's files (dashboard.c) */
 #define API_PAGE_DEFAULT 100
 #define API_PAGE_MAX 1000
 
@@ -53,6 +54,7 @@ struct api_reply {
     const char *allow;            /* Allow of a 405 (static); NULL: GET, HEAD */
     char etag[IXD_ETAG_LEN];      /* the resource's own ETag (a config item's); "": the body's */
     char *location;               /* Location of a 201, or NULL */
+    const char *csp;              /* Content-Security-Policy (static); NULL: nothing may load */
 };
 
 /* Sets an RFC 9457 problem; always returns 0 so handlers can `return api_problem(...)`. */
@@ -93,6 +95,7 @@ enum api_handler {
     API_H_RESOURCES,  /* the HAL resources under /api/v1 (resources.c routes inside) */
     API_H_KEEPALIVED, /* /api/v1/ha/keepalived and its include (keepalived.c) */
     API_H_CONFIG,     /* /api/v1/config and what is under it (config.c) */
+    API_H_DASHBOARD,  /* the dashboard's page and files (dashboard.c) */
 };
 
 #define API_METHOD_GET 0x1u /* and HEAD */
@@ -163,6 +166,14 @@ void api_config_set(struct api_config *c, const struct ixd_cnode *tree);
 int api_config_read(const struct api_ctx *ctx, struct api_reply *r);
 /* PUT, PATCH, DELETE and POST under /api/v1/config (a write thread). */
 int api_config_write(const struct api_ctx *ctx, struct api_reply *r);
+
+/* ---- the dashboard (dashboard.c) ---- */
+
+/* Whether a GET of "/" with this Accept header (NULL: none) is a browser's, which gets the page. */
+int api_dashboard_wanted(const char *accept);
+/* The page ("/" or API_DASHBOARD_PREFIX "/") and its files; 404 for any other path. */
+int api_dashboard(const struct api_ctx *ctx, struct api_reply *r);
+extern const char api_dashboard_csp[];
 
 /* Routers: 0 when they set a reply. */
 int api_resource(const struct api_ctx *ctx, struct api_reply *r);

@@ -28,6 +28,8 @@ root(const struct api_ctx *ctx)
         json_pack("{s:s, s:b}", "href", API_PREFIX "/exporters{?collector}", "templated", 1));
     json_object_set_new(links, "outputs", api_link(API_PREFIX "/outputs"));
     json_object_set_new(links, "stats", api_link(API_PREFIX "/stats"));
+    /* the operator's: a reader's token gets 403 there */
+    json_object_set_new(links, "config", api_link(API_PREFIX "/config"));
     if (ctx->keepalived != NULL && ctx->keepalived->enabled) {
         /* only where it answers: the root links to nothing that is a 404 */
         json_object_set_new(links, "keepalived", api_link(API_PREFIX "/ha/keepalived"));
@@ -70,6 +72,7 @@ collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
     json_object_set_new(links, "exporters",
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
+    json_object_set_new(links, "config", api_link(API_PREFIX "/config/collectors/%s", c->name));
     obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
                     "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
                     c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
@@ -230,8 +233,10 @@ output_json(const struct ixd_snap_output *o)
         json_object_set_new(obj, "destinations", json_array());
     }
     json_object_set_new(obj, "_links",
-                        json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/outputs/%s", o->name),
-                                  "collection", api_link(API_PREFIX "/outputs")));
+                        json_pack("{s:o, s:o, s:o}", "self",
+                                  api_link(API_PREFIX "/outputs/%s", o->name), "collection",
+                                  api_link(API_PREFIX "/outputs"), "config",
+                                  api_link(API_PREFIX "/config/outputs/%s", o->name)));
     return obj;
 }
 

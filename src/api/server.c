@@ -143,6 +143,8 @@ dispatch(const struct api_ctx *ctx, const struct api_route *rt, struct api_reply
         api_keepalived(ctx, r);
     } else if (rt->handler == API_H_CONFIG) {
         api_config_read(ctx, r);
+    } else if (rt->handler == API_H_DASHBOARD) {
+        api_dashboard(ctx, r);
     } else if (rt->handler == API_H_INDEX) {
         /* the way in for someone who only knows the port */
         r->status = 200;
@@ -237,7 +239,7 @@ check_access(struct ixd_api *api, struct MHD_Connection *conn, const struct api_
 }
 
 static enum MHD_Result
-send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
+send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable, int vary_accept)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -287,6 +289,16 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    /* no answer is to be sniffed into another type, framed, or run as a document: only the
+     * dashboard's files may load what they need */
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            r->csp != NULL ? r->csp : "default-src 'none'; frame-ancestors 'none'");
+    if (vary_accept) {
+        MHD_add_response_header(resp, "Vary", "Accept");
+    }
     if (r->link_header != NULL) {
         MHD_add_response_header(resp, "Link", r->link_header);
     }
@@ -492,7 +504,7 @@ write_continues(struct ixd_api *api, struct MHD_Connection *conn, struct upload 
     }
     if (up->applying) {
         /* resumed: the thread has left its answer */
-        ret = send_reply(conn, &up->reply, 0);
+        ret = send_reply(conn, &up->reply, 0, 0);
         reply_release(&up->reply);
         up->applying = 0;
         return ret;
@@ -505,7 +517,7 @@ write_continues(struct ixd_api *api, struct MHD_Connection *conn, struct upload 
     } else if (start_write(api, conn, up, url, method, &r) == 0) {
         return MHD_YES;
     }
-    ret = send_reply(conn, &r, 0);
+    ret = send_reply(conn, &r, 0, 0);
     reply_release(&r);
     return ret;
 }
@@ -596,6 +608,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     memset(&r, 0, sizeof(r));
     ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
     rt = api_route_find(NULL, 0, url);
+    if (readonly && rt != NULL && rt->handler == API_H_INDEX &&
+        api_dashboard_wanted(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"))) {
+        rt = api_route_find(NULL, 0, API_DASHBOARD_PREFIX "/"); /* a browser: the page */
+    }
     if (!readonly && rt != NULL && rt->write_access != API_DENY && (rt->methods & bit) &&
         bit != API_METHOD_GET) {
         if (write_begins(api, conn, &ctx, rt, state, &r)) {
@@ -613,7 +629,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     }
     /* whole, or refused before its body (which libmicrohttpd then does not read) */
     api_conns_answering(api->conns, entry_of(conn));
-    ret = send_reply(conn, &r, readonly);
+    ret = send_reply(conn, &r, readonly, strcmp(url, "/") == 0);
     reply_release(&r);
     return ret;
 }

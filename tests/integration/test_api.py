@@ -94,7 +94,8 @@ def links_of(doc):
 
 
 def test_crawl(api):
-    """From the root, every link answers 200: no dead links."""
+    """From the root, every link answers 200 (or 405 naming the methods it takes, for a link
+    to an action such as the config's validation): no dead links."""
     seen, todo = set(), ["/api/v1/"]
     while todo:
         href = todo.pop()
@@ -102,6 +103,8 @@ def test_crawl(api):
             continue
         seen.add(href)
         code, headers, body = api.get(href)
+        if code == 405 and "POST" in headers.get("Allow", ""):
+            continue
         assert code == 200, "dead link %s: %d %s" % (href, code, body[:300])
         ctype = headers.get("Content-Type", "")
         if "hal+json" in ctype:

@@ -1,0 +1,126 @@
+// The page: the token form, the view named by the location's hash, and a refresh that starts
+// only once the previous one has finished, so a slow or stopped daemon never piles requests up.
+import { ApiError, ROOT, get, setToken, token } from "./api.js";
+import { message } from "./dom.js";
+import { exporter, exporters } from "./exporters.js";
+import { health } from "./health.js";
+import { collector, collectors, config, output, outputs, pipelines } from "./views.js";
+
+const INTERVAL_KEY = "ipfixd.interval";
+const views = { exporters, exporter, collectors, collector, outputs, output, pipelines, config,
+  health };
+const nav = { exporter: "exporters", collector: "collectors", output: "outputs",
+  config: "pipelines" };
+
+let timer = null;
+let running = false;
+let again = false;
+let generation = 0;
+
+function current() {
+  const hash = decodeURIComponent(location.hash.slice(1));
+  const eq = hash.indexOf("=");
+  const name = eq < 0 ? hash : hash.slice(0, eq);
+  return { name: views[name] ? name : "exporters", arg: eq < 0 ? null : hash.slice(eq + 1) };
+}
+
+function interval() {
+  return Number(document.getElementById("interval").value) || 0;
+}
+
+function status(text) {
+  document.getElementById("status").textContent = text;
+}
+
+function schedule(live) {
+  clearTimeout(timer);
+  if (live && interval() > 0) {
+    timer = setTimeout(refresh, interval() * 1000);
+  }
+}
+
+async function render() {
+  const gen = ++generation;
+  const { name, arg } = current();
+  const main = document.getElementById("main");
+  document.body.dataset.view = name;
+  for (const a of document.querySelectorAll("#nav a")) {
+    a.classList.toggle("current", a.dataset.view === (nav[name] || name));
+  }
+  let node;
+  try {
+    const root = await get(ROOT);
+    node = await views[name](root, arg, () => refresh());
+    document.body.dataset.state = "ready";
+    status("updated " + new Date().toLocaleTimeString());
+  } catch (e) {
+    if (!(e instanceof ApiError)) {
+      throw e;
+    }
+    node = message(e.status === 0 ? "problem gone" : "problem", e.message, e.status);
+    document.body.dataset.state = "error";
+    status(e.status === 0 ? "ipfixd does not answer" : "the last refresh failed");
+  }
+  if (gen !== generation) {
+    return false; // the user went elsewhere meanwhile: a newer render owns the page
+  }
+  main.replaceChildren(node);
+  document.body.dataset.rendered = String(Number(document.body.dataset.rendered || 0) + 1);
+  // a view with a form (data-static) waits for the user instead of being redrawn under them
+  return !main.querySelector("[data-static]");
+}
+
+export async function refresh() {
+  if (running) {
+    again = true; // once more when this one is done, not a second one beside it
+    return;
+  }
+  running = true;
+  clearTimeout(timer);
+  let live = true;
+  try {
+    live = await render();
+  } catch (e) {
+    document.body.dataset.state = "error";
+    status("the page failed: " + e.message);
+  } finally {
+    running = false;
+    if (again) {
+      again = false;
+      refresh();
+    } else {
+      schedule(live);
+    }
+  }
+}
+
+function setup() {
+  const form = document.getElementById("token-form");
+  const input = document.getElementById("token");
+  const sel = document.getElementById("interval");
+  const saved = localStorage.getItem(INTERVAL_KEY);
+  if (saved !== null && [...sel.options].some((o) => o.value === saved)) {
+    sel.value = saved;
+  }
+  input.placeholder = token() ? "a token is set for this tab" : "bearer token";
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    setToken(input.value.trim());
+    input.value = "";
+    input.placeholder = token() ? "a token is set for this tab" : "bearer token";
+    refresh();
+  });
+  document.getElementById("forget").addEventListener("click", () => {
+    setToken("");
+    input.placeholder = "bearer token";
+    refresh();
+  });
+  sel.addEventListener("change", () => {
+    localStorage.setItem(INTERVAL_KEY, sel.value);
+    refresh();
+  });
+  window.addEventListener("hashchange", () => refresh());
+  refresh();
+}
+
+setup();

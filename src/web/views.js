@@ -1,0 +1,201 @@
+// Collectors, outputs, pipelines and a config item: each a function of the API's root (and the
+// href a route carries) that resolves to the node to show.
+import { all, follow, get, link, request } from "./api.js";
+import { h, kv, message, num, route, sparkline, table } from "./dom.js";
+import { itemForm } from "./forms.js";
+
+const HISTORY = 60; // samples kept per counter for a sparkline
+
+// Per-second rates of counters between two refreshes, and their recent history.
+class Rates {
+  constructor() {
+    this.seen = new Map();
+  }
+
+  // The rate of the counter key at value (null the first time), kept for key's sparkline.
+  rate(key, value) {
+    const now = performance.now() / 1000;
+    const prev = this.seen.get(key);
+    if (prev && now - prev.t < 0.5) {
+      return prev.last; // asked again within the same refresh
+    }
+    let r = null;
+    const history = prev ? prev.history : [];
+    if (prev && now > prev.t && value >= prev.value) {
+      r = (value - prev.value) / (now - prev.t);
+      history.push(r);
+      if (history.length > HISTORY) {
+        history.shift();
+      }
+    }
+    this.seen.set(key, { t: now, value, history, last: r !== null ? r : prev && prev.last });
+    return r !== null ? r : prev ? prev.last : null;
+  }
+
+  history(key) {
+    const e = this.seen.get(key);
+    return e ? e.history : [];
+  }
+}
+export const rates = new Rates();
+
+const tables = {}; // sort and filter state per list, kept across refreshes
+
+export function listState(name, redraw) {
+  if (!tables[name]) {
+    tables[name] = { filter: "" };
+  }
+  const st = tables[name];
+  st.onsort = (i) => {
+    st.desc = st.sortBy === i ? !st.desc : false;
+    st.sortBy = i;
+    redraw();
+  };
+  return st;
+}
+
+// A filter box over a table that redraws as the user types (without asking the API again).
+export function filtered(name, draw) {
+  const box = h("div");
+  const st = listState(name, () => paint());
+  const input = h("input", { class: "filter", type: "search", placeholder: "filter",
+    "aria-label": "filter", value: st.filter });
+  const slot = h("div");
+  function paint() {
+    slot.replaceChildren(draw(st));
+  }
+  input.addEventListener("input", () => {
+    st.filter = input.value;
+    paint();
+  });
+  paint();
+  box.append(input, slot);
+  return box;
+}
+
+function counterPairs(counters) {
+  return Object.entries(counters || {}).filter(([, v]) => typeof v === "number")
+    .map(([k, v]) => [k.replace(/_/g, " "), num(v)]);
+}
+
+export async function collectors(root) {
+  const items = await all(link(root, "collectors"), "collectors");
+  if (!items.length) {
+    return message("empty", "No collectors are configured.");
+  }
+  for (const c of items) {
+    c.rate = rates.rate("c/" + c.name, c.counters.records); // once per answer, not per redraw
+  }
+  const cols = [
+    { title: "name", value: (c) => h("a", { href: route("collector", link(c, "self")) }, c.name),
+      sort: (c) => c.name },
+    { title: "transport", value: (c) => c.transport, sort: (c) => c.transport, wide: true },
+    { title: "bound", value: (c) => c.bound, sort: (c) => c.bound, wide: true },
+    { title: "state", value: (c) => h("span", { class: c.state === "listening" ? "good" : "bad" },
+      c.state), sort: (c) => c.state },
+    { title: "exporters", value: (c) => num(c.exporters), num: true, sort: (c) => c.exporters },
+    { title: "records/s", num: true, sort: (c) => c.rate || 0,
+      value: (c) => [sparkline(rates.history("c/" + c.name)), " ", num(c.rate, 1)] },
+    { title: "socket drops", value: (c) => num(c.counters.socket_drops), num: true,
+      sort: (c) => c.counters.socket_drops },
+    { title: "errors", value: (c) => num(c.counters.errors_total), num: true,
+      sort: (c) => c.counters.errors_total },
+  ];
+  return h("section", null, h("h2", null, "Collectors"),
+    filtered("collectors", (st) => table(cols, items, st)));
+}
+
+export async function collector(root, href) {
+  const c = await get(href);
+  const errors = Object.entries(c.counters.errors || {}).filter(([, v]) => v > 0);
+  const input = c.input ? [h("h3", null, "Input counters"), kv(counterPairs(c.input.counters))] : [];
+  return h("section", null, h("h2", null, "Collector ", c.name),
+    kv([["transport", c.transport], ["listen", c.listen], ["bound", c.bound], ["state", c.state],
+      ["sessions", num(c.sessions)], ["TCP connections", num(c.tcp_connections)],
+      ["templates", num(c.templates)], ["exporters", num(c.exporters)],
+      ["records/s", num(rates.rate("c/" + c.name, c.counters.records), 1)]]),
+    h("p", null, h("a", { href: route("exporters", link(c, "exporters")) }, "its exporters"),
+      link(c, "config") ? [" · ", h("a", { href: route("config", link(c, "config")) }, "its config")]
+        : null),
+    h("h3", null, "Counters"), kv(counterPairs(c.counters)),
+    h("h3", null, "Decode errors"),
+    errors.length ? kv(errors.map(([k, v]) => [k, num(v)])) : message("empty", "none"),
+    input);
+}
+
+export async function outputs(root) {
+  const items = await all(link(root, "outputs"), "outputs");
+  if (!items.length) {
+    return message("empty", "No outputs are configured.");
+  }
+  for (const o of items) {
+    o.rate = rates.rate("o/" + o.name, o.counters.records);
+  }
+  const queue = (o) => (o.destinations || []).reduce((s, d) => s + (d.queue_bytes || 0), 0);
+  const cols = [
+    { title: "name", value: (o) => h("a", { href: route("output", link(o, "self")) }, o.name),
+      sort: (o) => o.name },
+    { title: "type", value: (o) => o.type, sort: (o) => o.type },
+    { title: "records/s", num: true, sort: (o) => o.rate || 0,
+      value: (o) => [sparkline(rates.history("o/" + o.name)), " ", num(o.rate, 1)] },
+    { title: "records", value: (o) => num(o.counters.records), num: true, wide: true,
+      sort: (o) => o.counters.records },
+    { title: "dropped", value: (o) => num(o.counters.dropped), num: true,
+      sort: (o) => o.counters.dropped || 0 },
+    { title: "queue bytes", value: (o) => num(queue(o)), num: true, sort: queue, wide: true },
+  ];
+  return h("section", null, h("h2", null, "Outputs"),
+    filtered("outputs", (st) => table(cols, items, st)));
+}
+
+export async function output(root, href) {
+  const o = await get(href);
+  const dests = o.destinations || [];
+  const dcols = Object.keys(dests[0] || { name: 1 }).map((k) => ({ title: k.replace(/_/g, " "),
+    value: (d) => (typeof d[k] === "number" ? num(d[k]) : d[k]), num: k !== "name" }));
+  return h("section", null, h("h2", null, "Output ", o.name),
+    kv([["type", o.type], ["state", o.state],
+      ["records/s", num(rates.rate("o/" + o.name, o.counters.records), 1)]]),
+    link(o, "config") ? h("p", null, h("a", { href: route("config", link(o, "config")) },
+      "its config")) : null,
+    h("h3", null, "Counters"), kv(counterPairs(o.counters)),
+    h("h3", null, "Destinations"),
+    dests.length ? table(dcols, dests) : message("empty", "one destination: see the counters"));
+}
+
+export async function pipelines(root) {
+  const config = await follow(root, "config");
+  const section = await follow(config, "pipelines");
+  const items = (section._embedded && section._embedded.items) || [];
+  if (!items.length) {
+    return h("section", null, h("h2", null, "Pipelines"), message("empty",
+      "The config has no pipelines: every collector feeds every output."));
+  }
+  const list = (v) => (Array.isArray(v) ? v.join(", ") : v === undefined ? "" : String(v));
+  const stages = (p) => (p.stages || []).map((s) => Object.keys(s)[0] + (typeof Object.values(s)[0]
+    === "string" ? " " + Object.values(s)[0] : "")).join(" → ");
+  const cols = [
+    { title: "name", value: (p) => h("a", { href: route("config", link(p, "self")) }, p.name),
+      sort: (p) => p.name },
+    { title: "from", value: (p) => list(p.from), sort: (p) => list(p.from) },
+    { title: "to", value: (p) => list(p.to), sort: (p) => list(p.to) },
+    { title: "stages", value: stages, sort: stages },
+  ];
+  return h("section", null, h("h2", null, "Pipelines"),
+    filtered("pipelines", (st) => table(cols, items, st)));
+}
+
+// A config item: as the API gives it, and its write forms. Not refreshed under the user's hands.
+export async function config(root, href, redraw) {
+  const r = await request(href);
+  const item = r.body;
+  const shown = Object.assign({}, item);
+  delete shown._links;
+  delete shown._templates;
+  return h("section", { "data-static": "" }, h("h2", null, "Config of ", item.name || href),
+    link(item, "state") ? h("p", null, h("a", {
+      href: route(link(item, "state").includes("/outputs/") ? "output" : "collector",
+        link(item, "state")) }, "its state")) : null,
+    h("pre", null, JSON.stringify(shown, null, 2)),
+    item._templates ? itemForm(item, r.etag, href, redraw) : null);
+}
