@@ -73,10 +73,10 @@ class Feed:
         # the sampled one: a sampler (RFC 7270: samplerId, mode, random interval 1 in 100) and
         # its interfaces' names, one of them an HTML tag
         # (an options template's latest record is what the API shows: one interface each)
-        opts = ipfix.set_(3, ipfix.options_template_record(300, 1, [(48, 4), (49, 1), (50, 4)]) +
+        opts = ipfix.set_(3, ipfix.options_template_record(300, 1, [(48, 1), (49, 1), (50, 4)]) +
                           ipfix.options_template_record(301, 1, [(10, 4), (82, 65535)]) +
                           ipfix.options_template_record(302, 1, [(10, 4), (82, 65535)]))
-        recs = [ipfix.set_(300, struct.pack(">IBI", 1, 2, 100), pad_to4=True),
+        recs = [ipfix.set_(300, struct.pack(">BBI", 1, 2, 100), pad_to4=True),
                 ipfix.set_(301, struct.pack(">I", 3) + ipfix.varlen(HOSTILE.encode()),
                            pad_to4=True),
                 ipfix.set_(302, struct.pack(">I", 4) + ipfix.varlen(b"ge-0/0/1"), pad_to4=True)]
