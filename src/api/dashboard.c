@@ -22,6 +22,8 @@ WEB_FILE(ixd_web_exporters_js);
 WEB_FILE(ixd_web_forms_js);
 WEB_FILE(ixd_web_health_js);
 WEB_FILE(ixd_web_icon_svg);
+WEB_FILE(ixd_web_lists_js);
+WEB_FILE(ixd_web_rrd_js);
 
 #define JS "text/javascript; charset=utf-8"
 
@@ -42,6 +44,8 @@ static const struct {
     {API_DASHBOARD_PREFIX "/exporters.js", JS, ixd_web_exporters_js, &ixd_web_exporters_js_len},
     {API_DASHBOARD_PREFIX "/forms.js", JS, ixd_web_forms_js, &ixd_web_forms_js_len},
     {API_DASHBOARD_PREFIX "/health.js", JS, ixd_web_health_js, &ixd_web_health_js_len},
+    {API_DASHBOARD_PREFIX "/lists.js", JS, ixd_web_lists_js, &ixd_web_lists_js_len},
+    {API_DASHBOARD_PREFIX "/rrd.js", JS, ixd_web_rrd_js, &ixd_web_rrd_js_len},
     {API_DASHBOARD_PREFIX "/icon.svg", "image/svg+xml", ixd_web_icon_svg, &ixd_web_icon_svg_len},
 };
 

@@ -4,11 +4,14 @@ import { ApiError, ROOT, get, setToken, token } from "./api.js";
 import { message } from "./dom.js";
 import { exporter, exporters } from "./exporters.js";
 import { health } from "./health.js";
+import { alerts, top } from "./rrd.js";
 import { collector, collectors, config, output, outputs, pipelines } from "./views.js";
 
 const INTERVAL_KEY = "ipfixd.interval";
 const views = { exporters, exporter, collectors, collector, outputs, output, pipelines, config,
-  health };
+  health, alerts, top };
+// views shown only where the root links what they read
+const needs = { alerts: "alerts", top: "top" };
 const nav = { exporter: "exporters", collector: "collectors", output: "outputs",
   config: "pipelines" };
 
@@ -50,6 +53,9 @@ async function render() {
   let node;
   try {
     const root = await get(ROOT);
+    for (const [view, rel] of Object.entries(needs)) {
+      document.querySelector(`#nav a[data-view=${view}]`).hidden = !(root._links || {})[rel];
+    }
     node = await views[name](root, arg, () => refresh());
     document.body.dataset.state = "ready";
     status("updated " + new Date().toLocaleTimeString());
@@ -83,6 +89,7 @@ export async function refresh() {
   } catch (e) {
     document.body.dataset.state = "error";
     status("the page failed: " + e.message);
+    console.error(e); // a fault of the page's own, not the API's: the tests look for these
   } finally {
     running = false;
     if (again) {

@@ -2,7 +2,8 @@
 // sessions, domains, templates (fields by name) and options records.
 import { all, get, link } from "./api.js";
 import { ago, h, kv, message, num, route, sparkline, table } from "./dom.js";
-import { filtered, rates } from "./views.js";
+import { filtered, rates } from "./lists.js";
+import { alertsOf, seriesGraphs, topOf } from "./rrd.js";
 
 const SAMPLING_TTL_MS = 30000; // an exporter's options records are asked again after this
 const SAMPLING_MAX = 25; // exporters whose sampling a refresh of the list looks up
@@ -92,8 +93,11 @@ function templateBlock(t) {
         : String(v)]))] : null);
 }
 
-export async function exporter(root, href) {
+export async function exporter(root, href, redraw) {
   const e = await get(href);
+  const graphs = await seriesGraphs(e, ["exporter", "domain", "interface"], redraw);
+  const raised = await alertsOf(root, e);
+  const talkers = await topOf(e);
   const templates = await templatesOf(e);
   // the fields by name are in each template's own resource
   const full = [];
@@ -113,6 +117,7 @@ export async function exporter(root, href) {
       ["sampling", samp.length ? samp.join(", ") : "none announced"],
       ["errors", num(e.counters.errors_total)]]),
     h("p", null, h("a", { href: route("collector", link(e, "collector")) }, "its collector")),
+    graphs, raised, talkers,
     h("h3", null, "Transport sessions"),
     sessions.length ? table([
       { title: "port", value: (s) => s.port, num: true },

@@ -3,75 +3,8 @@
 import { all, follow, get, link, request } from "./api.js";
 import { h, kv, message, num, route, sparkline, table } from "./dom.js";
 import { itemForm } from "./forms.js";
-
-const HISTORY = 60; // samples kept per counter for a sparkline
-
-// Per-second rates of counters between two refreshes, and their recent history.
-class Rates {
-  constructor() {
-    this.seen = new Map();
-  }
-
-  // The rate of the counter key at value (null the first time), kept for key's sparkline.
-  rate(key, value) {
-    const now = performance.now() / 1000;
-    const prev = this.seen.get(key);
-    if (prev && now - prev.t < 0.5) {
-      return prev.last; // asked again within the same refresh
-    }
-    let r = null;
-    const history = prev ? prev.history : [];
-    if (prev && now > prev.t && value >= prev.value) {
-      r = (value - prev.value) / (now - prev.t);
-      history.push(r);
-      if (history.length > HISTORY) {
-        history.shift();
-      }
-    }
-    this.seen.set(key, { t: now, value, history, last: r !== null ? r : prev && prev.last });
-    return r !== null ? r : prev ? prev.last : null;
-  }
-
-  history(key) {
-    const e = this.seen.get(key);
-    return e ? e.history : [];
-  }
-}
-export const rates = new Rates();
-
-const tables = {}; // sort and filter state per list, kept across refreshes
-
-export function listState(name, redraw) {
-  if (!tables[name]) {
-    tables[name] = { filter: "" };
-  }
-  const st = tables[name];
-  st.onsort = (i) => {
-    st.desc = st.sortBy === i ? !st.desc : false;
-    st.sortBy = i;
-    redraw();
-  };
-  return st;
-}
-
-// A filter box over a table that redraws as the user types (without asking the API again).
-export function filtered(name, draw) {
-  const box = h("div");
-  const st = listState(name, () => paint());
-  const input = h("input", { class: "filter", type: "search", placeholder: "filter",
-    "aria-label": "filter", value: st.filter });
-  const slot = h("div");
-  function paint() {
-    slot.replaceChildren(draw(st));
-  }
-  input.addEventListener("input", () => {
-    st.filter = input.value;
-    paint();
-  });
-  paint();
-  box.append(input, slot);
-  return box;
-}
+import { filtered, rates } from "./lists.js";
+import { seriesGraphs } from "./rrd.js";
 
 function counterPairs(counters) {
   return Object.entries(counters || {}).filter(([, v]) => typeof v === "number")
@@ -105,8 +38,9 @@ export async function collectors(root) {
     filtered("collectors", (st) => table(cols, items, st)));
 }
 
-export async function collector(root, href) {
+export async function collector(root, href, redraw) {
   const c = await get(href);
+  const graphs = await seriesGraphs(c, ["collector"], redraw);
   const errors = Object.entries(c.counters.errors || {}).filter(([, v]) => v > 0);
   const input = c.input ? [h("h3", null, "Input counters"), kv(counterPairs(c.input.counters))] : [];
   return h("section", null, h("h2", null, "Collector ", c.name),
@@ -117,7 +51,7 @@ export async function collector(root, href) {
     h("p", null, h("a", { href: route("exporters", link(c, "exporters")) }, "its exporters"),
       link(c, "config") ? [" · ", h("a", { href: route("config", link(c, "config")) }, "its config")]
         : null),
-    h("h3", null, "Counters"), kv(counterPairs(c.counters)),
+    graphs, h("h3", null, "Counters"), kv(counterPairs(c.counters)),
     h("h3", null, "Decode errors"),
     errors.length ? kv(errors.map(([k, v]) => [k, num(v)])) : message("empty", "none"),
     input);
@@ -148,8 +82,9 @@ export async function outputs(root) {
     filtered("outputs", (st) => table(cols, items, st)));
 }
 
-export async function output(root, href) {
+export async function output(root, href, redraw) {
   const o = await get(href);
+  const graphs = await seriesGraphs(o, ["output"], redraw);
   const dests = o.destinations || [];
   const dcols = Object.keys(dests[0] || { name: 1 }).map((k) => ({ title: k.replace(/_/g, " "),
     value: (d) => (typeof d[k] === "number" ? num(d[k]) : d[k]), num: k !== "name" }));
@@ -158,7 +93,7 @@ export async function output(root, href) {
       ["records/s", num(rates.rate("o/" + o.name, o.counters.records), 1)]]),
     link(o, "config") ? h("p", null, h("a", { href: route("config", link(o, "config")) },
       "its config")) : null,
-    h("h3", null, "Counters"), kv(counterPairs(o.counters)),
+    graphs, h("h3", null, "Counters"), kv(counterPairs(o.counters)),
     h("h3", null, "Destinations"),
     dests.length ? table(dcols, dests) : message("empty", "one destination: see the counters"));
 }
