@@ -8,6 +8,8 @@ import { alertsOf, seriesGraphs, topOf } from "./rrd.js";
 const SAMPLING_TTL_MS = 30000; // an exporter's options records are asked again after this
 const SAMPLING_MAX = 25; // exporters whose sampling a refresh of the list looks up
 const sampling = new Map(); // exporter href -> {at, text}
+const FIELDS_CACHE_MAX = 2000;
+const fields = new Map(); // template href and time received -> its fields
 
 // The sampling an options record announces, as "1 in N", or null.
 export function samplingOf(rec) {
@@ -99,10 +101,18 @@ export async function exporter(root, href, redraw) {
   const raised = await alertsOf(root, e);
   const talkers = await topOf(e);
   const templates = await templatesOf(e);
-  // the fields by name are in each template's own resource
+  // the fields by name are in each template's own resource, asked again only when the
+  // template was received again (its options record, in the list, is always the latest)
   const full = [];
   for (const t of templates) {
-    full.push(Object.assign(await get(link(t, "self")), { odid: t.odid }));
+    const key = link(t, "self") + " " + t.received;
+    if (!fields.has(key)) {
+      fields.set(key, (await get(link(t, "self"))).fields);
+    }
+    full.push(Object.assign({}, t, { fields: fields.get(key) }));
+  }
+  if (fields.size > FIELDS_CACHE_MAX) {
+    fields.clear();
   }
   const samp = [...new Set(full.map((t) => samplingOf(t.last_options_record)).filter((x) => x))];
   const sessions = e.transport_sessions || [];
