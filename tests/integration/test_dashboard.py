@@ -127,6 +127,13 @@ class Session:
             self.b.evaluate(arg_click)
         self.b.wait("document.body.dataset.view === '%s' && (%s)" % (name, ready_expr), what)
 
+    def open_exporter(self, address, what, ready_expr):
+        """From the exporters' list, a click on address; then waits for ready_expr."""
+        self.view("exporters", "the exporters", "[...document.querySelectorAll('#main a')]"
+                  ".some(a => a.textContent === %r)" % address)
+        self.view("exporter", what, ready_expr, "[...document.querySelectorAll('#main a')]"
+                  ".find(a => a.textContent === %r).click()" % address)
+
     def token(self, role):
         self.b.evaluate("(() => { const i = document.getElementById('token'); i.value = %r; "
                         "document.getElementById('token-form').requestSubmit(); })()"
@@ -204,9 +211,7 @@ def test_views(s, d):
     s.clean("exporters")
 
     # the sampled exporter: its options records, the hostile name as text
-    s.view("exporter", "the sampled exporter", "document.querySelector('[data-exporter]')",
-           "[...document.querySelectorAll('#main a')].find(a => a.textContent === "
-           "'127.0.0.3').click()")
+    s.open_exporter("127.0.0.3", "the sampled exporter", "document.querySelector('[data-exporter]')")
     b.wait("document.getElementById('main').textContent.includes(%r)" % HOSTILE,
            "the interface name, as text")
     assert b.evaluate("document.querySelectorAll('img[src=\"x\"], [onerror]').length") == 0
@@ -270,6 +275,45 @@ def test_forms(s):
            ".textContent.includes('side')", "the applied change")
     s.shot("12-form-applied")
     s.clean("an applied change")
+
+
+def test_rrd_views(s):
+    """With an rrd output and a top-talkers stage: the silent exporter's alert, an exporter's
+    graphs (PNGs fetched with the token, shown through blob: URLs) over two periods, and the
+    top talkers."""
+    b = s.b
+    b.wait("!document.querySelector('#nav a[data-view=alerts]').hidden && "
+           "!document.querySelector('#nav a[data-view=top]').hidden", "the rrd views' links")
+    s.view("alerts", "the silent exporter's alert", "[...document.querySelectorAll("
+           "'#main tbody tr')].some(r => r.innerText.includes('silent') && "
+           "r.innerText.includes('127.0.0.4') && r.innerText.includes('firing'))",
+           )
+    s.no_problem_shown("alerts")
+    s.shot("20-alerts")
+    graphs_in = ("(() => { const g = [...document.querySelectorAll('#main img.graph')];"
+                 "return g.length > 0 && g.every(i => i.complete && i.naturalWidth >= 100 && "
+                 "i.src.startsWith('blob:') && i.dataset.start === '%s'); })()")
+    s.open_exporter("127.0.0.2", "the steady exporter's graphs", graphs_in % "-1h")
+    # a PNG, whole: its signature and more than a header
+    png = b.evaluate("(async () => { const r = await fetch(document.querySelector("
+                     "'#main img.graph').src); const a = new Uint8Array(await r.arrayBuffer());"
+                     "return [a.length, a[1], a[2], a[3]]; })()")
+    assert png[0] > 1000 and bytes(png[1:]) == b"PNG", png
+    b.wait("document.querySelector('#main [data-dimension]')", "the exporter's top talkers")
+    s.shot("21-exporter-graphs")
+    b.evaluate("document.querySelector('#main .periods button[data-start=\"-1d\"]').click()")
+    b.wait(graphs_in % "-1d", "the graphs over a day")
+    s.no_problem_shown("exporter graphs")
+    s.clean("graphs")
+    s.view("top", "top talkers", "document.querySelectorAll('#main [data-dimension] tbody tr')"
+           ".length > 0")
+    text = b.evaluate("document.getElementById('main').innerText")
+    assert "destination-port" in text and "80" in text, text[:1500]
+    s.no_problem_shown("top")
+    s.shot("22-top")
+    s.open_exporter("127.0.0.4", "the silent exporter's alert on its page",
+                    "document.getElementById('main').innerText.includes('silent')")
+    s.clean("rrd views")
 
 
 def test_phone(s):
