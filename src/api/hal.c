@@ -28,6 +28,8 @@ status_title(int status)
         return "Content Too Large";
     case 422:
         return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
     case 502:
         return "Bad Gateway";
     case 503:

@@ -23,11 +23,13 @@
 #include "api/api.h"
 #include "api/conns.h"
 #include "api/internal.h"
+#include "api/jobs.h"
 #include "core/log.h"
 #include "core/parse.h"
 
 #define READY_MAX_AGE 5.0 /* seconds: a worker whose last snapshot is older is not ticking */
 #define CONNECTION_MEMORY (64 * 1024)
+#define JOBS_QUEUE 16 /* GETs answered on the job thread that may wait (jobs.h): past it, 429 */
 
 struct ixd_api {
     struct MHD_Daemon *mhd;
@@ -35,6 +37,7 @@ struct ixd_api {
     struct ixd_snapshot_reader *reader;
     struct api_conns *conns; /* every connection, its phase and deadline */
     struct api_auth *auth;   /* NULL: no auth (an API on loopback) */
+    struct api_jobs *jobs;   /* GETs answered on a thread of their own (time series) */
     struct ixd_ratelimit auth_log;
     /* libmicrohttpd's messages, from whichever thread called into it, rate-limited: it logs
      * every connection closed mid-request, as many lines as a flood of clients wants */
@@ -275,6 +278,9 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
     if (r->www_authenticate != NULL) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
     }
+    if (r->retry_after != NULL) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
                                 r->allow != NULL ? r->allow : "GET, HEAD");
@@ -287,6 +293,9 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
 static void
 reply_release(struct api_reply *r)
 {
+    if (r->job != NULL) {
+        r->job->free(r->job);
+    }
     json_decref(r->json);
     if (!r->text_static) {
         g_free(r->text);
@@ -294,9 +303,13 @@ reply_release(struct api_reply *r)
     free(r->link_header);
 }
 
+/* What a request's state points at between libmicrohttpd's calls, besides &seen_headers. */
+enum req_kind { REQ_UPLOAD = 1, REQ_DEFERRED };
+
 /* The state of a write between its calls: the body so far and who sent it; then, while it is
  * applied on its own thread, its context and the answer that thread leaves. */
 struct upload {
+    enum req_kind kind;
     char *buf;
     size_t len;
     int too_big;
@@ -311,6 +324,14 @@ struct upload {
 
 static int seen_headers; /* the state of a GET once its headers are in */
 
+/* A GET answered on the job thread: the connection is suspended until the job's answer is in
+ * reply (jobs.h). */
+struct deferred {
+    enum req_kind kind;
+    struct MHD_Connection *conn;
+    struct api_reply reply;
+};
+
 static void
 request_completed(void *cls, struct MHD_Connection *conn, void **state,
                   enum MHD_RequestTerminationCode toe)
@@ -321,7 +342,11 @@ request_completed(void *cls, struct MHD_Connection *conn, void **state,
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
         api_conns_answered(api->conns, entry_of(conn)); /* kept alive: the next request */
     }
-    if (up != NULL && *state != (void *)&seen_headers) {
+    if (up != NULL && *state != (void *)&seen_headers && up->kind == REQ_DEFERRED) {
+        /* resumed only once its job was done: the answer went out, or the client left */
+        reply_release(&((struct deferred *)*state)->reply);
+        free(*state);
+    } else if (up != NULL && *state != (void *)&seen_headers) {
         if (up->applying) {
             reply_release(&up->reply); /* the client went away before its answer */
         }
@@ -428,6 +453,43 @@ start_write(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up,
     return 0;
 }
 
+/* The job thread: the answer is in; libmicrohttpd calls on_request again for the connection. */
+static void
+resume(void *arg)
+{
+    MHD_resume_connection(((struct deferred *)arg)->conn);
+}
+
+/* Hands r's job to the job thread and suspends the connection until it is done; a full queue
+ * is a 429, sent when on_request is called again. */
+static enum MHD_Result
+defer(struct ixd_api *api, struct MHD_Connection *conn, void **state, const struct api_ctx *ctx,
+      struct api_reply *r)
+{
+    struct deferred *d = calloc(1, sizeof(*d));
+    struct api_job *job = r->job;
+
+    r->job = NULL;
+    if (d == NULL) {
+        job->free(job);
+        api_problem(ctx, r, 503, "out of memory");
+        return MHD_NO;
+    }
+    d->kind = REQ_DEFERRED;
+    d->conn = conn;
+    *state = d;
+    api_conns_answering(api->conns, entry_of(conn));
+    MHD_suspend_connection(conn);
+    if (api_jobs_submit(api->jobs, job, &d->reply, resume, d) == -1) {
+        api_problem(ctx, &d->reply, 429,
+                    "%d requests for time series are being answered or wait: try again shortly",
+                    JOBS_QUEUE + 1);
+        d->reply.retry_after = "1";
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **state)
@@ -447,6 +509,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
          * the answer (it has not read the body yet): answer on the next one */
         *state = &seen_headers;
         return MHD_YES;
+    }
+    if (readonly && *state != &seen_headers) {
+        /* resumed: the job thread left its answer */
+        struct deferred *d = *state;
+        ret = send_reply(conn, &d->reply, 1);
+        reply_release(&d->reply);
+        memset(&d->reply, 0, sizeof(d->reply));
+        return ret;
     }
     if (*state != NULL && !readonly) {
         /* a write whose access was checked: its body, then its answer */
@@ -494,6 +564,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         } else if ((up = calloc(1, sizeof(*up))) == NULL) {
             api_problem(&ctx, &r, 503, "out of memory");
         } else {
+            up->kind = REQ_UPLOAD;
             up->who = who;
             *state = up;
             return MHD_YES;
@@ -521,6 +592,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     } else {
         ctx.view = ixd_snapshot_reader_view(api->reader);
         dispatch(&ctx, rt, &r);
+        if (r.job != NULL) {
+            return defer(api, conn, state, &ctx, &r);
+        }
     }
     /* whole, or refused before its body (which libmicrohttpd then does not read) */
     api_conns_answering(api->conns, entry_of(conn));
@@ -639,6 +713,10 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
     if (api->conns == NULL) {
         goto fail;
     }
+    api->jobs = api_jobs_new(JOBS_QUEUE, err, errlen);
+    if (api->jobs == NULL) {
+        goto fail;
+    }
     if (cfg->addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
@@ -704,6 +782,8 @@ ixd_api_stop(struct ixd_api *api)
         }
         pthread_mutex_unlock(&api->writes_lock);
     }
+    /* every connection a job suspended is resumed (answered 503 when its job had not run) */
+    api_jobs_free(api->jobs);
     if (api->mhd != NULL) {
         MHD_stop_daemon(api->mhd); /* joins the server thread: no reader is left after this */
     }

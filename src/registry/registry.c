@@ -21,6 +21,7 @@
     X(select)                                                                                      \
     X(drop)                                                                                        \
     X(set)                                                                                         \
+    X(top_talkers)                                                                                 \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \

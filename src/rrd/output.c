@@ -32,8 +32,9 @@
 #include "snapshot/snapshot.h"
 
 #define RING_BLOCKS 8 /* steps a lane's blocks may wait for the writer */
-#define GRACE_MS 1000 /* after a step ends, for the lanes' last blocks (they flush every 100 ms)   \
-                       */
+#define GRACE_MS                                                                                   \
+    1000 /* after a step ends, for the lanes' last blocks (they flush every 100 ms)                \
+          */
 
 struct rrd_lane {
     struct ixd_lane base;
@@ -125,8 +126,7 @@ static const struct ixd_key rrd_keys[] = {
     {.name = "rrdcached",
      .kind = IXD_KEY_STRING,
      AT(rrdcached),
-     .def = "",
-     .help = "rrdcached's address (unix:/run/rrdcached.sock); empty: write the files directly"},
+     .help = "rrdcached's address (unix:/run/rrdcached.sock); unset: write the files directly"},
     {.name = "max-files",
      .kind = IXD_KEY_U32,
      AT(max_files),
@@ -230,7 +230,6 @@ static const struct ixd_key rrd_keys[] = {
     {.name = "webhook",
      .kind = IXD_KEY_STRING,
      AT(webhook),
-     .def = "",
      .help = "http:// URL alerts are POSTed to, in Alertmanager's webhook format"},
     {.name = "webhook-timeout",
      .kind = IXD_KEY_DURATION,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Heartbeat: a row is unknown when updates are further apart (a stopped daemon's gap). */
 #define HEARTBEAT (6 * IXD_RRD_STEP)
@@ -170,6 +171,13 @@ ixd_rrd_create(struct ixd_rrdc *c, const char *path, enum ixd_rrd_kind kind, int
     }
     if (rc != 0) {
         take_error("create", path, err, errlen);
+        return -1;
+    }
+    /* librrd 1.7 writes a temporary file and renames it; when a write fails (a full disk) it
+     * removes the temporary file and still returns success */
+    if (c == NULL && access(path, F_OK) == -1) {
+        snprintf(err, errlen, "cannot create %s: librrd could not write it (a full disk?)", path);
+        rrd_clear_error();
         return -1;
     }
     if (hw != NULL && hw->on && hw->deviations != 2.0) {

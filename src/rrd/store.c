@@ -297,7 +297,7 @@ created(void *arg, void *tag, int ok, const char *err)
         s->backoff = RETRY_MAX;
     }
     s->state = S_FAILED;
-    s->retry_at = s->start + s->backoff; /* about when it was asked, plus the backoff */
+    s->retry_at += s->backoff; /* from the round that asked */
 }
 
 /* Asks for s's file, starting where its first row goes. */
@@ -305,21 +305,21 @@ static void
 ask(struct ixd_rrd_store *st, struct series *s, int64_t due)
 {
     int64_t start = s->traffic ? s->next : due - STEP;
+    struct ixd_rrd_hw hw = st->s->hw;
     char err[512];
 
+    hw.on = s->hw; /* exporters' files only */
     s->start = start;
+    s->retry_at = due; /* created() adds the backoff */
     s->state = S_CREATING;
     if (st->creator == NULL) {
-        int ok = ixd_rrd_create(st->conn, s->path, (enum ixd_rrd_kind)s->key.kind, start,
-                                &st->s->hw, err, sizeof(err)) == 0;
-        if (!ok && st->conn == NULL) {
-            unlink(s->path); /* what a full disk left of it */
-        }
+        int ok = ixd_rrd_create(st->conn, s->path, (enum ixd_rrd_kind)s->key.kind, start, &hw, err,
+                                sizeof(err)) == 0;
         created(st, s, ok, err);
         return;
     }
-    if (ixd_rrd_creator_ask(st->creator, s->path, (enum ixd_rrd_kind)s->key.kind, start, &st->s->hw,
-                            s) == -1) {
+    if (ixd_rrd_creator_ask(st->creator, s->path, (enum ixd_rrd_kind)s->key.kind, start, &hw, s) ==
+        -1) {
         created(st, s, 0, "out of memory");
     }
 }
@@ -345,6 +345,12 @@ ready(struct ixd_rrd_store *st, struct series *s, int64_t due)
     }
     if (s->file_last == -1) {
         s->file_last = ixd_rrd_last(st->conn, s->path, err, sizeof(err));
+        if (s->file_last == -1 && st->conn == NULL && access(s->path, F_OK) == -1) {
+            /* gone (removed by hand): made again, its counts waiting meanwhile */
+            log_warn("output %s: %s is gone: made again", st->output, s->path);
+            s->state = S_NEW;
+            return 0;
+        }
         if (s->file_last == -1) {
             IXD_CNT_ADD(st->c.update_errors, 1);
             ixd_log_limited(&st->log_update, ixd_mono_now(), IXD_LOG_ERROR, "output %s: %s",
