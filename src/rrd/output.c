@@ -76,9 +76,8 @@ parse_double(const struct ixd_cnode *v, const struct ixd_key_env *env, const cha
     if (v->text[0] == '\0' || *end != '\0' || errno != 0 || isnan(d) || d > max ||
         (min_open ? d <= min : d < min)) {
         return ixd_cnode_fail(v, env->file, err, errlen,
-                              "%s must be a number %s %g and %s %g%s, "
-                              "not '%s'",
-                              name, min_open ? "above" : "from", min, min_open ? "at most" : "to",
+                              "%s must be a number %s %g %s %g%s, not '%s'", name,
+                              min_open ? "above" : "from", min, min_open ? "and at most" : "to",
                               max, max <= 1 ? " (a fraction, or a percentage)" : "", v->text);
     }
     *out = d;
