@@ -60,8 +60,13 @@ ixd_rrd_lane_init(struct ixd_rrd_lane *l, int domains, int interfaces, int renor
     l->renormalise = renormalise;
     l->index_mask = 2 * FIRST_CAP - 1;
     l->index = calloc(l->index_mask + 1, sizeof(*l->index));
-    l->last_exp = l->last_dom = SIZE_MAX;
-    return l->index != NULL ? 0 : -1;
+    l->ecache = aligned_alloc(64, IXD_RRD_ECACHE * sizeof(*l->ecache));
+    if (l->ecache != NULL) {
+        memset(l->ecache, 0, IXD_RRD_ECACHE * sizeof(*l->ecache));
+    }
+    l->icache = calloc(2, sizeof(*l->icache));
+    l->gen = 1; /* the caches' zeroed entries belong to no block */
+    return l->index != NULL && l->ecache != NULL && l->icache != NULL ? 0 : -1;
 }
 
 void
@@ -69,8 +74,12 @@ ixd_rrd_lane_release(struct ixd_rrd_lane *l)
 {
     free(l->cur);
     free(l->index);
+    free(l->ecache);
+    free(l->icache);
     l->cur = NULL;
     l->index = NULL;
+    l->ecache = NULL;
+    l->icache = NULL;
 }
 
 /* The index rebuilt for cur's capacity (twice as many slots as entries). */
@@ -128,6 +137,19 @@ entry_of(struct ixd_rrd_lane *l, const struct ixd_rrd_key *k)
     return b->n - 1;
 }
 
+/* Adds what a cache entry counted to its block entries. */
+static void
+settle(struct ixd_rrd_lane *l, struct ixd_rrd_ecache *ec)
+{
+    for (int j = 0; j < 3; j++) {
+        l->cur->e[ec->exp].v[j] += ec->v[j];
+        if (ec->dom != UINT32_MAX) {
+            l->cur->e[ec->dom].v[j] += ec->v[j];
+        }
+        ec->v[j] = 0;
+    }
+}
+
 struct ixd_rrd_block *
 ixd_rrd_lane_take(struct ixd_rrd_lane *l, int64_t step)
 {
@@ -136,9 +158,13 @@ ixd_rrd_lane_take(struct ixd_rrd_lane *l, int64_t step)
     if (b == NULL || b->step >= step) {
         return NULL;
     }
+    for (size_t i = 0; i < IXD_RRD_ECACHE; i++) {
+        if (l->ecache[i].gen == l->gen) {
+            settle(l, &l->ecache[i]);
+        }
+    }
     l->cur = NULL;
-    l->last_exp = l->last_dom = SIZE_MAX;
-    l->last_collector = NULL;
+    l->gen++; /* the caches' entries pointed into b */
     return b;
 }
 
@@ -163,6 +189,21 @@ find(const struct ixd_template *t, uint16_t id)
     return (int16_t)ixd_template_find(t, 0, id);
 }
 
+/* Where the counts are in a fixed-length record (c->fixed), when they are plain fields. */
+static void
+fixed_layout(struct ixd_rrd_tcache *c, const struct ixd_template *t)
+{
+    const int16_t f[4] = {c->packets[0], c->octets[0], c->in_if, c->out_if};
+
+    c->fixed = !t->has_varlen && c->packets[1] < 0 && c->octets[1] < 0 && c->packets[2] < 0 &&
+               c->octets[2] < 0;
+    for (int i = 0; i < 4 && c->fixed; i++) {
+        const struct ixd_field *fl = f[i] >= 0 ? &t->fields[f[i]] : NULL;
+        c->len[i] = fl != NULL && fl->length >= 1 && fl->length <= 8 ? (uint8_t)fl->length : 0;
+        c->off[i] = fl != NULL ? fl->offset : 0;
+    }
+}
+
 static const struct ixd_rrd_tcache *
 tcache_of(struct ixd_rrd_lane *l, const struct ixd_template *t)
 {
@@ -182,6 +223,7 @@ tcache_of(struct ixd_rrd_lane *l, const struct ixd_template *t)
     c->in_if = find(t, IE_INGRESS_INTERFACE);
     c->out_if = find(t, IE_EGRESS_INTERFACE);
     c->per_record = t->sampling_field >= 0 || t->sampler_field >= 0;
+    fixed_layout(c, t);
     return c;
 }
 
@@ -204,23 +246,49 @@ sum3(const struct ixd_record *r, const int16_t *f)
     return f[0] >= 0 ? value(r, f[0]) : value(r, f[1]) + value(r, f[2]);
 }
 
+/* Field i of the fixed layout (0 when the template has none). */
+static inline uint64_t
+fixed(const struct ixd_record *r, const struct ixd_rrd_tcache *c, int i)
+{
+    return c->len[i] != 0 ? ixd_get_uint(r->data + c->off[i], c->len[i]) : 0;
+}
+
+/* The entry of interface ifindex (dir 0 ingress, 1 egress) of exporter entry exp. */
+static size_t
+interface_of(struct ixd_rrd_lane *l, uint32_t exp, uint8_t dir, uint32_t ifindex)
+{
+    struct ixd_rrd_icache *ic = &l->icache[dir][(exp * 2654435761u ^ ifindex) % IXD_RRD_ICACHE];
+    struct ixd_rrd_key k;
+    size_t i;
+
+    if (ic->gen == l->gen && ic->exp == exp && ic->ifindex == ifindex) {
+        return ic->entry;
+    }
+    k = l->cur->e[exp].key;
+    k.kind = IXD_RRD_INTERFACE;
+    k.dir = dir;
+    k.num = ifindex;
+    i = entry_of(l, &k);
+    if (i != SIZE_MAX) {
+        *ic = (struct ixd_rrd_icache){l->gen, exp, ifindex, (uint32_t)i};
+    }
+    return i;
+}
+
 /* Adds one record's counts to its interfaces' entries. -1 when out of memory. */
 static int
-add_interfaces(struct ixd_rrd_lane *l, const struct ixd_rrd_key *exp, const struct ixd_record *r,
+add_interfaces(struct ixd_rrd_lane *l, uint32_t exp, const struct ixd_record *r,
                const struct ixd_rrd_tcache *c, const uint64_t *v)
 {
-    struct ixd_rrd_key k = *exp;
     const int16_t fields[2] = {c->in_if, c->out_if};
 
-    k.kind = IXD_RRD_INTERFACE;
     for (uint8_t dir = 0; dir < 2; dir++) {
         size_t i;
         if (fields[dir] < 0) {
             continue;
         }
-        k.dir = dir;
-        k.num = (uint32_t)value(r, fields[dir]);
-        i = entry_of(l, &k);
+        i = interface_of(l, exp, dir,
+                         (uint32_t)(c->fixed ? fixed(r, c, 2 + dir) : value(r, fields[dir])));
         if (i == SIZE_MAX) {
             return -1;
         }
@@ -231,40 +299,42 @@ add_interfaces(struct ixd_rrd_lane *l, const struct ixd_rrd_key *exp, const stru
     return 0;
 }
 
-/* The entries of the batch's exporter and domain (cached from the batch before). */
-static int
-entries_of(struct ixd_rrd_lane *l, const struct ixd_source *src, struct ixd_rrd_key *exp)
+/* The entries of the batch's exporter and domain, from the cache or found and cached. */
+static struct ixd_rrd_ecache *
+entries_of(struct ixd_rrd_lane *l, const struct ixd_source *src)
 {
     struct in6_addr addr;
+    struct ixd_rrd_ecache *ec;
+    struct ixd_rrd_key k;
+    const uint32_t *w = (const uint32_t *)&addr;
+    size_t exp, dom = UINT32_MAX, len;
 
     ixd_address_mapped((const struct sockaddr *)&src->exporter, &addr, NULL);
-    if (l->last_exp != SIZE_MAX && src->collector == l->last_collector &&
-        src->odid == l->last_odid && memcmp(&addr, &l->last_addr, sizeof(addr)) == 0) {
-        *exp = l->cur->e[l->last_exp].key;
-        return 0;
+    ec = &l->ecache[((w[2] ^ w[3]) * 2654435761u ^ src->odid) % IXD_RRD_ECACHE];
+    if (ec->gen == l->gen && ec->collector == src->collector && ec->odid == src->odid &&
+        memcmp(&ec->addr, &addr, sizeof(addr)) == 0) {
+        return ec;
     }
-    memset(exp, 0, sizeof(*exp));
-    exp->kind = IXD_RRD_EXPORTER;
-    snprintf(exp->name, sizeof(exp->name), "%s", src->collector);
-    exp->addr = addr;
-    l->last_exp = entry_of(l, exp);
-    l->last_dom = SIZE_MAX;
-    if (l->last_exp != SIZE_MAX && l->domains) {
-        struct ixd_rrd_key d = *exp;
-        d.kind = IXD_RRD_DOMAIN;
-        d.num = src->odid;
-        l->last_dom = entry_of(l, &d);
-        if (l->last_dom == SIZE_MAX) {
-            l->last_exp = SIZE_MAX;
-        }
+    if (ec->gen == l->gen) {
+        settle(l, ec); /* another exporter's: its counts go where they belong first */
     }
-    if (l->last_exp == SIZE_MAX) {
-        return -1;
+    memset(&k, 0, sizeof(k));
+    k.kind = IXD_RRD_EXPORTER;
+    len = strnlen(src->collector, sizeof(k.name) - 1);
+    memcpy(k.name, src->collector, len);
+    k.addr = addr;
+    exp = entry_of(l, &k);
+    if (exp != SIZE_MAX && l->domains) {
+        k.kind = IXD_RRD_DOMAIN;
+        k.num = src->odid;
+        dom = entry_of(l, &k);
     }
-    l->last_collector = src->collector;
-    l->last_odid = src->odid;
-    l->last_addr = addr;
-    return 0;
+    if (exp == SIZE_MAX || dom == SIZE_MAX) {
+        return NULL;
+    }
+    *ec = (struct ixd_rrd_ecache){src->collector, addr,          src->odid, l->gen,
+                                  (uint32_t)exp,  (uint32_t)dom, {0, 0, 0}};
+    return ec;
 }
 
 /* The step's block for the batch: the current one, or a new one after handing it out. */
@@ -292,15 +362,17 @@ ixd_rrd_lane_add(struct ixd_rrd_lane *l, const struct ixd_batch *batch, struct i
     int64_t step = src->received_usec / 1000000;
     const struct ixd_template *tmpl = NULL;
     const struct ixd_rrd_tcache *c = NULL;
+    struct ixd_rrd_ecache *ec;
     uint64_t flows = 0, packets = 0, octets = 0, rate = 1;
-    struct ixd_rrd_key exp;
+    uint32_t exp;
 
     step -= step % IXD_RRD_STEP;
     *done = NULL;
-    if (block_for(l, step, done) == -1 || entries_of(l, src, &exp) == -1) {
+    if (block_for(l, step, done) == -1 || (ec = entries_of(l, src)) == NULL) {
         *lost = batch->count;
         return -1;
     }
+    exp = ec->exp;
     for (size_t i = 0; i < batch->count; i++) {
         const struct ixd_record *r = &batch->records[i];
         uint64_t v[3];
@@ -316,25 +388,20 @@ ixd_rrd_lane_add(struct ixd_rrd_lane *l, const struct ixd_batch *batch, struct i
             rate = res->sampling_of(res, r);
         }
         v[0] = 1;
-        v[1] = sum3(r, c->packets) * rate;
-        v[2] = sum3(r, c->octets) * rate;
+        v[1] = (c->fixed ? fixed(r, c, 0) : sum3(r, c->packets)) * rate;
+        v[2] = (c->fixed ? fixed(r, c, 1) : sum3(r, c->octets)) * rate;
         flows++;
         packets += v[1];
         octets += v[2];
         if (l->interfaces && (c->in_if >= 0 || c->out_if >= 0) &&
-            add_interfaces(l, &exp, r, c, v) == -1) {
+            add_interfaces(l, exp, r, c, v) == -1) {
             *lost = batch->count - i;
             return -1;
         }
     }
-    l->cur->e[l->last_exp].v[0] += flows;
-    l->cur->e[l->last_exp].v[1] += packets;
-    l->cur->e[l->last_exp].v[2] += octets;
-    if (l->last_dom != SIZE_MAX) {
-        l->cur->e[l->last_dom].v[0] += flows;
-        l->cur->e[l->last_dom].v[1] += packets;
-        l->cur->e[l->last_dom].v[2] += octets;
-    }
+    ec->v[0] += flows; /* interfaces never take an exporter's cache entry */
+    ec->v[1] += packets;
+    ec->v[2] += octets;
     l->cur->records += flows;
     return 0;
 }

@@ -37,21 +37,43 @@ struct ixd_rrd_tcache {
     int16_t in_if, out_if;
     uint8_t options;    /* an options template: no flows */
     uint8_t per_record; /* the sampling rate may differ from record to record */
+    /* fixed-length records with one delta count of each (the common case): where the fields
+     * are, read without the field table; lengths 1 to 8, 0 for a field that is missing */
+    uint8_t fixed;
+    uint8_t len[4]; /* packets, octets, ingress, egress */
+    uint16_t off[4];
 };
 
 #define IXD_RRD_TCACHE 16
+#define IXD_RRD_ECACHE 4096 /* exporters (and domains) found again without hashing their key */
+#define IXD_RRD_ICACHE 4096 /* interfaces per direction, likewise */
+
+/* The entries of an exporter and domain in the current block (gen: the block's), and the
+ * counts added since the entry was cached: they go into the block's entries when the cache
+ * entry is taken by another exporter or the block is handed on, so that a batch touches one
+ * cache line of the lane's instead of two entries of the block. */
+struct ixd_rrd_ecache {
+    const char *collector;
+    struct in6_addr addr;
+    uint32_t odid, gen;
+    uint32_t exp, dom; /* entry numbers; dom UINT32_MAX: no domains */
+    uint64_t v[3];
+};
+
+/* An interface's entry in the current block. */
+struct ixd_rrd_icache {
+    uint32_t gen, exp, ifindex, entry;
+};
 
 struct ixd_rrd_lane {
     int domains, interfaces, renormalise;
     struct ixd_rrd_block *cur; /* NULL until the first record */
     uint32_t *index;           /* open addressing: entry number + 1, 0 empty */
     size_t index_mask;
-    /* the last batch's exporter and domain, their entries in cur (SIZE_MAX: none) */
-    const char *last_collector;
-    struct in6_addr last_addr;
-    uint32_t last_odid;
-    size_t last_exp, last_dom;
+    uint32_t gen; /* of cur: a new block empties the caches below */
     struct ixd_rrd_tcache tc[IXD_RRD_TCACHE];
+    struct ixd_rrd_ecache *ecache;                   /* IXD_RRD_ECACHE, a cache line each */
+    struct ixd_rrd_icache (*icache)[IXD_RRD_ICACHE]; /* [2]: ingress, egress */
 };
 
 /* 0, or -1 when out of memory. */
