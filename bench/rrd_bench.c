@@ -11,6 +11,7 @@
  * Not a test: figures depend on the machine and its load. docs/benchmarks.md has results.
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,10 +142,57 @@ open_output(int interfaces, char *dir)
     return o;
 }
 
+/* HOURS of a daily pattern up to now, written through the store as the writer would. */
+static int
+fill(const char *dir, double hours)
+{
+    struct ixd_rrd_settings s;
+    struct ixd_key_env env = {"bench", IXD_CONFIG_SYNTAX_ONLY, "output 'bench'"};
+    struct ixd_cnode map = {IXD_CNODE_MAPPING, 1, 1, NULL, 0, NULL};
+    struct ixd_rrd_key k;
+    struct ixd_rrd_store *st;
+    int64_t now = ixd_wall_usec() / 1000000, t;
+    char err[512];
+
+    memset(&s, 0, sizeof(s));
+    if (ixd_keys_parse(ixd_output_rrd.m.keys, &map, &s, &env, err, sizeof(err)) == -1) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    snprintf(s.directory, sizeof(s.directory), "%s", dir);
+    s.domains = s.health = 0;
+    st = ixd_rrd_store_new(&s, "bench", 0, err, sizeof(err));
+    if (st == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    memset(&k, 0, sizeof(k));
+    k.kind = IXD_RRD_EXPORTER;
+    snprintf(k.name, sizeof(k.name), "u");
+    k.addr.s6_addr[10] = k.addr.s6_addr[11] = 0xff;
+    k.addr.s6_addr[12] = 127;
+    k.addr.s6_addr[15] = 1;
+    now -= now % IXD_RRD_STEP;
+    for (t = now - (int64_t)(hours * 3600); t < now; t += IXD_RRD_STEP) {
+        double rate = 1000 + 700 * sin(2 * M_PI * (double)(t % 86400) / 86400.0);
+        uint64_t v[3] = {(uint64_t)(rate * 10), (uint64_t)(rate * 100),
+                         (uint64_t)(rate * 10 * 8000)};
+        ixd_rrd_store_add(st, &k, t, v);
+        ixd_rrd_store_round(st, t + IXD_RRD_STEP);
+    }
+    ixd_rrd_store_free(st, 0);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? atof(argv[1]) : 1.0;
+    double seconds;
+
+    if (argc == 4 && strcmp(argv[1], "fill") == 0) {
+        return fill(argv[2], atof(argv[3]));
+    }
+    seconds = argc > 1 ? atof(argv[1]) : 1.0;
     int runs = argc > 2 ? atoi(argv[2]) : 5;
     int only = argc > 3 ? atoi(argv[3]) : -1; /* one case (for a profiler) */
     static const struct {
