@@ -516,6 +516,10 @@ test_holt_winters_drop(void **state)
     assert_int_equal(l->n, 1);
     {
         const struct ixd_rrd_alert *al = &l->alerts[0];
+        print_message("low-traffic raised %lld s after the drop, resolved %lld s after the level "
+                      "returned\n",
+                      (long long)(al->since - DROP_AT),
+                      (long long)(al->until - DROP_AT - DROP_FOR));
         assert_int_equal(al->kind, IXD_ALERT_LOW_TRAFFIC);
         assert_memory_equal(&al->exporter, &a, sizeof(a));
         assert_string_equal(al->address, "192.0.2.1");
