@@ -54,6 +54,7 @@ struct rrd_output {
     int started;
     atomic_int stop;
     struct ixd_snapshot_reader *reader; /* writer thread: the health series' source */
+    int no_reader;                      /* the snapshots refused a reader: said once */
 };
 
 /* ---- settings ---- */
@@ -291,10 +292,17 @@ view_of(struct rrd_output *o)
     if (!o->cfg->health && o->cfg->sequence_loss <= 0) {
         return NULL;
     }
-    if (o->reader == NULL && (it = ixd_board_get(IXD_SNAPSHOT_TOPIC, NULL)) != NULL) {
+    if (o->reader == NULL && !o->no_reader &&
+        (it = ixd_board_get(IXD_SNAPSHOT_TOPIC, NULL)) != NULL) {
         const struct ixd_snapshot_set *set = ixd_board_item_obj(it);
         o->reader = ixd_snapshot_reader_new(set->pubs, set->n);
         ixd_board_put(it); /* the reader holds the publishers */
+        if (o->reader == NULL) {
+            o->no_reader = 1;
+            log_err("output %s: cannot read the workers' snapshots (%d readers at most, or no "
+                    "memory): no health series, no sequence-loss alerts",
+                    o->base.name, IXD_SNAPSHOT_READERS);
+        }
     }
     return o->reader != NULL ? ixd_snapshot_reader_view(o->reader) : NULL;
 }
