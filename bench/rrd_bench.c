@@ -121,7 +121,7 @@ open_output(int interfaces, char *dir)
 {
     struct ixd_rrd_settings *s = calloc(1, sizeof(*s));
     struct ixd_key_env env = {"bench", IXD_CONFIG_SYNTAX_ONLY, "output 'bench'"};
-    struct ixd_cnode map = {IXD_CNODE_MAPPING, 1, 1, NULL, 0, NULL};
+    struct ixd_cnode map = {.kind = IXD_CNODE_MAPPING, .line = 1, .column = 1};
     char err[512];
     struct ixd_output *o;
 
@@ -148,7 +148,7 @@ fill(const char *dir, double hours)
 {
     struct ixd_rrd_settings s;
     struct ixd_key_env env = {"bench", IXD_CONFIG_SYNTAX_ONLY, "output 'bench'"};
-    struct ixd_cnode map = {IXD_CNODE_MAPPING, 1, 1, NULL, 0, NULL};
+    struct ixd_cnode map = {.kind = IXD_CNODE_MAPPING, .line = 1, .column = 1};
     struct ixd_rrd_key k;
     struct ixd_rrd_store *st;
     int64_t now = ixd_wall_usec() / 1000000, t;

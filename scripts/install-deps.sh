@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config git ca-certificates
  libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev
- librrd-dev"
+ librrd-dev libpcap-dev libndpi-dev"
 # not linked, needed to run: the font librrd draws the text of graphs with
 run="fontconfig fonts-dejavu-core"
 test="libcmocka-dev tshark python3 python3-cryptography clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
@@ -16,13 +16,14 @@ test="libcmocka-dev tshark python3 python3-cryptography clang libclang-rt-14-dev
  prometheus nodejs
  systemd dpkg-dev file docker-compose yamllint unzip
  keepalived
- rrdtool rrdcached"
+ rrdtool rrdcached
+ softflowd tcpreplay python3-yaml"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 
 pkgs="$build $run"
 if [ "${1:-}" = "--bench" ]; then
-    pkgs="$pkgs python3 nfdump pmacct"
+    pkgs="$pkgs python3 nfdump pmacct softflowd"
 fi
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs $test"

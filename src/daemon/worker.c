@@ -153,6 +153,9 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
         if (t->each_connection != NULL) {
             t->each_connection(wc->input, snapshot_connection, w->snap);
         }
+        if (w->index == 0 && t->stats != NULL && w->rt->listeners[i].shared != NULL) {
+            ixd_snapshot_add_input_counters(w->snap, t->stats, w->rt->listeners[i].shared);
+        }
     }
     if (w->index == 0) {
         ixd_snapshot_add_outputs(w->snap, w->rt->outputs, w->rt->cfg->n_outputs);

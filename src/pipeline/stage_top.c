@@ -114,7 +114,8 @@ top_conf(const struct ixd_cnode *settings, const struct ixd_stage_env *env, char
     struct top_conf *c = calloc(1, sizeof(*c));
     struct ixd_key_env kenv = {env->file, env->syntax_only ? IXD_CONFIG_SYNTAX_ONLY : 0,
                                "stage top-talkers"};
-    struct ixd_cnode empty = {IXD_CNODE_MAPPING, settings->line, settings->column, NULL, 0, NULL};
+    struct ixd_cnode empty = {
+        .kind = IXD_CNODE_MAPPING, .line = settings->line, .column = settings->column};
 
     if (c == NULL) {
         snprintf(err, errlen, "out of memory");

@@ -12,6 +12,7 @@
     X(udp)                                                                                         \
     X(tcp)                                                                                         \
     X(file)                                                                                        \
+    X(pcap)                                                                                        \
     /* end of the inputs */
 
 #define STAGES(X)                                                                                  \

@@ -439,6 +439,29 @@ ixd_snapshot_add_session(struct ixd_snapshot_publisher *p, const struct ixd_sess
 }
 
 void
+ixd_snapshot_add_input_counters(struct ixd_snapshot_publisher *p,
+                                void (*stats)(const void *shared, ixd_counter_fn fn, void *arg),
+                                const void *shared)
+{
+    struct ixd_snap_collector *c;
+    struct ixd_counter_item *items;
+
+    if (p->failed || p->cur->n_collectors == 0) {
+        return;
+    }
+    c = &p->cur->collectors[p->cur->n_collectors - 1];
+    p->counters.n = 0;
+    stats(shared, ixd_counter_list_add, &p->counters);
+    items = snap_alloc(p, (p->counters.n + 1) * sizeof(*items));
+    if (items != NULL && !p->counters.failed) {
+        memcpy(items, p->counters.items, p->counters.n * sizeof(*items));
+        c->input_counters = items;
+        c->n_input_counters = p->counters.n;
+        c->has_input_counters = 1;
+    }
+}
+
+void
 ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *const *outputs,
                          size_t n)
 {

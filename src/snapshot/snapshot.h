@@ -83,6 +83,11 @@ struct ixd_snap_collector {
     struct ixd_counters counters;
     size_t n_exporters;
     struct ixd_snap_exporter *exporters;
+    /* the input type's own counters (include/ipfixd/input.h stats), whole-collector: worker 0
+     * reports them */
+    int has_input_counters;
+    size_t n_input_counters;
+    const struct ixd_counter_item *input_counters;
 };
 
 struct ixd_snap_output {
@@ -145,6 +150,11 @@ void ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *na
                                 int listening, const struct ixd_sessions *ss,
                                 unsigned tcp_connections);
 void ixd_snapshot_add_session(struct ixd_snapshot_publisher *p, const struct ixd_session *s);
+/* The counters the current collector's input type reports (its stats() on what open() made). */
+void ixd_snapshot_add_input_counters(struct ixd_snapshot_publisher *p,
+                                     void (*stats)(const void *shared, ixd_counter_fn fn,
+                                                   void *arg),
+                                     const void *shared);
 void ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *const *outputs,
                               size_t n);
 /* The pipeline named name (copied), its counters on this worker; after the collectors. */
@@ -217,6 +227,8 @@ struct ixd_view_collector {
     unsigned listening_workers; /* workers with an open socket for it */
     unsigned sessions, tcp_connections, templates, exporters;
     struct ixd_counters counters;
+    size_t n_input_counters; /* the input type's own (worker 0's snapshot) */
+    const struct ixd_counter_item *input_counters;
 };
 
 struct ixd_view_worker {

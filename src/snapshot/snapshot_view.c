@@ -301,6 +301,10 @@ merge_snapshot(struct ixd_view *v, GHashTable *by_key, const struct ixd_worker_s
         vc->sessions += c->sessions;
         vc->tcp_connections += c->tcp_connections;
         vc->templates += c->templates;
+        if (c->has_input_counters) {
+            vc->n_input_counters = c->n_input_counters;
+            vc->input_counters = c->input_counters;
+        }
         ixd_counters_sum(&vc->counters, &c->counters);
         ixd_counters_sum(&v->total, &c->counters);
         for (j = 0; j < c->n_exporters; j++) {

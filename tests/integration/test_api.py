@@ -356,6 +356,8 @@ def test_openapi(api, d):
     values = {"id": e["id"], "odid": "7", "tid": "256", "name": None,
               "series": "exporter~u~127.0.0.1"}
     for route, item in doc["paths"].items():
+        if "get" not in item:
+            continue  # writes are checked by the tests of their resources (test_api_config)
         op = item["get"]
         url = route
         for p in op.get("parameters", []):
