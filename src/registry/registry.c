@@ -22,6 +22,7 @@
     X(select)                                                                                      \
     X(drop)                                                                                        \
     X(set)                                                                                         \
+    X(top_talkers)                                                                                 \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \
@@ -29,6 +30,7 @@
     X(ipfix)                                                                                       \
     X(ipfix_file)                                                                                  \
     X(count)                                                                                       \
+    X(rrd)                                                                                         \
     /* end of the outputs */
 
 #define DECLARE_INPUT(name) extern const struct ixd_input_type ixd_input_##name;

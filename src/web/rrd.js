@@ -26,11 +26,15 @@ async function graph(series, start) {
   const sep = link(series, "graph").includes("?") ? "&" : "?";
   const href = link(series, "graph") + sep + "start=" + encodeURIComponent(start) +
     "&width=700&height=200";
-  const cached = graphs.get(href);
-  const url = cached && Date.now() - cached.at < GRAPH_TTL_MS ? cached.url
-    : graphUrl(href, (await request(href, { asBlob: true, accept: "image/png" })).body);
-  return h("figure", null, h("img", { class: "graph", src: url, alt: "graph of " + series.id,
-    "data-series": series.id, "data-start": start }),
+  let cached = graphs.get(href);
+  if (!cached || Date.now() - cached.at >= GRAPH_TTL_MS) {
+    const blob = (await request(href, { asBlob: true, accept: "image/png" })).body;
+    graphUrl(href, blob);
+    cached = Object.assign(graphs.get(href), { size: blob.size, type: blob.type });
+  }
+  return h("figure", null, h("img", { class: "graph", src: cached.url,
+    alt: "graph of " + series.id, "data-series": series.id, "data-start": start,
+    "data-bytes": cached.size, "data-type": cached.type }),
     h("figcaption", null, series.kind, " ", series.id));
 }
 
@@ -98,7 +102,7 @@ function topTables(body) {
     return message("empty", "No window of the top-talkers stage has ended yet.");
   }
   return dims.map(([dim, d]) => h("div", { "data-dimension": dim }, h("h3", null, dim),
-    table([
+    !d.items.length ? message("empty", "nothing counted") : table([
       { title: "key", value: (i) => i.key },
       { title: body.by, value: (i) => num(i[body.by]), num: true },
       { title: "share", value: (i) => num(i.share * 100, 1) + " %", num: true },

@@ -356,7 +356,8 @@ def test_openapi(api, d):
         assert r.returncode == 0 and json.loads(r.stdout)["valid"], r.stdout + r.stderr
     # every documented route answers as documented
     e = exporters_by_collector(api)["u"]
-    values = {"id": e["id"], "odid": "7", "tid": "256", "name": None}
+    values = {"id": e["id"], "odid": "7", "tid": "256", "name": None,
+              "series": "exporter~u~127.0.0.1"}
     for route, item in doc["paths"].items():
         if "get" not in item:
             continue  # writes are checked by the tests of their resources (test_api_config)
