@@ -38,7 +38,7 @@ function status(text) {
 function schedule(live) {
   clearTimeout(timer);
   if (live && interval() > 0) {
-    timer = setTimeout(refresh, interval() * 1000);
+    timer = setTimeout(() => refresh(true), interval() * 1000);
   }
 }
 
@@ -46,7 +46,6 @@ async function render() {
   const gen = ++generation;
   const { name, arg } = current();
   const main = document.getElementById("main");
-  document.body.dataset.view = name;
   for (const a of document.querySelectorAll("#nav a")) {
     a.classList.toggle("current", a.dataset.view === (nav[name] || name));
   }
@@ -71,12 +70,25 @@ async function render() {
     return false; // the user went elsewhere meanwhile: a newer render owns the page
   }
   main.replaceChildren(node);
+  document.body.dataset.view = name; // the view shown, once it is
   document.body.dataset.rendered = String(Number(document.body.dataset.rendered || 0) + 1);
-  // a view with a form (data-static) waits for the user instead of being redrawn under them
-  return !main.querySelector("[data-static]");
+  return !busy();
 }
 
-export async function refresh() {
+// A view with a form (data-static), or a form being filled in, waits for the user instead of
+// being redrawn under them.
+function busy() {
+  return document.getElementById("main")
+    .querySelector("[data-static], form.dirty, details.create[open]") !== null;
+}
+
+// A refresh: asked by the user (a link, the token, a form's answer), or by the timer, which
+// leaves a form being filled in alone.
+export async function refresh(byTimer = false) {
+  if (byTimer && busy()) {
+    schedule(true);
+    return;
+  }
   if (running) {
     again = true; // once more when this one is done, not a second one beside it
     return;

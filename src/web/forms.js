@@ -92,11 +92,26 @@ function showError(form, status, problem, text) {
   }
 }
 
+// The form of a config item's "patch" (or "default") template; Apply sends what changed.
 export function itemForm(item, etag, href, redraw) {
   const t = item._templates.patch || item._templates.default;
   if (!t || !t.properties) {
     return null;
   }
+  return templateForm(t, item, etag, href, redraw);
+}
+
+// The form of a config section's "default" template: a new item, POSTed to its target.
+export function createForm(section, redraw) {
+  const t = section._templates && section._templates.default;
+  if (!t || !t.properties || t.method !== "POST") {
+    return null;
+  }
+  return h("details", { class: "create" }, h("summary", null, t.title || "Create"),
+    templateForm(t, {}, null, t.target, redraw));
+}
+
+function templateForm(t, item, etag, href, redraw) {
   const rows = t.properties.map((p) => h("div", { class: "field" },
     h("label", { for: "f-" + p.name }, p.name, " ", h("span", { class: "help" }, p.prompt || "")),
     inputFor(p, item[p.name]),
@@ -105,6 +120,8 @@ export function itemForm(item, etag, href, redraw) {
     h("h3", null, t.title || "Change"), rows,
     h("div", null, h("button", { type: "submit" }, "Apply")),
     h("div", { class: "form-status" }));
+  // a form being filled in is not redrawn by a refresh (app.js)
+  form.addEventListener("input", () => form.classList.add("dirty"));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     form.querySelectorAll(".field-error").forEach((e) => (e.textContent = ""));
@@ -120,8 +137,12 @@ export function itemForm(item, etag, href, redraw) {
       const body = isPatch ? patch : Object.assign({}, item, patch);
       delete body._links;
       delete body._templates;
-      await request(t.target || href, { method: t.method, body: JSON.stringify(body),
-        headers: { "Content-Type": t.contentType || "application/json", "If-Match": etag } });
+      const headers = { "Content-Type": t.contentType || "application/json" };
+      if (etag) {
+        headers["If-Match"] = etag; // the version read: a write in between answers 412
+      }
+      await request(t.target || href, { method: t.method, body: JSON.stringify(body), headers });
+      form.classList.remove("dirty");
       status.replaceChildren(message("done", "Applied."));
       setTimeout(redraw, 0);
     } catch (e) {

@@ -2,7 +2,7 @@
 // href a route carries) that resolves to the node to show.
 import { all, follow, get, link, request } from "./api.js";
 import { h, kv, message, num, route, sparkline, table } from "./dom.js";
-import { itemForm } from "./forms.js";
+import { createForm, itemForm } from "./forms.js";
 import { filtered, rates } from "./lists.js";
 import { seriesGraphs } from "./rrd.js";
 
@@ -98,13 +98,14 @@ export async function output(root, href, redraw) {
     dests.length ? table(dcols, dests) : message("empty", "one destination: see the counters"));
 }
 
-export async function pipelines(root) {
+export async function pipelines(root, arg, redraw) {
   const config = await follow(root, "config");
   const section = await follow(config, "pipelines");
   const items = (section._embedded && section._embedded.items) || [];
   if (!items.length) {
     return h("section", null, h("h2", null, "Pipelines"), message("empty",
-      "The config has no pipelines: every collector feeds every output."));
+      "The config has no pipelines: every collector feeds every output."),
+    createForm(section, redraw));
   }
   const list = (v) => (Array.isArray(v) ? v.join(", ") : v === undefined ? "" : String(v));
   const stages = (p) => (p.stages || []).map((s) => Object.keys(s)[0] + (typeof Object.values(s)[0]
@@ -117,7 +118,7 @@ export async function pipelines(root) {
     { title: "stages", value: stages, sort: stages },
   ];
   return h("section", null, h("h2", null, "Pipelines"),
-    filtered("pipelines", (st) => table(cols, items, st)));
+    filtered("pipelines", (st) => table(cols, items, st)), createForm(section, redraw));
 }
 
 // A config item: as the API gives it, and its write forms. Not refreshed under the user's hands.

@@ -297,6 +297,22 @@ def test_forms(s):
            ".textContent.includes('side')", "the applied change")
     s.shot("12-form-applied")
     s.clean("an applied change")
+    # a new pipeline from the section's create form, which a refresh leaves alone meanwhile
+    s.view("pipelines", "the create form", "document.querySelector('details.create')")
+    b.evaluate("document.querySelector('details.create').open = true")
+    before = s.rendered()
+    b.pump(2.5)
+    fill = ("(() => { const f = document.querySelector('details.create form');"
+            "f.querySelector('[name=name]').value = 'extra';"
+            "f.querySelector('[name=from]').value = '[\"u\"]';"
+            "f.querySelector('[name=to]').value = '[\"side\"]';"
+            "f.dispatchEvent(new Event('input')); f.requestSubmit(); })()")
+    assert s.rendered() == before, "a refresh redrew the form being filled in"
+    b.evaluate(fill)
+    b.wait("[...document.querySelectorAll('#main tbody a')].some(a => a.textContent === 'extra')",
+           "the new pipeline in the list")
+    s.shot("13-pipeline-created")
+    s.clean("a new pipeline")
 
 
 def test_rrd_views(s):
@@ -346,10 +362,10 @@ def test_phone(s):
     b.pump(0.5)
     width = b.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the page is %d px wide on a 390 px screen" % width
-    s.shot("13-phone-exporters")
+    s.shot("14-phone-exporters")
     s.view("health", "health on a phone", "document.querySelector('[data-ready=true]')")
     assert b.evaluate("document.documentElement.scrollWidth") <= 390
-    s.shot("14-phone-health")
+    s.shot("15-phone-health")
     b.viewport(1280, 900, False)
     s.clean("phone")
 
@@ -368,7 +384,7 @@ def test_stall_and_gone(s, d):
         assert 1 <= len(sent) <= 2, "%d requests while the daemon was stopped" % len(sent)
         b.wait("document.querySelector('.problem.gone')", "the timeout message")
         assert "did not answer" in b.evaluate("document.querySelector('.problem').textContent")
-        s.shot("15-stalled")
+        s.shot("16-stalled")
     finally:
         d.signal(signal.SIGCONT)
     b.wait("document.querySelectorAll('#main tbody tr').length === 3 && "
@@ -377,7 +393,7 @@ def test_stall_and_gone(s, d):
     d.stop()
     b.wait("document.querySelector('.problem.gone')", "the daemon-gone message", timeout=30)
     assert "does not answer" in b.evaluate("document.querySelector('.problem').textContent")
-    s.shot("16-gone")
+    s.shot("17-gone")
     s.clean("daemon gone", expected=("ERR_CONNECTION_REFUSED",))
 
 
