@@ -66,6 +66,13 @@ api_config_set(struct api_config *c, const struct ixd_cnode *tree)
     pthread_mutex_unlock(&c->lock);
 }
 
+int
+api_config_writable(const struct api_config *c)
+{
+    /* fixed for the server's life: a change of the api section restarts it */
+    return c != NULL && c->writes != IXD_API_WRITES_OFF;
+}
+
 /* A copy of what is under the lock: the whole tree, or the item section/name (NULL: whole).
  * 0, or -1 when there is no such item (or no tree yet, or no memory). */
 int
@@ -159,15 +166,9 @@ api_config_allowed(enum api_config_target t)
 static json_t *
 item_links(const char *section, const char *name)
 {
-    json_t *links =
-        json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/config/%s/%s", section, name),
-                  "collection", api_link(API_PREFIX "/config/%s", section));
-
-    /* pipelines have no state resource of their own: no link that would answer 404 */
-    if (strcmp(section, "pipelines") != 0) {
-        json_object_set_new(links, "state", api_link(API_PREFIX "/%s/%s", section, name));
-    }
-    return links;
+    return json_pack("{s:o, s:o, s:o}", "self", api_link(API_PREFIX "/config/%s/%s", section, name),
+                     "collection", api_link(API_PREFIX "/config/%s", section), "state",
+                     api_link(API_PREFIX "/%s/%s", section, name));
 }
 
 /* An item as GET shows it: its config, its links and the writes it takes. */

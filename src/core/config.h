@@ -269,7 +269,8 @@ struct ixd_config {
     struct ixd_config_pipeline *pipelines;
     struct ixd_config_api api;
     struct ixd_config_ha ha;
-    struct ixd_cnode tree; /* the whole document as written (core/config_tree.h) */
+    char lua_directory[IXD_PATH_MAX]; /* lua.directory: scripts and their files ("" = none) */
+    struct ixd_cnode tree;            /* the whole document as written (core/config_tree.h) */
 };
 
 /*

@@ -23,6 +23,7 @@
     X(drop)                                                                                        \
     X(set)                                                                                         \
     X(top_talkers)                                                                                 \
+    X(lua)                                                                                         \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \
