@@ -1,6 +1,6 @@
 // Collectors, outputs, pipelines and a config item: each a function of the API's root (and the
 // href a route carries) that resolves to the node to show.
-import { all, follow, get, link, request } from "./api.js";
+import { ApiError, all, follow, get, link, request } from "./api.js";
 import { h, kv, message, num, route, sparkline, table } from "./dom.js";
 import { createForm, itemForm } from "./forms.js";
 import { filtered, rates } from "./lists.js";
@@ -98,27 +98,51 @@ export async function output(root, href, redraw) {
     dests.length ? table(dcols, dests) : message("empty", "one destination: see the counters"));
 }
 
+// The config's pipelines (from, to, stages, forms: the operator's), or where the token's role
+// does not reach the config, the pipelines' state alone (every reader's).
+async function configPipelines(root) {
+  if (!link(root, "config")) {
+    return { section: null, denied: null };
+  }
+  try {
+    return { section: await follow(await follow(root, "config"), "pipelines"), denied: null };
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) {
+      return { section: null, denied: e };
+    }
+    throw e;
+  }
+}
+
 export async function pipelines(root, arg, redraw) {
-  const config = await follow(root, "config");
-  const section = await follow(config, "pipelines");
-  const items = (section._embedded && section._embedded.items) || [];
+  const state = link(root, "pipelines") ? await all(link(root, "pipelines"), "pipelines") : [];
+  const { section, denied } = await configPipelines(root);
+  const items = section ? (section._embedded && section._embedded.items) || [] : state;
+  const note = denied ? message("empty", "From, to and the forms are the config's: " +
+    denied.message) : null;
   if (!items.length) {
     return h("section", null, h("h2", null, "Pipelines"), message("empty",
-      "The config has no pipelines: every collector feeds every output."),
-    createForm(section, redraw));
+      "The config has no pipelines: every collector feeds every output."), note,
+    section ? createForm(section, redraw) : null);
   }
-  const list = (v) => (Array.isArray(v) ? v.join(", ") : v === undefined ? "" : String(v));
-  const stages = (p) => (p.stages || []).map((s) => Object.keys(s)[0] + (typeof Object.values(s)[0]
-    === "string" ? " " + Object.values(s)[0] : "")).join(" → ");
+  const byName = new Map(state.map((p) => [p.name, p]));
+  const list = (v) => (Array.isArray(v) ? v.join(", ") : v === undefined ? "—" : String(v));
+  const stages = (p) => (p.stages || []).map((s) => (s.type ? s.type : Object.keys(s)[0] +
+    (typeof Object.values(s)[0] === "string" ? " " + Object.values(s)[0] : ""))).join(" → ");
+  const counted = (p) => ((byName.get(p.name) || {}).stages || []).filter((s) => s.counters)
+    .map((s) => `${s.type} ${s.index}: ${num(s.counters.records)} records`).join(", ");
   const cols = [
-    { title: "name", value: (p) => h("a", { href: route("config", link(p, "self")) }, p.name),
-      sort: (p) => p.name },
+    { title: "name", value: (p) => (link(p, "self") && link(p, "self").includes("/config/")
+      ? h("a", { href: route("config", link(p, "self")) }, p.name) : p.name),
+    sort: (p) => p.name },
     { title: "from", value: (p) => list(p.from), sort: (p) => list(p.from) },
     { title: "to", value: (p) => list(p.to), sort: (p) => list(p.to) },
     { title: "stages", value: stages, sort: stages },
+    { title: "stage counters", value: counted, sort: counted, wide: true },
   ];
   return h("section", null, h("h2", null, "Pipelines"),
-    filtered("pipelines", (st) => table(cols, items, st)), createForm(section, redraw));
+    filtered("pipelines", (st) => table(cols, items, st)), note,
+    section ? createForm(section, redraw) : null);
 }
 
 // A config item: as the API gives it, and its write forms. Not refreshed under the user's hands.
