@@ -8,6 +8,9 @@
  * lockstep or 10 passes apart). The key hash here is a plain one over the 5-tuple: the stage's
  * plan and key reading are left out, so this is what the hand-off and the lookups cost at
  * least. Each owner's table keeps its lock (uncontended: about 15 ns of what is measured).
+ * Beside it, the same harness without the hand-off: both threads look every record up in one
+ * table of twice the size (the stage's design, without the stage's key reading either; an
+ * empty block still goes round per batch of 256).
  *
  *   build/bench/ixd-dedup-handoff-bench [rounds]
  */
@@ -53,6 +56,7 @@ struct worker {
 };
 
 static uint8_t data[PASSES][RECORDS][RECORD_LEN];
+static int shared_mode; /* 1: no hand-off, both threads look up every record in one table */
 static atomic_int done;
 
 static double
@@ -141,7 +145,8 @@ batch(struct worker *w, uint8_t (*recs)[RECORD_LEN], int owner_bit)
     for (size_t i = 0; i < BATCH; i++) {
         struct ixd_dedup_flow f = {hash5(recs[i]), (int64_t)ixd_get64(recs[i] + 25), w->exporter,
                                    0};
-        if ((int)(f.hash >> 32 & 1) == owner_bit) { /* bits the tables do not index by */
+        if (shared_mode ||
+            (int)(f.hash >> 32 & 1) == owner_bit) { /* bits the tables do not index by */
             look_up(w, &f);
         } else {
             memcpy(out->r[out->n].data, recs[i], RECORD_LEN);
@@ -190,8 +195,9 @@ by_value(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-    static struct ixd_spsc ring[4]; /* 0->1 work, 1->0 work, 0->1 returns, 1->0 returns */
-    static double cpu[2][64], wall[2][64];
+    static struct ixd_spsc ring[4];        /* 0->1 work, 1->0 work, 0->1 returns, 1->0 returns */
+    static double cpu[4][64], wall[4][64]; /* hand-off, shared; each in lockstep, apart */
+    struct ixd_dedup_table *own[2], *shared = ixd_dedup_table_new(524288);
     int rounds = argc > 1 ? atoi(argv[1]) : 11;
     struct worker w[2];
     pthread_barrier_t go;
@@ -206,7 +212,7 @@ main(int argc, char **argv)
     }
     memset(w, 0, sizeof(w));
     for (int i = 0; i < 2; i++) {
-        w[i].table = ixd_dedup_table_new(262144);
+        own[i] = ixd_dedup_table_new(262144);
         w[i].blocks = calloc(BLOCKS, sizeof(struct block));
         w[i].exporter = (uint64_t)i + 1;
         w[i].go = &go;
@@ -219,37 +225,42 @@ main(int argc, char **argv)
     w[1].back_to_peer = w[0].returned = &ring[2];
     w[0].back_to_peer = w[1].returned = &ring[3];
     for (int r = 0; r < rounds; r++) {
-        for (int lag = 0; lag < 2; lag++) {
+        for (int c = 0; c < 4; c++) {
+            int lag = c & 1;
             pthread_t th[2];
             double t0;
+            shared_mode = c >> 1;
+            w[0].table = shared_mode ? shared : own[0];
+            w[1].table = shared_mode ? shared : own[1];
             pthread_barrier_init(&go, NULL, 2);
             w[0].first = 0;
             w[1].first = lag ? PASSES / 2 : 0;
-            w[0].now = w[1].now = (2 * r + lag + 1) * 120 * SEC;
+            w[0].now = w[1].now = (4 * r + c + 1) * 120 * SEC;
             atomic_store(&done, 0);
             t0 = clock_ns(CLOCK_MONOTONIC);
             pthread_create(&th[0], NULL, run, &w[0]);
             pthread_create(&th[1], NULL, run, &w[1]);
             pthread_join(th[0], NULL);
             pthread_join(th[1], NULL);
-            wall[lag][r] = (clock_ns(CLOCK_MONOTONIC) - t0) / (2.0 * PASSES * RECORDS);
-            cpu[lag][r] = (w[0].cpu_ns + w[1].cpu_ns) / (2.0 * PASSES * RECORDS);
+            wall[c][r] = (clock_ns(CLOCK_MONOTONIC) - t0) / (2.0 * PASSES * RECORDS);
+            cpu[c][r] = (w[0].cpu_ns + w[1].cpu_ns) / (2.0 * PASSES * RECORDS);
             pthread_barrier_destroy(&go);
         }
     }
-    for (int lag = 0; lag < 2; lag++) {
-        qsort(cpu[lag], (size_t)rounds, sizeof(double), by_value);
-        qsort(wall[lag], (size_t)rounds, sizeof(double), by_value);
-        printf("hand-off, 2 threads %-18s cpu ns/rec %7.1f  wall ns/rec %7.1f\n",
-               lag ? "10 passes apart" : "in lockstep", cpu[lag][rounds / 2],
-               wall[lag][rounds / 2]);
+    for (int c = 0; c < 4; c++) {
+        qsort(cpu[c], (size_t)rounds, sizeof(double), by_value);
+        qsort(wall[c], (size_t)rounds, sizeof(double), by_value);
+        printf("%-13s 2 threads %-16s cpu ns/rec %7.1f  wall ns/rec %7.1f\n",
+               c >> 1 ? "shared table" : "hand-off", c & 1 ? "10 passes apart" : "in lockstep",
+               cpu[c][rounds / 2], wall[c][rounds / 2]);
     }
     printf("records kept %llu, dropped %llu (of %llu)\n",
            (unsigned long long)(w[0].kept + w[1].kept),
            (unsigned long long)(w[0].dropped + w[1].dropped),
-           (unsigned long long)(2ull * rounds * 2 * PASSES * RECORDS));
+           (unsigned long long)(4ull * rounds * 2 * PASSES * RECORDS));
+    ixd_dedup_table_free(shared);
     for (int i = 0; i < 2; i++) {
-        ixd_dedup_table_free(w[i].table);
+        ixd_dedup_table_free(own[i]);
         free(w[i].blocks);
     }
     for (int i = 0; i < 4; i++) {
