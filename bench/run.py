@@ -11,9 +11,11 @@ usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--b
                     [--export-mtu BYTES] [--baseline DIR]
 
 --exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
-template, TCP: ipfixd only). --max-rate raises the rate from --rate by steps of 25 % until
-a receiver loses records (its own count or the kernel's socket drops) and reports the last
-loss-free rate per receiver instead of CPU figures.
+template, TCP: ipfixd and the floor, which then reads the streams as a bare TCP reader). The floor
+reads with as many threads as ipfixd has workers (--workers), each on a socket of its own.
+--max-rate raises the rate from --rate by steps of 25 % until a receiver loses records (its own
+count or the kernel's socket drops) and reports the last loss-free rate per receiver instead of
+CPU figures.
 
 --baseline DIR adds, for every ipfixd receiver, the same receiver run from another build
 (DIR/src/ipfixd, e.g. of an earlier commit) as NAME@base, interleaved with it (the order of a
@@ -94,7 +96,7 @@ def receivers(build, tmp, baseline=None):
     ipfixd = os.path.join(build, "src/ipfixd")
 
     def floor_received(err, work):
-        m = re.search(r"datagrams=(\d+)", err)
+        m = re.search(r"(?:datagrams|messages)=(\d+)", err)
         return int(m.group(1)) if m else 0
 
     def ipfixd_received(err, work):
@@ -108,7 +110,9 @@ def receivers(build, tmp, baseline=None):
         return int(m.group(1)) if m else 0
 
     r = {
-        "floor": (lambda p, w: [floor, str(p)], r"listening", floor_received, "datagrams"),
+        # as many threads as ipfixd has workers, each on a SO_REUSEPORT socket of its own
+        "floor": (lambda p, w: [floor, "-t", str(WORKERS)] + (["-T"] if TRANSPORT == "tcp" else [])
+                  + [str(p)], r"listening", floor_received, "datagrams"),
         "ipfixd-count": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "count")],
                          r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-count-output": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "count-output")],
@@ -145,8 +149,8 @@ def receivers(build, tmp, baseline=None):
 
     if shutil.which("nfacctd") and TRANSPORT == "udp":
         r["nfacctd-json-file"] = (nfacctd_cmd, None, nfacctd_received, "records", "tree")
-    if TRANSPORT == "tcp":  # the floor and nfcapd read UDP only
-        r = {k: v for k, v in r.items() if k.startswith("ipfixd")}
+    if TRANSPORT == "tcp":  # nfcapd and nfacctd read UDP only; the floor reads TCP too
+        r = {k: v for k, v in r.items() if k.startswith("ipfixd") or k == "floor"}
     elif shutil.which("nfcapd"):
         r["nfcapd"] = (lambda p, w: ["nfcapd", "-p", str(p), "-w", w, "-B", str(8 << 20), "-6"],
                        None, nfcapd_received, "records")
