@@ -8,7 +8,7 @@ receivers are interleaved and repeated; medians are reported, with the ratio to 
 
 usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
                     [--exporters N] [--ipv6] [--tcp] [--workers W] [--max-rate]
-                    [--export-mtu BYTES] [--baseline DIR]
+                    [--export-mtu BYTES] [--baseline DIR] [--netns] [--pin]
 
 --exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
 template, TCP: ipfixd and the floor, which then reads the streams as a bare TCP reader). The floor
@@ -16,6 +16,12 @@ reads with as many threads as ipfixd has workers (--workers), each on a socket o
 --max-rate raises the rate from --rate by steps of 25 % until a receiver loses records (its own
 count or the kernel's socket drops) and reports the last loss-free rate per receiver instead of
 CPU figures.
+
+--netns runs every process in a network namespace of the run's own (deleted at the end), where
+the relay and export scenarios send to 192.0.2.2 through a veth whose peer is down: the kernel
+runs the whole send path and drops each datagram at the device, and no receiver's cost is
+charged to ipfixd as it is on loopback. --pin puts the sender on CPU 0 and the receiver (every
+thread of it) on CPU 1.
 
 --baseline DIR adds, for every ipfixd receiver, the same receiver run from another build
 (DIR/src/ipfixd, e.g. of an earlier commit) as NAME@base, interleaved with it (the order of a
@@ -45,14 +51,53 @@ def free_port():
 
 
 SINK = None  # a UDP socket nobody reads: where the export scenario sends (the kernel drops)
+NETNS = None  # --netns: the namespace every process of the run is started in
 
 
 def export_sink():
+    """host:port the relay and export scenarios send to."""
     global SINK
+    if NETNS:
+        return NETNS_DEST
     if SINK is None:
         SINK = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         SINK.bind(("127.0.0.1", 0))
-    return SINK.getsockname()[1]
+    return "127.0.0.1:%d" % SINK.getsockname()[1]
+
+
+# --netns: a namespace of the run's own, with loopback up and a veth whose peer stays down; a
+# permanent neighbour entry makes NETNS_DEST reachable through it, so what is exported there runs
+# the kernel's whole send path and is dropped at the device (its TX drops), nobody receiving it.
+NETNS_DEV, NETNS_ADDR, NETNS_DEST = "ixdb0", "192.0.2.1/24", "192.0.2.2:4739"
+
+
+def ip(*args):
+    subprocess.run(["ip"] + list(args), check=True)
+
+
+def netns_create():
+    global NETNS
+    name = "ixd-bench-%d" % os.getpid()
+    ip("netns", "add", name)
+    NETNS = name
+    ip("-n", name, "link", "set", "lo", "up")
+    ip("-n", name, "link", "add", NETNS_DEV, "type", "veth", "peer", "name", "ixdb1")
+    ip("-n", name, "addr", "add", NETNS_ADDR, "dev", NETNS_DEV)
+    ip("-n", name, "link", "set", NETNS_DEV, "up")
+    ip("-n", name, "neigh", "add", NETNS_DEST.split(":")[0], "lladdr", "02:00:00:00:00:02",
+       "dev", NETNS_DEV, "nud", "permanent")
+
+
+def netns_delete():
+    global NETNS
+    if NETNS:
+        subprocess.run(["ip", "netns", "del", NETNS])
+        NETNS = None
+
+
+def in_netns(cmd):
+    """nsenter switches the network namespace only (`ip netns exec` also remounts /sys)."""
+    return ["nsenter", "--net=/run/netns/" + NETNS] + cmd if NETNS else cmd
 
 
 TRANSPORT = "udp"
@@ -76,7 +121,7 @@ def ipfixd_config(port, tmp, output):
         os.chmod(key, 0o600)
         # collect -> filter [-> anonymise] -> IPFIX export over UDP, every record kept
         outputs = ('outputs:\n  - {name: up, type: ipfix, transport: udp, mtu: %d, '
-                   'destinations: ["127.0.0.1:%d"]}\n'
+                   'destinations: ["%s"]}\n'
                    'pipelines:\n  - name: relay\n    from: bench\n    to: up\n'
                    '    stages:\n      - filter: "proto tcp or proto udp"\n'
                    % (EXPORT_MTU, export_sink()))
@@ -200,7 +245,10 @@ def one_run(name, spec, args, tmp, rate=None):
     work = tempfile.mkdtemp(dir=tmp)
     errpath = os.path.join(work, "stderr")
     err = open(errpath, "wb")
-    proc = subprocess.Popen(cmd_of(port, work), stdout=subprocess.DEVNULL, stderr=err,
+    # --pin: the sender on CPU 0, the receiver (all its threads) on CPU 1
+    pin = (lambda cpu: ["taskset", "-c", str(cpu)]) if args.pin else (lambda cpu: [])
+    proc = subprocess.Popen(in_netns(pin(1) + cmd_of(port, work)), stdout=subprocess.DEVNULL,
+                            stderr=err,
                             start_new_session=tree)
     deadline = time.time() + 10
     while time.time() < deadline:
@@ -214,7 +262,8 @@ def one_run(name, spec, args, tmp, rate=None):
            "-r", str(rate or args.rate), "--template-interval", "0", "-e", str(args.exporters)]
     gen += ["-6"] if args.ipv6 else []
     gen += ["-T"] if args.tcp else []
-    s = subprocess.run(gen + ["127.0.0.1:%d" % port], capture_output=True, text=True)
+    s = subprocess.run(in_netns(pin(0) + gen + ["127.0.0.1:%d" % port]), capture_output=True,
+                       text=True)
     m = re.search(r"records=(\d+) messages=(\d+)", s.stderr)
     sent_records, sent_msgs = int(m.group(1)), int(m.group(2))
     achieved = re.search(r"rate=(\d+)", s.stderr)
@@ -231,11 +280,15 @@ def one_run(name, spec, args, tmp, rate=None):
         proc.returncode = status
         cpu = ru.ru_utime + ru.ru_stime
     err.close()
-    got = received_of(open(errpath, errors="replace").read(), work)
+    text = open(errpath, errors="replace").read()
+    got = received_of(text, work)
+    # the relay and export scenarios: records the IPFIX output sent, of those it was given
+    exported = re.search(r"final output up destination .*? records=(\d+) .*?sent=(\d+)", text)
     sent = sent_msgs if unit == "datagrams" else sent_records
     shutil.rmtree(work, ignore_errors=True)
     return {"cpu_ns": cpu * 1e9 / sent_records, "received": got / sent if sent else 0,
-            "rss_mib": rss, "achieved": int(achieved.group(1)) if achieved else 0}
+            "rss_mib": rss, "achieved": int(achieved.group(1)) if achieved else 0,
+            "exported": (int(exported.group(2)) / sent_records) if exported else -1.0}
 
 
 def max_rates(names, recv, args, tmp):
@@ -280,7 +333,19 @@ def main():
     ap.add_argument("--max-rate", action="store_true")
     ap.add_argument("--export-mtu", type=int, default=1400)
     ap.add_argument("--baseline", default="")
+    ap.add_argument("--netns", action="store_true")
+    ap.add_argument("--pin", action="store_true")
     args = ap.parse_args()
+    if args.netns:
+        netns_create()
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))  # the namespace goes in any case
+    try:
+        return run_all(args)
+    finally:
+        netns_delete()
+
+
+def run_all(args):
     global TRANSPORT, WORKERS, EXPORT_MTU
     TRANSPORT = "tcp" if args.tcp else "udp"
     EXPORT_MTU = args.export_mtu
@@ -300,8 +365,9 @@ def main():
         for n in (names if k % 2 == 0 or not args.baseline else names[::-1]):
             r = one_run(n, recv[n], args, tmp)
             results[n].append(r)
-            print("  run %d %-17s %7.1f ns/record  received %.4f  rss %.1f MiB"
-                  % (k + 1, n, r["cpu_ns"], r["received"], r["rss_mib"]), flush=True)
+            print("  run %d %-17s %7.1f ns/record  received %.4f  rss %.1f MiB%s"
+                  % (k + 1, n, r["cpu_ns"], r["received"], r["rss_mib"],
+                     "  exported %.4f" % r["exported"] if r["exported"] >= 0 else ""), flush=True)
     med = {n: {key: statistics.median(r[key] for r in results[n]) for key in results[n][0]}
            for n in names}
     base = med.get("floor", {}).get("cpu_ns")
