@@ -2,9 +2,10 @@
 # User-space instructions per record of ipfixd collecting N records (default 100000), counted by
 # callgrind: a figure that the load of a shared machine does not move, for comparing two builds
 # (docs/benchmarks.md). MODE is the receiver of bench/run.py it stands for: count (no outputs),
-# json (JSON lines to /dev/null) or relay (filter, then IPFIX export over UDP to a port nobody
-# reads). The daemon's start and stop are measured alone (0 records) and taken off. The stream is
-# ipfixd-send's, slowed to 10,000 records/s so that nothing is lost under valgrind.
+# json (JSON lines to /dev/null), ipfixfile (RFC 5655 files) or relay (filter, then IPFIX export
+# over UDP to a port nobody reads). The daemon's start and stop are measured alone (0 records)
+# and taken off. The stream is ipfixd-send's, slowed to 10,000 records/s so that nothing is lost
+# under valgrind.
 # SEND_OPTS (environment) adds options of ipfixd-send to the stream: "-e 64" (64 exporters),
 # "-6" (the IPv6 template), "-T" (TCP; the collector then listens on TCP).
 # CG_KEEP=FILE keeps the callgrind profile of the run with records (for callgrind_annotate).
@@ -27,11 +28,13 @@ case $MODE in
 count) OUTPUTS="" ;;
 json) OUTPUTS='outputs:
   - {name: devnull, type: json, path: "/dev/null"}' ;;
+ipfixfile) OUTPUTS="outputs:
+  - {name: files, type: ipfix-file, directory: \"$D\"}" ;;
 relay) OUTPUTS="outputs:
   - {name: up, type: ipfix, transport: udp, destinations: [\"127.0.0.1:$(free_port)\"]}
 pipelines:
   - {name: relay, from: bench, to: up, stages: [{filter: \"proto tcp or proto udp\"}]}" ;;
-*) echo "usage: $0 count|json|relay IPFIXD [RECORDS] [SEND_BUILD_DIR]" >&2; exit 2 ;;
+*) echo "usage: $0 count|json|ipfixfile|relay IPFIXD [RECORDS] [SEND_BUILD_DIR]" >&2; exit 2 ;;
 esac
 cat > "$D/c.yaml" <<EOC
 workers: 1

@@ -114,6 +114,8 @@ def ipfixd_config(port, tmp, output):
         outputs = 'outputs:\n  - {name: per-exporter, type: count}\n'
     elif output.startswith("jsonfile:"):
         outputs = 'outputs:\n  - {name: file, type: json, path: "%s/flows.json"}\n' % output[9:]
+    elif output.startswith("ipfixfile:"):  # RFC 5655 files, as nfcapd stores its own
+        outputs = 'outputs:\n  - {name: files, type: ipfix-file, directory: "%s"}\n' % output[10:]
     elif output in ("relay", "export"):
         key = os.path.join(tmp, "cryptopan.key")
         with open(key, "wb") as f:
@@ -166,6 +168,8 @@ def receivers(build, tmp, baseline=None):
                         r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-json-file": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "jsonfile:" + w)],
                              r"listening on", ipfixd_received, "datagrams"),
+        "ipfixd-ipfix-file": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "ipfixfile:" + w)],
+                              r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-relay": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "relay")],
                          r"listening on", ipfixd_received, "datagrams"),
         "ipfixd-export": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "export")],
@@ -238,6 +242,21 @@ def tree_cpu_seconds(root):
     return total / ticks
 
 
+def dd_cpu(work, nbytes):
+    """CPU seconds the kernel charges to write nbytes to a file in work with 1 MiB writes: dd
+    from /dev/zero to the file, less dd from /dev/zero to /dev/null (its reads)."""
+    count = str(max(1, (nbytes + (1 << 20) - 1) >> 20))
+
+    def one(of):
+        p = subprocess.Popen(["dd", "if=/dev/zero", "of=" + of, "bs=1M", "count=" + count],
+                             stderr=subprocess.DEVNULL)
+        _, _, ru = os.wait4(p.pid, 0)
+        return ru.ru_utime + ru.ru_stime
+    cpu = one(os.path.join(work, "dd.out")) - one("/dev/null")
+    os.unlink(os.path.join(work, "dd.out"))
+    return max(cpu, 0.0)
+
+
 def one_run(name, spec, args, tmp, rate=None):
     cmd_of, ready, received_of, unit = spec[:4]
     tree = len(spec) > 4 and spec[4] == "tree"
@@ -285,10 +304,15 @@ def one_run(name, spec, args, tmp, rate=None):
     # the relay and export scenarios: records the IPFIX output sent, of those it was given
     exported = re.search(r"final output up destination .*? records=(\d+) .*?sent=(\d+)", text)
     sent = sent_msgs if unit == "datagrams" else sent_records
+    # a receiver that wrote a file: what the kernel charges to write as many bytes (dd)
+    dd_ns = -1.0
+    if os.path.exists(os.path.join(work, "flows.json")) and name.startswith("ipfixd"):
+        dd_ns = dd_cpu(work, os.path.getsize(os.path.join(work, "flows.json"))) * 1e9 / sent_records
     shutil.rmtree(work, ignore_errors=True)
     return {"cpu_ns": cpu * 1e9 / sent_records, "received": got / sent if sent else 0,
             "rss_mib": rss, "achieved": int(achieved.group(1)) if achieved else 0,
-            "exported": (int(exported.group(2)) / sent_records) if exported else -1.0}
+            "exported": (int(exported.group(2)) / sent_records) if exported else -1.0,
+            "dd_ns": dd_ns}
 
 
 def max_rates(names, recv, args, tmp):
@@ -365,9 +389,10 @@ def run_all(args):
         for n in (names if k % 2 == 0 or not args.baseline else names[::-1]):
             r = one_run(n, recv[n], args, tmp)
             results[n].append(r)
-            print("  run %d %-17s %7.1f ns/record  received %.4f  rss %.1f MiB%s"
+            print("  run %d %-17s %7.1f ns/record  received %.4f  rss %.1f MiB%s%s"
                   % (k + 1, n, r["cpu_ns"], r["received"], r["rss_mib"],
-                     "  exported %.4f" % r["exported"] if r["exported"] >= 0 else ""), flush=True)
+                     "  exported %.4f" % r["exported"] if r["exported"] >= 0 else "",
+                     "  dd %.1f ns/record" % r["dd_ns"] if r["dd_ns"] >= 0 else ""), flush=True)
     med = {n: {key: statistics.median(r[key] for r in results[n]) for key in results[n][0]}
            for n in names}
     base = med.get("floor", {}).get("cpu_ns")
@@ -377,6 +402,9 @@ def run_all(args):
         ratio = "%.2f" % (med[n]["cpu_ns"] / base) if base else "-"
         print("| %s | %.1f | %s | %.4f | %.1f |" % (n, med[n]["cpu_ns"], ratio, med[n]["received"],
                                                     med[n]["rss_mib"]))
+        if med[n]["dd_ns"] >= 0:
+            print("| (%s's bytes written by dd, 1 MiB writes) | %.1f | %s | | |"
+                  % (n, med[n]["dd_ns"], "%.2f" % (med[n]["dd_ns"] / base) if base else "-"))
     for n in names:
         if n + "@base" in med:
             print("%s: this build %+.1f %% against the baseline (medians %.1f and %.1f ns/record)"
