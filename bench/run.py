@@ -319,27 +319,29 @@ def max_rates(names, recv, args, tmp):
     """The highest rate (steps of 25 %) at which each receiver got every datagram, median of
     --repeat searches."""
     best = {n: [] for n in names}
-    capped = {n: False for n in names}
+    capped = {n: 0 for n in names}  # searches that ended at the sender's limit, not a loss
     for k in range(args.repeat):
         for n in names:
-            rate, last_ok = args.rate, 0
+            rate, last_ok, bound = args.rate, 0, False
             while rate <= 20000000:
                 r = one_run(n, recv[n], args, tmp, rate)
                 if r["received"] < 1.0:
                     break
                 last_ok = r["achieved"]
                 if r["achieved"] < 0.9 * rate:
-                    capped[n] = True  # the sender cannot go faster: the receiver kept up
+                    bound = True  # the sender cannot go faster: the receiver kept up
                     break
                 rate = int(rate * 1.25)
             best[n].append(last_ok)
+            capped[n] += bound
             print("  search %d %-13s loss-free at %d records/s%s" % (
-                k + 1, n, last_ok, " (the sender's limit)" if capped[n] else ""), flush=True)
-    print("\n| receiver | max loss-free records/s (median) |")
-    print("|---|---|")
+                k + 1, n, last_ok, " (the sender's limit)" if bound else ""), flush=True)
+    print("\n| receiver | max loss-free records/s (median) | searches ended by the sender |")
+    print("|---|---|---|")
     for n in names:
-        print("| %s | %s%d%s |" % (n, ">= " if capped[n] else "", statistics.median(best[n]),
-                                   " (sender-bound)" if capped[n] else ""))
+        # a median over searches of which some stopped at the sender's limit is a lower bound
+        print("| %s | %s%d | %d of %d |" % (n, ">= " if capped[n] else "",
+                                           statistics.median(best[n]), capped[n], args.repeat))
     return 0
 
 
