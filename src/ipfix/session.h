@@ -120,9 +120,10 @@ struct ixd_domain {
     uint32_t odid;
     struct ixd_resolver resolver; /* what its records' structured data refers to */
     struct ixd_session *session;
-    GHashTable *templates; /* template ID -> struct ixd_template_slot */
-    GHashTable *withdrawn; /* TCP: IDs withdrawn and not defined again (lazy) */
-    uint32_t seq_next;     /* sequence number expected next */
+    GHashTable *templates;               /* template ID -> struct ixd_template_slot */
+    struct ixd_template_slot *last_slot; /* of the last lookup: exporters repeat templates */
+    GHashTable *withdrawn;               /* TCP: IDs withdrawn and not defined again (lazy) */
+    uint32_t seq_next;                   /* sequence number expected next */
     int seq_valid;
     int seq_from_peer; /* seq_next is the HA peer's (src/ha/): not shared back */
     double seq_time;   /* monotonic: when seq_next was last set, here or at the peer */
@@ -149,7 +150,8 @@ struct ixd_session {
     struct ixd_lru_link all;  /* in the owner's UDP session LRU */
     struct ixd_lru_link mine; /* in the exporter's UDP session LRU */
     unsigned templates;
-    GHashTable *domains; /* odid -> struct ixd_domain */
+    GHashTable *domains;            /* odid -> struct ixd_domain */
+    struct ixd_domain *last_domain; /* of the last message: exporters repeat domains */
     struct ixd_held *held, *held_last;
     unsigned held_count;
     size_t held_bytes;
@@ -173,9 +175,10 @@ struct ixd_sessions {
     int tcp;
     struct ixd_session_limits limits;
     struct ixd_template_rules rules;
-    GHashTable *udp;            /* (address, port) -> struct ixd_session */
-    GHashTable *exporters;      /* address -> struct ixd_exporter */
-    struct ixd_lru session_lru; /* UDP sessions */
+    GHashTable *udp;              /* (address, port) -> struct ixd_session */
+    struct ixd_session *last_udp; /* the session of the last datagram: exporters send bursts */
+    GHashTable *exporters;        /* address -> struct ixd_exporter */
+    struct ixd_lru session_lru;   /* UDP sessions */
     struct ixd_lru template_lru;
     struct ixd_lru retired; /* exporters without sessions, kept for their counters */
     unsigned n_retired;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ struct xdest {
     uint8_t *q;
     size_t qhead, qtail, qsent; /* qsent: bytes of the head message already written (TCP) */
     struct ixd_ratelimit errors;
+    int no_gso; /* UDP: the kernel refused UDP_SEGMENT (send_udp) */
     /* counters: written by the lane's worker (or close()), read by the control thread */
     uint64_t records, messages, sent, dropped, reconnects, bytes, queued;
 };
@@ -223,7 +225,90 @@ disconnect(struct xoutput *o, struct xdest *d, const char *why)
     d->backoff = d->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : d->backoff * 2;
 }
 
-/* UDP: one datagram per message, SEND_BATCH per system call. 0 = would block or done. */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h, Linux 4.18 */
+#endif
+#define GSO_SEGS_MAX 64      /* UDP_MAX_SEGMENTS of the oldest kernels that have it */
+#define GSO_BYTES_MAX 65507u /* a UDP payload in IPv4 */
+
+/*
+ * The messages from the head of d's queue that one UDP_SEGMENT send can carry: a run of equal
+ * lengths, the last one of it possibly shorter (the kernel cuts every gso_size bytes); a message
+ * alone goes as a plain datagram. 1: sent; 0: would block; -1: the kernel refused to segment
+ * (d->no_gso set: the caller sends datagram by datagram from now on), or the head message could
+ * not be sent and was dropped.
+ */
+static int
+send_segmented(struct xoutput *o, struct xdest *d)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov[GSO_SEGS_MAX];
+    struct msghdr mh = {.msg_iov = iov};
+    uint32_t seg = ixd_get32(d->q + d->qhead), len = seg;
+    size_t at = d->qhead, total = 0;
+    uint16_t size = (uint16_t)seg;
+    int k = 0;
+
+    while (at < d->qtail && k < GSO_SEGS_MAX && len == seg) {
+        len = ixd_get32(d->q + at);
+        if (k > 0 && (len > seg || total + len > GSO_BYTES_MAX)) {
+            break;
+        }
+        iov[k].iov_base = d->q + at + QPREFIX;
+        iov[k++].iov_len = len;
+        total += len;
+        at += QPREFIX + len;
+    }
+    mh.msg_iovlen = (size_t)k;
+    if (k > 1) {
+        struct cmsghdr *cm;
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = sizeof(ctl.buf);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(size));
+        memcpy(CMSG_DATA(cm), &size, sizeof(size));
+    }
+    if (sendmsg(d->fd, &mh, MSG_DONTWAIT) != -1) {
+        while (k-- > 0) {
+            queue_pop(d, 1);
+        }
+        return 1;
+    }
+    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        return errno == EINTR ? 1 : 0;
+    }
+    if (k > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE || errno == ENOPROTOOPT ||
+                  errno == EOPNOTSUPP)) {
+        /* no UDP_SEGMENT here, or not on this route (its MTU, IPsec, no checksum offload) */
+        log_info("output %s: %s: the kernel does not segment UDP (%s); sending one datagram "
+                 "per message",
+                 o->base.name, d->cfg->text, strerror(errno));
+        d->no_gso = 1;
+        return -1;
+    }
+    /* as below: this datagram cannot be sent (e.g. no route); drop it, keep the socket */
+    ixd_log_limited(&d->errors, ixd_mono_now(), IXD_LOG_WARNING, "output %s: cannot send to %s: %s",
+                    o->base.name, d->cfg->text, strerror(errno));
+    queue_pop(d, 0);
+    return -1;
+}
+
+/* UDP: what is queued before messages are sent as they are written (the tick sends the rest):
+ * enough for one system call to carry a run of them. */
+static size_t
+udp_send_at(const struct xoutput *o)
+{
+    return queue_cap(o) / 2 < GSO_BYTES_MAX ? queue_cap(o) / 2 : GSO_BYTES_MAX;
+}
+
+/* UDP: one datagram per message; runs of equal length in one system call the kernel segments
+ * (UDP_SEGMENT), or, where it refuses, SEND_BATCH messages per sendmmsg. 0 = would block or
+ * done. */
 static int
 send_udp(struct xoutput *o, struct xdest *d)
 {
@@ -233,6 +318,13 @@ send_udp(struct xoutput *o, struct xdest *d)
         size_t at = d->qhead;
         int k = 0, n, i;
 
+        if (!d->no_gso) {
+            n = send_segmented(o, d);
+            if (n == 0) {
+                return 0;
+            }
+            continue; /* sent, dropped, or refused: then the batch below */
+        }
         memset(mm, 0, sizeof(mm));
         while (at < d->qtail && k < SEND_BATCH) {
             uint32_t len = ixd_get32(d->q + at);
@@ -556,7 +648,7 @@ write_dest(struct xoutput *o, struct xdest *d, const struct ixd_batch *batch, ui
     }
     if (d->state != XS_UP) {
         drive(o, d, ixd_mono_now()); /* the first connection, or a retry that fell due */
-    } else if (d->qhead < d->qtail) {
+    } else if (d->qhead < d->qtail && (d->tcp || d->qtail - d->qhead >= udp_send_at(o))) {
         send_queue(o, d);
     }
 }

@@ -21,7 +21,8 @@
 
 struct json_lane {
     struct ixd_lane base;
-    struct ixd_writer_lane *wl; /* the writer's, for this worker */
+    struct ixd_writer_lane *wl;   /* the writer's, for this worker */
+    struct ixd_json_cache *progs; /* the templates this lane formats, compiled */
     uint64_t records;
     char *oversize; /* a line longer than a buffer is formatted here first */
     size_t oversize_size;
@@ -151,7 +152,7 @@ write_oversize(struct json_lane *l, const struct ixd_record *r, const struct ixd
         l->oversize = grown;
         l->oversize_size = need;
     }
-    len = ixd_json_record_scaled(r, src, rate, l->prefix, plen, l->oversize);
+    len = ixd_json_cache_record(l->progs, r, src, rate, l->prefix, plen, l->oversize);
     ixd_writer_lane_append(l->wl, l->oversize, len, 1);
 }
 
@@ -175,7 +176,8 @@ json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
             write_oversize(l, r, src, rate, plen, need);
             continue;
         }
-        ixd_writer_commit(l->wl, ixd_json_record_scaled(r, src, rate, l->prefix, plen, at), 1);
+        ixd_writer_commit(l->wl, ixd_json_cache_record(l->progs, r, src, rate, l->prefix, plen, at),
+                          1);
     }
     IXD_CNT_ADD(l->records, batch->count);
 }
@@ -203,6 +205,7 @@ free_output(struct json_output *o)
     ixd_writer_free(o->writer);
     for (i = 0; i < o->n_lanes; i++) {
         free(o->lanes[i].oversize);
+        ixd_json_cache_free(o->lanes[i].progs);
     }
     free(o->lanes);
     close(o->fd);
@@ -250,6 +253,12 @@ json_open(const void *settings, const char *name, unsigned workers, char *err, s
     for (i = 0; i < workers; i++) {
         o->lanes[i].base.output = &o->base;
         o->lanes[i].wl = ixd_writer_lane(o->writer, i);
+        o->lanes[i].progs = ixd_json_cache_new();
+        if (o->lanes[i].progs == NULL) {
+            snprintf(err, errlen, "output %s: out of memory", name);
+            free_output(o);
+            return NULL;
+        }
     }
     return &o->base;
 }
