@@ -48,6 +48,7 @@ struct ixd_meter {
     size_t dpi_bytes; /* DPI state held now */
     size_t aux_live;  /* flows with an aux */
     uint8_t *apps_announced;
+    int64_t apps_since_usec; /* when apps_announced was last cleared */
     struct ixd_mexport x; /* last: large */
 };
 
@@ -136,13 +137,21 @@ inspect(struct ixd_meter *m, struct ixd_flow *f, const struct ixd_pkt *p)
     }
 }
 
-/* The name options record for an application id, the first time it is seen. */
+/*
+ * The name options record for an application id, the first time it is seen in each refresh
+ * period: a collector that starts (or loses a datagram) after the first one learns the names
+ * again, as it learns the templates again (template-refresh of an IPFIX output over UDP).
+ */
 static void
 announce_app(struct ixd_meter *m, uint16_t id)
 {
     char name[IXD_MEXPORT_NAME_MAX + 1];
     const char *n;
 
+    if (m->now_usec - m->apps_since_usec >= IXD_METER_APP_REFRESH_USEC) {
+        memset(m->apps_announced, 0, APP_IDS / 8);
+        m->apps_since_usec = m->now_usec;
+    }
     if (m->apps_announced[id / 8] & (1u << (id % 8))) {
         return;
     }

@@ -26,6 +26,9 @@ struct ixd_dpi;
  * 5612's number for documentation, as IANA has no elements for them (docs/meter.md) */
 #define IXD_METER_PEN 32473
 
+/* The application names (docs/meter.md) are reported again after this much packet time */
+#define IXD_METER_APP_REFRESH_USEC (60 * 1000000LL)
+
 struct ixd_meter_settings {
     uint32_t odid;
     uint32_t max_flows;

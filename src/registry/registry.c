@@ -23,6 +23,8 @@
     X(drop)                                                                                        \
     X(set)                                                                                         \
     X(top_talkers)                                                                                 \
+    X(lua)                                                                                         \
+    X(enrich)                                                                                      \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \

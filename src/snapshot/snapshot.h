@@ -103,6 +103,16 @@ struct ixd_snap_pipeline {
     uint64_t in, out, failed, emitted; /* as struct ixd_pipeline_counters */
 };
 
+/* A pipeline stage's counters (types with stats), summed over the runs that hold a state of it
+ * (one per worker and collector the pipeline reads). */
+struct ixd_snap_stage {
+    const char *pipeline;
+    unsigned index; /* its place in the pipeline's stages, from 0 */
+    const char *type;
+    size_t n_counters;
+    const struct ixd_counter_item *counters;
+};
+
 struct ixd_worker_snapshot {
     unsigned worker;
     double built_mono; /* CLOCK_MONOTONIC seconds: /ready looks at its age */
@@ -114,6 +124,8 @@ struct ixd_worker_snapshot {
     struct ixd_snap_output *outputs;
     size_t n_pipelines; /* those with stages, in config order */
     struct ixd_snap_pipeline *pipelines;
+    size_t n_stages;
+    struct ixd_snap_stage *stages;
     struct snap_chunk *memory; /* everything above, freed as a whole */
     unsigned refs;             /* atomic: the publisher's slots and the readers holding it */
 };
@@ -160,6 +172,9 @@ void ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_outpu
 /* The pipeline named name (copied), its counters on this worker; after the collectors. */
 void ixd_snapshot_add_pipeline(struct ixd_snapshot_publisher *p, const char *name, uint64_t in,
                                uint64_t out, uint64_t failed, uint64_t emitted);
+/* The stages of this worker with counters: n of them, their summed counters in l[i]. */
+void ixd_snapshot_add_stages(struct ixd_snapshot_publisher *p, const struct ixd_snap_stage *stages,
+                             const struct ixd_counter_list *l, size_t n);
 void ixd_snapshot_publish(struct ixd_snapshot_publisher *p);
 
 /* Reader of slot `reader` (what it registered): the snapshot published since its last take
@@ -254,6 +269,9 @@ struct ixd_view {
     const struct ixd_snap_output *outputs;
     size_t n_pipelines; /* in config order, those with stages */
     struct ixd_view_pipeline *pipelines;
+    size_t n_stages; /* in config order; counters summed over the workers (the view's own) */
+    struct ixd_snap_stage *stages;
+    struct ixd_counter_list *stage_lists; /* what stages[i].counters points into */
     struct ixd_counters total;
 };
 

@@ -503,6 +503,44 @@ test_dpi_state_freed(void **state)
     ixd_meter_free(m);
 }
 
+/* The name of an application is reported again a refresh period later: a collector that
+ * missed the first options record (UDP) still learns it. */
+static void
+test_app_names_refreshed(void **state)
+{
+    struct ixd_meter_settings s = {.max_flows = 1000,
+                                   .idle_ms = 30000,
+                                   .active_ms = 300000,
+                                   .linger_ms = 2000,
+                                   .dpi = 1,
+                                   .dpi_packets = 8};
+    struct ixd_meter_stats st = {0};
+    char err[256];
+    struct ixd_meter *m =
+        ixd_meter_new(&s, &st, "c", "test", NULL, count_records, NULL, NULL, err, sizeof(err));
+    static const uint8_t query[] = {0x12, 0x34, 1,   0,   0,   1,   0,   0,   0,   0,
+                                    0,    0,    7,   'e', 'x', 'a', 'm', 'p', 'l', 'e',
+                                    3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
+    /* three DNS queries from other ports: 1 s apart, then a refresh period later */
+    static const int64_t at[] = {1000000, 2000000, 2000000 + IXD_METER_APP_REFRESH_USEC};
+    static const uint64_t announced[] = {1, 1, 2};
+    size_t k;
+
+    assert_non_null(m);
+    for (k = 0; k < 3; k++) {
+        struct fb f = {0};
+        eth(&f, 0x0800);
+        ipv4(&f, 17, 1, 2, (uint16_t)(8 + sizeof(query)), 0, 1);
+        udp(&f, (uint16_t)(33333 + k), 53, (uint16_t)sizeof(query));
+        put(&f, query, sizeof(query));
+        ixd_meter_packet(m, IXD_LINK_ETHERNET, f.b, (uint32_t)f.n, at[k]);
+        ixd_meter_flush(m);
+        assert_int_equal(st.m.records, k + 1);
+        assert_int_equal(st.m.options_records, announced[k]);
+    }
+    ixd_meter_free(m);
+}
+
 int
 main(void)
 {
@@ -519,6 +557,7 @@ main(void)
         cmocka_unit_test(test_table_full_and_icmp),
         cmocka_unit_test(test_fragments_follow_first),
         cmocka_unit_test(test_dpi_state_freed),
+        cmocka_unit_test(test_app_names_refreshed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
