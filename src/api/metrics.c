@@ -237,6 +237,49 @@ outputs(GString *out, const struct ixd_view *v)
     g_hash_table_destroy(done);
 }
 
+static void
+collector_sample(GString *out, const char *collector, const struct ixd_counter_item *it)
+{
+    g_string_append_printf(out, "%s{collector=\"", it->def->metric);
+    label_value(out, collector);
+    if (it->def->label != NULL) {
+        g_string_append_printf(out, "\",%s=\"", it->def->label);
+        label_value(out, it->label);
+    }
+    g_string_append_printf(out, "\"} %llu\n", (unsigned long long)it->value);
+}
+
+/* The counters collectors' input types keep (TLS handshakes...), by family as for outputs. */
+static void
+input_counters(GString *out, const struct ixd_view *v)
+{
+    GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (size_t i = 0; i < v->n_collectors; i++) {
+        const struct ixd_counter_list *l = &v->collectors[i].input_counters;
+        for (size_t c = 0; c < l->n; c++) {
+            const struct ixd_counter_def *def = l->items[c].def;
+
+            if (def->metric == NULL || g_hash_table_contains(done, def->metric)) {
+                continue;
+            }
+            g_hash_table_add(done, (gpointer)def->metric);
+            family(out, def->metric, def->kind == IXD_COUNTER_GAUGE ? "gauge" : "counter",
+                   def->help);
+            for (size_t j = i; j < v->n_collectors; j++) {
+                const struct ixd_counter_list *m = &v->collectors[j].input_counters;
+                for (size_t k = 0; k < m->n; k++) {
+                    if (m->items[k].def->metric != NULL &&
+                        strcmp(m->items[k].def->metric, def->metric) == 0) {
+                        collector_sample(out, v->collectors[j].name, &m->items[k]);
+                    }
+                }
+            }
+        }
+    }
+    g_hash_table_destroy(done);
+}
+
 /* The API's own connections (conns.h): how many, and those it closed or refused. */
 static void
 api_connections(GString *out, struct api_conns *conns)
@@ -284,6 +327,7 @@ api_metrics(const struct api_ctx *ctx, struct api_reply *r)
     }
     levels(out, v);
     collectors(out, v);
+    input_counters(out, v);
     outputs(out, v);
     r->status = 200;
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -59,22 +59,64 @@ find_collector(const struct ixd_view *v, const char *name)
     return NULL;
 }
 
+/* Counters as their module reported them: the unlabelled ones as keys of the object, each
+ * label's as an array under its plural ("reason" -> "reasons"), one object per label value
+ * ({"name": value, key: count, ...}). */
+static json_t *
+counters_json(const struct ixd_counter_item *items, size_t n, json_t *obj)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ixd_counter_item *it = &items[i];
+        json_t *arr, *entry = NULL;
+        char plural[64];
+
+        if (it->def->label == NULL) {
+            json_object_set_new(obj, it->def->key, json_integer((json_int_t)it->value));
+            continue;
+        }
+        snprintf(plural, sizeof(plural), "%ss", it->def->label);
+        arr = json_object_get(obj, plural);
+        if (arr == NULL) {
+            arr = json_array();
+            json_object_set_new(obj, plural, arr);
+        }
+        for (size_t k = 0; k < json_array_size(arr) && entry == NULL; k++) {
+            json_t *e = json_array_get(arr, k);
+            if (strcmp(json_string_value(json_object_get(e, "name")), it->label) == 0) {
+                entry = e;
+            }
+        }
+        if (entry == NULL) {
+            entry = json_pack("{s:s}", "name", it->label);
+            json_array_append_new(arr, entry);
+        }
+        json_object_set_new(entry, it->def->key, json_integer((json_int_t)it->value));
+    }
+    return obj;
+}
+
 static json_t *
 collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
 {
-    json_t *links = json_object();
+    json_t *links = json_object(), *out;
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/collectors/%s", c->name));
     json_object_set_new(links, "exporters",
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
-                     "transport", c->transport, "listen", c->listen,
-                     "bound", c->bound, "state",
-                     c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
-                     (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
-                     "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
-                     "counters", api_counters(&c->counters), "_links", links);
+    out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
+                    "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
+                    c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
+                    (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
+                    "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
+                    "counters", api_counters(&c->counters), "_links", links);
+    if (c->input_counters.n > 0) {
+        /* what its transport counts of its own (TLS: handshakes, failures by reason) */
+        json_object_set_new(
+            out, "transport_counters",
+            counters_json(c->input_counters.items, c->input_counters.n, json_object()));
+    }
+    return out;
 }
 
 static int
@@ -271,23 +313,28 @@ exporter_json(const struct ixd_view_exporter *e, int full)
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/exporters/%s", e->id));
     json_object_set_new(links, "collector", api_link(API_PREFIX "/collectors/%s", e->collector));
-    out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id,
-                    "address", e->address, "collector", e->collector, "transport",
-                    e->transport, "first_seen",
-                    api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec),
-                    "sessions", (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates,
-                    "sequence_loss", "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
-                    (json_int_t)e->counters.seq_reordered, "resets",
-                    (json_int_t)e->counters.seq_resets);
+    out = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id, "address",
+        e->address, "collector", e->collector, "transport", e->transport, "first_seen",
+        api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec), "sessions",
+        (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates, "sequence_loss",
+        "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
+        (json_int_t)e->counters.seq_reordered, "resets", (json_int_t)e->counters.seq_resets);
     json_object_set_new(out, "counters", api_counters(&e->counters));
+    if (e->tls_subject != NULL) {
+        json_object_set_new(out, "tls_subject", json_string(e->tls_subject));
+    }
     if (full) {
         json_t *sessions = json_array(), *domains = json_array();
         for (i = 0; i < e->n_sessions; i++) {
             const struct ixd_view_session *s = &e->sessions[i];
-            json_array_append_new(sessions, json_pack("{s:i, s:I, s:o, s:I}", "port", (int)s->port,
-                                                      "worker", (json_int_t)s->worker, "last_seen",
-                                                      api_time(s->last_seen_usec), "templates",
-                                                      (json_int_t)s->templates));
+            json_t *js = json_pack("{s:i, s:I, s:o, s:I}", "port", (int)s->port, "worker",
+                                   (json_int_t)s->worker, "last_seen", api_time(s->last_seen_usec),
+                                   "templates", (json_int_t)s->templates);
+            if (s->tls_subject != NULL) {
+                json_object_set_new(js, "tls_subject", json_string(s->tls_subject));
+            }
+            json_array_append_new(sessions, js);
         }
         for (i = 0; i < e->n_domains; i++) {
             json_array_append_new(domains, domain_json(e, &e->domains[i]));

@@ -200,7 +200,7 @@ cookie_make(SSL *ssl, unsigned char *cookie, unsigned int *len)
     }
     *len = IXD_HMAC_LEN;
     if (d->cookies != NULL) {
-        atomic_fetch_add_explicit(d->cookies, 1, memory_order_relaxed);
+        __atomic_fetch_add(d->cookies, 1, __ATOMIC_RELAXED);
     }
     return 1;
 }
@@ -238,11 +238,11 @@ struct ixd_dtls_listener {
     SSL *ssl; /* the next association, until its ClientHello comes with a valid cookie */
     struct ixd_dgram_bio *d;
     BIO_ADDR *addr;
-    _Atomic uint64_t cookies;
+    uint64_t *cookies;
 };
 
 struct ixd_dtls_listener *
-ixd_dtls_listener_new(struct ixd_tls_ctx *c, int fd)
+ixd_dtls_listener_new(struct ixd_tls_ctx *c, int fd, uint64_t *cookies)
 {
     struct ixd_dtls_listener *l = calloc(1, sizeof(*l));
 
@@ -252,6 +252,7 @@ ixd_dtls_listener_new(struct ixd_tls_ctx *c, int fd)
     }
     l->ctx = ixd_tls_ctx_ref(c);
     l->fd = fd;
+    l->cookies = cookies;
     return l;
 }
 
@@ -265,12 +266,6 @@ ixd_dtls_listener_free(struct ixd_dtls_listener *l)
     BIO_ADDR_free(l->addr);
     ixd_tls_ctx_free(l->ctx);
     free(l);
-}
-
-uint64_t
-ixd_dtls_listener_cookies(const struct ixd_dtls_listener *l)
-{
-    return atomic_load_explicit(&l->cookies, memory_order_relaxed);
 }
 
 int
@@ -301,7 +296,7 @@ listener_ssl(struct ixd_dtls_listener *l)
     SSL_set_bio(l->ssl, b, b);
     SSL_set_options(l->ssl, SSL_OP_NO_QUERY_MTU);
     SSL_set_mtu(l->ssl, HANDSHAKE_MTU - 28);
-    l->d->cookies = &l->cookies;
+    l->d->cookies = l->cookies;
     return 0;
 }
 

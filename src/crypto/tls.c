@@ -16,6 +16,7 @@
  * OpenSSL's own list, which is all AEAD. */
 #define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 #define CA_FILES_MAX 1024 /* files read from a ca directory */
+#define READ_BUFFER 65536 /* a collector's read-ahead buffer per connection */
 
 static const char *const fail_names[IXD_TLS_FAIL__COUNT] = {
     [IXD_TLS_FAIL_NONE] = "none",
@@ -382,6 +383,11 @@ ixd_tls_ctx_build(const struct ixd_tls_settings *s, int server, int datagram, ch
     SSL_CTX_set_cert_verify_callback(c->ssl, app_verify, c);
     if (datagram && server) {
         ixd_dtls_ctx_setup(c->ssl);
+    } else if (server) {
+        /* a collector only reads: take whatever the socket holds in one call, not a record
+         * header and a record body in two */
+        SSL_CTX_set_read_ahead(c->ssl, 1);
+        SSL_CTX_set_default_read_buffer_len(c->ssl, READ_BUFFER);
     }
     ERR_clear_error();
     return c;
@@ -666,7 +672,7 @@ ixd_tls_read(struct ixd_tls *t, void *buf, size_t len)
 int
 ixd_tls_pending(const struct ixd_tls *t)
 {
-    return SSL_pending(t->ssl);
+    return SSL_has_pending(t->ssl); /* decrypted, or records read ahead from the socket */
 }
 
 int

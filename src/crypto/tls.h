@@ -158,7 +158,8 @@ void ixd_tls_describe(const struct ixd_tls *t, char *out, size_t outlen);
  * ixd_tls_closed() tells a close_notify from an error (ixd_tls_error).
  */
 ssize_t ixd_tls_read(struct ixd_tls *t, void *buf, size_t len);
-/* Decrypted bytes already held (read them before waiting on the socket again). */
+/* 1 when bytes already read from the socket wait to be read (decrypted or not): read them
+ * before waiting on the socket again. */
 int ixd_tls_pending(const struct ixd_tls *t);
 int ixd_tls_closed(const struct ixd_tls *t);
 /* >0 bytes taken (a DTLS write is one record), 0 would block, -1 broken (ixd_tls_error). */
@@ -180,8 +181,10 @@ void ixd_tls_shutdown(struct ixd_tls *t);
  */
 struct ixd_dtls_listener;
 
-/* For c (a DTLS server context) on socket fd. NULL when out of memory. */
-struct ixd_dtls_listener *ixd_dtls_listener_new(struct ixd_tls_ctx *c, int fd);
+/* For c (a DTLS server context) on socket fd; each HelloVerifyRequest sent adds 1 to *cookies
+ * (relaxed atomic: others may read it), which must outlive the listener. NULL when out of
+ * memory. */
+struct ixd_dtls_listener *ixd_dtls_listener_new(struct ixd_tls_ctx *c, int fd, uint64_t *cookies);
 void ixd_dtls_listener_free(struct ixd_dtls_listener *l);
 
 /* The first datagram of a handshake from a new peer can only be a ClientHello (record type 22,
@@ -195,8 +198,6 @@ int ixd_dtls_is_client_hello(const uint8_t *data, size_t len);
  */
 int ixd_dtls_listen(struct ixd_dtls_listener *l, const uint8_t *data, size_t len,
                     const struct sockaddr *from, socklen_t fromlen, struct ixd_tls **out);
-/* HelloVerifyRequests sent by l (relaxed; any thread). */
-uint64_t ixd_dtls_listener_cookies(const struct ixd_dtls_listener *l);
 
 /* Hands one datagram that arrived for association t to it; the next ixd_tls_handshake or
  * ixd_tls_read consumes it (data is borrowed until then). */

@@ -27,7 +27,7 @@ struct ixd_dgram_bio {
     socklen_t peerlen;
     const uint8_t *in; /* the datagram waiting to be read; NULL: none */
     size_t in_len;
-    _Atomic uint64_t *cookies; /* the listener's count of HelloVerifyRequests (listener only) */
+    uint64_t *cookies; /* the listener's count of HelloVerifyRequests (listener only) */
 };
 
 struct ixd_tls {

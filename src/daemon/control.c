@@ -136,6 +136,26 @@ log_line(void *arg, const char *text)
     log_info("%s", text);
 }
 
+/* The counters a collector's input type keeps (TLS handshakes...), summed over the workers:
+ * "stats collector NAME TRANSPORT: k=v ..." and a line per label value. */
+static void
+log_input_counters(struct control *ctl, size_t i, const char *when)
+{
+    const struct ixd_config_module *c = &ctl->rt->cfg->collectors[i];
+    struct ixd_counter_list l = {0};
+    char what[IXD_NAME_MAX + 64];
+
+    for (size_t k = 0; k < ctl->n_workers; k++) {
+        ixd_worker_collector_stats(ctl->workers[k], c->name, ixd_counter_list_sum, &l);
+    }
+    if (l.n > 0 && !l.failed) {
+        snprintf(what, sizeof(what), "%s collector %s %s", when, c->name,
+                 ctl->rt->instances->inputs[i].type->m.name);
+        ixd_counter_list_lines(l.items, l.n, what, log_line, NULL);
+    }
+    ixd_counter_list_release(&l);
+}
+
 static void
 log_summary(struct control *ctl, const char *when)
 {
@@ -171,6 +191,7 @@ log_summary(struct control *ctl, const char *when)
                  (unsigned long long)sum.sessions_evicted, (unsigned long long)sum.forwarded,
                  (unsigned long long)sum.forward_dropped, conns,
                  (unsigned long long)ixd_counters_errors(&sum), errs);
+        log_input_counters(ctl, i, when);
     }
     for (i = 0; i < cfg->n_pipelines; i++) {
         struct ixd_pipeline_counters pc = {0, 0, 0, 0};
@@ -374,7 +395,8 @@ reload(struct control *ctl)
         ixd_config_free(cfg);
         return;
     }
-    if (strcmp(cfg->user, ctl->rt->cfg->user) != 0 || strcmp(cfg->group, ctl->rt->cfg->group) != 0) {
+    if (strcmp(cfg->user, ctl->rt->cfg->user) != 0 ||
+        strcmp(cfg->group, ctl->rt->cfg->group) != 0) {
         log_warn("reload: user and group take effect at restart; keeping those ipfixd runs as");
     }
     if (worker_count(cfg) != ctl->n_workers) {
@@ -613,8 +635,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
     ixd_log_setup(cfg->log_target, cfg->log_level);
     /* element files are ipfixd's own or named by root's config, read once: as who started it */
     ctl.registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
-    if (ctl.registry == NULL ||
-        ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
+    if (ctl.registry == NULL || ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
         ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
         log_err("%s", err);
         ixd_ie_registry_free(ctl.registry);

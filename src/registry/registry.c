@@ -11,6 +11,8 @@
 #define INPUTS(X)                                                                                  \
     X(udp)                                                                                         \
     X(tcp)                                                                                         \
+    X(tls)                                                                                         \
+    X(dtls)                                                                                        \
     X(file)                                                                                        \
     /* end of the inputs */
 

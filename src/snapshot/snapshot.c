@@ -33,6 +33,7 @@ struct ixd_snapshot_publisher {
     GHashTable *first_seen, *next_first_seen; /* "collector/address" -> int64 usec */
     GHashTable *received, *next_received;     /* template serial -> int64 usec */
     struct ixd_counter_list counters;         /* an output's, gathered before the copy */
+    struct ixd_counter_list input_counters;   /* the collector's being added */
 };
 
 static void *
@@ -75,7 +76,6 @@ snap_strdup(struct ixd_snapshot_publisher *p, const char *text)
     }
     return out != NULL ? out : "";
 }
-
 
 void
 ixd_worker_snapshot_free(struct ixd_worker_snapshot *s)
@@ -124,6 +124,7 @@ ixd_snapshot_publisher_free(struct ixd_snapshot_publisher *p)
     ixd_worker_snapshot_free(p->cur);
     g_ptr_array_free(p->tcp_sessions, TRUE);
     ixd_counter_list_release(&p->counters);
+    ixd_counter_list_release(&p->input_counters);
     g_hash_table_destroy(p->first_seen);
     g_hash_table_destroy(p->received);
     if (p->next_first_seen != NULL) {
@@ -340,6 +341,13 @@ add_session(struct ixd_snapshot_publisher *p, GHashTable *index, const struct ix
         ses->port = s->source.exporter_port;
         ses->last_seen_usec = wall_usec(p, s->last_seen);
         ses->templates = s->templates;
+        if (s->tls_subject != NULL) {
+            ses->tls_subject = snap_strdup(p, s->tls_subject);
+            if (x->tls_subject == NULL || x->tls_subject_usec < ses->last_seen_usec) {
+                x->tls_subject = ses->tls_subject;
+                x->tls_subject_usec = ses->last_seen_usec;
+            }
+        }
     }
     session_templates(p, s, x, pass);
 }
@@ -361,6 +369,16 @@ finish_collector(struct ixd_snapshot_publisher *p)
     }
     c = &p->cur->collectors[p->cur->n_collectors - 1];
     c->counters = ss->counters;
+    if (p->input_counters.n > 0 && !p->input_counters.failed) {
+        struct ixd_counter_item *items = snap_alloc(p, p->input_counters.n * sizeof(*items));
+        if (items != NULL) {
+            memcpy(items, p->input_counters.items, p->input_counters.n * sizeof(*items));
+            c->input_counters = items;
+            c->n_input_counters = p->input_counters.n;
+        }
+    }
+    p->input_counters.n = 0;
+    p->input_counters.failed = 0;
     c->templates = ss->templates;
     c->exporters = snap_alloc(p, (g_hash_table_size(ss->exporters) + 1) * sizeof(*c->exporters));
     index = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -401,6 +419,8 @@ ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *name,
     struct ixd_snap_collector *c;
 
     finish_collector(p);
+    p->input_counters.n = 0;
+    p->input_counters.failed = 0;
     if (p->failed || p->cur->n_collectors >= p->cap_collectors) {
         return;
     }
@@ -413,6 +433,17 @@ ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *name,
     c->tcp_connections = tcp_connections;
     c->sessions = ss->tcp ? tcp_connections : (ss->udp != NULL ? g_hash_table_size(ss->udp) : 0);
     p->ss = ss;
+}
+
+void
+ixd_snapshot_add_collector_counter(void *arg, const struct ixd_counter_def *def,
+                                   const char *label_value, uint64_t value)
+{
+    struct ixd_snapshot_publisher *p = arg;
+
+    if (p->ss != NULL) {
+        ixd_counter_list_add(&p->input_counters, def, label_value, value);
+    }
 }
 
 void

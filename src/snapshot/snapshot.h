@@ -57,6 +57,7 @@ struct ixd_snap_session {
     uint16_t port;
     int64_t last_seen_usec;
     unsigned templates;
+    const char *tls_subject; /* TLS, DTLS: the peer certificate's subject; NULL: none */
 };
 
 struct ixd_snap_exporter {
@@ -69,6 +70,8 @@ struct ixd_snap_exporter {
     struct ixd_snap_domain *domains;
     size_t n_sessions;
     struct ixd_snap_session *sessions;
+    const char *tls_subject; /* of its session seen last that has one; NULL: none */
+    int64_t tls_subject_usec;
 };
 
 struct ixd_snap_collector {
@@ -81,6 +84,8 @@ struct ixd_snap_collector {
     struct ixd_counters counters;
     size_t n_exporters;
     struct ixd_snap_exporter *exporters;
+    size_t n_input_counters; /* as its input type reported them (include/ipfixd/input.h) */
+    const struct ixd_counter_item *input_counters;
 };
 
 struct ixd_snap_output {
@@ -124,6 +129,10 @@ void ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *na
                                 int listening, const struct ixd_sessions *ss,
                                 unsigned tcp_connections);
 void ixd_snapshot_add_session(struct ixd_snapshot_publisher *p, const struct ixd_session *s);
+/* An ixd_counter_fn (arg: the publisher): a counter of the collector added last, as its input
+ * type reports it. */
+void ixd_snapshot_add_collector_counter(void *p, const struct ixd_counter_def *def,
+                                        const char *label_value, uint64_t value);
 void ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *const *outputs,
                               size_t n);
 void ixd_snapshot_publish(struct ixd_snapshot_publisher *p);
@@ -145,6 +154,7 @@ struct ixd_view_session {
     unsigned worker;
     int64_t last_seen_usec;
     unsigned templates;
+    const char *tls_subject; /* NULL: none */
 };
 
 struct ixd_view_exporter {
@@ -160,6 +170,8 @@ struct ixd_view_exporter {
     struct ixd_view_session *sessions;
     size_t n_domains; /* sorted by odid */
     struct ixd_view_domain *domains;
+    const char *tls_subject; /* of the session seen last that has one; NULL: none */
+    int64_t tls_subject_usec;
 };
 
 struct ixd_view_collector {
@@ -170,6 +182,7 @@ struct ixd_view_collector {
     unsigned listening_workers; /* workers with an open socket for it */
     unsigned sessions, tcp_connections, templates, exporters;
     struct ixd_counters counters;
+    struct ixd_counter_list input_counters; /* summed over the workers */
 };
 
 struct ixd_view_worker {

@@ -108,6 +108,9 @@ view_free(struct ixd_view *v)
         free(e->id);
     }
     free(v->exporters);
+    for (i = 0; i < v->n_collectors; i++) {
+        ixd_counter_list_release(&v->collectors[i].input_counters);
+    }
     free(v->collectors);
     free(v->workers);
     free(v);
@@ -229,6 +232,12 @@ merge_exporter(struct ixd_view_exporter *e, const struct ixd_snap_exporter *x, u
         s->worker = worker;
         s->last_seen_usec = x->sessions[i].last_seen_usec;
         s->templates = x->sessions[i].templates;
+        s->tls_subject = x->sessions[i].tls_subject;
+    }
+    if (x->tls_subject != NULL &&
+        (e->tls_subject == NULL || x->tls_subject_usec > e->tls_subject_usec)) {
+        e->tls_subject = x->tls_subject;
+        e->tls_subject_usec = x->tls_subject_usec;
     }
     for (i = 0; i < x->n_domains; i++) {
         if (merge_domain(e, &x->domains[i]) == -1) {
@@ -284,6 +293,10 @@ merge_snapshot(struct ixd_view *v, GHashTable *by_key, const struct ixd_worker_s
         vc->tcp_connections += c->tcp_connections;
         vc->templates += c->templates;
         ixd_counters_sum(&vc->counters, &c->counters);
+        for (j = 0; j < c->n_input_counters; j++) {
+            const struct ixd_counter_item *it = &c->input_counters[j];
+            ixd_counter_list_sum(&vc->input_counters, it->def, it->label, it->value);
+        }
         ixd_counters_sum(&v->total, &c->counters);
         for (j = 0; j < c->n_exporters; j++) {
             char *key = g_strdup_printf("%s/%s", c->name, c->exporters[j].address);
