@@ -31,6 +31,7 @@ static const char *const fail_names[IXD_TLS_FAIL__COUNT] = {
     [IXD_TLS_FAIL_PIN] = "pin",
     [IXD_TLS_FAIL_SUBJECT] = "subject",
     [IXD_TLS_FAIL_NAME] = "name",
+    [IXD_TLS_FAIL_REJECTED] = "rejected_by_peer",
     [IXD_TLS_FAIL_LIMIT] = "limit",
     [IXD_TLS_FAIL_CLOSED] = "closed",
     [IXD_TLS_FAIL_OTHER] = "other",
@@ -543,14 +544,16 @@ lib_failure(int reason, long verify)
     case SSL_R_HTTPS_PROXY_REQUEST:
     case SSL_R_PACKET_LENGTH_TOO_LONG:
         return IXD_TLS_FAIL_NOT_TLS;
+    /* the peer's alerts: it refused this side's certificate (or its absence) */
     case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
     case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
     case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-        return IXD_TLS_FAIL_UNTRUSTED;
     case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-        return IXD_TLS_FAIL_EXPIRED;
     case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-        return IXD_TLS_FAIL_REVOKED;
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+    case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+        return IXD_TLS_FAIL_REJECTED;
     default:
         return IXD_TLS_FAIL_OTHER;
     }

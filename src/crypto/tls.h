@@ -43,6 +43,7 @@ enum ixd_tls_fail {
     IXD_TLS_FAIL_PIN,            /* matches no pin */
     IXD_TLS_FAIL_SUBJECT,        /* matches no allowed subject */
     IXD_TLS_FAIL_NAME,           /* export: not the server-name (or address) asked for */
+    IXD_TLS_FAIL_REJECTED,       /* the peer refused this side's certificate (an alert) */
     IXD_TLS_FAIL_LIMIT,          /* too many handshakes pending (not given a chance) */
     IXD_TLS_FAIL_CLOSED,         /* the peer went away during the handshake */
     IXD_TLS_FAIL_OTHER,

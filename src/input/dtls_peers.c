@@ -142,6 +142,11 @@ ixd_dtls_demux_release(struct ixd_dtls_demux *d)
         g_hash_table_iter_init(&it, d->peers);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
             struct ixd_dtls_peer *p = v;
+            if (p->established) {
+                /* the exporter learns that this association is gone, and makes a new one
+                 * when ipfixd is back, rather than sending into the void */
+                ixd_tls_shutdown(p->tls);
+            }
             ixd_tls_free(p->tls);
             free(p);
         }

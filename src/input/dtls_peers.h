@@ -54,7 +54,7 @@ struct ixd_dtls_demux {
 /* For collector `collector` on socket fd with context c. 0, or -1 when out of memory. */
 int ixd_dtls_demux_init(struct ixd_dtls_demux *d, const char *collector, int fd,
                         struct ixd_tls_ctx *c, ixd_dtls_deliver_fn deliver, void *arg);
-/* Frees every association (without a word to the peers) and the listener. */
+/* Frees every association (established ones get a close_notify) and the listener. */
 void ixd_dtls_demux_release(struct ixd_dtls_demux *d);
 /* A reload: new handshakes use c; established associations keep theirs. -1 out of memory (the
  * old context stays). */

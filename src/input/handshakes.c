@@ -57,7 +57,7 @@ int
 ixd_handshakes_init(struct ixd_handshakes *h, const char *collector)
 {
     memset(h, 0, sizeof(*h));
-    h->collector = collector;
+    snprintf(h->collector, sizeof(h->collector), "%s", collector);
     h->per_address = g_hash_table_new_full(addr_hash, addr_equal, NULL, free);
     return h->per_address != NULL ? 0 : -1;
 }

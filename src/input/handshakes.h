@@ -18,7 +18,7 @@
 #include "ipfixd/counters.h"
 
 struct ixd_handshakes {
-    const char *collector;
+    char collector[64]; /* a copy: the config it came from goes at a reload, the instance stays */
     GHashTable *per_address; /* in6 address -> handshakes in progress */
     unsigned pending;
     /* counters: the worker writes, anyone reads (relaxed) */

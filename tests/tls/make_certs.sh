@@ -3,6 +3,7 @@
 #
 #   ca.pem               the test CA (EC P-256 keys throughout, fast to make)
 #   collector.pem/.key   ipfixd's: CN and DNS collector.test, IP 127.0.0.1 and ::1
+#   collector2.pem/.key  its next one: collector2.test, IP 127.0.0.1 (reload tests)
 #   exporter.pem/.key    an exporter: O=ipfixd tests, CN=exporter1 (DNS exporter1)
 #   exporter2.pem/.key   another exporter: CN=exporter2
 #   expired.pem/.key     issued by the CA, valid in 2020 only
@@ -64,6 +65,7 @@ issue() {
 }
 
 issue collector "/CN=collector.test" "DNS:collector.test,IP:127.0.0.1,IP:::1"
+issue collector2 "/CN=collector2.test" "DNS:collector2.test,IP:127.0.0.1"
 issue exporter "/O=ipfixd tests/CN=exporter1" "DNS:exporter1"
 issue exporter2 "/CN=exporter2" "DNS:exporter2"
 issue expired "/CN=expired" "DNS:expired" 20200101000000Z 20201231000000Z
@@ -80,6 +82,6 @@ key selfsigned.key
 openssl req -x509 -new -key selfsigned.key -subj "/CN=pinned exporter" -days 3650 \
     -out selfsigned.pem
 
-for c in collector exporter exporter2 expired revoked stranger selfsigned; do
+for c in collector collector2 exporter exporter2 expired revoked stranger selfsigned; do
     openssl x509 -in "$c.pem" -noout -fingerprint -sha256 | sed 's/.*=//' >"$c.sha256"
 done

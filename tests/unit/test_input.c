@@ -430,14 +430,11 @@ tls_collectors(void **state)
     refused(text, "t.yaml:7:10: key: ");
     assert_non_null(strstr(err, "exporter.key is not the key of certificate"));
     release();
-    refused(tls_collector("tls", "*:1", "ca: \"@/nothing.pem\""),
-            "t.yaml:2:156: ca: cannot read");
-    refused(tls_collector("tls", "*:1", "ca: \"@/ca.pem\", min-version: \"1.1\""),
-            "t.yaml:2:");
+    refused(tls_collector("tls", "*:1", "ca: \"@/nothing.pem\""), "t.yaml:2:156: ca: cannot read");
+    refused(tls_collector("tls", "*:1", "ca: \"@/ca.pem\", min-version: \"1.1\""), "t.yaml:2:");
     assert_non_null(strstr(err, "TLS 1.0 and 1.1 are refused (RFC 8996"));
     release();
-    refused(tls_collector("dtls", "*:1", "ca: \"@/ca.pem\", min-version: \"1.3\""),
-            "t.yaml:2:");
+    refused(tls_collector("dtls", "*:1", "ca: \"@/ca.pem\", min-version: \"1.3\""), "t.yaml:2:");
     assert_non_null(strstr(err, "DTLS 1.3 is not available"));
     release();
     refused(tls_collector("tls", "*:1", "pins: [\"AB:CD\"]"), "t.yaml:2:");

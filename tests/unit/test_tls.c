@@ -513,6 +513,12 @@ test_dtls_cookie_then_association(void **state)
         }
         n = recvfrom(sfd, buf, sizeof(buf), 0, NULL, NULL);
         if (n > 0 && assoc == NULL) {
+            /* its cookie is good for its address only: replayed from another, no state */
+            assert_int_equal(ixd_dtls_listen(l, buf, (size_t)n, (struct sockaddr *)&spoofed,
+                                             sizeof(spoofed), &assoc),
+                             0);
+            assert_null(assoc);
+            assert_int_equal(cookies, 3);
             assert_int_equal(
                 ixd_dtls_listen(l, buf, (size_t)n, (struct sockaddr *)&from, sizeof(from), &assoc),
                 1);
