@@ -7,11 +7,15 @@ all threads, from wait4) divided by the records sent is its cost per record. Run
 receivers are interleaved and repeated; medians are reported, with the ratio to the floor.
 
 usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
-                    [--exporters N] [--ipv6] [--tcp] [--workers W] [--max-rate]
+                    [--exporters N] [--ipv6] [--tcp] [--tls] [--workers W] [--max-rate]
                     [--export-mtu BYTES] [--baseline DIR]
 
 --exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
-template, TCP: ipfixd only). --max-rate raises the rate from --rate by steps of 25 % until
+template, TCP: ipfixd only). --tls compares ipfixd over TLS with ipfixd over plain TCP: the
+same stream goes through a forwarder in this process (one connection in from ipfixd-send, one
+out per connection), which speaks TLS 1.3 with a client certificate to the `tls` collector and
+plain TCP to the `tcp` one, so both receive it in the same pieces; the forwarder's CPU is not
+the receiver's. --max-rate raises the rate from --rate by steps of 25 % until
 a receiver loses records (its own count or the kernel's socket drops) and reports the last
 loss-free rate per receiver instead of CPU figures.
 
@@ -25,10 +29,12 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,8 +64,18 @@ WORKERS = 1
 EXPORT_MTU = 1400  # the export's default; --export-mtu changes it
 
 
-def ipfixd_config(port, tmp, output):
-    path = os.path.join(tmp, "bench-%s.yaml" % output.split(":")[0])
+CERTS = None  # --tls: tests/tls/make_certs.sh made them here
+
+
+def tls_keys():
+    c = lambda n: os.path.join(CERTS, n)
+    return (', certificate: "%s", key: "%s", ca: "%s"'
+            % (c("collector.pem"), c("collector.key"), c("ca.pem")))
+
+
+def ipfixd_config(port, tmp, output, transport=None):
+    transport = transport or TRANSPORT
+    path = os.path.join(tmp, "bench-%s-%s.yaml" % (output.split(":")[0], transport))
     outputs = ""
     if output == "json":
         outputs = 'outputs:\n  - {name: devnull, type: json, path: "/dev/null"}\n'
@@ -82,9 +98,9 @@ def ipfixd_config(port, tmp, output):
             outputs += '      - anonymise: {method: cryptopan, key-file: "%s"}\n' % key
     with open(path, "w") as f:
         f.write('workers: %d\nstate-directory: none\napi: {enabled: false}\n'
-                'collectors:\n  - {name: bench, transport: %s, listen: "*:%d"%s}\n%s'
-                % (WORKERS, TRANSPORT, port, ", receive-buffer: 8M" if TRANSPORT == "udp" else "",
-                   outputs))
+                'collectors:\n  - {name: bench, transport: %s, listen: "*:%d"%s%s}\n%s'
+                % (WORKERS, transport, port, ", receive-buffer: 8M" if transport == "udp" else "",
+                   tls_keys() if transport == "tls" else "", outputs))
     return path
 
 
@@ -147,6 +163,14 @@ def receivers(build, tmp, baseline=None):
         r["nfacctd-json-file"] = (nfacctd_cmd, None, nfacctd_received, "records", "tree")
     if TRANSPORT == "tcp":  # the floor and nfcapd read UDP only
         r = {k: v for k, v in r.items() if k.startswith("ipfixd")}
+    if CERTS is not None:  # --tls: the count receiver over TCP and over TLS, both forwarded
+        r = {
+            "ipfixd-count-tcp": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "count")],
+                                 r"listening on", ipfixd_received, "datagrams", "forward-plain"),
+            "ipfixd-count-tls": (lambda p, w: [ipfixd, "-c",
+                                               ipfixd_config(p, tmp, "count", "tls")],
+                                 r"listening on", ipfixd_received, "datagrams", "forward-tls"),
+        }
     elif shutil.which("nfcapd"):
         r["nfcapd"] = (lambda p, w: ["nfcapd", "-p", str(p), "-w", w, "-B", str(8 << 20), "-6"],
                        None, nfcapd_received, "records")
@@ -189,9 +213,60 @@ def tree_cpu_seconds(root):
     return total / ticks
 
 
+class Forwarder:
+    """Accepts ipfixd-send's TCP connections and copies each to its own connection to the
+    receiver, over TLS (a client certificate, the collector verified) or plain TCP."""
+
+    def __init__(self, target_port, secure):
+        self.target, self.secure = target_port, secure
+        self.ctx = None
+        if secure:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self.ctx.load_verify_locations(os.path.join(CERTS, "ca.pem"))
+            self.ctx.load_cert_chain(os.path.join(CERTS, "exporter.pem"),
+                                     os.path.join(CERTS, "exporter.key"))
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(64)
+        self.port = self.srv.getsockname()[1]
+        self.threads = []
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                conn, _ = self.srv.accept()
+            except OSError:
+                return
+            t = threading.Thread(target=self.copy, args=(conn,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def copy(self, conn):
+        out = socket.create_connection(("127.0.0.1", self.target))
+        if self.secure:
+            out = self.ctx.wrap_socket(out, server_hostname="collector.test")
+        while True:
+            data = conn.recv(1 << 16)
+            if not data:
+                break
+            out.sendall(data)
+        if self.secure:
+            out.unwrap()
+        out.close()
+        conn.close()
+
+    def close(self):
+        """After the sender is done: every connection copied to its end."""
+        for t in self.threads:
+            t.join()
+        self.srv.close()
+
+
 def one_run(name, spec, args, tmp, rate=None):
     cmd_of, ready, received_of, unit = spec[:4]
     tree = len(spec) > 4 and spec[4] == "tree"
+    forward = len(spec) > 4 and spec[4].startswith("forward")
     port = free_port()
     work = tempfile.mkdtemp(dir=tmp)
     errpath = os.path.join(work, "stderr")
@@ -210,7 +285,11 @@ def one_run(name, spec, args, tmp, rate=None):
            "-r", str(rate or args.rate), "--template-interval", "0", "-e", str(args.exporters)]
     gen += ["-6"] if args.ipv6 else []
     gen += ["-T"] if args.tcp else []
-    s = subprocess.run(gen + ["127.0.0.1:%d" % port], capture_output=True, text=True)
+    fwd = Forwarder(port, spec[4] == "forward-tls") if forward else None
+    s = subprocess.run(gen + ["127.0.0.1:%d" % (fwd.port if fwd else port)], capture_output=True,
+                       text=True)
+    if fwd:
+        fwd.close()
     m = re.search(r"records=(\d+) messages=(\d+)", s.stderr)
     sent_records, sent_msgs = int(m.group(1)), int(m.group(2))
     achieved = re.search(r"rate=(\d+)", s.stderr)
@@ -272,23 +351,29 @@ def main():
     ap.add_argument("--exporters", type=int, default=1)
     ap.add_argument("--ipv6", action="store_true")
     ap.add_argument("--tcp", action="store_true")
+    ap.add_argument("--tls", action="store_true")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--max-rate", action="store_true")
     ap.add_argument("--export-mtu", type=int, default=1400)
     ap.add_argument("--baseline", default="")
     args = ap.parse_args()
-    global TRANSPORT, WORKERS, EXPORT_MTU
+    global TRANSPORT, WORKERS, EXPORT_MTU, CERTS
+    args.tcp = args.tcp or args.tls
     TRANSPORT = "tcp" if args.tcp else "udp"
     EXPORT_MTU = args.export_mtu
     WORKERS = args.workers
     tmp = tempfile.mkdtemp(prefix="ixd-bench-")
+    if args.tls:
+        CERTS = os.path.join(tmp, "certs")
+        subprocess.run(["sh", os.path.join(ROOT, "tests/tls/make_certs.sh"), CERTS], check=True)
     recv = receivers(args.build, tmp, args.baseline)
     only = args.only.split(",") if args.only else []
     names = [n for n in recv if not only or n in only or n.split("@")[0] in only]
     results = {n: [] for n in names}
     print("stream: %d records at %d records/s, %s template, %s, %d exporter(s), %d worker(s), "
           "%d runs each, interleaved" % (args.records, args.rate, "IPv6" if args.ipv6 else "IPv4",
-                                         TRANSPORT, args.exporters, WORKERS, args.repeat),
+                                         "tcp and tls, forwarded" if args.tls else TRANSPORT,
+                                         args.exporters, WORKERS, args.repeat),
           flush=True)
     if args.max_rate:
         return max_rates(names, recv, args, tmp)
