@@ -159,8 +159,8 @@ void ixd_tls_describe(const struct ixd_tls *t, char *out, size_t outlen);
  * ixd_tls_closed() tells a close_notify from an error (ixd_tls_error).
  */
 ssize_t ixd_tls_read(struct ixd_tls *t, void *buf, size_t len);
-/* 1 when bytes already read from the socket wait to be read (decrypted or not): read them
- * before waiting on the socket again. */
+/* 1 when bytes already read from the socket wait to be read (decrypted, or in the collector's
+ * read buffer): read them before waiting on the socket again. */
 int ixd_tls_pending(const struct ixd_tls *t);
 int ixd_tls_closed(const struct ixd_tls *t);
 /* >0 bytes taken (a DTLS write is one record), 0 would block, -1 broken (ixd_tls_error). */
