@@ -7,11 +7,12 @@ all threads, from wait4) divided by the records sent is its cost per record. Run
 receivers are interleaved and repeated; medians are reported, with the ratio to the floor.
 
 usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
-                    [--exporters N] [--ipv6] [--tcp] [--tls] [--workers W] [--max-rate]
-                    [--export-mtu BYTES] [--baseline DIR]
+                    [--exporters N] [--ipv6] [--tcp] [--tls] [--records-per-message N]
+                    [--workers W] [--max-rate] [--export-mtu BYTES] [--baseline DIR]
 
---exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
-template, TCP: ipfixd only). --tls compares ipfixd over TLS with ipfixd over plain TCP: the
+--exporters, --ipv6, --tcp and --records-per-message change the stream (N source sockets or
+connections, the IPv6 template, TCP: ipfixd only, ipfixd-send's -R: larger messages, as an
+exporter busy enough to fill them writes). --tls compares ipfixd over TLS with ipfixd over plain TCP: the
 same stream goes through a forwarder in this process (one connection in from ipfixd-send, one
 out per connection), which speaks TLS 1.3 with a client certificate to the `tls` collector and
 plain TCP to the `tcp` one, so both receive it in the same pieces; the forwarder's CPU is not
@@ -41,11 +42,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port():
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.bind(("::", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A port free for UDP and TCP (the TCP and TLS receivers bind it too)."""
+    while True:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(("::", 0))
+        p = s.getsockname()[1]
+        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            t.bind(("::", p))
+            return p
+        except OSError:
+            continue
+        finally:
+            t.close()
+            s.close()
 
 
 SINK = None  # a UDP socket nobody reads: where the export scenario sends (the kernel drops)
@@ -163,14 +173,15 @@ def receivers(build, tmp, baseline=None):
         r["nfacctd-json-file"] = (nfacctd_cmd, None, nfacctd_received, "records", "tree")
     if TRANSPORT == "tcp":  # the floor and nfcapd read UDP only
         r = {k: v for k, v in r.items() if k.startswith("ipfixd")}
-    if CERTS is not None:  # --tls: the count receiver over TCP and over TLS, both forwarded
-        r = {
-            "ipfixd-count-tcp": (lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, "count")],
-                                 r"listening on", ipfixd_received, "datagrams", "forward-plain"),
-            "ipfixd-count-tls": (lambda p, w: [ipfixd, "-c",
-                                               ipfixd_config(p, tmp, "count", "tls")],
-                                 r"listening on", ipfixd_received, "datagrams", "forward-tls"),
-        }
+    if CERTS is not None:  # --tls: count and JSON receivers over TCP and TLS, all forwarded
+        r = {}
+        for out in ("count", "json"):
+            for t in ("tcp", "tls"):
+                r["ipfixd-%s-%s" % (out, t)] = (
+                    (lambda o, tr: lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, o, tr)])(
+                        out, t),
+                    r"listening on", ipfixd_received, "datagrams",
+                    "forward-tls" if t == "tls" else "forward-plain")
     elif shutil.which("nfcapd"):
         r["nfcapd"] = (lambda p, w: ["nfcapd", "-p", str(p), "-w", w, "-B", str(8 << 20), "-6"],
                        None, nfcapd_received, "records")
@@ -284,6 +295,7 @@ def one_run(name, spec, args, tmp, rate=None):
     gen = [os.path.join(args.build, "src/tools/ipfixd-send"), "-n", str(args.records),
            "-r", str(rate or args.rate), "--template-interval", "0", "-e", str(args.exporters)]
     gen += ["-6"] if args.ipv6 else []
+    gen += ["-R", str(args.records_per_message)] if args.records_per_message else []
     gen += ["-T"] if args.tcp else []
     fwd = Forwarder(port, spec[4] == "forward-tls") if forward else None
     s = subprocess.run(gen + ["127.0.0.1:%d" % (fwd.port if fwd else port)], capture_output=True,
@@ -352,6 +364,7 @@ def main():
     ap.add_argument("--ipv6", action="store_true")
     ap.add_argument("--tcp", action="store_true")
     ap.add_argument("--tls", action="store_true")
+    ap.add_argument("--records-per-message", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--max-rate", action="store_true")
     ap.add_argument("--export-mtu", type=int, default=1400)

@@ -25,7 +25,9 @@
 #include "ipfix/decode.h"
 #include "net/framer.h"
 
-#define TLS_ROUNDS 16        /* reads per wake-up before other sockets get a turn */
+/* reads per wake-up before other sockets get a turn: a read is one TLS record (16 KiB at
+ * most), so this lets a connection take about what 16 reads of a TCP one would */
+#define TLS_ROUNDS 64
 #define EXPIRE_INTERVAL 10.0 /* seconds between idle and held-data checks */
 
 struct tls_settings {
