@@ -13,7 +13,7 @@ ipfix output over tls and dtls, against exporters that are not ipfixd and agains
   bounds, handshake-timeout);
 - SIGHUP with new certificate files, a new CA, or a broken key: established sessions go on;
   new handshakes get the new certificate, the broken reload keeps the running one;
-- DTLS with `openssl s_client -dtls1_2`, and a flood of spoofed ClientHellos that costs no
+- DTLS with `openssl s_client -dtls1_2` (and DTLS 1.0 refused), and a flood of spoofed ClientHellos that costs no
   handshake state (no pending handshake, no memory, no amplification) while a real exporter
   gets in;
 - ipfixd exporting to ipfixd over TLS and DTLS: every record arrives, the collector is verified
@@ -505,6 +505,11 @@ def test_dtls_s_client_and_refusals():
         assert recs[0]["@tls_subject"] == EXPORTER_SUBJECT
         s_client_dtls(port, stream([9000]), cert_name="stranger")
         s_client_dtls(port, stream([9001]), cert_name=None)
+        # DTLS 1.0 (TLS 1.1's datagram twin) is refused like TLS 1.1
+        r = subprocess.run(["openssl", "s_client", "-dtls1", "-cipher", "DEFAULT@SECLEVEL=0",
+                            "-connect", "127.0.0.1:%d" % port], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=20 * SLOW)
+        assert b"protocol version" in r.stderr, r.stderr
         # plain IPFIX to the DTLS port: stray, never decoded
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for m in stream([9002]):
@@ -513,8 +518,8 @@ def test_dtls_s_client_and_refusals():
         time.sleep(0.5)
         counters, reasons = tls_summary(d, "d", "dtls")
         assert counters["handshakes"] == 1 and counters["stray_datagrams"] == 2, counters
-        assert reasons == {"untrusted": 1, "no_certificate": 1}, reasons
-        assert counters["cookies"] == 3, counters
+        assert reasons == {"untrusted": 1, "no_certificate": 1, "protocol_version": 1}, reasons
+        assert counters["cookies"] == 4, counters
         assert set(records_by_k(out)) == set(ks)
     finally:
         final = d.stop()
