@@ -3,19 +3,23 @@
 
 A Python `ssl` client (TLS 1.3, a client certificate from tests/tls/make_certs.sh) writes
 MESSAGES IPFIX messages of 20 records each, every message its own TLS record (about 430 bytes),
-as fast as the socket takes them, so the collector finds many records behind each read. The
-collector (`transport: tls`, one worker, no output) is timed with wait4: user + system CPU over
-the records sent. With --baseline DIR the same runs with DIR/src/ipfixd, alternated.
+as fast as the socket takes them, so the collector finds many records behind each read. With
+--stall the collector is stopped (SIGSTOP) for the first 2 seconds, so that the socket buffers
+fill with records first, as after a pause of the worker. The collector (`transport: tls`, one
+worker, no output) is timed with wait4: user + system CPU over the records sent. With
+--baseline DIR the same runs with DIR/src/ipfixd, alternated.
 
-usage: bench/tls_backlog.py [--build DIR] [--baseline DIR] [--repeat K] [--messages N]
+usage: bench/tls_backlog.py [--build DIR] [--baseline DIR] [--repeat K] [--messages N] [--stall]
 """
 import argparse
 import os
+import signal
 import socket
 import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,7 +29,7 @@ import ipfix  # noqa: E402
 RECORDS = 20
 
 
-def one_run(ipfixd, certs, tmp, messages):
+def one_run(ipfixd, certs, tmp, messages, stall):
     c = lambda n: os.path.join(certs, n)
     t = socket.socket()
     t.bind(("127.0.0.1", 0))
@@ -47,8 +51,19 @@ def one_run(ipfixd, certs, tmp, messages):
     data = [ipfix.small_data_message(range(k * RECORDS, (k + 1) * RECORDS), seq=k * RECORDS)
             for k in range(50)]
     s.sendall(ipfix.small_template_message())
-    for k in range(messages):
-        s.sendall(data[k % 50])
+
+    def send():
+        for k in range(messages):
+            s.sendall(data[k % 50])
+
+    if stall:
+        p.send_signal(signal.SIGSTOP)
+    t = threading.Thread(target=send)
+    t.start()
+    if stall:
+        time.sleep(2.0)
+        p.send_signal(signal.SIGCONT)
+    t.join()
     s.unwrap()
     s.close()
     time.sleep(1.0)
@@ -63,6 +78,7 @@ def main():
     ap.add_argument("--baseline", default="")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--messages", type=int, default=200000)
+    ap.add_argument("--stall", action="store_true")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ixd-backlog-")
     certs = os.path.join(tmp, "certs")
@@ -70,7 +86,7 @@ def main():
     builds = [("this build", args.build)] + ([("baseline", args.baseline)] if args.baseline else [])
     for k in range(args.repeat):
         for name, b in builds:
-            ns = one_run(os.path.join(b, "src/ipfixd"), certs, tmp, args.messages)
+            ns = one_run(os.path.join(b, "src/ipfixd"), certs, tmp, args.messages, args.stall)
             print("run %d %-10s %6.1f ns/record" % (k + 1, name, ns), flush=True)
 
 

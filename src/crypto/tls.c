@@ -440,8 +440,9 @@ ixd_tls_wrap(struct ixd_tls_ctx *c, SSL *ssl)
 /*
  * A collector reads far more than it writes: its side of the socket is read through a buffer of
  * READ_BUFFER bytes, one read(2) for many records. (OpenSSL's own read-ahead would do the
- * reads, but moves what is left of its buffer to the front before every record: quadratic in
- * the records a read brings.) Writes go to the socket directly.
+ * reads, but moves what is left of its buffer to the front before every application-data
+ * record, to align the payload: quadratic in the records a read brings; docs/benchmarks.md.)
+ * Writes go to the socket directly.
  */
 static int
 set_server_bios(SSL *ssl, int fd)
