@@ -13,9 +13,10 @@ ipfix output over tls and dtls, against exporters that are not ipfixd and agains
   bounds, handshake-timeout);
 - SIGHUP with new certificate files, a new CA, or a broken key: established sessions go on;
   new handshakes get the new certificate, the broken reload keeps the running one;
-- DTLS with `openssl s_client -dtls1_2` (and DTLS 1.0 refused), and a flood of spoofed ClientHellos that costs no
-  handshake state (no pending handshake, no memory, no amplification) while a real exporter
-  gets in;
+- DTLS with `openssl s_client -dtls1_2`: every record; another CA, an expired certificate, a
+  wrong pin, none, DTLS 1.0, CBC and 3DES suites and plain IPFIX refused and counted by reason;
+  and a flood of spoofed ClientHellos that costs no handshake state (no pending handshake,
+  no memory, no amplification) while a real exporter gets in;
 - ipfixd exporting to ipfixd over TLS and DTLS: every record arrives, the collector is verified
   (a wrong server-name is refused), templates go again after the collector restarts.
 Certificates come from tests/tls/make_certs.sh in a temporary directory.
@@ -492,10 +493,13 @@ def rss_kib(pid):
 
 
 def test_dtls_s_client_and_refusals():
-    port = free_port()
+    port, pport = free_port(), free_port()
     out = os.path.join(tempfile.mkdtemp(), "out.json")
-    d = Daemon(config(collector("d", port, "dtls", extra=f'    ca: "{cert("ca.pem")}"\n'), out,
-                      workers=2))
+    ca = f'    ca: "{cert("ca.pem")}"\n'
+    colls = (collector("d", port, "dtls", extra=ca)
+             + collector("dp", pport, "dtls",
+                         extra=ca + f'    pins: ["{fingerprint("exporter2")}"]\n'))
+    d = Daemon(config(colls, out, workers=2))
     try:
         ks = list(range(500))
         err = s_client_dtls(port, stream(ks, per_message=25))
@@ -505,11 +509,31 @@ def test_dtls_s_client_and_refusals():
         assert recs[0]["@tls_subject"] == EXPORTER_SUBJECT
         s_client_dtls(port, stream([9000]), cert_name="stranger")
         s_client_dtls(port, stream([9001]), cert_name=None)
+        s_client_dtls(port, stream([9003]), cert_name="expired")
+        s_client_dtls(pport, stream([9004]))  # from the CA, but not pinned
+        # the pinned exporter gets in on the other collector
+        s_client_dtls(pport, stream([9005]), cert_name="exporter2")
+        assert wait_lines(out, len(ks) + 1) == len(ks) + 1
         # DTLS 1.0 (TLS 1.1's datagram twin) is refused like TLS 1.1
-        r = subprocess.run(["openssl", "s_client", "-dtls1", "-cipher", "DEFAULT@SECLEVEL=0",
-                            "-connect", "127.0.0.1:%d" % port], stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=20 * SLOW)
+        r = s_client(port, ["-dtls1", "-cipher", "DEFAULT@SECLEVEL=0"])
         assert b"protocol version" in r.stderr, r.stderr
+        # no CBC suite with SHA-1 (nor 3DES; DTLS has no RC4) is taken over DTLS either
+        client = ["-cert", cert("exporter.pem"), "-key", cert("exporter.key")]
+        offered_weak = 0
+        for suite in ("DES-CBC3-SHA", "ECDHE-ECDSA-DES-CBC3-SHA", "AES128-SHA", "AES256-SHA",
+                      "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA"):
+            r = s_client(port, ["-dtls1_2", "-cipher", suite + "@SECLEVEL=0"] + client)
+            if b"no cipher match" in r.stderr:
+                continue  # this openssl cannot offer it at all
+            offered_weak += 1
+            assert r.returncode != 0, (suite, r.stdout)
+            assert b"handshake failure" in r.stderr, (suite, r.stderr)
+        assert offered_weak >= 4, "too few weak suites could be offered to check them"
+        # what is taken: DTLS 1.2 with an AEAD suite
+        r = s_client(port, ["-dtls1_2", "-CAfile", cert("ca.pem"), "-verify_return_error"]
+                     + client)
+        m = re.search(rb"Cipher is (\S+)", r.stdout)
+        assert m and (b"GCM" in m.group(1) or b"CHACHA20" in m.group(1)), (r.stdout, r.stderr)
         # plain IPFIX to the DTLS port: stray, never decoded
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for m in stream([9002]):
@@ -517,13 +541,19 @@ def test_dtls_s_client_and_refusals():
         u.close()
         time.sleep(0.5)
         counters, reasons = tls_summary(d, "d", "dtls")
-        assert counters["handshakes"] == 1 and counters["stray_datagrams"] == 2, counters
-        assert reasons == {"untrusted": 1, "no_certificate": 1, "protocol_version": 1}, reasons
-        assert counters["cookies"] == 4, counters
-        assert set(records_by_k(out)) == set(ks)
+        assert counters["handshakes"] == 2 and counters["stray_datagrams"] == 2, counters
+        assert reasons == {"untrusted": 1, "no_certificate": 1, "expired": 1,
+                           "protocol_version": 1, "no_shared_cipher": offered_weak}, reasons
+        assert counters["cookies"] == 6 + offered_weak, counters
+        assert counters["pending_handshakes"] == 0, counters
+        counters, reasons = tls_summary(d, "dp", "dtls")
+        assert reasons == {"pin": 1} and counters["handshakes"] == 1, (counters, reasons)
+        recs = records_by_k(out)
+        assert set(recs) == set(ks) | {9005}, "a refused client's records were written"
+        assert recs[9005]["@tls_subject"] == "CN=exporter2"
     finally:
         final = d.stop()
-    assert final["d"]["records"] == len(ks), final
+    assert final["d"]["records"] == len(ks) and final["dp"]["records"] == 1, final
 
 
 def test_dtls_spoofed_client_hello_flood():
