@@ -7,18 +7,20 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config git ca-certificates
- libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev"
+ libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev
+ libpcap-dev libndpi-dev"
 test="libcmocka-dev tshark python3 python3-cryptography clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
  nfdump wrk
  prometheus nodejs
  systemd dpkg-dev file docker-compose yamllint unzip
- keepalived"
+ keepalived
+ softflowd tcpreplay python3-yaml"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 
 pkgs=$build
 if [ "${1:-}" = "--bench" ]; then
-    pkgs="$pkgs python3 nfdump pmacct"
+    pkgs="$pkgs python3 nfdump pmacct softflowd"
 fi
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs $test"

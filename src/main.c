@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "convert/convert.h"
 #include "core/config.h"
 #include "daemon/control.h"
 #include "daemon/privileges.h"
@@ -14,17 +15,19 @@
 static void
 usage(FILE *out)
 {
-    fprintf(out, "usage: ipfixd [-c FILE] [-t [--syntax-only]] [-V] [-h]\n"
-                 "       ipfixd healthcheck [-c FILE] [--url URL]\n"
-                 "  -c, --config FILE  run with this config (default: the built-in one:\n"
-                 "                     IPFIX on UDP and TCP port 4739, JSON lines to stdout)\n"
-                 "  -t, --test         check the config and every file it names, and exit\n"
-                 "                     (non-zero on errors)\n"
-                 "      --syntax-only  with -t: check the text only, open no file it names\n"
-                 "  -V, --version      print the version\n"
-                 "  -h, --help         print this help\n"
-                 "signals: HUP reloads the config and reopens output files, TERM/INT stop,\n"
-                 "         USR1 logs a summary per collector\n");
+    fprintf(out,
+            "usage: ipfixd [-c FILE] [-t [--syntax-only]] [-V] [-h]\n"
+            "       ipfixd healthcheck [-c FILE] [--url URL]\n"
+            "       ipfixd convert IN.pcap [-o FILE|-] [--format json|ipfix] [--to HOST:PORT]\n"
+            "  -c, --config FILE  run with this config (default: the built-in one:\n"
+            "                     IPFIX on UDP and TCP port 4739, JSON lines to stdout)\n"
+            "  -t, --test         check the config and every file it names, and exit\n"
+            "                     (non-zero on errors)\n"
+            "      --syntax-only  with -t: check the text only, open no file it names\n"
+            "  -V, --version      print the version\n"
+            "  -h, --help         print this help\n"
+            "signals: HUP reloads the config and reopens output files, TERM/INT stop,\n"
+            "         USR1 logs a summary per collector\n");
 }
 
 static void
@@ -140,6 +143,9 @@ main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "healthcheck") == 0) {
         return healthcheck(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "convert") == 0) {
+        return ixd_convert_main(argc - 1, argv + 1);
     }
 
     while ((opt = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {

@@ -77,12 +77,15 @@ struct ixd_input_type {
                             void *arg);
     /** Any thread: connections open now (relaxed); NULL: none. */
     unsigned (*connections)(const void *state);
-    /** Any thread (the control thread and this worker's snapshots, while it runs): reports the
-     * type's own counters of this instance through fn (counters.h: TLS handshakes and their
-     * failures by reason), read with relaxed loads; the daemon sums the workers'. NULL: none. */
-    void (*stats)(const void *state, ixd_counter_fn fn, void *arg);
     /** 1 while it reads (a listening socket, a file not yet read to its end). */
     int (*up)(const void *state);
+    /**
+     * The collector's own counters, from what open() made (shared), through fn
+     * (include/ipfixd/counters.h): the SIGUSR1 summary, /metrics and the API's collector
+     * resource render them beside the IPFIX counters every collector has. Runs on the control
+     * thread and on worker 0 while the workers count: read with relaxed loads. NULL: none.
+     */
+    void (*stats)(const void *shared, ixd_counter_fn fn, void *arg);
 };
 
 #endif

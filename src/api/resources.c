@@ -59,64 +59,30 @@ find_collector(const struct ixd_view *v, const char *name)
     return NULL;
 }
 
-/* Counters as their module reported them: the unlabelled ones as keys of the object, each
- * label's as an array under its plural ("reason" -> "reasons"), one object per label value
- * ({"name": value, key: count, ...}). */
-static json_t *
-counters_json(const struct ixd_counter_item *items, size_t n, json_t *obj)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct ixd_counter_item *it = &items[i];
-        json_t *arr, *entry = NULL;
-        char plural[64];
-
-        if (it->def->label == NULL) {
-            json_object_set_new(obj, it->def->key, json_integer((json_int_t)it->value));
-            continue;
-        }
-        snprintf(plural, sizeof(plural), "%ss", it->def->label);
-        arr = json_object_get(obj, plural);
-        if (arr == NULL) {
-            arr = json_array();
-            json_object_set_new(obj, plural, arr);
-        }
-        for (size_t k = 0; k < json_array_size(arr) && entry == NULL; k++) {
-            json_t *e = json_array_get(arr, k);
-            if (strcmp(json_string_value(json_object_get(e, "name")), it->label) == 0) {
-                entry = e;
-            }
-        }
-        if (entry == NULL) {
-            entry = json_pack("{s:s}", "name", it->label);
-            json_array_append_new(arr, entry);
-        }
-        json_object_set_new(entry, it->def->key, json_integer((json_int_t)it->value));
-    }
-    return obj;
-}
+static void module_counters(json_t *obj, const struct ixd_counter_item *items, size_t n);
 
 static json_t *
 collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
 {
-    json_t *links = json_object(), *out;
+    json_t *links = json_object(), *obj;
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/collectors/%s", c->name));
     json_object_set_new(links, "exporters",
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
-    out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
+    obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
                     "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
                     c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
                     (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
                     "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
                     "counters", api_counters(&c->counters), "_links", links);
-    if (c->input_counters.n > 0) {
-        /* what its transport counts of its own (TLS: handshakes, failures by reason) */
-        json_object_set_new(
-            out, "transport_counters",
-            counters_json(c->input_counters.items, c->input_counters.n, json_object()));
+    if (c->input_counters != NULL) {
+        /* the input type's own counters (a capture's), rendered as an output's are */
+        json_t *input = json_object();
+        module_counters(input, c->input_counters, c->n_input_counters);
+        json_object_set_new(obj, "input", input);
     }
-    return out;
+    return obj;
 }
 
 static int
@@ -201,12 +167,12 @@ find_output(const struct ixd_view *v, const char *name)
 /* The array of labelled counters of one label ("destination" -> "destinations"): one object per
  * label value, {"name": value, key: count, ...}. */
 static json_t *
-labelled_json(const struct ixd_snap_output *o, const char *label)
+labelled_json(const struct ixd_counter_item *items, size_t n, const char *label)
 {
     json_t *arr = json_array();
 
-    for (size_t i = 0; i < o->n_counters; i++) {
-        const struct ixd_counter_item *it = &o->counters[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct ixd_counter_item *it = &items[i];
         json_t *obj = NULL;
         size_t k;
 
@@ -228,16 +194,15 @@ labelled_json(const struct ixd_snap_output *o, const char *label)
     return arr;
 }
 
-/* An output: its unlabelled counters under "counters", each label's under its plural. */
-static json_t *
-output_json(const struct ixd_snap_output *o)
+/* A module's counters into obj: the unlabelled ones under "counters", each label's under its
+ * plural. */
+static void
+module_counters(json_t *obj, const struct ixd_counter_item *items, size_t n)
 {
     json_t *counters = json_object();
-    json_t *obj =
-        json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
 
-    for (size_t i = 0; i < o->n_counters; i++) {
-        const struct ixd_counter_item *it = &o->counters[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct ixd_counter_item *it = &items[i];
         char plural[64];
 
         if (it->def->label == NULL) {
@@ -246,10 +211,20 @@ output_json(const struct ixd_snap_output *o)
         }
         snprintf(plural, sizeof(plural), "%ss", it->def->label);
         if (json_object_get(obj, plural) == NULL) {
-            json_object_set_new(obj, plural, labelled_json(o, it->def->label));
+            json_object_set_new(obj, plural, labelled_json(items, n, it->def->label));
         }
     }
     json_object_set_new(obj, "counters", counters);
+}
+
+/* An output: its unlabelled counters under "counters", each label's under its plural. */
+static json_t *
+output_json(const struct ixd_snap_output *o)
+{
+    json_t *obj =
+        json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
+
+    module_counters(obj, o->counters, o->n_counters);
     /* every output has the list, empty for those with one destination */
     if (json_object_get(obj, "destinations") == NULL) {
         json_object_set_new(obj, "destinations", json_array());

@@ -1,12 +1,13 @@
 /*
  * The HTTP server: libmicrohttpd with one internal thread (epoll where available). Every read
  * is answered on that thread from the merged snapshot view, so reads need no lock; the control
- * thread only starts and stops the server. A write (PUT of the keepalived include) runs
- * `keepalived -t` and a reload, seconds at worst: it runs on a thread of its own while its
- * connection is suspended, so reads go on being answered meanwhile; writes are applied one
- * after the other, in the order their bodies completed. Which connections get in, and how long
- * a request may take to arrive, is the connection table's business (conns.h): libmicrohttpd's
- * own timeout only counts silence, which a client sending a byte now and then never shows.
+ * thread only starts and stops the server. A write (PUT of the keepalived include) waits for
+ * the root helper to run `keepalived -t` and a reload, seconds at worst: it runs on a thread of
+ * its own while its connection is suspended, so reads go on being answered meanwhile; writes
+ * are applied one after the other, in the order their bodies completed. Which connections get
+ * in, and how long a request may take to arrive, is the connection table's business (conns.h):
+ * libmicrohttpd's own timeout only counts silence, which a client sending a byte now and then
+ * never shows.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +49,7 @@ struct ixd_api {
     unsigned writes;
     pthread_mutex_t apply_lock; /* one write applied at a time */
     int writes_ready;           /* the locks and the condition are initialised */
+    struct api_config *config;  /* the running config as written, and its writes */
 };
 
 static void
@@ -139,6 +141,8 @@ dispatch(const struct api_ctx *ctx, const struct api_route *rt, struct api_reply
         api_resource(ctx, r);
     } else if (rt->handler == API_H_KEEPALIVED) {
         api_keepalived(ctx, r);
+    } else if (rt->handler == API_H_CONFIG) {
+        api_config_read(ctx, r);
     } else if (rt->handler == API_H_INDEX) {
         /* the way in for someone who only knows the port */
         r->status = 200;
@@ -239,7 +243,7 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
     enum MHD_Result ret;
     char *body = r->text;
     size_t len = r->text_len;
-    char tag[24];
+    char tag[IXD_ETAG_LEN];
     int status = r->status;
 
     if (r->json != NULL) {
@@ -248,25 +252,39 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
         body = json_dumps(r->json, JSON_COMPACT | JSON_REAL_PRECISION(15));
         len = body != NULL ? strlen(body) : 0;
     }
+    if (status == MHD_HTTP_NO_CONTENT) {
+        body = "";
+        len = 0;
+    }
     if (body == NULL) {
         return MHD_NO;
     }
-    etag_of(body, len, tag, sizeof(tag));
-    if (cacheable && status == 200 && not_modified(conn, tag)) {
+    /* a resource with its own validator (a config item's) gives it; others their body's */
+    if (r->etag[0] != '\0') {
+        snprintf(tag, sizeof(tag), "%s", r->etag);
+    } else {
+        etag_of(body, len, tag, sizeof(tag));
+    }
+    if (status == MHD_HTTP_NO_CONTENT) {
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    } else if (cacheable && status == 200 && not_modified(conn, tag)) {
         status = MHD_HTTP_NOT_MODIFIED;
         resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     } else {
         resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     }
-    if (body != r->text) {
+    if (body != r->text && r->json != NULL) {
         free(body);
     }
     if (resp == NULL) {
         return MHD_NO;
     }
-    if (cacheable && r->status == 200) {
+    if ((cacheable && r->status == 200) || (r->etag[0] != '\0' && r->status < 300)) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, tag);
+    }
+    if (r->location != NULL) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     if (r->link_header != NULL) {
@@ -292,6 +310,7 @@ reply_release(struct api_reply *r)
         g_free(r->text);
     }
     free(r->link_header);
+    free(r->location);
 }
 
 /* The state of a write between its calls: the body so far and who sent it; then, while it is
@@ -307,6 +326,9 @@ struct upload {
     char client[64];
     struct api_reply reply;
     int applying;
+    /* the headers a write's handler reads, copied on the server's thread */
+    char if_match[128], if_none_match[128], content_type[128];
+    int has_if_match, has_if_none_match, has_content_type;
 };
 
 static int seen_headers; /* the state of a GET once its headers are in */
@@ -346,6 +368,20 @@ ctx_init(struct ixd_api *api, struct MHD_Connection *conn, const char *url, cons
     ctx->client = client;
     ctx->keepalived = &api->cfg.keepalived;
     ctx->conns = api->conns;
+    ctx->config = api->config;
+}
+
+/* Copies header name of conn into buf: 1, or 0 when it is absent (or too long to be valid). */
+static int
+copy_header(struct MHD_Connection *conn, const char *name, char *buf, size_t len)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+
+    if (v == NULL || strlen(v) >= len) {
+        return 0;
+    }
+    memcpy(buf, v, strlen(v) + 1);
+    return 1;
 }
 
 /* Adds a piece of a write's body; past the API's body limit only notes that it was too big. */
@@ -370,8 +406,8 @@ upload_add(struct upload *up, const char *data, size_t n, size_t limit)
 }
 
 /* Applies a write on its own thread; the MHD thread answers once the connection is resumed. The
- * handler touches only the upload (its body, context, identity and reply), the files it
- * changes and the commands it runs. */
+ * handler touches only the upload (its body, context, identity and reply), its audit log and
+ * its connection to the helper. */
 static void *
 apply_write(void *arg)
 {
@@ -379,9 +415,15 @@ apply_write(void *arg)
     struct ixd_api *api = up->api;
 
     /* writes route only to handlers that take them (the route table says which) */
+    const struct api_route *rt = api_route_find(NULL, 0, up->ctx.path);
+
     pthread_mutex_lock(&api->apply_lock);
     clock_now(&up->ctx.now_mono, &up->ctx.now_usec); /* its turn may have come later */
-    api_keepalived(&up->ctx, &up->reply);
+    if (rt != NULL && rt->handler == API_H_CONFIG) {
+        api_config_write(&up->ctx, &up->reply);
+    } else {
+        api_keepalived(&up->ctx, &up->reply);
+    }
     pthread_mutex_unlock(&api->apply_lock);
     MHD_resume_connection(up->conn); /* up belongs to the MHD thread again from here */
     pthread_mutex_lock(&api->writes_lock);
@@ -407,6 +449,9 @@ start_write(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up,
     up->ctx.body = up->buf != NULL ? up->buf : "";
     up->ctx.body_len = up->len;
     up->ctx.who = &up->who;
+    up->ctx.if_match = up->has_if_match ? up->if_match : NULL;
+    up->ctx.if_none_match = up->has_if_none_match ? up->if_none_match : NULL;
+    up->ctx.content_type = up->has_content_type ? up->content_type : NULL;
     up->api = api;
     up->conn = conn;
     up->applying = 1;
@@ -426,6 +471,103 @@ start_write(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up,
         return -1;
     }
     return 0;
+}
+
+/* The body of a write whose access was checked, then its answer (from the write thread once
+ * it resumes the connection). */
+static enum MHD_Result
+write_continues(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up,
+                const char *url, const char *method, const char *upload_data,
+                size_t *upload_data_size)
+{
+    struct api_reply r;
+    struct api_ctx ctx;
+    enum MHD_Result ret;
+    char client[64];
+
+    if (*upload_data_size > 0) {
+        upload_add(up, upload_data, *upload_data_size, api->cfg.body_limit);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (up->applying) {
+        /* resumed: the thread has left its answer */
+        ret = send_reply(conn, &up->reply, 0);
+        reply_release(&up->reply);
+        up->applying = 0;
+        return ret;
+    }
+    memset(&r, 0, sizeof(r));
+    api_conns_answering(api->conns, entry_of(conn)); /* the body is whole */
+    if (up->too_big) {
+        ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
+        api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes", api->cfg.body_limit);
+    } else if (start_write(api, conn, up, url, method, &r) == 0) {
+        return MHD_YES;
+    }
+    ret = send_reply(conn, &r, 0);
+    reply_release(&r);
+    return ret;
+}
+
+/* A body announced larger than the API takes: 413 (0), or 0 when it fits. */
+static int
+body_too_big(struct ixd_api *api, struct MHD_Connection *conn, struct api_ctx *ctx,
+             struct api_reply *r)
+{
+    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    uint64_t n = 0;
+
+    if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
+        api_problem(ctx, r, 413, "request bodies are limited to %zu bytes", api->cfg.body_limit);
+        return 1;
+    }
+    return 0;
+}
+
+/* A write to a route that takes it: the role first, the body only after it. 1 when the upload
+ * starts (its state in *state), 0 when r holds the answer. */
+static int
+write_begins(struct ixd_api *api, struct MHD_Connection *conn, struct api_ctx *ctx,
+             const struct api_route *rt, void **state, struct api_reply *r)
+{
+    struct api_identity who;
+    struct upload *up;
+
+    if (check_access(api, conn, ctx, rt, 1, &who, r) == -1 || body_too_big(api, conn, ctx, r)) {
+        return 0; /* answered: 401 or 403 before the body is read, or 413 */
+    }
+    up = calloc(1, sizeof(*up));
+    if (up == NULL) {
+        api_problem(ctx, r, 503, "out of memory");
+        return 0;
+    }
+    up->who = who;
+    up->has_if_match = copy_header(conn, "If-Match", up->if_match, sizeof(up->if_match));
+    up->has_if_none_match =
+        copy_header(conn, "If-None-Match", up->if_none_match, sizeof(up->if_none_match));
+    up->has_content_type =
+        copy_header(conn, "Content-Type", up->content_type, sizeof(up->content_type));
+    *state = up;
+    return 1;
+}
+
+/* A write this resource does not take, refused before its body is read (the connection closes
+ * after the answer). */
+static void
+write_refused(struct ixd_api *api, struct MHD_Connection *conn, struct api_ctx *ctx,
+              const struct api_route *rt, const char *method, struct api_reply *r)
+{
+    if (body_too_big(api, conn, ctx, r)) {
+        return;
+    }
+    if (rt != NULL && (rt->methods & API_METHOD_PUT)) {
+        r->allow = "GET, HEAD, PUT";
+        api_problem(ctx, r, 405, "%s is not allowed here (GET, HEAD, PUT)", method);
+    } else {
+        api_problem(ctx, r, 405, "%s is not allowed here: this resource only reads (GET, HEAD)",
+                    method);
+    }
 }
 
 static enum MHD_Result
@@ -449,73 +591,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         return MHD_YES;
     }
     if (*state != NULL && !readonly) {
-        /* a write whose access was checked: its body, then its answer */
-        struct upload *up = *state;
-        if (*upload_data_size > 0) {
-            upload_add(up, upload_data, *upload_data_size, api->cfg.body_limit);
-            *upload_data_size = 0;
-            return MHD_YES;
-        }
-        if (up->applying) {
-            /* resumed: the thread has left its answer */
-            ret = send_reply(conn, &up->reply, 0);
-            reply_release(&up->reply);
-            up->applying = 0;
-            return ret;
-        }
-        memset(&r, 0, sizeof(r));
-        api_conns_answering(api->conns, entry_of(conn)); /* the body is whole */
-        if (up->too_big) {
-            ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
-            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
-                        api->cfg.body_limit);
-        } else if (start_write(api, conn, up, url, method, &r) == 0) {
-            return MHD_YES;
-        }
-        ret = send_reply(conn, &r, 0);
-        reply_release(&r);
-        return ret;
+        return write_continues(api, conn, *state, url, method, upload_data, upload_data_size);
     }
     memset(&r, 0, sizeof(r));
     ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
     rt = api_route_find(NULL, 0, url);
     if (!readonly && rt != NULL && rt->write_access != API_DENY && (rt->methods & bit) &&
         bit != API_METHOD_GET) {
-        /* a route that takes this write: the role first, the body only after it */
-        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        struct api_identity who;
-        struct upload *up;
-        uint64_t n = 0;
-        if (check_access(api, conn, &ctx, rt, 1, &who, &r) == -1) {
-            /* answered: 401 or 403 before the body is read */
-        } else if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
-            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
-                        api->cfg.body_limit);
-        } else if ((up = calloc(1, sizeof(*up))) == NULL) {
-            api_problem(&ctx, &r, 503, "out of memory");
-        } else {
-            up->who = who;
-            *state = up;
+        if (write_begins(api, conn, &ctx, rt, state, &r)) {
             return MHD_YES;
         }
     } else if (check_access(api, conn, &ctx, rt, 0, NULL, &r) == -1) {
         /* answered: 401 or 403 */
     } else if (!readonly) {
-        /* refused before its body is read: the connection closes after the answer */
-        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        uint64_t n = 0;
-        if (length != NULL && (ixd_parse_u64(length, &n) == -1 || n > api->cfg.body_limit)) {
-            api_problem(&ctx, &r, 413, "request bodies are limited to %zu bytes",
-                        api->cfg.body_limit);
-        } else if (rt != NULL && (rt->methods & API_METHOD_PUT)) {
-            r.allow = "GET, HEAD, PUT";
-            api_problem(&ctx, &r, 405, "%s is not allowed here (GET, HEAD, PUT)", method);
-        } else {
-            api_problem(&ctx, &r, 405,
-                        "%s is not allowed here: this resource only reads (GET, "
-                        "HEAD)",
-                        method);
-        }
+        write_refused(api, conn, &ctx, rt, method, &r);
     } else if (rt == NULL || !(rt->methods & API_METHOD_GET)) {
         api_problem(&ctx, &r, 404, "no resource at %s (try " API_PREFIX "/)", url);
     } else {
@@ -607,14 +696,39 @@ read_pem(const char *path, char *err, size_t errlen)
     return text;
 }
 
+/* What the server holds besides libmicrohttpd: its locks, snapshot reader, connection table
+ * and config document. 0, or -1 with err (ixd_api_stop frees what there is). */
+static int
+api_init(struct ixd_api *api, const struct ixd_config_api *cfg,
+         struct ixd_snapshot_publisher *const *pubs, unsigned n_workers,
+         const struct ixd_api_config_hooks *hooks, char *err, size_t errlen)
+{
+    struct api_conns_limits lim = {cfg->connections, cfg->connections_per_ip, cfg->request_timeout,
+                                   cfg->timeout};
+
+    api->cfg = *cfg;
+    pthread_mutex_init(&api->writes_lock, NULL);
+    pthread_cond_init(&api->writes_done, NULL);
+    pthread_mutex_init(&api->apply_lock, NULL);
+    pthread_mutex_init(&api->mhd_log_lock, NULL);
+    api->writes_ready = 1;
+    api->reader = ixd_snapshot_reader_new(pubs, n_workers);
+    api->config = api_config_new(cfg, hooks);
+    if (api->reader == NULL || api->config == NULL) {
+        snprintf(err, errlen, "api: out of memory");
+        return -1;
+    }
+    api->conns = api_conns_new(&lim, err, errlen);
+    return api->conns == NULL ? -1 : 0;
+}
+
 struct ixd_api *
 ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *const *pubs,
-              unsigned n_workers, int64_t started_usec, char *err, size_t errlen)
+              unsigned n_workers, int64_t started_usec, const struct ixd_api_config_hooks *hooks,
+              char *err, size_t errlen)
 {
     struct ixd_api *api = calloc(1, sizeof(*api));
     struct MHD_OptionItem opts[16];
-    struct api_conns_limits lim = {cfg->connections, cfg->connections_per_ip, cfg->request_timeout,
-                                   cfg->timeout};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;
     int n = 0;
@@ -623,22 +737,10 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
         snprintf(err, errlen, "api: out of memory");
         return NULL;
     }
-    api->cfg = *cfg;
+    if (api_init(api, cfg, pubs, n_workers, hooks, err, errlen) == -1) {
+        goto fail;
+    }
     api->started_usec = started_usec;
-    pthread_mutex_init(&api->writes_lock, NULL);
-    pthread_cond_init(&api->writes_done, NULL);
-    pthread_mutex_init(&api->apply_lock, NULL);
-    pthread_mutex_init(&api->mhd_log_lock, NULL);
-    api->writes_ready = 1;
-    api->reader = ixd_snapshot_reader_new(pubs, n_workers);
-    if (api->reader == NULL) {
-        snprintf(err, errlen, "api: out of memory");
-        goto fail;
-    }
-    api->conns = api_conns_new(&lim, err, errlen);
-    if (api->conns == NULL) {
-        goto fail;
-    }
     if (cfg->addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
@@ -715,10 +817,19 @@ ixd_api_stop(struct ixd_api *api)
         pthread_mutex_destroy(&api->mhd_log_lock);
     }
     ixd_snapshot_reader_free(api->reader);
+    api_config_free(api->config);
     api_auth_free(api->auth);
     free(api->cert_pem);
     free(api->key_pem);
     free(api);
+}
+
+void
+ixd_api_set_config(struct ixd_api *api, const struct ixd_cnode *tree)
+{
+    if (api != NULL) {
+        api_config_set(api->config, tree);
+    }
 }
 
 const struct ixd_config_api *

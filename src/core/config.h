@@ -115,7 +115,7 @@ struct ixd_config_api_jwt {
     int enabled;
     char jwks_file[IXD_PATH_MAX];
     unsigned jwks_line, jwks_column; /* of the key, where the API's check reports */
-    uint64_t jwks_digest; /* of the file as read: a reload notices new keys */
+    uint64_t jwks_digest;            /* of the file as read: a reload notices new keys */
     char issuer[512];
     char audience[256];
     char role_claim[128];           /* a claim name, or a dotted path such as ext.ipfixd_role */
@@ -134,23 +134,30 @@ struct ixd_config_api_auth {
 
 /*
  * ha.keepalived (docs/ha.md#keepalived-over-rest): where keepalived's config and state are, and
- * whether the API may change the one file ipfixd owns. Parsed from the ha section but kept in the
- * API's settings: the API is its only user, and its copy must outlive a reload.
+ * whether the API may ask ipfixd-keepalived-apply, the root helper, to change the include. ipfixd
+ * itself only reads keepalived's files. Parsed from the ha section but kept in the API's
+ * settings: the API is its only user, and its copy must outlive a reload.
  */
 struct ixd_config_keepalived {
     int enabled;
-    char config[IXD_PATH_MAX];     /* the main keepalived.conf: only read, never written */
-    char include[IXD_PATH_MAX];    /* the file ipfixd owns, which keepalived.conf includes */
+    char config[IXD_PATH_MAX];     /* the main keepalived.conf, as GET names it */
+    char include[IXD_PATH_MAX];    /* the include GET reads (the helper writes it) */
     char state_file[IXD_PATH_MAX]; /* what the notify hook writes ("" = no role known) */
     int manage;                    /* PUT of the include is allowed */
-    char bin[512];                 /* keepalived, as words (a prefix such as unshare is allowed) */
-    char reload[512];              /* command words run after a change, or "" */
-    char reload_pid_file[IXD_PATH_MAX]; /* or: SIGHUP the pid in this file */
-    char backup_dir[IXD_PATH_MAX];
-    char audit_log[IXD_PATH_MAX];
-    char scripts_dir[IXD_PATH_MAX]; /* notify scripts may only live here ("" = none allowed) */
-    uint32_t check_timeout;         /* seconds keepalived -t and the reload may take */
+    char helper[IXD_PATH_MAX];     /* the helper's Unix socket (manage: true) */
+    uint32_t helper_timeout;       /* seconds a PUT waits for the helper's answer */
+    char audit_log[IXD_PATH_MAX];  /* one JSON line per PUT */
 };
+
+/* api.writes: whether the API changes the config, and whether its changes outlive a restart. */
+enum ixd_api_writes {
+    IXD_API_WRITES_OFF = 0, /* every config write is refused */
+    IXD_API_WRITES_RUNTIME, /* until the next restart or SIGHUP of the file */
+    IXD_API_WRITES_PERSIST, /* kept in the state directory, merged over the file at start */
+};
+
+/* The file of the API's changes in the state directory (api.writes: persist). */
+#define IXD_API_CONFIG_FILE "api-config.yaml"
 
 /* The REST API (src/api/, docs/api.md): where it listens and how much it lets one client take. */
 struct ixd_config_api {
@@ -168,6 +175,11 @@ struct ixd_config_api {
     char key[IXD_PATH_MAX];
     struct ixd_config_api_auth auth;
     struct ixd_config_keepalived keepalived; /* from ha.keepalived */
+    enum ixd_api_writes writes;              /* docs/api.md#config */
+    enum ixd_api_role pipeline_role;         /* who writes pipelines: admin, or operator too */
+    char audit_log[IXD_PATH_MAX];            /* one JSON line per config write; "" = log only */
+    unsigned writes_line, writes_column;     /* of api.writes, for the checks that need the
+                                                whole config (auth, state-directory) */
 };
 
 /* "reader", "operator", "admin" (or "none") for a role. */
@@ -204,6 +216,7 @@ enum ixd_config_file_use {
     IXD_FILE_DIR_READ,  /* a directory ipfixd lists or reads files in */
     IXD_FILE_DIR_WRITE, /* a directory ipfixd creates files in */
     IXD_FILE_STATE_DIR, /* the state directory: unusable only costs a warning, as at run time */
+    IXD_FILE_SOCKET,    /* a Unix stream socket ipfixd connects to */
 };
 
 struct ixd_config_file {
@@ -229,15 +242,15 @@ enum ixd_config_flags {
 };
 
 struct ixd_config {
-    char *file;                         /* NULL for the built-in config */
-    char *source;                       /* the name messages give: the file, or as parsed */
-    char user[IXD_NAME_MAX];            /* "" = stay who started ipfixd */
-    char group[IXD_NAME_MAX];           /* "" = the user's primary group */
-    unsigned user_line, user_column;    /* of the user key, for messages */
-    uid_t uid;                          /* user and group resolved (not with SYNTAX_ONLY) */
+    char *file;                      /* NULL for the built-in config */
+    char *source;                    /* the name messages give: the file, or as parsed */
+    char user[IXD_NAME_MAX];         /* "" = stay who started ipfixd */
+    char group[IXD_NAME_MAX];        /* "" = the user's primary group */
+    unsigned user_line, user_column; /* of the user key, for messages */
+    uid_t uid;                       /* user and group resolved (not with SYNTAX_ONLY) */
     gid_t gid;
     size_t n_files;
-    struct ixd_config_file *files; /* every file and directory the config names */
+    struct ixd_config_file *files;      /* every file and directory the config names */
     char state_directory[IXD_PATH_MAX]; /* "" = none: templates do not survive restarts */
     int workers;                        /* 0 = one per CPU */
     enum ixd_log_level log_level;
@@ -256,6 +269,7 @@ struct ixd_config {
     struct ixd_config_pipeline *pipelines;
     struct ixd_config_api api;
     struct ixd_config_ha ha;
+    struct ixd_cnode tree; /* the whole document as written (core/config_tree.h) */
 };
 
 /*
@@ -288,7 +302,5 @@ struct ixd_config *ixd_config_builtin(void);
 /* The same with enum ixd_config_flags. */
 struct ixd_config *ixd_config_builtin_flags(unsigned flags);
 void ixd_config_free(struct ixd_config *cfg);
-
-
 
 #endif

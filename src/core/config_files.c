@@ -146,6 +146,24 @@ check_state_dir(const struct ixd_config_file *f, char *why, size_t whylen)
     return 0;
 }
 
+/* A Unix socket that is there and that ipfixd may connect to (connect needs write access). */
+static int
+check_socket(const struct ixd_config_file *f, char *why, size_t whylen)
+{
+    struct stat st;
+
+    if (stat(f->path, &st) == -1) {
+        return fail(why, whylen, "cannot use socket %s: %s", f->path, strerror(errno));
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        return fail(why, whylen, "%s is not a socket", f->path);
+    }
+    if (!can(f->path, W_OK)) {
+        return fail(why, whylen, "cannot connect to %s: %s", f->path, strerror(errno));
+    }
+    return 0;
+}
+
 int
 ixd_config_file_check(const struct ixd_config_file *f, char *why, size_t whylen)
 {
@@ -161,6 +179,8 @@ ixd_config_file_check(const struct ixd_config_file *f, char *why, size_t whylen)
         return check_dir(f, W_OK | X_OK, why, whylen);
     case IXD_FILE_STATE_DIR:
         return check_state_dir(f, why, whylen);
+    case IXD_FILE_SOCKET:
+        return check_socket(f, why, whylen);
     }
     return 0;
 }

@@ -91,29 +91,15 @@ ka_path(struct walk *w, yaml_node_t *v, const char *what, char *dst, size_t dstl
     return 0;
 }
 
-/* Command words, run without a shell: no quoting, so that nothing is interpreted twice. */
-static int
-ka_words(struct walk *w, yaml_node_t *v, const char *what, char *dst, size_t dstlen)
-{
-    const char *s;
+/* The keys ipfixd once had for writing keepalived's files itself: the helper's policy has them. */
+static const char *const ka_moved[] = {
+    "keepalived-bin", "reload", "reload-pid-file", "backup-dir", "scripts-dir",
+    "check-timeout",  NULL};
 
-    if (ixd_cfg_want_scalar(w, v, what, &s) == -1) {
-        return -1;
-    }
-    if (s[0] == '\0' || strlen(s) >= dstlen || strpbrk(s, "\"'`$;|&<>\\") != NULL) {
-        return ixd_cfg_fail(w, v,
-                            "%s must be a command as plain words (run without a shell: no quotes, "
-                            "$, ;, |, & or redirections), not '%s'",
-                            what, s);
-    }
-    snprintf(dst, dstlen, "%s", s);
-    return 0;
-}
-
-/* ha.keepalived as it is parsed: the nodes of the paths that manage makes ipfixd write. */
+/* ha.keepalived as it is parsed: the nodes of the keys checked once all are read. */
 struct ka_walk {
     struct ixd_config_keepalived *ka;
-    yaml_node_t *include, *backup_dir, *audit_log;
+    yaml_node_t *helper, *audit_log;
 };
 
 static int
@@ -123,12 +109,10 @@ ka_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ct
     struct ixd_config_keepalived *ka = kw->ka;
 
     if (strcmp(key, "config") == 0) {
-        return ka_path(w, v, "ha.keepalived.config", ka->config, sizeof(ka->config)) == -1
-                   ? -1
-                   : ixd_cfg_note_file(w, v, IXD_FILE_READ, "ha.keepalived.config", ka->config);
+        /* shown, not read: the helper reads it, and it may well be root's alone */
+        return ka_path(w, v, "ha.keepalived.config", ka->config, sizeof(ka->config));
     }
     if (strcmp(key, "include") == 0) {
-        kw->include = v;
         return ka_path(w, v, "ha.keepalived.include", ka->include, sizeof(ka->include));
     }
     if (strcmp(key, "state-file") == 0) {
@@ -137,49 +121,39 @@ ka_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ct
     if (strcmp(key, "manage") == 0) {
         return ixd_cfg_get_bool(w, v, "ha.keepalived.manage", &ka->manage);
     }
-    if (strcmp(key, "keepalived-bin") == 0) {
-        return ka_words(w, v, "ha.keepalived.keepalived-bin", ka->bin, sizeof(ka->bin));
+    if (strcmp(key, "helper") == 0) {
+        kw->helper = v;
+        return ka_path(w, v, "ha.keepalived.helper", ka->helper, sizeof(ka->helper));
     }
-    if (strcmp(key, "reload") == 0) {
-        return ka_words(w, v, "ha.keepalived.reload", ka->reload, sizeof(ka->reload));
-    }
-    if (strcmp(key, "reload-pid-file") == 0) {
-        return ka_path(w, v, "ha.keepalived.reload-pid-file", ka->reload_pid_file,
-                       sizeof(ka->reload_pid_file));
-    }
-    if (strcmp(key, "backup-dir") == 0) {
-        kw->backup_dir = v;
-        return ka_path(w, v, "ha.keepalived.backup-dir", ka->backup_dir, sizeof(ka->backup_dir));
+    if (strcmp(key, "helper-timeout") == 0) {
+        return ixd_cfg_get_duration(w, v, "ha.keepalived.helper-timeout", &ka->helper_timeout);
     }
     if (strcmp(key, "audit-log") == 0) {
         kw->audit_log = v;
         return ka_path(w, v, "ha.keepalived.audit-log", ka->audit_log, sizeof(ka->audit_log));
     }
-    if (strcmp(key, "scripts-dir") == 0) {
-        return ka_path(w, v, "ha.keepalived.scripts-dir", ka->scripts_dir,
-                       sizeof(ka->scripts_dir)) == -1
-                   ? -1
-                   : ixd_cfg_note_file(w, v, IXD_FILE_DIR_READ, "ha.keepalived.scripts-dir",
-                                       ka->scripts_dir);
-    }
-    if (strcmp(key, "check-timeout") == 0) {
-        return ixd_cfg_get_duration(w, v, "ha.keepalived.check-timeout", &ka->check_timeout);
+    for (size_t i = 0; ka_moved[i] != NULL; i++) {
+        if (strcmp(key, ka_moved[i]) == 0) {
+            return ixd_cfg_fail(w, k,
+                                "ha.keepalived.%s is the helper's now: ipfixd no longer writes "
+                                "keepalived's files; set it in the policy of "
+                                "ipfixd-keepalived-apply (docs/ha.md#the-helper)",
+                                key);
+        }
     }
     return ixd_cfg_fail(w, k,
                         "unknown key '%s' in ha.keepalived (known: config, include, state-file, "
-                        "manage, keepalived-bin, reload, reload-pid-file, backup-dir, audit-log, "
-                        "scripts-dir, check-timeout)",
+                        "manage, helper, helper-timeout, audit-log)",
                         key);
 }
 
 static int
 ka_parse(struct walk *w, yaml_node_t *v, struct ixd_config_keepalived *ka)
 {
-    struct ka_walk kw = {ka, NULL, NULL, NULL};
+    struct ka_walk kw = {ka, NULL, NULL};
 
     memset(ka, 0, sizeof(*ka));
-    snprintf(ka->bin, sizeof(ka->bin), "/usr/sbin/keepalived");
-    ka->check_timeout = 10;
+    ka->helper_timeout = 60;
     if (ixd_cfg_want_mapping(w, v, "ha.keepalived") == -1 ||
         ixd_cfg_each_key(w, v, ka_key, &kw) == -1) {
         return -1;
@@ -190,24 +164,26 @@ ka_parse(struct walk *w, yaml_node_t *v, struct ixd_config_keepalived *ka)
     if (strcmp(ka->config, ka->include) == 0) {
         return ixd_cfg_fail(w, v,
                             "ha.keepalived.include must be its own file, included by config: "
-                            "ipfixd never writes keepalived.conf itself");
+                            "keepalived.conf itself is never changed");
     }
-    if (ka->check_timeout == 0 || ka->check_timeout > 300) {
-        return ixd_cfg_fail(w, v, "ha.keepalived.check-timeout must be from 1s to 300s");
+    if (ka->helper_timeout == 0 || ka->helper_timeout > 900) {
+        return ixd_cfg_fail(w, v, "ha.keepalived.helper-timeout must be from 1s to 15m");
     }
-    /* a change that cannot be undone, applied or accounted for is not offered at all */
-    if (ka->manage && (ka->backup_dir[0] == '\0' || ka->audit_log[0] == '\0')) {
-        return ixd_cfg_fail(w, v, "ha.keepalived.manage: true needs backup-dir and audit-log");
-    }
-    if (ka->manage && (ka->reload[0] != '\0') == (ka->reload_pid_file[0] != '\0')) {
+    /*
+     * Changes go through the root helper, never through a file ipfixd writes: without the helper
+     * there is no way to make them, and the config says so rather than fall back.
+     */
+    if (ka->manage && ka->helper[0] == '\0') {
         return ixd_cfg_fail(w, v,
-                            "ha.keepalived.manage: true needs one of reload (a command such as "
-                            "'systemctl reload keepalived') or reload-pid-file");
+                            "ha.keepalived.manage: true needs helper, the socket of "
+                            "ipfixd-keepalived-apply (docs/ha.md#the-helper): ipfixd makes no "
+                            "change to keepalived's files itself");
     }
-    if (ka->manage && (ixd_cfg_note_file(w, kw.include, IXD_FILE_WRITE, "ha.keepalived.include",
-                                         ka->include) == -1 ||
-                       ixd_cfg_note_file(w, kw.backup_dir, IXD_FILE_DIR_WRITE,
-                                         "ha.keepalived.backup-dir", ka->backup_dir) == -1 ||
+    if (ka->manage && ka->audit_log[0] == '\0') {
+        return ixd_cfg_fail(w, v, "ha.keepalived.manage: true needs audit-log");
+    }
+    if (ka->manage && (ixd_cfg_note_file(w, kw.helper, IXD_FILE_SOCKET, "ha.keepalived.helper",
+                                         ka->helper) == -1 ||
                        ixd_cfg_note_file(w, kw.audit_log, IXD_FILE_WRITE, "ha.keepalived.audit-log",
                                          ka->audit_log) == -1)) {
         return -1;

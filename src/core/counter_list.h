@@ -25,10 +25,6 @@ struct ixd_counter_list {
 /* An ixd_counter_fn: appends to the ixd_counter_list arg. */
 void ixd_counter_list_add(void *list, const struct ixd_counter_def *def, const char *label_value,
                           uint64_t value);
-/* An ixd_counter_fn: adds value to the item of the same def and label value in the list arg,
- * appending one the first time (sums of several workers' instances). */
-void ixd_counter_list_sum(void *list, const struct ixd_counter_def *def, const char *label_value,
-                          uint64_t value);
 void ixd_counter_list_release(struct ixd_counter_list *l);
 
 /*

@@ -150,11 +150,11 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
         ixd_snapshot_add_collector(w->snap, wc->cfg->name, t->m.name, t->address(wc->in->settings),
                                    w->rt->listeners[i].bound, t->up(wc->input), &wc->sessions,
                                    connections_of(wc));
-        if (t->stats != NULL) {
-            t->stats(wc->input, ixd_snapshot_add_collector_counter, w->snap);
-        }
         if (t->each_connection != NULL) {
             t->each_connection(wc->input, snapshot_connection, w->snap);
+        }
+        if (w->index == 0 && t->stats != NULL && w->rt->listeners[i].shared != NULL) {
+            ixd_snapshot_add_input_counters(w->snap, t->stats, w->rt->listeners[i].shared);
         }
     }
     if (w->index == 0) {
@@ -639,21 +639,6 @@ ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd
             unsigned conns = connections_of(wc);
             *tcp_connections += conns;
             *sessions += wc->sessions.tcp ? conns : g_hash_table_size(wc->sessions.udp);
-            return 0;
-        }
-    }
-    return -1;
-}
-
-int
-ixd_worker_collector_stats(struct ixd_worker *w, const char *name, ixd_counter_fn fn, void *arg)
-{
-    for (size_t i = 0; i < w->n_wcs; i++) {
-        struct wcollector *wc = w->wcs[i];
-        if (strcmp(wc->cfg->name, name) == 0) {
-            if (wc->in->type->stats != NULL) {
-                wc->in->type->stats(wc->input, fn, arg);
-            }
             return 0;
         }
     }

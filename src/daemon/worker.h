@@ -41,11 +41,6 @@ void ixd_worker_pipeline_counters(struct ixd_worker *w, size_t pipeline,
                                   struct ixd_pipeline_counters *sum);
 int ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd_counters *sum,
                                   unsigned *tcp_connections, unsigned *sessions);
-/* Reports the counters of this worker's instance of collector `name` that its input type keeps
- * (include/ipfixd/input.h stats: TLS handshakes...) through fn (control thread, while the
- * worker runs). 0, or -1 when it has no such collector. */
-int ixd_worker_collector_stats(struct ixd_worker *w, const char *name, ixd_counter_fn fn,
-                               void *arg);
 
 /* This worker's sessions of a collector, or NULL. Only while the worker is stopped. */
 struct ixd_sessions *ixd_worker_sessions(struct ixd_worker *w, const char *collector);

@@ -153,8 +153,8 @@ dtls_open(const void *settings, const char *name, unsigned workers, char *bound,
 {
     const struct dtls_settings *s = settings;
 
-    return ixd_input_sockets_open(name, &s->l.listen, 0, s->l.receive_buffer, workers, bound,
-                                  boundlen, err, errlen);
+    return ixd_tls_shared_open(name, &s->l.listen, 1, s->l.receive_buffer, workers, bound, boundlen,
+                               err, errlen);
 }
 
 /* The demux's limits from the settings: a worker's share of the collector's totals. */
@@ -175,6 +175,7 @@ static void *
 dtls_start(void *shared, const void *settings, const struct ixd_input_ctx *ctx)
 {
     struct dtls_in *u = malloc(sizeof(*u));
+    struct ixd_tls_shared *sh = shared;
 
     if (u == NULL) {
         return NULL;
@@ -183,8 +184,9 @@ dtls_start(void *shared, const void *settings, const struct ixd_input_ctx *ctx)
     memset(&u->rl_allow, 0, sizeof(u->rl_allow));
     u->ctx = ctx;
     u->cfg = settings;
-    u->fd = ((struct ixd_input_sockets *)shared)->fds[ctx->worker];
-    if (ixd_dtls_demux_init(&u->demux, ctx->name, u->fd, u->cfg->tls.ctx, deliver, u) == -1) {
+    u->fd = sh->sockets->fds[ctx->worker];
+    if (ixd_dtls_demux_init(&u->demux, ctx->name, u->fd, u->cfg->tls.ctx,
+                            &sh->counters[ctx->worker], deliver, u) == -1) {
         free(u);
         return NULL;
     }
@@ -255,12 +257,6 @@ dtls_up(const void *state)
     return ((const struct dtls_in *)state)->fd >= 0;
 }
 
-static void
-dtls_stats(const void *state, ixd_counter_fn fn, void *arg)
-{
-    ixd_dtls_demux_report(&((const struct dtls_in *)state)->demux, fn, arg);
-}
-
 static int
 dtls_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
 {
@@ -292,7 +288,7 @@ const struct ixd_input_type ixd_input_dtls = {
     .intake = ixd_listening_intake,
     .address = ixd_listening_address,
     .open = dtls_open,
-    .close = ixd_input_sockets_close,
+    .close = ixd_tls_shared_close,
     .start = dtls_start,
     .apply = dtls_apply,
     .tick = dtls_tick,
@@ -300,5 +296,5 @@ const struct ixd_input_type ixd_input_dtls = {
     .stop = dtls_stop,
     .connections = dtls_connections,
     .up = dtls_up,
-    .stats = dtls_stats,
+    .stats = ixd_tls_shared_stats,
 };

@@ -70,17 +70,17 @@ key_of(const struct sockaddr *from, struct peer_key *k)
 
 int
 ixd_dtls_demux_init(struct ixd_dtls_demux *d, const char *collector, int fd, struct ixd_tls_ctx *c,
-                    ixd_dtls_deliver_fn deliver, void *arg)
+                    struct ixd_tls_counters *counters, ixd_dtls_deliver_fn deliver, void *arg)
 {
     memset(d, 0, offsetof(struct ixd_dtls_demux, plain)); /* plain needs no zeroes */
     d->fd = fd;
     d->deliver = deliver;
     d->deliver_arg = arg;
-    if (ixd_handshakes_init(&d->hs, collector) == -1) {
+    if (ixd_handshakes_init(&d->hs, collector, counters) == -1) {
         return -1;
     }
     d->peers = g_hash_table_new(key_hash, key_equal);
-    d->listener = c != NULL ? ixd_dtls_listener_new(c, fd, &d->cookies) : NULL;
+    d->listener = c != NULL ? ixd_dtls_listener_new(c, fd, &d->hs.c->cookies) : NULL;
     if (d->peers == NULL || (c != NULL && d->listener == NULL)) {
         ixd_dtls_demux_release(d);
         return -1;
@@ -91,7 +91,8 @@ ixd_dtls_demux_init(struct ixd_dtls_demux *d, const char *collector, int fd, str
 int
 ixd_dtls_demux_set_ctx(struct ixd_dtls_demux *d, struct ixd_tls_ctx *c)
 {
-    struct ixd_dtls_listener *l = c != NULL ? ixd_dtls_listener_new(c, d->fd, &d->cookies) : NULL;
+    struct ixd_dtls_listener *l =
+        c != NULL ? ixd_dtls_listener_new(c, d->fd, &d->hs.c->cookies) : NULL;
 
     if (c != NULL && l == NULL) {
         return -1;
@@ -123,7 +124,7 @@ peer_free(struct ixd_dtls_demux *d, struct ixd_dtls_peer *p, enum ixd_tls_fail w
     g_hash_table_remove(d->peers, &p->key);
     d->n_peers--;
     if (p->established) {
-        IXD_CNT_ADD(d->established, (uint64_t)-1);
+        IXD_CNT_ADD(d->hs.c->established, (uint64_t)-1);
     } else {
         handshaking_unlink(d, p);
         ixd_handshakes_failed(&d->hs, (struct sockaddr *)&p->from, why, what, now);
@@ -196,7 +197,7 @@ peer_handshake(struct ixd_dtls_demux *d, struct ixd_dtls_peer *p, double now)
     handshaking_unlink(d, p);
     p->established = 1;
     ixd_handshakes_done(&d->hs, (struct sockaddr *)&p->from);
-    IXD_CNT_ADD(d->established, 1);
+    IXD_CNT_ADD(d->hs.c->established, 1);
     ixd_handshakes_peer_text((struct sockaddr *)&p->from, peer, sizeof(peer));
     ixd_tls_describe(p->tls, what, sizeof(what));
     log_info("collector %s: %s associated over %s as %s", d->hs.collector, peer, what,
@@ -213,7 +214,7 @@ peer_new(struct ixd_dtls_demux *d, struct ixd_tls *t, const struct peer_key *k,
     struct ixd_dtls_peer *old = g_hash_table_lookup(d->peers, k), *p;
 
     if (old == NULL && d->n_peers >= d->limits.associations) {
-        IXD_CNT_ADD(d->associations_limit, 1);
+        IXD_CNT_ADD(d->hs.c->associations_limit, 1);
         ixd_log_limited(&d->rl, now, IXD_LOG_WARNING,
                         "collector %s: %u DTLS associations; refusing another", d->hs.collector,
                         d->n_peers);
@@ -269,7 +270,7 @@ ixd_dtls_demux_datagram(struct ixd_dtls_demux *d, const uint8_t *data, size_t le
         return;
     }
     if (!hello) {
-        IXD_CNT_ADD(d->stray, 1);
+        IXD_CNT_ADD(d->hs.c->stray, 1);
         return;
     }
     if (d->listener != NULL && ixd_dtls_listen(d->listener, data, len, from, fromlen, &t) == 1) {
@@ -313,15 +314,15 @@ ixd_dtls_demux_tick(struct ixd_dtls_demux *d, double now)
 unsigned
 ixd_dtls_demux_associations(const struct ixd_dtls_demux *d)
 {
-    return (unsigned)IXD_CNT_GET(d->established);
+    return (unsigned)IXD_CNT_GET(d->hs.c->established);
 }
 
 void
-ixd_dtls_demux_report(const struct ixd_dtls_demux *d, ixd_counter_fn fn, void *arg)
+ixd_dtls_counters_report(const struct ixd_tls_counters *c, ixd_counter_fn fn, void *arg)
 {
-    ixd_handshakes_report(&d->hs, fn, arg);
-    fn(arg, &defs[0], NULL, IXD_CNT_GET(d->established));
-    fn(arg, &defs[1], NULL, IXD_CNT_GET(d->cookies));
-    fn(arg, &defs[2], NULL, IXD_CNT_GET(d->stray));
-    fn(arg, &defs[3], NULL, IXD_CNT_GET(d->associations_limit));
+    ixd_handshakes_report(c, fn, arg);
+    fn(arg, &defs[0], NULL, IXD_CNT_GET(c->established));
+    fn(arg, &defs[1], NULL, __atomic_load_n(&c->cookies, __ATOMIC_RELAXED));
+    fn(arg, &defs[2], NULL, IXD_CNT_GET(c->stray));
+    fn(arg, &defs[3], NULL, IXD_CNT_GET(c->associations_limit));
 }

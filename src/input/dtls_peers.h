@@ -44,16 +44,15 @@ struct ixd_dtls_demux {
     struct ixd_dtls_limits limits;
     ixd_dtls_deliver_fn deliver;
     void *deliver_arg;
-    /* counters: the worker writes, anyone reads (relaxed) */
-    uint64_t established, stray, associations_limit;
-    uint64_t cookies; /* HelloVerifyRequests sent (the listener counts them here) */
     struct ixd_ratelimit rl;
     uint8_t plain[IXD_DTLS_RECORD_MAX];
 };
 
-/* For collector `collector` on socket fd with context c. 0, or -1 when out of memory. */
+/* For collector `collector` on socket fd with context c, counting into counters (NULL: the
+ * demux's own). 0, or -1 when out of memory. */
 int ixd_dtls_demux_init(struct ixd_dtls_demux *d, const char *collector, int fd,
-                        struct ixd_tls_ctx *c, ixd_dtls_deliver_fn deliver, void *arg);
+                        struct ixd_tls_ctx *c, struct ixd_tls_counters *counters,
+                        ixd_dtls_deliver_fn deliver, void *arg);
 /* Frees every association (established ones get a close_notify) and the listener. */
 void ixd_dtls_demux_release(struct ixd_dtls_demux *d);
 /* A reload: new handshakes use c; established associations keep theirs. -1 out of memory (the
@@ -68,7 +67,7 @@ void ixd_dtls_demux_tick(struct ixd_dtls_demux *d, double now);
 
 /* Established associations now (any thread, relaxed). */
 unsigned ixd_dtls_demux_associations(const struct ixd_dtls_demux *d);
-/* The handshake counters and the DTLS ones (cookies, stray datagrams; any thread). */
-void ixd_dtls_demux_report(const struct ixd_dtls_demux *d, ixd_counter_fn fn, void *arg);
+/* The handshake counters of c and the DTLS ones (cookies, stray datagrams; any thread). */
+void ixd_dtls_counters_report(const struct ixd_tls_counters *c, ixd_counter_fn fn, void *arg);
 
 #endif

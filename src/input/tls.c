@@ -408,22 +408,23 @@ tls_open(const void *settings, const char *name, unsigned workers, char *bound, 
 {
     const struct tls_settings *s = settings;
 
-    return ixd_input_sockets_open(name, &s->l.listen, 1, s->l.receive_buffer, workers, bound,
-                                  boundlen, err, errlen);
+    return ixd_tls_shared_open(name, &s->l.listen, 0, s->l.receive_buffer, workers, bound, boundlen,
+                               err, errlen);
 }
 
 static void *
 tls_start(void *shared, const void *settings, const struct ixd_input_ctx *ctx)
 {
     struct tls_in *t = calloc(1, sizeof(*t));
+    struct ixd_tls_shared *sh = shared;
 
-    if (t == NULL || ixd_handshakes_init(&t->hs, ctx->name) == -1) {
+    if (t == NULL || ixd_handshakes_init(&t->hs, ctx->name, &sh->counters[ctx->worker]) == -1) {
         free(t);
         return NULL;
     }
     t->ctx = ctx;
     t->cfg = settings;
-    t->fd = ((struct ixd_input_sockets *)shared)->fds[ctx->worker];
+    t->fd = sh->sockets->fds[ctx->worker];
     ev_io_init(&t->io, accept_cb, t->fd, EV_READ);
     t->io.data = t;
     ev_io_start(ctx->loop, &t->io);
@@ -525,12 +526,6 @@ tls_up(const void *state)
     return ((const struct tls_in *)state)->fd >= 0;
 }
 
-static void
-tls_stats(const void *state, ixd_counter_fn fn, void *arg)
-{
-    ixd_handshakes_report(&((const struct tls_in *)state)->hs, fn, arg);
-}
-
 static int
 tls_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
 {
@@ -563,7 +558,7 @@ const struct ixd_input_type ixd_input_tls = {
     .intake = ixd_listening_intake,
     .address = ixd_listening_address,
     .open = tls_open,
-    .close = ixd_input_sockets_close,
+    .close = ixd_tls_shared_close,
     .start = tls_start,
     .apply = tls_apply,
     .tick = tls_tick,
@@ -572,5 +567,5 @@ const struct ixd_input_type ixd_input_tls = {
     .each_connection = tls_each_connection,
     .connections = tls_connections,
     .up = tls_up,
-    .stats = tls_stats,
+    .stats = ixd_tls_shared_stats,
 };

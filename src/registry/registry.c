@@ -14,6 +14,7 @@
     X(tls)                                                                                         \
     X(dtls)                                                                                        \
     X(file)                                                                                        \
+    X(pcap)                                                                                        \
     /* end of the inputs */
 
 #define STAGES(X)                                                                                  \

@@ -33,7 +33,6 @@ struct ixd_snapshot_publisher {
     GHashTable *first_seen, *next_first_seen; /* "collector/address" -> int64 usec */
     GHashTable *received, *next_received;     /* template serial -> int64 usec */
     struct ixd_counter_list counters;         /* an output's, gathered before the copy */
-    struct ixd_counter_list input_counters;   /* the collector's being added */
 };
 
 static void *
@@ -124,7 +123,6 @@ ixd_snapshot_publisher_free(struct ixd_snapshot_publisher *p)
     ixd_worker_snapshot_free(p->cur);
     g_ptr_array_free(p->tcp_sessions, TRUE);
     ixd_counter_list_release(&p->counters);
-    ixd_counter_list_release(&p->input_counters);
     g_hash_table_destroy(p->first_seen);
     g_hash_table_destroy(p->received);
     if (p->next_first_seen != NULL) {
@@ -369,16 +367,6 @@ finish_collector(struct ixd_snapshot_publisher *p)
     }
     c = &p->cur->collectors[p->cur->n_collectors - 1];
     c->counters = ss->counters;
-    if (p->input_counters.n > 0 && !p->input_counters.failed) {
-        struct ixd_counter_item *items = snap_alloc(p, p->input_counters.n * sizeof(*items));
-        if (items != NULL) {
-            memcpy(items, p->input_counters.items, p->input_counters.n * sizeof(*items));
-            c->input_counters = items;
-            c->n_input_counters = p->input_counters.n;
-        }
-    }
-    p->input_counters.n = 0;
-    p->input_counters.failed = 0;
     c->templates = ss->templates;
     c->exporters = snap_alloc(p, (g_hash_table_size(ss->exporters) + 1) * sizeof(*c->exporters));
     index = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -419,8 +407,6 @@ ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *name,
     struct ixd_snap_collector *c;
 
     finish_collector(p);
-    p->input_counters.n = 0;
-    p->input_counters.failed = 0;
     if (p->failed || p->cur->n_collectors >= p->cap_collectors) {
         return;
     }
@@ -436,21 +422,33 @@ ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *name,
 }
 
 void
-ixd_snapshot_add_collector_counter(void *arg, const struct ixd_counter_def *def,
-                                   const char *label_value, uint64_t value)
-{
-    struct ixd_snapshot_publisher *p = arg;
-
-    if (p->ss != NULL) {
-        ixd_counter_list_add(&p->input_counters, def, label_value, value);
-    }
-}
-
-void
 ixd_snapshot_add_session(struct ixd_snapshot_publisher *p, const struct ixd_session *s)
 {
     if (p->ss != NULL) {
         g_ptr_array_add(p->tcp_sessions, (gpointer)s);
+    }
+}
+
+void
+ixd_snapshot_add_input_counters(struct ixd_snapshot_publisher *p,
+                                void (*stats)(const void *shared, ixd_counter_fn fn, void *arg),
+                                const void *shared)
+{
+    struct ixd_snap_collector *c;
+    struct ixd_counter_item *items;
+
+    if (p->failed || p->cur->n_collectors == 0) {
+        return;
+    }
+    c = &p->cur->collectors[p->cur->n_collectors - 1];
+    p->counters.n = 0;
+    stats(shared, ixd_counter_list_add, &p->counters);
+    items = snap_alloc(p, (p->counters.n + 1) * sizeof(*items));
+    if (items != NULL && !p->counters.failed) {
+        memcpy(items, p->counters.items, p->counters.n * sizeof(*items));
+        c->input_counters = items;
+        c->n_input_counters = p->counters.n;
+        c->has_input_counters = 1;
     }
 }
 

@@ -84,7 +84,10 @@ struct ixd_snap_collector {
     struct ixd_counters counters;
     size_t n_exporters;
     struct ixd_snap_exporter *exporters;
-    size_t n_input_counters; /* as its input type reported them (include/ipfixd/input.h) */
+    /* the input type's own counters (include/ipfixd/input.h stats), whole-collector: worker 0
+     * reports them */
+    int has_input_counters;
+    size_t n_input_counters;
     const struct ixd_counter_item *input_counters;
 };
 
@@ -129,10 +132,11 @@ void ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *na
                                 int listening, const struct ixd_sessions *ss,
                                 unsigned tcp_connections);
 void ixd_snapshot_add_session(struct ixd_snapshot_publisher *p, const struct ixd_session *s);
-/* An ixd_counter_fn (arg: the publisher): a counter of the collector added last, as its input
- * type reports it. */
-void ixd_snapshot_add_collector_counter(void *p, const struct ixd_counter_def *def,
-                                        const char *label_value, uint64_t value);
+/* The counters the current collector's input type reports (its stats() on what open() made). */
+void ixd_snapshot_add_input_counters(struct ixd_snapshot_publisher *p,
+                                     void (*stats)(const void *shared, ixd_counter_fn fn,
+                                                   void *arg),
+                                     const void *shared);
 void ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *const *outputs,
                               size_t n);
 void ixd_snapshot_publish(struct ixd_snapshot_publisher *p);
@@ -182,7 +186,8 @@ struct ixd_view_collector {
     unsigned listening_workers; /* workers with an open socket for it */
     unsigned sessions, tcp_connections, templates, exporters;
     struct ixd_counters counters;
-    struct ixd_counter_list input_counters; /* summed over the workers */
+    size_t n_input_counters; /* the input type's own (worker 0's snapshot) */
+    const struct ixd_counter_item *input_counters;
 };
 
 struct ixd_view_worker {

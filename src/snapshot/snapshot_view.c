@@ -108,9 +108,6 @@ view_free(struct ixd_view *v)
         free(e->id);
     }
     free(v->exporters);
-    for (i = 0; i < v->n_collectors; i++) {
-        ixd_counter_list_release(&v->collectors[i].input_counters);
-    }
     free(v->collectors);
     free(v->workers);
     free(v);
@@ -292,11 +289,11 @@ merge_snapshot(struct ixd_view *v, GHashTable *by_key, const struct ixd_worker_s
         vc->sessions += c->sessions;
         vc->tcp_connections += c->tcp_connections;
         vc->templates += c->templates;
-        ixd_counters_sum(&vc->counters, &c->counters);
-        for (j = 0; j < c->n_input_counters; j++) {
-            const struct ixd_counter_item *it = &c->input_counters[j];
-            ixd_counter_list_sum(&vc->input_counters, it->def, it->label, it->value);
+        if (c->has_input_counters) {
+            vc->n_input_counters = c->n_input_counters;
+            vc->input_counters = c->input_counters;
         }
+        ixd_counters_sum(&vc->counters, &c->counters);
         ixd_counters_sum(&v->total, &c->counters);
         for (j = 0; j < c->n_exporters; j++) {
             char *key = g_strdup_printf("%s/%s", c->name, c->exporters[j].address);

@@ -5,6 +5,14 @@ each running keepalived (deploy/keepalived/keepalived-{a,b}.conf) and ipfixd
 IPFIX over UDP to the virtual IP 10.77.0.100 at a steady rate from one source port, its template
 once at the start, and a TCP exporter that reconnects to the virtual IP when its connection dies.
 
+Each host's VRRP instance reaches keepalived through ipfixd's API and the root helper
+ipfixd-keepalived-apply (docs/ha.md#keepalived-over-rest), as with ha.keepalived.manage: true:
+keepalived starts from the example's keepalived.conf without its vrrp_instance and an empty
+include; the instance, as the API's model, is PUT to that host's ipfixd, whose helper (run as
+root with deploy/keepalived/keepalived-apply.yaml, its paths substituted) checks it, runs
+keepalived -t, installs the include and reloads keepalived. Only then does A take the virtual IP
+and B become its backup.
+
 Two runs: the active ipfixd is killed (its health check fails, keepalived moves the virtual IP),
 then the whole active host (all its processes killed and its link cut, as when it loses power).
 Each run asserts that the virtual IP moves within 5 s, that B decodes from the first datagram it
@@ -14,6 +22,7 @@ reconnection are decoded; and prints the measured times.
 
 Needs root (namespaces, keepalived); exits 77 (skipped) otherwise. Run alone: it owns the
 names ixdfo-* and the addresses 10.77.0.0/24 inside its namespaces."""
+import hashlib
 import json
 import os
 import re
@@ -30,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 import ipfix  # noqa: E402
+import kahelper  # noqa: E402
 from deploytest import BIN, SOURCE, need, skip  # noqa: E402
 
 SEND = os.environ.get("IXD_SEND", os.path.join(os.path.dirname(BIN), "tools", "ipfixd-send"))
@@ -52,6 +62,9 @@ KEEPALIVED_DIR = os.path.join(SOURCE, "deploy", "keepalived")
 NOTIFY = os.path.join(KEEPALIVED_DIR, "ipfixd-notify.sh")
 NOTIFY_ROLE_FILE = "ROLE_FILE=/var/lib/ipfixd/ha-role\n"  # the hook's one configured file
 EXAMPLES = os.path.join(SOURCE, "config", "examples")
+POLICY = os.path.join(KEEPALIVED_DIR, "keepalived-apply.yaml")
+ADMIN = "admin-token-failover-0123456789"
+INSTANCE_RE = re.compile(r"^vrrp_instance \S+ \{\n.*?^\}\n", re.S | re.M)
 
 
 def in_ns(name):
@@ -145,24 +158,158 @@ def keepalived_config(host, ipfixd, hook):
     return text
 
 
+def block(text, key):
+    """The lines of the block `key {...}` inside text (one level), stripped."""
+    m = re.search(r"^\s*%s\s*\{\n(.*?)^\s*\}" % key, text, re.S | re.M)
+    return [line.strip() for line in m.group(1).splitlines() if line.strip()] if m else []
+
+
+def instance_model(text):
+    """The vrrp_instance of a keepalived example as the API's model (docs/api.md). Its notify
+    lines end in "root root", which the model cannot say: the helper's policy does."""
+    one = lambda key: re.search(r"^\s*%s\s+(\S+)" % key, text, re.M).group(1)  # noqa: E731
+    vips = []
+    for line in block(text, "virtual_ipaddress"):
+        w = line.split()
+        vips.append({"address": w[0], "dev": w[2]} if len(w) == 3 and w[1] == "dev"
+                    else {"address": w[0]})
+    model = {"name": re.search(r"^vrrp_instance (\S+)", text, re.M).group(1),
+             "state": one("state"), "interface": one("interface"),
+             "virtual_router_id": int(one("virtual_router_id")),
+             "priority": int(one("priority")), "advert_int": float(one("advert_int")),
+             "nopreempt": bool(re.search(r"^\s*nopreempt\s*$", text, re.M)),
+             "unicast_src_ip": one("unicast_src_ip"),
+             "unicast_peer": block(text, "unicast_peer"), "virtual_ipaddress": vips,
+             "track_script": block(text, "track_script")}
+    for role in ("MASTER", "BACKUP", "FAULT", "STOP"):
+        m = re.search(r'^\s*notify_%s "(\S+ %s)" root root$' % (role.lower(), role), text, re.M)
+        assert m, "no notify_%s ... root root" % role.lower()
+        model["notify_" + role.lower()] = m.group(1)
+    return {"instances": [model]}
+
+
+def split_keepalived(host, ipfixd, hook, include):
+    """keepalived-<host>.conf (with this tree's paths) split as docs/ha.md#the-helper says: root
+    keeps global_defs and vrrp_script and includes `include`; the vrrp_instance becomes the
+    API's model. Returns (keepalived.conf, the model)."""
+    text = keepalived_config(host, ipfixd, hook)
+    m = INSTANCE_RE.search(text)
+    assert m, "keepalived-%s.conf has no vrrp_instance block" % host
+    main = text[:m.start()] + "include %s\n" % include + text[m.end():]
+    return main, instance_model(m.group(0))
+
+
+def policy_for(host, paths, hook):
+    """deploy/keepalived/keepalived-apply.yaml with this run's paths: ipfixd runs as root here,
+    and keepalived is reloaded through its pid file (no systemd)."""
+    with open(POLICY) as f:
+        text = f.read()
+    subs = (("callers: [ipfixd]", "callers: [root]"),
+            ("config: /etc/keepalived/keepalived.conf", "config: " + paths["keepalived-" + host]),
+            ("include: /etc/keepalived/ipfixd/ipfixd.conf", "include: " + paths["include-" + host]),
+            ("backup-dir: /var/lib/ipfixd-keepalived-apply", "backup-dir: " + paths["backup-" + host]),
+            ("audit-log: /var/log/ipfixd-keepalived-apply/audit.log",
+             "audit-log: " + paths["helper-audit-" + host]),
+            ("keepalived-bin: /usr/sbin/keepalived", "keepalived-bin: " + shutil.which("keepalived")),
+            ("reload: /usr/bin/systemctl reload keepalived",
+             "reload-pid-file: " + paths["keepalived-pid-" + host]),
+            ("  - /etc/keepalived/ipfixd-notify.sh root root", "  - %s root root" % hook))
+    for old, new in subs:
+        assert old in text, "%s no longer has %r" % (POLICY, old)
+        text = text.replace(old, new)
+    return text
+
+
+def ipfixd_managed_config(host, paths):
+    """ipfixd_config() with the API's auth and ha.keepalived managing the instance through the
+    helper."""
+    text = ipfixd_config(host, paths["key"], paths["state-" + host])
+    old = 'api:\n  listen: "127.0.0.1:8080"\n'
+    assert old in text, "ha-%s.yaml's api section changed" % host
+    text = text.replace(old, old + "  auth:\n    tokens:\n      - {name: ops, role: admin, "
+                        "sha256: %s}\n" % hashlib.sha256(ADMIN.encode()).hexdigest())
+    assert text.rstrip().endswith("share-interval: 100ms"), "ha is no longer the last section"
+    return text + (
+        "  keepalived:\n    config: %s\n    include: %s\n    state-file: %s\n    manage: true\n"
+        "    helper: %s\n    audit-log: %s\n"
+        % (paths["keepalived-" + host], paths["include-" + host], paths["role-" + host],
+           paths["helper-" + host], paths["audit-" + host]))
+
+
 def write_configs(tmp, tools):
     """Every file a run uses, in tmp, and what keepalived runs, in tools (tool_dir()); returns
-    {name: path}. test_keepalived.py checks the keepalived ones with keepalived -t."""
+    {name: path} and the models of the instances. test_keepalived.py checks the keepalived ones
+    with keepalived -t."""
     paths = {"key": os.path.join(tmp, "ha.key"), "ipfixd-bin": install_ipfixd(tools)}
     with open(paths["key"], "wb") as f:
         f.write(os.urandom(32))
     os.chmod(paths["key"], 0o600)
     for h in ("a", "b"):
-        paths["state-" + h] = os.path.join(tmp, "state-" + h)
-        paths["role-" + h] = os.path.join(tmp, "state-" + h, "ha-role")
-        paths["ipfixd-" + h] = os.path.join(tmp, "ipfixd-%s.yaml" % h)
-        with open(paths["ipfixd-" + h], "w") as f:
-            f.write(ipfixd_config(h, paths["key"], paths["state-" + h]))
+        kdir = os.path.join(tmp, "keepalived-" + h)  # root's alone, as the helper insists
+        os.makedirs(kdir, 0o755)
+        os.makedirs(os.path.join(tmp, "backup-" + h), 0o700)
+        paths.update({
+            "state-" + h: os.path.join(tmp, "state-" + h),
+            "role-" + h: os.path.join(tmp, "state-" + h, "ha-role"),
+            "ipfixd-" + h: os.path.join(tmp, "ipfixd-%s.yaml" % h),
+            "keepalived-" + h: os.path.join(kdir, "keepalived.conf"),
+            "include-" + h: os.path.join(kdir, "ipfixd.conf"),
+            "backup-" + h: os.path.join(tmp, "backup-" + h),
+            "keepalived-pid-" + h: os.path.join(tmp, "keepalived-%s.pid" % h),
+            "policy-" + h: os.path.join(tmp, "keepalived-apply-%s.yaml" % h),
+            "helper-" + h: os.path.join(tmp, "keepalived-apply-%s.sock" % h),
+            "helper-audit-" + h: os.path.join(tmp, "helper-audit-%s.log" % h),
+            "audit-" + h: os.path.join(tmp, "audit-%s.log" % h)})
         paths["notify-" + h] = install_hook(tools, "ipfixd-notify-%s.sh" % h, paths["role-" + h])
-        paths["keepalived-" + h] = os.path.join(tmp, "keepalived-%s.conf" % h)
+        main, paths["model-" + h] = split_keepalived(h, paths["ipfixd-bin"], paths["notify-" + h],
+                                                     paths["include-" + h])
         with open(paths["keepalived-" + h], "w") as f:
-            f.write(keepalived_config(h, paths["ipfixd-bin"], paths["notify-" + h]))
+            f.write(main)
+        open(paths["include-" + h], "w").close()  # keepalived starts with no instance
+        with open(paths["policy-" + h], "w") as f:
+            f.write(policy_for(h, paths, paths["notify-" + h]))
+        with open(paths["ipfixd-" + h], "w") as f:
+            f.write(ipfixd_managed_config(h, paths))
     return paths
+
+
+def api_put(host, model):
+    """PUT /api/v1/ha/keepalived/include on host's ipfixd (its API is on the namespace's
+    loopback): (status, answer)."""
+    code = r"""
+import sys, urllib.error, urllib.request
+req = urllib.request.Request("http://127.0.0.1:8080/api/v1/ha/keepalived/include",
+                             data=sys.stdin.buffer.read(), method="PUT",
+                             headers={"Authorization": "Bearer " + sys.argv[1],
+                                      "Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(req, timeout=120) as r:
+        status, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    status, body = e.code, e.read()
+sys.stdout.write("%d\n%s" % (status, body.decode()))
+"""
+    r = subprocess.run(in_ns(ns(host)) + [sys.executable, "-c", code, ADMIN],
+                       input=json.dumps(model).encode(), capture_output=True, timeout=180)
+    assert r.returncode == 0, r.stderr.decode()
+    status, _, body = r.stdout.decode().partition("\n")
+    return int(status), json.loads(body)
+
+
+def install_instance(host, paths):
+    """The instance of host's example, PUT through its API and helper: applied, with the notify
+    scripts running as root as the policy says. Returns the seconds it took."""
+    t0 = time.monotonic()
+    status, answer = api_put(host, paths["model-" + host])
+    took = time.monotonic() - t0
+    assert status == 200 and answer["result"] == "applied", (status, answer)
+    assert answer["instances"][0]["priority"] == paths["model-" + host]["instances"][0]["priority"]
+    with open(paths["include-" + host]) as f:
+        text = f.read()
+    assert '    notify_master "%s MASTER" root root\n' % paths["notify-" + host] in text, text
+    audit = kahelper.audit_lines(paths["helper-audit-" + host])
+    assert audit and audit[-1]["result"] == "applied", audit
+    return took
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,24 +530,35 @@ def failover_run(mode):
     tmp = tempfile.mkdtemp(prefix="ixdfo-")
     tools = tool_dir()
     procs = []
+    helpers = {}
     result = {"mode": mode}
     try:
         cleanup()
         make_network()
         paths = write_configs(tmp, tools)
+        for h in ("a", "b"):
+            helpers[h] = kahelper.Helper(paths["policy-" + h], paths["helper-" + h],
+                                         os.path.join(tmp, "helper-%s.log" % h),
+                                         cmd_prefix=in_ns(ns(h)))
         ipf = {h: start_ipfixd(h, paths, tmp) for h in ("a", "b")}
         procs += list(ipf.values())
         for h in ("a", "b"):
             ipf[h].wait_log(r"ha: connection to \S+ authenticated")
             ipf[h].wait_log(r"ha: connection from \S+ authenticated")
-        # A first: it takes the virtual IP; B, started then, stays BACKUP (nopreempt, lower
-        # priority)
+        # A first: keepalived starts with no instance; the one PUT through A's API and helper
+        # makes it take the virtual IP. B, given its instance then, stays BACKUP (nopreempt,
+        # lower priority)
         ka = {"a": start_keepalived("a", paths, tmp)}
         procs.append(ka["a"])
+        wait_for(lambda: os.path.exists(paths["keepalived-pid-a"]), 15, "keepalived A")
+        assert not has_vip("a"), "A holds the virtual IP before its instance was installed"
+        result["install_a_s"] = install_instance("a", paths)
         wait_for(lambda: has_vip("a") and read_role(paths["role-a"]) == "MASTER", 15,
                  "A to take the virtual IP")
         ka["b"] = start_keepalived("b", paths, tmp)
         procs.append(ka["b"])
+        wait_for(lambda: os.path.exists(paths["keepalived-pid-b"]), 15, "keepalived B")
+        result["install_b_s"] = install_instance("b", paths)
         wait_for(lambda: read_role(paths["role-b"]) == "BACKUP", 15, "B to be BACKUP")
         assert not has_vip("b")
 
@@ -521,6 +679,10 @@ def failover_run(mode):
                 p.stop(signal.SIGTERM, timeout=10)
             except Exception:  # noqa: BLE001 - best effort, cleanup() kills what is left
                 pass
+        for h, helper in helpers.items():
+            # A's went with its host in the host run; one that lived must stop cleanly
+            if helper.alive() or mode != "host" or h != "a":
+                helper.stop()
         cleanup()
         shutil.rmtree(tools, ignore_errors=True)
         if os.environ.get("IXD_KEEP_TMP") != "1":
@@ -528,6 +690,8 @@ def failover_run(mode):
 
 
 def report(r):
+    print("    %-6s instances installed through API and helper in %.2f s (A) and %.2f s (B)"
+          % (r["mode"], r["install_a_s"], r["install_b_s"]), flush=True)
     print("    %-6s VIP moved %.2f s after the kill; first record decoded on B %.2f s after it; "
           "sent %d = A %d + B %d + not decoded %d (%.2f s of traffic); B seq_lost %d "
           "(= not decoded + %d decoded by A after its last share); B socket drops %d; "

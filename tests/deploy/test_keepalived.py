@@ -1,8 +1,9 @@
 """The keepalived examples of deploy/keepalived/ (docs/ha.md), as keepalived sees them:
 `keepalived -t` on every example (the VRRP pair with this tree's ipfixd and notify hook in place
 of the installed paths, both copied into a directory keepalived's script user can reach, the
-LVS director as it is) and on the files the failover test generates; the pair agrees with
-itself; the notify hook writes its role file and no other, and not through a symlink planted
+LVS director as it is) and on the files the failover test generates; the helper's example
+policy passes `ipfixd-keepalived-apply -t` and admits the pair's instances, which the helper
+then installs past `keepalived -t`; the pair agrees with itself; the notify hook writes its role file and no other, and not through a symlink planted
 beside it; the HA ipfixd examples (config/examples/ha-a.yaml, ha-b.yaml) pass `ipfixd -t` with
 a key file and yamllint.
 
@@ -15,6 +16,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ from deploytest import SOURCE, ipfixd_check, main, need, run, skip, yamllint
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_failover  # noqa: E402  (the generated configs)
+import kahelper  # noqa: E402  (test_failover put tests/integration on the path)
 
 KEEPALIVED_DIR = os.path.join(SOURCE, "deploy", "keepalived")
 EXAMPLES = os.path.join(SOURCE, "config", "examples")
@@ -75,6 +78,45 @@ def test_examples_pass():
                 check_passes(paths["keepalived-" + host])
         finally:
             shutil.rmtree(failover_tools, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tools, ignore_errors=True)
+
+
+def test_policy_example():
+    """deploy/keepalived/keepalived-apply.yaml, with this machine's paths (test_failover's
+    substitutions): `-t` takes it; the helper it configures installs the instance of each
+    example host (its model as the API sends it), which means keepalived -t passed on
+    keepalived.conf with the include the helper rendered; and it refuses what the policy does
+    not list."""
+    tmp = tempfile.mkdtemp(prefix="ixdka-")
+    tools = test_failover.tool_dir()
+    try:
+        yamllint(test_failover.POLICY)
+        paths = test_failover.write_configs(tmp, tools)
+        for host in ("a", "b"):
+            # no keepalived runs here: the reload signals a process of the test's own
+            sleeper = subprocess.Popen(["sleep", "60"])
+            with open(paths["keepalived-pid-" + host], "w") as f:
+                f.write("%d\n" % sleeper.pid)
+            r = subprocess.run([kahelper.APPLY, "-t", "-p", paths["policy-" + host]],
+                               capture_output=True, text=True)
+            assert r.returncode == 0 and "is valid" in r.stderr, r.stderr
+            sock = os.path.join(tmp, "apply-%s.sock" % host)
+            helper = kahelper.Helper(paths["policy-" + host], sock,
+                                     os.path.join(tmp, "helper-%s.log" % host))
+            try:
+                a = kahelper.call(sock, {"version": 1, "model": paths["model-" + host]})
+                assert a["status"] == 200, a
+                assert sleeper.wait(timeout=10) == -signal.SIGHUP, "keepalived was not reloaded"
+                check_passes(paths["keepalived-" + host])
+                model = dict(paths["model-" + host]["instances"][0], interface="eth1")
+                a = kahelper.call(sock, {"version": 1, "model": {"instances": [model]}})
+                assert a["status"] == 422 and a["field"] == "instances[0].interface", a
+            finally:
+                helper.stop()
+                if sleeper.poll() is None:
+                    sleeper.kill()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(tools, ignore_errors=True)
@@ -236,5 +278,5 @@ if __name__ == "__main__":
         skip("keepalived -t checks script security by switching users: needs root")
     need("keepalived", "keepalived")
     need("unshare", "util-linux")
-    main([test_examples_pass, test_broken_configs_fail, test_pair_agrees, test_notify_hook,
-          test_notify_hook_planted_symlinks, test_ha_examples])
+    main([test_examples_pass, test_policy_example, test_broken_configs_fail, test_pair_agrees,
+          test_notify_hook, test_notify_hook_planted_symlinks, test_ha_examples])

@@ -4,15 +4,21 @@ dpkg -r (only the conffile stays) and purged (nothing it created stays). Needs r
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 
 from deploytest import SOURCE, main, need, run, skip
 
 LIBS = {"libc6", "libev4", "libfixbuf9", "libglib2.0-0", "libjansson4", "libmicrohttpd12",
-        "libssl3", "libyaml-0-2"}
+        "libssl3", "libyaml-0-2", "libpcap0.8", "libndpi4.2"}
 EXPECTED = ["/usr/sbin/ipfixd", "/usr/bin/ipfixd-send", "/etc/ipfixd/ipfixd.yaml",
             "/usr/lib/systemd/system/ipfixd.service", "/usr/lib/sysctl.d/60-ipfixd.conf",
+            "/usr/sbin/ipfixd-keepalived-apply",
+            "/usr/lib/systemd/system/ipfixd-keepalived-apply.socket",
+            "/usr/lib/systemd/system/ipfixd-keepalived-apply@.service",
+            "/usr/share/man/man8/ipfixd-keepalived-apply.8",
+            "/usr/share/doc/ipfixd/examples/keepalived-apply.yaml",
             "/usr/share/man/man8/ipfixd.8", "/usr/share/man/man5/ipfixd.yaml.5",
             "/usr/share/doc/ipfixd/examples/relay.yaml", "/usr/share/ipfixd/elements/cisco.xml",
             "/usr/share/doc/ipfixd/deployment.md"]
@@ -31,7 +37,8 @@ def build_package():
     nice = ["nice", "-n", "10"]
     run(nice + ["cmake", "-S", SOURCE, "-B", tree, "-DCMAKE_INSTALL_PREFIX=/usr",
                 "-DCMAKE_BUILD_TYPE=Release", "-DIXD_TESTS=OFF"])
-    run(nice + ["cmake", "--build", tree, "-j2", "--target", "ipfixd", "ipfixd-send"])
+    run(nice + ["cmake", "--build", tree, "-j2", "--target", "ipfixd", "ipfixd-send",
+                "ipfixd-keepalived-apply"])
     run(nice + ["cpack", "-G", "DEB"], cwd=tree)
     debs = [f for f in os.listdir(tree) if f.endswith(".deb")]
     assert len(debs) == 1, debs
@@ -74,9 +81,20 @@ def test_package_install_run_remove():
         assert "/usr/share/ipfixd/elements" in strings
         relay = "/usr/share/doc/ipfixd/examples/relay.yaml"
         run(["/usr/sbin/ipfixd", "-t", "-c", relay])
-        r = run(["systemd-analyze", "verify", "--man=no",
-                 "/usr/lib/systemd/system/ipfixd.service"], check=False)
-        assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+        for unit in ("ipfixd.service", "ipfixd-keepalived-apply.socket",
+                     "ipfixd-keepalived-apply@.service"):
+            r = run(["systemd-analyze", "verify", "--man=no", "/usr/lib/systemd/system/" + unit],
+                    check=False)
+            assert r.returncode == 0 and not r.stderr.strip(), (unit, r.stderr)
+        # the helper: root's, writable by root alone, as docs/ha.md says; nothing enabled
+        st = os.stat("/usr/sbin/ipfixd-keepalived-apply")
+        assert st.st_uid == 0 and st.st_gid == 0 and stat.S_IMODE(st.st_mode) == 0o755, st
+        assert not os.path.lexists("/etc/systemd/system/sockets.target.wants/"
+                                   "ipfixd-keepalived-apply.socket")
+        r = run(["/usr/sbin/ipfixd-keepalived-apply", "-t", "-p",
+                 "/usr/share/doc/ipfixd/examples/keepalived-apply.yaml"], check=False)
+        # the example names this host's keepalived.conf, which a test machine has not
+        assert r.returncode == 1 and "keepalived-apply.yaml" in r.stderr, r.stderr
         if run(["which", "man"], check=False).returncode == 0:
             run(["man", "-w", "/usr/share/man/man5/ipfixd.yaml.5"])
 

@@ -1,4 +1,5 @@
-"""deploy/systemd/ipfixd.service, as systemd reads it: systemd-analyze verify and security."""
+"""deploy/systemd/ipfixd.service and the units of ipfixd-keepalived-apply, as systemd reads them:
+systemd-analyze verify and security."""
 import os
 import re
 import tempfile
@@ -6,7 +7,13 @@ import tempfile
 from deploytest import BIN, SOURCE, main, need, run
 
 UNIT = os.path.join(SOURCE, "deploy", "systemd", "ipfixd.service")
+APPLY_SOCKET = os.path.join(SOURCE, "deploy", "systemd", "ipfixd-keepalived-apply.socket")
+APPLY_UNIT = os.path.join(SOURCE, "deploy", "systemd", "ipfixd-keepalived-apply@.service")
+APPLY = os.environ.get("IXD_KA_APPLY",
+                       os.path.join(os.path.dirname(BIN), "ipfixd-keepalived-apply"))
+CAPTURE = os.path.join(SOURCE, "deploy", "systemd", "ipfixd-capture.conf")
 DOC = os.path.join(SOURCE, "docs", "deployment.md")
+HA_DOC = os.path.join(SOURCE, "docs", "ha.md")
 
 
 def unit_with_built_binary():
@@ -20,9 +27,23 @@ def unit_with_built_binary():
     return path
 
 
-def settings():
+def apply_units():
+    """The helper's socket and template unit, the latter naming the built helper."""
+    d = tempfile.mkdtemp(prefix="ixdunit-")
+    with open(APPLY_UNIT) as f:
+        text = f.read().replace("/usr/sbin/ipfixd-keepalived-apply", APPLY)
+    unit = os.path.join(d, os.path.basename(APPLY_UNIT))
+    with open(unit, "w") as f:
+        f.write(text)
+    sock = os.path.join(d, os.path.basename(APPLY_SOCKET))
+    with open(APPLY_SOCKET) as f, open(sock, "w") as g:
+        g.write(f.read())
+    return sock, unit
+
+
+def settings(path=UNIT):
     out = {}
-    with open(UNIT) as f:
+    with open(path) as f:
         for line in f:
             m = re.match(r"^([A-Za-z]+)=(.*)$", line.strip())
             if m:
@@ -55,6 +76,37 @@ def test_what_the_issue_asks():
                      re.S), "the comment on MemoryDenyWriteExecute and LuaJIT is missing"
 
 
+def test_helper_units():
+    """The socket (Accept=yes) and the unit each connection starts: verify says nothing, the
+    unit runs the helper on its policy as root, sandboxed, and the socket is the one the docs
+    tell ipfixd to use; systemd-analyze security's rating is the one docs/ha.md records."""
+    need("systemd-analyze", "systemd")
+    sock, unit = apply_units()
+    for path in (sock, unit):
+        r = run(["systemd-analyze", "verify", "--man=no", path], check=False)
+        assert r.returncode == 0 and r.stderr.strip() == "", "verify %s:\n%s%s" % (
+            path, r.stdout, r.stderr)
+    s = settings(APPLY_SOCKET)
+    assert s["Accept"] == ["yes"] and s["ListenStream"] == ["/run/ipfixd-keepalived-apply.sock"]
+    u = settings(APPLY_UNIT)
+    assert u["ExecStart"] == [
+        "/usr/sbin/ipfixd-keepalived-apply -p /etc/ipfixd/keepalived-apply.yaml"], u
+    for k, v in {"ProtectSystem": "strict", "NoNewPrivileges": "yes", "PrivateTmp": "yes",
+                 "ReadWritePaths": "-/etc/keepalived/ipfixd",
+                 "StateDirectory": "ipfixd-keepalived-apply"}.items():
+        assert u.get(k) == [v], "%s=%s expected, found %r" % (k, v, u.get(k))
+    assert "CAP_SYS_ADMIN" in u["CapabilityBoundingSet"][0], u
+    assert "helper: /run/ipfixd-keepalived-apply.sock" in open(HA_DOC).read()
+    r = run(["systemd-analyze", "security", "--offline=true", "--no-pager", unit], check=False)
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+) (\w+)", r.stdout)
+    assert m, r.stdout + r.stderr
+    print("helper: exposure %s %s" % (m.group(1), m.group(2)))
+    d = re.search(r"rates it (\d+\.\d+) (\w+)", open(HA_DOC).read())
+    assert d and (d.group(1), d.group(2)) == (m.group(1), m.group(2)), \
+        "docs/ha.md says %s, systemd-analyze says %s %s" % (d and d.groups(), m.group(1),
+                                                            m.group(2))
+
+
 def test_security_rating():
     need("systemd-analyze", "systemd")
     r = run(["systemd-analyze", "security", "--offline=true", "--no-pager",
@@ -72,5 +124,27 @@ def test_security_rating():
         d.group(1), exposure)
 
 
+def test_capture_drop_in():
+    """The unit with the capture drop-in (docs/meter.md): valid, and it grants CAP_NET_RAW and
+    AF_PACKET and turns PrivateUsers off, nothing more."""
+    need("systemd-analyze", "systemd")
+    d = tempfile.mkdtemp(prefix="ixdunit-")
+    path = os.path.join(d, "ipfixd.service")
+    # a drop-in's assignments read as if appended to the unit
+    with open(path, "w") as f:
+        f.write(open(unit_with_built_binary()).read() + "\n" + open(CAPTURE).read())
+    r = run(["systemd-analyze", "verify", "--man=no", path], check=False)
+    assert r.returncode == 0 and r.stderr.strip() == "", "verify:\n%s%s" % (r.stdout, r.stderr)
+    s = {}
+    for line in open(CAPTURE):
+        m = re.match(r"^([A-Za-z]+)=(.*)$", line.strip())
+        if m:
+            s[m.group(1)] = m.group(2)
+    assert s == {"CapabilityBoundingSet": "CAP_NET_RAW", "AmbientCapabilities": "CAP_NET_RAW",
+                 "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX AF_PACKET AF_NETLINK",
+                 "PrivateUsers": "no"}, s
+
+
 if __name__ == "__main__":
-    main([test_verify, test_what_the_issue_asks, test_security_rating])
+    main([test_verify, test_what_the_issue_asks, test_helper_units, test_security_rating,
+          test_capture_drop_in])

@@ -81,7 +81,7 @@ make_identity(const char *name, uint8_t pin[32])
 static void
 settings(struct ixd_tls_settings *s, const char *me, uint8_t (*pin)[32], int server, int datagram)
 {
-    static const struct ixd_cnode where = {IXD_CNODE_MAPPING, 1, 1, NULL, 0, NULL};
+    static const struct ixd_cnode where = {.kind = IXD_CNODE_MAPPING, .line = 1, .column = 1};
     char err[512];
 
     memset(s, 0, sizeof(*s));
@@ -419,7 +419,7 @@ run_dtls(const uint8_t *data, size_t size)
     st.dec = fuzz_decoder(&st.sink);
     fuzz_limits(&limits, 0, 1800);
     ixd_sessions_init(&st.ss, FUZZ_COLLECTOR, 0, fuzz_rules(), &limits);
-    FUZZ_CHECK(ixd_dtls_demux_init(&st.demux, "fuzz", st.sfd, dsrv.ctx, deliver, &st) == 0);
+    FUZZ_CHECK(ixd_dtls_demux_init(&st.demux, "fuzz", st.sfd, dsrv.ctx, NULL, deliver, &st) == 0);
     st.demux.limits = (struct ixd_dtls_limits){4, 2, 2, 10.0, 60.0};
     st.client = ixd_tls_connect(dcli.ctx, st.cfd, (struct sockaddr *)&st.saddr);
     FUZZ_CHECK(st.client != NULL);

@@ -93,6 +93,7 @@ class Daemon:
                  preexec=None):
         """preexec: called in the child before ipfixd starts (e.g. to set a resource limit)."""
         self.dir = tempfile.mkdtemp(prefix="ixdtest-")
+        os.chmod(self.dir, 0o755)  # a config with user: is read as that user
         self.log_path = os.path.join(self.dir, "ipfixd.log")
         self.config_path = None
         cmd = [BIN]

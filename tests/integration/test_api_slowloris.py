@@ -241,6 +241,7 @@ def main():
     port, api_port = free_port(), free_tcp_port()
     tokens = "  auth:\n    tokens:\n      - {name: ops, role: admin, sha256: %s}\n" % (
         hashlib.sha256(ADMIN.encode()).hexdigest())
+    setup.start_helper()  # manage: true needs the helper's socket
     d = Daemon(config(port, api_port, tokens + setup.ha(True)))
     failed = []
     try:
@@ -261,6 +262,7 @@ def main():
                                                                      "\n".join(lines[:50]))
     finally:
         d.stop()
+        setup.stop_helper()
     assert not failed, failed
     print("ok")
 

@@ -104,19 +104,19 @@ def refused_client(port, cert_name, ks, hostname="collector.test"):
         pass
 
 
-def tls_summary(d, name, transport="tls"):
-    """SIGUSR1: the collector's TLS counters and its failures by reason."""
+def tls_summary(d, name):
+    """SIGUSR1: the collector's TLS or DTLS counters and its failures by reason."""
     d.stats()
     log = d.log()
     counters, reasons = {}, {}
-    lines = re.findall(r"stats collector %s %s: (.*)" % (name, transport), log)
+    lines = re.findall(r"stats collector %s input: (.*)" % name, log)
     assert lines, log
     for k, v in re.findall(r"(\w+)=(\d+)", lines[-1]):
         counters[k] = int(v)
     # the reason lines of the last summary: those after its counters line
-    tail = log[log.rfind("stats collector %s %s:" % (name, transport)):]
-    for r, v in re.findall(r"stats collector %s %s reason (\w+): handshake_failures=(\d+)"
-                           % (name, transport), tail):
+    tail = log[log.rfind("stats collector %s input:" % name):]
+    for r, v in re.findall(r"stats collector %s input reason (\w+): handshake_failures=(\d+)"
+                           % name, tail):
         reasons[r] = int(v)
     return counters, reasons
 
@@ -180,7 +180,7 @@ def test_python_ssl_client_delivers_every_record():
         full = get_json(api_port, "/api/v1/exporters/" + exp["id"])
         assert [s["tls_subject"] for s in full["transport_sessions"]] == [EXPORTER_SUBJECT]
         col = wait_api(api_port, "/api/v1/collectors/t",
-                       lambda c: c.get("transport_counters", {}).get("handshakes") == 1,
+                       lambda c: c.get("input", {}).get("counters", {}).get("handshakes") == 1,
                        "the handshake")
         doc = get_json(api_port, "/api/v1/openapi.json")
         check_schema(doc, {"$ref": "#/components/schemas/Collector"}, col, "tls collector")
@@ -258,10 +258,10 @@ def test_refused_clients_are_counted():
         counters, reasons = tls_summary(d, "p")
         assert reasons == {"pin": 1} and counters["handshakes"] == 1, (counters, reasons)
         col = wait_api(api_port, "/api/v1/collectors/t",
-                       lambda c: len(c.get("transport_counters", {}).get("reasons", [])) == 5,
+                       lambda c: len(c.get("input", {}).get("reasons", [])) == 5,
                        "the refusals")
         assert {r["name"]: r["handshake_failures"]
-                for r in col["transport_counters"]["reasons"]}["untrusted"] == 1
+                for r in col["input"]["reasons"]}["untrusted"] == 1
         metrics = get_text(api_port, "/metrics")
         for reason in ("untrusted", "expired", "revoked", "no_certificate", "not_tls"):
             assert re.search(r'^ipfixd_collector_tls_handshake_failures_total\{collector="t",'
@@ -556,13 +556,13 @@ def test_dtls_s_client_and_refusals():
             u.sendto(m, ("127.0.0.1", port))
         u.close()
         time.sleep(0.5)
-        counters, reasons = tls_summary(d, "d", "dtls")
+        counters, reasons = tls_summary(d, "d")
         assert counters["handshakes"] == 2 and counters["stray_datagrams"] == 2, counters
         assert reasons == {"untrusted": 1, "no_certificate": 1, "expired": 1,
                            "protocol_version": 1, "no_shared_cipher": offered_weak}, reasons
         assert counters["cookies"] == 6 + offered_weak, counters
         assert counters["pending_handshakes"] == 0, counters
-        counters, reasons = tls_summary(d, "dp", "dtls")
+        counters, reasons = tls_summary(d, "dp")
         assert reasons == {"pin": 1} and counters["handshakes"] == 1, (counters, reasons)
         recs = records_by_k(out)
         assert set(recs) == set(ks) | {9005}, "a refused client's records were written"
@@ -596,7 +596,7 @@ def test_dtls_spoofed_client_hello_flood():
         def sample():
             while not stop.is_set():
                 try:
-                    c = get_json(api_port, "/api/v1/collectors/d").get("transport_counters", {})
+                    c = get_json(api_port, "/api/v1/collectors/d").get("input", {}).get("counters", {})
                     sampled.append(c.get("pending_handshakes", 0))
                 except (urllib.error.URLError, OSError):
                     pass
@@ -631,7 +631,7 @@ def test_dtls_spoofed_client_hello_flood():
                     answered += len(s.recv(4096))
                 except BlockingIOError:
                     break
-        counters, reasons = tls_summary(d, "d", "dtls")
+        counters, reasons = tls_summary(d, "d")
         final_summary = d.stats()
         drops = final_summary["d"]["socket_drops"]
         assert counters["handshakes"] == 1 and reasons == {}, (counters, reasons)

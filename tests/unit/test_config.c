@@ -360,6 +360,45 @@ api_connection_limits(void **state)
                 "t.yaml:5:20: api.request-timeout must be 1s to 1h");
 }
 
+/* api.writes, api.pipeline-writes and api.audit-log (docs/api.md#config). */
+static void
+api_writes(void **state)
+{
+    struct ixd_config *def = parse_ok(ONE_UDP "api: {}\n");
+    struct ixd_config *cfg;
+    size_t i;
+    int audit = 0;
+
+    (void)state;
+    assert_int_equal(def->api.writes, IXD_API_WRITES_OFF);
+    assert_int_equal(def->api.pipeline_role, IXD_API_ROLE_ADMIN);
+    cfg = parse_ok(ONE_UDP "state-directory: /var/lib/x\napi:\n  writes: persist\n"
+                           "  pipeline-writes: operator\n  audit-log: /var/log/ipfixd/api.log\n"
+                           "  auth: {tokens: [{name: a, role: admin, sha256: "
+                           "abababababababababababababababababababababababababababababababab}]}\n");
+    assert_int_equal(cfg->api.writes, IXD_API_WRITES_PERSIST);
+    assert_int_equal(cfg->api.pipeline_role, IXD_API_ROLE_OPERATOR);
+    assert_string_equal(cfg->api.audit_log, "/var/log/ipfixd/api.log");
+    for (i = 0; i < cfg->n_files; i++) {
+        audit |= cfg->files[i].use == IXD_FILE_WRITE &&
+                 strcmp(cfg->files[i].path, "/var/log/ipfixd/api.log") == 0;
+    }
+    assert_true(audit); /* -t checks that ipfixd may append to it */
+    /* a change of the writes restarts the server */
+    assert_false(ixd_config_api_same(&def->api, &cfg->api));
+    ixd_config_free(def);
+    ixd_config_free(cfg);
+    parse_fails(ONE_UDP "api:\n  writes: always\n",
+                "t.yaml:5:11: api.writes must be off, runtime or persist, not 'always'");
+    parse_fails(ONE_UDP "api:\n  writes: runtime\n", "t.yaml:5:3: api.writes needs api.auth");
+    parse_fails(ONE_UDP "api:\n  pipeline-writes: reader\n",
+                "t.yaml:5:20: api.pipeline-writes must be admin or operator, not 'reader'");
+    parse_fails(ONE_UDP "state-directory: none\napi:\n  writes: persist\n"
+                        "  auth: {tokens: [{name: a, role: admin, sha256: "
+                        "abababababababababababababababababababababababababababababababab}]}\n",
+                "t.yaml:6:11: api.writes: persist keeps the API's changes in the state directory");
+}
+
 static void
 ha_section(void **state)
 {
@@ -502,6 +541,7 @@ main(void)
         cmocka_unit_test(error_bad_numbers),
         cmocka_unit_test(reserved_section_empty_accepted_nonempty_rejected),
         cmocka_unit_test(api_connection_limits),
+        cmocka_unit_test(api_writes),
         cmocka_unit_test(ha_section),
         cmocka_unit_test(elements_directories_then_files),
         cmocka_unit_test(elements_default_directory),

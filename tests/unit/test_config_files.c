@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -105,6 +107,35 @@ ha_key_file(void **state)
     check_files(text, NULL);
 }
 
+/* ha.keepalived.helper: a Unix socket there, which ipfixd may connect to; nothing else is
+ * asked of keepalived's files (the helper writes them). */
+static void
+keepalived_helper_socket(void **state)
+{
+    struct sockaddr_un sun;
+    char text[1024];
+    int fd;
+
+    snprintf(text, sizeof(text),
+             ONE_UDP "ha:\n  keepalived:\n    config: /nonexistent/keepalived.conf\n"
+                     "    include: /nonexistent/ipfixd.conf\n    manage: true\n"
+                     "    helper: %s/apply.sock\n    audit-log: %s/audit.log\n",
+             dir, dir);
+    check_files(text, "t.yaml:9:13: ha.keepalived.helper: cannot use socket ");
+    write_file("apply.sock", 0644, 0);
+    check_files(text, "t.yaml:9:13: ha.keepalived.helper: ");
+    assert_non_null(strstr(err, "apply.sock is not a socket"));
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/apply.sock", dir);
+    unlink(sun.sun_path);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    check_files(text, NULL);
+    close(fd);
+}
+
 static void
 warned(void *arg, const char *message)
 {
@@ -178,6 +209,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(ha_key_file, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(keepalived_helper_socket, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(state_directory_warns, make_dir, remove_dir),
         cmocka_unit_test(syntax_only_opens_nothing),
         cmocka_unit_test(user_and_group),

@@ -23,7 +23,7 @@
 #include "crypto/tls.h"
 
 static char dir[256];
-static const struct ixd_cnode where = {IXD_CNODE_MAPPING, 1, 1, NULL, 0, NULL};
+static const struct ixd_cnode where = {.kind = IXD_CNODE_MAPPING, .line = 1, .column = 1};
 
 static void
 path(struct ixd_key_file *f, const char *name)
