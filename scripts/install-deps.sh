@@ -8,13 +8,14 @@ export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config git ca-certificates
  libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev
- libpcap-dev libndpi-dev"
+ libluajit-5.1-dev libpcap-dev libndpi-dev libmaxminddb-dev libsnmp-dev"
 test="libcmocka-dev tshark python3 python3-cryptography clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
  nfdump wrk
  prometheus nodejs
  systemd dpkg-dev file docker-compose yamllint unzip
  keepalived
- softflowd tcpreplay python3-yaml"
+ softflowd tcpreplay python3-yaml
+ libmaxmind-db-writer-perl snmpd snmp"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 

@@ -52,6 +52,11 @@ test_config(struct ixd_config *cfg, const char *name, unsigned flags)
     /* as at start: the element files by whoever runs this, the rest as ipfixd's user */
     reg = ixd_ie_registry_new(syntax_only ? NULL : cfg->element_files,
                               syntax_only ? 0 : cfg->n_element_files, err, sizeof(err));
+    if (reg != NULL && ixd_ie_registry_add_own(reg, cfg->own_enterprise) == -1) {
+        ixd_ie_registry_free(reg);
+        reg = NULL;
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (reg == NULL) {
         fprintf(stderr, "%s:0:0: %s\n", name, err);
         goto fail;

@@ -66,6 +66,13 @@ api_config_set(struct api_config *c, const struct ixd_cnode *tree)
     pthread_mutex_unlock(&c->lock);
 }
 
+int
+api_config_writable(const struct api_config *c)
+{
+    /* fixed for the server's life: a change of the api section restarts it */
+    return c != NULL && c->writes != IXD_API_WRITES_OFF;
+}
+
 /* A copy of what is under the lock: the whole tree, or the item section/name (NULL: whole).
  * 0, or -1 when there is no such item (or no tree yet, or no memory). */
 int

@@ -163,6 +163,8 @@ void api_config_set(struct api_config *c, const struct ixd_cnode *tree);
 int api_config_read(const struct api_ctx *ctx, struct api_reply *r);
 /* PUT, PATCH, DELETE and POST under /api/v1/config (a write thread). */
 int api_config_write(const struct api_ctx *ctx, struct api_reply *r);
+/* 1 when api.writes lets the API change the config (runtime or persist), else 0. Any thread. */
+int api_config_writable(const struct api_config *c);
 
 /* Routers: 0 when they set a reply. */
 int api_resource(const struct api_ctx *ctx, struct api_reply *r);

@@ -219,7 +219,7 @@ input_sample(GString *out, const char *collector, const struct ixd_counter_item 
     g_string_append_printf(out, "\"} %llu\n", (unsigned long long)it->value);
 }
 
-/* Whose counters a family's samples are: a collector's input, an output. */
+/* Whose counters a family's samples are: a collector's input, an output, a stage. */
 struct counted {
     const char *name;
     const struct ixd_counter_item *items;
@@ -272,10 +272,46 @@ inputs_and_outputs(GString *out, const struct ixd_view *v)
     }
     families(out, owners, v->n_collectors, input_sample);
     for (size_t i = 0; i < v->n_outputs; i++) {
-        owners[i] = (struct counted){v->outputs[i].name, v->outputs[i].counters,
-                                     v->outputs[i].n_counters};
+        owners[i] =
+            (struct counted){v->outputs[i].name, v->outputs[i].counters, v->outputs[i].n_counters};
     }
     families(out, owners, v->n_outputs, output_sample);
+    g_free(owners);
+}
+
+/* A stage's sample: its labels (pipeline and place) are given already escaped. */
+static void
+stage_sample(GString *out, const char *labels, const struct ixd_counter_item *it)
+{
+    g_string_append_printf(out, "%s{%s", it->def->metric, labels);
+    if (it->def->label != NULL) {
+        g_string_append_printf(out, ",%s=\"", it->def->label);
+        label_value(out, it->label);
+        g_string_append(out, "\"");
+    }
+    g_string_append_printf(out, "} %llu\n", (unsigned long long)it->value);
+}
+
+/* The counters of stages that report them (a lua stage's), by family as outputs' are, labelled
+ * with the pipeline and the stage's place in it. */
+static void
+stages(GString *out, const struct ixd_view *v)
+{
+    struct counted *owners = g_new0(struct counted, v->n_stages + 1);
+    GString **labels = g_new0(GString *, v->n_stages + 1);
+
+    for (size_t i = 0; i < v->n_stages; i++) {
+        labels[i] = g_string_new("pipeline=\"");
+        label_value(labels[i], v->stages[i].pipeline);
+        g_string_append_printf(labels[i], "\",stage=\"%u\"", v->stages[i].index);
+        owners[i] =
+            (struct counted){labels[i]->str, v->stages[i].counters, v->stages[i].n_counters};
+    }
+    families(out, owners, v->n_stages, stage_sample);
+    for (size_t i = 0; i < v->n_stages; i++) {
+        g_string_free(labels[i], TRUE);
+    }
+    g_free(labels);
     g_free(owners);
 }
 
@@ -327,6 +363,7 @@ api_metrics(const struct api_ctx *ctx, struct api_reply *r)
     levels(out, v);
     collectors(out, v);
     inputs_and_outputs(out, v);
+    stages(out, v);
     r->status = 200;
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";
     r->text_len = out->len;

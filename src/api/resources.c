@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/config.h"
 #include "api/internal.h"
 #include "core/parse.h"
 
@@ -27,6 +28,7 @@ root(const struct api_ctx *ctx)
         links, "exporters-by-collector",
         json_pack("{s:s, s:b}", "href", API_PREFIX "/exporters{?collector}", "templated", 1));
     json_object_set_new(links, "outputs", api_link(API_PREFIX "/outputs"));
+    json_object_set_new(links, "pipelines", api_link(API_PREFIX "/pipelines"));
     json_object_set_new(links, "stats", api_link(API_PREFIX "/stats"));
     if (ctx->keepalived != NULL && ctx->keepalived->enabled) {
         /* only where it answers: the root links to nothing that is a 404 */
@@ -504,6 +506,107 @@ exporter_routes(const struct api_ctx *ctx, struct api_reply *r, char **seg, int 
     return api_problem(ctx, r, 404, "no resource at %s", ctx->path);
 }
 
+/* ---- pipelines: the counters of their stages that report them ---- */
+
+/* Adds name to names[] (n) unless it is there. */
+static size_t
+add_name(const char **names, size_t n, const char *name)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (strcmp(names[j], name) == 0) {
+            return n;
+        }
+    }
+    names[n] = name;
+    return n + 1;
+}
+
+/* The pipelines of the running config (seq, a copy of its pipelines), so that every one its
+ * config links to is here, then those whose stages report counters that the config does not
+ * name yet (the workers' view may be a moment behind it): names[] (n), pointing into seq and
+ * the view. */
+static size_t
+pipeline_names(const struct ixd_view *v, const struct ixd_cnode *seq, const char **names)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; seq->kind == IXD_CNODE_SEQUENCE && i < seq->n; i++) {
+        const struct ixd_cnode *name = ixd_cnode_get(&seq->items[i], "name");
+        if (name != NULL && name->kind == IXD_CNODE_SCALAR && name->text != NULL) {
+            n = add_name(names, n, name->text);
+        }
+    }
+    for (size_t i = 0; i < v->n_stages; i++) {
+        n = add_name(names, n, v->stages[i].pipeline);
+    }
+    return n;
+}
+
+/* A pipeline's stages with counters; with api.writes on, a link to its config, where it is
+ * changed and its stages reloaded. */
+static json_t *
+pipeline_json(const struct api_ctx *ctx, const char *name)
+{
+    const struct ixd_view *v = ctx->view;
+    json_t *stages = json_array(), *links;
+
+    for (size_t i = 0; i < v->n_stages; i++) {
+        const struct ixd_snap_stage *s = &v->stages[i];
+        json_t *obj;
+        if (strcmp(s->pipeline, name) != 0) {
+            continue;
+        }
+        obj = json_pack("{s:I, s:s}", "index", (json_int_t)s->index, "type", s->type);
+        module_counters(obj, s->counters, s->n_counters);
+        json_array_append_new(stages, obj);
+    }
+    links = json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/pipelines/%s", name),
+                      "collection", api_link(API_PREFIX "/pipelines"));
+    if (api_config_writable(ctx->config)) {
+        json_object_set_new(links, "config", api_link(API_PREFIX "/config/pipelines/%s", name));
+    }
+    return json_pack("{s:s, s:o, s:o}", "name", name, "stages", stages, "_links", links);
+}
+
+static json_t *
+pipeline_item(const struct api_ctx *ctx, const char *name)
+{
+    return pipeline_json(ctx, name);
+}
+
+static int
+pipelines(const struct api_ctx *ctx, struct api_reply *r, const char *name)
+{
+    const struct ixd_view *v = ctx->view;
+    struct ixd_cnode seq = {0};
+    const char **names;
+    size_t n, i;
+
+    if (ctx->config != NULL) {
+        (void)api_config_snapshot(ctx->config, "pipelines", NULL, &seq, NULL); /* none: empty */
+    }
+    names = calloc(v->n_stages + seq.n + 1, sizeof(*names));
+    if (names == NULL) {
+        ixd_cnode_release(&seq);
+        return api_problem(ctx, r, 500, "out of memory");
+    }
+    n = pipeline_names(v, &seq, names);
+    if (name != NULL) {
+        for (i = 0; i < n && strcmp(names[i], name) != 0; i++) {
+        }
+        if (i == n) {
+            api_problem(ctx, r, 404, "there is no pipeline '%s'", name);
+        } else {
+            api_hal(r, pipeline_json(ctx, name));
+        }
+    } else {
+        named_collection(ctx, r, "pipelines", names, n, pipeline_item);
+    }
+    free(names);
+    ixd_cnode_release(&seq);
+    return 0;
+}
+
 static json_t *
 stats(const struct api_ctx *ctx)
 {
@@ -584,6 +687,9 @@ api_resource(const struct api_ctx *ctx, struct api_reply *r)
     }
     if (n > 0 && strcmp(seg[0], "outputs") == 0 && n <= 2) {
         return outputs(ctx, r, n == 2 ? seg[1] : NULL);
+    }
+    if (n > 0 && strcmp(seg[0], "pipelines") == 0 && n <= 2) {
+        return pipelines(ctx, r, n == 2 ? seg[1] : NULL);
     }
     if (n > 0 && strcmp(seg[0], "exporters") == 0) {
         return exporter_routes(ctx, r, seg, n);

@@ -138,6 +138,26 @@ limits_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     return 0;
 }
 
+/* lua: where lua stages' scripts and the files they read are (docs/lua.md) */
+static int
+lua_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    const char *s;
+
+    (void)ctx;
+    if (strcmp(key, "directory") != 0) {
+        return ixd_cfg_fail(w, k, "unknown key '%s' in lua (known: directory)", key);
+    }
+    if (ixd_cfg_want_scalar(w, v, "lua.directory", &s) == -1) {
+        return -1;
+    }
+    if (s[0] != '/' || strlen(s) >= sizeof(w->cfg->lua_directory)) {
+        return ixd_cfg_fail(w, v, "lua.directory must be an absolute path, not '%s'", s);
+    }
+    snprintf(w->cfg->lua_directory, sizeof(w->cfg->lua_directory), "%s", s);
+    return ixd_cfg_note_file(w, v, IXD_FILE_DIR_READ, "lua.directory", s);
+}
+
 static int
 top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -201,10 +221,13 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
     if (strcmp(key, "ha") == 0) {
         return ixd_cfg_parse_ha(w, v);
     }
+    if (strcmp(key, "lua") == 0) {
+        return ixd_cfg_want_mapping(w, v, "lua") == -1 ? -1 : ixd_cfg_each_key(w, v, lua_key, NULL);
+    }
     return ixd_cfg_fail(
         w, k,
         "unknown top-level section '%s' (known: workers, user, group, state-directory, log, "
-        "limits, elements, collectors, outputs, pipelines, api, ha)",
+        "limits, elements, collectors, outputs, pipelines, api, ha, lua)",
         key);
 }
 
@@ -365,6 +388,7 @@ ixd_cfg_new(const char *name, char *err, size_t errlen)
     }
     cfg->log_level = IXD_LOG_INFO;
     cfg->log_target = IXD_LOG_STDERR;
+    cfg->own_enterprise = IXD_OWN_ENTERPRISE_DEFAULT;
     cfg->limits = default_limits;
     ixd_cfg_api_defaults(&cfg->api);
     snprintf(cfg->state_directory, sizeof(cfg->state_directory), "%s", IXD_DEFAULT_STATE_DIRECTORY);

@@ -18,6 +18,11 @@
 #define IXD_NAME_MAX 64
 #define IXD_PATH_MAX 4096
 #define IXD_DEFAULT_STATE_DIRECTORY "/var/lib/ipfixd"
+/* The enterprise number of ipfixd's own elements (what enrichment adds) unless
+ * elements.enterprise says otherwise: RFC 5612's number for documentation, which no vendor's
+ * elements use; an operator exporting beyond their own network sets their organisation's. */
+#define IXD_OWN_ENTERPRISE_DEFAULT 32473
+
 /* The vendor element files (config/elements) as installed, and in the source tree for runs
  * from a build tree; CMake defines both. */
 #ifndef IXD_ELEMENTS_DIR
@@ -261,6 +266,7 @@ struct ixd_config {
     size_t n_element_files;
     char **element_files; /* libfixbuf XML files to load, in order: the directories' *.xml
                              (sorted by name), then elements.files */
+    uint32_t own_enterprise; /* elements.enterprise: the PEN of ipfixd's own elements */
     size_t n_collectors;
     struct ixd_config_module *collectors;
     size_t n_outputs;
@@ -269,7 +275,8 @@ struct ixd_config {
     struct ixd_config_pipeline *pipelines;
     struct ixd_config_api api;
     struct ixd_config_ha ha;
-    struct ixd_cnode tree; /* the whole document as written (core/config_tree.h) */
+    char lua_directory[IXD_PATH_MAX]; /* lua.directory: scripts and their files ("" = none) */
+    struct ixd_cnode tree;            /* the whole document as written (core/config_tree.h) */
 };
 
 /*

@@ -140,6 +140,30 @@ log_line(void *arg, const char *text)
     log_info("%s", text);
 }
 
+/* "stats pipeline NAME stage 1 lua: calls=... " and a line per label value, for each stage whose
+ * type reports counters, summed over the workers. */
+static void
+log_stage_lines(struct control *ctl, size_t p, const char *when)
+{
+    const struct ixd_pipeline_conf *pc = &ctl->rt->instances->pipelines[p];
+
+    for (size_t s = 0; s < pc->n; s++) {
+        struct ixd_counter_list l = {0};
+        char what[2 * IXD_NAME_MAX + 64];
+
+        if (pc->types[s]->stats == NULL) {
+            continue;
+        }
+        for (unsigned k = 0; k < ctl->n_workers; k++) {
+            ixd_worker_stage_counters(ctl->workers[k], p, s, &l);
+        }
+        snprintf(what, sizeof(what), "%s pipeline %s stage %zu %s", when,
+                 ctl->rt->cfg->pipelines[p].name, s, pc->types[s]->name);
+        ixd_counter_list_lines(l.items, l.n, what, log_line, NULL);
+        ixd_counter_list_release(&l);
+    }
+}
+
 /* The lines of a collector's input type's own counters (a capture's), if it has any. */
 static void
 log_input_counters(struct control *ctl, size_t i, const char *when)
@@ -214,6 +238,7 @@ log_summary(struct control *ctl, const char *when)
                  cfg->pipelines[i].name, (unsigned long long)pc.in, (unsigned long long)pc.out,
                  (unsigned long long)dropped, (unsigned long long)pc.failed,
                  (unsigned long long)pc.emitted);
+        log_stage_lines(ctl, i, when);
     }
     for (i = 0; i < cfg->n_outputs; i++) {
         struct ixd_output *o = ctl->rt->outputs[i];
@@ -754,6 +779,11 @@ start(struct control *ctl, struct ixd_config *cfg)
     ixd_log_setup(cfg->log_target, cfg->log_level);
     /* element files are ipfixd's own or named by root's config, read once: as who started it */
     ctl->registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
+    if (ctl->registry != NULL && ixd_ie_registry_add_own(ctl->registry, cfg->own_enterprise) == -1) {
+        ixd_ie_registry_free(ctl->registry);
+        ctl->registry = NULL;
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (ctl->registry == NULL ||
         ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1) {
         log_err("%s", err);

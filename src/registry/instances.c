@@ -180,7 +180,11 @@ static int
 pipelines_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg, unsigned workers,
                unsigned flags, struct ixd_instances *in, char *err, size_t errlen)
 {
-    struct ixd_stage_env env = {cfg->source, reg, workers, (flags & IXD_CONFIG_SYNTAX_ONLY) != 0};
+    struct ixd_stage_env env = {.file = cfg->source,
+                                .registry = reg,
+                                .workers = workers,
+                                .syntax_only = (flags & IXD_CONFIG_SYNTAX_ONLY) != 0,
+                                .script_directory = cfg->lua_directory};
 
     in->pipelines = calloc(cfg->n_pipelines + 1, sizeof(*in->pipelines));
     if (in->pipelines == NULL) {
@@ -212,6 +216,8 @@ pipelines_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg, 
             }
             pc->types[i] = t;
             pc->n = i + 1;
+            env.pipeline = pl->name;
+            env.index = (unsigned)i;
             pc->confs[i] = t->conf(&st->settings, &env, err, errlen);
             if (pc->confs[i] == NULL) {
                 return -1;

@@ -24,6 +24,8 @@
     X(select)                                                                                      \
     X(drop)                                                                                        \
     X(set)                                                                                         \
+    X(lua)                                                                                         \
+    X(enrich)                                                                                      \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \

@@ -483,6 +483,33 @@ ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *co
 }
 
 void
+ixd_snapshot_add_stages(struct ixd_snapshot_publisher *p, const struct ixd_snap_stage *stages,
+                        const struct ixd_counter_list *l, size_t n)
+{
+    finish_collector(p);
+    if (p->failed || n == 0) {
+        return;
+    }
+    p->cur->stages = snap_alloc(p, n * sizeof(*p->cur->stages));
+    for (size_t i = 0; p->cur->stages != NULL && i < n; i++) {
+        struct ixd_snap_stage *s = &p->cur->stages[i];
+        struct ixd_counter_item *items = snap_alloc(p, (l[i].n + 1) * sizeof(*items));
+
+        *s = stages[i];
+        s->pipeline = snap_strdup(p, stages[i].pipeline);
+        s->type = snap_strdup(p, stages[i].type);
+        s->counters = NULL;
+        s->n_counters = 0;
+        if (items != NULL && !l[i].failed) {
+            memcpy(items, l[i].items, l[i].n * sizeof(*items));
+            s->counters = items;
+            s->n_counters = l[i].n;
+        }
+    }
+    p->cur->n_stages = p->cur->stages != NULL ? n : 0;
+}
+
+void
 ixd_snapshot_publish(struct ixd_snapshot_publisher *p)
 {
     GHashTable *t;

@@ -98,6 +98,16 @@ struct ixd_snap_output {
     const struct ixd_counter_item *counters;
 };
 
+/* A pipeline stage's counters (types with stats), summed over the runs that hold a state of it
+ * (one per worker and collector the pipeline reads). */
+struct ixd_snap_stage {
+    const char *pipeline;
+    unsigned index; /* its place in the pipeline's stages, from 0 */
+    const char *type;
+    size_t n_counters;
+    const struct ixd_counter_item *counters;
+};
+
 struct ixd_worker_snapshot {
     unsigned worker;
     double built_mono; /* CLOCK_MONOTONIC seconds: /ready looks at its age */
@@ -107,6 +117,8 @@ struct ixd_worker_snapshot {
     int has_outputs; /* outputs are whole-process: one worker (0) reports them */
     size_t n_outputs;
     struct ixd_snap_output *outputs;
+    size_t n_stages;
+    struct ixd_snap_stage *stages;
     struct snap_chunk *memory; /* everything above, freed as a whole */
 };
 
@@ -139,6 +151,9 @@ void ixd_snapshot_add_input_counters(struct ixd_snapshot_publisher *p,
                                      const void *shared);
 void ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *const *outputs,
                               size_t n);
+/* The stages of this worker with counters: n of them, their summed counters in l[i]. */
+void ixd_snapshot_add_stages(struct ixd_snapshot_publisher *p, const struct ixd_snap_stage *stages,
+                             const struct ixd_counter_list *l, size_t n);
 void ixd_snapshot_publish(struct ixd_snapshot_publisher *p);
 
 /* Reader: the snapshot published since the last take (the caller owns it), or NULL. */
@@ -205,6 +220,9 @@ struct ixd_view {
     struct ixd_view_exporter *exporters;
     size_t n_outputs; /* in config order */
     const struct ixd_snap_output *outputs;
+    size_t n_stages; /* in config order; counters summed over the workers (the view's own) */
+    struct ixd_snap_stage *stages;
+    struct ixd_counter_list *stage_lists; /* what stages[i].counters points into */
     struct ixd_counters total;
 };
 

@@ -3,8 +3,10 @@
 its items exactly as PUT takes them, ETags with If-Match (428 without, 412 stale) and
 If-None-Match: * for creation, PUT / PATCH (merge patch) / DELETE / POST, 422 problems with the
 JSON pointer of the offending setting and the message `ipfixd -t` prints, roles, the audit log,
-api.writes off / runtime / persist across SIGHUP and restarts, the validation resource, and
-100 writes at 150,000 records/s over UDP that lose no record of the pipeline they leave alone."""
+api.writes off / runtime / persist across SIGHUP and restarts, the validation resource,
+100 writes at 150,000 records/s over UDP that lose no record of the pipeline they leave alone
+nor of a pipeline whose lua script they swap, a stage reload of a script that fails to load
+(the old one runs on), and the pipeline state's link to its config."""
 import hashlib
 import json
 import os
@@ -16,7 +18,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ixdtest import BIN, SEND, SLOW, Daemon, free_port, run  # noqa: E402
+from ixdtest import (BIN, SEND, SLOW, Daemon, free_port, read_json_lines, run, send,  # noqa: E402
+                     wait_lines)
 from test_api import Api, free_tcp_port, wait_for  # noqa: E402
 
 TOKENS = {"admin": "admin-7Hq2LpVw9xC4", "operator": "op-Mz81KdQs0aTf", "reader": "rd-Gv5nR3cYw6Pb"}
@@ -26,7 +29,9 @@ def auth(role):
     return {"Authorization": "Bearer " + TOKENS[role]}
 
 
-def config(port, api_port, state, writes="runtime", extra_api="", pipelines=True):
+def config(port, api_port, state, writes="runtime", extra_api="", pipelines=True, lua=None):
+    """lua: the output (its type and keys, STATE for the state directory) of a pipeline
+    `scripted` whose lua stage runs scripted.lua of the state directory."""
     tokens = "\n".join(
         "      - {name: %s, role: %s, sha256: %s}"
         % (role, role, hashlib.sha256(tok.encode()).hexdigest())
@@ -46,6 +51,10 @@ outputs:
   - {{name: steady, type: count}}
   - {{name: side, type: count}}
 """
+    if lua is not None:
+        assert pipelines, "the scripted pipeline goes with the others"
+        text = ("lua: {directory: %s}\n" % state + text
+                + "  - {name: scripted, %s}\n" % lua.replace("STATE", state))
     if pipelines:
         text += """pipelines:
   - {name: steady, from: [u], to: [steady]}
@@ -55,6 +64,9 @@ outputs:
     stages:
       - filter: "proto udp"
 """
+    if lua is not None:
+        text += ("  - {name: scripted, from: [u], to: [scripted],"
+                 " stages: [lua: {file: scripted.lua}]}\n")
     return text
 
 
@@ -82,16 +94,42 @@ class Client(Api):
         return {k: v for k, v in doc.items() if not k.startswith("_")}, hdrs["ETag"]
 
 
-def start(writes="runtime", extra_api="", pipelines=True, state=None, port=None, api_port=None):
+def start(writes="runtime", extra_api="", pipelines=True, state=None, port=None, api_port=None,
+          lua=None, script=None):
+    """lua and script: a pipeline `scripted` to that output, running that script."""
     port = port or free_port()
     api_port = api_port or free_tcp_port()
     state = state or os.path.join(os.environ.get("TMPDIR", "/tmp"),
                                   "ixd-cfgw-%d-%d" % (os.getpid(), api_port))
     os.makedirs(state, exist_ok=True)
-    d = Daemon(config(port, api_port, state, writes, extra_api, pipelines))
+    if script is not None:
+        write_script(state, "scripted.lua", script)
+    d = Daemon(config(port, api_port, state, writes, extra_api, pipelines, lua))
     c = Client(api_port)
     wait_for("the API", lambda: c.get("/health")[0] == 200)
     return d, c, port, state
+
+
+def write_script(state, name, text):
+    """Replaced whole (a rename), as an editor or a deployment does."""
+    path = os.path.join(state, name)
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.chmod(path + ".tmp", 0o644)
+    os.rename(path + ".tmp", path)
+
+
+def pipeline_state(c, name, records=0):
+    """/api/v1/pipelines/NAME once the workers have published its stages' counters (those of
+    at least that many records: they publish once a second)."""
+    got = {}
+
+    def ready():
+        code, _, doc = c.call("GET", "/api/v1/pipelines/" + name, role="reader")
+        got["doc"] = doc
+        return code == 200 and doc["stages"] and doc["stages"][0]["counters"]["records"] >= records
+    wait_for("the pipeline's counters", ready)
+    return got["doc"]
 
 
 def audit_lines(state):
@@ -122,6 +160,14 @@ def test_get_is_what_put_takes():
         props = [p["name"] for p in out["_templates"]["default"]["properties"]]
         assert "exporters" in props, props
         assert out["_links"]["state"]["href"] == "/api/v1/outputs/steady"
+        # a pipeline's state and its config link to each other, stages with counters or not
+        code, _, item = c.call("GET", "/api/v1/config/pipelines/changing")
+        code, _, st = c.call("GET", item["_links"]["state"]["href"], role="reader")
+        assert code == 200 and st["name"] == "changing" and st["stages"] == [], st
+        assert st["_links"]["config"]["href"] == "/api/v1/config/pipelines/changing", st
+        code, _, coll = c.call("GET", "/api/v1/pipelines", role="reader")
+        assert [p["name"] for p in coll["_embedded"]["pipelines"]] == ["changing", "steady"], coll
+        assert c.call("GET", "/api/v1/pipelines/nothere", role="reader")[0] == 404
         code, _, coll = c.call("GET", "/api/v1/config/outputs")
         assert coll["count"] == 2 and coll["_templates"]["default"]["method"] == "POST"
         # the config may hold credentials: readers do not get it
@@ -251,11 +297,14 @@ def test_validation_resource():
 
 
 def test_writes_off_and_roles():
-    d, c, port, state = start(writes="off")
+    d, c, port, state = start(writes="off", lua="type: count", script=counting_script(0))
     try:
         item, etag = c.item("/api/v1/config/outputs/side")
         code, _, p = c.call("PUT", "/api/v1/config/outputs/side", item, headers={"If-Match": etag})
         assert code == 403 and "api.writes is off" in p["detail"], p
+        # nothing to change there: the pipeline's state does not link to its config
+        links = pipeline_state(c, "scripted")["_links"]
+        assert "config" not in links and links["self"]["href"] == "/api/v1/pipelines/scripted"
     finally:
         d.stop()
     d, c, port, state = start(extra_api="  pipeline-writes: operator\n")
@@ -360,10 +409,17 @@ def counted(d, output):
     return int(m[-1]) if m else 0
 
 
+def counting_script(version):
+    return ('local seen = ipfixd.counter("v%d")\n'
+            'function on_record(r) seen:inc() end\n' % version)
+
+
 def test_writes_under_load_lose_nothing():
     """100 writes while 150,000 records/s arrive over UDP: the pipeline no write touches counts
-    every record sent, and no template is lost (no record without one)."""
-    d, c, port, state = start()
+    every record sent, and no template is lost (no record without one). Among the writes, a
+    lua stage's script is swapped (a PUT naming another file, a file rewritten and its stage
+    reloaded): its pipeline counts every record too, and the last version runs."""
+    d, c, port, state = start(lua="type: count", script=counting_script(0))
     total, rate = 3_000_000, 150_000
     try:
         sender = subprocess.Popen([SEND, "-q", "-n", str(total), "-r", str(rate),
@@ -377,9 +433,9 @@ def test_writes_under_load_lose_nothing():
                             headers={"If-Match": c.item("/api/v1/config/outputs/fwd")[1]})
         assert code == 200, p
         writes += 2
-        cycle = 0
+        cycle, version, script = 0, 0, "scripted.lua"
         while writes < 100:
-            k = cycle % 5
+            k = cycle % 7
             cycle += 1
             if k == 0:  # add an output
                 add_output(c, "tmp")
@@ -403,30 +459,109 @@ def test_writes_under_load_lose_nothing():
                                     {"to": ["side", "fwd"]}, headers={"If-Match": e},
                                     ctype="application/merge-patch+json")
                 assert code == 200, p
-            else:  # remove it
+            elif k == 4:  # remove it
                 _, e = c.item("/api/v1/config/outputs/tmp")
                 code, _, p = c.call("DELETE", "/api/v1/config/outputs/tmp",
                                     headers={"If-Match": e})
                 assert code == 204, p
+            elif k == 5:  # the lua stage runs another file
+                version += 1
+                script = "other.lua" if script == "scripted.lua" else "scripted.lua"
+                write_script(state, script, counting_script(version))
+                item, e = c.item("/api/v1/config/pipelines/scripted")
+                item["stages"] = [{"lua": {"file": script}}]
+                code, _, p = c.call("PUT", "/api/v1/config/pipelines/scripted", item,
+                                    headers={"If-Match": e})
+                assert code == 200, p
+            else:  # the file it runs changes, and the stage reads it again
+                version += 1
+                write_script(state, script, counting_script(version))
+                code, _, p = c.call("POST", "/api/v1/config/pipelines/scripted/stages/0/reload")
+                assert code == 200 and p["result"] == "reloaded", p
             writes += 1
             time.sleep(0.08)  # spread over most of the sending
         elapsed = time.time() - started
         assert sender.poll() is None, "the sender finished before the writes (%.1f s)" % elapsed
         assert sender.wait(timeout=120 * SLOW) == 0
+        # records after the last write, so that the last script surely sees some
+        extra = 1000
+        send("-n", extra, "--start", total, "127.0.0.1:%d" % port)
         deadline = time.time() + 30 * SLOW
         while time.time() < deadline:
             d.stats()
-            if counted(d, "steady") >= total:
+            if counted(d, "steady") >= total + extra and counted(d, "scripted") >= total + extra:
                 break
             time.sleep(0.5)
         stats = d.stats()["u"]
         assert stats.get("socket_drops", 0) == 0, stats
         assert stats["errors"] == 0, stats  # no record arrived without its template
-        assert counted(d, "steady") == total, (counted(d, "steady"), total, stats)
-        assert stats["records"] == total, stats
+        assert counted(d, "steady") == total + extra, (counted(d, "steady"), total, stats)
+        assert stats["records"] == total + extra, stats
+        assert counted(d, "scripted") == total + extra, (counted(d, "scripted"), total, stats)
+        assert version >= 20, version
+        stage = pipeline_state(c, "scripted", extra)["stages"][0]
+        assert stage["scripts"] == [{"name": script, "states": 2}], stage
+        last = [n for n in stage["script_counters"] if n["name"] == "v%d" % version]
+        assert last and last[0]["value"] >= extra, (version, stage)
+        assert stage["counters"]["errors"] == 0, stage
         assert len([l for l in audit_lines(state) if l["status"] < 300]) == 100
         print("    100 writes in %.1f s at %d records/s, %d records counted" %
               (elapsed, rate, counted(d, "steady")))
+    finally:
+        d.stop()
+
+
+def tagging_script(asn, init=""):
+    return ("function init(settings) %s end\n"
+            "function on_record(r) r.bgpSourceAsNumber = %d end\n" % (init, asn))
+
+
+def test_stage_reload_keeps_the_old_script_when_the_new_fails():
+    """POST .../stages/0/reload of a script that does not compile, or whose init fails: the
+    answer says why, and the old script runs on (its records tagged as it tags them); a good
+    script then reloads. The pipeline's state links to its config."""
+    d, c, port, state = start(lua="type: json, path: STATE/scripted.json",
+                              script=tagging_script(64501))
+    out = os.path.join(state, "scripted.json")
+    sent = 0
+
+    def phase(n=500):
+        nonlocal sent
+        send("-n", n, "--start", sent, "127.0.0.1:%d" % port)
+        sent += n
+        assert wait_lines(out, sent) == sent
+        return [r["bgpSourceAsNumber"] for r in read_json_lines(out)]
+
+    def reload():
+        return c.call("POST", "/api/v1/config/pipelines/scripted/stages/0/reload")
+
+    try:
+        assert set(phase()) == {64501}
+        links = pipeline_state(c, "scripted")["_links"]
+        assert links["config"]["href"] == "/api/v1/config/pipelines/scripted", links
+        item, _ = c.item(links["config"]["href"])
+        assert item["stages"] == [{"lua": {"file": "scripted.lua"}}], item
+
+        write_script(state, "scripted.lua", "function on_record(r)\n  r.bgpSourceAsNumber = \n")
+        code, _, p = reload()
+        assert code == 422 and "scripted.lua:3:" in p["detail"], p
+        assert set(phase()) == {64501}
+
+        write_script(state, "scripted.lua", tagging_script(64502, 'error("no table here")'))
+        code, _, p = reload()
+        assert code == 422 and "scripted.lua:1: no table here" in p["detail"], p
+        assert set(phase()) == {64501}
+        stage = pipeline_state(c, "scripted", sent)["stages"][0]
+        assert stage["counters"]["errors"] == 0 and stage["counters"]["records"] == sent, stage
+        assert stage["scripts"] == [{"name": "scripted.lua", "states": 2}], stage
+
+        write_script(state, "scripted.lua", tagging_script(64502))
+        code, _, p = reload()
+        assert code == 200 and p["result"] == "reloaded" and p["stage"] == 0, p
+        got = phase()
+        assert got.count(64502) == 500 and got.count(64501) == sent - 500, got
+        refused = [l for l in audit_lines(state) if "/stages/0/reload" in l["path"]]
+        assert [l["status"] for l in refused] == [422, 422, 200], refused
     finally:
         d.stop()
 
@@ -462,4 +597,4 @@ if __name__ == "__main__":
          test_validation_resource, test_writes_off_and_roles,
          test_runtime_ends_with_sighup_and_persist_survives_restart,
          test_first_pipeline_keeps_the_default_flowing, test_writes_under_load_lose_nothing,
-         test_answers_are_documented])
+         test_stage_reload_keeps_the_old_script_when_the_new_fails, test_answers_are_documented])

@@ -158,7 +158,11 @@ defaults_when_sections_absent(void **state)
     assert_int_equal(cfg->limits.fields_per_template, 512);
     assert_int_equal(cfg->limits.templates_per_session, 4096);
     assert_int_equal(cfg->limits.tcp_connections, 1024);
+    assert_int_equal(cfg->own_enterprise, 32473);
     assert_string_equal(cfg->collectors[0].type, "udp");
+    ixd_config_free(cfg);
+    cfg = parse_ok("elements:\n  enterprise: 64512\n" ONE_UDP);
+    assert_int_equal(cfg->own_enterprise, 64512);
     ixd_config_free(cfg);
 }
 
@@ -516,7 +520,12 @@ error_elements(void **state)
     parse_fails("elements:\n  files: x.xml\n" ONE_UDP,
                 "t.yaml:2:10: elements.files must be a list");
     parse_fails("elements:\n  directory: [/tmp]\n" ONE_UDP,
-                "t.yaml:2:3: unknown key 'directory' in elements (known: directories, files)");
+                "t.yaml:2:3: unknown key 'directory' in elements (known: directories, files, "
+                "enterprise)");
+    parse_fails("elements:\n  enterprise: 0\n" ONE_UDP,
+                "t.yaml:2:15: elements.enterprise must be an integer from 1 to 4294967295, not '0'");
+    parse_fails("elements:\n  enterprise: 5\n  enterprise: 6\n" ONE_UDP,
+                "t.yaml:3:3: duplicate key 'enterprise' in elements");
     parse_fails("elements: [a]\n" ONE_UDP, "t.yaml:1:11: elements must be a mapping");
 }
 
