@@ -7,15 +7,21 @@ all threads, from wait4) divided by the records sent is its cost per record. Run
 receivers are interleaved and repeated; medians are reported, with the ratio to the floor.
 
 usage: bench/run.py [--records N] [--rate R] [--repeat K] [--only NAME,...] [--build DIR]
-                    [--exporters N] [--ipv6] [--tcp] [--workers W] [--max-rate]
-                    [--export-mtu BYTES] [--baseline DIR] [--netns] [--pin]
+                    [--exporters N] [--ipv6] [--tcp] [--tls] [--records-per-message N]
+                    [--workers W] [--max-rate] [--export-mtu BYTES] [--baseline DIR] [--netns]
+                    [--pin]
 
---exporters, --ipv6 and --tcp change the stream (N source sockets or connections, the IPv6
-template, TCP: ipfixd and the floor, which then reads the streams as a bare TCP reader). The floor
-reads with as many threads as ipfixd has workers (--workers), each on a socket of its own.
---max-rate raises the rate from --rate by steps of 25 % until a receiver loses records (its own
-count or the kernel's socket drops) and reports the last loss-free rate per receiver instead of
-CPU figures.
+--exporters, --ipv6, --tcp and --records-per-message change the stream (N source sockets or
+connections, the IPv6 template, TCP: ipfixd and the floor, which then reads the streams as a bare
+TCP reader; ipfixd-send's -R: larger messages, as an exporter busy enough to fill them writes).
+The floor reads with as many threads as ipfixd has workers (--workers), each on a socket of its
+own. --tls compares ipfixd over TLS with ipfixd over plain TCP: the same stream goes through a
+forwarder in this process (one connection in from ipfixd-send, one out per connection), which
+speaks TLS 1.3 with a client certificate to the `tls` collector and plain TCP to the `tcp` one,
+so both receive it in the same pieces; the forwarder's CPU is not the receiver's. --max-rate
+raises the rate from --rate by steps of 25 % until a receiver loses records (its own count or
+the kernel's socket drops) and reports the last loss-free rate per receiver instead of CPU
+figures.
 
 --netns runs every process in a network namespace of the run's own (deleted at the end), where
 the relay and export scenarios send to 192.0.2.2 through a veth whose peer is down: the kernel
@@ -33,21 +39,32 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port():
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.bind(("::", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A port free for UDP and TCP (the TCP and TLS receivers bind it too)."""
+    while True:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(("::", 0))
+        p = s.getsockname()[1]
+        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            t.bind(("::", p))
+            return p
+        except OSError:
+            continue
+        finally:
+            t.close()
+            s.close()
 
 
 SINK = None  # a UDP socket nobody reads: where the export scenario sends (the kernel drops)
@@ -105,8 +122,18 @@ WORKERS = 1
 EXPORT_MTU = 1400  # the export's default; --export-mtu changes it
 
 
-def ipfixd_config(port, tmp, output):
-    path = os.path.join(tmp, "bench-%s.yaml" % output.split(":")[0])
+CERTS = None  # --tls: tests/tls/make_certs.sh made them here
+
+
+def tls_keys():
+    c = lambda n: os.path.join(CERTS, n)
+    return (', certificate: "%s", key: "%s", ca: "%s"'
+            % (c("collector.pem"), c("collector.key"), c("ca.pem")))
+
+
+def ipfixd_config(port, tmp, output, transport=None):
+    transport = transport or TRANSPORT
+    path = os.path.join(tmp, "bench-%s-%s.yaml" % (output.split(":")[0], transport))
     outputs = ""
     if output == "json":
         outputs = 'outputs:\n  - {name: devnull, type: json, path: "/dev/null"}\n'
@@ -131,9 +158,9 @@ def ipfixd_config(port, tmp, output):
             outputs += '      - anonymise: {method: cryptopan, key-file: "%s"}\n' % key
     with open(path, "w") as f:
         f.write('workers: %d\nstate-directory: none\napi: {enabled: false}\n'
-                'collectors:\n  - {name: bench, transport: %s, listen: "*:%d"%s}\n%s'
-                % (WORKERS, TRANSPORT, port, ", receive-buffer: 8M" if TRANSPORT == "udp" else "",
-                   outputs))
+                'collectors:\n  - {name: bench, transport: %s, listen: "*:%d"%s%s}\n%s'
+                % (WORKERS, transport, port, ", receive-buffer: 8M" if transport == "udp" else "",
+                   tls_keys() if transport == "tls" else "", outputs))
     return path
 
 
@@ -200,6 +227,15 @@ def receivers(build, tmp, baseline=None):
         r["nfacctd-json-file"] = (nfacctd_cmd, None, nfacctd_received, "records", "tree")
     if TRANSPORT == "tcp":  # nfcapd and nfacctd read UDP only; the floor reads TCP too
         r = {k: v for k, v in r.items() if k.startswith("ipfixd") or k == "floor"}
+    if CERTS is not None:  # --tls: count and JSON receivers over TCP and TLS, all forwarded
+        r = {}
+        for out in ("count", "json"):
+            for t in ("tcp", "tls"):
+                r["ipfixd-%s-%s" % (out, t)] = (
+                    (lambda o, tr: lambda p, w: [ipfixd, "-c", ipfixd_config(p, tmp, o, tr)])(
+                        out, t),
+                    r"listening on", ipfixd_received, "datagrams",
+                    "forward-tls" if t == "tls" else "forward-plain")
     elif shutil.which("nfcapd"):
         r["nfcapd"] = (lambda p, w: ["nfcapd", "-p", str(p), "-w", w, "-B", str(8 << 20), "-6"],
                        None, nfcapd_received, "records")
@@ -257,9 +293,60 @@ def dd_cpu(work, nbytes):
     return max(cpu, 0.0)
 
 
+class Forwarder:
+    """Accepts ipfixd-send's TCP connections and copies each to its own connection to the
+    receiver, over TLS (a client certificate, the collector verified) or plain TCP."""
+
+    def __init__(self, target_port, secure):
+        self.target, self.secure = target_port, secure
+        self.ctx = None
+        if secure:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self.ctx.load_verify_locations(os.path.join(CERTS, "ca.pem"))
+            self.ctx.load_cert_chain(os.path.join(CERTS, "exporter.pem"),
+                                     os.path.join(CERTS, "exporter.key"))
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(64)
+        self.port = self.srv.getsockname()[1]
+        self.threads = []
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                conn, _ = self.srv.accept()
+            except OSError:
+                return
+            t = threading.Thread(target=self.copy, args=(conn,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def copy(self, conn):
+        out = socket.create_connection(("127.0.0.1", self.target))
+        if self.secure:
+            out = self.ctx.wrap_socket(out, server_hostname="collector.test")
+        while True:
+            data = conn.recv(1 << 16)
+            if not data:
+                break
+            out.sendall(data)
+        if self.secure:
+            out.unwrap()
+        out.close()
+        conn.close()
+
+    def close(self):
+        """After the sender is done: every connection copied to its end."""
+        for t in self.threads:
+            t.join()
+        self.srv.close()
+
+
 def one_run(name, spec, args, tmp, rate=None):
     cmd_of, ready, received_of, unit = spec[:4]
     tree = len(spec) > 4 and spec[4] == "tree"
+    forward = len(spec) > 4 and spec[4].startswith("forward")
     port = free_port()
     work = tempfile.mkdtemp(dir=tmp)
     errpath = os.path.join(work, "stderr")
@@ -280,9 +367,13 @@ def one_run(name, spec, args, tmp, rate=None):
     gen = [os.path.join(args.build, "src/tools/ipfixd-send"), "-n", str(args.records),
            "-r", str(rate or args.rate), "--template-interval", "0", "-e", str(args.exporters)]
     gen += ["-6"] if args.ipv6 else []
+    gen += ["-R", str(args.records_per_message)] if args.records_per_message else []
     gen += ["-T"] if args.tcp else []
-    s = subprocess.run(in_netns(pin(0) + gen + ["127.0.0.1:%d" % port]), capture_output=True,
-                       text=True)
+    fwd = Forwarder(port, spec[4] == "forward-tls") if forward else None
+    s = subprocess.run(in_netns(pin(0) + gen + ["127.0.0.1:%d" % (fwd.port if fwd else port)]),
+                       capture_output=True, text=True)
+    if fwd:
+        fwd.close()
     m = re.search(r"records=(\d+) messages=(\d+)", s.stderr)
     sent_records, sent_msgs = int(m.group(1)), int(m.group(2))
     achieved = re.search(r"rate=(\d+)", s.stderr)
@@ -355,6 +446,8 @@ def main():
     ap.add_argument("--exporters", type=int, default=1)
     ap.add_argument("--ipv6", action="store_true")
     ap.add_argument("--tcp", action="store_true")
+    ap.add_argument("--tls", action="store_true")
+    ap.add_argument("--records-per-message", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--max-rate", action="store_true")
     ap.add_argument("--export-mtu", type=int, default=1400)
@@ -372,18 +465,23 @@ def main():
 
 
 def run_all(args):
-    global TRANSPORT, WORKERS, EXPORT_MTU
+    global TRANSPORT, WORKERS, EXPORT_MTU, CERTS
+    args.tcp = args.tcp or args.tls
     TRANSPORT = "tcp" if args.tcp else "udp"
     EXPORT_MTU = args.export_mtu
     WORKERS = args.workers
     tmp = tempfile.mkdtemp(prefix="ixd-bench-")
+    if args.tls:
+        CERTS = os.path.join(tmp, "certs")
+        subprocess.run(["sh", os.path.join(ROOT, "tests/tls/make_certs.sh"), CERTS], check=True)
     recv = receivers(args.build, tmp, args.baseline)
     only = args.only.split(",") if args.only else []
     names = [n for n in recv if not only or n in only or n.split("@")[0] in only]
     results = {n: [] for n in names}
     print("stream: %d records at %d records/s, %s template, %s, %d exporter(s), %d worker(s), "
           "%d runs each, interleaved" % (args.records, args.rate, "IPv6" if args.ipv6 else "IPv4",
-                                         TRANSPORT, args.exporters, WORKERS, args.repeat),
+                                         "tcp and tls, forwarded" if args.tls else TRANSPORT,
+                                         args.exporters, WORKERS, args.repeat),
           flush=True)
     if args.max_rate:
         return max_rates(names, recv, args, tmp)

@@ -624,7 +624,33 @@ ixd_session_free(struct ixd_session *s)
     if (--s->exporter->sessions == 0 && s->owner->exporters != NULL) {
         exporter_retire(s->owner, s->exporter);
     }
+    free(s->tls_subject);
     free(s);
+}
+
+int
+ixd_session_set_tls_subject(struct ixd_session *s, const char *subject)
+{
+    char *copy = NULL;
+
+    if (subject != NULL && subject[0] == '\0') {
+        subject = NULL;
+    }
+    if (subject == NULL ? s->tls_subject == NULL
+                        : s->tls_subject != NULL && strcmp(subject, s->tls_subject) == 0) {
+        return 0;
+    }
+    if (subject != NULL && (copy = strdup(subject)) == NULL) {
+        return -1;
+    }
+    /* data held for its template leaves with the source it will be written with */
+    for (struct ixd_held *h = s->held; h != NULL; h = h->next) {
+        h->source.tls_subject = copy;
+    }
+    free(s->tls_subject);
+    s->tls_subject = copy;
+    s->source.tls_subject = copy;
+    return 0;
 }
 
 static uint32_t

@@ -155,6 +155,7 @@ struct ixd_session {
     struct ixd_held *held, *held_last;
     unsigned held_count;
     size_t held_bytes;
+    char *tls_subject;        /* TLS, DTLS: the peer certificate's subject (owned), or NULL */
     struct ixd_source source; /* filled per message, shared by its records */
 };
 
@@ -222,6 +223,10 @@ struct ixd_domain *ixd_sessions_saved_domain(struct ixd_sessions *ss, const stru
 struct ixd_session *ixd_session_tcp(struct ixd_sessions *ss, const struct sockaddr *from,
                                     double now);
 void ixd_session_free(struct ixd_session *s);
+/* The subject of the certificate s's peer presented (TLS, DTLS; NULL or "": none): its records
+ * carry it from now on (source.tls_subject), held ones too. A copy is kept while it is the same.
+ * 0, or -1 when out of memory (the previous subject stays). */
+int ixd_session_set_tls_subject(struct ixd_session *s, const char *subject);
 
 /* The domain, created on first use; NULL when domains-per-session is reached (counted). */
 struct ixd_domain *ixd_session_domain(struct ixd_session *s, uint32_t odid);

@@ -26,7 +26,7 @@ struct json_lane {
     uint64_t records;
     char *oversize; /* a line longer than a buffer is formatted here first */
     size_t oversize_size;
-    char prefix[512];
+    char prefix[IXD_JSON_PREFIX_MAX];
 };
 
 /* A json output's settings (docs/configuration.md#outputs). */
@@ -34,6 +34,7 @@ struct json_settings {
     char path[IXD_PATH_MAX]; /* "-" = standard output */
     int renormalise;         /* counts times the sampling rate that applies to each record */
     uint32_t file_mode;      /* of the file it creates */
+    char tls_subject[64];    /* the key of the TLS subject; "none": not written */
 };
 
 static const struct ixd_key json_keys[] = {
@@ -51,6 +52,12 @@ static const struct ixd_key json_keys[] = {
      IXD_KEY_AT(struct json_settings, file_mode),
      .def = "0640",
      .help = "permissions of the file it creates"},
+    {.name = "tls-subject",
+     .kind = IXD_KEY_STRING,
+     IXD_KEY_AT(struct json_settings, tls_subject),
+     .def = "@tls_subject",
+     .help = "the key records from TLS and DTLS exporters carry their certificate's subject "
+             "under (none: not written)"},
     {NULL},
 };
 
@@ -59,8 +66,9 @@ static const struct ixd_key json_keys[] = {
 struct json_output {
     struct ixd_output base;
     const struct json_settings *cfg; /* base.settings */
-    int renormalise; /* counts times the sampling rate that applies to each record */
-    int fd;          /* the writer thread's from open() to close() */
+    int renormalise;         /* counts times the sampling rate that applies to each record */
+    const char *subject_key; /* of the TLS subject, NULL: none */
+    int fd;                  /* the writer thread's from open() to close() */
     struct ixd_writer *writer;
     unsigned n_lanes;
     struct json_lane *lanes;
@@ -163,7 +171,8 @@ json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
     const struct ixd_source *src = batch->source;
     const struct ixd_resolver *res = src->resolver;
     int renormalise = ((struct json_output *)lane->output)->renormalise && res != NULL;
-    size_t plen = ixd_json_prefix(src, l->prefix, sizeof(l->prefix));
+    size_t plen = ixd_json_prefix_keyed(src, ((struct json_output *)lane->output)->subject_key,
+                                        l->prefix, sizeof(l->prefix));
     size_t i;
 
     for (i = 0; i < batch->count; i++) {
@@ -231,6 +240,7 @@ json_open(const void *settings, const char *name, unsigned workers, char *err, s
     o->base.name = name;
     o->cfg = cfg;
     o->renormalise = cfg->renormalise;
+    o->subject_key = strcmp(cfg->tls_subject, "none") == 0 ? NULL : cfg->tls_subject;
     o->fd = open_path(cfg);
     if (o->fd == -1) {
         snprintf(err, errlen, "output %s: cannot open %s: %s", name, cfg->path, strerror(errno));

@@ -520,10 +520,18 @@ ixd_json_bound(const struct ixd_record *r)
 size_t
 ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
 {
+    return ixd_json_prefix_keyed(src, "@tls_subject", buf, size);
+}
+
+size_t
+ixd_json_prefix_keyed(const struct ixd_source *src, const char *subject_key, char *buf, size_t size)
+{
     size_t o = 0;
     int64_t sec = src->received_usec / 1000000;
 
-    (void)size; /* >= 512: collector names are at most 63 bytes and addresses 45 */
+    /* >= 512 without a TLS subject: collector names are at most 63 bytes and addresses 45;
+     * IXD_JSON_PREFIX_MAX with one (the subject is at most 255 printable bytes, the key 63) */
+    (void)size;
     memcpy(buf + o, "{\"@collector\":", 14);
     o += 14;
     o += ixd_json_string(buf + o, (const uint8_t *)src->collector, strlen(src->collector));
@@ -542,6 +550,13 @@ ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
     if (src->late) {
         memcpy(buf + o, ",\"@late\":true", 13);
         o += 13;
+    }
+    if (src->tls_subject != NULL && subject_key != NULL) {
+        buf[o++] = ',';
+        o += ixd_json_string(buf + o, (const uint8_t *)subject_key, strnlen(subject_key, 63));
+        buf[o++] = ':';
+        o += ixd_json_string(buf + o, (const uint8_t *)src->tls_subject,
+                             strnlen(src->tls_subject, 255));
     }
     memcpy(buf + o, ",\"@template\":", 13);
     o += 13;

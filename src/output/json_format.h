@@ -13,11 +13,18 @@
 /* Room a record's line can need at most; callers make sure the buffer has it. */
 size_t ixd_json_bound(const struct ixd_record *r);
 
+/* The longest metadata prefix: with a TLS subject (255 bytes) under a key of 63. */
+#define IXD_JSON_PREFIX_MAX 2048
+
 /*
- * Writes the batch's metadata prefix (everything before "@template") into buf (>= 512 bytes).
+ * Writes the batch's metadata prefix (everything before "@template") into buf: at least 512
+ * bytes, IXD_JSON_PREFIX_MAX when src may carry a TLS subject (written as "@tls_subject").
  * Returns its length.
  */
 size_t ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size);
+/* The same with the TLS subject under subject_key (NULL: not written). */
+size_t ixd_json_prefix_keyed(const struct ixd_source *src, const char *subject_key, char *buf,
+                             size_t size);
 
 /* Writes one record as a line ending in '\n' at out (which has ixd_json_bound() bytes).
  * prefix is the batch's prefix. Returns the bytes written. */

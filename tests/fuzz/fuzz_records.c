@@ -89,7 +89,7 @@ check_json(const struct ixd_record *r, const struct ixd_source *src, const char 
 {
     static struct ixd_json_cache *cache; /* kept across inputs, as a lane keeps it */
     size_t room = plen + ixd_json_bound(r), n, m;
-    char *line = malloc(room), *other = malloc(room), ref_prefix[512];
+    char *line = malloc(room), *other = malloc(room), ref_prefix[IXD_JSON_PREFIX_MAX];
     size_t rplen = ref_json_prefix(src, ref_prefix, sizeof(ref_prefix));
     char *ref = malloc(rplen + ref_json_bound(r));
 
@@ -174,7 +174,7 @@ fuzz_check_batch(void *arg, const struct ixd_batch *batch)
     struct fuzz_sink *sink = arg;
     const struct ixd_source *src = batch->source;
     const uint8_t *lo = sink->msg_lo, *hi = sink->msg_hi;
-    char prefix[512];
+    char prefix[IXD_JSON_PREFIX_MAX];
     size_t plen, i;
 
     FUZZ_CHECK(batch->count > 0 && batch->count <= IXD_BATCH_MAX);

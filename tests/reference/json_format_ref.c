@@ -446,7 +446,8 @@ ref_json_prefix(const struct ixd_source *src, char *buf, size_t size)
     size_t o = 0;
     int64_t sec = src->received_usec / 1000000;
 
-    (void)size; /* >= 512: collector names are at most 63 bytes and addresses 45 */
+    (void)size; /* >= 512: collector names are at most 63 bytes and addresses 45; with a TLS
+                 * subject IXD_JSON_PREFIX_MAX */
     memcpy(buf + o, "{\"@collector\":", 14);
     o += 14;
     o += ref_json_string(buf + o, (const uint8_t *)src->collector, strlen(src->collector));
@@ -465,6 +466,12 @@ ref_json_prefix(const struct ixd_source *src, char *buf, size_t size)
     if (src->late) {
         memcpy(buf + o, ",\"@late\":true", 13);
         o += 13;
+    }
+    if (src->tls_subject != NULL) { /* records from TLS and DTLS exporters */
+        memcpy(buf + o, ",\"@tls_subject\":", 16);
+        o += 16;
+        o += ref_json_string(buf + o, (const uint8_t *)src->tls_subject,
+                             strnlen(src->tls_subject, 255));
     }
     memcpy(buf + o, ",\"@template\":", 13);
     o += 13;
