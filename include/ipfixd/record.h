@@ -114,6 +114,9 @@ struct ixd_source {
     uint8_t late;           /**< 1: held until its template arrived ("@late": true) */
     int64_t system_init_ms; /**< exporter boot time, UNIX ms (NetFlow headers); 0 = unknown */
     const struct ixd_resolver *resolver; /**< NULL: structured data stays raw bytes */
+    /** The subject (RFC 2253, printable ASCII) of the certificate the exporter presented over
+     * TLS or DTLS; NULL on other transports or when it presented none. */
+    const char *tls_subject;
 };
 
 /** One data record. The bytes stay in the message buffer. */
