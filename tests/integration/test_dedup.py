@@ -2,7 +2,8 @@
 from several ports so that both workers read both) export the same flows, the second router's
 start times 300 ms later, and some flows whose start times lie 5 s apart (not the same flow).
 With dedup the JSON output has each flow once, without it twice; the pipeline's counts, the
-stage's counters in SIGUSR1 lines, the API and /metrics agree. `ipfixd -t` errors point at
+stage's counters in SIGUSR1 lines, the API and /metrics agree. A preferred router's copies win
+although the other's came first. `ipfixd -t` errors point at
 the stage's settings."""
 import json
 import os
@@ -161,6 +162,31 @@ def test_each_flow_twice_without():
     assert len(seen) == N + M and all(len(v) == 2 for v in seen.values()), len(seen)
 
 
+def test_preferred_exporter_wins():
+    """With prefer-exporters naming the second router, its copies go out although the first
+    router's came first (counted as preferred), and the first router's later copies of those
+    flows are dropped."""
+    tmp = tempfile.mkdtemp()
+    port, api_port = free_port(), free_tcp_port()
+    out = os.path.join(tmp, "out.json")
+    d = Daemon(config(port, tmp, "dedup: {prefer-exporters: [127.0.0.2]}", api_port))
+    try:
+        a = [flow(k, 0, 1000 + k) for k in range(N)]
+        b = [flow(k, 300, 500000 + k) for k in range(N)]
+        router("127.0.0.1", port, a)
+        assert wait_lines(out, N) >= N
+        router("127.0.0.2", port, b)
+        assert wait_lines(out, 2 * N) >= 2 * N
+        router("127.0.0.1", port, [flow(k, 100, 900000 + k) for k in range(N)])
+        c = wait_in(api_port, 3 * N)["stages"][0]["counters"]
+        assert c["unique"] == N and c["preferred"] == N and c["duplicates"] == N, c
+    finally:
+        d.stop()
+    seen = flows_in(read_json_lines(out))
+    assert len(seen) == N, len(seen)
+    assert all(sorted(v) == [v[0], v[0] + 499000] and v[0] < 500000 for v in seen.values()), seen
+
+
 def test_config_errors():
     """ipfixd -t names the file, line and column of the setting and the problem."""
     tmp = tempfile.mkdtemp()
@@ -188,4 +214,5 @@ def test_config_errors():
 
 
 if __name__ == "__main__":
-    run([test_each_flow_once_with_dedup, test_each_flow_twice_without, test_config_errors])
+    run([test_each_flow_once_with_dedup, test_each_flow_twice_without,
+         test_preferred_exporter_wins, test_config_errors])
