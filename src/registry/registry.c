@@ -28,6 +28,7 @@
     X(ipfix)                                                                                       \
     X(ipfix_file)                                                                                  \
     X(count)                                                                                       \
+    X(kafka)                                                                                       \
     /* end of the outputs */
 
 #define DECLARE_INPUT(name) extern const struct ixd_input_type ixd_input_##name;
