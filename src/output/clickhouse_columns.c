@@ -480,7 +480,7 @@ ixd_ch_schema_write(const struct ixd_ch_columns *cols, enum ixd_ch_format f,
         return;
     }
     fprintf(out,
-            "\n-- on each shard of cluster %s the table above; inserts go through this one,\n"
+            "\n-- the table above on each shard of cluster %s, and this one to insert through,\n"
             "-- asynchronously unless insert_distributed_sync=1\n"
             "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s\n"
             "ENGINE = Distributed(%s, %s, %s, %s)\n;\n",

@@ -83,3 +83,132 @@ class KafkaMock:
 def skip(why):
     print("SKIP: " + why)
     sys.exit(SKIP)
+
+
+def free_ports(n):
+    """n TCP ports free on 127.0.0.1, held until all are found so none repeats."""
+    import socket
+    held = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        held.append(s)
+    ports = [s.getsockname()[1] for s in held]
+    for s in held:
+        s.close()
+    return ports
+
+
+CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>{dir}/server.log</log><errorlog>{dir}/error.log</errorlog>
+  </logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>{http}</http_port>
+  <tcp_port>{tcp}</tcp_port>
+  <interserver_http_port>{inter}</interserver_http_port>
+  <path>{dir}/data/</path>
+  <tmp_path>{dir}/tmp/</tmp_path>
+  <user_files_path>{dir}/user_files/</user_files_path>
+  <format_schema_path>{dir}/format_schemas/</format_schema_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>5368709</mark_cache_size>
+  <shutdown_wait_unfinished>0</shutdown_wait_unfinished>
+  <remote_servers>{clusters}</remote_servers>
+</yandex>
+"""
+
+CLICKHOUSE_USERS = """<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip></networks>
+      <profile>default</profile><quota>default</quota></default>
+    <ipfixd><password>{password}</password><networks><ip>127.0.0.1</ip></networks>
+      <profile>default</profile><quota>default</quota></ipfixd>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+"""
+
+
+class ClickHouse:
+    """Debian's clickhouse-server from a temporary config directory on spare ports, its own
+    process (no systemd); stop() and start() again keep its data."""
+
+    def __init__(self, clusters="", password="s3cret-pw"):
+        import shutil
+        import tempfile
+        if shutil.which("clickhouse-server") is None:
+            raise AssertionError("clickhouse-server is missing: run scripts/install-deps.sh "
+                                 "--test (Debian package clickhouse-server)")
+        self.dir = tempfile.mkdtemp(prefix="ixdch-")
+        self.http, self.tcp, inter = free_ports(3)
+        self.password = password
+        with open(os.path.join(self.dir, "config.xml"), "w") as f:
+            f.write(CLICKHOUSE_CONFIG.format(dir=self.dir, http=self.http, tcp=self.tcp,
+                                             inter=inter, clusters=clusters))
+        with open(os.path.join(self.dir, "users.xml"), "w") as f:
+            f.write(CLICKHOUSE_USERS.format(password=password))
+        self.proc = None
+        self.start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.http
+
+    def start(self):
+        import urllib.request
+        self.proc = subprocess.Popen(["clickhouse-server", "--config-file",
+                                      os.path.join(self.dir, "config.xml")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     cwd=self.dir)
+        deadline = time.time() + 30 * SLOW
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/ping", timeout=1) as r:
+                    if r.read() == b"Ok.\n":
+                        return
+            except OSError:
+                time.sleep(0.05)
+            assert self.proc.poll() is None, "clickhouse-server exited: %s" % self.log()
+        raise AssertionError("clickhouse-server did not answer /ping: %s" % self.log())
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "error.log")) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self, kill=False):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def query(self, sql, data=None):
+        """The answer's text; raises with ClickHouse's message on an error."""
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+        url = self.url + "/?query=" + urllib.parse.quote(sql) if data is not None else self.url
+        body = data if data is not None else sql.encode()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=60) as r:
+                return r.read().decode()
+        except urllib.error.HTTPError as e:
+            raise AssertionError("ClickHouse: %s: %s" % (sql, e.read().decode()[:500]))
+
+    def execute_script(self, text):
+        """Runs each statement of a script (clickhouse-schema's output)."""
+        for stmt in text.split(";"):
+            stmt = "\n".join(l for l in stmt.splitlines() if not l.startswith("--")).strip()
+            if stmt:
+                self.query(stmt)
