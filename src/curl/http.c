@@ -109,21 +109,29 @@ nothing_sent(CURLcode rc, CURL *c)
 }
 
 static struct curl_slist *
-header_list(const char *const *headers, int *failed)
+header_list(const char *const *headers, int signed_request, int *failed)
 {
     struct curl_slist *list = NULL, *grown;
 
     *failed = 0;
-    /* curl would ask for a 100-continue on large bodies: a round trip for nothing here */
-    list = curl_slist_append(list, "Expect:");
-    for (size_t i = 0; list != NULL && headers != NULL && headers[i] != NULL; i++) {
+    /* curl would ask for a 100-continue on large bodies: a round trip for nothing here. Not
+     * on a signed request: libcurl 7.88 would sign the empty header it then does not send. */
+    if (!signed_request) {
+        list = curl_slist_append(list, "Expect:");
+        *failed = list == NULL;
+    }
+    for (size_t i = 0; !*failed && headers != NULL && headers[i] != NULL; i++) {
         grown = curl_slist_append(list, headers[i]);
         if (grown == NULL) {
+            *failed = 1;
             break;
         }
         list = grown;
     }
-    *failed = list == NULL;
+    if (*failed) {
+        curl_slist_free_all(list);
+        return NULL;
+    }
     return list;
 }
 
@@ -136,7 +144,7 @@ ixd_http_do(struct ixd_http *h, const struct ixd_http_request *rq, struct ixd_ht
     CURLcode rc;
 
     memset(rs, 0, sizeof(*rs));
-    hl = header_list(rq->headers, &failed);
+    hl = header_list(rq->headers, rq->aws_sigv4 != NULL, &failed);
     if (failed) {
         rs->outcome = IXD_HTTP_UNREACHABLE;
         snprintf(rs->error, sizeof(rs->error), "out of memory");
