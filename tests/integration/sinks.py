@@ -212,3 +212,83 @@ class ClickHouse:
             stmt = "\n".join(l for l in stmt.splitlines() if not l.startswith("--")).strip()
             if stmt:
                 self.query(stmt)
+
+
+S3RVER_PACKAGE = "s3rver@3.7.1"
+
+
+def s3rver_bin():
+    """The s3rver command of the npm package, fetched once into a cache directory; skips the
+    test when the npm registry is out of reach."""
+    import shutil
+    cache = os.environ.get("IXD_TOOL_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "ipfixd-tests")
+    dest = os.path.join(cache, "s3rver")
+    binary = os.path.join(dest, "node_modules", ".bin", "s3rver")
+    if os.path.exists(binary):
+        return binary
+    if shutil.which("npm") is None:
+        raise AssertionError("npm is missing: run scripts/install-deps.sh --test")
+    os.makedirs(dest, exist_ok=True)
+    r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", dest,
+                        S3RVER_PACKAGE], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        if re.search(r"ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|CERT|certificate",
+                     r.stdout + r.stderr):
+            skip("the npm registry is out of reach here, so no s3rver:\n%s"
+                 % (r.stdout + r.stderr)[-600:])
+        raise AssertionError("npm install %s failed:\n%s" % (S3RVER_PACKAGE, r.stderr))
+    return binary
+
+
+class S3rver:
+    """The npm package s3rver on a spare port, its own process, with one bucket. It checks
+    signatures against its default keys S3RVER/S3RVER."""
+    KEY_ID = SECRET = "S3RVER"
+
+    def __init__(self, bucket="archive", port=None):
+        import tempfile
+        self.bin = s3rver_bin()
+        self.dir = tempfile.mkdtemp(prefix="ixds3-")
+        self.port = port or free_ports(1)[0]
+        self.bucket = bucket
+        self.proc = None
+        self.start()
+
+    @property
+    def endpoint(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self):
+        import socket
+        self.proc = subprocess.Popen([self.bin, "-d", self.dir, "-a", "127.0.0.1", "-p",
+                                      str(self.port), "--silent", "--configure-bucket",
+                                      self.bucket], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30 * SLOW
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+            assert self.proc.poll() is None, "s3rver exited"
+        raise AssertionError("s3rver did not listen")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def objects(self):
+        """{key: bytes} of every object in the bucket, read from s3rver's directory."""
+        out = {}
+        root = os.path.join(self.dir, self.bucket)
+        for d, _, files in os.walk(root):
+            for f in files:
+                if f.endswith("._S3rver_object"):
+                    key = os.path.relpath(os.path.join(d, f), root)[:-len("._S3rver_object")]
+                    with open(os.path.join(d, f), "rb") as fh:
+                        out[key] = fh.read()
+        return out
