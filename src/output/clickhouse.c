@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "curl/http.h"
 #include "output/clickhouse_columns.h"
+#include "output/clickhouse_insert.h"
 #include "output/output.h"
 #include "output/spool.h"
 #include "output/writer.h"
@@ -27,10 +28,6 @@
 #define CBUF_SIZE (1u << 20)
 #define CBUFS_PER_LANE 4
 #define TICK_MS 100
-#define BACKOFF_MIN 0.5
-#define BACKOFF_MAX 30.0
-#define REPLAY_PER_TICK 4 /* spooled batches sent per tick: the lanes are served in between */
-#define SPOOL_GZIP 1u
 
 struct ch_settings {
     char url[512];
@@ -45,6 +42,7 @@ struct ch_settings {
     uint32_t timeout, retries;
     char spool_directory[IXD_PATH_MAX];
     size_t spool_size;
+    size_t queue_size;
     char cluster[IXD_NAME_MAX];
     char local_table[IXD_NAME_MAX];
     char sharding_key[128];
@@ -123,6 +121,12 @@ static const struct ixd_key ch_keys[] = {
      IXD_KEY_AT(struct ch_settings, spool_size),
      .min = 1u << 20,
      .def = "1G"},
+    {.name = "queue-size",
+     .kind = IXD_KEY_SIZE,
+     IXD_KEY_AT(struct ch_settings, queue_size),
+     .min = 1u << 20,
+     .def = "64M",
+     .help = "batches waiting in memory for their insert; past it they are dropped, counted"},
     {.name = "cluster",
      .kind = IXD_KEY_NAME,
      IXD_KEY_AT(struct ch_settings, cluster),
@@ -143,14 +147,6 @@ static const struct ixd_key ch_keys[] = {
     {NULL},
 };
 
-/* How an insert ended. */
-enum result {
-    CH_OK = 0,
-    CH_RETRY,     /* not now: unreachable, a server error worth retrying */
-    CH_AMBIGUOUS, /* as CH_RETRY, but the server may have inserted it */
-    CH_DATA,      /* ClickHouse refuses the data: never retried */
-};
-
 struct chlane {
     struct ixd_lane base;
     struct ixd_writer_lane *wl;
@@ -167,17 +163,12 @@ struct choutput {
     struct ixd_writer *writer;
     unsigned n_lanes;
     struct chlane *lanes;
-    /* the writer thread's */
-    struct ixd_http *http;
-    struct ixd_spool *spool;
+    struct ixd_ch_inserter *ins; /* inserts what the writer thread gathers */
+    /* the writer thread's: the batch being gathered */
     char *batch;
     size_t blen, bcap;
     uint64_t brows;
-    double bstarted, retry_at, backoff;
-    struct ixd_ratelimit errors;
-    /* counters, written by the writer thread */
-    uint64_t inserted, batches, rejected, spool_dropped, retries, ambiguous, ambiguous_rows;
-    uint64_t written_bytes;
+    double bstarted;
 };
 
 /* ---- columns: ---- */
@@ -274,225 +265,34 @@ ch_lane(struct ixd_output *out, unsigned w)
     return w < o->n_lanes ? &o->lanes[w].base : NULL;
 }
 
-/* ---- writer thread: inserting ---- */
+/* ---- writer thread: batches ---- */
 
-/* ClickHouse's error codes worth retrying: the server is busy, short of something, or not set
- * up yet (a table or user an operator is about to create): not the data's fault. */
-static int
-code_transient(long code)
-{
-    static const long codes[] = {
-        60,  81,  159, 164, 192, 193, 194, 202, 203, 209, 210, 236,
-        241, 242, 252, 279, 285, 319, 394, 425, 497, 516, 999,
-    };
-
-    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-        if (codes[i] == code) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* What ClickHouse said, printable and short, for a log line. */
-static void
-message_of(const char *body, char *out, size_t outlen)
-{
-    size_t o = 0;
-
-    for (; body != NULL && *body != '\0' && o + 1 < outlen; body++) {
-        unsigned char c = (unsigned char)*body;
-        if (c == '\n' && strncmp(body, "\n, e.what()", 11) == 0) {
-            break;
-        }
-        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
-    }
-    out[o] = '\0';
-}
-
-static enum result
-classify(struct choutput *o, const struct ixd_http_response *rs, uint64_t rows)
-{
-    char msg[320];
-    long code = -1;
-
-    if (rs->outcome == IXD_HTTP_UNREACHABLE) {
-        return CH_RETRY;
-    }
-    if (rs->outcome == IXD_HTTP_AMBIGUOUS) {
-        return CH_AMBIGUOUS;
-    }
-    if (rs->status == 200) {
-        return CH_OK;
-    }
-    if (rs->body != NULL && strncmp(rs->body, "Code: ", 6) == 0) {
-        code = strtol(rs->body + 6, NULL, 10);
-    }
-    message_of(rs->body, msg, sizeof(msg));
-    if (code < 0 || code_transient(code)) {
-        ixd_log_limited(&o->errors, ixd_mono_now(), IXD_LOG_WARNING,
-                        "output %s: insert of %llu rows failed, will retry: HTTP %ld: %s",
-                        o->base.name, (unsigned long long)rows, rs->status, msg);
-        return CH_RETRY;
-    }
-    ixd_log_limited(&o->errors, ixd_mono_now(), IXD_LOG_ERROR,
-                    "output %s: ClickHouse refuses a batch of %llu rows, dropped: %s", o->base.name,
-                    (unsigned long long)rows, msg);
-    return CH_DATA;
-}
-
-static enum result
-insert_once(struct choutput *o, const void *body, size_t len, uint64_t rows, int gzip)
-{
-    const char *headers[] = {gzip ? "Content-Encoding: gzip" : NULL, NULL};
-    struct ixd_http_request rq = {.method = "POST",
-                                  .url = o->insert_url,
-                                  .headers = headers,
-                                  .body = body,
-                                  .len = len,
-                                  .timeout_ms = (long)o->cfg->timeout * 1000,
-                                  .connect_timeout_ms = 2000};
-    struct ixd_http_response rs;
-    enum result r;
-
-    if (o->cfg->user[0] != '\0') {
-        rq.user = o->cfg->user;
-        rq.password = o->password;
-    }
-    ixd_http_do(o->http, &rq, &rs);
-    if (rs.outcome != IXD_HTTP_ANSWERED) {
-        ixd_log_limited(&o->errors, ixd_mono_now(), IXD_LOG_WARNING,
-                        "output %s: insert of %llu rows failed, will retry: %s", o->base.name,
-                        (unsigned long long)rows, rs.error);
-    }
-    r = classify(o, &rs, rows);
-    free(rs.body);
-    if (r == CH_OK) {
-        IXD_CNT_ADD(o->inserted, rows);
-        IXD_CNT_ADD(o->batches, 1);
-        IXD_CNT_ADD(o->written_bytes, len);
-    } else if (r == CH_DATA) {
-        IXD_CNT_ADD(o->rejected, rows);
-    } else if (r == CH_AMBIGUOUS) {
-        /* a retry may insert it twice into a table that does not deduplicate */
-        IXD_CNT_ADD(o->ambiguous, 1);
-        IXD_CNT_ADD(o->ambiguous_rows, rows);
-    }
-    return r;
-}
-
-/* Inserts with up to `retries` quick retries; returns the last result. */
-static enum result
-insert(struct choutput *o, const void *body, size_t len, uint64_t rows, int gzip)
-{
-    enum result r = insert_once(o, body, len, rows, gzip);
-
-    for (uint32_t i = 0; i < o->cfg->retries && (r == CH_RETRY || r == CH_AMBIGUOUS); i++) {
-        struct timespec ts = {0, (long)(100000000L << i)};
-        if (ixd_writer_stopping(o->writer) && i > 0) {
-            break;
-        }
-        nanosleep(&ts, NULL);
-        IXD_CNT_ADD(o->retries, 1);
-        r = insert_once(o, body, len, rows, gzip);
-    }
-    return r;
-}
-
-static void
-backoff(struct choutput *o)
-{
-    o->backoff = o->backoff < BACKOFF_MIN ? BACKOFF_MIN : o->backoff * 2;
-    if (o->backoff > BACKOFF_MAX) {
-        o->backoff = BACKOFF_MAX;
-    }
-    o->retry_at = ixd_mono_now() + o->backoff;
-}
-
-/* A batch that cannot go now: into the spool, or dropped. Returns the rows lost. */
-static uint64_t
-keep(struct choutput *o, const void *body, size_t len, uint64_t rows, int gzip)
-{
-    if (o->spool != NULL && ixd_spool_push(o->spool, body, len, rows, gzip ? SPOOL_GZIP : 0) == 0) {
-        return 0;
-    }
-    ixd_log_limited(&o->errors, ixd_mono_now(), IXD_LOG_ERROR, "output %s: %llu rows dropped: %s",
-                    o->base.name, (unsigned long long)rows,
-                    o->spool == NULL  ? "no spool-directory to keep them in"
-                    : errno == ENOSPC ? "the spool is full (spool-size)"
-                                      : strerror(errno));
-    IXD_CNT_ADD(o->spool_dropped, rows);
-    return rows;
-}
-
-/* Spooled batches, oldest first, while ClickHouse takes them. Returns the rows lost. */
-static uint64_t
-replay(struct choutput *o)
-{
-    struct ixd_spool_batch b;
-    uint64_t lost = 0;
-
-    for (int i = 0; i < REPLAY_PER_TICK && o->spool != NULL && ixd_mono_now() >= o->retry_at; i++) {
-        int got = ixd_spool_peek(o->spool, &b);
-        if (got == 0) {
-            break;
-        }
-        if (got == -1) {
-            log_err("output %s: a spooled batch cannot be read: %llu rows dropped", o->base.name,
-                    (unsigned long long)b.rows);
-            IXD_CNT_ADD(o->spool_dropped, b.rows);
-            lost += b.rows;
-            continue;
-        }
-        enum result r = insert_once(o, b.body, b.len, b.rows, (b.flags & SPOOL_GZIP) != 0);
-        free(b.body);
-        if (r == CH_RETRY || r == CH_AMBIGUOUS) {
-            backoff(o);
-            break;
-        }
-        o->backoff = 0;
-        lost += r == CH_DATA ? b.rows : 0;
-        ixd_spool_pop(o->spool);
-    }
-    return lost;
-}
-
-/* Sends the batch being gathered (in order behind what the spool holds). Rows lost. */
+/* Hands the batch being gathered to the inserter. Returns the rows lost (none fit). */
 static uint64_t
 ship(struct choutput *o)
 {
-    uint64_t rows = o->brows, lost = 0;
-    void *body = o->batch;
+    uint64_t rows = o->brows;
     size_t len = o->blen;
-    uint8_t *z = NULL;
+    void *body = o->batch;
 
     if (rows == 0) {
         return 0;
     }
+    if (o->cfg->gzip) {
+        body = ixd_gzip(o->batch, o->blen, &len);
+    } else {
+        /* the inserter takes the buffer; the next batch gets one of its own */
+        o->batch = NULL;
+        o->bcap = 0;
+    }
     o->blen = 0;
     o->brows = 0;
-    if (o->cfg->gzip) {
-        z = ixd_gzip(o->batch, len, &len);
-        if (z == NULL) {
-            IXD_CNT_ADD(o->spool_dropped, rows);
-            return rows;
-        }
-        body = z;
+    if (body == NULL) {
+        log_err("output %s: out of memory compressing a batch: %llu rows dropped", o->base.name,
+                (unsigned long long)rows);
+        return rows;
     }
-    if (o->spool != NULL && (ixd_spool_batches(o->spool) > 0 || ixd_mono_now() < o->retry_at)) {
-        lost = keep(o, body, len, rows, o->cfg->gzip);
-    } else {
-        enum result r = insert(o, body, len, rows, o->cfg->gzip);
-        if (r == CH_RETRY || r == CH_AMBIGUOUS) {
-            backoff(o);
-            lost = keep(o, body, len, rows, o->cfg->gzip);
-        } else {
-            o->backoff = 0;
-            lost = r == CH_DATA ? rows : 0;
-        }
-    }
-    free(z);
-    return lost + replay(o);
+    return ixd_ch_inserter_push(o->ins, body, len, rows, o->cfg->gzip) == 0 ? 0 : rows;
 }
 
 static uint64_t
@@ -529,7 +329,7 @@ ch_tick(void *arg)
                          ixd_mono_now() - o->bstarted >= (double)o->cfg->batch_interval)) {
         return ship(o);
     }
-    return replay(o);
+    return 0;
 }
 
 /* ---- control thread ---- */
@@ -586,13 +386,40 @@ static void
 free_output(struct choutput *o)
 {
     ixd_writer_free(o->writer);
-    ixd_spool_close(o->spool);
-    ixd_http_free(o->http);
+    ixd_ch_inserter_free(o->ins); /* after the writer: its last batch is queued */
     explicit_bzero(o->password, sizeof(o->password));
     free(o->insert_url);
     free(o->batch);
     free(o->lanes);
     free(o);
+}
+
+/* The inserter, with the spool an earlier run may have left. */
+static struct ixd_ch_inserter *
+make_inserter(struct choutput *o, char *err, size_t errlen)
+{
+    const struct ch_settings *cfg = o->cfg;
+    struct ixd_ch_inserter_conf ic = {.name = o->base.name,
+                                      .url = o->insert_url,
+                                      .user = cfg->user[0] != '\0' ? cfg->user : NULL,
+                                      .password = o->password,
+                                      .timeout_ms = (long)cfg->timeout * 1000,
+                                      .retries = cfg->retries,
+                                      .queue_max = cfg->queue_size};
+    char why[512];
+
+    if (cfg->spool_directory[0] != '\0') {
+        ic.spool = ixd_spool_open(cfg->spool_directory, cfg->spool_size, why, sizeof(why));
+        if (ic.spool == NULL) {
+            snprintf(err, errlen, "output %s: spool: %s", o->base.name, why);
+            return NULL;
+        }
+        if (ixd_spool_batches(ic.spool) > 0) {
+            log_info("output %s: %llu spooled rows to insert first", o->base.name,
+                     (unsigned long long)ixd_spool_rows(ic.spool));
+        }
+    }
+    return ixd_ch_inserter_new(&ic, err, errlen);
 }
 
 static struct ixd_output *
@@ -616,9 +443,8 @@ ch_open(const void *settings, const char *name, unsigned workers, char *err, siz
     o->cfg = cfg;
     o->row_bound = ixd_ch_row_bound(&cfg->columns, (enum ixd_ch_format)cfg->format);
     o->insert_url = make_insert_url(cfg);
-    o->http = ixd_http_new();
     o->lanes = calloc(workers, sizeof(*o->lanes));
-    if (o->insert_url == NULL || o->http == NULL || o->lanes == NULL) {
+    if (o->insert_url == NULL || o->lanes == NULL) {
         snprintf(err, errlen, "output %s: out of memory", name);
         goto fail;
     }
@@ -626,16 +452,9 @@ ch_open(const void *settings, const char *name, unsigned workers, char *err, siz
         snprintf(err, errlen, "output %s: %s", name, why);
         goto fail;
     }
-    if (cfg->spool_directory[0] != '\0') {
-        o->spool = ixd_spool_open(cfg->spool_directory, cfg->spool_size, why, sizeof(why));
-        if (o->spool == NULL) {
-            snprintf(err, errlen, "output %s: spool: %s", name, why);
-            goto fail;
-        }
-        if (ixd_spool_batches(o->spool) > 0) {
-            log_info("output %s: %llu spooled rows to insert first", name,
-                     (unsigned long long)ixd_spool_rows(o->spool));
-        }
+    o->ins = make_inserter(o, err, errlen);
+    if (o->ins == NULL) {
+        goto fail;
     }
     o->n_lanes = workers;
     for (unsigned i = 0; i < workers; i++) {
@@ -667,14 +486,11 @@ ch_close(struct ixd_output *out)
     for (unsigned i = 0; i < o->n_lanes; i++) {
         records += o->lanes[i].records;
     }
-    ixd_writer_free(o->writer); /* the last batch is sent, or spooled */
+    ixd_writer_free(o->writer); /* the last batch goes to the inserter */
     o->writer = NULL;
-    log_info("output %s: closed: records=%llu inserted=%llu rejected=%llu spooled=%llu "
-             "dropped=%llu ambiguous_rows=%llu",
-             o->base.name, (unsigned long long)records, (unsigned long long)o->inserted,
-             (unsigned long long)o->rejected,
-             (unsigned long long)(o->spool != NULL ? ixd_spool_rows(o->spool) : 0),
-             (unsigned long long)o->spool_dropped, (unsigned long long)o->ambiguous_rows);
+    ixd_ch_inserter_free(o->ins); /* which inserts or spools what it holds */
+    o->ins = NULL;
+    log_info("output %s: closed: records=%llu", o->base.name, (unsigned long long)records);
     free_output(o);
 }
 
@@ -709,6 +525,14 @@ static const struct ixd_counter_def ch_defs[] = {
      .metric = "ipfixd_output_clickhouse_spool_dropped_rows_total",
      .kind = IXD_COUNTER_TOTAL,
      .help = "rows dropped: no spool, a full spool, or an unreadable spooled batch"},
+    {.key = "queue_dropped",
+     .metric = "ipfixd_output_clickhouse_queue_dropped_rows_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "rows dropped because the batches waiting for insert filled queue-size"},
+    {.key = "queued_bytes",
+     .metric = "ipfixd_output_clickhouse_queue_bytes",
+     .kind = IXD_COUNTER_GAUGE,
+     .help = "bytes of batches waiting for insert in memory"},
     {.key = "retries",
      .metric = "ipfixd_output_clickhouse_retries_total",
      .kind = IXD_COUNTER_TOTAL,
@@ -723,30 +547,37 @@ static const struct ixd_counter_def ch_defs[] = {
      .help = "rows in those inserts"},
 };
 
+/* dropped: what the lanes and the queue lost (the writer's count), what ClickHouse refused and
+ * what the spool could not keep: records = inserted + dropped + waiting (batch, queue, spool),
+ * less the duplicates ambiguous retries may have made. */
 static void
 ch_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
     struct choutput *o = (struct choutput *)out;
+    const struct ixd_ch_insert_counts *ic = ixd_ch_inserter_counts(o->ins);
     struct ixd_output_counts c = {0};
     struct ixd_writer_stats ws;
+    uint64_t spool_bytes, spooled = ixd_ch_inserter_spooled(o->ins, &spool_bytes);
 
     for (unsigned i = 0; i < o->n_lanes; i++) {
         c.records += IXD_CNT_GET(o->lanes[i].records);
     }
     ixd_writer_stats(o->writer, &ws);
-    c.written_bytes = IXD_CNT_GET(o->written_bytes);
-    c.dropped = ws.dropped;
+    c.written_bytes = IXD_CNT_GET(ic->bytes);
+    c.dropped = ws.dropped + IXD_CNT_GET(ic->rejected) + IXD_CNT_GET(ic->spool_dropped);
     c.waits = ws.waits;
     ixd_output_report(fn, arg, &c);
-    fn(arg, &ch_defs[0], NULL, IXD_CNT_GET(o->inserted));
-    fn(arg, &ch_defs[1], NULL, IXD_CNT_GET(o->batches));
-    fn(arg, &ch_defs[2], NULL, IXD_CNT_GET(o->rejected));
-    fn(arg, &ch_defs[3], NULL, o->spool != NULL ? ixd_spool_rows(o->spool) : 0);
-    fn(arg, &ch_defs[4], NULL, o->spool != NULL ? ixd_spool_bytes(o->spool) : 0);
-    fn(arg, &ch_defs[5], NULL, IXD_CNT_GET(o->spool_dropped));
-    fn(arg, &ch_defs[6], NULL, IXD_CNT_GET(o->retries));
-    fn(arg, &ch_defs[7], NULL, IXD_CNT_GET(o->ambiguous));
-    fn(arg, &ch_defs[8], NULL, IXD_CNT_GET(o->ambiguous_rows));
+    fn(arg, &ch_defs[0], NULL, IXD_CNT_GET(ic->inserted));
+    fn(arg, &ch_defs[1], NULL, IXD_CNT_GET(ic->batches));
+    fn(arg, &ch_defs[2], NULL, IXD_CNT_GET(ic->rejected));
+    fn(arg, &ch_defs[3], NULL, spooled);
+    fn(arg, &ch_defs[4], NULL, spool_bytes);
+    fn(arg, &ch_defs[5], NULL, IXD_CNT_GET(ic->spool_dropped));
+    fn(arg, &ch_defs[6], NULL, IXD_CNT_GET(ic->queue_dropped));
+    fn(arg, &ch_defs[7], NULL, IXD_CNT_GET(ic->queued_bytes));
+    fn(arg, &ch_defs[8], NULL, IXD_CNT_GET(ic->retries));
+    fn(arg, &ch_defs[9], NULL, IXD_CNT_GET(ic->ambiguous));
+    fn(arg, &ch_defs[10], NULL, IXD_CNT_GET(ic->ambiguous_rows));
 }
 
 /* The url (http or https), the default columns, the local table's name, the spool. */

@@ -195,6 +195,43 @@ def test_data_error_is_counted_not_retried():
         ch.stop()
 
 
+def test_hung_server_does_not_stall_collection():
+    """ClickHouse stopped (SIGSTOP) while records keep coming: the insert in flight times out on
+    the inserter's thread, the worker never waits for it, batches go to the spool, and once the
+    server runs again the counts add up: count() = records - dropped, give or take the rows of
+    ambiguous retries."""
+    import signal
+    ch = ClickHouse()
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="ixdch-hung-")
+    n = 40000
+    try:
+        text = write_config(ch, port, "    spool-directory: %s/spool\n    timeout: 2s\n"
+                            "    retries: 0\n    batch-rows: 2000\n" % tmp, tmp)
+        ch.execute_script(schema(text))
+        d = Daemon(text, expect_collectors=2)
+        send("-T", "-n", 2000, "127.0.0.1:%d" % port)
+        wait_counter(d, "ch", "inserted", 2000)
+        ch.proc.send_signal(signal.SIGSTOP)
+        try:
+            send("-T", "-n", n, "--start", 2000, "-r", 8000, "127.0.0.1:%d" % port)
+            c, _ = stats(d, "ch")
+            assert c["waits"] == 0 and c["records"] == n + 2000, c
+            assert c["spooled"] > 0 or c["queued_bytes"] > 0, c
+        finally:
+            ch.proc.send_signal(signal.SIGCONT)
+        c, _ = wait_counter(d, "ch", "spooled", 0, timeout=60)
+        c, _ = wait_counter(d, "ch", "queued_bytes", 0, timeout=60)
+        d.stop()
+        final, _ = output_counters(d.log(), "ch", "final")
+        count = int(ch.query("SELECT count() FROM flows"))
+        lost = final["dropped"]  # queue, spool and refusals alike
+        assert final["waits"] == 0, final
+        assert 0 <= count - (n + 2000 - lost) <= final["ambiguous_rows"], (count, final)
+    finally:
+        ch.stop()
+
+
 def cluster_xml(tcp_ports):
     shards = "".join("<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>" % p
                      for p in tcp_ports)
@@ -278,5 +315,6 @@ def test_config_checks():
 if __name__ == "__main__":
     run([test_rowbinary_counts_and_sums, test_json_each_row_gzip_and_columns,
          test_outage_spools_and_replays, test_spool_survives_a_restart_and_its_bound_counts_drops,
-         test_data_error_is_counted_not_retried, test_distributed_over_two_shards,
+         test_data_error_is_counted_not_retried, test_hung_server_does_not_stall_collection,
+         test_distributed_over_two_shards,
          test_schema_types_follow_the_version, test_config_checks])
