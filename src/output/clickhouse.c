@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -406,18 +407,16 @@ make_inserter(struct choutput *o, char *err, size_t errlen)
                                       .timeout_ms = (long)cfg->timeout * 1000,
                                       .retries = cfg->retries,
                                       .queue_max = cfg->queue_size};
-    char why[512];
 
     if (cfg->spool_directory[0] != '\0') {
-        ic.spool = ixd_spool_open(cfg->spool_directory, cfg->spool_size, why, sizeof(why));
-        if (ic.spool == NULL) {
-            snprintf(err, errlen, "output %s: spool: %s", o->base.name, why);
+        /* made now, so that a start or reload fails rather than every batch later */
+        if (mkdir(cfg->spool_directory, 0700) == -1 && errno != EEXIST) {
+            snprintf(err, errlen, "output %s: cannot create spool-directory %s: %s", o->base.name,
+                     cfg->spool_directory, strerror(errno));
             return NULL;
         }
-        if (ixd_spool_batches(ic.spool) > 0) {
-            log_info("output %s: %llu spooled rows to insert first", o->base.name,
-                     (unsigned long long)ixd_spool_rows(ic.spool));
-        }
+        ic.spool_dir = cfg->spool_directory;
+        ic.spool_size = cfg->spool_size;
     }
     return ixd_ch_inserter_new(&ic, err, errlen);
 }

@@ -15,6 +15,7 @@
 #define BACKOFF_MIN 0.5
 #define BACKOFF_MAX 30.0
 #define SPOOL_GZIP 1u
+#define SPOOL_WAIT 10.0 /* seconds a batch waits for the spool the replaced output holds */
 
 /* How an insert ended. */
 enum result {
@@ -34,6 +35,7 @@ struct qbatch {
 
 struct ixd_ch_inserter {
     struct ixd_ch_inserter_conf conf;
+    struct ixd_spool *spool; /* the thread's, once it could lock it */
     struct ixd_http *http;
     pthread_t thread;
     int started;
@@ -178,20 +180,57 @@ backoff(struct ixd_ch_inserter *ins)
     ins->retry_at = ixd_mono_now() + ins->backoff;
 }
 
+/*
+ * The spool, opened on first need: at a reload the output this one replaces holds its lock
+ * until it has closed, a moment later. wait: keep trying for a while (a batch to keep);
+ * otherwise try once (replay). NULL while it cannot be had.
+ */
+static struct ixd_spool *
+spool_of(struct ixd_ch_inserter *ins, int wait)
+{
+    double give_up = ixd_mono_now() + (wait ? SPOOL_WAIT : 0);
+    char why[512];
+
+    while (ins->spool == NULL && ins->conf.spool_dir != NULL) {
+        struct ixd_spool *opened =
+            ixd_spool_open(ins->conf.spool_dir, ins->conf.spool_size, why, sizeof(why));
+        __atomic_store_n(&ins->spool, opened, __ATOMIC_RELEASE); /* stats() reads it */
+        if (ins->spool != NULL) {
+            if (ixd_spool_batches(ins->spool) > 0) {
+                log_info("output %s: %llu spooled rows to insert first", ins->conf.name,
+                         (unsigned long long)ixd_spool_rows(ins->spool));
+            }
+            break;
+        }
+        if (errno != EWOULDBLOCK || ixd_mono_now() >= give_up) {
+            if (errno != EWOULDBLOCK) {
+                ixd_log_limited(&ins->errors, ixd_mono_now(), IXD_LOG_ERROR, "output %s: spool: %s",
+                                ins->conf.name, why);
+            }
+            break;
+        }
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    return ins->spool;
+}
+
 /* A batch that cannot go now: into the spool, or dropped and counted. */
 static void
 keep(struct ixd_ch_inserter *ins, const struct qbatch *b)
 {
-    struct ixd_spool *s = ins->conf.spool;
+    struct ixd_spool *s = spool_of(ins, 1);
+    const char *why;
 
     if (s != NULL && ixd_spool_push(s, b->body, b->len, b->rows, b->gzip ? SPOOL_GZIP : 0) == 0) {
         return;
     }
+    why = ins->conf.spool_dir == NULL ? "no spool-directory to keep them in"
+          : s == NULL                 ? "the spool cannot be opened"
+          : errno == ENOSPC           ? "the spool is full (spool-size)"
+                                      : strerror(errno);
     ixd_log_limited(&ins->errors, ixd_mono_now(), IXD_LOG_ERROR, "output %s: %llu rows dropped: %s",
-                    ins->conf.name, (unsigned long long)b->rows,
-                    s == NULL         ? "no spool-directory to keep them in"
-                    : errno == ENOSPC ? "the spool is full (spool-size)"
-                                      : strerror(errno));
+                    ins->conf.name, (unsigned long long)b->rows, why);
     IXD_CNT_ADD(ins->c.spool_dropped, b->rows);
 }
 
@@ -200,7 +239,7 @@ keep(struct ixd_ch_inserter *ins, const struct qbatch *b)
 static void
 replay(struct ixd_ch_inserter *ins)
 {
-    struct ixd_spool *s = ins->conf.spool;
+    struct ixd_spool *s = spool_of(ins, 0);
     struct ixd_spool_batch b;
 
     while (s != NULL && ixd_mono_now() >= ins->retry_at) {
@@ -235,7 +274,7 @@ replay(struct ixd_ch_inserter *ins)
 static void
 handle(struct ixd_ch_inserter *ins, const struct qbatch *b)
 {
-    struct ixd_spool *s = ins->conf.spool;
+    struct ixd_spool *s = spool_of(ins, 0);
 
     if (s != NULL && (ixd_spool_batches(s) > 0 || ixd_mono_now() < ins->retry_at)) {
         keep(ins, b);
@@ -271,6 +310,7 @@ inserter_main(void *arg)
 {
     struct ixd_ch_inserter *ins = arg;
 
+    spool_of(ins, 0); /* what an earlier run left is replayed first */
     pthread_mutex_lock(&ins->mu);
     for (;;) {
         struct qbatch *b = pop_locked(ins);
@@ -341,7 +381,6 @@ ixd_ch_inserter_new(const struct ixd_ch_inserter_conf *conf, char *err, size_t e
     int rc;
 
     if (ins == NULL) {
-        ixd_spool_close(conf->spool);
         snprintf(err, errlen, "output %s: out of memory", conf->name);
         return NULL;
     }
@@ -383,7 +422,7 @@ ixd_ch_inserter_free(struct ixd_ch_inserter *ins)
         free(b->body);
         free(b);
     }
-    ixd_spool_close(ins->conf.spool);
+    ixd_spool_close(ins->spool);
     ixd_http_free(ins->http);
     pthread_cond_destroy(&ins->cv);
     pthread_mutex_destroy(&ins->mu);
@@ -399,6 +438,8 @@ ixd_ch_inserter_counts(const struct ixd_ch_inserter *ins)
 uint64_t
 ixd_ch_inserter_spooled(const struct ixd_ch_inserter *ins, uint64_t *bytes)
 {
-    *bytes = ins->conf.spool != NULL ? ixd_spool_bytes(ins->conf.spool) : 0;
-    return ins->conf.spool != NULL ? ixd_spool_rows(ins->conf.spool) : 0;
+    struct ixd_spool *s = __atomic_load_n(&ins->spool, __ATOMIC_ACQUIRE);
+
+    *bytes = s != NULL ? ixd_spool_bytes(s) : 0;
+    return s != NULL ? ixd_spool_rows(s) : 0;
 }

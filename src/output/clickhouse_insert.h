@@ -14,14 +14,15 @@
 #include "output/spool.h"
 
 struct ixd_ch_inserter_conf {
-    const char *name;        /* the output's, for log lines; borrowed */
-    const char *url;         /* of the INSERT; borrowed */
-    const char *user;        /* NULL: no authentication */
-    const char *password;    /* borrowed */
-    long timeout_ms;         /* of one insert */
-    unsigned retries;        /* quick retries before spooling */
-    size_t queue_max;        /* bytes of batches waiting in memory */
-    struct ixd_spool *spool; /* NULL: a batch that cannot go is dropped; owned from here on */
+    const char *name;      /* the output's, for log lines; borrowed */
+    const char *url;       /* of the INSERT; borrowed */
+    const char *user;      /* NULL: no authentication */
+    const char *password;  /* borrowed */
+    long timeout_ms;       /* of one insert */
+    unsigned retries;      /* quick retries before spooling */
+    size_t queue_max;      /* bytes of batches waiting in memory */
+    const char *spool_dir; /* NULL: a batch that cannot go is dropped; borrowed */
+    size_t spool_size;
 };
 
 /* What it counts; written by its thread, read by any with relaxed loads. */
@@ -36,7 +37,8 @@ struct ixd_ch_insert_counts {
 
 struct ixd_ch_inserter;
 
-/* Control thread: starts the thread. NULL with err (the spool is then closed). */
+/* Control thread: starts the thread, which opens the spool (waiting while the output this one
+ * replaces still holds it). NULL with err. */
 struct ixd_ch_inserter *ixd_ch_inserter_new(const struct ixd_ch_inserter_conf *conf, char *err,
                                             size_t errlen);
 

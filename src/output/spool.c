@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,6 +140,14 @@ ixd_spool_open(const char *dir, size_t max_bytes, char *err, size_t errlen)
         return NULL;
     }
     s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* one owner at a time: at a reload the output it replaces still runs for a moment */
+    if (s->dirfd != -1 && flock(s->dirfd, LOCK_EX | LOCK_NB) == -1) {
+        int saved = errno;
+        snprintf(err, errlen, "%s is in use by another output", dir);
+        ixd_spool_close(s);
+        errno = saved;
+        return NULL;
+    }
     if (s->dirfd == -1 || scan(s) == -1) {
         snprintf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
         ixd_spool_close(s);

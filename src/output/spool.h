@@ -20,7 +20,8 @@ struct ixd_spool_batch {
     void *body; /* ixd_spool_peek(): the caller frees it */
 };
 
-/* Opens dir (creating it, 0700) and finds the batches an earlier run left. NULL with err. */
+/* Opens dir (creating it, 0700), locks it, and finds the batches an earlier run left. NULL
+ * with err; errno EWOULDBLOCK: another spool holds the lock (it is released at close). */
 struct ixd_spool *ixd_spool_open(const char *dir, size_t max_bytes, char *err, size_t errlen);
 void ixd_spool_close(struct ixd_spool *s); /* the files stay */
 

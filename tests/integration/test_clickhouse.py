@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from ixdtest import BIN, SLOW, Daemon, free_port, run, send
+from ixdtest import BIN, SEND, SLOW, Daemon, free_port, run, send
 from sinks import ClickHouse, free_ports, output_counters, stats, wait_counter
 
 V4 = "00000000000000000000FFFF7F000001"  # 127.0.0.1 as FixedString(16)
@@ -175,6 +175,42 @@ def test_spool_survives_a_restart_and_its_bound_counts_drops():
         ch.stop()
 
 
+def test_reload_hands_the_spool_over():
+    """A reload that changes the output while ClickHouse is down: the new output waits for the
+    old one to let go of the spool directory, takes over its batches, and every row arrives
+    once."""
+    import signal
+    ch = ClickHouse()
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="ixdch-reload-")
+    try:
+        text = write_config(ch, port, "    spool-directory: %s/spool\n    retries: 0\n" % tmp,
+                            tmp)
+        ch.execute_script(schema(text))
+        ch.stop()
+        d = Daemon(text, expect_collectors=2)
+        send("-T", "-n", 10000, "127.0.0.1:%d" % port)
+        wait_counter(d, "ch", "spooled", 10000)
+        # records keep coming while the outputs change hands: both write to the spool
+        sender = subprocess.Popen([SEND, "-q", "-T", "-n", "20000", "--start", "10000", "-r",
+                                   "4000", "127.0.0.1:%d" % port])
+        time.sleep(1)
+        d.write_config("api: {enabled: false}\nstate-directory: %s/state\n" % d.dir +
+                       text.replace("retries: 0", "retries: 1"))
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"reloaded")
+        assert sender.wait(timeout=60) == 0
+        # the new output opened the spool once the old one had let go: it holds every batch
+        wait_counter(d, "ch", "spooled", 30000)
+        ch.start()
+        wait_counter(d, "ch", "spooled", 0, timeout=60)
+        d.stop()
+        assert ch.query("SELECT count(), uniqExact(bytes) FROM flows FORMAT TSV").split() == \
+            ["30000", "30000"]
+    finally:
+        ch.stop()
+
+
 def test_data_error_is_counted_not_retried():
     """A table without the application column: ClickHouse answers Code: 16 (500 on 18.16); the
     batch is counted as rejected and logged with ClickHouse's message, and not retried."""
@@ -315,6 +351,7 @@ def test_config_checks():
 if __name__ == "__main__":
     run([test_rowbinary_counts_and_sums, test_json_each_row_gzip_and_columns,
          test_outage_spools_and_replays, test_spool_survives_a_restart_and_its_bound_counts_drops,
-         test_data_error_is_counted_not_retried, test_hung_server_does_not_stall_collection,
+         test_reload_hands_the_spool_over, test_data_error_is_counted_not_retried,
+         test_hung_server_does_not_stall_collection,
          test_distributed_over_two_shards,
          test_schema_types_follow_the_version, test_config_checks])
