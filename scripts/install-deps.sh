@@ -7,12 +7,14 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config git ca-certificates
- libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev"
+ libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev
+ librdkafka-dev libcurl4-openssl-dev zlib1g-dev"
 test="libcmocka-dev tshark python3 python3-cryptography clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
  nfdump wrk
  prometheus nodejs
  systemd dpkg-dev file docker-compose yamllint unzip
- keepalived"
+ keepalived
+ kcat clickhouse-server clickhouse-client"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 
