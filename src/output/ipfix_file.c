@@ -409,8 +409,8 @@ f_open(const void *settings, const char *name, unsigned workers, char *err, size
         return NULL;
     }
     if (cfg->upload.enabled) {
-        o->uploader =
-            ixd_uploader_new(&cfg->upload, name, cfg->directory, cfg->prefix, err, errlen);
+        o->uploader = ixd_uploader_new(&cfg->upload, name, cfg->directory, cfg->prefix, ".ipfix",
+                                       err, errlen);
         if (o->uploader == NULL) {
             free_output(o);
             return NULL;

@@ -378,19 +378,20 @@ by_name(const void *a, const void *b)
 /* Completed files of this output that an earlier run left: they wait for upload, oldest name
  * (time stamp) first. */
 static void
-queue_leftovers(struct ixd_uploader *u, const char *prefix)
+queue_leftovers(struct ixd_uploader *u, const char *prefix, const char *suffix)
 {
     DIR *d = fdopendir(dup(u->dirfd));
     struct dirent *de;
-    size_t plen = strlen(prefix), first = u->n;
+    size_t plen = strlen(prefix), slen = suffix != NULL ? strlen(suffix) : 0, first = u->n;
 
     if (d == NULL) {
         return;
     }
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
-        if (len < plen + 7 || len >= NAME_MAX_LEN || strncmp(de->d_name, prefix, plen) != 0 ||
-            de->d_name[plen] != '-' || strcmp(de->d_name + len - 6, ".ipfix") != 0) {
+        if (len < plen + 2 + slen || len >= NAME_MAX_LEN ||
+            strncmp(de->d_name, prefix, plen) != 0 || de->d_name[plen] != '-' ||
+            (slen > 0 && strcmp(de->d_name + len - slen, suffix) != 0)) {
             continue;
         }
         if (u->n < u->cap) {
@@ -406,7 +407,7 @@ queue_leftovers(struct ixd_uploader *u, const char *prefix)
 
 struct ixd_uploader *
 ixd_uploader_new(const struct ixd_upload_settings *s, const char *name, const char *dir,
-                 const char *prefix, char *err, size_t errlen)
+                 const char *prefix, const char *suffix, char *err, size_t errlen)
 {
     struct ixd_uploader *u = calloc(1, sizeof(*u));
     int rc;
@@ -436,7 +437,7 @@ ixd_uploader_new(const struct ixd_upload_settings *s, const char *name, const ch
         goto fail;
     }
     if (s->delete_after) {
-        queue_leftovers(u, prefix);
+        queue_leftovers(u, prefix, suffix);
     }
     rc = pthread_create(&u->thread, NULL, uploader_main, u);
     if (rc != 0) {

@@ -37,12 +37,12 @@ struct ixd_uploader;
 
 /*
  * Control thread: starts the uploader of output `name` for files in directory dir; files
- * named prefix-*.ipfix that an earlier run left there are queued when delete-after-upload is
- * on (they cannot have been confirmed). NULL with err.
+ * named PREFIX-*SUFFIX (suffix may be NULL) that an earlier run left there are queued when
+ * delete-after-upload is on (they cannot have been confirmed). NULL with err.
  */
 struct ixd_uploader *ixd_uploader_new(const struct ixd_upload_settings *s, const char *name,
-                                      const char *dir, const char *prefix, char *err,
-                                      size_t errlen);
+                                      const char *dir, const char *prefix, const char *suffix,
+                                      char *err, size_t errlen);
 
 /* Any thread: queues a completed file (its name in the directory). */
 void ixd_uploader_add(struct ixd_uploader *u, const char *file);

@@ -162,6 +162,52 @@ def test_outage_is_retried_and_the_bound_counts():
     assert len(local_files(out)) == final["files"] + 1  # and the last, completed at stop
 
 
+def test_json_files_rotate_and_upload():
+    """A json output rotated by size (1 MiB) and by time (1 s): rotated files are named
+    PATH-STAMP, go up to the bucket and are deleted; at stop the last one goes up too. Every
+    record is in the objects exactly once."""
+    s3 = S3rver()
+    tmp = tempfile.mkdtemp(prefix="ixds3-json-")
+    port = free_port()
+    path = os.path.join(tmp, "flows.json")
+    n1, n2 = 20000, 3000
+    try:
+        d = Daemon(f"""workers: 2
+collectors:
+  - {{name: t, transport: tcp, listen: "127.0.0.1:{port}"}}
+outputs:
+  - name: lines
+    type: json
+    path: {path}
+    rotate-size: 1M
+    rotate-interval: 1s
+    upload: {{endpoint: "{s3.endpoint}", bucket: archive, credentials-file: {credentials(tmp)},
+              key: "lines/{{file}}"}}
+""", expect_collectors=1)
+        send("-T", "-n", n1, "127.0.0.1:%d" % port)
+        c, _ = wait_counter(d, "lines", "rotations", 3, at_least=True)
+        time.sleep(2.5)  # a rotation by time, with nothing new to write: none
+        c2, _ = stats(d, "lines")
+        send("-T", "-n", n2, "--start", n1, "127.0.0.1:%d" % port)
+        wait_counter(d, "lines", "rotations", c2["rotations"] + 1, at_least=True)
+        d.stop()
+        final, _ = output_counters(d.log(), "lines", "final")
+        objects = s3.objects()
+        assert all(re.match(r"lines/flows\.json-\d{8}T\d{6}\.\d{3}Z(-\d+)?$", k) for k in objects), \
+            sorted(objects)
+        assert all(len(v) <= (1 << 20) + (1 << 20) for v in objects.values())
+        records = []
+        for body in objects.values():
+            assert body.endswith(b"\n")
+            records += [__import__("json").loads(l) for l in body.splitlines()]
+        check_synthetic(records, 0, n1 + n2)
+        left = [f for f in os.listdir(tmp) if f.startswith("flows.json-")]
+        assert left == [], left
+        assert os.path.getsize(path) == 0  # the file opened after the last rotation
+    finally:
+        s3.stop()
+
+
 # ---- the signatures ----
 
 def sign(secret, date, region, service, method, path, query, headers, payload_hash):
@@ -309,4 +355,5 @@ def test_config_checks():
 if __name__ == "__main__":
     run([test_signer_reproduces_the_published_vectors, test_requests_are_signed_as_published,
          test_every_rotated_file_byte_identical, test_multipart_and_delete_after_upload,
-         test_outage_is_retried_and_the_bound_counts, test_config_checks])
+         test_outage_is_retried_and_the_bound_counts, test_json_files_rotate_and_upload,
+         test_config_checks])
