@@ -120,7 +120,9 @@ scan(struct ixd_spool *s)
         }
     }
     closedir(d);
-    qsort(s->e, s->n, sizeof(*s->e), by_seq); /* head is 0 while scanning */
+    if (s->n > 1) {
+        qsort(s->e, s->n, sizeof(*s->e), by_seq); /* head is 0 while scanning */
+    }
     return 0;
 }
 
