@@ -400,6 +400,11 @@ ixd_ch_inserter_new(const struct ixd_ch_inserter_conf *conf, char *err, size_t e
         return NULL;
     }
     ins->started = 1;
+    {
+        char tname[16];
+        snprintf(tname, sizeof(tname), "ixd-ins-%s", conf->name);
+        pthread_setname_np(ins->thread, tname);
+    }
     return ins;
 }
 

@@ -445,6 +445,11 @@ ixd_uploader_new(const struct ixd_upload_settings *s, const char *name, const ch
         goto fail;
     }
     u->started = 1;
+    {
+        char tname[16];
+        snprintf(tname, sizeof(tname), "ixd-up-%s", name);
+        pthread_setname_np(u->thread, tname);
+    }
     return u;
 fail:
     ixd_uploader_free(u);
