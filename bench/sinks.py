@@ -69,7 +69,9 @@ def output_config(sink, ctx):
         return "type: json\n    path: /dev/null", "records"
     if sink.startswith("kafka"):
         fmt = sink.split("-")[1]
+        # a queue that holds the whole run: what is measured is throughput, not the bound
         return ("type: kafka\n    brokers: \"%s\"\n    topic: bench\n    format: %s\n"
+                "    queue-messages: 10000000\n    queue-size: 2000M\n"
                 "    properties: {linger.ms: 50}" % (ctx["kafka"].bootstrap, fmt)), "delivered"
     fmt = "json-each-row" if sink == "clickhouse-json" else "rowbinary"
     gz = "gzip" if sink == "clickhouse-gzip" else "none"
@@ -107,6 +109,8 @@ def one_run(sink, n, build, ctx):
         c = counters(open(log_path, errors="replace").read(), "o")
         if c.get(done_key) == n and (sink != "json" or c.get("bytes", 0) > 0):
             break
+        if c.get("dropped", 0) > 0:
+            raise SystemExit("%s: %d records dropped: %s" % (sink, c["dropped"], c))
         time.sleep(0.05)
     wall = time.time() - t0
     cpu = thread_cpu(d.pid)
