@@ -76,8 +76,10 @@ def output_config(sink, ctx):
     fmt = "json-each-row" if sink == "clickhouse-json" else "rowbinary"
     gz = "gzip" if sink == "clickhouse-gzip" else "none"
     table = "bench_json" if fmt == "json-each-row" else "bench"
-    return ("type: clickhouse\n    url: \"%s\"\n    table: %s\n    format: %s\n"
-            "    compression: %s" % (ctx["ch"].url, table, fmt, gz)), "inserted"
+    # batches wait for the server in memory: a queue that holds the run, as for Kafka
+    text = ("type: clickhouse\n    url: \"%s\"\n    table: %s\n    format: %s\n"
+            "    compression: %s\n    queue-size: 2000M" % (ctx["ch"].url, table, fmt, gz))
+    return text, "inserted"
 
 
 def one_run(sink, n, build, ctx):
@@ -99,6 +101,16 @@ def one_run(sink, n, build, ctx):
     while "listening on" not in open(log_path, errors="replace").read():
         time.sleep(0.05)
     ch_pid = ctx["ch"].proc.pid if "ch" in ctx and sink.startswith("clickhouse") else None
+    try:
+        return measure(sink, n, build, d, log_path, logf, done_key, ch_pid)
+    finally:
+        if d.poll() is None:
+            d.kill()
+            d.wait()
+
+
+def measure(sink, n, build, d, log_path, logf, done_key, ch_pid):
+    port = int(re.search(r"127\.0\.0\.1:(\d+)", open(d.args[2]).read()).group(1))
     ch0 = process_cpu(ch_pid) if ch_pid else 0.0
     t0 = time.time()
     subprocess.run([os.path.join(build, "src", "tools", "ipfixd-send"), "-q", "-T", "-n", str(n),

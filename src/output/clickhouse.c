@@ -121,6 +121,7 @@ static const struct ixd_key ch_keys[] = {
      .kind = IXD_KEY_SIZE,
      IXD_KEY_AT(struct ch_settings, spool_size),
      .min = 1u << 20,
+     .max = 1ull << 40,
      .def = "1G"},
     {.name = "queue-size",
      .kind = IXD_KEY_SIZE,

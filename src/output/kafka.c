@@ -695,6 +695,11 @@ k_check(void *settings, const struct ixd_module_env *env, char *err, size_t errl
         const struct ixd_cnode *at = ixd_cnode_get(env->at, "topic");
         return ixd_cnode_fail(at != NULL ? at : env->at, env->file, err, errlen, "topic: %s", why);
     }
+    if (strlen(s->topic) > TOPIC_MAX) {
+        const struct ixd_cnode *at = ixd_cnode_get(env->at, "topic");
+        return ixd_cnode_fail(at, env->file, err, errlen,
+                              "topic: Kafka's topic names are at most %d characters", TOPIC_MAX);
+    }
     if (make_props(s, &p) == -1) {
         ixd_kafka_props_release(&p);
         return ixd_cnode_fail(env->at, env->file, err, errlen, "out of memory");

@@ -69,6 +69,33 @@ class KafkaMock:
         assert r.returncode == 0, "kcat failed: %s" % r.stderr.decode(errors="replace")
         return r.stdout if binary else r.stdout.decode()
 
+    def follow(self, topic, fmt="%s\\n"):
+        """A kcat consumer reading topic from the beginning while it is produced: the mock
+        cluster keeps only the last few MB of a partition, so a large run is read as it goes.
+        Returns (process, path of what it printed)."""
+        import tempfile
+        fd, path = tempfile.mkstemp(prefix="ixdkcat-")
+        proc = subprocess.Popen(["kcat", "-C", "-b", self.bootstrap, "-t", topic, "-o",
+                                 "beginning", "-q", "-f", fmt], stdout=fd,
+                                stderr=subprocess.DEVNULL)
+        os.close(fd)
+        return proc, path
+
+    @staticmethod
+    def settle(proc, path, quiet=3.0):
+        """Stops a follow() consumer once what it printed has not grown for `quiet` seconds;
+        returns the bytes."""
+        last, since = -1, time.time()
+        while time.time() - since < quiet * SLOW:
+            size = os.path.getsize(path)
+            if size != last:
+                last, since = size, time.time()
+            time.sleep(0.2)
+        proc.terminate()
+        proc.wait(timeout=10)
+        with open(path, "rb") as f:
+            return f.read()
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.stdin.write("quit\n")
