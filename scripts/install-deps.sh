@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what ipfixd needs to build, run and test on Debian 12 (run as root).
 #   scripts/install-deps.sh          build and run dependencies
-#   scripts/install-deps.sh --test   plus the test oracles and sanitizer runtime
+#   scripts/install-deps.sh --test   plus the test oracles, the servers the sink tests start
+#                                    (clickhouse-server, kcat, s3rver from npm) and the
+#                                    sanitizer runtime
 #   scripts/install-deps.sh --bench  plus the peers bench/run.py measures (nfdump, pmacct)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
@@ -36,4 +38,15 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# The S3 tests start s3rver (npm); installed here so that the tests need no network. Pinned:
+# the tests read its on-disk layout of objects.
+S3RVER_VERSION=3.7.1
+if [ "${1:-}" = "--test" ]; then
+    have=$(s3rver --version 2>/dev/null || true)
+    if [ "$have" != "$S3RVER_VERSION" ]; then
+        npm install --global --prefix /usr/local --no-audit --no-fund --loglevel=error \
+            "s3rver@$S3RVER_VERSION"
+    fi
 fi
