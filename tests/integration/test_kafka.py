@@ -175,6 +175,40 @@ def test_outage_past_the_queue_counts_every_drop():
         kafka.stop()
 
 
+def test_broker_errors_are_retried_or_counted_by_name():
+    """Errors injected into the brokers' answers to Produce requests: a retriable one
+    (NOT_LEADER_FOR_PARTITION) is retried and loses nothing; a permanent one
+    (TOPIC_AUTHORIZATION_FAILED) fails the messages of the requests it answers, counted as
+    failed under the error's name; the counts add up and the topic holds what was delivered,
+    once each."""
+    kafka = KafkaMock()
+    port = free_port()
+    n = 3000
+    try:
+        kafka.command("topic flows 3")
+        d = kafka_daemon("127.0.0.1:%d" % port, kafka, topic="flows")
+        send("-T", "-n", 10, "127.0.0.1:%d" % port)
+        wait_counter(d, "k", "delivered", 10)
+        kafka.command("produce-errors 5 6")  # NOT_LEADER_FOR_PARTITION
+        send("-T", "-n", n, "--start", 10, "-r", 3000, "127.0.0.1:%d" % port)
+        c, _ = wait_counter(d, "k", "delivered", n + 10, timeout=90)
+        assert c["failed"] == 0 and c["dropped"] == 0, c
+        kafka.command("produce-errors 5 29")  # TOPIC_AUTHORIZATION_FAILED
+        send("-T", "-n", n, "--start", n + 10, "-r", 3000, "127.0.0.1:%d" % port)
+        c, labelled = wait_counter(d, "k", "records", 2 * n + 10)
+        c, labelled = wait_counter(d, "k", "queued", 0, timeout=90)
+        assert c["failed"] > 0, c
+        assert labelled["TOPIC_AUTHORIZATION_FAILED"]["records"] == c["failed"], labelled
+        assert "NOT_LEADER_FOR_PARTITION" not in labelled, labelled
+        assert c["delivered"] + c["failed"] == 2 * n + 10 and c["dropped"] == c["failed"], c
+        d.stop()
+        records = [json.loads(l) for l in kafka.consume("flows").splitlines()]
+        assert len(records) == c["delivered"], (len(records), c)
+        assert len({r["octetDeltaCount"] for r in records}) == len(records)  # none twice
+    finally:
+        kafka.stop()
+
+
 def check_refused(body, msg, files=None):
     tmp = tempfile.mkdtemp(prefix="ixdkafka-")
     for name, (text, mode) in (files or {}).items():
@@ -209,4 +243,4 @@ def test_config_checks():
 if __name__ == "__main__":
     run([test_json_every_record_ipv6_topic, test_ipfix_messages_decode_alone,
          test_outage_within_the_queue_loses_nothing, test_outage_past_the_queue_counts_every_drop,
-         test_config_checks])
+         test_broker_errors_are_retried_or_counted_by_name, test_config_checks])
