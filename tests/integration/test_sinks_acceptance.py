@@ -1,17 +1,21 @@
-"""The sinks at scale: 1,000,000 records into ClickHouse (count and per-exporter octet sums), into
-Kafka (every JSON record read back, every IPFIX message decoded), and both through 10-second
-outages during a run at 100,000 records/s: within the spool's and the queue's bounds nothing is
-lost; past them every drop is counted (sent = stored + dropped - duplicates of ambiguous
-retries). Scaled down by IXD_SLOW in the sanitizer build."""
+"""The sinks at scale: 1,000,000 records into ClickHouse (count and per-exporter octet sums),
+into Kafka (every JSON record read back, every IPFIX message decoded) and into IPFIX files
+uploaded to S3 (every rotated file in the bucket byte for byte, every record decoded from the
+objects); then ClickHouse and Kafka through 10-second outages during a run at 100,000
+records/s: within the spool's and the queue's bounds nothing is lost; past them every drop is
+counted (sent = stored + dropped - duplicates of ambiguous retries). Scaled down by IXD_SLOW in
+the sanitizer build."""
 import json
 import os
+import re
+import socket
 import struct
 import subprocess
 import tempfile
 import time
 
 from ixdtest import SLOW, SEND, Daemon, check_synthetic, free_port, read_json_lines, run, send
-from sinks import ClickHouse, KafkaMock, output_counters, wait_counter
+from sinks import ClickHouse, KafkaMock, S3rver, output_counters, wait_counter
 
 N = int(1000000 / SLOW)
 RATE = int(100000 / SLOW)
@@ -37,10 +41,15 @@ def decode_ipfix(raw, n):
         (length,) = struct.unpack(">I", raw[at:at + 4])
         msgs.append(raw[at + 4:at + 4 + length])
         at += 4 + length
+    return decode_stream(b"".join(msgs), n, "%d messages" % len(msgs))
+
+
+def decode_stream(data, n, what):
+    """The records of a stream of IPFIX messages, read back by ipfixd's own file collector."""
     tmp = tempfile.mkdtemp(prefix="ixdacc-")
     path, out = os.path.join(tmp, "in.ipfix"), os.path.join(tmp, "out.json")
     with open(path, "wb") as f:
-        f.write(b"".join(msgs))
+        f.write(data)
     d = Daemon(f"""collectors:
   - {{name: f, transport: file, path: "{path}"}}
 outputs:
@@ -50,15 +59,54 @@ outputs:
     final = d.stop()  # writes out everything the file held
     records = read_json_lines(out)
     assert len(records) == final["f"]["records"], (len(records), final)
-    assert len(records) == n, "%d messages held %d records, not %d: %s" % (
-        len(msgs), len(records), n, final)
+    assert len(records) == n, "%s held %d records, not %d: %s" % (what, len(records), n, final)
     return records
 
 
+def s3_config(s3, tmp):
+    """An ipfix-file output rotated at 8 MiB whose files go up to s3rver and stay on disk."""
+    cred = os.path.join(tmp, "cred")
+    with open(cred, "w") as f:
+        f.write("%s\n%s\n" % (s3.KEY_ID, s3.SECRET))
+    os.chmod(cred, 0o600)
+    os.mkdir(os.path.join(tmp, "files"))
+    return f"""  - name: arch
+    type: ipfix-file
+    directory: {tmp}/files
+    rotate-size: 8M
+    upload:
+      endpoint: "{s3.endpoint}"
+      bucket: archive
+      credentials-file: {cred}
+      delete-after-upload: false
+"""
+
+
+def check_s3(s3, d, tmp, n):
+    """Every file the output rotated is in the bucket byte for byte, and they hold n records."""
+    final, _ = output_counters(d.log(), "arch", "final")
+    files = sorted(f for f in os.listdir(os.path.join(tmp, "files")) if f.endswith(".ipfix"))
+    objects = s3.objects()
+    host = socket.gethostname()
+    assert len(files) >= 3 and len(objects) == len(files), (files, sorted(objects))
+    data = []
+    for f in files:
+        m = re.match(r"arch-(\d{4})(\d\d)(\d\d)T", f)
+        key = "%s/arch/%s/%s/%s/%s" % (host, m.group(1), m.group(2), m.group(3), f)
+        with open(os.path.join(tmp, "files", f), "rb") as fh:
+            data.append(fh.read())
+        assert objects.get(key) == data[-1], "object %s differs from %s" % (key, f)
+    assert final["records"] == n and final["dropped"] == 0, final
+    check_synthetic(decode_stream(b"".join(objects[k] for k in sorted(objects)), n,
+                                  "%d objects" % len(objects)), 0, n)
+
+
 def test_a_million_records():
-    """1,000,000 records from two exporters into ClickHouse and into Kafka (JSON) at once."""
-    ch, kafka = ClickHouse(), KafkaMock()
+    """1,000,000 records from two exporters into ClickHouse, into Kafka (JSON) and into rotated
+    IPFIX files uploaded to S3, at once."""
+    ch, kafka, s3 = ClickHouse(), KafkaMock(), S3rver()
     port = free_port()
+    tmp = tempfile.mkdtemp(prefix="ixdacc-s3-")
     try:
         schema(ch, "flows")
         kafka.command("topic flows 6")
@@ -71,7 +119,7 @@ outputs:
   - {{name: ch, type: clickhouse, url: "{ch.url}"}}
   - {{name: k, type: kafka, brokers: "{kafka.bootstrap}", topic: flows, key: 5-tuple,
       queue-messages: {N + 1000}, queue-size: 1500M}}
-""", expect_collectors=2)
+{s3_config(s3, tmp)}""", expect_collectors=2)
         half = N // 2
         send("-T", "-n", half, "127.0.0.1:%d" % port)
         send("-T", "-n", N - half, "--start", half, "[::1]:%d" % port)
@@ -86,9 +134,11 @@ outputs:
         lines = kafka.settle(*consumer).decode().splitlines()
         assert len(lines) == N, len(lines)
         check_synthetic([json.loads(l) for l in lines], 0, N)
+        check_s3(s3, d, tmp, N)
     finally:
         ch.stop()
         kafka.stop()
+        s3.stop()
 
 
 def outage_run(spool_size, queue_messages, queue_size):
