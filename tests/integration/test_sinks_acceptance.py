@@ -64,7 +64,8 @@ outputs:
 
 
 def s3_config(s3, tmp):
-    """An ipfix-file output rotated at 8 MiB whose files go up to s3rver and stay on disk."""
+    """An ipfix-file output rotated at 8 MiB (less when scaled down) whose files go up to s3rver
+    and stay on disk."""
     cred = os.path.join(tmp, "cred")
     with open(cred, "w") as f:
         f.write("%s\n%s\n" % (s3.KEY_ID, s3.SECRET))
@@ -73,7 +74,7 @@ def s3_config(s3, tmp):
     return f"""  - name: arch
     type: ipfix-file
     directory: {tmp}/files
-    rotate-size: 8M
+    rotate-size: {int(8192 / SLOW)}K
     upload:
       endpoint: "{s3.endpoint}"
       bucket: archive
