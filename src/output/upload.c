@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/counter.h"
 #include "core/log.h"
 #include "curl/s3.h"
@@ -105,6 +106,13 @@ ixd_upload_parse(const struct ixd_key *key, const struct ixd_cnode *v, void *fie
     if (s->part_size > s->multipart_threshold) {
         return ixd_cnode_fail(v, env->file, err, errlen,
                               "part-size must not exceed multipart-threshold");
+    }
+    /* the output reads them when it opens: -t says now what would stop the daemon there */
+    if (s->credentials_file.path[0] == '\0' && !(env->flags & IXD_CONFIG_SYNTAX_ONLY) &&
+        (getenv("AWS_ACCESS_KEY_ID") == NULL || getenv("AWS_SECRET_ACCESS_KEY") == NULL)) {
+        return ixd_cnode_fail(v, env->file, err, errlen,
+                              "upload: no credentials-file, and AWS_ACCESS_KEY_ID or "
+                              "AWS_SECRET_ACCESS_KEY is not set");
     }
     s->enabled = 1;
     return 0;

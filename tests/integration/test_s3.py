@@ -331,6 +331,40 @@ def test_requests_are_signed_as_published():
         server.shutdown()
 
 
+def test_credentials_from_the_environment():
+    """Without a credentials-file the keys come from AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY: every request is signed with them, and the secret is never logged."""
+    Recorder.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tmp = tempfile.mkdtemp(prefix="ixds3-env-")
+    out = os.path.join(tmp, "files")
+    os.mkdir(out)
+    port = free_port()
+    key_id, secret = "AKIDFROMENV", "Env/Secret+Key-0123456789abcdefghijklmn"
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    try:
+        os.environ.update(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
+        text = config(port, out, "http://127.0.0.1:%d" % server.server_address[1], "x",
+                      upload_extra="      region: eu-west-3\n")
+        text = text.replace("      credentials-file: x\n", "")
+        d = Daemon(text, expect_collectors=1)
+        send("-T", "-n", 60000, "127.0.0.1:%d" % port)
+        d.stop()
+        puts = [p for m, p, _, _ in Recorder.seen if m == "PUT"]
+        assert len(puts) >= 2, [p for _, p, _, _ in Recorder.seen]
+        for method, path, headers, body in Recorder.seen:
+            check_signature(method, path, headers, body, key_id, secret)
+        assert secret not in d.log()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        server.shutdown()
+
+
 def test_config_checks():
     tmp = tempfile.mkdtemp(prefix="ixds3-t-")
     cred = credentials(tmp)
@@ -350,10 +384,22 @@ def test_config_checks():
                     % (tmp, upload))
         r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True)
         assert r.returncode != 0 and msg in r.stderr, (upload, r.stderr)
+    # without a credentials-file the keys come from the environment: -t checks they are there
+    with open(path, "w") as f:
+        f.write("collectors:\n  - {name: u, listen: '127.0.0.1:4739'}\n"
+                "outputs:\n  - {name: a, type: ipfix-file, directory: %s, upload: "
+                "{endpoint: 'http://h', bucket: b}}\n" % tmp)
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True, env=bare)
+    assert r.returncode != 0 and "AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is not set" in \
+        r.stderr, r.stderr
+    r = subprocess.run([BIN, "-t", "-c", path], capture_output=True, text=True,
+                       env=dict(bare, AWS_ACCESS_KEY_ID="AKID", AWS_SECRET_ACCESS_KEY="s"))
+    assert r.returncode == 0, r.stderr
 
 
 if __name__ == "__main__":
     run([test_signer_reproduces_the_published_vectors, test_requests_are_signed_as_published,
          test_every_rotated_file_byte_identical, test_multipart_and_delete_after_upload,
          test_outage_is_retried_and_the_bound_counts, test_json_files_rotate_and_upload,
-         test_config_checks])
+         test_credentials_from_the_environment, test_config_checks])
