@@ -160,6 +160,12 @@ def test_spool_survives_a_restart_and_its_bound_counts_drops():
         d = Daemon(text, expect_collectors=2)
         send("-T", "-n", n, "127.0.0.1:%d" % port)
         c, _ = wait_counter(d, "ch", "records", n)
+        # the final counters are read before the outputs close: wait until the last batch
+        # (handed on after batch-interval) is spooled or dropped
+        deadline = time.time() + 30 * SLOW
+        while c["spooled"] + c["spool_dropped"] < n and time.time() < deadline:
+            time.sleep(0.3)
+            c, _ = stats(d, "ch")
         d.stop()
         final, _ = output_counters(d.log(), "ch", "final")
         assert final["spool_dropped"] > 0 and final["spooled"] > 0, final
