@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "convert/convert.h"
 #include "core/config.h"
 #include "daemon/commands.h"
 #include "daemon/control.h"
@@ -15,18 +16,20 @@
 static void
 usage(FILE *out)
 {
-    fprintf(out, "usage: ipfixd [-c FILE] [-t [--syntax-only]] [-V] [-h]\n"
-                 "       ipfixd healthcheck [-c FILE] [--url URL]\n"
-                 "       ipfixd clickhouse-schema -c FILE [--output NAME] [--server-version V]\n"
-                 "  -c, --config FILE  run with this config (default: the built-in one:\n"
-                 "                     IPFIX on UDP and TCP port 4739, JSON lines to stdout)\n"
-                 "  -t, --test         check the config and every file it names, and exit\n"
-                 "                     (non-zero on errors)\n"
-                 "      --syntax-only  with -t: check the text only, open no file it names\n"
-                 "  -V, --version      print the version\n"
-                 "  -h, --help         print this help\n"
-                 "signals: HUP reloads the config and reopens output files, TERM/INT stop,\n"
-                 "         USR1 logs a summary per collector\n");
+    fprintf(out,
+            "usage: ipfixd [-c FILE] [-t [--syntax-only]] [-V] [-h]\n"
+            "       ipfixd healthcheck [-c FILE] [--url URL]\n"
+            "       ipfixd convert IN.pcap [-o FILE|-] [--format json|ipfix] [--to HOST:PORT]\n"
+            "       ipfixd clickhouse-schema -c FILE [--output NAME] [--server-version V]\n"
+            "  -c, --config FILE  run with this config (default: the built-in one:\n"
+            "                     IPFIX on UDP and TCP port 4739, JSON lines to stdout)\n"
+            "  -t, --test         check the config and every file it names, and exit\n"
+            "                     (non-zero on errors)\n"
+            "      --syntax-only  with -t: check the text only, open no file it names\n"
+            "  -V, --version      print the version\n"
+            "  -h, --help         print this help\n"
+            "signals: HUP reloads the config and reopens output files, TERM/INT stop,\n"
+            "         USR1 logs a summary per collector\n");
 }
 
 static void
@@ -51,6 +54,11 @@ test_config(struct ixd_config *cfg, const char *name, unsigned flags)
     /* as at start: the element files by whoever runs this, the rest as ipfixd's user */
     reg = ixd_ie_registry_new(syntax_only ? NULL : cfg->element_files,
                               syntax_only ? 0 : cfg->n_element_files, err, sizeof(err));
+    if (reg != NULL && ixd_ie_registry_add_own(reg, cfg->own_enterprise) == -1) {
+        ixd_ie_registry_free(reg);
+        reg = NULL;
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (reg == NULL) {
         fprintf(stderr, "%s:0:0: %s\n", name, err);
         goto fail;
@@ -145,6 +153,9 @@ main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "clickhouse-schema") == 0) {
         return ixd_cmd_clickhouse_schema(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "convert") == 0) {
+        return ixd_convert_main(argc - 1, argv + 1);
     }
 
     while ((opt = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {

@@ -79,6 +79,13 @@ struct ixd_input_type {
     unsigned (*connections)(const void *state);
     /** 1 while it reads (a listening socket, a file not yet read to its end). */
     int (*up)(const void *state);
+    /**
+     * The collector's own counters, from what open() made (shared), through fn
+     * (include/ipfixd/counters.h): the SIGUSR1 summary, /metrics and the API's collector
+     * resource render them beside the IPFIX counters every collector has. Runs on the control
+     * thread and on worker 0 while the workers count: read with relaxed loads. NULL: none.
+     */
+    void (*stats)(const void *shared, ixd_counter_fn fn, void *arg);
 };
 
 #endif

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipfixd/counters.h"
 #include "ipfixd/record.h"
 
 struct ixd_cnode;
@@ -32,6 +33,9 @@ struct ixd_stage_env {
     unsigned workers;
     int syntax_only; /**< 1: check the settings' text only, open no file they name (the
                           config is checked away from its machine: ipfixd -t --syntax-only) */
+    const char *pipeline;         /**< the pipeline's name */
+    unsigned index;               /**< the stage's place in it, from 0 */
+    const char *script_directory; /**< lua.directory ("" when not set) */
 };
 
 /** A stage type. Every function but conf and conf_free runs on one worker thread. */
@@ -68,6 +72,12 @@ struct ixd_stage_type {
      */
     void (*on_template)(void *state, const struct ixd_template *tmpl,
                         const struct ixd_source *source);
+    /**
+     * NULL, or reports the state's counters (include/ipfixd/counters.h), as outputs do: the
+     * SIGUSR1 summary, /metrics and the API's pipeline resource show them per pipeline and
+     * stage, summed over the workers. Any thread, while the worker runs (relaxed loads).
+     */
+    void (*stats)(const void *state, ixd_counter_fn fn, void *arg);
 };
 
 /**

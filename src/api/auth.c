@@ -30,6 +30,11 @@ const struct api_route api_routes[] = {
     {API_PREFIX "/ha/keepalived", 0, API_METHOD_GET, API_READER, API_H_KEEPALIVED, API_DENY},
     {API_PREFIX "/ha/keepalived/include", 0, API_METHOD_GET | API_METHOD_PUT, API_READER,
      API_H_KEEPALIVED, API_ADMIN},
+    /* the config may hold credentials (a sink's password): the operator reads it; writes
+     * need the role config.c asks for each (admin, or operator for pipelines) */
+    {API_PREFIX "/config", 1,
+     API_METHOD_GET | API_METHOD_POST | API_METHOD_PUT | API_METHOD_PATCH | API_METHOD_DELETE,
+     API_OPERATOR, API_H_CONFIG, API_OPERATOR},
     {API_PREFIX, 1, API_METHOD_GET, API_READER, API_H_RESOURCES, API_DENY},
 };
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);

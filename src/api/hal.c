@@ -24,10 +24,16 @@ status_title(int status)
         return "Method Not Allowed";
     case 409:
         return "Conflict";
+    case 412:
+        return "Precondition Failed";
     case 413:
         return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
     case 422:
         return "Unprocessable Content";
+    case 428:
+        return "Precondition Required";
     case 502:
         return "Bad Gateway";
     case 503:
@@ -40,7 +46,7 @@ status_title(int status)
 int
 api_problem(const struct api_ctx *ctx, struct api_reply *r, int status, const char *detail_fmt, ...)
 {
-    char detail[512];
+    char detail[1024];
     va_list ap;
 
     va_start(ap, detail_fmt);

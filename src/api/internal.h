@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/api.h"
 #include "core/config.h"
 #include "snapshot/snapshot.h"
 
@@ -14,6 +15,7 @@
 #define API_PAGE_MAX 1000
 
 struct api_conns;
+struct api_config;
 
 /* One request, as the resources see it (no libmicrohttpd type leaks past server.c). */
 struct api_ctx {
@@ -30,7 +32,12 @@ struct api_ctx {
     const struct api_identity *who; /* who wrote (writes only: auth is always on for them) */
     const char *client;             /* the client's address, for audit logs */
     const struct ixd_config_keepalived *keepalived;
-    struct api_conns *conns; /* the server's connection table, for /metrics */
+    struct api_conns *conns;   /* the server's connection table, for /metrics */
+    struct api_config *config; /* the running config as written, and its writes (config.c) */
+    /* of a write, taken on the server's thread (NULL when absent) */
+    const char *if_match;
+    const char *if_none_match;
+    const char *content_type;
 };
 
 /* What a resource answers: JSON (HAL or problem) or text. The server frees it. */
@@ -44,6 +51,8 @@ struct api_reply {
     char *link_header;            /* RFC 8288 Link (next page), or NULL */
     const char *www_authenticate; /* RFC 6750 challenge of a 401 or 403 (static), or NULL */
     const char *allow;            /* Allow of a 405 (static); NULL: GET, HEAD */
+    char etag[IXD_ETAG_LEN];      /* the resource's own ETag (a config item's); "": the body's */
+    char *location;               /* Location of a 201, or NULL */
 };
 
 /* Sets an RFC 9457 problem; always returns 0 so handlers can `return api_problem(...)`. */
@@ -83,6 +92,7 @@ enum api_handler {
     API_H_INDEX,      /* "/": links for someone who only knows the port */
     API_H_RESOURCES,  /* the HAL resources under /api/v1 (resources.c routes inside) */
     API_H_KEEPALIVED, /* /api/v1/ha/keepalived and its include (keepalived.c) */
+    API_H_CONFIG,     /* /api/v1/config and what is under it (config.c) */
 };
 
 #define API_METHOD_GET 0x1u /* and HEAD */
@@ -140,6 +150,21 @@ int api_auth_identify(const struct api_auth *a, const char *authorization, int64
 int api_authorize(enum api_access need, int auth_on, const struct api_identity *who);
 /* The role a route needs, as a name ("public", "reader", ...). */
 const char *api_access_name(enum api_access need);
+
+/* ---- the config as written, and its writes (config.c) ---- */
+
+/* Made by the server at start with the hooks writes go through (NULL: none); freed at stop. */
+struct api_config *api_config_new(const struct ixd_config_api *cfg,
+                                  const struct ixd_api_config_hooks *hooks);
+void api_config_free(struct api_config *c);
+/* The running config's tree, copied in (control thread). */
+void api_config_set(struct api_config *c, const struct ixd_cnode *tree);
+/* GET under /api/v1/config (the server's thread). */
+int api_config_read(const struct api_ctx *ctx, struct api_reply *r);
+/* PUT, PATCH, DELETE and POST under /api/v1/config (a write thread). */
+int api_config_write(const struct api_ctx *ctx, struct api_reply *r);
+/* 1 when api.writes lets the API change the config (runtime or persist), else 0. Any thread. */
+int api_config_writable(const struct api_config *c);
 
 /* Routers: 0 when they set a reply. */
 int api_resource(const struct api_ctx *ctx, struct api_reply *r);

@@ -207,16 +207,37 @@ output_sample(GString *out, const char *output, const struct ixd_counter_item *i
     g_string_append_printf(out, "\"} %llu\n", (unsigned long long)it->value);
 }
 
-/* Every output's counters, by family: each family once (in the order first reported), with
- * the samples of every output that reports it. */
 static void
-outputs(GString *out, const struct ixd_view *v)
+input_sample(GString *out, const char *collector, const struct ixd_counter_item *it)
+{
+    g_string_append_printf(out, "%s{collector=\"", it->def->metric);
+    label_value(out, collector);
+    if (it->def->label != NULL) {
+        g_string_append_printf(out, "\",%s=\"", it->def->label);
+        label_value(out, it->label);
+    }
+    g_string_append_printf(out, "\"} %llu\n", (unsigned long long)it->value);
+}
+
+/* Whose counters a family's samples are: a collector's input, an output, a stage. */
+struct counted {
+    const char *name;
+    const struct ixd_counter_item *items;
+    size_t n;
+};
+
+typedef void (*sample_fn)(GString *out, const char *owner, const struct ixd_counter_item *it);
+
+/* Counters by family: each family once (in the order first reported), with the samples of
+ * every owner that reports it. */
+static void
+families(GString *out, const struct counted *owners, size_t n, sample_fn sample_of)
 {
     GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
 
-    for (size_t i = 0; i < v->n_outputs; i++) {
-        for (size_t c = 0; c < v->outputs[i].n_counters; c++) {
-            const struct ixd_counter_def *def = v->outputs[i].counters[c].def;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < owners[i].n; c++) {
+            const struct ixd_counter_def *def = owners[i].items[c].def;
 
             if (def->metric == NULL || g_hash_table_contains(done, def->metric)) {
                 continue;
@@ -224,17 +245,74 @@ outputs(GString *out, const struct ixd_view *v)
             g_hash_table_add(done, (gpointer)def->metric);
             family(out, def->metric, def->kind == IXD_COUNTER_GAUGE ? "gauge" : "counter",
                    def->help);
-            for (size_t j = i; j < v->n_outputs; j++) {
-                for (size_t k = 0; k < v->outputs[j].n_counters; k++) {
-                    const struct ixd_counter_item *it = &v->outputs[j].counters[k];
+            for (size_t j = i; j < n; j++) {
+                for (size_t k = 0; k < owners[j].n; k++) {
+                    const struct ixd_counter_item *it = &owners[j].items[k];
                     if (it->def->metric != NULL && strcmp(it->def->metric, def->metric) == 0) {
-                        output_sample(out, v->outputs[j].name, it);
+                        sample_of(out, owners[j].name, it);
                     }
                 }
             }
         }
     }
     g_hash_table_destroy(done);
+}
+
+/* The input types' own counters (captures'), labelled collector; the outputs', labelled
+ * output. */
+static void
+inputs_and_outputs(GString *out, const struct ixd_view *v)
+{
+    size_t n = v->n_collectors > v->n_outputs ? v->n_collectors : v->n_outputs;
+    struct counted *owners = g_new0(struct counted, n + 1);
+
+    for (size_t i = 0; i < v->n_collectors; i++) {
+        owners[i] = (struct counted){v->collectors[i].name, v->collectors[i].input_counters,
+                                     v->collectors[i].n_input_counters};
+    }
+    families(out, owners, v->n_collectors, input_sample);
+    for (size_t i = 0; i < v->n_outputs; i++) {
+        owners[i] =
+            (struct counted){v->outputs[i].name, v->outputs[i].counters, v->outputs[i].n_counters};
+    }
+    families(out, owners, v->n_outputs, output_sample);
+    g_free(owners);
+}
+
+/* A stage's sample: its labels (pipeline and place) are given already escaped. */
+static void
+stage_sample(GString *out, const char *labels, const struct ixd_counter_item *it)
+{
+    g_string_append_printf(out, "%s{%s", it->def->metric, labels);
+    if (it->def->label != NULL) {
+        g_string_append_printf(out, ",%s=\"", it->def->label);
+        label_value(out, it->label);
+        g_string_append(out, "\"");
+    }
+    g_string_append_printf(out, "} %llu\n", (unsigned long long)it->value);
+}
+
+/* The counters of stages that report them (a lua stage's), by family as outputs' are, labelled
+ * with the pipeline and the stage's place in it. */
+static void
+stages(GString *out, const struct ixd_view *v)
+{
+    struct counted *owners = g_new0(struct counted, v->n_stages + 1);
+    GString **labels = g_new0(GString *, v->n_stages + 1);
+
+    for (size_t i = 0; i < v->n_stages; i++) {
+        labels[i] = g_string_new("pipeline=\"");
+        label_value(labels[i], v->stages[i].pipeline);
+        g_string_append_printf(labels[i], "\",stage=\"%u\"", v->stages[i].index);
+        owners[i] =
+            (struct counted){labels[i]->str, v->stages[i].counters, v->stages[i].n_counters};
+    }
+    families(out, owners, v->n_stages, stage_sample);
+    for (size_t i = 0; i < v->n_stages; i++) {
+        g_string_free(labels[i], TRUE);
+    }
+    g_free(labels);
+    g_free(owners);
 }
 
 /* The API's own connections (conns.h): how many, and those it closed or refused. */
@@ -284,7 +362,8 @@ api_metrics(const struct api_ctx *ctx, struct api_reply *r)
     }
     levels(out, v);
     collectors(out, v);
-    outputs(out, v);
+    inputs_and_outputs(out, v);
+    stages(out, v);
     r->status = 200;
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";
     r->text_len = out->len;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/config.h"
 #include "api/internal.h"
 #include "core/parse.h"
 
@@ -27,6 +28,7 @@ root(const struct api_ctx *ctx)
         links, "exporters-by-collector",
         json_pack("{s:s, s:b}", "href", API_PREFIX "/exporters{?collector}", "templated", 1));
     json_object_set_new(links, "outputs", api_link(API_PREFIX "/outputs"));
+    json_object_set_new(links, "pipelines", api_link(API_PREFIX "/pipelines"));
     json_object_set_new(links, "stats", api_link(API_PREFIX "/stats"));
     if (ctx->keepalived != NULL && ctx->keepalived->enabled) {
         /* only where it answers: the root links to nothing that is a 404 */
@@ -59,22 +61,30 @@ find_collector(const struct ixd_view *v, const char *name)
     return NULL;
 }
 
+static void module_counters(json_t *obj, const struct ixd_counter_item *items, size_t n);
+
 static json_t *
 collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
 {
-    json_t *links = json_object();
+    json_t *links = json_object(), *obj;
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/collectors/%s", c->name));
     json_object_set_new(links, "exporters",
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
-                     "transport", c->transport, "listen", c->listen,
-                     "bound", c->bound, "state",
-                     c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
-                     (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
-                     "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
-                     "counters", api_counters(&c->counters), "_links", links);
+    obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
+                    "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
+                    c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
+                    (json_int_t)c->sessions, "tcp_connections", (json_int_t)c->tcp_connections,
+                    "templates", (json_int_t)c->templates, "exporters", (json_int_t)c->exporters,
+                    "counters", api_counters(&c->counters), "_links", links);
+    if (c->input_counters != NULL) {
+        /* the input type's own counters (a capture's), rendered as an output's are */
+        json_t *input = json_object();
+        module_counters(input, c->input_counters, c->n_input_counters);
+        json_object_set_new(obj, "input", input);
+    }
+    return obj;
 }
 
 static int
@@ -159,12 +169,12 @@ find_output(const struct ixd_view *v, const char *name)
 /* The array of labelled counters of one label ("destination" -> "destinations"): one object per
  * label value, {"name": value, key: count, ...}. */
 static json_t *
-labelled_json(const struct ixd_snap_output *o, const char *label)
+labelled_json(const struct ixd_counter_item *items, size_t n, const char *label)
 {
     json_t *arr = json_array();
 
-    for (size_t i = 0; i < o->n_counters; i++) {
-        const struct ixd_counter_item *it = &o->counters[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct ixd_counter_item *it = &items[i];
         json_t *obj = NULL;
         size_t k;
 
@@ -186,16 +196,15 @@ labelled_json(const struct ixd_snap_output *o, const char *label)
     return arr;
 }
 
-/* An output: its unlabelled counters under "counters", each label's under its plural. */
-static json_t *
-output_json(const struct ixd_snap_output *o)
+/* A module's counters into obj: the unlabelled ones under "counters", each label's under its
+ * plural. */
+static void
+module_counters(json_t *obj, const struct ixd_counter_item *items, size_t n)
 {
     json_t *counters = json_object();
-    json_t *obj =
-        json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
 
-    for (size_t i = 0; i < o->n_counters; i++) {
-        const struct ixd_counter_item *it = &o->counters[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct ixd_counter_item *it = &items[i];
         char plural[64];
 
         if (it->def->label == NULL) {
@@ -204,10 +213,20 @@ output_json(const struct ixd_snap_output *o)
         }
         snprintf(plural, sizeof(plural), "%ss", it->def->label);
         if (json_object_get(obj, plural) == NULL) {
-            json_object_set_new(obj, plural, labelled_json(o, it->def->label));
+            json_object_set_new(obj, plural, labelled_json(items, n, it->def->label));
         }
     }
     json_object_set_new(obj, "counters", counters);
+}
+
+/* An output: its unlabelled counters under "counters", each label's under its plural. */
+static json_t *
+output_json(const struct ixd_snap_output *o)
+{
+    json_t *obj =
+        json_pack("{s:s, s:s, s:s}", "name", o->name, "type", o->type, "state", "running");
+
+    module_counters(obj, o->counters, o->n_counters);
     /* every output has the list, empty for those with one destination */
     if (json_object_get(obj, "destinations") == NULL) {
         json_object_set_new(obj, "destinations", json_array());
@@ -271,14 +290,13 @@ exporter_json(const struct ixd_view_exporter *e, int full)
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/exporters/%s", e->id));
     json_object_set_new(links, "collector", api_link(API_PREFIX "/collectors/%s", e->collector));
-    out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id,
-                    "address", e->address, "collector", e->collector, "transport",
-                    e->transport, "first_seen",
-                    api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec),
-                    "sessions", (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates,
-                    "sequence_loss", "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
-                    (json_int_t)e->counters.seq_reordered, "resets",
-                    (json_int_t)e->counters.seq_resets);
+    out = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id, "address",
+        e->address, "collector", e->collector, "transport", e->transport, "first_seen",
+        api_time(e->first_seen_usec), "last_seen", api_time(e->last_seen_usec), "sessions",
+        (json_int_t)e->n_sessions, "templates", (json_int_t)e->templates, "sequence_loss",
+        "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
+        (json_int_t)e->counters.seq_reordered, "resets", (json_int_t)e->counters.seq_resets);
     json_object_set_new(out, "counters", api_counters(&e->counters));
     if (full) {
         json_t *sessions = json_array(), *domains = json_array();
@@ -482,6 +500,107 @@ exporter_routes(const struct api_ctx *ctx, struct api_reply *r, char **seg, int 
     return api_problem(ctx, r, 404, "no resource at %s", ctx->path);
 }
 
+/* ---- pipelines: the counters of their stages that report them ---- */
+
+/* Adds name to names[] (n) unless it is there. */
+static size_t
+add_name(const char **names, size_t n, const char *name)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (strcmp(names[j], name) == 0) {
+            return n;
+        }
+    }
+    names[n] = name;
+    return n + 1;
+}
+
+/* The pipelines of the running config (seq, a copy of its pipelines), so that every one its
+ * config links to is here, then those whose stages report counters that the config does not
+ * name yet (the workers' view may be a moment behind it): names[] (n), pointing into seq and
+ * the view. */
+static size_t
+pipeline_names(const struct ixd_view *v, const struct ixd_cnode *seq, const char **names)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; seq->kind == IXD_CNODE_SEQUENCE && i < seq->n; i++) {
+        const struct ixd_cnode *name = ixd_cnode_get(&seq->items[i], "name");
+        if (name != NULL && name->kind == IXD_CNODE_SCALAR && name->text != NULL) {
+            n = add_name(names, n, name->text);
+        }
+    }
+    for (size_t i = 0; i < v->n_stages; i++) {
+        n = add_name(names, n, v->stages[i].pipeline);
+    }
+    return n;
+}
+
+/* A pipeline's stages with counters; with api.writes on, a link to its config, where it is
+ * changed and its stages reloaded. */
+static json_t *
+pipeline_json(const struct api_ctx *ctx, const char *name)
+{
+    const struct ixd_view *v = ctx->view;
+    json_t *stages = json_array(), *links;
+
+    for (size_t i = 0; i < v->n_stages; i++) {
+        const struct ixd_snap_stage *s = &v->stages[i];
+        json_t *obj;
+        if (strcmp(s->pipeline, name) != 0) {
+            continue;
+        }
+        obj = json_pack("{s:I, s:s}", "index", (json_int_t)s->index, "type", s->type);
+        module_counters(obj, s->counters, s->n_counters);
+        json_array_append_new(stages, obj);
+    }
+    links = json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/pipelines/%s", name),
+                      "collection", api_link(API_PREFIX "/pipelines"));
+    if (api_config_writable(ctx->config)) {
+        json_object_set_new(links, "config", api_link(API_PREFIX "/config/pipelines/%s", name));
+    }
+    return json_pack("{s:s, s:o, s:o}", "name", name, "stages", stages, "_links", links);
+}
+
+static json_t *
+pipeline_item(const struct api_ctx *ctx, const char *name)
+{
+    return pipeline_json(ctx, name);
+}
+
+static int
+pipelines(const struct api_ctx *ctx, struct api_reply *r, const char *name)
+{
+    const struct ixd_view *v = ctx->view;
+    struct ixd_cnode seq = {0};
+    const char **names;
+    size_t n, i;
+
+    if (ctx->config != NULL) {
+        (void)api_config_snapshot(ctx->config, "pipelines", NULL, &seq, NULL); /* none: empty */
+    }
+    names = calloc(v->n_stages + seq.n + 1, sizeof(*names));
+    if (names == NULL) {
+        ixd_cnode_release(&seq);
+        return api_problem(ctx, r, 500, "out of memory");
+    }
+    n = pipeline_names(v, &seq, names);
+    if (name != NULL) {
+        for (i = 0; i < n && strcmp(names[i], name) != 0; i++) {
+        }
+        if (i == n) {
+            api_problem(ctx, r, 404, "there is no pipeline '%s'", name);
+        } else {
+            api_hal(r, pipeline_json(ctx, name));
+        }
+    } else {
+        named_collection(ctx, r, "pipelines", names, n, pipeline_item);
+    }
+    free(names);
+    ixd_cnode_release(&seq);
+    return 0;
+}
+
 static json_t *
 stats(const struct api_ctx *ctx)
 {
@@ -562,6 +681,9 @@ api_resource(const struct api_ctx *ctx, struct api_reply *r)
     }
     if (n > 0 && strcmp(seg[0], "outputs") == 0 && n <= 2) {
         return outputs(ctx, r, n == 2 ? seg[1] : NULL);
+    }
+    if (n > 0 && strcmp(seg[0], "pipelines") == 0 && n <= 2) {
+        return pipelines(ctx, r, n == 2 ? seg[1] : NULL);
     }
     if (n > 0 && strcmp(seg[0], "exporters") == 0) {
         return exporter_routes(ctx, r, seg, n);

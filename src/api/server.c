@@ -49,6 +49,7 @@ struct ixd_api {
     unsigned writes;
     pthread_mutex_t apply_lock; /* one write applied at a time */
     int writes_ready;           /* the locks and the condition are initialised */
+    struct api_config *config;  /* the running config as written, and its writes */
 };
 
 static void
@@ -140,6 +141,8 @@ dispatch(const struct api_ctx *ctx, const struct api_route *rt, struct api_reply
         api_resource(ctx, r);
     } else if (rt->handler == API_H_KEEPALIVED) {
         api_keepalived(ctx, r);
+    } else if (rt->handler == API_H_CONFIG) {
+        api_config_read(ctx, r);
     } else if (rt->handler == API_H_INDEX) {
         /* the way in for someone who only knows the port */
         r->status = 200;
@@ -240,7 +243,7 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
     enum MHD_Result ret;
     char *body = r->text;
     size_t len = r->text_len;
-    char tag[24];
+    char tag[IXD_ETAG_LEN];
     int status = r->status;
 
     if (r->json != NULL) {
@@ -249,25 +252,39 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
         body = json_dumps(r->json, JSON_COMPACT | JSON_REAL_PRECISION(15));
         len = body != NULL ? strlen(body) : 0;
     }
+    if (status == MHD_HTTP_NO_CONTENT) {
+        body = "";
+        len = 0;
+    }
     if (body == NULL) {
         return MHD_NO;
     }
-    etag_of(body, len, tag, sizeof(tag));
-    if (cacheable && status == 200 && not_modified(conn, tag)) {
+    /* a resource with its own validator (a config item's) gives it; others their body's */
+    if (r->etag[0] != '\0') {
+        snprintf(tag, sizeof(tag), "%s", r->etag);
+    } else {
+        etag_of(body, len, tag, sizeof(tag));
+    }
+    if (status == MHD_HTTP_NO_CONTENT) {
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    } else if (cacheable && status == 200 && not_modified(conn, tag)) {
         status = MHD_HTTP_NOT_MODIFIED;
         resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     } else {
         resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     }
-    if (body != r->text) {
+    if (body != r->text && r->json != NULL) {
         free(body);
     }
     if (resp == NULL) {
         return MHD_NO;
     }
-    if (cacheable && r->status == 200) {
+    if ((cacheable && r->status == 200) || (r->etag[0] != '\0' && r->status < 300)) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, tag);
+    }
+    if (r->location != NULL) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     if (r->link_header != NULL) {
@@ -293,6 +310,7 @@ reply_release(struct api_reply *r)
         g_free(r->text);
     }
     free(r->link_header);
+    free(r->location);
 }
 
 /* The state of a write between its calls: the body so far and who sent it; then, while it is
@@ -308,6 +326,9 @@ struct upload {
     char client[64];
     struct api_reply reply;
     int applying;
+    /* the headers a write's handler reads, copied on the server's thread */
+    char if_match[128], if_none_match[128], content_type[128];
+    int has_if_match, has_if_none_match, has_content_type;
 };
 
 static int seen_headers; /* the state of a GET once its headers are in */
@@ -347,6 +368,20 @@ ctx_init(struct ixd_api *api, struct MHD_Connection *conn, const char *url, cons
     ctx->client = client;
     ctx->keepalived = &api->cfg.keepalived;
     ctx->conns = api->conns;
+    ctx->config = api->config;
+}
+
+/* Copies header name of conn into buf: 1, or 0 when it is absent (or too long to be valid). */
+static int
+copy_header(struct MHD_Connection *conn, const char *name, char *buf, size_t len)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+
+    if (v == NULL || strlen(v) >= len) {
+        return 0;
+    }
+    memcpy(buf, v, strlen(v) + 1);
+    return 1;
 }
 
 /* Adds a piece of a write's body; past the API's body limit only notes that it was too big. */
@@ -380,9 +415,15 @@ apply_write(void *arg)
     struct ixd_api *api = up->api;
 
     /* writes route only to handlers that take them (the route table says which) */
+    const struct api_route *rt = api_route_find(NULL, 0, up->ctx.path);
+
     pthread_mutex_lock(&api->apply_lock);
     clock_now(&up->ctx.now_mono, &up->ctx.now_usec); /* its turn may have come later */
-    api_keepalived(&up->ctx, &up->reply);
+    if (rt != NULL && rt->handler == API_H_CONFIG) {
+        api_config_write(&up->ctx, &up->reply);
+    } else {
+        api_keepalived(&up->ctx, &up->reply);
+    }
     pthread_mutex_unlock(&api->apply_lock);
     MHD_resume_connection(up->conn); /* up belongs to the MHD thread again from here */
     pthread_mutex_lock(&api->writes_lock);
@@ -408,6 +449,9 @@ start_write(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up,
     up->ctx.body = up->buf != NULL ? up->buf : "";
     up->ctx.body_len = up->len;
     up->ctx.who = &up->who;
+    up->ctx.if_match = up->has_if_match ? up->if_match : NULL;
+    up->ctx.if_none_match = up->has_if_none_match ? up->if_none_match : NULL;
+    up->ctx.content_type = up->has_content_type ? up->content_type : NULL;
     up->api = api;
     up->conn = conn;
     up->applying = 1;
@@ -499,6 +543,11 @@ write_begins(struct ixd_api *api, struct MHD_Connection *conn, struct api_ctx *c
         return 0;
     }
     up->who = who;
+    up->has_if_match = copy_header(conn, "If-Match", up->if_match, sizeof(up->if_match));
+    up->has_if_none_match =
+        copy_header(conn, "If-None-Match", up->if_none_match, sizeof(up->if_none_match));
+    up->has_content_type =
+        copy_header(conn, "Content-Type", up->content_type, sizeof(up->content_type));
     *state = up;
     return 1;
 }
@@ -647,14 +696,39 @@ read_pem(const char *path, char *err, size_t errlen)
     return text;
 }
 
+/* What the server holds besides libmicrohttpd: its locks, snapshot reader, connection table
+ * and config document. 0, or -1 with err (ixd_api_stop frees what there is). */
+static int
+api_init(struct ixd_api *api, const struct ixd_config_api *cfg,
+         struct ixd_snapshot_publisher *const *pubs, unsigned n_workers,
+         const struct ixd_api_config_hooks *hooks, char *err, size_t errlen)
+{
+    struct api_conns_limits lim = {cfg->connections, cfg->connections_per_ip, cfg->request_timeout,
+                                   cfg->timeout};
+
+    api->cfg = *cfg;
+    pthread_mutex_init(&api->writes_lock, NULL);
+    pthread_cond_init(&api->writes_done, NULL);
+    pthread_mutex_init(&api->apply_lock, NULL);
+    pthread_mutex_init(&api->mhd_log_lock, NULL);
+    api->writes_ready = 1;
+    api->reader = ixd_snapshot_reader_new(pubs, n_workers);
+    api->config = api_config_new(cfg, hooks);
+    if (api->reader == NULL || api->config == NULL) {
+        snprintf(err, errlen, "api: out of memory");
+        return -1;
+    }
+    api->conns = api_conns_new(&lim, err, errlen);
+    return api->conns == NULL ? -1 : 0;
+}
+
 struct ixd_api *
 ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *const *pubs,
-              unsigned n_workers, int64_t started_usec, char *err, size_t errlen)
+              unsigned n_workers, int64_t started_usec, const struct ixd_api_config_hooks *hooks,
+              char *err, size_t errlen)
 {
     struct ixd_api *api = calloc(1, sizeof(*api));
     struct MHD_OptionItem opts[16];
-    struct api_conns_limits lim = {cfg->connections, cfg->connections_per_ip, cfg->request_timeout,
-                                   cfg->timeout};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;
     int n = 0;
@@ -663,22 +737,10 @@ ixd_api_start(const struct ixd_config_api *cfg, struct ixd_snapshot_publisher *c
         snprintf(err, errlen, "api: out of memory");
         return NULL;
     }
-    api->cfg = *cfg;
+    if (api_init(api, cfg, pubs, n_workers, hooks, err, errlen) == -1) {
+        goto fail;
+    }
     api->started_usec = started_usec;
-    pthread_mutex_init(&api->writes_lock, NULL);
-    pthread_cond_init(&api->writes_done, NULL);
-    pthread_mutex_init(&api->apply_lock, NULL);
-    pthread_mutex_init(&api->mhd_log_lock, NULL);
-    api->writes_ready = 1;
-    api->reader = ixd_snapshot_reader_new(pubs, n_workers);
-    if (api->reader == NULL) {
-        snprintf(err, errlen, "api: out of memory");
-        goto fail;
-    }
-    api->conns = api_conns_new(&lim, err, errlen);
-    if (api->conns == NULL) {
-        goto fail;
-    }
     if (cfg->addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
@@ -755,10 +817,19 @@ ixd_api_stop(struct ixd_api *api)
         pthread_mutex_destroy(&api->mhd_log_lock);
     }
     ixd_snapshot_reader_free(api->reader);
+    api_config_free(api->config);
     api_auth_free(api->auth);
     free(api->cert_pem);
     free(api->key_pem);
     free(api);
+}
+
+void
+ixd_api_set_config(struct ixd_api *api, const struct ixd_cnode *tree)
+{
+    if (api != NULL) {
+        api_config_set(api->config, tree);
+    }
 }
 
 const struct ixd_config_api *

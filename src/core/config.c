@@ -138,6 +138,26 @@ limits_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void
     return 0;
 }
 
+/* lua: where lua stages' scripts and the files they read are (docs/lua.md) */
+static int
+lua_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    const char *s;
+
+    (void)ctx;
+    if (strcmp(key, "directory") != 0) {
+        return ixd_cfg_fail(w, k, "unknown key '%s' in lua (known: directory)", key);
+    }
+    if (ixd_cfg_want_scalar(w, v, "lua.directory", &s) == -1) {
+        return -1;
+    }
+    if (s[0] != '/' || strlen(s) >= sizeof(w->cfg->lua_directory)) {
+        return ixd_cfg_fail(w, v, "lua.directory must be an absolute path, not '%s'", s);
+    }
+    snprintf(w->cfg->lua_directory, sizeof(w->cfg->lua_directory), "%s", s);
+    return ixd_cfg_note_file(w, v, IXD_FILE_DIR_READ, "lua.directory", s);
+}
+
 static int
 top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -201,10 +221,13 @@ top_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
     if (strcmp(key, "ha") == 0) {
         return ixd_cfg_parse_ha(w, v);
     }
+    if (strcmp(key, "lua") == 0) {
+        return ixd_cfg_want_mapping(w, v, "lua") == -1 ? -1 : ixd_cfg_each_key(w, v, lua_key, NULL);
+    }
     return ixd_cfg_fail(
         w, k,
         "unknown top-level section '%s' (known: workers, user, group, state-directory, log, "
-        "limits, elements, collectors, outputs, pipelines, api, ha)",
+        "limits, elements, collectors, outputs, pipelines, api, ha, lua)",
         key);
 }
 
@@ -312,6 +335,13 @@ parse_root(struct walk *w)
     if (resolve_user(w) == -1) {
         return -1;
     }
+    if (w->cfg->api.writes == IXD_API_WRITES_PERSIST && w->cfg->state_directory[0] == '\0') {
+        snprintf(w->err, w->errlen,
+                 "%s:%u:%u: api.writes: persist keeps the API's changes in the state directory: "
+                 "set state-directory, or use api.writes: runtime",
+                 w->name, w->cfg->api.writes_line, w->cfg->api.writes_column);
+        return -1;
+    }
     if (w->cfg->state_directory[0] != '\0' &&
         ixd_cfg_note_file(w, w->state_directory != NULL ? w->state_directory : root,
                           IXD_FILE_STATE_DIR, "state-directory", w->cfg->state_directory) == -1) {
@@ -347,6 +377,35 @@ ixd_config_parse(const char *name, const char *text, size_t len, char *err, size
 }
 
 struct ixd_config *
+ixd_cfg_new(const char *name, char *err, size_t errlen)
+{
+    struct ixd_config *cfg = calloc(1, sizeof(*cfg));
+
+    if (cfg == NULL || (cfg->source = strdup(name)) == NULL) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        free(cfg);
+        return NULL;
+    }
+    cfg->log_level = IXD_LOG_INFO;
+    cfg->log_target = IXD_LOG_STDERR;
+    cfg->own_enterprise = IXD_OWN_ENTERPRISE_DEFAULT;
+    cfg->limits = default_limits;
+    ixd_cfg_api_defaults(&cfg->api);
+    snprintf(cfg->state_directory, sizeof(cfg->state_directory), "%s", IXD_DEFAULT_STATE_DIRECTORY);
+    return cfg;
+}
+
+int
+ixd_cfg_walk_document(struct walk *w)
+{
+    if (parse_root(w) == -1) {
+        return -1;
+    }
+    /* kept as written, for the API to read and write items of (core/config_tree.h) */
+    return ixd_cfg_copy_document(w, yaml_document_get_root_node(&w->doc), &w->cfg->tree);
+}
+
+struct ixd_config *
 ixd_config_parse_flags(const char *name, const char *text, size_t len, unsigned flags, char *err,
                        size_t errlen)
 {
@@ -359,24 +418,10 @@ ixd_config_parse_flags(const char *name, const char *text, size_t len, unsigned 
     w.name = name;
     w.err = err;
     w.errlen = errlen;
-    w.cfg = calloc(1, sizeof(*w.cfg));
+    w.cfg = ixd_cfg_new(name, err, errlen);
     if (w.cfg == NULL) {
-        snprintf(err, errlen, "%s: out of memory", name);
         return NULL;
     }
-    w.cfg->source = strdup(name);
-    if (w.cfg->source == NULL) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        free(w.cfg);
-        return NULL;
-    }
-    w.cfg->log_level = IXD_LOG_INFO;
-    w.cfg->log_target = IXD_LOG_STDERR;
-    w.cfg->limits = default_limits;
-    ixd_cfg_api_defaults(&w.cfg->api);
-    snprintf(w.cfg->state_directory, sizeof(w.cfg->state_directory), "%s",
-             IXD_DEFAULT_STATE_DIRECTORY);
-
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &w.doc)) {
@@ -387,7 +432,7 @@ ixd_config_parse_flags(const char *name, const char *text, size_t len, unsigned 
         ixd_config_free(w.cfg);
         return NULL;
     }
-    ok = parse_root(&w);
+    ok = ixd_cfg_walk_document(&w);
     if (ok == 0) {
         /* a second document ("---") would be ignored silently: refuse it instead */
         yaml_document_t extra;
@@ -475,6 +520,7 @@ ixd_config_free(struct ixd_config *cfg)
         return;
     }
     free(cfg->source);
+    ixd_cnode_release(&cfg->tree);
     for (i = 0; i < cfg->n_files; i++) {
         free(cfg->files[i].path);
     }

@@ -18,6 +18,11 @@
 #define IXD_NAME_MAX 64
 #define IXD_PATH_MAX 4096
 #define IXD_DEFAULT_STATE_DIRECTORY "/var/lib/ipfixd"
+/* The enterprise number of ipfixd's own elements (what enrichment adds) unless
+ * elements.enterprise says otherwise: RFC 5612's number for documentation, which no vendor's
+ * elements use; an operator exporting beyond their own network sets their organisation's. */
+#define IXD_OWN_ENTERPRISE_DEFAULT 32473
+
 /* The vendor element files (config/elements) as installed, and in the source tree for runs
  * from a build tree; CMake defines both. */
 #ifndef IXD_ELEMENTS_DIR
@@ -115,7 +120,7 @@ struct ixd_config_api_jwt {
     int enabled;
     char jwks_file[IXD_PATH_MAX];
     unsigned jwks_line, jwks_column; /* of the key, where the API's check reports */
-    uint64_t jwks_digest; /* of the file as read: a reload notices new keys */
+    uint64_t jwks_digest;            /* of the file as read: a reload notices new keys */
     char issuer[512];
     char audience[256];
     char role_claim[128];           /* a claim name, or a dotted path such as ext.ipfixd_role */
@@ -149,6 +154,16 @@ struct ixd_config_keepalived {
     char audit_log[IXD_PATH_MAX];  /* one JSON line per PUT */
 };
 
+/* api.writes: whether the API changes the config, and whether its changes outlive a restart. */
+enum ixd_api_writes {
+    IXD_API_WRITES_OFF = 0, /* every config write is refused */
+    IXD_API_WRITES_RUNTIME, /* until the next restart or SIGHUP of the file */
+    IXD_API_WRITES_PERSIST, /* kept in the state directory, merged over the file at start */
+};
+
+/* The file of the API's changes in the state directory (api.writes: persist). */
+#define IXD_API_CONFIG_FILE "api-config.yaml"
+
 /* The REST API (src/api/, docs/api.md): where it listens and how much it lets one client take. */
 struct ixd_config_api {
     int enabled;
@@ -165,6 +180,11 @@ struct ixd_config_api {
     char key[IXD_PATH_MAX];
     struct ixd_config_api_auth auth;
     struct ixd_config_keepalived keepalived; /* from ha.keepalived */
+    enum ixd_api_writes writes;              /* docs/api.md#config */
+    enum ixd_api_role pipeline_role;         /* who writes pipelines: admin, or operator too */
+    char audit_log[IXD_PATH_MAX];            /* one JSON line per config write; "" = log only */
+    unsigned writes_line, writes_column;     /* of api.writes, for the checks that need the
+                                                whole config (auth, state-directory) */
 };
 
 /* "reader", "operator", "admin" (or "none") for a role. */
@@ -227,15 +247,15 @@ enum ixd_config_flags {
 };
 
 struct ixd_config {
-    char *file;                         /* NULL for the built-in config */
-    char *source;                       /* the name messages give: the file, or as parsed */
-    char user[IXD_NAME_MAX];            /* "" = stay who started ipfixd */
-    char group[IXD_NAME_MAX];           /* "" = the user's primary group */
-    unsigned user_line, user_column;    /* of the user key, for messages */
-    uid_t uid;                          /* user and group resolved (not with SYNTAX_ONLY) */
+    char *file;                      /* NULL for the built-in config */
+    char *source;                    /* the name messages give: the file, or as parsed */
+    char user[IXD_NAME_MAX];         /* "" = stay who started ipfixd */
+    char group[IXD_NAME_MAX];        /* "" = the user's primary group */
+    unsigned user_line, user_column; /* of the user key, for messages */
+    uid_t uid;                       /* user and group resolved (not with SYNTAX_ONLY) */
     gid_t gid;
     size_t n_files;
-    struct ixd_config_file *files; /* every file and directory the config names */
+    struct ixd_config_file *files;      /* every file and directory the config names */
     char state_directory[IXD_PATH_MAX]; /* "" = none: templates do not survive restarts */
     int workers;                        /* 0 = one per CPU */
     enum ixd_log_level log_level;
@@ -246,6 +266,7 @@ struct ixd_config {
     size_t n_element_files;
     char **element_files; /* libfixbuf XML files to load, in order: the directories' *.xml
                              (sorted by name), then elements.files */
+    uint32_t own_enterprise; /* elements.enterprise: the PEN of ipfixd's own elements */
     size_t n_collectors;
     struct ixd_config_module *collectors;
     size_t n_outputs;
@@ -254,6 +275,8 @@ struct ixd_config {
     struct ixd_config_pipeline *pipelines;
     struct ixd_config_api api;
     struct ixd_config_ha ha;
+    char lua_directory[IXD_PATH_MAX]; /* lua.directory: scripts and their files ("" = none) */
+    struct ixd_cnode tree;            /* the whole document as written (core/config_tree.h) */
 };
 
 /*
@@ -286,7 +309,5 @@ struct ixd_config *ixd_config_builtin(void);
 /* The same with enum ixd_config_flags. */
 struct ixd_config *ixd_config_builtin_flags(unsigned flags);
 void ixd_config_free(struct ixd_config *cfg);
-
-
 
 #endif

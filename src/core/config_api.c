@@ -27,6 +27,7 @@ ixd_cfg_api_defaults(struct ixd_config_api *api)
     api->timeout = 10;
     api->request_timeout = 10;
     api->body_limit = 64 * 1024;
+    api->pipeline_role = IXD_API_ROLE_ADMIN;
     memset(&tmp, 0, sizeof(tmp));
     if (ixd_listen_addr_parse(API_DEFAULT_LISTEN, &tmp, msg, sizeof(msg)) == 0) {
         snprintf(api->listen, sizeof(api->listen), "%s", API_DEFAULT_LISTEN);
@@ -315,6 +316,51 @@ parse_auth(struct walk *w, yaml_node_t *v, struct ixd_config_api_auth *auth)
     return 0;
 }
 
+/* api.writes: off, runtime or persist (docs/api.md#config). */
+static int
+parse_writes(struct walk *w, yaml_node_t *v, struct ixd_config_api *api)
+{
+    static const char *const modes[] = {"off", "runtime", "persist"};
+    const char *s;
+
+    if (ixd_cfg_want_scalar(w, v, "api.writes", &s) == -1) {
+        return -1;
+    }
+    api->writes_line = (unsigned)v->start_mark.line + 1;
+    api->writes_column = (unsigned)v->start_mark.column + 1;
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        if (strcmp(s, modes[i]) == 0) {
+            api->writes = (enum ixd_api_writes)i;
+            return 0;
+        }
+    }
+    return ixd_cfg_fail(w, v, "api.writes must be off, runtime or persist, not '%s'", s);
+}
+
+/* The keys of the config's writes: writes, pipeline-writes, audit-log (docs/api.md#config). */
+static int
+writes_key(struct walk *w, const char *key, yaml_node_t *v, struct ixd_config_api *api)
+{
+    const char *s;
+
+    if (strcmp(key, "writes") == 0) {
+        return parse_writes(w, v, api);
+    }
+    if (strcmp(key, "pipeline-writes") == 0) {
+        if (ixd_cfg_want_scalar(w, v, "api.pipeline-writes", &s) == -1) {
+            return -1;
+        }
+        if (strcmp(s, "admin") != 0 && strcmp(s, "operator") != 0) {
+            return ixd_cfg_fail(w, v, "api.pipeline-writes must be admin or operator, not '%s'", s);
+        }
+        api->pipeline_role = s[0] == 'a' ? IXD_API_ROLE_ADMIN : IXD_API_ROLE_OPERATOR;
+        return 0;
+    }
+    return api_path(w, v, "api.audit-log", api->audit_log, sizeof(api->audit_log)) == -1
+               ? -1
+               : ixd_cfg_note_file(w, v, IXD_FILE_WRITE, "api.audit-log", api->audit_log);
+}
+
 static int
 api_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
@@ -377,10 +423,14 @@ api_key(struct walk *w, const char *key, yaml_node_t *k, yaml_node_t *v, void *c
     if (strcmp(key, "auth") == 0) {
         return parse_auth(w, v, &api->auth);
     }
+    if (strcmp(key, "writes") == 0 || strcmp(key, "pipeline-writes") == 0 ||
+        strcmp(key, "audit-log") == 0) {
+        return writes_key(w, key, v, api);
+    }
     return ixd_cfg_fail(w, k,
                         "unknown key '%s' in api (known: enabled, listen, connections, "
                         "connections-per-ip, timeout, request-timeout, body-limit, certificate, "
-                        "key, auth)",
+                        "key, auth, writes, pipeline-writes, audit-log)",
                         key);
 }
 
@@ -398,6 +448,12 @@ ixd_cfg_parse_api(struct walk *w, yaml_node_t *v)
     }
     if ((api->certificate[0] != '\0') != (api->key[0] != '\0')) {
         return ixd_cfg_fail(w, v, "api needs both certificate and key for HTTPS, or neither");
+    }
+    /* writes always need a token (docs/api.md#auth): without auth none could be made */
+    if (api->writes != IXD_API_WRITES_OFF && !api->auth.enabled) {
+        return ixd_cfg_fail(w, v,
+                            "api.writes needs api.auth: a config write always needs a token "
+                            "(tokens or jwt with the role admin, docs/api.md#auth)");
     }
     /* Without auth, whoever reaches the port reads everything: keep it on this host. */
     if (api->enabled && !api->loopback && !api->auth.enabled) {
@@ -446,5 +502,7 @@ ixd_config_api_same(const struct ixd_config_api *a, const struct ixd_config_api 
            a->timeout == b->timeout && a->request_timeout == b->request_timeout &&
            a->body_limit == b->body_limit && strcmp(a->certificate, b->certificate) == 0 &&
            strcmp(a->key, b->key) == 0 && api_auth_same(&a->auth, &b->auth) &&
+           a->writes == b->writes && a->pipeline_role == b->pipeline_role &&
+           strcmp(a->audit_log, b->audit_log) == 0 &&
            memcmp(&a->keepalived, &b->keepalived, sizeof(a->keepalived)) == 0;
 }

@@ -217,7 +217,7 @@ element_files(struct walk *w, yaml_node_t *v)
 int
 ixd_cfg_parse_elements(struct walk *w, yaml_node_t *map)
 {
-    yaml_node_t *dirs = NULL, *files = NULL;
+    yaml_node_t *dirs = NULL, *files = NULL, *enterprise = NULL;
     yaml_node_pair_t *p;
 
     if (ixd_cfg_want_mapping(w, map, "elements") == -1) {
@@ -226,17 +226,29 @@ ixd_cfg_parse_elements(struct walk *w, yaml_node_t *map)
     for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = ixd_cfg_node(w, p->key);
         const char *key = ixd_cfg_scalar(k);
+        yaml_node_t **slot = NULL;
 
-        if (key != NULL && strcmp(key, "directories") == 0 && dirs == NULL) {
-            dirs = ixd_cfg_node(w, p->value);
-        } else if (key != NULL && strcmp(key, "files") == 0 && files == NULL) {
-            files = ixd_cfg_node(w, p->value);
-        } else if (key != NULL && (strcmp(key, "directories") == 0 || strcmp(key, "files") == 0)) {
-            return ixd_cfg_fail(w, k, "duplicate key '%s' in elements", key);
+        if (key != NULL && strcmp(key, "directories") == 0) {
+            slot = &dirs;
+        } else if (key != NULL && strcmp(key, "files") == 0) {
+            slot = &files;
+        } else if (key != NULL && strcmp(key, "enterprise") == 0) {
+            slot = &enterprise;
         } else {
-            return ixd_cfg_fail(w, k, "unknown key '%s' in elements (known: directories, files)",
+            return ixd_cfg_fail(w, k,
+                                "unknown key '%s' in elements (known: directories, files, "
+                                "enterprise)",
                                 key != NULL ? key : "?");
         }
+        if (*slot != NULL) {
+            return ixd_cfg_fail(w, k, "duplicate key '%s' in elements", key);
+        }
+        *slot = ixd_cfg_node(w, p->value);
+    }
+    /* 0 is IANA's: ipfixd's own elements need an enterprise of their own */
+    if (enterprise != NULL && ixd_cfg_get_u32(w, enterprise, "elements.enterprise", 1, UINT32_MAX,
+                                              &w->cfg->own_enterprise) == -1) {
+        return -1;
     }
     w->elements_done = 1;
     if (dirs != NULL ? element_directories(w, dirs) == -1

@@ -20,8 +20,8 @@ struct walk {
     char *err;
     size_t errlen;
     struct ixd_config *cfg;
-    int elements_done; /* the elements section was parsed (else its defaults apply) */
-    unsigned flags;    /* enum ixd_config_flags */
+    int elements_done;            /* the elements section was parsed (else its defaults apply) */
+    unsigned flags;               /* enum ixd_config_flags */
     yaml_node_t *user, *group;    /* the top-level keys' values, resolved once all is parsed */
     yaml_node_t *state_directory; /* its value, where the check of the directory reports */
 };
@@ -53,6 +53,9 @@ int ixd_cfg_note_secret(struct walk *w, const yaml_node_t *n, const char *key, c
 /* Copies a YAML subtree as written, for a module that checks it later (stages, outputs). */
 int ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth);
 
+/* Copies the whole document as written (cfg->tree). */
+int ixd_cfg_copy_document(struct walk *w, yaml_node_t *root, struct ixd_cnode *out);
+
 /* Copies mapping m without the keys a and b (a module's envelope): what its type reads. */
 int ixd_cfg_copy_except(struct walk *w, yaml_node_t *m, const char *a, const char *b,
                         struct ixd_cnode *out);
@@ -62,6 +65,11 @@ typedef int (*ixd_cfg_key_fn)(struct walk *w, const char *key, yaml_node_t *k, y
                               void *ctx);
 
 int ixd_cfg_each_key(struct walk *w, yaml_node_t *map, ixd_cfg_key_fn fn, void *ctx);
+
+/* A config with every default, named name for messages (config.c); NULL with err. */
+struct ixd_config *ixd_cfg_new(const char *name, char *err, size_t errlen);
+/* Walks w->doc into w->cfg, and keeps the document as written in cfg->tree: 0 or -1 (w->err). */
+int ixd_cfg_walk_document(struct walk *w);
 
 /* ---- the sections, each parsed by its own file ---- */
 

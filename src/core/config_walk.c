@@ -144,20 +144,29 @@ ixd_cfg_get_size(struct walk *w, const yaml_node_t *n, const char *what, size_t 
     return 0;
 }
 
-int
-ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth)
+/* Settings nest at most this deep below their module; the whole document two levels more. */
+#define SETTINGS_DEPTH_MAX 16
+
+static int
+copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth, unsigned max)
 {
     size_t i, n;
 
     out->line = (unsigned)y->start_mark.line + 1;
     out->column = (unsigned)y->start_mark.column + 1;
-    if (depth > 16) {
+    if (depth > max) {
         return ixd_cfg_fail(w, y, "settings nested too deep");
     }
     if (y->type == YAML_SCALAR_NODE) {
         out->kind = IXD_CNODE_SCALAR;
         out->text = strndup((const char *)y->data.scalar.value, y->data.scalar.length);
-        return out->text == NULL ? ixd_cfg_fail(w, y, "out of memory") : 0;
+        if (out->text == NULL) {
+            return ixd_cfg_fail(w, y, "out of memory");
+        }
+        /* quoting matters only where the text would read as a number, a boolean or null */
+        out->quoted = y->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+                      ixd_scalar_type(out->text) != IXD_SCALAR_STRING;
+        return 0;
     }
     if (y->type == YAML_SEQUENCE_NODE) {
         out->kind = IXD_CNODE_SEQUENCE;
@@ -168,8 +177,8 @@ ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigne
         }
         for (i = 0; i < n; i++) {
             out->n++;
-            if (ixd_cfg_copy_tree(w, ixd_cfg_node(w, y->data.sequence.items.start[i]),
-                                  &out->items[i], depth + 1) == -1) {
+            if (copy_tree(w, ixd_cfg_node(w, y->data.sequence.items.start[i]), &out->items[i],
+                          depth + 1, max) == -1) {
                 return -1;
             }
         }
@@ -188,13 +197,25 @@ ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigne
         if (k->type != YAML_SCALAR_NODE) {
             return ixd_cfg_fail(w, k, "keys must be plain words");
         }
-        if (ixd_cfg_copy_tree(w, k, &out->items[2 * i], depth + 1) == -1 ||
-            ixd_cfg_copy_tree(w, ixd_cfg_node(w, pair->value), &out->items[2 * i + 1], depth + 1) ==
+        if (copy_tree(w, k, &out->items[2 * i], depth + 1, max) == -1 ||
+            copy_tree(w, ixd_cfg_node(w, pair->value), &out->items[2 * i + 1], depth + 1, max) ==
                 -1) {
             return -1;
         }
     }
     return 0;
+}
+
+int
+ixd_cfg_copy_tree(struct walk *w, yaml_node_t *y, struct ixd_cnode *out, unsigned depth)
+{
+    return copy_tree(w, y, out, depth, SETTINGS_DEPTH_MAX);
+}
+
+int
+ixd_cfg_copy_document(struct walk *w, yaml_node_t *root, struct ixd_cnode *out)
+{
+    return copy_tree(w, root, out, 0, SETTINGS_DEPTH_MAX + 3);
 }
 
 /* Copies mapping m without the keys a and b (a module's envelope): what its type reads. */

@@ -28,6 +28,23 @@ ixd_counter_list_add(void *list, const struct ixd_counter_def *def, const char *
 }
 
 void
+ixd_counter_list_sum(void *list, const struct ixd_counter_def *def, const char *label_value,
+                     uint64_t value)
+{
+    struct ixd_counter_list *l = list;
+    const char *label = label_value != NULL ? label_value : "";
+
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->items[i].def == def &&
+            strncmp(l->items[i].label, label, sizeof(l->items[i].label) - 1) == 0) {
+            l->items[i].value += value;
+            return;
+        }
+    }
+    ixd_counter_list_add(list, def, label_value, value);
+}
+
+void
 ixd_counter_list_release(struct ixd_counter_list *l)
 {
     free(l->items);

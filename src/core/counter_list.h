@@ -25,6 +25,10 @@ struct ixd_counter_list {
 /* An ixd_counter_fn: appends to the ixd_counter_list arg. */
 void ixd_counter_list_add(void *list, const struct ixd_counter_def *def, const char *label_value,
                           uint64_t value);
+/* An ixd_counter_fn as well: adds value to the item of the same def and label when the list has
+ * it (the counters of one module's several states, summed), else appends. */
+void ixd_counter_list_sum(void *list, const struct ixd_counter_def *def, const char *label_value,
+                          uint64_t value);
 void ixd_counter_list_release(struct ixd_counter_list *l);
 
 /*

@@ -292,7 +292,10 @@ apply_defaults(const struct ixd_key *keys, void *settings, const struct ixd_cnod
                const struct ixd_key_env *env, char *err, size_t errlen)
 {
     for (const struct ixd_key *k = keys; k->name != NULL; k++) {
-        struct ixd_cnode v = {IXD_CNODE_SCALAR, at->line, at->column, (char *)k->def, 0, NULL};
+        struct ixd_cnode v = {.kind = IXD_CNODE_SCALAR,
+                              .line = at->line,
+                              .column = at->column,
+                              .text = (char *)k->def};
         struct ixd_key_env quiet = *env;
 
         if (k->kind == IXD_KEY_INCLUDE) {

@@ -15,6 +15,8 @@
 #include "core/clock.h"
 #include "core/counter_list.h"
 #include "core/log.h"
+#include "daemon/config_changes.h"
+#include "daemon/config_writes.h"
 #include "daemon/notify.h"
 #include "daemon/privileges.h"
 #include "daemon/runtime.h"
@@ -22,6 +24,7 @@
 #include "ha/channel.h"
 #include "ipfix/ie.h"
 #include "ipfix/session.h"
+#include "registry/registry.h"
 
 struct control {
     struct ev_loop *loop;
@@ -39,6 +42,7 @@ struct control {
 
     struct ixd_ha_channel *ha;          /* template sharing with the peer; NULL when off */
     struct ixd_ha_outbox **ha_outboxes; /* per worker */
+    struct ixd_config_writes *writes;   /* the API's changes to the config */
 };
 
 static unsigned
@@ -136,6 +140,47 @@ log_line(void *arg, const char *text)
     log_info("%s", text);
 }
 
+/* "stats pipeline NAME stage 1 lua: calls=... " and a line per label value, for each stage whose
+ * type reports counters, summed over the workers. */
+static void
+log_stage_lines(struct control *ctl, size_t p, const char *when)
+{
+    const struct ixd_pipeline_conf *pc = &ctl->rt->instances->pipelines[p];
+
+    for (size_t s = 0; s < pc->n; s++) {
+        struct ixd_counter_list l = {0};
+        char what[2 * IXD_NAME_MAX + 64];
+
+        if (pc->types[s]->stats == NULL) {
+            continue;
+        }
+        for (unsigned k = 0; k < ctl->n_workers; k++) {
+            ixd_worker_stage_counters(ctl->workers[k], p, s, &l);
+        }
+        snprintf(what, sizeof(what), "%s pipeline %s stage %zu %s", when,
+                 ctl->rt->cfg->pipelines[p].name, s, pc->types[s]->name);
+        ixd_counter_list_lines(l.items, l.n, what, log_line, NULL);
+        ixd_counter_list_release(&l);
+    }
+}
+
+/* The lines of a collector's input type's own counters (a capture's), if it has any. */
+static void
+log_input_counters(struct control *ctl, size_t i, const char *when)
+{
+    const struct ixd_listener *l = &ctl->rt->listeners[i];
+    struct ixd_counter_list list = {0};
+    char what[IXD_NAME_MAX + 32];
+
+    if (l->type == NULL || l->type->stats == NULL || l->shared == NULL) {
+        return;
+    }
+    l->type->stats(l->shared, ixd_counter_list_add, &list);
+    snprintf(what, sizeof(what), "%s collector %s input", when, ctl->rt->cfg->collectors[i].name);
+    ixd_counter_list_lines(list.items, list.n, what, log_line, NULL);
+    ixd_counter_list_release(&list);
+}
+
 static void
 log_summary(struct control *ctl, const char *when)
 {
@@ -171,6 +216,7 @@ log_summary(struct control *ctl, const char *when)
                  (unsigned long long)sum.sessions_evicted, (unsigned long long)sum.forwarded,
                  (unsigned long long)sum.forward_dropped, conns,
                  (unsigned long long)ixd_counters_errors(&sum), errs);
+        log_input_counters(ctl, i, when);
     }
     for (i = 0; i < cfg->n_pipelines; i++) {
         struct ixd_pipeline_counters pc = {0, 0, 0, 0};
@@ -192,6 +238,7 @@ log_summary(struct control *ctl, const char *when)
                  cfg->pipelines[i].name, (unsigned long long)pc.in, (unsigned long long)pc.out,
                  (unsigned long long)dropped, (unsigned long long)pc.failed,
                  (unsigned long long)pc.emitted);
+        log_stage_lines(ctl, i, when);
     }
     for (i = 0; i < cfg->n_outputs; i++) {
         struct ixd_output *o = ctl->rt->outputs[i];
@@ -273,6 +320,7 @@ log_exporters(struct control *ctl)
 static void
 api_start(struct control *ctl, const struct ixd_config *cfg)
 {
+    struct ixd_api_config_hooks hooks;
     char err[512];
     sigset_t old;
     unsigned k;
@@ -286,14 +334,16 @@ api_start(struct control *ctl, const struct ixd_config *cfg)
             ctl->snaps[k] = ixd_worker_snapshots(ctl->workers[k]);
         }
     }
+    hooks = ixd_config_writes_hooks(ctl->writes);
     block_signals(&old); /* the server thread leaves signals to this one */
     ctl->api = ctl->snaps != NULL ? ixd_api_start(&cfg->api, ctl->snaps, ctl->n_workers,
-                                                  ctl->started_usec, err, sizeof(err))
+                                                  ctl->started_usec, &hooks, err, sizeof(err))
                                   : NULL;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (ctl->api == NULL) {
         log_err("%s; ipfixd goes on collecting without its API", err);
     } else {
+        ixd_api_set_config(ctl->api, &cfg->tree);
         log_info("api: serving on %s%s", cfg->api.listen,
                  cfg->api.certificate[0] != '\0' ? " (https)" : "");
     }
@@ -304,9 +354,13 @@ static void
 api_reload(struct control *ctl, const struct ixd_config *cfg)
 {
     if (ctl->api != NULL && ixd_config_api_same(ixd_api_config(ctl->api), &cfg->api)) {
+        ixd_api_set_config(ctl->api, &cfg->tree);
         return;
     }
+    /* its write threads may wait on this thread: they are answered before it waits on them */
+    ixd_config_writes_pause(ctl->writes);
     ixd_api_stop(ctl->api);
+    ixd_config_writes_resume(ctl->writes);
     ctl->api = NULL;
     api_start(ctl, cfg);
 }
@@ -353,37 +407,49 @@ ha_apply(struct control *ctl, const struct ixd_config_ha *cfg)
     return 0;
 }
 
-static void
-reload(struct control *ctl)
+/* Checks cfg as `ipfixd -t` checks a file: its files as ipfixd's user, the API's JWKS, and,
+ * with modules, every module's settings. 0, or -1 with "file:line:col: message". */
+static int
+check_config(struct control *ctl, const struct ixd_config *cfg, int modules, char *err,
+             size_t errlen)
 {
-    struct ixd_config *cfg;
+    struct ixd_instances *in;
+
+    if (ixd_config_check_files(cfg, NULL, NULL, err, errlen) == -1 ||
+        ixd_api_check(&cfg->api, cfg->source, err, errlen) == -1) {
+        return -1;
+    }
+    if (modules) {
+        in = ixd_instances_conf(cfg, ctl->registry, 1, IXD_CONFIG_DEFAULT, err, errlen);
+        if (in == NULL) {
+            return -1;
+        }
+        ixd_instances_free(in);
+    }
+    return 0;
+}
+
+/*
+ * Runs cfg (taken over): a runtime built from it, taking over what did not change, handed to
+ * every worker. reopen: outputs reopen their files (a SIGHUP: logs rotated). 0, or -1 with err
+ * and the running config as it was.
+ */
+static int
+apply_config(struct control *ctl, struct ixd_config *cfg, int reopen, char *err, size_t errlen)
+{
     struct ixd_runtime *rt, *old = ctl->rt;
-    char err[1024];
     unsigned k;
 
-    cfg = ctl->config_path != NULL
-              ? ixd_config_load_flags(ctl->config_path, IXD_CONFIG_RELOAD, err, sizeof(err))
-              : ixd_config_builtin_flags(IXD_CONFIG_RELOAD);
-    if (cfg == NULL) {
-        log_err("reload refused, the running config stays: %s", err);
-        return;
-    }
-    if (ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1 ||
-        ixd_api_check(&cfg->api, cfg->source, err, sizeof(err)) == -1) {
-        log_err("reload refused, the running config stays: %s", err);
-        ixd_config_free(cfg);
-        return;
-    }
-    if (strcmp(cfg->user, ctl->rt->cfg->user) != 0 || strcmp(cfg->group, ctl->rt->cfg->group) != 0) {
+    if (strcmp(cfg->user, ctl->rt->cfg->user) != 0 ||
+        strcmp(cfg->group, ctl->rt->cfg->group) != 0) {
         log_warn("reload: user and group take effect at restart; keeping those ipfixd runs as");
     }
     if (worker_count(cfg) != ctl->n_workers) {
         log_warn("reload: a new worker count takes effect at restart; keeping %u", ctl->n_workers);
     }
-    rt = runtime_new(ctl, cfg, err, sizeof(err));
+    rt = runtime_new(ctl, cfg, err, errlen);
     if (rt == NULL) {
-        log_err("reload refused, the running config stays: %s", err);
-        return;
+        return -1;
     }
     ixd_log_setup(cfg->log_target, cfg->log_level);
     for (k = 0; k < ctl->n_workers; k++) {
@@ -393,12 +459,77 @@ reload(struct control *ctl)
     ixd_runtime_free(old); /* workers have let go: close what did not carry over */
     api_reload(ctl, rt->cfg);
     ha_apply(ctl, &rt->cfg->ha); /* a failure is logged; collecting goes on without it */
-    for (k = 0; k < rt->cfg->n_outputs; k++) {
+    for (k = 0; reopen && k < rt->cfg->n_outputs; k++) {
         rt->outputs[k]->type->reopen(rt->outputs[k]);
     }
-    log_info("reloaded %s", ctl->config_path != NULL ? ctl->config_path : "the built-in config");
     log_listeners(rt);
+    return 0;
 }
+
+static void
+reload(struct control *ctl)
+{
+    struct ixd_config *file, *cfg;
+    char err[1024];
+
+    file = ctl->config_path != NULL
+               ? ixd_config_load_flags(ctl->config_path, IXD_CONFIG_RELOAD, err, sizeof(err))
+               : ixd_config_builtin_flags(IXD_CONFIG_RELOAD);
+    if (file == NULL) {
+        log_err("reload refused, the running config stays: %s", err);
+        return;
+    }
+    cfg = ixd_config_writes_rebase(ctl->writes, file, IXD_CONFIG_RELOAD, err, sizeof(err));
+    if (cfg != file) {
+        ixd_config_free(file);
+    }
+    if (cfg == NULL) {
+        log_err("reload refused, the running config stays: %s", err);
+        return;
+    }
+    if (check_config(ctl, cfg, 0, err, sizeof(err)) == -1) {
+        log_err("reload refused, the running config stays: %s", err);
+        ixd_config_free(cfg);
+        return;
+    }
+    if (apply_config(ctl, cfg, 1, err, sizeof(err)) == -1) {
+        log_err("reload refused, the running config stays: %s", err);
+        return;
+    }
+    ixd_config_writes_commit(ctl->writes);
+    log_info("reloaded %s", ctl->config_path != NULL ? ctl->config_path : "the built-in config");
+}
+
+/* ---- what the config's writes ask of this thread (config_writes.h) ---- */
+
+static const struct ixd_config *
+writes_running(void *arg)
+{
+    struct control *ctl = arg;
+
+    return ctl->rt->cfg;
+}
+
+static int
+writes_check(void *arg, const struct ixd_config *cfg, char *err, size_t errlen)
+{
+    return check_config(arg, cfg, 1, err, errlen);
+}
+
+static int
+writes_apply(void *arg, struct ixd_config *cfg, char *err, size_t errlen)
+{
+    struct control *ctl = arg;
+
+    if (apply_config(ctl, cfg, 0, err, errlen) == -1) {
+        return -1;
+    }
+    ixd_notify_ready(ctl->notify, "collecting: %u workers, %zu collectors, %zu outputs",
+                     ctl->n_workers, ctl->rt->cfg->n_collectors, ctl->rt->cfg->n_outputs);
+    return 0;
+}
+
+static const struct ixd_config_writes_ops writes_ops = {writes_running, writes_check, writes_apply};
 
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -557,6 +688,7 @@ shutdown_all(struct control *ctl)
     ixd_ha_channel_free(ctl->ha); /* it sends the workers commands: before they stop */
     ctl->ha = NULL;
     free(ctl->ha_outboxes);
+    ixd_config_writes_pause(ctl->writes); /* no write thread waits on this one */
     ixd_api_stop(ctl->api); /* its thread reads what the workers publish: it goes first */
     ctl->api = NULL;
     free(ctl->snaps);
@@ -587,6 +719,58 @@ shutdown_all(struct control *ctl)
 /* Everything up to collecting: the element registry, the files as ipfixd's user, the runtime
  * (sockets bound, outputs open), the drop of privileges, then the workers, the API and the HA
  * channel. 0, or -1 (logged) with what was started stopped again. */
+/* The runtime of cfg (taken over) once its files check as ipfixd's user: NULL with err. */
+static struct ixd_runtime *
+first_runtime(struct control *ctl, struct ixd_config *cfg, char *err, size_t errlen)
+{
+    if (ixd_config_check_files(cfg, NULL, NULL, err, errlen) == -1) {
+        ixd_config_free(cfg);
+        return NULL;
+    }
+    return runtime_new(ctl, cfg, err, errlen);
+}
+
+/*
+ * The first runtime: of the file with the API's changes over it (api.writes: persist), or of
+ * the file alone when those do not apply any more (they are set aside, not lost). file is
+ * taken over. NULL with err.
+ */
+static struct ixd_runtime *
+start_runtime(struct control *ctl, struct ixd_config *file, char *err, size_t errlen)
+{
+    struct ixd_config *cfg;
+    struct ixd_runtime *rt;
+    struct ixd_cnode tree;
+    char why[1024], described[1200];
+
+    cfg = ixd_config_writes_rebase(ctl->writes, file, IXD_CONFIG_DEFAULT, why, sizeof(why));
+    if (cfg == file) {
+        ixd_config_writes_commit(ctl->writes);
+        return first_runtime(ctl, file, err, errlen);
+    }
+    snprintf(described, sizeof(described), "%s", why);
+    if (cfg != NULL && ixd_cnode_copy(&tree, &cfg->tree) == 0) {
+        rt = first_runtime(ctl, cfg, why, sizeof(why));
+        if (rt != NULL) {
+            ixd_cnode_release(&tree);
+            ixd_config_writes_commit(ctl->writes);
+            ixd_config_free(file);
+            return rt;
+        }
+        /* a message about an item the API wrote names it by its pointer */
+        ixd_config_changes_describe(&tree, file->source, why, described, sizeof(described));
+        ixd_cnode_release(&tree);
+    } else if (cfg != NULL) {
+        ixd_config_free(cfg);
+        snprintf(described, sizeof(described), "out of memory");
+    }
+    ixd_config_writes_set_aside(ctl->writes, file, described);
+    return first_runtime(ctl, file, err, errlen);
+}
+
+/* Everything up to collecting: the element registry, the files as ipfixd's user, the runtime
+ * (sockets bound, outputs open), the drop of privileges, then the workers, the API and the HA
+ * channel. 0, or -1 (logged) with what was started stopped again. */
 static int
 start(struct control *ctl, struct ixd_config *cfg)
 {
@@ -595,20 +779,25 @@ start(struct control *ctl, struct ixd_config *cfg)
     ixd_log_setup(cfg->log_target, cfg->log_level);
     /* element files are ipfixd's own or named by root's config, read once: as who started it */
     ctl->registry = ixd_ie_registry_new(cfg->element_files, cfg->n_element_files, err, sizeof(err));
+    if (ctl->registry != NULL && ixd_ie_registry_add_own(ctl->registry, cfg->own_enterprise) == -1) {
+        ixd_ie_registry_free(ctl->registry);
+        ctl->registry = NULL;
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (ctl->registry == NULL ||
-        ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1 ||
-        ixd_config_check_files(cfg, NULL, NULL, err, sizeof(err)) == -1) {
+        ixd_privileges_open_files_as_user(cfg, 1, err, sizeof(err)) == -1) {
         log_err("%s", err);
         ixd_ie_registry_free(ctl->registry);
         ixd_config_free(cfg);
         return -1;
     }
-    ctl->rt = runtime_new(ctl, cfg, err, sizeof(err));
+    ctl->rt = start_runtime(ctl, cfg, err, sizeof(err));
     if (ctl->rt == NULL) {
         log_err("%s", err);
         ixd_ie_registry_free(ctl->registry);
         return -1;
     }
+    ixd_log_setup(ctl->rt->cfg->log_target, ctl->rt->cfg->log_level);
     load_templates(ctl);
     /* sockets bound, files open: nothing that reads the network starts before this */
     if (ixd_privileges_drop(ctl->rt->cfg, err, sizeof(err)) == -1) {
@@ -650,11 +839,19 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
         return 1;
     }
     ctl.n_workers = worker_count(cfg);
+    ctl.writes = ixd_config_writes_new(ctl.loop, &writes_ops, &ctl);
+    if (ctl.writes == NULL) {
+        log_err("out of memory");
+        ixd_config_free(cfg);
+        ev_loop_destroy(ctl.loop);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, counted by its output */
     /* a file grown past RLIMIT_FSIZE (ulimit -f, systemd LimitFSIZE=) fails its write with
      * EFBIG, counted by its output, instead of killing the daemon */
     signal(SIGXFSZ, SIG_IGN);
     if (start(&ctl, cfg) == -1) {
+        ixd_config_writes_free(ctl.writes);
         ev_loop_destroy(ctl.loop);
         return 1;
     }
@@ -671,6 +868,7 @@ ixd_control_run(struct ixd_config *cfg, const char *config_path)
                      ctl.n_workers, ctl.rt->cfg->n_collectors, ctl.rt->cfg->n_outputs);
     ev_run(ctl.loop, 0);
     shutdown_all(&ctl);
+    ixd_config_writes_free(ctl.writes);
     ixd_notify_free(ctl.notify);
     ev_loop_destroy(ctl.loop);
     log_info("stopped");

@@ -25,6 +25,7 @@
 #define FLUSH_INTERVAL 0.1 /* seconds a JSON line may wait in a worker's buffer */
 #define EXPIRE_INTERVAL 10.0
 #define SNAPSHOT_INTERVAL 1.0 /* seconds between snapshots for the API (snapshot.h) */
+#define STAGES_REPORTED 64    /* stages with counters a snapshot holds at most */
 
 enum command { CMD_NONE = 0, CMD_APPLY, CMD_STOP, CMD_HA_RESTORE };
 
@@ -136,6 +137,35 @@ connections_of(const struct wcollector *wc)
     return wc->in->type->connections != NULL ? wc->in->type->connections(wc->input) : 0;
 }
 
+/* The counters of the stages that have them, per pipeline and stage, summed over this
+ * worker's runs (one per collector a pipeline reads). */
+static void
+snapshot_stages(struct ixd_worker *w)
+{
+    const struct ixd_config *cfg = w->rt->cfg;
+    struct ixd_snap_stage stages[STAGES_REPORTED] = {{0}};
+    struct ixd_counter_list lists[STAGES_REPORTED];
+    size_t n = 0;
+
+    memset(lists, 0, sizeof(lists));
+    for (size_t p = 0; p < cfg->n_pipelines; p++) {
+        const struct ixd_pipeline_conf *pc = &w->rt->instances->pipelines[p];
+        for (size_t i = 0; i < pc->n && n < STAGES_REPORTED; i++) {
+            if (pc->types[i]->stats == NULL) {
+                continue;
+            }
+            stages[n] = (struct ixd_snap_stage){cfg->pipelines[p].name, (unsigned)i,
+                                                pc->types[i]->name, 0, NULL};
+            ixd_worker_stage_counters(w, p, i, &lists[n]);
+            n++;
+        }
+    }
+    ixd_snapshot_add_stages(w->snap, stages, lists, n);
+    for (size_t i = 0; i < n; i++) {
+        ixd_counter_list_release(&lists[i]);
+    }
+}
+
 /* Copies this worker's state for the API (snapshot.h); its age is also its liveness. */
 static void
 publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
@@ -153,10 +183,14 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
         if (t->each_connection != NULL) {
             t->each_connection(wc->input, snapshot_connection, w->snap);
         }
+        if (w->index == 0 && t->stats != NULL && w->rt->listeners[i].shared != NULL) {
+            ixd_snapshot_add_input_counters(w->snap, t->stats, w->rt->listeners[i].shared);
+        }
     }
     if (w->index == 0) {
         ixd_snapshot_add_outputs(w->snap, w->rt->outputs, w->rt->cfg->n_outputs);
     }
+    snapshot_stages(w);
     ixd_snapshot_publish(w->snap);
 }
 
@@ -651,6 +685,19 @@ double
 ixd_worker_last_tick(struct ixd_worker *w)
 {
     return atomic_load_explicit(&w->last_tick, memory_order_relaxed);
+}
+
+void
+ixd_worker_stage_counters(struct ixd_worker *w, size_t pipeline, size_t stage, void *list)
+{
+    for (size_t i = 0; i < w->n_wcs; i++) {
+        for (size_t j = 0; j < w->wcs[i]->n_pipes; j++) {
+            if (w->wcs[i]->pipes[j].index == pipeline) {
+                ixd_pipeline_stage_stats(w->wcs[i]->pipes[j].run, stage, ixd_counter_list_sum,
+                                         list);
+            }
+        }
+    }
 }
 
 void

@@ -37,6 +37,9 @@ struct ixd_snapshot_publisher *ixd_worker_snapshots(struct ixd_worker *w);
 /* When the worker's loop last ran its 100 ms tick (monotonic seconds; 0 before the first). */
 double ixd_worker_last_tick(struct ixd_worker *w);
 /* Adds the counters of this worker's runs of config pipeline `pipeline` (control thread). */
+/* Adds the counters of stage `stage` of pipeline `pipeline` in this worker's runs to list (an
+ * ixd_counter_list, summed: ixd_counter_list_sum). Any thread. */
+void ixd_worker_stage_counters(struct ixd_worker *w, size_t pipeline, size_t stage, void *list);
 void ixd_worker_pipeline_counters(struct ixd_worker *w, size_t pipeline,
                                   struct ixd_pipeline_counters *sum);
 int ixd_worker_collector_counters(struct ixd_worker *w, const char *name, struct ixd_counters *sum,

@@ -22,6 +22,8 @@ struct ie_model {
 struct ixd_ie_registry {
     struct ie_model *models; /* [0] the built-in elements, then one per file */
     size_t n_models;
+    struct ixd_ie *own; /* ipfixd's own elements, or NULL */
+    uint32_t own_pen;
     GHashTable *by_number; /* (pen << 16 | id) -> struct ixd_ie */
     GHashTable *by_name;   /* name -> struct ixd_ie */
 };
@@ -317,7 +319,83 @@ ixd_ie_registry_free(struct ixd_ie_registry *reg)
         }
     }
     free(reg->models);
+    free(reg->own);
     free(reg);
+}
+
+const struct ixd_own_element ixd_own_elements[] = {
+    {1, IXD_TYPE_STRING, IXD_VARLEN, 0, "ingressInterfaceName",
+     "the name of the ingress interface (ifName), from the exporter's options records or SNMP"},
+    {2, IXD_TYPE_STRING, IXD_VARLEN, 0, "egressInterfaceName",
+     "the name of the egress interface (ifName), from the exporter's options records or SNMP"},
+    {3, IXD_TYPE_STRING, IXD_VARLEN, 0, "ingressInterfaceDescription",
+     "the description of the ingress interface (interfaceDescription, or ifAlias by SNMP)"},
+    {4, IXD_TYPE_STRING, IXD_VARLEN, 0, "egressInterfaceDescription",
+     "the description of the egress interface (interfaceDescription, or ifAlias by SNMP)"},
+    {5, IXD_TYPE_UNSIGNED, 8, 1, "ingressInterfaceSpeed",
+     "the speed of the ingress interface in bits per second (ifHighSpeed or ifSpeed by SNMP)"},
+    {6, IXD_TYPE_UNSIGNED, 8, 1, "egressInterfaceSpeed",
+     "the speed of the egress interface in bits per second (ifHighSpeed or ifSpeed by SNMP)"},
+    {7, IXD_TYPE_STRING, IXD_VARLEN, 0, "sourceAsName",
+     "the name of the autonomous system of the source address"},
+    {8, IXD_TYPE_STRING, IXD_VARLEN, 0, "destinationAsName",
+     "the name of the autonomous system of the destination address"},
+    {9, IXD_TYPE_STRING, IXD_VARLEN, 0, "sourceCountryCode",
+     "the ISO 3166-1 alpha-2 code of the country of the source address"},
+    {10, IXD_TYPE_STRING, IXD_VARLEN, 0, "destinationCountryCode",
+     "the ISO 3166-1 alpha-2 code of the country of the destination address"},
+    {11, IXD_TYPE_STRING, IXD_VARLEN, 0, "sourceCityName",
+     "the name (in English) of the city of the source address"},
+    {12, IXD_TYPE_STRING, IXD_VARLEN, 0, "destinationCityName",
+     "the name (in English) of the city of the destination address"},
+    /* the flow meter's (docs/meter.md): a tunnel's outer packets, where IANA has no element */
+    {13, IXD_TYPE_UNSIGNED, 8, 3, "tunnelOctetDeltaCount",
+     "bytes of the outer IP packets that carried the flow's forward packets through a tunnel"},
+    {14, IXD_TYPE_UNSIGNED, 8, 3, "reverseTunnelOctetDeltaCount",
+     "bytes of the outer IP packets that carried the flow's reverse packets through a tunnel"},
+    {15, IXD_TYPE_IPV4, 4, 0, "tunnelSourceIPv4Address",
+     "the outer source address of the flow's first packet"},
+    {16, IXD_TYPE_IPV4, 4, 0, "tunnelDestinationIPv4Address",
+     "the outer destination address of the flow's first packet"},
+    {17, IXD_TYPE_IPV6, 16, 0, "tunnelSourceIPv6Address",
+     "the outer source address of the flow's first packet"},
+    {18, IXD_TYPE_IPV6, 16, 0, "tunnelDestinationIPv6Address",
+     "the outer destination address of the flow's first packet"},
+};
+const size_t ixd_n_own_elements = sizeof(ixd_own_elements) / sizeof(ixd_own_elements[0]);
+
+int
+ixd_ie_registry_add_own(struct ixd_ie_registry *reg, uint32_t pen)
+{
+    size_t i;
+
+    if (reg->own != NULL) {
+        return 0;
+    }
+    reg->own = calloc(ixd_n_own_elements, sizeof(*reg->own));
+    if (reg->own == NULL) {
+        return -1;
+    }
+    reg->own_pen = pen;
+    for (i = 0; i < ixd_n_own_elements; i++) {
+        struct ixd_ie *ie = &reg->own[i];
+        ie->pen = pen;
+        ie->id = ixd_own_elements[i].id;
+        ie->type = ixd_own_elements[i].type;
+        ie->length = ixd_own_elements[i].length;
+        ie->name = ixd_own_elements[i].name;
+        g_hash_table_replace(reg->by_number, number_key(pen, ie->id), ie);
+        /* the shipped XML file names them under the default enterprise too: the configured
+         * one owns the names */
+        g_hash_table_replace(reg->by_name, (gpointer)ie->name, ie);
+    }
+    return 0;
+}
+
+uint32_t
+ixd_ie_own_enterprise(const struct ixd_ie_registry *reg)
+{
+    return reg->own != NULL ? reg->own_pen : 0;
 }
 
 const struct ixd_ie *

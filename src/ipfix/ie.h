@@ -20,6 +20,28 @@ struct ixd_ie_registry;
 struct ixd_ie_registry *ixd_ie_registry_new(char *const *files, size_t n_files, char *err,
                                             size_t errlen);
 void ixd_ie_registry_free(struct ixd_ie_registry *reg);
+
+/* ipfixd's own elements: what the enrich stage adds (docs/enrichment.md). config/elements/
+ * ipfixd.xml describes them for other collectors; a unit test keeps the two the same. */
+struct ixd_own_element {
+    uint16_t id;
+    uint8_t type;      /* enum ixd_type */
+    uint16_t length;   /* registered length (IXD_VARLEN for strings) */
+    uint8_t semantics; /* RFC 5610 informationElementSemantics: 0 default, 1 quantity, 3 deltaCounter */
+    const char *name;
+    const char *description;
+};
+extern const struct ixd_own_element ixd_own_elements[];
+extern const size_t ixd_n_own_elements;
+
+/*
+ * Defines ipfixd's own elements under enterprise pen (elements.enterprise), replacing what a
+ * file said of the same (pen, id); their names find them, whatever else has the same name.
+ * Before any other thread reads the registry (it is read-only afterwards). 0, or -1 (no memory).
+ */
+int ixd_ie_registry_add_own(struct ixd_ie_registry *reg, uint32_t pen);
+/* The enterprise of the own elements (0: not added). */
+uint32_t ixd_ie_own_enterprise(const struct ixd_ie_registry *reg);
 /* NULL when the element is unknown. */
 const struct ixd_ie *ixd_ie_lookup(const struct ixd_ie_registry *reg, uint32_t pen, uint16_t id);
 const struct ixd_ie *ixd_ie_lookup_name(const struct ixd_ie_registry *reg, const char *name);

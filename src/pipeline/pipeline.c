@@ -209,6 +209,20 @@ ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_co
     sum->emitted += IXD_CNT_GET(run->emitted);
 }
 
+const void *
+ixd_pipeline_state(const struct ixd_pipeline_run *run, size_t i)
+{
+    return i < run->conf->n ? run->states[i] : NULL;
+}
+
+void
+ixd_pipeline_stage_stats(const struct ixd_pipeline_run *run, size_t i, ixd_counter_fn fn, void *arg)
+{
+    if (i < run->conf->n && run->conf->types[i]->stats != NULL) {
+        run->conf->types[i]->stats(run->states[i], fn, arg);
+    }
+}
+
 void
 ixd_pipeline_stop(struct ixd_pipeline_run *run)
 {

@@ -49,6 +49,11 @@ struct ixd_pipeline_counters {
     uint64_t in, out, failed, emitted;
 };
 void ixd_pipeline_counters(const struct ixd_pipeline_run *run, struct ixd_pipeline_counters *sum);
+/* Stage i's state in the run, for its type's stats(). */
+const void *ixd_pipeline_state(const struct ixd_pipeline_run *run, size_t i);
+/* Reports stage i's counters (nothing when its type has no stats). Any thread. */
+void ixd_pipeline_stage_stats(const struct ixd_pipeline_run *run, size_t i, ixd_counter_fn fn,
+                              void *arg);
 /* Stops the stages (refusing what they emit meanwhile) and frees the run; its lanes are the
  * outputs': the caller flushes them first. */
 void ixd_pipeline_stop(struct ixd_pipeline_run *run);

@@ -97,7 +97,8 @@ instance_conf(const struct kind *k, const struct ixd_config *cfg,
               const struct ixd_module_type **type, void **settings, char *err, size_t errlen)
 {
     const struct ixd_module_type *t = type_named(k, wr->type);
-    struct ixd_cnode at = {IXD_CNODE_SCALAR, wr->type_line, wr->type_column, NULL, 0, NULL};
+    struct ixd_cnode at = {
+        .kind = IXD_CNODE_SCALAR, .line = wr->type_line, .column = wr->type_column};
     char what[IXD_NAME_MAX + 64], types[128];
     struct ixd_key_env env;
     struct ixd_module_env menv;
@@ -139,7 +140,7 @@ conflicts(const struct kind *k, const struct ixd_config *cfg, const struct ixd_c
           size_t i, const struct ixd_module_type *const *types, void *const *settings, char *err,
           size_t errlen)
 {
-    struct ixd_cnode at = {IXD_CNODE_SCALAR, wr[i].line, wr[i].column, NULL, 0, NULL};
+    struct ixd_cnode at = {.kind = IXD_CNODE_SCALAR, .line = wr[i].line, .column = wr[i].column};
     char where[IXD_PATH_MAX + 64];
 
     for (size_t j = 0; j < i; j++) {
@@ -173,7 +174,11 @@ static int
 pipelines_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg, unsigned workers,
                unsigned flags, struct ixd_instances *in, char *err, size_t errlen)
 {
-    struct ixd_stage_env env = {cfg->file, reg, workers, (flags & IXD_CONFIG_SYNTAX_ONLY) != 0};
+    struct ixd_stage_env env = {.file = cfg->source,
+                                .registry = reg,
+                                .workers = workers,
+                                .syntax_only = (flags & IXD_CONFIG_SYNTAX_ONLY) != 0,
+                                .script_directory = cfg->lua_directory};
 
     in->pipelines = calloc(cfg->n_pipelines + 1, sizeof(*in->pipelines));
     if (in->pipelines == NULL) {
@@ -194,16 +199,19 @@ pipelines_conf(const struct ixd_config *cfg, const struct ixd_ie_registry *reg, 
         for (size_t i = 0; i < pl->n_stages; i++) {
             const struct ixd_config_stage *st = &pl->stages[i];
             const struct ixd_stage_type *t = ixd_stage_type_named(st->type);
-            struct ixd_cnode at = {IXD_CNODE_SCALAR, st->line, st->column, NULL, 0, NULL};
+            struct ixd_cnode at = {
+                .kind = IXD_CNODE_SCALAR, .line = st->line, .column = st->column};
             char known[256];
 
             if (t == NULL) {
                 known_stages(known, sizeof(known));
-                return ixd_cnode_fail(&at, cfg->file, err, errlen, "unknown stage '%s' (known: %s)",
-                                      st->type, known);
+                return ixd_cnode_fail(&at, cfg->source, err, errlen,
+                                      "unknown stage '%s' (known: %s)", st->type, known);
             }
             pc->types[i] = t;
             pc->n = i + 1;
+            env.pipeline = pl->name;
+            env.index = (unsigned)i;
             pc->confs[i] = t->conf(&st->settings, &env, err, errlen);
             if (pc->confs[i] == NULL) {
                 return -1;

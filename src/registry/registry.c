@@ -12,6 +12,7 @@
     X(udp)                                                                                         \
     X(tcp)                                                                                         \
     X(file)                                                                                        \
+    X(pcap)                                                                                        \
     /* end of the inputs */
 
 #define STAGES(X)                                                                                  \
@@ -21,6 +22,8 @@
     X(select)                                                                                      \
     X(drop)                                                                                        \
     X(set)                                                                                         \
+    X(lua)                                                                                         \
+    X(enrich)                                                                                      \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \

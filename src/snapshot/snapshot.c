@@ -76,7 +76,6 @@ snap_strdup(struct ixd_snapshot_publisher *p, const char *text)
     return out != NULL ? out : "";
 }
 
-
 void
 ixd_worker_snapshot_free(struct ixd_worker_snapshot *s)
 {
@@ -424,6 +423,29 @@ ixd_snapshot_add_session(struct ixd_snapshot_publisher *p, const struct ixd_sess
 }
 
 void
+ixd_snapshot_add_input_counters(struct ixd_snapshot_publisher *p,
+                                void (*stats)(const void *shared, ixd_counter_fn fn, void *arg),
+                                const void *shared)
+{
+    struct ixd_snap_collector *c;
+    struct ixd_counter_item *items;
+
+    if (p->failed || p->cur->n_collectors == 0) {
+        return;
+    }
+    c = &p->cur->collectors[p->cur->n_collectors - 1];
+    p->counters.n = 0;
+    stats(shared, ixd_counter_list_add, &p->counters);
+    items = snap_alloc(p, (p->counters.n + 1) * sizeof(*items));
+    if (items != NULL && !p->counters.failed) {
+        memcpy(items, p->counters.items, p->counters.n * sizeof(*items));
+        c->input_counters = items;
+        c->n_input_counters = p->counters.n;
+        c->has_input_counters = 1;
+    }
+}
+
+void
 ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *const *outputs,
                          size_t n)
 {
@@ -451,6 +473,33 @@ ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *co
     }
     p->cur->n_outputs = p->cur->outputs != NULL ? n : 0;
     p->cur->has_outputs = p->cur->outputs != NULL;
+}
+
+void
+ixd_snapshot_add_stages(struct ixd_snapshot_publisher *p, const struct ixd_snap_stage *stages,
+                        const struct ixd_counter_list *l, size_t n)
+{
+    finish_collector(p);
+    if (p->failed || n == 0) {
+        return;
+    }
+    p->cur->stages = snap_alloc(p, n * sizeof(*p->cur->stages));
+    for (size_t i = 0; p->cur->stages != NULL && i < n; i++) {
+        struct ixd_snap_stage *s = &p->cur->stages[i];
+        struct ixd_counter_item *items = snap_alloc(p, (l[i].n + 1) * sizeof(*items));
+
+        *s = stages[i];
+        s->pipeline = snap_strdup(p, stages[i].pipeline);
+        s->type = snap_strdup(p, stages[i].type);
+        s->counters = NULL;
+        s->n_counters = 0;
+        if (items != NULL && !l[i].failed) {
+            memcpy(items, l[i].items, l[i].n * sizeof(*items));
+            s->counters = items;
+            s->n_counters = l[i].n;
+        }
+    }
+    p->cur->n_stages = p->cur->stages != NULL ? n : 0;
 }
 
 void

@@ -81,12 +81,27 @@ struct ixd_snap_collector {
     struct ixd_counters counters;
     size_t n_exporters;
     struct ixd_snap_exporter *exporters;
+    /* the input type's own counters (include/ipfixd/input.h stats), whole-collector: worker 0
+     * reports them */
+    int has_input_counters;
+    size_t n_input_counters;
+    const struct ixd_counter_item *input_counters;
 };
 
 struct ixd_snap_output {
     const char *name;
     const char *type;
     size_t n_counters; /* as its type reported them (include/ipfixd/counters.h) */
+    const struct ixd_counter_item *counters;
+};
+
+/* A pipeline stage's counters (types with stats), summed over the runs that hold a state of it
+ * (one per worker and collector the pipeline reads). */
+struct ixd_snap_stage {
+    const char *pipeline;
+    unsigned index; /* its place in the pipeline's stages, from 0 */
+    const char *type;
+    size_t n_counters;
     const struct ixd_counter_item *counters;
 };
 
@@ -99,6 +114,8 @@ struct ixd_worker_snapshot {
     int has_outputs; /* outputs are whole-process: one worker (0) reports them */
     size_t n_outputs;
     struct ixd_snap_output *outputs;
+    size_t n_stages;
+    struct ixd_snap_stage *stages;
     struct snap_chunk *memory; /* everything above, freed as a whole */
 };
 
@@ -124,8 +141,16 @@ void ixd_snapshot_add_collector(struct ixd_snapshot_publisher *p, const char *na
                                 int listening, const struct ixd_sessions *ss,
                                 unsigned tcp_connections);
 void ixd_snapshot_add_session(struct ixd_snapshot_publisher *p, const struct ixd_session *s);
+/* The counters the current collector's input type reports (its stats() on what open() made). */
+void ixd_snapshot_add_input_counters(struct ixd_snapshot_publisher *p,
+                                     void (*stats)(const void *shared, ixd_counter_fn fn,
+                                                   void *arg),
+                                     const void *shared);
 void ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *const *outputs,
                               size_t n);
+/* The stages of this worker with counters: n of them, their summed counters in l[i]. */
+void ixd_snapshot_add_stages(struct ixd_snapshot_publisher *p, const struct ixd_snap_stage *stages,
+                             const struct ixd_counter_list *l, size_t n);
 void ixd_snapshot_publish(struct ixd_snapshot_publisher *p);
 
 /* Reader: the snapshot published since the last take (the caller owns it), or NULL. */
@@ -170,6 +195,8 @@ struct ixd_view_collector {
     unsigned listening_workers; /* workers with an open socket for it */
     unsigned sessions, tcp_connections, templates, exporters;
     struct ixd_counters counters;
+    size_t n_input_counters; /* the input type's own (worker 0's snapshot) */
+    const struct ixd_counter_item *input_counters;
 };
 
 struct ixd_view_worker {
@@ -187,6 +214,9 @@ struct ixd_view {
     struct ixd_view_exporter *exporters;
     size_t n_outputs; /* in config order */
     const struct ixd_snap_output *outputs;
+    size_t n_stages; /* in config order; counters summed over the workers (the view's own) */
+    struct ixd_snap_stage *stages;
+    struct ixd_counter_list *stage_lists; /* what stages[i].counters points into */
     struct ixd_counters total;
 };
 

@@ -107,10 +107,59 @@ view_free(struct ixd_view *v)
         free(e->key);
         free(e->id);
     }
+    for (i = 0; i < v->n_stages; i++) {
+        ixd_counter_list_release(&v->stage_lists[i]);
+    }
+    free(v->stage_lists);
+    free(v->stages);
     free(v->exporters);
     free(v->collectors);
     free(v->workers);
     free(v);
+}
+
+/* The stages' counters of every worker, summed per pipeline and stage. */
+static int
+merge_stages(struct ixd_view *v, struct ixd_snapshot_reader *r)
+{
+    size_t n = 0, i, j;
+
+    for (unsigned k = 0; k < r->n_workers; k++) {
+        n += r->latest[k] != NULL ? r->latest[k]->n_stages : 0;
+    }
+    v->stages = calloc(n + 1, sizeof(*v->stages));
+    v->stage_lists = calloc(n + 1, sizeof(*v->stage_lists));
+    if (v->stages == NULL || v->stage_lists == NULL) {
+        return -1;
+    }
+    for (unsigned k = 0; k < r->n_workers; k++) {
+        const struct ixd_worker_snapshot *s = r->latest[k];
+        for (i = 0; s != NULL && i < s->n_stages; i++) {
+            const struct ixd_snap_stage *st = &s->stages[i];
+            for (j = 0; j < v->n_stages; j++) {
+                if (v->stages[j].index == st->index &&
+                    strcmp(v->stages[j].pipeline, st->pipeline) == 0) {
+                    break;
+                }
+            }
+            if (j == v->n_stages) {
+                v->stages[j] = *st;
+                v->n_stages++;
+            }
+            for (size_t c = 0; c < st->n_counters; c++) {
+                ixd_counter_list_sum(&v->stage_lists[j], st->counters[c].def, st->counters[c].label,
+                                     st->counters[c].value);
+            }
+            if (v->stage_lists[j].failed) {
+                return -1;
+            }
+        }
+    }
+    for (j = 0; j < v->n_stages; j++) {
+        v->stages[j].counters = v->stage_lists[j].items;
+        v->stages[j].n_counters = v->stage_lists[j].n;
+    }
+    return 0;
 }
 
 void
@@ -283,6 +332,10 @@ merge_snapshot(struct ixd_view *v, GHashTable *by_key, const struct ixd_worker_s
         vc->sessions += c->sessions;
         vc->tcp_connections += c->tcp_connections;
         vc->templates += c->templates;
+        if (c->has_input_counters) {
+            vc->n_input_counters = c->n_input_counters;
+            vc->input_counters = c->input_counters;
+        }
         ixd_counters_sum(&vc->counters, &c->counters);
         ixd_counters_sum(&v->total, &c->counters);
         for (j = 0; j < c->n_exporters; j++) {
@@ -355,7 +408,7 @@ view_build(struct ixd_snapshot_reader *r)
         }
     }
     g_hash_table_destroy(by_key);
-    if (!ok) {
+    if (!ok || merge_stages(v, r) == -1) {
         view_free(v);
         return NULL;
     }

@@ -67,7 +67,18 @@ def check_pod(ds, values):
     (sts,) = kinds(ds, "StatefulSet")
     pod = sts["spec"]["template"]["spec"]
     c = pod["containers"][0]
-    assert pod["securityContext"]["runAsNonRoot"] is True
+    cm = [d for d in kinds(ds, "ConfigMap") if "ipfixd.yaml" in d["data"]][0]
+    cfg = yaml.safe_load(cm["data"]["ipfixd.yaml"])
+    if any(col.get("transport") == "pcap" for col in cfg.get("collectors", [])):
+        # capture: root only to open the sockets, then the config's user; NET_RAW and what
+        # dropping to the user takes, nothing else; the node's network
+        assert pod["securityContext"]["runAsUser"] == 0 and cfg["user"] == "ipfixd", cfg
+        assert c["securityContext"]["capabilities"] == {
+            "drop": ["ALL"], "add": ["NET_RAW", "SETUID", "SETGID"]}, c["securityContext"]
+        assert pod["hostNetwork"] is True
+    else:
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert c["securityContext"]["allowPrivilegeEscalation"] is False
     assert c["resources"]["requests"], c

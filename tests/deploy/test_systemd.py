@@ -11,6 +11,7 @@ APPLY_SOCKET = os.path.join(SOURCE, "deploy", "systemd", "ipfixd-keepalived-appl
 APPLY_UNIT = os.path.join(SOURCE, "deploy", "systemd", "ipfixd-keepalived-apply@.service")
 APPLY = os.environ.get("IXD_KA_APPLY",
                        os.path.join(os.path.dirname(BIN), "ipfixd-keepalived-apply"))
+CAPTURE = os.path.join(SOURCE, "deploy", "systemd", "ipfixd-capture.conf")
 DOC = os.path.join(SOURCE, "docs", "deployment.md")
 HA_DOC = os.path.join(SOURCE, "docs", "ha.md")
 
@@ -123,5 +124,27 @@ def test_security_rating():
         d.group(1), exposure)
 
 
+def test_capture_drop_in():
+    """The unit with the capture drop-in (docs/meter.md): valid, and it grants CAP_NET_RAW and
+    AF_PACKET and turns PrivateUsers off, nothing more."""
+    need("systemd-analyze", "systemd")
+    d = tempfile.mkdtemp(prefix="ixdunit-")
+    path = os.path.join(d, "ipfixd.service")
+    # a drop-in's assignments read as if appended to the unit
+    with open(path, "w") as f:
+        f.write(open(unit_with_built_binary()).read() + "\n" + open(CAPTURE).read())
+    r = run(["systemd-analyze", "verify", "--man=no", path], check=False)
+    assert r.returncode == 0 and r.stderr.strip() == "", "verify:\n%s%s" % (r.stdout, r.stderr)
+    s = {}
+    for line in open(CAPTURE):
+        m = re.match(r"^([A-Za-z]+)=(.*)$", line.strip())
+        if m:
+            s[m.group(1)] = m.group(2)
+    assert s == {"CapabilityBoundingSet": "CAP_NET_RAW", "AmbientCapabilities": "CAP_NET_RAW",
+                 "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX AF_PACKET AF_NETLINK",
+                 "PrivateUsers": "no"}, s
+
+
 if __name__ == "__main__":
-    main([test_verify, test_what_the_issue_asks, test_helper_units, test_security_rating])
+    main([test_verify, test_what_the_issue_asks, test_helper_units, test_security_rating,
+          test_capture_drop_in])

@@ -355,6 +355,8 @@ def test_openapi(api, d):
     e = exporters_by_collector(api)["u"]
     values = {"id": e["id"], "odid": "7", "tid": "256", "name": None}
     for route, item in doc["paths"].items():
+        if "get" not in item:
+            continue  # writes are checked by the tests of their resources (test_api_config)
         op = item["get"]
         url = route
         for p in op.get("parameters", []):

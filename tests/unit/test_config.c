@@ -158,7 +158,11 @@ defaults_when_sections_absent(void **state)
     assert_int_equal(cfg->limits.fields_per_template, 512);
     assert_int_equal(cfg->limits.templates_per_session, 4096);
     assert_int_equal(cfg->limits.tcp_connections, 1024);
+    assert_int_equal(cfg->own_enterprise, 32473);
     assert_string_equal(cfg->collectors[0].type, "udp");
+    ixd_config_free(cfg);
+    cfg = parse_ok("elements:\n  enterprise: 64512\n" ONE_UDP);
+    assert_int_equal(cfg->own_enterprise, 64512);
     ixd_config_free(cfg);
 }
 
@@ -360,6 +364,45 @@ api_connection_limits(void **state)
                 "t.yaml:5:20: api.request-timeout must be 1s to 1h");
 }
 
+/* api.writes, api.pipeline-writes and api.audit-log (docs/api.md#config). */
+static void
+api_writes(void **state)
+{
+    struct ixd_config *def = parse_ok(ONE_UDP "api: {}\n");
+    struct ixd_config *cfg;
+    size_t i;
+    int audit = 0;
+
+    (void)state;
+    assert_int_equal(def->api.writes, IXD_API_WRITES_OFF);
+    assert_int_equal(def->api.pipeline_role, IXD_API_ROLE_ADMIN);
+    cfg = parse_ok(ONE_UDP "state-directory: /var/lib/x\napi:\n  writes: persist\n"
+                           "  pipeline-writes: operator\n  audit-log: /var/log/ipfixd/api.log\n"
+                           "  auth: {tokens: [{name: a, role: admin, sha256: "
+                           "abababababababababababababababababababababababababababababababab}]}\n");
+    assert_int_equal(cfg->api.writes, IXD_API_WRITES_PERSIST);
+    assert_int_equal(cfg->api.pipeline_role, IXD_API_ROLE_OPERATOR);
+    assert_string_equal(cfg->api.audit_log, "/var/log/ipfixd/api.log");
+    for (i = 0; i < cfg->n_files; i++) {
+        audit |= cfg->files[i].use == IXD_FILE_WRITE &&
+                 strcmp(cfg->files[i].path, "/var/log/ipfixd/api.log") == 0;
+    }
+    assert_true(audit); /* -t checks that ipfixd may append to it */
+    /* a change of the writes restarts the server */
+    assert_false(ixd_config_api_same(&def->api, &cfg->api));
+    ixd_config_free(def);
+    ixd_config_free(cfg);
+    parse_fails(ONE_UDP "api:\n  writes: always\n",
+                "t.yaml:5:11: api.writes must be off, runtime or persist, not 'always'");
+    parse_fails(ONE_UDP "api:\n  writes: runtime\n", "t.yaml:5:3: api.writes needs api.auth");
+    parse_fails(ONE_UDP "api:\n  pipeline-writes: reader\n",
+                "t.yaml:5:20: api.pipeline-writes must be admin or operator, not 'reader'");
+    parse_fails(ONE_UDP "state-directory: none\napi:\n  writes: persist\n"
+                        "  auth: {tokens: [{name: a, role: admin, sha256: "
+                        "abababababababababababababababababababababababababababababababab}]}\n",
+                "t.yaml:6:11: api.writes: persist keeps the API's changes in the state directory");
+}
+
 static void
 ha_section(void **state)
 {
@@ -477,7 +520,12 @@ error_elements(void **state)
     parse_fails("elements:\n  files: x.xml\n" ONE_UDP,
                 "t.yaml:2:10: elements.files must be a list");
     parse_fails("elements:\n  directory: [/tmp]\n" ONE_UDP,
-                "t.yaml:2:3: unknown key 'directory' in elements (known: directories, files)");
+                "t.yaml:2:3: unknown key 'directory' in elements (known: directories, files, "
+                "enterprise)");
+    parse_fails("elements:\n  enterprise: 0\n" ONE_UDP,
+                "t.yaml:2:15: elements.enterprise must be an integer from 1 to 4294967295, not '0'");
+    parse_fails("elements:\n  enterprise: 5\n  enterprise: 6\n" ONE_UDP,
+                "t.yaml:3:3: duplicate key 'enterprise' in elements");
     parse_fails("elements: [a]\n" ONE_UDP, "t.yaml:1:11: elements must be a mapping");
 }
 
@@ -502,6 +550,7 @@ main(void)
         cmocka_unit_test(error_bad_numbers),
         cmocka_unit_test(reserved_section_empty_accepted_nonempty_rejected),
         cmocka_unit_test(api_connection_limits),
+        cmocka_unit_test(api_writes),
         cmocka_unit_test(ha_section),
         cmocka_unit_test(elements_directories_then_files),
         cmocka_unit_test(elements_default_directory),

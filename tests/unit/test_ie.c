@@ -309,11 +309,75 @@ bad_record_is_an_error_with_position(void **state)
     }
 }
 
+/* ipfixd's own elements: under the configured enterprise, they own their names even beside the
+ * shipped file that names them under the default one; the shipped file says what the table says */
+static void
+own_elements(void **state)
+{
+    char err[256];
+    char *files[] = {IXD_SOURCE_ELEMENTS_DIR "/ipfixd.xml"};
+    struct ixd_ie_registry *reg = ixd_ie_registry_new(files, 1, err, sizeof(err));
+    struct ixd_ie_registry *plain = registry();
+    size_t i;
+
+    assert_non_null(reg);
+    assert_int_equal(ixd_ie_own_enterprise(reg), 0);
+    for (i = 0; i < ixd_n_own_elements; i++) {
+        const struct ixd_own_element *o = &ixd_own_elements[i];
+        const struct ixd_ie *ie = ixd_ie_lookup(reg, 32473, o->id);
+        assert_non_null(ie);
+        assert_string_equal(ie->name, o->name);
+        assert_int_equal(ie->type, o->type);
+        if (o->type == IXD_TYPE_UNSIGNED) {
+            assert_int_equal(ie->length, o->length);
+        }
+        /* no IANA element has the name */
+        assert_null(ixd_ie_lookup_name(plain, o->name));
+    }
+    assert_int_equal(ixd_ie_registry_add_own(reg, 99999), 0);
+    assert_int_equal(ixd_ie_own_enterprise(reg), 99999);
+    for (i = 0; i < ixd_n_own_elements; i++) {
+        const struct ixd_ie *ie = ixd_ie_lookup_name(reg, ixd_own_elements[i].name);
+        assert_non_null(ie);
+        assert_int_equal(ie->pen, 99999);
+        assert_int_equal(ie->id, ixd_own_elements[i].id);
+        /* the file's definitions stay for what arrives under the default enterprise */
+        assert_non_null(ixd_ie_lookup(reg, 32473, ixd_own_elements[i].id));
+    }
+    ixd_ie_registry_free(reg);
+    ixd_ie_registry_free(plain);
+}
+
+/* Every shipped file loaded together (as the daemon does by default) still names each of
+ * ipfixd's own elements as the table does: no file gives their (enterprise, id) to another. */
+static void
+own_elements_unique_among_shipped_files(void **state)
+{
+    char err[256];
+    glob_t g;
+    size_t i;
+    struct ixd_ie_registry *reg;
+
+    assert_int_equal(glob(IXD_SOURCE_ELEMENTS_DIR "/*.xml", 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 2);
+    reg = ixd_ie_registry_new(g.gl_pathv, g.gl_pathc, err, sizeof(err));
+    assert_non_null(reg);
+    for (i = 0; i < ixd_n_own_elements; i++) {
+        const struct ixd_ie *ie = ixd_ie_lookup(reg, 32473, ixd_own_elements[i].id);
+        assert_non_null(ie);
+        assert_string_equal(ie->name, ixd_own_elements[i].name);
+    }
+    ixd_ie_registry_free(reg);
+    globfree(&g);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(iana_names_and_types),
+        cmocka_unit_test(own_elements),
+        cmocka_unit_test(own_elements_unique_among_shipped_files),
         cmocka_unit_test(reverse_elements),
         cmocka_unit_test(cert_elements_when_installed),
         cmocka_unit_test(missing_xml_file_is_an_error),

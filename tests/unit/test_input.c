@@ -180,7 +180,7 @@ unknown_keys_and_transports(void **state)
             "  - name: a\n"
             "    transport: sctp\n"
             "    listen: \"*:4739\"\n",
-            "t.yaml:3:16: transport must be udp, tcp or file, not 'sctp'");
+            "t.yaml:3:16: transport must be udp, tcp, file or pcap, not 'sctp'");
     refused("collectors:\n  - {name: t, transport: tcp, listen: \"*:1\", forward: "
             "[\"127.0.0.1:9\"]}\n",
             "t.yaml:2:46: 'forward' applies only to collectors of transport udp");

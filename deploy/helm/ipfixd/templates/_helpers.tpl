@@ -33,3 +33,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $api := default dict .Values.config.api -}}
 {{- if or (not (hasKey $api "enabled")) $api.enabled -}}true{{- end -}}
 {{- end -}}
+
+{{/* The node's network: asked for, or needed by packet capture on the node's interfaces. */}}
+{{- define "ipfixd.hostNetwork" -}}
+{{- if or .Values.hostNetwork .Values.capture.enabled }}true{{ end -}}
+{{- end }}

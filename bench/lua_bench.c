@@ -1,0 +1,230 @@
+/*
+ * Nanoseconds per record of pipelines with a lua stage, side by side in one process with the
+ * same pipeline without it and with the built-in filter (docs/benchmarks.md, "Lua stage"):
+ * batches of 256 records of a typical IPv4 flow template, 4096 varied records in all, run
+ * through ixd_pipeline_process() as a worker runs them (the copy of the record array, every
+ * stage, no outputs). Each case is measured in rounds that alternate between the cases, and the
+ * median round is reported, so that a neighbour's load on a shared machine hits all of them
+ * alike. Not part of ctest (timings belong here, not in tests).
+ *
+ *   build/bench/ixd-lua-bench [rounds [case]]   (case: run only that one, for a profiler)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "ipfix/decode.h"
+#include "ipfix/ie.h"
+#include "ipfix/template.h"
+#include "pipeline/pipeline.h"
+#include "registry/registry.h"
+
+#define RECORDS 4096
+#define RECORD_LEN 43
+#define PASSES 40 /* of the 4096 records per round and case */
+
+static const struct {
+    const char *name;
+    const char *stage; /* "" for the pipeline without stages */
+} cases[] = {
+    {"pipeline without stages", ""},
+    {"lua on_record returns true (JIT)", "lua: {file: true.lua, trusted: true}"},
+    {"filter \"proto tcp and dst port 443\"", "filter: \"proto tcp and dst port 443\""},
+    {"lua filter, same test (JIT)", "lua: {file: filter.lua, trusted: true}"},
+    {"lua rewrite packetDeltaCount (JIT)", "lua: {file: rewrite.lua, trusted: true}"},
+    {"lua on_record returns true (sandbox, JIT off)", "lua: {file: true.lua}"},
+    {"lua filter, same test (sandbox, JIT off)", "lua: {file: filter.lua}"},
+    {"lua rewrite packetDeltaCount (sandbox, JIT off)", "lua: {file: rewrite.lua}"},
+};
+#define CASES (sizeof(cases) / sizeof(cases[0]))
+
+static const struct {
+    const char *file, *text;
+} scripts[] = {
+    {"true.lua", "function on_record(r) return true end\n"},
+    {"filter.lua", "function on_record(r)\n"
+                   "  return r.protocolIdentifier == 6 and r.destinationTransportPort == 443\n"
+                   "end\n"},
+    {"rewrite.lua", "function on_record(r) r.packetDeltaCount = r.packetDeltaCount * 2 end\n"},
+};
+
+static double
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void
+put(uint8_t *p, uint64_t v, unsigned len)
+{
+    while (len-- > 0) {
+        p[len] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+/* sourceIPv4Address, destinationIPv4Address, ports, protocol, octets, packets (4 bytes),
+ * flowStartMilliseconds, flowEndMilliseconds, tcpControlBits (as filter_bench.c) */
+static struct ixd_template *
+flow_template(const struct ixd_ie_registry *reg)
+{
+    static const uint16_t spec[][2] = {{8, 4}, {12, 4}, {7, 2},   {11, 2},  {4, 1},
+                                       {1, 8}, {2, 4},  {152, 8}, {153, 8}, {6, 2}};
+    struct ixd_template_rules rules = {reg, 512, 0};
+    uint8_t buf[4 + 4 * 10];
+    struct ixd_template *t = NULL;
+    enum ixd_error why;
+    size_t consumed, i;
+    uint16_t tid;
+
+    put(buf, 256, 2);
+    put(buf + 2, 10, 2);
+    for (i = 0; i < 10; i++) {
+        put(buf + 4 + 4 * i, spec[i][0], 2);
+        put(buf + 6 + 4 * i, spec[i][1], 2);
+    }
+    ixd_template_parse(buf, sizeof(buf), 0, &rules, &t, &tid, &consumed, &why);
+    return t;
+}
+
+static void
+fill(uint8_t (*data)[RECORD_LEN], struct ixd_record *records, const struct ixd_template *t)
+{
+    unsigned seed = 12345;
+
+    for (size_t i = 0; i < RECORDS; i++) { /* a mix so that branches are not all predicted */
+        uint8_t *p = data[i];
+        seed = seed * 1103515245u + 12345u;
+        put(p, (seed & 1) ? 0x0a000000u | (seed >> 8 & 0xffff) : 0xc6336400u | (seed >> 24), 4);
+        put(p + 4, 0xc0a80000u | (seed >> 16 & 0xff), 4);
+        put(p + 8, 1024 + (seed >> 4) % 60000, 2);
+        put(p + 10, (seed >> 3) % 4 == 0 ? 443 : (seed >> 3) % 4 == 1 ? 80 : (seed >> 7) % 2000, 2);
+        put(p + 12, (seed >> 9) % 3 == 0 ? 17 : 6, 1);
+        put(p + 13, (seed >> 11) % 3000000, 8);
+        put(p + 21, 1 + (seed >> 13) % 10, 4);
+        put(p + 25, UINT64_C(1704067200000) + (seed >> 5) % 1000, 8);
+        put(p + 33, UINT64_C(1704067201000), 8);
+        put(p + 41, 0x18, 2);
+        records[i] = (struct ixd_record){t, p, RECORD_LEN, NULL, NULL};
+    }
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The pipelines, one per case, from a config with one collector and no outputs in use. */
+static struct ixd_instances *
+instances(const struct ixd_ie_registry *reg, const char *dir, struct ixd_config **cfg)
+{
+    char text[8192], err[1024];
+    size_t used;
+
+    used = (size_t)snprintf(text, sizeof(text),
+                            "lua: {directory: %s}\n"
+                            "collectors: [{name: a, listen: \"127.0.0.1:4739\"}]\n"
+                            "outputs: [{name: o, type: count}]\n"
+                            "pipelines:\n",
+                            dir);
+    for (size_t c = 0; c < CASES; c++) {
+        used +=
+            (size_t)snprintf(text + used, sizeof(text) - used,
+                             "  - {name: p%zu, from: a, to: o, stages: [%s]}\n", c, cases[c].stage);
+    }
+    *cfg = ixd_config_parse("bench.yaml", text, strlen(text), err, sizeof(err));
+    if (*cfg == NULL) {
+        fprintf(stderr, "lua-bench: %s\n", err);
+        exit(1);
+    }
+    struct ixd_instances *in = ixd_instances_conf(*cfg, reg, 1, 0, err, sizeof(err));
+    if (in == NULL) {
+        fprintf(stderr, "lua-bench: %s\n", err);
+        exit(1);
+    }
+    return in;
+}
+
+int
+main(int argc, char **argv)
+{
+    static uint8_t data[RECORDS][RECORD_LEN];
+    static struct ixd_record records[RECORDS];
+    static double ns[CASES][64];
+    struct ixd_source source = {.collector = "a", .exporter_text = "192.0.2.1", .odid = 1};
+    int rounds = argc > 1 ? atoi(argv[1]) : 21;
+    int only = argc > 2 ? atoi(argv[2]) : -1;
+    char dir[] = "/tmp/ixd-lua-bench-XXXXXX", path[256], err[256];
+    struct ixd_ie_registry *reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
+    struct ixd_pipeline_run *runs[CASES];
+    struct ixd_instances *in;
+    struct ixd_config *cfg;
+    struct ixd_template *t;
+
+    if (rounds < 1 || rounds > 64 || reg == NULL || mkdtemp(dir) == NULL ||
+        (t = flow_template(reg)) == NULL) {
+        fprintf(stderr, "lua-bench: cannot set up (rounds 1 to 64)\n");
+        return 1;
+    }
+    for (size_t s = 0; s < sizeof(scripts) / sizeof(scripts[0]); s++) {
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/%s", dir, scripts[s].file);
+        f = fopen(path, "w");
+        fputs(scripts[s].text, f);
+        fclose(f);
+    }
+    fill(data, records, t);
+    in = instances(reg, dir, &cfg);
+    for (size_t c = 0; c < CASES; c++) {
+        runs[c] = ixd_pipeline_start(&in->pipelines[c], 0, NULL, 0);
+    }
+    for (int r = 0; r < rounds; r++) {
+        for (size_t c = 0; c < CASES; c++) {
+            double t0 = now_ns();
+            if (only >= 0 && (size_t)only != c) {
+                continue; /* profiling one case */
+            }
+            for (int pass = 0; pass < PASSES; pass++) {
+                for (size_t b = 0; b < RECORDS; b += IXD_BATCH_MAX) {
+                    struct ixd_batch batch = {&source, IXD_BATCH_MAX, records + b};
+                    ixd_pipeline_process(runs[c], &batch);
+                }
+            }
+            ns[c][r] = (now_ns() - t0) / ((double)PASSES * RECORDS);
+        }
+    }
+    printf("%-52s %10s %10s %10s\n", "pipeline (batches of 256 records)", "ns/record", "min",
+           "+ stage");
+    for (size_t c = 0; c < CASES; c++) {
+        qsort(ns[c], (size_t)rounds, sizeof(double), by_value);
+    }
+    for (size_t c = 0; c < CASES; c++) {
+        double med = ns[c][rounds / 2];
+        printf("%-52s %10.2f %10.2f %10.2f\n", cases[c].name, med, ns[c][0],
+               med - ns[0][rounds / 2]);
+    }
+    for (size_t c = 0; c < CASES; c++) {
+        ixd_pipeline_stop(runs[c]);
+    }
+    ixd_instances_free(in);
+    ixd_config_free(cfg);
+    ixd_template_free(t);
+    ixd_ie_registry_free(reg);
+    for (size_t s = 0; s < sizeof(scripts) / sizeof(scripts[0]); s++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, scripts[s].file);
+        unlink(path);
+    }
+    rmdir(dir);
+    return 0;
+}

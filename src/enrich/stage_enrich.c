@@ -1,0 +1,939 @@
+/*
+ * The enrich stage. Interfaces: the exporter's options records that name interfaces
+ * (interfaceName, interfaceDescription by ingressInterface or egressInterface) fill the
+ * process's interface store (ifstore.h), and records with ingressInterface/egressInterface get
+ * the names, descriptions and speeds it knows. Addresses: what the address sources
+ * (addresses.h) know of each record's source and destination address goes into the record.
+ * bgpSourceAsNumber and
+ * bgpDestinationAsNumber (IE 16, 17) are filled where the exporter left them 0 and added where
+ * it sent none; the AS names, countries and cities are added as ipfixd's own elements
+ * (elements.enterprise). Records are rebuilt under a derived template per source template, as
+ * the set stage does; records without addresses and options records pass unchanged. The
+ * sources are built by conf() and read-only afterwards: every worker shares them, and a reload
+ * reads the files again into new ones.
+ */
+#include <glib.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/address.h"
+#include "core/clock.h"
+#include "core/cnode.h"
+#include "core/counter.h"
+#include "core/log.h"
+#include "enrich/addresses.h"
+#include "enrich/enrich_snmp.h"
+#include "enrich/ifstore.h"
+#include "ipfix/decode.h"
+#include "ipfix/ie.h"
+#include "ipfix/template.h"
+#include "ipfix/wire.h"
+#include "pipeline/pipeline.h"
+
+#define SOURCES_MAX 16
+#define DERIVED_MAX 4096
+#define BATCH_BYTES (2 * 65536)
+#define PATH_MAX_LEN 4096
+#define CACHE_SLOTS 8192 /* per worker: about 480 KiB */
+
+/* The elements added after the source template's, in this order: the AS numbers the template
+ * lacks and these six strings (addresses); these four strings and two speeds (interfaces). */
+static const char *const string_names[] = {"sourceAsName",      "destinationAsName",
+                                           "sourceCountryCode", "destinationCountryCode",
+                                           "sourceCityName",    "destinationCityName"};
+#define N_STRINGS 6
+static const char *const if_names[] = {"ingressInterfaceName",        "egressInterfaceName",
+                                       "ingressInterfaceDescription", "egressInterfaceDescription",
+                                       "ingressInterfaceSpeed",       "egressInterfaceSpeed"};
+#define N_IF 6
+/* most bytes a record grows by: two AS numbers, ten strings with 3-byte length prefixes, two
+ * speeds */
+#define EXTRA (2 * 4 + (N_STRINGS + 4) * (3 + IXD_ADDR_STRING_MAX) + 2 * 8)
+
+struct enrich_conf {
+    struct ixd_addresses *addresses;             /* NULL: no address sources */
+    struct ixd_ifstore *ifstore;                 /* NULL: no interface names */
+    enum ixd_ifsource if_sources[IXD_IFSOURCES]; /* in the order tried */
+    size_t n_if_sources;
+    struct ixd_enrich_snmp snmp; /* n 0: no SNMP */
+    struct snmp_run *run;        /* the poller, started by the first worker */
+    const struct ixd_ie_registry *registry;
+    uint32_t own_pen;
+    uint16_t own_id[N_STRINGS];
+    uint16_t if_id[N_IF];
+};
+
+struct snmp_run {
+    pthread_mutex_t lock;
+    struct ixd_snmp_poller *poller;
+};
+
+/* A derived template and what each of its fields is. */
+struct derived {
+    struct ixd_template *tmpl;     /* NULL: the records pass unchanged (nothing to add) */
+    int src4, dst4, src6, dst6;    /* source fields, or -1 */
+    int in_if, out_if;             /* source fields, or -1 */
+    int src_as, dst_as;            /* fields of the derived template */
+    uint8_t addresses, interfaces; /* 1: what is added for them is there */
+    uint16_t n_source;             /* fields copied from the source template */
+};
+
+/* An address's answer, per worker (the sources' strings outlive the state). */
+struct cached {
+    struct in6_addr addr;
+    struct ixd_addrinfo info;
+    uint8_t used;
+};
+
+struct enrich_state {
+    const struct enrich_conf *conf;
+    struct cached *cache; /* CACHE_SLOTS, with address sources only */
+    GHashTable *derived;  /* source template serial -> struct derived */
+    uint8_t *buf;
+    size_t size, used;
+    struct ixd_ifsnap *snap; /* the interface snapshot this worker reads, or NULL */
+    uint64_t version;
+    const struct ixd_iftable *tables[IXD_IFSOURCES]; /* the batch's exporter's, or NULL */
+    unsigned worker;
+    uint64_t failed, enriched, found, learned, named, hits;
+};
+
+/* path as given, or relative to the directory of the config file. */
+static int
+resolve(const char *path, const char *file, char *out, size_t outlen)
+{
+    const char *slash = file != NULL ? strrchr(file, '/') : NULL;
+    int n;
+
+    if (path[0] == '/' || slash == NULL) {
+        n = snprintf(out, outlen, "%s", path);
+    } else {
+        n = snprintf(out, outlen, "%.*s/%s", (int)(slash - file), file, path);
+    }
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* One address source: a .csv prefix table or a .mmdb database. */
+static int
+add_source(struct enrich_conf *c, const struct ixd_cnode *n, const struct ixd_stage_env *env,
+           char *err, size_t errlen)
+{
+    char path[PATH_MAX_LEN], why[512];
+    int csv;
+
+    if (n->kind != IXD_CNODE_SCALAR || n->text[0] == '\0') {
+        return ixd_cnode_fail(n, env->file, err, errlen, "an address source is a file name");
+    }
+    csv = ends_with(n->text, ".csv");
+    if (!csv && !ends_with(n->text, ".mmdb")) {
+        return ixd_cnode_fail(n, env->file, err, errlen,
+                              "'%s': an address source is a .csv prefix table or a .mmdb "
+                              "database",
+                              n->text);
+    }
+    if (resolve(n->text, env->file, path, sizeof(path)) == -1) {
+        return ixd_cnode_fail(n, env->file, err, errlen, "the path is too long");
+    }
+    if (env->syntax_only) {
+        return 0;
+    }
+    if ((csv ? ixd_addresses_add_csv(c->addresses, path, why, sizeof(why))
+             : ixd_addresses_add_mmdb(c->addresses, path, why, sizeof(why))) == -1) {
+        return ixd_cnode_fail(n, env->file, err, errlen, "%s", why);
+    }
+    return 0;
+}
+
+static void
+enrich_conf_free(void *p)
+{
+    struct enrich_conf *c = p;
+
+    if (c != NULL) {
+        ixd_addresses_free(c->addresses);
+        if (c->run != NULL) {
+            ixd_snmp_stop(c->run->poller);
+            pthread_mutex_destroy(&c->run->lock);
+            free(c->run);
+        }
+        free(c->snmp.agents);
+        ixd_ifstore_release(c->ifstore);
+        free(c);
+    }
+}
+
+static int
+own_elements(struct enrich_conf *c, const struct ixd_cnode *settings,
+             const struct ixd_stage_env *env, char *err, size_t errlen)
+{
+    size_t i;
+
+    c->own_pen = ixd_ie_own_enterprise(env->registry);
+    for (i = 0; i < N_STRINGS + N_IF; i++) {
+        const char *name = i < N_STRINGS ? string_names[i] : if_names[i - N_STRINGS];
+        const struct ixd_ie *ie = ixd_ie_lookup_name(env->registry, name);
+        if (c->own_pen == 0 || ie == NULL || ie->pen != c->own_pen) {
+            return ixd_cnode_fail(settings, env->file, err, errlen,
+                                  "ipfixd's own elements are not defined");
+        }
+        if (i < N_STRINGS) {
+            c->own_id[i] = ie->id;
+        } else {
+            c->if_id[i - N_STRINGS] = ie->id;
+        }
+    }
+    return 0;
+}
+
+/* addresses: [files] */
+static int
+conf_addresses(struct enrich_conf *c, const struct ixd_cnode *list, const struct ixd_stage_env *env,
+               char *err, size_t errlen)
+{
+    size_t i;
+
+    if (list->kind != IXD_CNODE_SEQUENCE || list->n == 0 || list->n > SOURCES_MAX) {
+        return ixd_cnode_fail(list, env->file, err, errlen,
+                              "addresses wants a list of 1 to %d .csv or .mmdb files", SOURCES_MAX);
+    }
+    if ((c->addresses = ixd_addresses_new()) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < list->n; i++) {
+        if (add_source(c, &list->items[i], env, err, errlen) == -1) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* interfaces: [options, snmp] (the sources of interface names, in the order tried) */
+static int
+conf_interfaces(struct enrich_conf *c, const struct ixd_cnode *list,
+                const struct ixd_stage_env *env, char *err, size_t errlen)
+{
+    size_t i, k;
+
+    if (list->kind != IXD_CNODE_SEQUENCE || list->n == 0 || list->n > IXD_IFSOURCES) {
+        return ixd_cnode_fail(list, env->file, err, errlen,
+                              "interfaces wants a list of options and snmp");
+    }
+    for (i = 0; i < list->n; i++) {
+        const struct ixd_cnode *n = &list->items[i];
+        enum ixd_ifsource src;
+        if (n->kind == IXD_CNODE_SCALAR && strcmp(n->text, "options") == 0) {
+            src = IXD_IFSOURCE_OPTIONS;
+        } else if (n->kind == IXD_CNODE_SCALAR && strcmp(n->text, "snmp") == 0) {
+            src = IXD_IFSOURCE_SNMP;
+        } else {
+            return ixd_cnode_fail(n, env->file, err, errlen,
+                                  "interfaces wants a list of options and snmp");
+        }
+        for (k = 0; k < c->n_if_sources; k++) {
+            if (c->if_sources[k] == src) {
+                return ixd_cnode_fail(n, env->file, err, errlen, "listed twice");
+            }
+        }
+        c->if_sources[c->n_if_sources++] = src;
+    }
+    if ((c->ifstore = ixd_ifstore_acquire()) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* SNMP among the interface sources wants snmp settings, and snmp settings want it there. */
+static int
+conf_snmp_check(struct enrich_conf *c, const struct ixd_cnode *settings,
+                const struct ixd_stage_env *env, char *err, size_t errlen)
+{
+    int listed = 0;
+    size_t k;
+
+    for (k = 0; k < c->n_if_sources; k++) {
+        listed |= c->if_sources[k] == IXD_IFSOURCE_SNMP;
+    }
+    if (listed != (ixd_cnode_get(settings, "snmp") != NULL)) {
+        return ixd_cnode_fail(settings, env->file, err, errlen,
+                              listed ? "interfaces lists snmp: snmp settings are needed"
+                                     : "snmp settings without snmp in interfaces");
+    }
+    if (listed) {
+        c->run = calloc(1, sizeof(*c->run));
+        if (c->run == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        pthread_mutex_init(&c->run->lock, NULL);
+    }
+    return 0;
+}
+
+static void *
+enrich_conf(const struct ixd_cnode *settings, const struct ixd_stage_env *env, char *err,
+            size_t errlen)
+{
+    struct enrich_conf *c = calloc(1, sizeof(*c));
+    size_t i;
+
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->registry = env->registry;
+    if (settings->kind != IXD_CNODE_MAPPING || settings->n == 0) {
+        ixd_cnode_fail(settings, env->file, err, errlen,
+                       "enrich wants a mapping: {interfaces: [options], addresses: [files]}");
+        goto fail;
+    }
+    for (i = 0; i < settings->n; i++) {
+        const struct ixd_cnode *k = &settings->items[2 * i], *v = &settings->items[2 * i + 1];
+        int rc;
+        if (k->kind == IXD_CNODE_SCALAR && strcmp(k->text, "addresses") == 0) {
+            rc = c->addresses != NULL ? ixd_cnode_fail(k, env->file, err, errlen, "given twice")
+                                      : conf_addresses(c, v, env, err, errlen);
+        } else if (k->kind == IXD_CNODE_SCALAR && strcmp(k->text, "interfaces") == 0) {
+            rc = c->ifstore != NULL ? ixd_cnode_fail(k, env->file, err, errlen, "given twice")
+                                    : conf_interfaces(c, v, env, err, errlen);
+        } else if (k->kind == IXD_CNODE_SCALAR && strcmp(k->text, "snmp") == 0) {
+            rc = c->snmp.agents != NULL ? ixd_cnode_fail(k, env->file, err, errlen, "given twice")
+                                        : ixd_enrich_snmp_conf(v, env, &c->snmp, err, errlen);
+        } else {
+            rc = ixd_cnode_fail(k, env->file, err, errlen,
+                                "enrich knows the keys interfaces, snmp and addresses");
+        }
+        if (rc == -1) {
+            goto fail;
+        }
+    }
+    if (conf_snmp_check(c, settings, env, err, errlen) == -1 ||
+        own_elements(c, settings, env, err, errlen) == -1) {
+        goto fail;
+    }
+    return c;
+fail:
+    enrich_conf_free(c);
+    return NULL;
+}
+
+static void
+derived_free(gpointer p)
+{
+    struct derived *d = p;
+
+    ixd_template_free(d->tmpl);
+    free(d);
+}
+
+static void *
+enrich_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
+{
+    struct enrich_state *st = calloc(1, sizeof(*st));
+
+    const struct enrich_conf *c = conf;
+
+    (void)ctx;
+    if (st == NULL) {
+        return NULL;
+    }
+    st->conf = conf;
+    st->worker = worker;
+    if (c->run != NULL) {
+        /* the poller runs while the config does: the first worker starts it, conf_free stops
+         * it (ipfixd -t, which starts no worker, polls nothing) */
+        char err[256];
+        pthread_mutex_lock(&c->run->lock);
+        if (c->run->poller == NULL) {
+            c->run->poller = ixd_snmp_start(c->ifstore, c->snmp.agents, c->snmp.n, c->snmp.interval,
+                                            err, sizeof(err));
+            if (c->run->poller == NULL) {
+                log_err("enrich: snmp: %s", err);
+            }
+        }
+        pthread_mutex_unlock(&c->run->lock);
+    }
+    st->size = BATCH_BYTES + IXD_BATCH_MAX * (EXTRA + 8u * 16u);
+    st->buf = malloc(st->size);
+    st->derived = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, derived_free);
+    if (c->addresses != NULL) {
+        st->cache = calloc(CACHE_SLOTS, sizeof(*st->cache));
+    }
+    if (st->buf == NULL || (c->addresses != NULL && st->cache == NULL)) {
+        g_hash_table_destroy(st->derived);
+        free(st->buf);
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void
+put_specifier(uint8_t **p, uint32_t pen, uint16_t id, uint16_t length)
+{
+    ixd_put16(*p, (uint16_t)(id | (pen != 0 ? 0x8000 : 0)));
+    ixd_put16(*p + 2, length);
+    *p += 4;
+    if (pen != 0) {
+        ixd_put32(*p, pen);
+        *p += 4;
+    }
+}
+
+/* The address fields of t; 0 when it has none. */
+static int
+find_addresses(const struct ixd_template *t, struct derived *d)
+{
+    d->src4 = ixd_template_find(t, 0, 8);
+    d->dst4 = ixd_template_find(t, 0, 12);
+    d->src6 = ixd_template_find(t, 0, 27);
+    d->dst6 = ixd_template_find(t, 0, 28);
+    if (d->src4 >= 0 && t->fields[d->src4].length != 4) {
+        d->src4 = -1;
+    }
+    if (d->dst4 >= 0 && t->fields[d->dst4].length != 4) {
+        d->dst4 = -1;
+    }
+    if (d->src6 >= 0 && t->fields[d->src6].length != 16) {
+        d->src6 = -1;
+    }
+    if (d->dst6 >= 0 && t->fields[d->dst6].length != 16) {
+        d->dst6 = -1;
+    }
+    return d->src4 >= 0 || d->dst4 >= 0 || d->src6 >= 0 || d->dst6 >= 0;
+}
+
+/* The interface fields of t (unsigned, 1 to 8 bytes); 0 when it has none. */
+static int
+find_interfaces(const struct ixd_template *t, struct derived *d)
+{
+    d->in_if = ixd_template_find(t, 0, 10);
+    d->out_if = ixd_template_find(t, 0, 14);
+    if (d->in_if >= 0 && (t->fields[d->in_if].length < 1 || t->fields[d->in_if].length > 8)) {
+        d->in_if = -1;
+    }
+    if (d->out_if >= 0 && (t->fields[d->out_if].length < 1 || t->fields[d->out_if].length > 8)) {
+        d->out_if = -1;
+    }
+    return d->in_if >= 0 || d->out_if >= 0;
+}
+
+/* Appends what is added for addresses: the AS numbers t lacks, the six strings. */
+static uint16_t
+add_address_fields(const struct enrich_conf *c, const struct ixd_template *t, struct derived *d,
+                   uint8_t **p, uint16_t n)
+{
+    uint16_t i;
+
+    d->src_as = ixd_template_find(t, 0, 16);
+    d->dst_as = ixd_template_find(t, 0, 17);
+    if (d->src_as < 0) {
+        put_specifier(p, 0, 16, 4);
+        d->src_as = n++;
+    }
+    if (d->dst_as < 0) {
+        put_specifier(p, 0, 17, 4);
+        d->dst_as = n++;
+    }
+    for (i = 0; i < N_STRINGS; i++) {
+        put_specifier(p, c->own_pen, c->own_id[i], IXD_VARLEN);
+        n++;
+    }
+    return n;
+}
+
+/* The derived template of t: its fields, then what is added for addresses and interfaces. */
+static struct derived *
+derive(const struct enrich_conf *c, const struct ixd_template *t)
+{
+    struct derived *d = calloc(1, sizeof(*d));
+    uint8_t *rec = malloc(4 + 8u * (t->field_count + 2u + N_STRINGS + N_IF)), *p;
+    struct ixd_template_rules rules = {c->registry, 65535, 0};
+    enum ixd_error why;
+    size_t consumed;
+    uint16_t i, tid, n;
+
+    if (d == NULL || rec == NULL) {
+        free(d);
+        free(rec);
+        return NULL;
+    }
+    d->addresses = c->addresses != NULL && find_addresses(t, d);
+    d->interfaces = c->ifstore != NULL && find_interfaces(t, d);
+    if ((!d->addresses && !d->interfaces) || t->field_count + 2u + N_STRINGS + N_IF > 65535u / 8u) {
+        free(rec);
+        return d; /* passes unchanged */
+    }
+    p = rec + 4;
+    for (i = 0; i < t->field_count; i++) {
+        put_specifier(&p, t->fields[i].pen, t->fields[i].id, t->fields[i].length);
+    }
+    d->n_source = n = t->field_count;
+    d->src_as = d->dst_as = -1;
+    if (d->addresses) {
+        n = add_address_fields(c, t, d, &p, n);
+    }
+    for (i = 0; d->interfaces && i < N_IF; i++) {
+        put_specifier(&p, c->own_pen, c->if_id[i], i < 4 ? IXD_VARLEN : 8);
+        n++;
+    }
+    ixd_put16(rec, t->id);
+    ixd_put16(rec + 2, n);
+    if (ixd_template_parse(rec, (size_t)(p - rec), 0, &rules, &d->tmpl, &tid, &consumed, &why) !=
+        IXD_TPARSE_TEMPLATE) {
+        d->tmpl = NULL;
+    }
+    free(rec);
+    return d;
+}
+
+static const struct derived *
+derived_for(struct enrich_state *st, const struct ixd_template *t)
+{
+    gpointer key = (gpointer)(uintptr_t)t->serial;
+    struct derived *d = g_hash_table_lookup(st->derived, key);
+
+    if (d == NULL) {
+        d = derive(st->conf, t);
+        if (d != NULL) {
+            g_hash_table_insert(st->derived, key, d);
+        }
+    }
+    return d;
+}
+
+/* What the sources know of field f of r (an IPv4 or IPv6 address), or all empty. */
+static uint32_t
+cache_slot(const struct in6_addr *a)
+{
+    uint64_t x, y;
+
+    memcpy(&x, a->s6_addr, 8);
+    memcpy(&y, a->s6_addr + 8, 8);
+    x ^= y * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ull;
+    return (uint32_t)(x >> 32) & (CACHE_SLOTS - 1);
+}
+
+static void
+look_up(struct enrich_state *st, const struct ixd_record *r, int f4, int f6,
+        struct ixd_addrinfo *out)
+{
+    struct in6_addr a;
+    uint16_t len;
+
+    memset(&a, 0, sizeof(a));
+    if (f4 >= 0) {
+        a.s6_addr[10] = a.s6_addr[11] = 0xff;
+        memcpy(a.s6_addr + 12, ixd_record_field(r, (unsigned)f4, &len), 4);
+    } else if (f6 >= 0) {
+        memcpy(a.s6_addr, ixd_record_field(r, (unsigned)f6, &len), 16);
+    } else {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    if (st->cache != NULL) {
+        /* direct-mapped: traffic repeats its addresses, and a hit costs one line's read */
+        struct cached *c = &st->cache[cache_slot(&a)];
+        if (c->used && memcmp(&c->addr, &a, sizeof(a)) == 0) {
+            *out = c->info;
+            IXD_CNT_ADD(st->hits, 1);
+            return;
+        }
+        ixd_addresses_lookup(st->conf->addresses, &a, out);
+        c->addr = a;
+        c->info = *out;
+        c->used = 1;
+        return;
+    }
+    ixd_addresses_lookup(st->conf->addresses, &a, out);
+}
+
+static uint8_t *
+put_varlen(uint8_t *p, const void *v, uint16_t len)
+{
+    if (len < 255) {
+        *p++ = (uint8_t)len;
+    } else {
+        *p++ = 255;
+        ixd_put16(p, len);
+        p += 2;
+    }
+    if (len > 0) { /* what no source knows has no bytes (v may be NULL) */
+        memcpy(p, v, len);
+    }
+    return p + len;
+}
+
+/* An AS number into a field of len bytes where it holds 0 (the exporter did not know it). */
+static uint8_t *
+put_asn(uint8_t *p, const uint8_t *v, uint16_t len, uint32_t asn)
+{
+    memcpy(p, v, len);
+    if (asn != 0 && len >= 1 && len <= 8 && ixd_get_uint(v, len) == 0 &&
+        (len >= 4 || asn >> (8 * len) == 0)) {
+        for (uint16_t i = 0; i < len; i++) {
+            p[len - 1 - i] = i < 4 ? (uint8_t)(asn >> (8 * i)) : 0;
+        }
+    }
+    return p + len;
+}
+
+/* Appends the six address strings of src and dst. */
+static uint8_t *
+put_address_strings(uint8_t *p, const struct ixd_addrinfo *src, const struct ixd_addrinfo *dst)
+{
+    p = put_varlen(p, src->as_name, src->as_name_len);
+    p = put_varlen(p, dst->as_name, dst->as_name_len);
+    p = put_varlen(p, src->country, src->country_len);
+    p = put_varlen(p, dst->country, dst->country_len);
+    p = put_varlen(p, src->city, src->city_len);
+    return put_varlen(p, dst->city, dst->city_len);
+}
+
+/* The interface of field f of r in the batch's exporter's table, or NULL. */
+static const struct ixd_ifinfo *
+interface_of(const struct enrich_state *st, const struct ixd_record *r, int f)
+{
+    uint16_t len;
+    const uint8_t *v;
+
+    const struct ixd_ifinfo *info = NULL;
+    size_t k;
+
+    if (f < 0) {
+        return NULL;
+    }
+    v = ixd_record_field(r, (unsigned)f, &len);
+    if (len < 1 || len > 8) {
+        return NULL;
+    }
+    for (k = 0; k < st->conf->n_if_sources && info == NULL; k++) {
+        if (st->tables[k] != NULL) {
+            info = ixd_iftable_find(st->tables[k], (uint32_t)ixd_get_uint(v, len));
+        }
+    }
+    return info;
+}
+
+/* Appends the interface names, descriptions and speeds of r. */
+static uint8_t *
+put_interfaces(struct enrich_state *st, const struct derived *d, const struct ixd_record *r,
+               uint8_t *p)
+{
+    const struct ixd_ifinfo *in = interface_of(st, r, d->in_if);
+    const struct ixd_ifinfo *out = interface_of(st, r, d->out_if);
+
+    p = put_varlen(p, in != NULL ? in->name : "", in != NULL ? in->name_len : 0);
+    p = put_varlen(p, out != NULL ? out->name : "", out != NULL ? out->name_len : 0);
+    p = put_varlen(p, in != NULL ? in->description : "", in != NULL ? in->description_len : 0);
+    p = put_varlen(p, out != NULL ? out->description : "", out != NULL ? out->description_len : 0);
+    ixd_put32(p, (uint32_t)((in != NULL ? in->speed : 0) >> 32));
+    ixd_put32(p + 4, (uint32_t)(in != NULL ? in->speed : 0));
+    ixd_put32(p + 8, (uint32_t)((out != NULL ? out->speed : 0) >> 32));
+    ixd_put32(p + 12, (uint32_t)(out != NULL ? out->speed : 0));
+    IXD_CNT_ADD(st->named,
+                (uint64_t)(in != NULL && in->name_len > 0) + (out != NULL && out->name_len > 0));
+    return p + 16;
+}
+
+/* The offsets and lengths of the rebuilt record at start (len bytes), after it in the buffer:
+ * the derived template's own walk gives what outputs read fields by. */
+static int
+index_record(struct enrich_state *st, const struct derived *d, struct ixd_record *r, uint8_t *start,
+             size_t len)
+{
+    uint16_t n = d->tmpl->field_count;
+    size_t at = (st->used + len + 1) & ~(size_t)1;
+    uint16_t *offs = (uint16_t *)(void *)(st->buf + at);
+
+    if (len > 65535 || ixd_record_walk(d->tmpl, start, len, offs, offs + n) != len) {
+        return -1;
+    }
+    r->tmpl = d->tmpl;
+    r->data = start;
+    r->length = (uint32_t)len;
+    r->offsets = offs;
+    r->lengths = offs + n;
+    st->used = (size_t)((uint8_t *)(offs + 2 * n) - st->buf);
+    return 0;
+}
+
+/* Rebuilds r under d into st's buffer; 0, or -1 when it does not fit. */
+static int
+rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r)
+{
+    struct ixd_addrinfo src, dst;
+    uint8_t *start = st->buf + st->used, *p = start;
+    uint16_t i, len;
+
+    /* the worst case: the record, what is added, then the offsets and lengths (aligned) */
+    if (r->length + EXTRA + 4u * d->tmpl->field_count + 2u > st->size - st->used) {
+        return -1;
+    }
+    memset(&src, 0, sizeof(src));
+    memset(&dst, 0, sizeof(dst));
+    if (d->addresses) {
+        look_up(st, r, d->src4, d->src6, &src);
+        look_up(st, r, d->dst4, d->dst6, &dst);
+        IXD_CNT_ADD(st->found, (uint64_t)(src.asn != 0 || src.country_len != 0) +
+                                   (dst.asn != 0 || dst.country_len != 0));
+    }
+    if (!r->tmpl->has_varlen) {
+        /* the common case: the record as it came in one copy, its AS numbers patched */
+        memcpy(p, r->data, r->length);
+        p += r->length;
+        for (i = 0; i < d->n_source; i++) {
+            if (i == d->src_as || i == d->dst_as) {
+                const struct ixd_field *f = &r->tmpl->fields[i];
+                put_asn(start + f->offset, r->data + f->offset, f->length,
+                        i == d->src_as ? src.asn : dst.asn);
+            }
+        }
+    }
+    for (i = 0; r->tmpl->has_varlen && i < d->n_source; i++) {
+        const uint8_t *v = ixd_record_field(r, i, &len);
+        if (i == d->src_as || i == d->dst_as) {
+            p = put_asn(p, v, len, i == d->src_as ? src.asn : dst.asn);
+        } else if (d->tmpl->fields[i].length == IXD_VARLEN) {
+            p = put_varlen(p, v, len);
+        } else {
+            memcpy(p, v, len);
+            p += len;
+        }
+    }
+    i = d->n_source;
+    if (d->addresses) {
+        for (; i < d->tmpl->field_count && (i == d->src_as || i == d->dst_as); i++) {
+            ixd_put32(p, i == d->src_as ? src.asn : dst.asn);
+            p += 4;
+        }
+        p = put_address_strings(p, &src, &dst);
+    }
+    if (d->interfaces) {
+        p = put_interfaces(st, d, r, p);
+    }
+    return index_record(st, d, r, start, (size_t)(p - start));
+}
+
+/* Options records that name interfaces go into the store: the ifIndex from ingressInterface or
+ * egressInterface, interfaceName (82), interfaceDescription (83) where sent. */
+static void
+learn(struct enrich_state *st, const struct ixd_batch *batch)
+{
+    struct ixd_ifstore *s = st->conf->ifstore;
+    const struct ixd_source *src = batch->source;
+    struct in6_addr exporter;
+    size_t i;
+    int locked = 0;
+
+    ixd_address_mapped((const struct sockaddr *)&src->exporter, &exporter, NULL);
+    for (i = 0; i < batch->count; i++) {
+        const struct ixd_record *r = &batch->records[i];
+        const struct ixd_template *t = r->tmpl;
+        int fi, fn, fd;
+        uint16_t il, nl, dl = 0;
+        const uint8_t *iv, *nv, *dv = NULL;
+
+        if (t->scope_count == 0 || (fn = ixd_template_find(t, 0, 82)) < 0 ||
+            ((fi = ixd_template_find(t, 0, 10)) < 0 && (fi = ixd_template_find(t, 0, 14)) < 0)) {
+            continue;
+        }
+        iv = ixd_record_field(r, (unsigned)fi, &il);
+        nv = ixd_record_field(r, (unsigned)fn, &nl);
+        if ((fd = ixd_template_find(t, 0, 83)) >= 0) {
+            dv = ixd_record_field(r, (unsigned)fd, &dl);
+        }
+        if (il < 1 || il > 8) {
+            continue;
+        }
+        if (!locked) {
+            ixd_ifstore_lock(s);
+            locked = 1;
+        }
+        ixd_ifstore_put_locked(s, &exporter, src->odid, IXD_IFSOURCE_OPTIONS,
+                               (uint32_t)ixd_get_uint(iv, il), (const char *)nv, nl,
+                               dv != NULL ? (const char *)dv : "", dl, 0);
+        IXD_CNT_ADD(st->learned, 1);
+    }
+    if (locked) {
+        ixd_ifstore_unlock(s, ixd_mono_now());
+    }
+}
+
+/* The newest snapshot when the store's version moved, and the batch's exporter's table. */
+static void
+follow(struct enrich_state *st, const struct ixd_batch *batch)
+{
+    struct ixd_ifstore *s = st->conf->ifstore;
+    struct in6_addr exporter;
+    size_t k;
+
+    if (st->snap == NULL || ixd_ifstore_version(s) != st->version) {
+        ixd_ifsnap_release(s, st->snap);
+        st->snap = ixd_ifstore_snapshot(s, &st->version);
+    }
+    ixd_address_mapped((const struct sockaddr *)&batch->source->exporter, &exporter, NULL);
+    for (k = 0; k < st->conf->n_if_sources; k++) {
+        enum ixd_ifsource src = st->conf->if_sources[k];
+        /* an agent knows no observation domains: its table is domain 0's */
+        st->tables[k] = ixd_ifsnap_table(st->snap, &exporter,
+                                         src == IXD_IFSOURCE_SNMP ? 0 : batch->source->odid, src);
+    }
+}
+
+static void
+enrich_process(void *state, struct ixd_batch *batch)
+{
+    struct enrich_state *st = state;
+    const struct ixd_template *last = NULL;
+    const struct derived *d = NULL;
+    size_t i, kept = 0;
+
+    st->used = 0;
+    if (g_hash_table_size(st->derived) >= DERIVED_MAX) {
+        /* between batches: no record points at a derived template any more (within one, the
+         * records already rebuilt do, so the table grows by at most a batch beyond the bound) */
+        g_hash_table_remove_all(st->derived);
+    }
+    if (st->conf->ifstore != NULL) {
+        learn(st, batch);
+        follow(st, batch);
+    }
+    for (i = 0; i < batch->count; i++) {
+        struct ixd_record r = batch->records[i];
+
+        if (r.tmpl->scope_count == 0) {
+            if (r.tmpl != last) {
+                last = r.tmpl;
+                d = derived_for(st, r.tmpl);
+            }
+            if (d == NULL || (d->tmpl != NULL && rebuild(st, d, &r) == -1)) {
+                IXD_CNT_ADD(st->failed, 1); /* no memory, or a record beyond 65535 bytes */
+                continue;
+            }
+            if (d->tmpl != NULL) {
+                IXD_CNT_ADD(st->enriched, 1);
+            }
+        }
+        batch->records[kept++] = r;
+    }
+    batch->count = kept;
+}
+
+static void
+enrich_tick(void *state, double now)
+{
+    struct enrich_state *st = state;
+
+    if (st->conf->ifstore != NULL) {
+        ixd_ifstore_tick(st->conf->ifstore, now);
+    }
+}
+
+static uint64_t
+enrich_failed(const void *state)
+{
+    return IXD_CNT_GET(((const struct enrich_state *)state)->failed);
+}
+
+static const struct ixd_counter_def enrich_defs[] = {
+    {.key = "enriched",
+     .metric = "ipfixd_enrich_records_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "records the enrich stage rebuilt with what it knows of their addresses and "
+             "interfaces"},
+    {.key = "addresses_found",
+     .metric = "ipfixd_enrich_addresses_found_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "addresses of those records some address source knew (an AS number or country)"},
+    {.key = "interfaces_learned",
+     .metric = "ipfixd_enrich_interfaces_learned_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "options records naming an interface the enrich stage read"},
+    {.key = "interfaces_named",
+     .metric = "ipfixd_enrich_interfaces_named_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "ingress and egress interfaces of records the enrich stage gave a name"},
+    {.key = "address_cache_hits",
+     .metric = "ipfixd_enrich_address_cache_hits_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "address lookups answered by the worker's cache of recent addresses"},
+    {.key = "snmp_walks",
+     .metric = "ipfixd_enrich_snmp_walks_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "complete walks of an SNMP agent's interfaces"},
+    {.key = "snmp_failures",
+     .metric = "ipfixd_enrich_snmp_failures_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "walks of an SNMP agent that failed (no answer, an error): its last table stays"},
+};
+
+static void
+enrich_stats(const void *state, ixd_counter_fn fn, void *arg)
+{
+    const struct enrich_state *st = state;
+
+    fn(arg, &enrich_defs[0], NULL, IXD_CNT_GET(st->enriched));
+    fn(arg, &enrich_defs[1], NULL, IXD_CNT_GET(st->found));
+    fn(arg, &enrich_defs[2], NULL, IXD_CNT_GET(st->learned));
+    fn(arg, &enrich_defs[3], NULL, IXD_CNT_GET(st->named));
+    fn(arg, &enrich_defs[4], NULL, IXD_CNT_GET(st->hits));
+    if (st->conf->ifstore != NULL && st->worker == 0) {
+        /* the process's interface store (what every stage shares), once: by worker 0 */
+        ixd_ifstore_stats(st->conf->ifstore, fn, arg);
+    }
+    if (st->conf->run != NULL) {
+        /* one poller per config: worker 0 reports it, the others 0, so the sum is right */
+        uint64_t walks = 0, failures = 0;
+        if (st->worker == 0) {
+            pthread_mutex_lock(&st->conf->run->lock);
+            if (st->conf->run->poller != NULL) {
+                ixd_snmp_counts(st->conf->run->poller, &walks, &failures);
+            }
+            pthread_mutex_unlock(&st->conf->run->lock);
+        }
+        fn(arg, &enrich_defs[5], NULL, walks);
+        fn(arg, &enrich_defs[6], NULL, failures);
+    }
+}
+
+static void
+enrich_stop(void *state)
+{
+    struct enrich_state *st = state;
+
+    if (st->snap != NULL) {
+        ixd_ifsnap_release(st->conf->ifstore, st->snap);
+    }
+    g_hash_table_destroy(st->derived);
+    free(st->cache);
+    free(st->buf);
+    free(st);
+}
+
+const struct ixd_stage_type ixd_stage_enrich = {
+    .name = "enrich",
+    .conf = enrich_conf,
+    .conf_free = enrich_conf_free,
+    .start = enrich_start,
+    .process = enrich_process,
+    .tick = enrich_tick,
+    .stop = enrich_stop,
+    .failed = enrich_failed,
+    .on_template = NULL,
+    .stats = enrich_stats,
+};
