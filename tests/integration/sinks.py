@@ -234,14 +234,21 @@ class ClickHouse:
                 self.query(stmt)
 
 
-def s3rver_bin():
+S3RVER_MISSING = ("s3rver is missing: scripts/install-deps.sh --test installs it from the npm "
+                  "registry (or set IXD_S3RVER)")
+
+
+def s3rver_path():
     """The s3rver command (npm) that scripts/install-deps.sh --test installs, or $IXD_S3RVER;
-    the test fetches nothing itself."""
+    None when neither is there. The tests fetch nothing themselves."""
     import shutil
-    binary = os.environ.get("IXD_S3RVER") or shutil.which("s3rver")
+    return os.environ.get("IXD_S3RVER") or shutil.which("s3rver")
+
+
+def s3rver_bin():
+    binary = s3rver_path()
     if binary is None:
-        raise AssertionError("s3rver is missing: run scripts/install-deps.sh --test (npm package "
-                             "s3rver) or set IXD_S3RVER")
+        raise AssertionError(S3RVER_MISSING)
     return binary
 
 

@@ -16,7 +16,8 @@ import urllib.parse
 
 from ixdtest import BIN, SLOW, Daemon, check_synthetic, free_port, read_json_lines, run, send, \
     wait_lines
-from sinks import S3rver, free_ports, output_counters, stats, wait_counter
+from sinks import S3RVER_MISSING, S3rver, free_ports, output_counters, s3rver_path, stats, \
+    wait_counter
 
 EMPTY = hashlib.sha256(b"").hexdigest()
 
@@ -399,7 +400,11 @@ def test_config_checks():
 
 
 if __name__ == "__main__":
-    run([test_signer_reproduces_the_published_vectors, test_requests_are_signed_as_published,
-         test_every_rotated_file_byte_identical, test_multipart_and_delete_after_upload,
-         test_outage_is_retried_and_the_bound_counts, test_json_files_rotate_and_upload,
-         test_credentials_from_the_environment, test_config_checks])
+    without_server = [test_signer_reproduces_the_published_vectors,
+                      test_requests_are_signed_as_published, test_credentials_from_the_environment,
+                      test_config_checks]
+    with_s3rver = [test_every_rotated_file_byte_identical, test_multipart_and_delete_after_upload,
+                   test_outage_is_retried_and_the_bound_counts, test_json_files_rotate_and_upload]
+    if s3rver_path() is None:  # install-deps.sh could not reach the npm registry
+        run(without_server, skipped=(with_s3rver, S3RVER_MISSING))
+    run(without_server + with_s3rver)
