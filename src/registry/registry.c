@@ -27,6 +27,7 @@
     X(top_talkers)                                                                                 \
     X(lua)                                                                                         \
     X(enrich)                                                                                      \
+    X(dedup)                                                                                       \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \
