@@ -34,7 +34,12 @@ EXPORT_MTU = 1400
 
 
 def ip(*args):
-    r = subprocess.run(["ip"] + list(args), capture_output=True, text=True)
+    """ip ARGS; `ip -n NS ARGS` runs as ip ARGS in NS through nsenter: ip's own -n remounts / as
+    `ip netns exec` does, which a chroot (no mount point at /) refuses."""
+    cmd = ["ip"] + list(args)
+    if args[0] == "-n":
+        cmd = in_ns(args[1], ["ip"] + list(args[2:]))
+    r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise AssertionError("ip %s: %s" % (" ".join(args), r.stderr.strip()))
 
