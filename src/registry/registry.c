@@ -24,6 +24,7 @@
     X(set)                                                                                         \
     X(lua)                                                                                         \
     X(enrich)                                                                                      \
+    X(clock)                                                                                       \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \
