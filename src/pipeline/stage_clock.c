@@ -151,7 +151,8 @@ time_usec(uint8_t type, const uint8_t *p)
     case IXD_TYPE_TIME_SEC:
         return (int64_t)ixd_get32(p) * 1000000;
     case IXD_TYPE_TIME_MSEC:
-        return (int64_t)(ixd_get64(p) & INT64_MAX / 1000) * 1000;
+        v = ixd_get64(p); /* beyond the year 292,000 is as absurd as it needs to be */
+        return (int64_t)(v > INT64_MAX / 1000 ? INT64_MAX / 1000 : v) * 1000;
     default:
         v = ixd_get64(p);
         return ((int64_t)(v >> 32) - NTP_UNIX_OFFSET) * 1000000 +

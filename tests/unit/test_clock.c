@@ -395,6 +395,64 @@ boot_relative_times_and_before_boot(void **state)
     ixd_stage_clock.conf_free(conf);
 }
 
+/* A template of one time field (ie, length) and octetDeltaCount. */
+static struct ixd_template *
+one_time_template(uint16_t ie, uint16_t len)
+{
+    uint8_t sp[] = {1, 2, 0, 2, (uint8_t)(ie >> 8), (uint8_t)ie, 0, (uint8_t)len, 0, 1, 0, 8};
+    struct ixd_template_rules rules = {reg, 512, 0};
+    struct ixd_template *t;
+    enum ixd_error why;
+    size_t used;
+    uint16_t tid;
+
+    assert_int_equal(ixd_template_parse(sp, sizeof(sp), 0, &rules, &t, &tid, &used, &why),
+                     IXD_TPARSE_TEMPLATE);
+    return t;
+}
+
+static void
+each_unit_alone_is_read(void **state)
+{
+    /* flowEndSeconds, flowEndMilliseconds, flowEndMicroseconds, flowEndNanoseconds: a record
+     * whose only time is an hour ahead of the receive time is from the future, one a second
+     * before it is not, whatever the unit */
+    static const uint16_t ies[][2] = {{151, 4}, {153, 8}, {155, 8}, {157, 8}};
+    void *conf = conf_with("absurd", "keep");
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ies) / sizeof(ies[0]); i++) {
+        struct ixd_template *t = one_time_template(ies[i][0], ies[i][1]);
+        void *st = ixd_stage_clock.start(conf, 0, NULL);
+        struct ixd_source src = {.received_usec = T0, .clock_known = 1, .clock_offset_usec = 0};
+        uint8_t data[2][16] = {{0}};
+        struct ixd_record recs[2];
+        struct ixd_batch batch = {&src, 2, recs};
+        struct counts c = {0};
+
+        for (int k = 0; k < 2; k++) {
+            int64_t at = k == 0 ? T0 + 3600 * SEC : T0 - SEC;
+            if (ies[i][1] == 4) {
+                ixd_put32(data[k], (uint32_t)(at / SEC));
+            } else if (ies[i][0] == 153) {
+                ixd_put64(data[k], (uint64_t)(at / 1000));
+            } else {
+                ixd_put64(data[k], ntp(at));
+            }
+            recs[k] = (struct ixd_record){t, data[k], (uint32_t)ies[i][1] + 8, NULL, NULL};
+        }
+        ixd_stage_clock.process(st, &batch);
+        ixd_stage_clock.stats(st, count_cb, &c);
+        if (c.future != 1) {
+            fail_msg("element %u: %llu records from the future", ies[i][0],
+                     (unsigned long long)c.future);
+        }
+        ixd_stage_clock.stop(st);
+        ixd_template_free(t);
+    }
+    ixd_stage_clock.conf_free(conf);
+}
+
 static void
 settings_refused_where_written(void **state)
 {
@@ -421,6 +479,7 @@ main(void)
         cmocka_unit_test(small_or_unknown_offsets_change_nothing),
         cmocka_unit_test(absurd_times_counted_and_fixed),
         cmocka_unit_test(boot_relative_times_and_before_boot),
+        cmocka_unit_test(each_unit_alone_is_read),
         cmocka_unit_test(settings_refused_where_written),
     };
 
