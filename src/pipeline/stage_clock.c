@@ -30,9 +30,21 @@ struct clock_conf {
     int fix;                 /* absurd: receive-time */
 };
 
+/* The time fields of one template, found once: batches hold records of one template, so the
+ * plan of the last one is kept. */
+struct clock_plan {
+    uint64_t serial; /* the template's */
+    int valid;
+    int have;        /* 1: dateTime fields (in the record's bytes), 2: boot-relative ones */
+    int boot_field;  /* systemInitTimeMilliseconds, or -1 */
+    uint16_t n, cap; /* time fields, and room in fields */
+    uint16_t *fields;
+};
+
 struct clock_state {
     const struct clock_conf *conf;
     struct ixd_source source; /* the batch's, its boot and export times corrected */
+    struct clock_plan plan;   /* the time fields of the last template seen */
     uint8_t *copy;            /* rewritten records, valid until the next process() */
     size_t used;
     uint64_t corrected, unmeasured, future, before_boot, fixed, no_room;
@@ -207,97 +219,91 @@ shift_time(uint8_t type, uint8_t *p, int64_t off)
     }
 }
 
-/* The exporter's boot time in its own clock, usec: the source's (NetFlow headers) or the
- * record's systemInitTimeMilliseconds; 0 when unknown. */
-static int64_t
-boot_usec(const struct ixd_record *r, const struct ixd_source *src)
+/* The plan for t, or NULL when out of memory. */
+static const struct clock_plan *
+plan_for(struct clock_plan *p, const struct ixd_template *t)
 {
-    const struct ixd_template *t = r->tmpl;
-
-    if (src->system_init_ms != 0) {
-        return src->system_init_ms * 1000;
+    if (p->valid && p->serial == t->serial) {
+        return p;
     }
+    if (t->field_count > p->cap) {
+        uint16_t *f = realloc(p->fields, t->field_count * sizeof(*f));
+        if (f == NULL) {
+            return NULL;
+        }
+        p->fields = f;
+        p->cap = t->field_count;
+    }
+    p->n = 0;
+    p->have = 0;
+    p->boot_field = -1;
     for (uint16_t i = 0; i < t->field_count; i++) {
-        if (t->fields[i].pen == 0 && t->fields[i].id == IE_SYSTEM_INIT_MS &&
-            t->fields[i].type == IXD_TYPE_TIME_MSEC) {
-            uint16_t len;
-            return time_usec(IXD_TYPE_TIME_MSEC, ixd_record_field(r, i, &len));
+        const struct ixd_field *f = &t->fields[i];
+        if (is_time(f->type) || (f->type == IXD_TYPE_UPTIME && f->length == 4)) {
+            p->fields[p->n++] = i;
+            p->have |= f->type == IXD_TYPE_UPTIME ? 2 : 1;
+        }
+        if (f->pen == 0 && f->id == IE_SYSTEM_INIT_MS && f->type == IXD_TYPE_TIME_MSEC) {
+            p->boot_field = i;
         }
     }
-    return 0;
+    p->serial = t->serial;
+    p->valid = 1;
+    return p;
 }
 
 /* Checks every time of r against the exporter's boot (its clock) and the receive time (ours,
- * after subtracting off): 1 when one cannot be right. */
+ * after subtracting off). Returns 1 (future) | 2 (before the boot), or 0. */
 static int
-absurd(struct clock_state *st, const struct ixd_record *r, const struct ixd_source *src,
-       int64_t off)
+absurd(const struct clock_conf *conf, const struct clock_plan *p, const struct ixd_record *r,
+       const struct ixd_source *src, int64_t off)
 {
-    const struct ixd_template *t = r->tmpl;
-    int64_t boot = boot_usec(r, src), latest = src->received_usec + st->conf->tolerance_usec;
+    int64_t boot = src->system_init_ms * 1000, latest = src->received_usec + conf->tolerance_usec;
     int future = 0, early = 0;
+    uint16_t len;
 
-    for (uint16_t i = 0; i < t->field_count; i++) {
-        uint8_t type = t->fields[i].type;
-        uint16_t len;
-        const uint8_t *p;
+    if (boot == 0 && p->boot_field >= 0) {
+        boot = time_usec(IXD_TYPE_TIME_MSEC, ixd_record_field(r, (unsigned)p->boot_field, &len));
+    }
+    for (uint16_t k = 0; k < p->n; k++) {
+        uint8_t type = r->tmpl->fields[p->fields[k]].type;
+        const uint8_t *at = ixd_record_field(r, p->fields[k], &len);
         int64_t v;
 
-        if (!is_time(type) && !(type == IXD_TYPE_UPTIME && src->system_init_ms != 0)) {
-            continue;
-        }
-        p = ixd_record_field(r, i, &len);
         if (type == IXD_TYPE_UPTIME) {
-            if (len != 4) {
-                continue;
+            if (src->system_init_ms == 0) {
+                continue; /* relative to a boot nobody told */
             }
-            v = src->system_init_ms * 1000 + (int64_t)ixd_get32(p) * 1000;
+            v = src->system_init_ms * 1000 + (int64_t)ixd_get32(at) * 1000;
         } else {
-            v = time_usec(type, p);
+            v = time_usec(type, at);
         }
         early |= boot != 0 && v < boot;
         future |= v - off > latest;
     }
-    IXD_CNT_ADD(st->future, (uint64_t)future);
-    IXD_CNT_ADD(st->before_boot, (uint64_t)early);
-    return future || early;
-}
-
-/* What times r has: 1 for dateTime fields (in the record's bytes), 2 for boot-relative ones
- * (they move with the source's boot time). */
-static int
-times_of(const struct ixd_record *r)
-{
-    int have = 0;
-
-    for (uint16_t i = 0; i < r->tmpl->field_count; i++) {
-        uint8_t type = r->tmpl->fields[i].type;
-        have |= is_time(type) ? 1 : type == IXD_TYPE_UPTIME ? 2 : 0;
-    }
-    return have;
+    return future | early << 1;
 }
 
 /* Rewrites the times of r (a copy the stage owns): moved back by off, or all set to the receive
  * time when fix. src is the corrected source. */
 static void
-rewrite(struct ixd_record *r, const struct ixd_source *src, int64_t off, int fix)
+rewrite(const struct clock_plan *p, struct ixd_record *r, const struct ixd_source *src, int64_t off,
+        int fix)
 {
-    const struct ixd_template *t = r->tmpl;
-
-    for (uint16_t i = 0; i < t->field_count; i++) {
-        uint8_t type = t->fields[i].type;
+    for (uint16_t k = 0; k < p->n; k++) {
+        uint8_t type = r->tmpl->fields[p->fields[k]].type;
         uint16_t len;
-        uint8_t *p = (uint8_t *)(uintptr_t)ixd_record_field(r, i, &len);
+        uint8_t *at = (uint8_t *)(uintptr_t)ixd_record_field(r, p->fields[k], &len);
 
-        if (is_time(type)) {
+        if (type != IXD_TYPE_UPTIME) {
             if (fix) {
-                put_time(type, p, src->received_usec);
+                put_time(type, at, src->received_usec);
             } else {
-                shift_time(type, p, off);
+                shift_time(type, at, off);
             }
-        } else if (type == IXD_TYPE_UPTIME && fix && len == 4 && src->system_init_ms != 0) {
+        } else if (fix && src->system_init_ms != 0) {
             int64_t up = src->received_usec / 1000 - src->system_init_ms;
-            ixd_put32(p, (uint32_t)(up < 0 ? 0 : up > UINT32_MAX ? UINT32_MAX : up));
+            ixd_put32(at, (uint32_t)(up < 0 ? 0 : up > UINT32_MAX ? UINT32_MAX : up));
         }
     }
 }
@@ -314,13 +320,53 @@ offset_of(const struct clock_state *st, const struct ixd_source *src)
     return off >= st->conf->min_offset_usec || -off >= st->conf->min_offset_usec ? off : 0;
 }
 
+/* Corrects or fixes the records of batch (from orig, corrected source st->source); counts
+ * into n[]: corrected, fixed, no_room, future, before_boot. */
+static void
+correct(struct clock_state *st, struct ixd_batch *batch, const struct ixd_source *orig, int64_t off,
+        uint64_t n[5])
+{
+    for (size_t i = 0; i < batch->count; i++) {
+        struct ixd_record *r = &batch->records[i];
+        const struct clock_plan *p = plan_for(&st->plan, r->tmpl);
+        int bad, fix, have;
+
+        if (p == NULL) {
+            n[2]++; /* no memory for the plan: passes as it came */
+            continue;
+        }
+        bad = absurd(st->conf, p, r, orig, off);
+        fix = bad != 0 && st->conf->fix;
+        have = p->have & (orig->system_init_ms != 0 ? 3 : 1);
+        n[3] += (uint64_t)(bad & 1);
+        n[4] += (uint64_t)(bad >> 1);
+        if ((off == 0 && !fix) || have == 0) {
+            continue;
+        }
+        if (have == 2 && !fix) {
+            n[0]++; /* boot-relative times only: the corrected source moves them */
+            continue;
+        }
+        if (r->length > COPY_BYTES - st->used) {
+            n[2]++; /* passes as it came: emitted batches may exceed one message */
+            continue;
+        }
+        memcpy(st->copy + st->used, r->data, r->length);
+        r->data = st->copy + st->used;
+        st->used += r->length;
+        rewrite(p, r, &st->source, off, fix);
+        n[0] += (uint64_t)(off != 0 && !fix);
+        n[1] += (uint64_t)fix;
+    }
+}
+
 static void
 clock_process(void *state, struct ixd_batch *batch)
 {
     struct clock_state *st = state;
     const struct ixd_source *orig = batch->source;
     int64_t off = offset_of(st, orig);
-    uint64_t corrected = 0, fixed = 0, no_room = 0;
+    uint64_t n[5] = {0};
 
     st->used = 0;
     st->source = *orig;
@@ -330,32 +376,12 @@ clock_process(void *state, struct ixd_batch *batch)
         st->source.clock_offset_usec = 0; /* its times are ours now: a second stage moves none */
     }
     batch->source = &st->source;
-    for (size_t i = 0; i < batch->count; i++) {
-        struct ixd_record *r = &batch->records[i];
-        int fix = absurd(st, r, orig, off) && st->conf->fix;
-        int have = times_of(r) & (orig->system_init_ms != 0 ? 3 : 1);
-
-        if ((off == 0 && !fix) || have == 0) {
-            continue;
-        }
-        if (have == 2 && !fix) {
-            corrected++; /* boot-relative times only: the corrected source moves them */
-            continue;
-        }
-        if (r->length > COPY_BYTES - st->used) {
-            no_room++; /* passes as it came: emitted batches may exceed one message */
-            continue;
-        }
-        memcpy(st->copy + st->used, r->data, r->length);
-        r->data = st->copy + st->used;
-        st->used += r->length;
-        rewrite(r, &st->source, off, fix);
-        corrected += off != 0 && !fix;
-        fixed += (uint64_t)fix;
-    }
-    IXD_CNT_ADD(st->corrected, corrected);
-    IXD_CNT_ADD(st->fixed, fixed);
-    IXD_CNT_ADD(st->no_room, no_room);
+    correct(st, batch, orig, off, n);
+    IXD_CNT_ADD(st->corrected, n[0]);
+    IXD_CNT_ADD(st->fixed, n[1]);
+    IXD_CNT_ADD(st->no_room, n[2]);
+    IXD_CNT_ADD(st->future, n[3]);
+    IXD_CNT_ADD(st->before_boot, n[4]);
     if (!orig->clock_known) {
         IXD_CNT_ADD(st->unmeasured, batch->count);
     }
@@ -406,6 +432,7 @@ clock_stop(void *state)
 {
     struct clock_state *st = state;
 
+    free(st->plan.fields);
     free(st->copy);
     free(st);
 }
