@@ -192,6 +192,7 @@ def test_future_record_fixed():
     sock.sendto(ipfix.message([ipfix.set_(300, record(7, bad_end))], seq=0,
                               export_time=int(now + FAST)), ("127.0.0.1", port))
     wait_lines(os.path.join(tmp, "fixed.json"), 1)
+    wait_lines(os.path.join(tmp, "raw.json"), 1)
     f = read_json_lines(os.path.join(tmp, "fixed.json"))[0]
     got = ms_of(f["flowEndMilliseconds"])
     assert got == ms_of(f["@received"]), f
