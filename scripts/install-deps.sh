@@ -8,18 +8,22 @@ export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config git ca-certificates
  libev-dev libyaml-dev libjansson-dev libglib2.0-dev libfixbuf-dev libssl-dev libmicrohttpd-dev
- libluajit-5.1-dev libpcap-dev libndpi-dev libmaxminddb-dev libsnmp-dev"
+ librrd-dev libluajit-5.1-dev libpcap-dev libndpi-dev libmaxminddb-dev libsnmp-dev"
+# not linked, needed to run: the font librrd draws the text of graphs with
+run="fontconfig fonts-dejavu-core"
 test="libcmocka-dev tshark python3 python3-cryptography clang libclang-rt-14-dev libfixbuf-tools iproute2 procps
  nfdump wrk
  prometheus nodejs
  systemd dpkg-dev file docker-compose yamllint unzip
  keepalived
+ rrdtool rrdcached
  softflowd tcpreplay python3-yaml
- libmaxmind-db-writer-perl snmpd snmp"
+ libmaxmind-db-writer-perl snmpd snmp
+ chromium"
 # NodeSource's nodejs brings npm; Debian's own nodejs needs the npm package beside it
 command -v npm >/dev/null 2>&1 || test="$test npm"
 
-pkgs=$build
+pkgs="$build $run"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs python3 nfdump pmacct softflowd"
 fi

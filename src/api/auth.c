@@ -26,6 +26,8 @@ const struct api_route api_routes[] = {
     {"/ready", 0, API_METHOD_GET, API_PUBLIC, API_H_READY, API_DENY},
     {"/metrics", 0, API_METHOD_GET, API_READER, API_H_METRICS, API_DENY},
     {"/", 0, API_METHOD_GET, API_READER, API_H_INDEX, API_DENY},
+    /* the dashboard's static files: its data comes from the API, with the user's token */
+    {API_DASHBOARD_PREFIX, 1, API_METHOD_GET, API_PUBLIC, API_H_DASHBOARD, API_DENY},
     /* before the subtree of API_PREFIX, which would match them first */
     {API_PREFIX "/ha/keepalived", 0, API_METHOD_GET, API_READER, API_H_KEEPALIVED, API_DENY},
     {API_PREFIX "/ha/keepalived/include", 0, API_METHOD_GET | API_METHOD_PUT, API_READER,

@@ -34,6 +34,8 @@ status_title(int status)
         return "Unprocessable Content";
     case 428:
         return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
     case 502:
         return "Bad Gateway";
     case 503:

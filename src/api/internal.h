@@ -2,6 +2,7 @@
 #ifndef IXD_API_INTERNAL_H
 #define IXD_API_INTERNAL_H
 
+#include <glib.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include "snapshot/snapshot.h"
 
 #define API_PREFIX "/api/v1"
+#define API_DASHBOARD_PREFIX "/ui" /* the dashboard's files (dashboard.c) */
 #define API_PAGE_DEFAULT 100
 #define API_PAGE_MAX 1000
 
@@ -51,8 +53,13 @@ struct api_reply {
     char *link_header;            /* RFC 8288 Link (next page), or NULL */
     const char *www_authenticate; /* RFC 6750 challenge of a 401 or 403 (static), or NULL */
     const char *allow;            /* Allow of a 405 (static); NULL: GET, HEAD */
+    const char *retry_after;      /* Retry-After of a 429 or 503 (static), or NULL */
     char etag[IXD_ETAG_LEN];      /* the resource's own ETag (a config item's); "": the body's */
     char *location;               /* Location of a 201, or NULL */
+    const char *csp;              /* Content-Security-Policy (static); NULL: nothing may load */
+    /* set instead of an answer: the GET is answered on the job thread (jobs.h), which fills
+     * the reply; the server takes the job over */
+    struct api_job *job;
 };
 
 /* Sets an RFC 9457 problem; always returns 0 so handlers can `return api_problem(...)`. */
@@ -93,6 +100,7 @@ enum api_handler {
     API_H_RESOURCES,  /* the HAL resources under /api/v1 (resources.c routes inside) */
     API_H_KEEPALIVED, /* /api/v1/ha/keepalived and its include (keepalived.c) */
     API_H_CONFIG,     /* /api/v1/config and what is under it (config.c) */
+    API_H_DASHBOARD,  /* the dashboard's page and files (dashboard.c) */
 };
 
 #define API_METHOD_GET 0x1u /* and HEAD */
@@ -166,8 +174,32 @@ int api_config_write(const struct api_ctx *ctx, struct api_reply *r);
 /* 1 when api.writes lets the API change the config (runtime or persist), else 0. Any thread. */
 int api_config_writable(const struct api_config *c);
 
+/* ---- the dashboard (dashboard.c) ---- */
+
+/* Whether a GET of "/" with this Accept header (NULL: none) is a browser's, which gets the page. */
+int api_dashboard_wanted(const char *accept);
+/* The page ("/" or API_DASHBOARD_PREFIX "/") and its files; 404 for any other path. */
+int api_dashboard(const struct api_ctx *ctx, struct api_reply *r);
+extern const char api_dashboard_csp[];
+
 /* Routers: 0 when they set a reply. */
 int api_resource(const struct api_ctx *ctx, struct api_reply *r);
+/* /api/v1/timeseries[/{series}[/graph.png]] with seg[0] = "timeseries" (timeseries.c). */
+int api_timeseries(const struct api_ctx *ctx, struct api_reply *r, char **seg, int n);
+/* /api/v1/alerts[/{id}] (alerts.c). */
+int api_alerts(const struct api_ctx *ctx, struct api_reply *r, char **seg, int n);
+/* /api/v1/top (top.c), and whether a top-talkers stage runs (the links to it). */
+int api_top(const struct api_ctx *ctx, struct api_reply *r);
+int api_top_available(void);
+/* Whether any RRD output has posted its series (the root links /timeseries and /alerts only
+ * then). */
+int api_timeseries_available(void);
+/* The links of a resource's time series (exporter, collector, output): query is the filter
+ * ("exporter=ID"); added to links only when an RRD output keeps series. */
+void api_timeseries_link(json_t *links, const char *query_fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* /metrics: the ipfixd_alert_active family (alerts.c). */
+void api_metrics_alerts(GString *out);
 int api_metrics(const struct api_ctx *ctx, struct api_reply *r);
 int api_openapi(const struct api_ctx *ctx, struct api_reply *r);
 

@@ -384,6 +384,7 @@ api_metrics(const struct api_ctx *ctx, struct api_reply *r)
                                    i, ctx->now_mono - v->workers[i].built_mono);
         }
     }
+    api_metrics_alerts(out);
     if (ctx->conns != NULL) {
         api_connections(out, ctx->conns);
     }

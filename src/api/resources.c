@@ -30,9 +30,21 @@ root(const struct api_ctx *ctx)
     json_object_set_new(links, "outputs", api_link(API_PREFIX "/outputs"));
     json_object_set_new(links, "pipelines", api_link(API_PREFIX "/pipelines"));
     json_object_set_new(links, "stats", api_link(API_PREFIX "/stats"));
+    /* the operator's: a reader's token gets 403 there */
+    json_object_set_new(links, "config", api_link(API_PREFIX "/config"));
     if (ctx->keepalived != NULL && ctx->keepalived->enabled) {
         /* only where it answers: the root links to nothing that is a 404 */
         json_object_set_new(links, "keepalived", api_link(API_PREFIX "/ha/keepalived"));
+    }
+    if (api_timeseries_available()) {
+        json_object_set_new(links, "timeseries", api_link(API_PREFIX "/timeseries"));
+        json_object_set_new(links, "alerts", api_link(API_PREFIX "/alerts"));
+    }
+    if (api_top_available()) {
+        json_object_set_new(links, "top",
+                            json_pack("{s:s, s:b}", "href",
+                                      API_PREFIX "/top{?by,exporter,window,limit}", "templated",
+                                      1));
     }
     json_object_set_new(
         links, "service-desc",
@@ -72,6 +84,8 @@ collector_json(const struct ixd_view *v, const struct ixd_view_collector *c)
     json_object_set_new(links, "exporters",
                         api_link(API_PREFIX "/exporters?collector=%s", c->name));
     json_object_set_new(links, "collection", api_link(API_PREFIX "/collectors"));
+    json_object_set_new(links, "config", api_link(API_PREFIX "/config/collectors/%s", c->name));
+    api_timeseries_link(links, "collector=%s", c->name);
     obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "name", c->name,
                     "transport", c->transport, "listen", c->listen, "bound", c->bound, "state",
                     c->listening_workers == v->n_workers ? "listening" : "down", "sessions",
@@ -232,8 +246,11 @@ output_json(const struct ixd_snap_output *o)
         json_object_set_new(obj, "destinations", json_array());
     }
     json_object_set_new(obj, "_links",
-                        json_pack("{s:o, s:o}", "self", api_link(API_PREFIX "/outputs/%s", o->name),
-                                  "collection", api_link(API_PREFIX "/outputs")));
+                        json_pack("{s:o, s:o, s:o}", "self",
+                                  api_link(API_PREFIX "/outputs/%s", o->name), "collection",
+                                  api_link(API_PREFIX "/outputs"), "config",
+                                  api_link(API_PREFIX "/config/outputs/%s", o->name)));
+    api_timeseries_link(json_object_get(obj, "_links"), "output=%s", o->name);
     return obj;
 }
 
@@ -300,6 +317,10 @@ exporter_json(const struct ixd_view_exporter *e, int full)
 
     json_object_set_new(links, "self", api_link(API_PREFIX "/exporters/%s", e->id));
     json_object_set_new(links, "collector", api_link(API_PREFIX "/collectors/%s", e->collector));
+    api_timeseries_link(links, "exporter=%s", e->id);
+    if (api_top_available()) {
+        json_object_set_new(links, "top", api_link(API_PREFIX "/top?exporter=%s", e->id));
+    }
     out = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "id", e->id, "address",
         e->address, "collector", e->collector, "transport", e->transport, "first_seen",
@@ -705,6 +726,15 @@ api_resource(const struct api_ctx *ctx, struct api_reply *r)
     }
     if (n == 1 && strcmp(seg[0], "openapi.json") == 0) {
         return api_openapi(ctx, r);
+    }
+    if (strcmp(seg[0], "timeseries") == 0) {
+        return api_timeseries(ctx, r, seg, n);
+    }
+    if (strcmp(seg[0], "alerts") == 0) {
+        return api_alerts(ctx, r, seg, n);
+    }
+    if (n == 1 && strcmp(seg[0], "top") == 0) {
+        return api_top(ctx, r);
     }
     return api_problem(ctx, r, 404, "no resource at %s (the root " API_PREFIX "/ links to all)",
                        ctx->path);

@@ -24,11 +24,13 @@
 #include "api/api.h"
 #include "api/conns.h"
 #include "api/internal.h"
+#include "api/jobs.h"
 #include "core/log.h"
 #include "core/parse.h"
 
 #define READY_MAX_AGE 5.0 /* seconds: a worker whose last snapshot is older is not ticking */
 #define CONNECTION_MEMORY (64 * 1024)
+#define JOBS_QUEUE 16 /* GETs answered on the job thread that may wait (jobs.h): past it, 429 */
 
 struct ixd_api {
     struct MHD_Daemon *mhd;
@@ -36,6 +38,7 @@ struct ixd_api {
     struct ixd_snapshot_reader *reader;
     struct api_conns *conns; /* every connection, its phase and deadline */
     struct api_auth *auth;   /* NULL: no auth (an API on loopback) */
+    struct api_jobs *jobs;   /* GETs answered on a thread of their own (time series) */
     struct ixd_ratelimit auth_log;
     /* libmicrohttpd's messages, from whichever thread called into it, rate-limited: it logs
      * every connection closed mid-request, as many lines as a flood of clients wants */
@@ -143,6 +146,8 @@ dispatch(const struct api_ctx *ctx, const struct api_route *rt, struct api_reply
         api_keepalived(ctx, r);
     } else if (rt->handler == API_H_CONFIG) {
         api_config_read(ctx, r);
+    } else if (rt->handler == API_H_DASHBOARD) {
+        api_dashboard(ctx, r);
     } else if (rt->handler == API_H_INDEX) {
         /* the way in for someone who only knows the port */
         r->status = 200;
@@ -237,7 +242,7 @@ check_access(struct ixd_api *api, struct MHD_Connection *conn, const struct api_
 }
 
 static enum MHD_Result
-send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
+send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable, int vary_accept)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -287,11 +292,24 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    /* no answer is to be sniffed into another type, framed, or run as a document: only the
+     * dashboard's files may load what they need */
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            r->csp != NULL ? r->csp : "default-src 'none'; frame-ancestors 'none'");
+    if (vary_accept) {
+        MHD_add_response_header(resp, "Vary", "Accept");
+    }
     if (r->link_header != NULL) {
         MHD_add_response_header(resp, "Link", r->link_header);
     }
     if (r->www_authenticate != NULL) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
+    }
+    if (r->retry_after != NULL) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
     }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
@@ -305,6 +323,9 @@ send_reply(struct MHD_Connection *conn, struct api_reply *r, int cacheable)
 static void
 reply_release(struct api_reply *r)
 {
+    if (r->job != NULL) {
+        r->job->free(r->job);
+    }
     json_decref(r->json);
     if (!r->text_static) {
         g_free(r->text);
@@ -313,9 +334,13 @@ reply_release(struct api_reply *r)
     free(r->location);
 }
 
+/* What a request's state points at between libmicrohttpd's calls, besides &seen_headers. */
+enum req_kind { REQ_UPLOAD = 1, REQ_DEFERRED };
+
 /* The state of a write between its calls: the body so far and who sent it; then, while it is
  * applied on its own thread, its context and the answer that thread leaves. */
 struct upload {
+    enum req_kind kind;
     char *buf;
     size_t len;
     int too_big;
@@ -333,6 +358,14 @@ struct upload {
 
 static int seen_headers; /* the state of a GET once its headers are in */
 
+/* A GET answered on the job thread: the connection is suspended until the job's answer is in
+ * reply (jobs.h). */
+struct deferred {
+    enum req_kind kind;
+    struct MHD_Connection *conn;
+    struct api_reply reply;
+};
+
 static void
 request_completed(void *cls, struct MHD_Connection *conn, void **state,
                   enum MHD_RequestTerminationCode toe)
@@ -343,7 +376,11 @@ request_completed(void *cls, struct MHD_Connection *conn, void **state,
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
         api_conns_answered(api->conns, entry_of(conn)); /* kept alive: the next request */
     }
-    if (up != NULL && *state != (void *)&seen_headers) {
+    if (up != NULL && *state != (void *)&seen_headers && up->kind == REQ_DEFERRED) {
+        /* resumed only once its job was done: the answer went out, or the client left */
+        reply_release(&((struct deferred *)*state)->reply);
+        free(*state);
+    } else if (up != NULL && *state != (void *)&seen_headers) {
         if (up->applying) {
             reply_release(&up->reply); /* the client went away before its answer */
         }
@@ -473,6 +510,43 @@ start_write(struct ixd_api *api, struct MHD_Connection *conn, struct upload *up,
     return 0;
 }
 
+/* The job thread: the answer is in; libmicrohttpd calls on_request again for the connection. */
+static void
+resume(void *arg)
+{
+    MHD_resume_connection(((struct deferred *)arg)->conn);
+}
+
+/* Hands r's job to the job thread and suspends the connection until it is done; a full queue
+ * is a 429, sent when on_request is called again. */
+static enum MHD_Result
+defer(struct ixd_api *api, struct MHD_Connection *conn, void **state, const struct api_ctx *ctx,
+      struct api_reply *r)
+{
+    struct deferred *d = calloc(1, sizeof(*d));
+    struct api_job *job = r->job;
+
+    r->job = NULL;
+    if (d == NULL) {
+        job->free(job);
+        api_problem(ctx, r, 503, "out of memory");
+        return MHD_NO;
+    }
+    d->kind = REQ_DEFERRED;
+    d->conn = conn;
+    *state = d;
+    api_conns_answering(api->conns, entry_of(conn));
+    MHD_suspend_connection(conn);
+    if (api_jobs_submit(api->jobs, job, &d->reply, resume, d) == -1) {
+        api_problem(ctx, &d->reply, 429,
+                    "%d requests for time series are being answered or wait: try again shortly",
+                    JOBS_QUEUE + 1);
+        d->reply.retry_after = "1";
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
 /* The body of a write whose access was checked, then its answer (from the write thread once
  * it resumes the connection). */
 static enum MHD_Result
@@ -492,7 +566,7 @@ write_continues(struct ixd_api *api, struct MHD_Connection *conn, struct upload 
     }
     if (up->applying) {
         /* resumed: the thread has left its answer */
-        ret = send_reply(conn, &up->reply, 0);
+        ret = send_reply(conn, &up->reply, 0, 0);
         reply_release(&up->reply);
         up->applying = 0;
         return ret;
@@ -505,7 +579,7 @@ write_continues(struct ixd_api *api, struct MHD_Connection *conn, struct upload 
     } else if (start_write(api, conn, up, url, method, &r) == 0) {
         return MHD_YES;
     }
-    ret = send_reply(conn, &r, 0);
+    ret = send_reply(conn, &r, 0, 0);
     reply_release(&r);
     return ret;
 }
@@ -542,6 +616,7 @@ write_begins(struct ixd_api *api, struct MHD_Connection *conn, struct api_ctx *c
         api_problem(ctx, r, 503, "out of memory");
         return 0;
     }
+    up->kind = REQ_UPLOAD;
     up->who = who;
     up->has_if_match = copy_header(conn, "If-Match", up->if_match, sizeof(up->if_match));
     up->has_if_none_match =
@@ -590,12 +665,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         *state = &seen_headers;
         return MHD_YES;
     }
+    if (readonly && *state != &seen_headers) {
+        /* resumed: the job thread left its answer */
+        struct deferred *d = *state;
+        ret = send_reply(conn, &d->reply, 1, 0);
+        reply_release(&d->reply);
+        memset(&d->reply, 0, sizeof(d->reply));
+        return ret;
+    }
     if (*state != NULL && !readonly) {
         return write_continues(api, conn, *state, url, method, upload_data, upload_data_size);
     }
     memset(&r, 0, sizeof(r));
     ctx_init(api, conn, url, method, &ctx, client, sizeof(client));
     rt = api_route_find(NULL, 0, url);
+    if (readonly && rt != NULL && rt->handler == API_H_INDEX &&
+        api_dashboard_wanted(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"))) {
+        rt = api_route_find(NULL, 0, API_DASHBOARD_PREFIX "/"); /* a browser: the page */
+    }
     if (!readonly && rt != NULL && rt->write_access != API_DENY && (rt->methods & bit) &&
         bit != API_METHOD_GET) {
         if (write_begins(api, conn, &ctx, rt, state, &r)) {
@@ -610,10 +697,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     } else {
         ctx.view = ixd_snapshot_reader_view(api->reader);
         dispatch(&ctx, rt, &r);
+        if (r.job != NULL) {
+            return defer(api, conn, state, &ctx, &r);
+        }
     }
     /* whole, or refused before its body (which libmicrohttpd then does not read) */
     api_conns_answering(api->conns, entry_of(conn));
-    ret = send_reply(conn, &r, readonly);
+    ret = send_reply(conn, &r, readonly, strcmp(url, "/") == 0);
     reply_release(&r);
     return ret;
 }
@@ -696,8 +786,8 @@ read_pem(const char *path, char *err, size_t errlen)
     return text;
 }
 
-/* What the server holds besides libmicrohttpd: its locks, snapshot reader, connection table
- * and config document. 0, or -1 with err (ixd_api_stop frees what there is). */
+/* What the server holds besides libmicrohttpd: its locks, snapshot reader, connection table,
+ * config document and job thread. 0, or -1 with err (ixd_api_stop frees what there is). */
 static int
 api_init(struct ixd_api *api, const struct ixd_config_api *cfg,
          struct ixd_snapshot_publisher *const *pubs, unsigned n_workers,
@@ -719,7 +809,11 @@ api_init(struct ixd_api *api, const struct ixd_config_api *cfg,
         return -1;
     }
     api->conns = api_conns_new(&lim, err, errlen);
-    return api->conns == NULL ? -1 : 0;
+    if (api->conns == NULL) {
+        return -1;
+    }
+    api->jobs = api_jobs_new(JOBS_QUEUE, err, errlen);
+    return api->jobs == NULL ? -1 : 0;
 }
 
 struct ixd_api *
@@ -806,6 +900,8 @@ ixd_api_stop(struct ixd_api *api)
         }
         pthread_mutex_unlock(&api->writes_lock);
     }
+    /* every connection a job suspended is resumed (answered 503 when its job had not run) */
+    api_jobs_free(api->jobs);
     if (api->mhd != NULL) {
         MHD_stop_daemon(api->mhd); /* joins the server thread: no reader is left after this */
     }

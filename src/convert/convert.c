@@ -406,6 +406,11 @@ ixd_convert_main(int argc, char **argv)
     if (defaults == NULL) {
         snprintf(err, sizeof(err), "out of memory");
     }
+    if (reg != NULL && ixd_ie_registry_add_own(reg, IXD_OWN_ENTERPRISE_DEFAULT) == -1) {
+        ixd_ie_registry_free(reg);
+        reg = NULL;
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (reg == NULL || open_output(&c, err, sizeof(err)) == -1) {
         fprintf(stderr, "ipfixd convert: %s\n", err);
         status = 1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/board.h"
 #include "core/clock.h"
 #include "core/counter_list.h"
 #include "core/log.h"
@@ -37,6 +38,7 @@ struct control {
     double started;
     struct ixd_api *api;                   /* NULL when off or it could not listen */
     struct ixd_snapshot_publisher **snaps; /* per worker: what the API reads */
+    struct ixd_board_slot *snaps_posted;   /* the publishers, for outputs that sample them */
     int64_t started_usec;
     struct ixd_notify *notify; /* systemd notify protocol; NULL outside systemd */
 
@@ -314,6 +316,28 @@ log_exporters(struct control *ctl)
     }
     g_list_free(keys);
     g_hash_table_destroy(t);
+}
+
+/* Posts the workers' snapshot publishers on the board, for outputs that sample what they
+ * publish (an RRD output's health series); a failure (no memory) leaves them without. */
+static void
+post_snapshots(struct control *ctl)
+{
+    struct ixd_snapshot_publisher **pubs = calloc(ctl->n_workers + 1, sizeof(*pubs));
+    struct ixd_snapshot_set *set;
+
+    for (unsigned k = 0; pubs != NULL && k < ctl->n_workers; k++) {
+        pubs[k] = ixd_worker_snapshots(ctl->workers[k]);
+    }
+    set = pubs != NULL ? ixd_snapshot_set_new(pubs, ctl->n_workers) : NULL;
+    free(pubs);
+    ctl->snaps_posted = ixd_board_slot_new(IXD_SNAPSHOT_TOPIC, "workers");
+    if (set == NULL || ctl->snaps_posted == NULL) {
+        ixd_snapshot_set_free(set);
+        log_warn("out of memory: outputs cannot sample the workers' counters");
+        return;
+    }
+    ixd_board_post(ctl->snaps_posted, ixd_board_item_new(set, ixd_snapshot_set_free));
 }
 
 /* Starts the API of cfg (if enabled); a failure is logged, and collecting goes on without it. */
@@ -692,6 +716,9 @@ shutdown_all(struct control *ctl)
     ixd_api_stop(ctl->api); /* its thread reads what the workers publish: it goes first */
     ctl->api = NULL;
     free(ctl->snaps);
+    /* a reader made from it keeps the publishers alive, not the workers */
+    ixd_board_slot_free(ctl->snaps_posted);
+    ctl->snaps_posted = NULL;
     for (k = 0; ctl->workers != NULL && k < ctl->n_workers; k++) {
         if (ctl->workers[k] != NULL) {
             ixd_worker_stop(ctl->workers[k]);
@@ -809,6 +836,7 @@ start(struct control *ctl, struct ixd_config *cfg)
         shutdown_all(ctl);
         return -1;
     }
+    post_snapshots(ctl);
     api_start(ctl, ctl->rt->cfg);
     if (ha_apply(ctl, &ctl->rt->cfg->ha) == -1) {
         shutdown_all(ctl);

@@ -190,6 +190,15 @@ publish_snapshot(struct ixd_worker *w, double now, int64_t usec)
     if (w->index == 0) {
         ixd_snapshot_add_outputs(w->snap, w->rt->outputs, w->rt->cfg->n_outputs);
     }
+    for (i = 0; i < w->rt->cfg->n_pipelines; i++) {
+        struct ixd_pipeline_counters c = {0, 0, 0, 0};
+        if (w->rt->instances->pipelines[i].n == 0) {
+            continue; /* its outputs are fed directly: nothing runs to count */
+        }
+        ixd_worker_pipeline_counters(w, i, &c);
+        ixd_snapshot_add_pipeline(w->snap, w->rt->cfg->pipelines[i].name, c.in, c.out, c.failed,
+                                  c.emitted);
+    }
     snapshot_stages(w);
     ixd_snapshot_publish(w->snap);
 }
@@ -252,8 +261,9 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
         }
     }
     flush_lanes(w);
-    /* only the API reads snapshots: without it they would cost a copy of every template */
-    if (w->rt->cfg->api.enabled && now - w->last_snapshot >= SNAPSHOT_INTERVAL) {
+    /* only while a reader is registered (the API, an RRD output): they cost a copy of every
+     * template */
+    if (ixd_snapshot_wanted(w->snap) && now - w->last_snapshot >= SNAPSHOT_INTERVAL) {
         w->last_snapshot = now;
         publish_snapshot(w, now, usec);
     }

@@ -348,6 +348,19 @@ const struct ixd_own_element ixd_own_elements[] = {
      "the name (in English) of the city of the source address"},
     {12, IXD_TYPE_STRING, IXD_VARLEN, 0, "destinationCityName",
      "the name (in English) of the city of the destination address"},
+    /* the flow meter's (docs/meter.md): a tunnel's outer packets, where IANA has no element */
+    {13, IXD_TYPE_UNSIGNED, 8, 3, "tunnelOctetDeltaCount",
+     "bytes of the outer IP packets that carried the flow's forward packets through a tunnel"},
+    {14, IXD_TYPE_UNSIGNED, 8, 3, "reverseTunnelOctetDeltaCount",
+     "bytes of the outer IP packets that carried the flow's reverse packets through a tunnel"},
+    {15, IXD_TYPE_IPV4, 4, 0, "tunnelSourceIPv4Address",
+     "the outer source address of the flow's first packet"},
+    {16, IXD_TYPE_IPV4, 4, 0, "tunnelDestinationIPv4Address",
+     "the outer destination address of the flow's first packet"},
+    {17, IXD_TYPE_IPV6, 16, 0, "tunnelSourceIPv6Address",
+     "the outer source address of the flow's first packet"},
+    {18, IXD_TYPE_IPV6, 16, 0, "tunnelDestinationIPv6Address",
+     "the outer destination address of the flow's first packet"},
 };
 const size_t ixd_n_own_elements = sizeof(ixd_own_elements) / sizeof(ixd_own_elements[0]);
 

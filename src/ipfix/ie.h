@@ -27,7 +27,7 @@ struct ixd_own_element {
     uint16_t id;
     uint8_t type;      /* enum ixd_type */
     uint16_t length;   /* registered length (IXD_VARLEN for strings) */
-    uint8_t semantics; /* RFC 5610 informationElementSemantics: 0 default, 1 quantity */
+    uint8_t semantics; /* RFC 5610 informationElementSemantics: 0 default, 1 quantity, 3 deltaCounter */
     const char *name;
     const char *description;
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config.h" /* IXD_OWN_ENTERPRISE_DEFAULT */
 #include "core/counter.h"
 #include "dpi/dpi.h"
 #include "ipfix/decode.h"
@@ -66,6 +67,9 @@ struct fdef {
     uint8_t val, need, not ;
 };
 
+/* In the table: the enterprise of ipfixd's own elements, as configured (struct ixd_mexport) */
+#define OWN_PEN UINT32_MAX
+
 /* applicationId: classification engine, PEN, the engine's 2-byte selector (RFC 6759 4.1) */
 #define APPID_LEN 7
 
@@ -97,12 +101,13 @@ static const struct fdef fields[] = {
     {0, 56, 6, V_SMAC, L_MAC, 0},                     /* sourceMacAddress */
     {0, 80, 6, V_DMAC, L_MAC, 0},                     /* destinationMacAddress */
     {0, 351, 8, V_SEGMENT, L_TUN, 0},                 /* layer2SegmentId: the VXLAN VNI */
-    {IXD_METER_PEN, 1, 8, V_TOCTETS, L_TUN, 0},       /* tunnelOctetDeltaCount */
-    {IXD_METER_PEN, 2, 8, V_RTOCTETS, L_TUN, 0},      /* reverseTunnelOctetDeltaCount */
-    {IXD_METER_PEN, 3, 4, V_TSRC, L_TUNADDR, L_TUN6}, /* tunnelSourceIPv4Address */
-    {IXD_METER_PEN, 4, 4, V_TDST, L_TUNADDR, L_TUN6},
-    {IXD_METER_PEN, 5, 16, V_TSRC, L_TUNADDR | L_TUN6, 0}, /* tunnelSourceIPv6Address */
-    {IXD_METER_PEN, 6, 16, V_TDST, L_TUNADDR | L_TUN6, 0},
+    /* ipfixd's own elements (src/ipfix/ie.c), under elements.enterprise */
+    {OWN_PEN, 13, 8, V_TOCTETS, L_TUN, 0},       /* tunnelOctetDeltaCount */
+    {OWN_PEN, 14, 8, V_RTOCTETS, L_TUN, 0},      /* reverseTunnelOctetDeltaCount */
+    {OWN_PEN, 15, 4, V_TSRC, L_TUNADDR, L_TUN6}, /* tunnelSourceIPv4Address */
+    {OWN_PEN, 16, 4, V_TDST, L_TUNADDR, L_TUN6},
+    {OWN_PEN, 17, 16, V_TSRC, L_TUNADDR | L_TUN6, 0}, /* tunnelSourceIPv6Address */
+    {OWN_PEN, 18, 16, V_TDST, L_TUNADDR | L_TUN6, 0},
     {0, 95, APPID_LEN, V_APPID, L_APP, 0},    /* applicationId */
     {0, 96, IXD_VARLEN, V_APPNAME, L_APP, 0}, /* applicationName, last: the one varlen field */
 };
@@ -126,6 +131,8 @@ ixd_mexport_init(struct ixd_mexport *x, const struct ixd_ie_registry *reg, const
 
     memset(x, 0, offsetof(struct ixd_mexport, recs));
     x->rules.registry = reg;
+    x->own_pen = reg != NULL && ixd_ie_own_enterprise(reg) != 0 ? ixd_ie_own_enterprise(reg)
+                                                                : IXD_OWN_ENTERPRISE_DEFAULT;
     x->rules.max_fields = IXD_MEXPORT_FIELDS_MAX;
     x->src.collector = collector;
     x->src.exporter.ss_family = AF_UNSPEC;
@@ -195,7 +202,8 @@ layout_template(struct ixd_mexport *x, unsigned layout)
     }
     for (i = 0; i < N_FIELDS; i++) {
         if (in_layout(&fields[i], layout)) {
-            o += put_spec(rec + o, fields[i].pen, fields[i].id, fields[i].len);
+            o += put_spec(rec + o, fields[i].pen == OWN_PEN ? x->own_pen : fields[i].pen,
+                          fields[i].id, fields[i].len);
             n++;
         }
     }

@@ -39,6 +39,7 @@ struct ixd_mexport {
     struct ixd_template_rules rules;
     struct ixd_template *layouts[IXD_MEXPORT_LAYOUTS];
     struct ixd_template *options;
+    uint32_t own_pen; /* of the tunnel elements: elements.enterprise */
     struct ixd_source src;
     ixd_meter_deliver_fn deliver;
     ixd_meter_template_fn on_template;

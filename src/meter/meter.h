@@ -22,10 +22,6 @@
 
 struct ixd_dpi;
 
-/* The enterprise number of the meter's tunnel elements (outer octets and addresses): RFC
- * 5612's number for documentation, as IANA has no elements for them (docs/meter.md) */
-#define IXD_METER_PEN 32473
-
 /* The application names (docs/meter.md) are reported again after this much packet time */
 #define IXD_METER_APP_REFRESH_USEC (60 * 1000000LL)
 

@@ -22,6 +22,7 @@
     X(select)                                                                                      \
     X(drop)                                                                                        \
     X(set)                                                                                         \
+    X(top_talkers)                                                                                 \
     X(lua)                                                                                         \
     X(enrich)                                                                                      \
     X(clock)                                                                                       \
@@ -32,6 +33,7 @@
     X(ipfix)                                                                                       \
     X(ipfix_file)                                                                                  \
     X(count)                                                                                       \
+    X(rrd)                                                                                         \
     /* end of the outputs */
 
 #define DECLARE_INPUT(name) extern const struct ixd_input_type ixd_input_##name;

@@ -19,7 +19,9 @@ struct snap_chunk {
 };
 
 struct ixd_snapshot_publisher {
-    _Atomic(struct ixd_worker_snapshot *) slot;
+    _Atomic(struct ixd_worker_snapshot *) slot[IXD_SNAPSHOT_READERS];
+    atomic_uint claimed; /* a bit per slot a reader registered */
+    atomic_uint refs;    /* the worker's, each reader's, the board's */
     unsigned worker;
     /* while a snapshot is being built (worker thread) */
     struct ixd_worker_snapshot *cur;
@@ -81,7 +83,7 @@ ixd_worker_snapshot_free(struct ixd_worker_snapshot *s)
 {
     struct snap_chunk *c, *next;
 
-    if (s == NULL) {
+    if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0) {
         return;
     }
     for (c = s->memory; c != NULL; c = next) {
@@ -105,7 +107,11 @@ ixd_snapshot_publisher_new(unsigned worker)
     if (p == NULL) {
         return NULL;
     }
-    atomic_init(&p->slot, NULL);
+    for (unsigned i = 0; i < IXD_SNAPSHOT_READERS; i++) {
+        atomic_init(&p->slot[i], NULL);
+    }
+    atomic_init(&p->claimed, 0);
+    atomic_init(&p->refs, 1);
     p->worker = worker;
     p->tcp_sessions = g_ptr_array_new();
     p->first_seen = usec_table(g_str_hash, g_str_equal, g_free);
@@ -113,13 +119,22 @@ ixd_snapshot_publisher_new(unsigned worker)
     return p;
 }
 
+struct ixd_snapshot_publisher *
+ixd_snapshot_publisher_ref(struct ixd_snapshot_publisher *p)
+{
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+    return p;
+}
+
 void
 ixd_snapshot_publisher_free(struct ixd_snapshot_publisher *p)
 {
-    if (p == NULL) {
+    if (p == NULL || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1) {
         return;
     }
-    ixd_worker_snapshot_free(atomic_exchange(&p->slot, NULL));
+    for (unsigned i = 0; i < IXD_SNAPSHOT_READERS; i++) {
+        ixd_worker_snapshot_free(atomic_exchange(&p->slot[i], NULL));
+    }
     ixd_worker_snapshot_free(p->cur);
     g_ptr_array_free(p->tcp_sessions, TRUE);
     ixd_counter_list_release(&p->counters);
@@ -151,6 +166,7 @@ ixd_snapshot_begin(struct ixd_snapshot_publisher *p, size_t n_collectors, double
         p->failed = 1;
         return;
     }
+    p->cur->refs = 1;
     p->cur->worker = p->worker;
     p->cur->built_mono = now_mono;
     p->cur->built_usec = now_usec;
@@ -478,6 +494,54 @@ ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *co
 }
 
 void
+ixd_snapshot_add_pipeline(struct ixd_snapshot_publisher *p, const char *name, uint64_t in,
+                          uint64_t out, uint64_t failed, uint64_t emitted)
+{
+    struct ixd_snap_pipeline *grown;
+
+    finish_collector(p);
+    if (p->failed) {
+        return;
+    }
+    /* a few per config: grown one at a time in the snapshot's own memory */
+    grown = snap_alloc(p, (p->cur->n_pipelines + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return;
+    }
+    if (p->cur->n_pipelines > 0) {
+        memcpy(grown, p->cur->pipelines, p->cur->n_pipelines * sizeof(*grown));
+    }
+    grown[p->cur->n_pipelines] =
+        (struct ixd_snap_pipeline){snap_strdup(p, name), in, out, failed, emitted};
+    p->cur->pipelines = grown;
+    p->cur->n_pipelines++;
+}
+
+int
+ixd_snapshot_wanted(const struct ixd_snapshot_publisher *p)
+{
+    return atomic_load_explicit(&p->claimed, memory_order_relaxed) != 0;
+}
+
+/* Hands s to every registered reader's slot (a reference each) and empties the others: a slot
+ * given back while this ran is emptied on the next publish, or when the publisher goes. */
+static void
+hand_out(struct ixd_snapshot_publisher *p, struct ixd_worker_snapshot *s)
+{
+    unsigned claimed = atomic_load_explicit(&p->claimed, memory_order_acquire);
+
+    for (unsigned i = 0; i < IXD_SNAPSHOT_READERS; i++) {
+        struct ixd_worker_snapshot *put = NULL;
+        if (claimed & (1u << i)) {
+            __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+            put = s;
+        }
+        ixd_worker_snapshot_free(atomic_exchange(&p->slot[i], put));
+    }
+    ixd_worker_snapshot_free(s); /* the one it was built with */
+}
+
+void
 ixd_snapshot_add_stages(struct ixd_snapshot_publisher *p, const struct ixd_snap_stage *stages,
                         const struct ixd_counter_list *l, size_t n)
 {
@@ -526,12 +590,71 @@ ixd_snapshot_publish(struct ixd_snapshot_publisher *p)
     p->received = p->next_received;
     p->next_received = t;
     g_hash_table_remove_all(t);
-    ixd_worker_snapshot_free(atomic_exchange(&p->slot, p->cur));
+    hand_out(p, p->cur);
     p->cur = NULL;
 }
 
 struct ixd_worker_snapshot *
-ixd_snapshot_take(struct ixd_snapshot_publisher *p)
+ixd_snapshot_take(struct ixd_snapshot_publisher *p, unsigned reader)
 {
-    return atomic_exchange(&p->slot, NULL);
+    return reader < IXD_SNAPSHOT_READERS ? atomic_exchange(&p->slot[reader], NULL) : NULL;
+}
+
+int
+ixd_snapshot_claim(struct ixd_snapshot_publisher *p)
+{
+    unsigned cur = atomic_load(&p->claimed);
+
+    for (;;) {
+        int i = 0;
+        while (i < IXD_SNAPSHOT_READERS && (cur & (1u << i))) {
+            i++;
+        }
+        if (i == IXD_SNAPSHOT_READERS) {
+            return -1;
+        }
+        if (atomic_compare_exchange_weak(&p->claimed, &cur, cur | (1u << i))) {
+            /* what a reader before it left here is not this reader's */
+            ixd_worker_snapshot_free(atomic_exchange(&p->slot[i], NULL));
+            return i;
+        }
+    }
+}
+
+void
+ixd_snapshot_unclaim(struct ixd_snapshot_publisher *p, int i)
+{
+    atomic_fetch_and(&p->claimed, ~(1u << i));
+    ixd_worker_snapshot_free(atomic_exchange(&p->slot[i], NULL));
+}
+
+struct ixd_snapshot_set *
+ixd_snapshot_set_new(struct ixd_snapshot_publisher *const *pubs, unsigned n)
+{
+    struct ixd_snapshot_set *set = calloc(1, sizeof(*set));
+
+    if (set == NULL || (set->pubs = calloc(n + 1, sizeof(*set->pubs))) == NULL) {
+        free(set);
+        return NULL;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        set->pubs[k] = ixd_snapshot_publisher_ref(pubs[k]);
+    }
+    set->n = n;
+    return set;
+}
+
+void
+ixd_snapshot_set_free(void *arg)
+{
+    struct ixd_snapshot_set *set = arg;
+
+    if (set == NULL) {
+        return;
+    }
+    for (unsigned k = 0; k < set->n; k++) {
+        ixd_snapshot_publisher_free(set->pubs[k]);
+    }
+    free(set->pubs);
+    free(set);
 }

@@ -1,16 +1,18 @@
 /*
  * Snapshots: how the REST API sees what workers own without a lock on the record path.
  *
- * Once a second each worker copies its collectors, exporters, sessions, domains, templates and
- * counters into a struct ixd_worker_snapshot (one block of memory, immutable once built) and
- * publishes it into its single-slot exchange: an atomic pointer swap. A snapshot nobody took is
- * freed by the worker when it publishes the next one; the reader takes the latest with another
- * swap and frees the one it held before. So at most three snapshots per worker exist at a time
- * and neither side ever waits for the other.
+ * Once a second each worker copies its collectors, exporters, sessions, domains, templates,
+ * pipelines and counters into a struct ixd_worker_snapshot (one block of memory, immutable once
+ * built, reference-counted) and publishes it into one slot per reader: an atomic pointer swap
+ * each. A snapshot a reader did not take is let go by the worker when it publishes the next
+ * one; the reader takes the latest with another swap and lets go of the one it held before. So
+ * at most three snapshots per worker and reader exist at a time and neither side ever waits
+ * for the other. A worker builds snapshots only while some reader is registered (the API, an
+ * RRD output sampling the counters): without one they would cost a copy of every template.
  *
- * The reader (the API's thread, one thread only) merges the latest snapshot of every worker
- * into a struct ixd_view (exporters keyed by collector and address, their sessions and domains
- * under them) whenever a new one has arrived. docs/internals/threads.md.
+ * Each reader (one thread each: the API's, an RRD writer) merges the latest snapshot of every
+ * worker into a struct ixd_view (exporters keyed by collector and address, their sessions and
+ * domains under them) whenever a new one has arrived. docs/internals/threads.md.
  */
 #ifndef IXD_DAEMON_SNAPSHOT_H
 #define IXD_DAEMON_SNAPSHOT_H
@@ -98,6 +100,12 @@ struct ixd_snap_output {
     const struct ixd_counter_item *counters;
 };
 
+/* A config pipeline with stages, its runs on one worker added up (every collector it reads). */
+struct ixd_snap_pipeline {
+    const char *name;
+    uint64_t in, out, failed, emitted; /* as struct ixd_pipeline_counters */
+};
+
 /* A pipeline stage's counters (types with stats), summed over the runs that hold a state of it
  * (one per worker and collector the pipeline reads). */
 struct ixd_snap_stage {
@@ -117,19 +125,32 @@ struct ixd_worker_snapshot {
     int has_outputs; /* outputs are whole-process: one worker (0) reports them */
     size_t n_outputs;
     struct ixd_snap_output *outputs;
+    size_t n_pipelines; /* those with stages, in config order */
+    struct ixd_snap_pipeline *pipelines;
     size_t n_stages;
     struct ixd_snap_stage *stages;
     struct snap_chunk *memory; /* everything above, freed as a whole */
+    unsigned refs;             /* atomic: the publisher's slots and the readers holding it */
 };
 
+/* Lets go of the caller's reference to s; the last one frees it. NULL is a no-op. */
 void ixd_worker_snapshot_free(struct ixd_worker_snapshot *s);
+
+/* Readers one publisher serves at most (the API, RRD outputs). */
+#define IXD_SNAPSHOT_READERS 8
 
 /* One worker's side of the exchange, and what it remembers between snapshots. */
 struct ixd_snapshot_publisher;
 
+/* A publisher with one reference, its worker's. */
 struct ixd_snapshot_publisher *ixd_snapshot_publisher_new(unsigned worker);
-/* Frees the publisher and a snapshot still in its slot. No reader may use it any more. */
+/* One more reference to p (a reader's, an item on the board). Any thread. */
+struct ixd_snapshot_publisher *ixd_snapshot_publisher_ref(struct ixd_snapshot_publisher *p);
+/* Lets go of a reference; the last one frees the publisher and what its slots still hold.
+ * NULL is a no-op. */
 void ixd_snapshot_publisher_free(struct ixd_snapshot_publisher *p);
+/* Worker: whether a reader is registered, so that a snapshot is worth building. */
+int ixd_snapshot_wanted(const struct ixd_snapshot_publisher *p);
 
 /*
  * Building, on the worker's own thread only (the tables it reads are the worker's): begin, then
@@ -151,13 +172,39 @@ void ixd_snapshot_add_input_counters(struct ixd_snapshot_publisher *p,
                                      const void *shared);
 void ixd_snapshot_add_outputs(struct ixd_snapshot_publisher *p, struct ixd_output *const *outputs,
                               size_t n);
+/* The pipeline named name (copied), its counters on this worker; after the collectors. */
+void ixd_snapshot_add_pipeline(struct ixd_snapshot_publisher *p, const char *name, uint64_t in,
+                               uint64_t out, uint64_t failed, uint64_t emitted);
 /* The stages of this worker with counters: n of them, their summed counters in l[i]. */
 void ixd_snapshot_add_stages(struct ixd_snapshot_publisher *p, const struct ixd_snap_stage *stages,
                              const struct ixd_counter_list *l, size_t n);
 void ixd_snapshot_publish(struct ixd_snapshot_publisher *p);
 
-/* Reader: the snapshot published since the last take (the caller owns it), or NULL. */
-struct ixd_worker_snapshot *ixd_snapshot_take(struct ixd_snapshot_publisher *p);
+/* Reader of slot `reader` (what it registered): the snapshot published since its last take
+ * (the caller holds a reference), or NULL. */
+struct ixd_worker_snapshot *ixd_snapshot_take(struct ixd_snapshot_publisher *p, unsigned reader);
+/* Registers a reader (ixd_snapshot_reader_new): the index of the slot it takes, or -1 when
+ * every slot is taken. Any thread. */
+int ixd_snapshot_claim(struct ixd_snapshot_publisher *p);
+/* Gives slot i back and lets go of what it holds. Any thread. */
+void ixd_snapshot_unclaim(struct ixd_snapshot_publisher *p, int i);
+
+/*
+ * The workers' publishers as the daemon posts them on the board (core/board.h, topic
+ * IXD_SNAPSHOT_TOPIC) for a module that samples what they publish (an RRD output's health
+ * series): the set holds a reference to each publisher, so a reader made from it stays valid
+ * after the workers are gone.
+ */
+#define IXD_SNAPSHOT_TOPIC "snapshots"
+struct ixd_snapshot_set {
+    unsigned n;
+    struct ixd_snapshot_publisher **pubs;
+};
+/* A set of n publishers (referenced); NULL when out of memory. */
+struct ixd_snapshot_set *ixd_snapshot_set_new(struct ixd_snapshot_publisher *const *pubs,
+                                              unsigned n);
+/* Lets go of the publishers and frees the set (a board item's release: void *). */
+void ixd_snapshot_set_free(void *set);
 
 /* --- the merged view (snapshot_view.c) --- */
 
@@ -211,6 +258,12 @@ struct ixd_view_worker {
     double built_mono;
 };
 
+/* A pipeline's runs on every worker added up. */
+struct ixd_view_pipeline {
+    const char *name;
+    uint64_t in, out, failed, emitted;
+};
+
 struct ixd_view {
     unsigned generation; /* changes with every rebuild */
     unsigned n_workers;
@@ -221,6 +274,8 @@ struct ixd_view {
     struct ixd_view_exporter *exporters;
     size_t n_outputs; /* in config order */
     const struct ixd_snap_output *outputs;
+    size_t n_pipelines; /* in config order, those with stages */
+    struct ixd_view_pipeline *pipelines;
     size_t n_stages; /* in config order; counters summed over the workers (the view's own) */
     struct ixd_snap_stage *stages;
     struct ixd_counter_list *stage_lists; /* what stages[i].counters points into */
@@ -229,9 +284,12 @@ struct ixd_view {
 
 struct ixd_snapshot_reader;
 
-/* pubs (one per worker) must outlive the reader. */
+/* A reader of pubs (one per worker; the reader copies the array and holds a reference to
+ * each): registers a slot in every publisher. NULL when out of memory or when a publisher
+ * already serves IXD_SNAPSHOT_READERS readers. Any thread; then the reader's thread only. */
 struct ixd_snapshot_reader *ixd_snapshot_reader_new(struct ixd_snapshot_publisher *const *pubs,
                                                     unsigned n_workers);
+/* Gives the slots back and lets go of the publishers. NULL is a no-op. */
 void ixd_snapshot_reader_free(struct ixd_snapshot_reader *r);
 /* Takes what workers published since the last call and returns the merged view; valid until
  * the next call. NULL only when out of memory. Reader thread only. */
@@ -241,7 +299,6 @@ const struct ixd_view *ixd_snapshot_reader_view(struct ixd_snapshot_reader *r);
 const struct ixd_view_exporter *ixd_view_exporter(const struct ixd_view *v, const char *id);
 const struct ixd_view_domain *ixd_view_domain(const struct ixd_view_exporter *e, uint32_t odid);
 const struct ixd_snap_template *ixd_view_template(const struct ixd_view_domain *d, uint16_t tid);
-
 
 /* base64url without padding; out needs 4 * ((len + 2) / 3) + 1 bytes. Returns out. */
 char *ixd_base64url(const void *data, size_t len, char *out);

@@ -6,7 +6,8 @@
 #include "snapshot/snapshot.h"
 
 struct ixd_snapshot_reader {
-    struct ixd_snapshot_publisher *const *pubs;
+    struct ixd_snapshot_publisher **pubs; /* referenced */
+    int *slots;                           /* this reader's slot in each publisher */
     unsigned n_workers;
     struct ixd_worker_snapshot **latest; /* per worker; the view points into these */
     struct ixd_view *view;
@@ -79,13 +80,23 @@ ixd_snapshot_reader_new(struct ixd_snapshot_publisher *const *pubs, unsigned n_w
     if (r == NULL) {
         return NULL;
     }
-    r->pubs = pubs;
-    r->n_workers = n_workers;
+    r->pubs = calloc(n_workers + 1, sizeof(*r->pubs));
+    r->slots = calloc(n_workers + 1, sizeof(*r->slots));
     r->latest = calloc(n_workers + 1, sizeof(*r->latest));
-    if (r->latest == NULL) {
-        free(r);
+    if (r->pubs == NULL || r->slots == NULL || r->latest == NULL) {
+        ixd_snapshot_reader_free(r);
         return NULL;
     }
+    for (unsigned k = 0; k < n_workers; k++) {
+        r->slots[k] = ixd_snapshot_claim(pubs[k]);
+        if (r->slots[k] == -1) {
+            ixd_snapshot_reader_free(r);
+            return NULL;
+        }
+        r->pubs[k] = ixd_snapshot_publisher_ref(pubs[k]);
+        r->n_workers = k + 1;
+    }
+    r->n_workers = n_workers;
     return r;
 }
 
@@ -114,6 +125,7 @@ view_free(struct ixd_view *v)
     free(v->stages);
     free(v->exporters);
     free(v->collectors);
+    free(v->pipelines);
     free(v->workers);
     free(v);
 }
@@ -173,8 +185,14 @@ ixd_snapshot_reader_free(struct ixd_snapshot_reader *r)
     view_free(r->view);
     for (k = 0; k < r->n_workers; k++) {
         ixd_worker_snapshot_free(r->latest[k]);
+        if (r->pubs[k] != NULL) {
+            ixd_snapshot_unclaim(r->pubs[k], r->slots[k]);
+            ixd_snapshot_publisher_free(r->pubs[k]);
+        }
     }
     free(r->latest);
+    free(r->slots);
+    free(r->pubs);
     free(r);
 }
 
@@ -374,6 +392,27 @@ merge_snapshot(struct ixd_view *v, GHashTable *by_key, const struct ixd_worker_s
         v->n_outputs = s->n_outputs;
         v->outputs = s->outputs;
     }
+    for (i = 0; i < s->n_pipelines; i++) {
+        const struct ixd_snap_pipeline *sp = &s->pipelines[i];
+        struct ixd_view_pipeline *vp = NULL;
+        for (j = 0; j < v->n_pipelines && vp == NULL; j++) {
+            vp = strcmp(v->pipelines[j].name, sp->name) == 0 ? &v->pipelines[j] : NULL;
+        }
+        if (vp == NULL) {
+            vp = realloc(v->pipelines, (v->n_pipelines + 1) * sizeof(*vp));
+            if (vp == NULL) {
+                return -1;
+            }
+            v->pipelines = vp;
+            vp = &v->pipelines[v->n_pipelines++];
+            memset(vp, 0, sizeof(*vp));
+            vp->name = sp->name;
+        }
+        vp->in += sp->in;
+        vp->out += sp->out;
+        vp->failed += sp->failed;
+        vp->emitted += sp->emitted;
+    }
     return 0;
 }
 
@@ -432,7 +471,7 @@ ixd_snapshot_reader_view(struct ixd_snapshot_reader *r)
     unsigned k;
 
     for (k = 0; k < r->n_workers; k++) {
-        struct ixd_worker_snapshot *s = ixd_snapshot_take(r->pubs[k]);
+        struct ixd_worker_snapshot *s = ixd_snapshot_take(r->pubs[k], (unsigned)r->slots[k]);
         if (s != NULL) {
             view_free(r->view); /* it may point into the snapshot replaced below */
             r->view = NULL;

@@ -45,7 +45,8 @@ def test_without_cmocka_the_daemon_still_configures():
 def test_a_missing_library_is_named_in_one_line():
     need("cmake", "cmake")
     for module, package in (("libfixbuf", "libfixbuf-dev"), ("libmicrohttpd", "libmicrohttpd-dev"),
-                            ("jansson", "libjansson-dev"), ("luajit", "libluajit-5.1-dev"),
+                            ("jansson", "libjansson-dev"), ("librrd", "librrd-dev"),
+                            ("luajit", "libluajit-5.1-dev"),
                             ("libmaxminddb", "libmaxminddb-dev"), ("netsnmp", "libsnmp-dev")):
         pc = pkgconfig_without(module)
         try:

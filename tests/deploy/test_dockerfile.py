@@ -7,6 +7,8 @@ from deploytest import BIN, SOURCE, main, need, run
 
 DOCKERFILE = os.path.join(SOURCE, "deploy", "docker", "Dockerfile")
 BASE = {"libc6"}  # in debian:bookworm-slim already
+# what the runtime needs beside the libraries it links: librrd's graphs draw text with a font
+FONTS = {"fontconfig", "fonts-dejavu-core"}
 
 
 def instructions():
@@ -80,6 +82,8 @@ def test_runtime_packages_match_ldd():
     direct = {package_of(libs[s]) for s in needed if s in libs and not sanitizer.search(s)}
     listed = apt_packages("runtime")
     assert listed, "no apt-get install in the runtime stage"
+    assert FONTS <= listed, "the runtime lacks the fonts graphs need: %s" % sorted(FONTS - listed)
+    listed -= FONTS
     assert listed == direct - BASE, (
         "runtime packages %s, but the binary links %s (missing %s, extra %s)"
         % (sorted(listed), sorted(direct - BASE), sorted(direct - BASE - listed),

@@ -140,6 +140,25 @@ def test_api_and_service_monitor():
     assert r.returncode != 0 and "apiService.enabled" in r.stderr, r.stderr
 
 
+def test_rrd_volume():
+    """An rrd output's files get a volume of their own at its default directory: a claim per
+    replica, or the pod's emptyDir."""
+    v = os.path.join(CHART, "ci", "rrd-values.yaml")
+    (sts,) = kinds(docs(template(v).stdout), "StatefulSet")
+    claims = {c["metadata"]["name"]: c for c in sts["spec"]["volumeClaimTemplates"]}
+    assert sorted(claims) == ["rrd", "state"], sorted(claims)
+    assert claims["rrd"]["spec"]["resources"]["requests"]["storage"] == "20Gi"
+    mounts = {m["name"]: m["mountPath"] for m in
+              sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["rrd"] == "/var/lib/ipfixd/rrd", mounts
+    (sts,) = kinds(docs(template(v, sets=["rrdVolume.persistent=false"]).stdout), "StatefulSet")
+    assert [c["metadata"]["name"] for c in sts["spec"]["volumeClaimTemplates"]] == ["state"]
+    assert {"name": "rrd", "emptyDir": {}} in sts["spec"]["template"]["spec"]["volumes"]
+    (sts,) = kinds(docs(template().stdout), "StatefulSet")
+    assert "rrd" not in {m["name"] for m in
+                         sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+
+
 def test_lua_configmap():
     v = os.path.join(CHART, "ci", "relay-lua-values.yaml")
     ds = docs(template(v).stdout)
@@ -156,5 +175,5 @@ def test_schema_refuses_bad_values():
 
 if __name__ == "__main__":
     main([test_lint_strict, test_every_values_file_renders_a_valid_config, test_defaults,
-          test_config_change_rolls_pods, test_api_and_service_monitor, test_lua_configmap,
-          test_schema_refuses_bad_values])
+          test_config_change_rolls_pods, test_api_and_service_monitor, test_rrd_volume,
+          test_lua_configmap, test_schema_refuses_bad_values])

@@ -11,8 +11,10 @@ import tempfile
 from deploytest import SOURCE, main, need, run, skip
 
 LIBS = {"libc6", "libev4", "libfixbuf9", "libglib2.0-0", "libjansson4", "libmicrohttpd12",
-        "libssl3", "libyaml-0-2", "libpcap0.8", "libndpi4.2", "libluajit-5.1-2",
-        "libmaxminddb0", "libsnmp40"}
+        "librrd8", "libssl3", "libyaml-0-2", "libpcap0.8", "libndpi4.2", "libluajit-5.1-2",
+        "libmaxminddb0", "libsnmp40",
+        # not linked: the font librrd draws graphs' text with
+        "fontconfig", "fonts-dejavu-core"}
 EXPECTED = ["/usr/sbin/ipfixd", "/usr/bin/ipfixd-send", "/etc/ipfixd/ipfixd.yaml",
             "/usr/lib/systemd/system/ipfixd.service", "/usr/lib/sysctl.d/60-ipfixd.conf",
             "/usr/sbin/ipfixd-keepalived-apply",

@@ -332,15 +332,16 @@ def test_enterprise_bytes():
     check_same_records(want, got, ((6871, "YAF/CERT"), (5951, "Netscaler"), (6876, "VMware")))
     v = list(st.values())[0]
     assert v["sent"] == len(want.records), v
-    tshark_check([d for _, d in sink.datagrams], 4739, len(got.records))
+    tshark_check(sink.datagrams, 4739, len(got.records))
 
 
 def tshark_check(datagrams, port, records):
     """tshark decodes every datagram as IPFIX: no malformed packet, no expert error, no partial
-    message, and as many data records as our own reader found."""
+    message, and as many data records as our own reader found. datagrams: (source port, bytes)
+    as they came, each worker's export being a session of its own with its own templates."""
     tmp = tempfile.mkdtemp()
     path = os.path.join(tmp, "x.pcap")
-    pcapio.write_udp_pcap(path, [(40000, d) for d in datagrams], dport=port)
+    pcapio.write_udp_pcap(path, datagrams, dport=port)
     base = ["tshark", "-n", "-r", path, "-d", "udp.port==%d,cflow" % port]
     # PI_ERROR is 0x00800000
     r = subprocess.run(base + ["-Y", "_ws.malformed || _ws.expert.severity >= 8388608",
@@ -421,7 +422,7 @@ def test_tshark_conversions_original_exporter():
                 seen_nf += 1
             assert (0, 403) in v and (0, 405) in v, "record without the original exporter"
     assert seen_delta == 1 and seen_nf == 1, (seen_delta, seen_nf)
-    tshark_check(datagrams, 4739, len(got.records))
+    tshark_check(sink.datagrams, 4739, len(got.records))
 
 
 # ---- (4) a TCP collector that goes away ----

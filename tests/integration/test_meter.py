@@ -62,7 +62,7 @@ def value(r, k, rev):
     if base in ("src_port", "dst_port"):
         src = (base == "src_port") != back
         return r.get("sourceTransportPort" if src else "destinationTransportPort")
-    if base == "bytes_outer":  # the meter's tunnel elements (config/elements/meter.xml)
+    if base == "bytes_outer":  # the meter's tunnel elements (ipfixd's own, config/elements/ipfixd.xml)
         return r.get("reverseTunnelOctetDeltaCount" if back else "tunnelOctetDeltaCount")
     if base == "tos":
         return r.get("ipClassOfService")

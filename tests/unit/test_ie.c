@@ -348,12 +348,36 @@ own_elements(void **state)
     ixd_ie_registry_free(plain);
 }
 
+/* Every shipped file loaded together (as the daemon does by default) still names each of
+ * ipfixd's own elements as the table does: no file gives their (enterprise, id) to another. */
+static void
+own_elements_unique_among_shipped_files(void **state)
+{
+    char err[256];
+    glob_t g;
+    size_t i;
+    struct ixd_ie_registry *reg;
+
+    assert_int_equal(glob(IXD_SOURCE_ELEMENTS_DIR "/*.xml", 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 2);
+    reg = ixd_ie_registry_new(g.gl_pathv, g.gl_pathc, err, sizeof(err));
+    assert_non_null(reg);
+    for (i = 0; i < ixd_n_own_elements; i++) {
+        const struct ixd_ie *ie = ixd_ie_lookup(reg, 32473, ixd_own_elements[i].id);
+        assert_non_null(ie);
+        assert_string_equal(ie->name, ixd_own_elements[i].name);
+    }
+    ixd_ie_registry_free(reg);
+    globfree(&g);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(iana_names_and_types),
         cmocka_unit_test(own_elements),
+        cmocka_unit_test(own_elements_unique_among_shipped_files),
         cmocka_unit_test(reverse_elements),
         cmocka_unit_test(cert_elements_when_installed),
         cmocka_unit_test(missing_xml_file_is_an_error),

@@ -242,16 +242,16 @@ test_empty_until_published(void **state)
     assert_int_equal(v->n_collectors, 0);
     assert_int_equal(v->n_exporters, 0);
     assert_int_equal(v->n_outputs, 0);
-    assert_null(ixd_snapshot_take(pubs[0]));
+    assert_null(ixd_snapshot_take(pubs[0], 0));
     publish(0, MONO0 + 10, 1);
     {
-        struct ixd_worker_snapshot *taken = ixd_snapshot_take(pubs[0]);
+        struct ixd_worker_snapshot *taken = ixd_snapshot_take(pubs[0], 0);
         assert_non_null(taken); /* the caller owns it now */
         assert_int_equal(taken->n_collectors, 2);
         assert_true(taken->has_outputs);
         ixd_worker_snapshot_free(taken);
     }
-    assert_null(ixd_snapshot_take(pubs[0]));
+    assert_null(ixd_snapshot_take(pubs[0], 0));
 }
 
 /* Both workers publish; the view merges their latest snapshots. */
@@ -496,6 +496,47 @@ test_other_domains(void **state)
 
 /* The opaque exporter IDs: base64url without padding, and decoding that refuses what is not
  * one. */
+/*
+ * A second reader (an RRD output's) gets every snapshot too, and its own pipelines' counters
+ * summed; it keeps the publishers alive after the worker lets go of them; only while a reader
+ * is registered does a worker need to build snapshots at all.
+ */
+static void
+test_second_reader_outlives_the_worker(void **state)
+{
+    struct ixd_snapshot_publisher *solo = ixd_snapshot_publisher_new(0);
+    struct ixd_snapshot_reader *first, *second;
+    const struct ixd_view *v;
+
+    assert_false(ixd_snapshot_wanted(solo));
+    first = ixd_snapshot_reader_new(&solo, 1);
+    second = ixd_snapshot_reader_new(&solo, 1);
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_true(ixd_snapshot_wanted(solo));
+    ixd_snapshot_begin(solo, 1, MONO0, WALL(MONO0));
+    ixd_snapshot_add_collector(solo, "c1", "udp", "*:4739", "[::]:4739", 1, &c1[0], 0);
+    ixd_snapshot_add_pipeline(solo, "p", 10, 7, 1, 2);
+    ixd_snapshot_add_pipeline(solo, "q", 5, 5, 0, 0);
+    ixd_snapshot_publish(solo);
+    v = ixd_snapshot_reader_view(first);
+    assert_int_equal(v->n_collectors, 1);
+    assert_int_equal(v->n_pipelines, 2);
+    assert_string_equal(v->pipelines[0].name, "p");
+    assert_true(v->pipelines[0].in == 10 && v->pipelines[0].out == 7);
+    assert_true(v->pipelines[0].failed == 1 && v->pipelines[0].emitted == 2);
+    ixd_snapshot_reader_free(first);
+    assert_true(ixd_snapshot_wanted(solo)); /* the second is still there */
+    ixd_snapshot_publisher_free(solo);      /* the worker is gone */
+    v = ixd_snapshot_reader_view(second);
+    assert_non_null(v);
+    assert_int_equal(v->n_collectors, 1);
+    assert_int_equal(v->collectors[0].counters.records, c1[0].counters.records);
+    assert_int_equal(v->n_pipelines, 2);
+    assert_true(v->pipelines[1].in == 5);
+    ixd_snapshot_reader_free(second); /* frees the publisher (ASan: nothing leaks) */
+}
+
 static void
 test_base64url(void **state)
 {
@@ -529,6 +570,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_templates_and_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generations_and_ages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_domains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_reader_outlives_the_worker, setup, teardown),
         cmocka_unit_test(test_base64url),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
