@@ -4,6 +4,7 @@ JSON output, while a pipeline without the stage writes them as sent; an exporter
 clock is left alone; NetFlow v9 times relative to the exporter's boot move too; a record from
 the future is counted and set to its receive time; `ipfixd -t` points at a wrong key."""
 import calendar
+import glob
 import json
 import os
 import socket
@@ -37,6 +38,7 @@ def record(k, end_usec):
 
 
 def config(port, api_port, tmp):
+    os.makedirs(os.path.join(tmp, "arch"), exist_ok=True)
     return f"""
 workers: 2
 api:
@@ -52,13 +54,16 @@ outputs:
   - name: fixed
     type: json
     path: "{tmp}/fixed.json"
+  - name: arch
+    type: ipfix-file
+    directory: "{tmp}/arch"
 pipelines:
   - name: plain
     from: u
     to: raw
   - name: clocked
     from: u
-    to: fixed
+    to: [fixed, arch]
     stages:
       - clock: {{absurd: receive-time}}
 """
@@ -175,6 +180,30 @@ def test_clock_offset_corrected():
     assert counters.get("corrected") == 21 and counters.get("future") == 0, counters
     assert 'ipfixd_clock_records_corrected_total{pipeline="clocked"' in metrics, metrics[-3000:]
     d.stop()
+    # the IPFIX re-export carries the corrected times, the NetFlow uptimes made absolute from
+    # the corrected boot time: read back by ipfixd (a file measures no clock, corrects nothing)
+    back = {r["octetDeltaCount"]: r for r in read_back(tmp)}
+    assert sorted(back) == sorted(fixed), (sorted(back), sorted(fixed))
+    for k, f in fixed.items():
+        for key in ("flowStartMilliseconds", "flowEndMilliseconds"):
+            assert ms_of(back[k][key]) == ms_of(f[key]), (k, key, back[k], f)
+
+
+def read_back(tmp):
+    """The records of the IPFIX files the arch output wrote, read by a collector of transport
+    file into JSON."""
+    paths = sorted(glob.glob(os.path.join(tmp, "arch", "*")))
+    assert paths, "no IPFIX file written"
+    out = os.path.join(tmp, "back.json")
+    text = "workers: 1\ncollectors:\n"
+    for i, p in enumerate(paths):
+        text += '  - name: f%d\n    transport: file\n    path: "%s"\n' % (i, p)
+    text += 'outputs:\n  - name: j\n    type: json\n    path: "%s"\n' % out
+    d = Daemon(text)
+    d.wait_log(r"collector f\d+: read .*: \d+ messages", count=len(paths))
+    time.sleep(0.3)
+    d.stop()
+    return read_json_lines(out)
 
 
 def test_future_record_fixed():
