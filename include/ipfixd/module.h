@@ -36,6 +36,9 @@ struct ixd_module_type {
     /** Two instances of this type that would use the same place (a file, an address): 1 with
      * where (refused). NULL: never. */
     int (*conflicts)(const void *a, const void *b, char *where, size_t wherelen);
+    /** Frees what check() added to the settings beyond its keys' values (a TLS context), when
+     * the settings go. NULL: nothing. */
+    void (*release)(void *settings);
 };
 
 #endif

@@ -118,6 +118,9 @@ struct ixd_source {
     int64_t clock_offset_usec;
     uint8_t clock_known;
     const struct ixd_resolver *resolver; /**< NULL: structured data stays raw bytes */
+    /** The subject (RFC 2253, printable ASCII) of the certificate the exporter presented over
+     * TLS or DTLS; NULL on other transports or when it presented none. */
+    const char *tls_subject;
 };
 
 /** One data record. The bytes stay in the message buffer. */

@@ -330,14 +330,20 @@ exporter_json(const struct ixd_view_exporter *e, int full)
         (json_int_t)e->counters.seq_reordered, "resets", (json_int_t)e->counters.seq_resets);
     json_object_set_new(out, "counters", api_counters(&e->counters));
     json_object_set_new(out, "clock", clock_json(e));
+    if (e->tls_subject != NULL) {
+        json_object_set_new(out, "tls_subject", json_string(e->tls_subject));
+    }
     if (full) {
         json_t *sessions = json_array(), *domains = json_array();
         for (i = 0; i < e->n_sessions; i++) {
             const struct ixd_view_session *s = &e->sessions[i];
-            json_array_append_new(sessions, json_pack("{s:i, s:I, s:o, s:I}", "port", (int)s->port,
-                                                      "worker", (json_int_t)s->worker, "last_seen",
-                                                      api_time(s->last_seen_usec), "templates",
-                                                      (json_int_t)s->templates));
+            json_t *js = json_pack("{s:i, s:I, s:o, s:I}", "port", (int)s->port, "worker",
+                                   (json_int_t)s->worker, "last_seen", api_time(s->last_seen_usec),
+                                   "templates", (json_int_t)s->templates);
+            if (s->tls_subject != NULL) {
+                json_object_set_new(js, "tls_subject", json_string(s->tls_subject));
+            }
+            json_array_append_new(sessions, js);
         }
         for (i = 0; i < e->n_domains; i++) {
             json_array_append_new(domains, domain_json(e, &e->domains[i]));

@@ -480,7 +480,8 @@ apply_config(struct control *ctl, struct ixd_config *cfg, int reopen, char *err,
         ixd_worker_apply(ctl->workers[k], rt);
     }
     ctl->rt = rt;
-    ixd_runtime_free(old); /* workers have let go: close what did not carry over */
+    ixd_runtime_replaced(old, rt); /* workers have let go: close what did not carry over */
+    ixd_runtime_free(old);
     api_reload(ctl, rt->cfg);
     ha_apply(ctl, &rt->cfg->ha); /* a failure is logged; collecting goes on without it */
     for (k = 0; reopen && k < rt->cfg->n_outputs; k++) {

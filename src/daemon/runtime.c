@@ -7,6 +7,25 @@
 #include "core/log.h"
 
 /* Moves the sockets of an unchanged collector from prev; 1 when it did. */
+/* Whether one of the first n entries of from[] took over index j already */
+static int
+taken(const long *from, size_t n, size_t j)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        if (from[k] == (long)j) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Adopting leaves prev as it was: its workers still read its listeners and outputs (their
+ * counters, for the API's snapshots) until they switch to the new runtime. What moved is
+ * recorded in rt's listener_from/output_from, and prev lets go of it in ixd_runtime_replaced().
+ */
 static int
 adopt_listener(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
 {
@@ -16,11 +35,10 @@ adopt_listener(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
         return 0;
     }
     for (j = 0; j < prev->cfg->n_collectors; j++) {
-        if (prev->listeners[j].shared != NULL &&
+        if (prev->listeners[j].shared != NULL && !taken(rt->listener_from, i, j) &&
             ixd_input_same(&prev->instances->inputs[j], prev->cfg->collectors[j].name,
                            &rt->instances->inputs[i], rt->cfg->collectors[i].name)) {
             rt->listeners[i] = prev->listeners[j];
-            prev->listeners[j].shared = NULL;
             rt->listener_from[i] = (long)j;
             return 1;
         }
@@ -38,11 +56,10 @@ adopt_output(struct ixd_runtime *rt, size_t i, struct ixd_runtime *prev)
         return 0;
     }
     for (j = 0; j < prev->cfg->n_outputs; j++) {
-        if (prev->outputs[j] != NULL &&
+        if (prev->outputs[j] != NULL && !taken(rt->output_from, i, j) &&
             ixd_output_same(prev->outputs[j], &rt->instances->outputs[i],
                             rt->cfg->outputs[i].name)) {
             rt->outputs[i] = prev->outputs[j];
-            prev->outputs[j] = NULL;
             rt->output_from[i] = (long)j;
             return 1;
         }
@@ -95,22 +112,38 @@ build_routes(struct ixd_runtime *rt)
     return 0;
 }
 
-/* A failed runtime gives back what it adopted, so that the running config keeps it. */
+/* A failed runtime lets go of what it adopted (prev still has it), so that freeing it closes
+ * only what it opened. */
 static void
-give_back(struct ixd_runtime *rt, struct ixd_runtime *prev)
+give_back(struct ixd_runtime *rt)
 {
     size_t i;
 
-    for (i = 0; prev != NULL && rt->listener_from != NULL && i < rt->cfg->n_collectors; i++) {
+    for (i = 0; rt->listener_from != NULL && i < rt->cfg->n_collectors; i++) {
         if (rt->listener_from[i] >= 0) {
-            prev->listeners[rt->listener_from[i]].shared = rt->listeners[i].shared;
             rt->listeners[i].shared = NULL;
         }
     }
-    for (i = 0; prev != NULL && rt->output_from != NULL && i < rt->cfg->n_outputs; i++) {
+    for (i = 0; rt->output_from != NULL && i < rt->cfg->n_outputs; i++) {
         if (rt->output_from[i] >= 0) {
-            prev->outputs[rt->output_from[i]] = rt->outputs[i];
             rt->outputs[i] = NULL;
+        }
+    }
+}
+
+void
+ixd_runtime_replaced(struct ixd_runtime *prev, const struct ixd_runtime *rt)
+{
+    size_t i;
+
+    for (i = 0; i < rt->cfg->n_collectors; i++) {
+        if (rt->listener_from[i] >= 0) {
+            prev->listeners[rt->listener_from[i]].shared = NULL;
+        }
+    }
+    for (i = 0; i < rt->cfg->n_outputs; i++) {
+        if (rt->output_from[i] >= 0) {
+            prev->outputs[rt->output_from[i]] = NULL;
         }
     }
 }
@@ -183,7 +216,7 @@ ixd_runtime_new(struct ixd_config *cfg, unsigned workers, const struct ixd_ie_re
     }
     return rt;
 fail:
-    give_back(rt, prev);
+    give_back(rt);
     ixd_runtime_free(rt);
     return NULL;
 }

@@ -46,12 +46,16 @@ struct ixd_runtime {
 
 /*
  * Builds a runtime for cfg (which it takes over). Sockets and outputs of prev whose settings
- * are unchanged move over instead of being reopened. NULL with err on failure (cfg freed,
- * prev untouched).
+ * are unchanged move over instead of being reopened; prev is not written (its workers go on
+ * reading it) until ixd_runtime_replaced(). NULL with err on failure (cfg freed, prev
+ * untouched).
  */
 struct ixd_runtime *ixd_runtime_new(struct ixd_config *cfg, unsigned workers,
                                     const struct ixd_ie_registry *registry,
                                     struct ixd_runtime *prev, char *err, size_t errlen);
+/* Once no worker reads prev any more: what rt took over from it is rt's alone, so that freeing
+ * prev closes only the rest. Control thread. */
+void ixd_runtime_replaced(struct ixd_runtime *prev, const struct ixd_runtime *rt);
 /* Closes what did not move to a newer runtime and frees it. Control thread, workers done. */
 void ixd_runtime_free(struct ixd_runtime *rt);
 

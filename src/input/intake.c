@@ -231,7 +231,7 @@ ixd_listening_conflicts(const void *a, const void *b, char *where, size_t wherel
 {
     const struct ixd_listening *x = a, *y = b;
 
-    if (!ixd_listen_addr_overlaps(&x->listen, &y->listen)) {
+    if (x->stream != y->stream || !ixd_listen_addr_overlaps(&x->listen, &y->listen)) {
         return 0;
     }
     snprintf(where, wherelen, "%s", y->listen.text);

@@ -59,6 +59,7 @@ struct ixd_listening {
     struct ixd_listen_addr listen;
     size_t receive_buffer; /* SO_RCVBUF; 0: the kernel's for TCP, 8 MiB for UDP */
     struct ixd_prefix_list allow;
+    int stream; /* set by a stream type's check (tcp, tls): whose ports may overlap */
 };
 
 /* Its keys: the intake's, listen, receive-buffer and allow, for an IXD_KEY_INCLUDE. */
@@ -67,6 +68,8 @@ extern const struct ixd_key ixd_listening_keys[];
 /* The type functions that read only a struct ixd_listening at the start of the settings. */
 const struct ixd_intake *ixd_listening_intake(const void *settings);
 int ixd_listening_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen);
+/* Two collectors of the same kind of socket (stream: tcp and tls; datagram: udp and dtls) on
+ * overlapping addresses: SO_REUSEPORT would let the kernel split their exporters between them. */
 int ixd_listening_conflicts(const void *a, const void *b, char *where, size_t wherelen);
 const char *ixd_listening_address(const void *settings);
 

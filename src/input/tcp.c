@@ -303,13 +303,20 @@ tcp_up(const void *state)
     return ((const struct tcp_in *)state)->fd >= 0;
 }
 
+static int
+tcp_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
+{
+    ((struct tcp_settings *)settings)->l.stream = 1;
+    return ixd_listening_check(settings, env, err, errlen);
+}
+
 const struct ixd_input_type ixd_input_tcp = {
     .m =
         {
             .name = "tcp",
             .keys = tcp_keys,
             .settings_size = sizeof(struct tcp_settings),
-            .check = ixd_listening_check,
+            .check = tcp_check,
             .conflicts = ixd_listening_conflicts,
         },
     .flags = IXD_INPUT_CONNECTIONS,

@@ -178,6 +178,38 @@ add_record(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t 
     r->lengths = lengths;
 }
 
+/* The records of a set of a fixed-length template: as many as fit, batch by batch, with nothing
+ * to check per record. Returns how many. */
+static uint32_t
+fixed_set(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p, size_t len)
+{
+    size_t rlen = t->fixed_length, left = len / rlen; /* fixed_length >= 1 (template.c) */
+    uint32_t n = (uint32_t)left;
+
+    while (left > 0) {
+        size_t k = IXD_BATCH_MAX - dec->batch.count, i;
+        struct ixd_record *r;
+
+        if (k == 0) {
+            flush(dec);
+            k = IXD_BATCH_MAX;
+        }
+        k = k < left ? k : left;
+        r = &dec->records[dec->batch.count];
+        for (i = 0; i < k; i++, p += rlen) {
+            r[i].tmpl = t;
+            r[i].data = p;
+            r[i].length = (uint32_t)rlen;
+            r[i].offsets = NULL;
+            r[i].lengths = NULL;
+        }
+        dec->batch.count += k;
+        left -= k;
+    }
+    /* what is left is shorter than a record: padding (RFC 7011 3.3.1) */
+    return n;
+}
+
 /* Decodes the records of one data set; returns how many, sets *bad on a malformed record. */
 static uint32_t
 data_set(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p, size_t len,
@@ -185,27 +217,27 @@ data_set(struct ixd_decoder *dec, const struct ixd_template *t, const uint8_t *p
 {
     uint32_t n = 0;
 
+    if (!t->has_varlen) {
+        return fixed_set(dec, t, p, len);
+    }
     while (len >= t->min_length) {
         size_t rlen;
 
+        uint16_t *offs, *lens;
+
         if (dec->batch.count == IXD_BATCH_MAX ||
-            (t->has_varlen && dec->scratch_used + 2u * t->field_count > IXD_SCRATCH_MAX)) {
+            dec->scratch_used + 2u * t->field_count > IXD_SCRATCH_MAX) {
             flush(dec);
         }
-        if (!t->has_varlen) {
-            rlen = t->fixed_length;
-            add_record(dec, t, p, rlen, NULL, NULL);
-        } else {
-            uint16_t *offs = dec->scratch + dec->scratch_used;
-            uint16_t *lens = offs + t->field_count;
-            rlen = ixd_record_walk(t, p, len, offs, lens);
-            if (rlen == 0) {
-                *bad = 1;
-                break;
-            }
-            dec->scratch_used += 2u * t->field_count;
-            add_record(dec, t, p, rlen, offs, lens);
+        offs = dec->scratch + dec->scratch_used;
+        lens = offs + t->field_count;
+        rlen = ixd_record_walk(t, p, len, offs, lens);
+        if (rlen == 0) {
+            *bad = 1;
+            break;
         }
+        dec->scratch_used += 2u * t->field_count;
+        add_record(dec, t, p, rlen, offs, lens);
         p += rlen;
         len -= rlen;
         n++;

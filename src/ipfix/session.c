@@ -156,6 +156,9 @@ slot_free(gpointer p)
     struct ixd_sessions *ss = s->owner;
 
     ss->ha.changes++; /* withdrawn, expired, evicted, replaced or its session gone */
+    if (slot->domain->last_slot == slot) {
+        slot->domain->last_slot = NULL;
+    }
 
     lru_unlink(&ss->template_lru, slot, SLOT_ALL);
     lru_unlink(&s->exporter->template_lru, slot, SLOT_MINE);
@@ -206,10 +209,14 @@ template_room(struct ixd_session *s, struct ixd_domain *d, size_t bytes)
 const struct ixd_template *
 ixd_domain_template(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, double now)
 {
-    struct ixd_template_slot *slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(tid));
+    struct ixd_template_slot *slot = d->last_slot;
 
-    if (slot == NULL) {
-        return NULL;
+    if (slot == NULL || slot->tmpl->id != tid) {
+        slot = g_hash_table_lookup(d->templates, GUINT_TO_POINTER(tid));
+        if (slot == NULL) {
+            return NULL;
+        }
+        d->last_slot = slot;
     }
     if (!s->tcp && now - slot->last_seen > (double)s->owner->limits.template_lifetime) {
         COUNT(s, d, templates_expired, 1);
@@ -445,6 +452,7 @@ ixd_sessions_release(struct ixd_sessions *ss)
     }
     g_hash_table_destroy(ss->udp);
     g_hash_table_destroy(ss->exporters);
+    ss->last_udp = NULL;
     ss->udp = NULL;
     ss->exporters = NULL;
 }
@@ -537,8 +545,12 @@ ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from, double now
 
     memset(&key, 0, sizeof(key));
     ixd_address_mapped(from, &key.addr, &key.port);
-    s = g_hash_table_lookup(ss->udp, &key);
+    s = ss->last_udp;
+    if (s == NULL || !udp_key_equal(&key, s->key)) {
+        s = g_hash_table_lookup(ss->udp, &key);
+    }
     if (s != NULL) {
+        ss->last_udp = s;
         s->last_seen = now;
         s->exporter->last_seen = now;
         lru_touch(&ss->session_lru, s, SESSION_ALL);
@@ -565,6 +577,7 @@ ixd_session_udp(struct ixd_sessions *ss, const struct sockaddr *from, double now
     lru_append(&ss->session_lru, s, SESSION_ALL);
     lru_append(&s->exporter->session_lru, s, SESSION_MINE);
     g_hash_table_insert(ss->udp, k, s);
+    ss->last_udp = s;
     return s;
 }
 
@@ -601,6 +614,9 @@ ixd_session_free(struct ixd_session *s)
         return;
     }
     drop_held(s);
+    if (s->owner->last_udp == s) {
+        s->owner->last_udp = NULL;
+    }
     if (!s->tcp) {
         lru_unlink(&s->owner->session_lru, s, SESSION_ALL);
         lru_unlink(&s->exporter->session_lru, s, SESSION_MINE);
@@ -609,7 +625,33 @@ ixd_session_free(struct ixd_session *s)
     if (--s->exporter->sessions == 0 && s->owner->exporters != NULL) {
         exporter_retire(s->owner, s->exporter);
     }
+    free(s->tls_subject);
     free(s);
+}
+
+int
+ixd_session_set_tls_subject(struct ixd_session *s, const char *subject)
+{
+    char *copy = NULL;
+
+    if (subject != NULL && subject[0] == '\0') {
+        subject = NULL;
+    }
+    if (subject == NULL ? s->tls_subject == NULL
+                        : s->tls_subject != NULL && strcmp(subject, s->tls_subject) == 0) {
+        return 0;
+    }
+    if (subject != NULL && (copy = strdup(subject)) == NULL) {
+        return -1;
+    }
+    /* data held for its template leaves with the source it will be written with */
+    for (struct ixd_held *h = s->held; h != NULL; h = h->next) {
+        h->source.tls_subject = copy;
+    }
+    free(s->tls_subject);
+    s->tls_subject = copy;
+    s->source.tls_subject = copy;
+    return 0;
 }
 
 static uint32_t
@@ -670,10 +712,15 @@ domain_element_of(const struct ixd_resolver *r, uint32_t pen, uint16_t id)
 struct ixd_domain *
 ixd_session_domain(struct ixd_session *s, uint32_t odid)
 {
-    struct ixd_domain *d = g_hash_table_lookup(s->domains, GUINT_TO_POINTER(odid));
+    struct ixd_domain *d = s->last_domain;
     struct ixd_domain_counters *dc;
 
+    if (d != NULL && d->odid == odid) {
+        return d;
+    }
+    d = g_hash_table_lookup(s->domains, GUINT_TO_POINTER(odid));
     if (d != NULL) {
+        s->last_domain = d;
         return d;
     }
     if (g_hash_table_size(s->domains) >= s->owner->limits.domains_per_session) {

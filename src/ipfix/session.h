@@ -122,9 +122,10 @@ struct ixd_domain {
     uint32_t odid;
     struct ixd_resolver resolver; /* what its records' structured data refers to */
     struct ixd_session *session;
-    GHashTable *templates; /* template ID -> struct ixd_template_slot */
-    GHashTable *withdrawn; /* TCP: IDs withdrawn and not defined again (lazy) */
-    uint32_t seq_next;     /* sequence number expected next */
+    GHashTable *templates;               /* template ID -> struct ixd_template_slot */
+    struct ixd_template_slot *last_slot; /* of the last lookup: exporters repeat templates */
+    GHashTable *withdrawn;               /* TCP: IDs withdrawn and not defined again (lazy) */
+    uint32_t seq_next;                   /* sequence number expected next */
     int seq_valid;
     int seq_from_peer; /* seq_next is the HA peer's (src/ha/): not shared back */
     double seq_time;   /* monotonic: when seq_next was last set, here or at the peer */
@@ -151,10 +152,12 @@ struct ixd_session {
     struct ixd_lru_link all;  /* in the owner's UDP session LRU */
     struct ixd_lru_link mine; /* in the exporter's UDP session LRU */
     unsigned templates;
-    GHashTable *domains; /* odid -> struct ixd_domain */
+    GHashTable *domains;            /* odid -> struct ixd_domain */
+    struct ixd_domain *last_domain; /* of the last message: exporters repeat domains */
     struct ixd_held *held, *held_last;
     unsigned held_count;
     size_t held_bytes;
+    char *tls_subject;        /* TLS, DTLS: the peer certificate's subject (owned), or NULL */
     struct ixd_source source; /* filled per message, shared by its records */
 };
 
@@ -176,9 +179,10 @@ struct ixd_sessions {
     int clock_offsets; /* 1 (the default): measure exporters' clocks; 0 for files */
     struct ixd_session_limits limits;
     struct ixd_template_rules rules;
-    GHashTable *udp;            /* (address, port) -> struct ixd_session */
-    GHashTable *exporters;      /* address -> struct ixd_exporter */
-    struct ixd_lru session_lru; /* UDP sessions */
+    GHashTable *udp;              /* (address, port) -> struct ixd_session */
+    struct ixd_session *last_udp; /* the session of the last datagram: exporters send bursts */
+    GHashTable *exporters;        /* address -> struct ixd_exporter */
+    struct ixd_lru session_lru;   /* UDP sessions */
     struct ixd_lru template_lru;
     struct ixd_lru retired; /* exporters without sessions, kept for their counters */
     unsigned n_retired;
@@ -222,6 +226,10 @@ struct ixd_domain *ixd_sessions_saved_domain(struct ixd_sessions *ss, const stru
 struct ixd_session *ixd_session_tcp(struct ixd_sessions *ss, const struct sockaddr *from,
                                     double now);
 void ixd_session_free(struct ixd_session *s);
+/* The subject of the certificate s's peer presented (TLS, DTLS; NULL or "": none): its records
+ * carry it from now on (source.tls_subject), held ones too. A copy is kept while it is the same.
+ * 0, or -1 when out of memory (the previous subject stays). */
+int ixd_session_set_tls_subject(struct ixd_session *s, const char *subject);
 
 /* The domain, created on first use; NULL when domains-per-session is reached (counted). */
 struct ixd_domain *ixd_session_domain(struct ixd_session *s, uint32_t odid);

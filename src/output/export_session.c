@@ -452,6 +452,39 @@ add_record(struct ixd_xsession *s, struct ixd_xdomain *dom, struct ixd_xentry *e
     return 0;
 }
 
+/*
+ * After record i of batch went into the message as it came (no field rewritten, nothing
+ * appended, no list whose references could need rewriting): the records of the same template
+ * that follow it in memory, as many as the message still holds, in one copy. Returns how many;
+ * the caller skips them.
+ */
+static size_t
+copy_run(struct ixd_xsession *s, struct ixd_xentry *e, const struct ixd_batch *batch, size_t i)
+{
+    const struct ixd_record *r = &batch->records[i];
+    const uint8_t *next = r->data + r->length;
+    size_t n = 0, bytes = 0, room = s->mtu - s->len;
+
+    if (e->plan.n_conv != 0 || e->plan.extra != 0 || r->tmpl->has_lists) {
+        return 0;
+    }
+    while (i + 1 + n < batch->count) {
+        const struct ixd_record *q = &batch->records[i + 1 + n];
+        if (q->tmpl != r->tmpl || q->data != next || bytes + q->length > room) {
+            break;
+        }
+        next += q->length;
+        bytes += q->length;
+        n++;
+    }
+    memcpy(s->msg + s->len, r->data + r->length, bytes);
+    s->len += bytes;
+    s->mrecords += (uint32_t)n;
+    s->tick += n; /* a tick per record, as for any other */
+    e->used = s->tick;
+    return n;
+}
+
 /* The export templates standing for the templates r's lists name, made or found in dom and
  * marked used, so that evicting for one of them never evicts another (or e). Records whose
  * fields move on export (NetFlow uptimes widened) keep their references as they are; they do
@@ -534,7 +567,9 @@ ixd_xsession_write(struct ixd_xsession *s, const struct ixd_batch *batch, int or
         find_sub_refs(s, dom, e, r, src, now_sec, &subs);
         if (add_record(s, dom, e, r, src, &subs, now_sec) == -1) {
             dropped++;
+            continue;
         }
+        i += copy_run(s, e, batch, i);
     }
     return dropped;
 }

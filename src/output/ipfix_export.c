@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,80 +17,24 @@
 #include "core/keys_net.h"
 #include "core/log.h"
 #include "ipfix/wire.h"
+#include "crypto/tls.h"
 #include "output/export_session.h"
+#include "output/ipfix_export.h"
 
 #define QPREFIX 8        /* before each queued message: its length and data record count */
 #define BACKOFF_MIN 0.1  /* seconds before the first reconnect attempt */
 #define BACKOFF_MAX 10.0 /* ... doubling up to this */
 #define CONNECT_TIMEOUT 5.0
-#define CLOSE_GRACE 2.0 /* close() sends what it can for this long */
-#define SEND_BATCH 64   /* messages per sendmmsg / sendmsg */
+#define HANDSHAKE_TIMEOUT 10.0 /* TLS and DTLS, after the connect */
+#define DTLS_RENEW 300.0       /* seconds a DTLS association is used before a new one */
+#define CLOSE_GRACE 2.0        /* close() sends what it can for this long */
+#define SEND_BATCH 64          /* messages per sendmmsg / sendmsg */
 
 enum xstate {
     XS_DOWN = 0, /* no socket; retry at retry_at */
     XS_CONNECTING,
+    XS_HANDSHAKE, /* TLS, DTLS */
     XS_UP,
-};
-
-/* An ipfix output's settings (docs/configuration.md#outputs, docs/internals/export.md). */
-enum xtransport { XT_UDP = 0, XT_TCP };
-enum xmode {
-    XM_ALL = 0,     /* every destination gets every record */
-    XM_BALANCE = 1, /* one destination per exporter address (its templates stay there) */
-};
-
-struct export_settings {
-    struct ixd_dest_list dests;
-    int transport;             /* enum xtransport */
-    int mode;                  /* enum xmode */
-    uint32_t mtu;              /* largest IPFIX message, bytes; 0 until check() */
-    uint32_t template_refresh; /* seconds between template resends on UDP */
-    size_t queue;              /* bytes of finished messages held per destination per worker */
-    int original_exporter;     /* add originalExporterIPv4/IPv6Address, originalObs.DomainId */
-};
-
-static const char *const transports[] = {"udp", "tcp", NULL};
-static const char *const modes[] = {"all", "balance", NULL};
-
-static const struct ixd_key export_keys[] = {
-    {.name = "destinations",
-     .kind = IXD_KEY_CUSTOM,
-     IXD_KEY_AT(struct export_settings, dests),
-     .parse = ixd_key_parse_destinations,
-     .same = ixd_key_same_destinations,
-     .help = "collectors to send to, ADDRESS:PORT or [IPV6]:PORT"},
-    {.name = "transport",
-     .kind = IXD_KEY_ENUM,
-     IXD_KEY_AT(struct export_settings, transport),
-     .choices = transports,
-     .def = "udp"},
-    {.name = "mode",
-     .kind = IXD_KEY_ENUM,
-     IXD_KEY_AT(struct export_settings, mode),
-     .choices = modes,
-     .def = "all"},
-    /* a message must hold a header, a template set and a few records */
-    {.name = "mtu",
-     .kind = IXD_KEY_U32,
-     IXD_KEY_AT(struct export_settings, mtu),
-     .min = 256,
-     .max = 65535},
-    {.name = "template-refresh",
-     .kind = IXD_KEY_DURATION,
-     IXD_KEY_AT(struct export_settings, template_refresh),
-     .min = 1,
-     .def = "60s"},
-    /* one largest message and its prefix at least */
-    {.name = "queue",
-     .kind = IXD_KEY_SIZE,
-     IXD_KEY_AT(struct export_settings, queue),
-     .min = 65536 + 8,
-     .def = "4M"},
-    {.name = "original-exporter",
-     .kind = IXD_KEY_BOOL,
-     IXD_KEY_AT(struct export_settings, original_exporter),
-     .def = "false"},
-    {NULL},
 };
 
 struct xoutput;
@@ -98,16 +43,19 @@ struct xoutput;
 struct xdest {
     const struct ixd_export_dest *cfg;
     struct xoutput *out;
-    int tcp;
+    int tcp;             /* a stream: TCP or TLS */
+    int secure;          /* TLS or DTLS */
+    struct ixd_tls *tls; /* while connected (secure) */
     int fd;
     enum xstate state;
     int ever_up;
-    double retry_at, backoff, connect_started, refresh_at;
+    double retry_at, backoff, connect_started, refresh_at, up_at;
     struct ixd_xsession s; /* templates, sequence numbers, the message being built */
     /* finished messages, oldest first: [u32 length][u32 records][message] */
     uint8_t *q;
     size_t qhead, qtail, qsent; /* qsent: bytes of the head message already written (TCP) */
     struct ixd_ratelimit errors;
+    int no_gso; /* UDP: the kernel refused UDP_SEGMENT (send_udp) */
     /* counters: written by the lane's worker (or close()), read by the control thread */
     uint64_t records, messages, sent, dropped, reconnects, bytes, queued;
 };
@@ -209,21 +157,113 @@ queue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, int temp
 /* ---- sending ---- */
 
 static void
-disconnect(struct xoutput *o, struct xdest *d, const char *why)
+close_socket(struct xdest *d)
 {
+    ixd_tls_free(d->tls);
+    d->tls = NULL;
     if (d->fd != -1) {
         close(d->fd);
         d->fd = -1;
     }
+}
+
+static void
+disconnect(struct xoutput *o, struct xdest *d, const char *why)
+{
+    close_socket(d);
     d->state = XS_DOWN;
     d->qsent = 0; /* a partly written message is sent whole on the next connection */
     d->retry_at = ixd_mono_now() + d->backoff;
     log_warn("output %s: %s %s: %s; retrying in %.1fs", o->base.name,
-             d->tcp ? "lost connection to" : "cannot send to", d->cfg->text, why, d->backoff);
+             d->tcp || d->secure ? "lost connection to" : "cannot send to", d->cfg->text, why,
+             d->backoff);
     d->backoff = d->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : d->backoff * 2;
 }
 
-/* UDP: one datagram per message, SEND_BATCH per system call. 0 = would block or done. */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h, Linux 4.18 */
+#endif
+#define GSO_SEGS_MAX 64      /* UDP_MAX_SEGMENTS of the oldest kernels that have it */
+#define GSO_BYTES_MAX 65507u /* a UDP payload in IPv4 */
+
+/*
+ * The messages from the head of d's queue that one UDP_SEGMENT send can carry: a run of equal
+ * lengths, the last one of it possibly shorter (the kernel cuts every gso_size bytes); a message
+ * alone goes as a plain datagram. 1: sent; 0: would block; -1: the kernel refused to segment
+ * (d->no_gso set: the caller sends datagram by datagram from now on), or the head message could
+ * not be sent and was dropped.
+ */
+static int
+send_segmented(struct xoutput *o, struct xdest *d)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov[GSO_SEGS_MAX];
+    struct msghdr mh = {.msg_iov = iov};
+    uint32_t seg = ixd_get32(d->q + d->qhead), len = seg;
+    size_t at = d->qhead, total = 0;
+    uint16_t size = (uint16_t)seg;
+    int k = 0;
+
+    while (at < d->qtail && k < GSO_SEGS_MAX && len == seg) {
+        len = ixd_get32(d->q + at);
+        if (k > 0 && (len > seg || total + len > GSO_BYTES_MAX)) {
+            break;
+        }
+        iov[k].iov_base = d->q + at + QPREFIX;
+        iov[k++].iov_len = len;
+        total += len;
+        at += QPREFIX + len;
+    }
+    mh.msg_iovlen = (size_t)k;
+    if (k > 1) {
+        struct cmsghdr *cm;
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = sizeof(ctl.buf);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(size));
+        memcpy(CMSG_DATA(cm), &size, sizeof(size));
+    }
+    if (sendmsg(d->fd, &mh, MSG_DONTWAIT) != -1) {
+        while (k-- > 0) {
+            queue_pop(d, 1);
+        }
+        return 1;
+    }
+    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        return errno == EINTR ? 1 : 0;
+    }
+    if (k > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE || errno == ENOPROTOOPT ||
+                  errno == EOPNOTSUPP)) {
+        /* no UDP_SEGMENT here, or not on this route (its MTU, IPsec, no checksum offload) */
+        log_info("output %s: %s: the kernel does not segment UDP (%s); sending one datagram "
+                 "per message",
+                 o->base.name, d->cfg->text, strerror(errno));
+        d->no_gso = 1;
+        return -1;
+    }
+    /* as below: this datagram cannot be sent (e.g. no route); drop it, keep the socket */
+    ixd_log_limited(&d->errors, ixd_mono_now(), IXD_LOG_WARNING, "output %s: cannot send to %s: %s",
+                    o->base.name, d->cfg->text, strerror(errno));
+    queue_pop(d, 0);
+    return -1;
+}
+
+/* UDP: what is queued before messages are sent as they are written (the tick sends the rest):
+ * enough for one system call to carry a run of them. */
+static size_t
+udp_send_at(const struct xoutput *o)
+{
+    return queue_cap(o) / 2 < GSO_BYTES_MAX ? queue_cap(o) / 2 : GSO_BYTES_MAX;
+}
+
+/* UDP: one datagram per message; runs of equal length in one system call the kernel segments
+ * (UDP_SEGMENT), or, where it refuses, SEND_BATCH messages per sendmmsg. 0 = would block or
+ * done. */
 static int
 send_udp(struct xoutput *o, struct xdest *d)
 {
@@ -233,6 +273,13 @@ send_udp(struct xoutput *o, struct xdest *d)
         size_t at = d->qhead;
         int k = 0, n, i;
 
+        if (!d->no_gso) {
+            n = send_segmented(o, d);
+            if (n == 0) {
+                return 0;
+            }
+            continue; /* sent, dropped, or refused: then the batch below */
+        }
         memset(mm, 0, sizeof(mm));
         while (at < d->qtail && k < SEND_BATCH) {
             uint32_t len = ixd_get32(d->q + at);
@@ -312,11 +359,62 @@ send_tcp(struct xoutput *o, struct xdest *d)
     return 0;
 }
 
+/* TLS: the queue is the stream, written message by message (a message of 64 KiB is four
+ * records); a partial write is resumed. -1 when the connection broke. */
+static int
+send_tls(struct xoutput *o, struct xdest *d)
+{
+    while (d->qhead < d->qtail) {
+        uint32_t len = ixd_get32(d->q + d->qhead);
+        ssize_t n = ixd_tls_write(d->tls, d->q + d->qhead + QPREFIX + d->qsent, len - d->qsent);
+
+        if (n == 0) {
+            return 0;
+        }
+        if (n < 0) {
+            disconnect(o, d, ixd_tls_error(d->tls));
+            return -1;
+        }
+        d->qsent += (size_t)n;
+        if (d->qsent == len) {
+            queue_pop(d, 1);
+        }
+    }
+    return 0;
+}
+
+/* DTLS: one record per message, one datagram per record. A collector that is not there (an
+ * ICMP error on the connected socket) breaks the association: a new one is made. */
+static int
+send_dtls(struct xoutput *o, struct xdest *d)
+{
+    while (d->qhead < d->qtail) {
+        uint32_t len = ixd_get32(d->q + d->qhead);
+        ssize_t n = ixd_tls_write(d->tls, d->q + d->qhead + QPREFIX, len);
+
+        if (n == 0) {
+            return 0;
+        }
+        if (n < 0) {
+            disconnect(o, d, ixd_tls_error(d->tls));
+            return -1;
+        }
+        queue_pop(d, 1);
+    }
+    return 0;
+}
+
 static void
 send_queue(struct xoutput *o, struct xdest *d)
 {
     if (d->state == XS_UP) {
-        if (d->tcp) {
+        if (d->secure) {
+            if (d->tcp) {
+                send_tls(o, d);
+            } else {
+                send_dtls(o, d);
+            }
+        } else if (d->tcp) {
             send_tcp(o, d);
         } else {
             send_udp(o, d);
@@ -441,18 +539,72 @@ restart_session(struct xoutput *o, struct xdest *d)
 }
 
 static void
-connected(struct xoutput *o, struct xdest *d)
+connected(struct xoutput *o, struct xdest *d, double now)
 {
+    char what[128] = "";
+
     d->state = XS_UP;
+    d->up_at = now;
     d->backoff = BACKOFF_MIN;
     if (d->ever_up) {
         IXD_CNT_ADD(d->reconnects, 1);
     }
     d->ever_up = 1;
-    if (d->tcp) {
+    if (d->secure) {
+        ixd_tls_describe(d->tls, what, sizeof(what));
+        log_info("output %s: connected to %s over %s as %s", o->base.name, d->cfg->text, what,
+                 ixd_tls_subject(d->tls));
+    } else if (d->tcp) {
         log_info("output %s: connected to %s", o->base.name, d->cfg->text);
-        restart_session(o, d);
     }
+    if (d->tcp) {
+        restart_session(o, d);
+    } else if (d->secure) {
+        /* a new DTLS association: the collector may have lost what the last one defined, so
+         * templates go again before their next use (sequence numbers go on, as on UDP) */
+        d->s.epoch++;
+        d->refresh_at = now + o->cfg->template_refresh;
+    }
+}
+
+/* The handshake on a connected socket (TLS, DTLS), within HANDSHAKE_TIMEOUT. */
+static void
+handshake_progress(struct xoutput *o, struct xdest *d, double now)
+{
+    char why[300];
+    int r = ixd_tls_handshake(d->tls);
+
+    if (r == 1) {
+        connected(o, d, now);
+        return;
+    }
+    if (r == -1) {
+        snprintf(why, sizeof(why), "handshake failed: %s (%s)",
+                 ixd_tls_fail_name(ixd_tls_failure(d->tls)), ixd_tls_error(d->tls));
+        disconnect(o, d, why);
+    } else if (!d->tcp && ixd_dtls_timer(d->tls) == -1) {
+        disconnect(o, d, "the collector does not answer the DTLS handshake");
+    } else if (now - d->connect_started > HANDSHAKE_TIMEOUT) {
+        disconnect(o, d, "handshake timed out");
+    }
+}
+
+/* The socket is connected: TLS and DTLS go on with their handshake, the others are up. */
+static void
+socket_connected(struct xoutput *o, struct xdest *d, double now)
+{
+    if (!d->secure) {
+        connected(o, d, now);
+        return;
+    }
+    d->tls = ixd_tls_connect(o->cfg->tls.ctx, d->fd, (const struct sockaddr *)&d->cfg->addr);
+    if (d->tls == NULL) {
+        disconnect(o, d, "out of memory");
+        return;
+    }
+    d->state = XS_HANDSHAKE;
+    d->connect_started = now;
+    handshake_progress(o, d, now);
 }
 
 static void
@@ -475,11 +627,11 @@ connect_start(struct xoutput *o, struct xdest *d, double now)
             disconnect(o, d, strerror(errno));
             return;
         }
-        connected(o, d);
+        socket_connected(o, d, now);
         return;
     }
     if (connect(d->fd, (const struct sockaddr *)&d->cfg->addr, d->cfg->addrlen) == 0) {
-        connected(o, d);
+        socket_connected(o, d, now);
         return;
     }
     if (errno != EINPROGRESS) {
@@ -502,7 +654,7 @@ connect_progress(struct xoutput *o, struct xdest *d, double now)
             err = errno;
         }
         if (err == 0) {
-            connected(o, d);
+            socket_connected(o, d, now);
         } else {
             disconnect(o, d, strerror(err));
         }
@@ -517,7 +669,19 @@ static void
 check_peer(struct xoutput *o, struct xdest *d)
 {
     uint8_t buf[512];
-    ssize_t n = recv(d->fd, buf, sizeof(buf), MSG_DONTWAIT);
+    ssize_t n;
+
+    if (d->secure) {
+        /* what a collector may send over TLS: session tickets, alerts, close_notify */
+        while ((n = ixd_tls_read(d->tls, buf, sizeof(buf))) > 0) {
+        }
+        if (n < 0) {
+            disconnect(o, d,
+                       ixd_tls_closed(d->tls) ? "closed by the collector" : ixd_tls_error(d->tls));
+        }
+        return;
+    }
+    n = recv(d->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
     if (n == 0) {
         disconnect(o, d, "closed by the collector");
@@ -536,7 +700,10 @@ drive(struct xoutput *o, struct xdest *d, double now)
     if (d->state == XS_CONNECTING) {
         connect_progress(o, d, now);
     }
-    if (d->state == XS_UP && d->tcp) {
+    if (d->state == XS_HANDSHAKE) {
+        handshake_progress(o, d, now);
+    }
+    if (d->state == XS_UP && (d->tcp || d->secure)) {
         check_peer(o, d);
     }
     send_queue(o, d);
@@ -556,7 +723,7 @@ write_dest(struct xoutput *o, struct xdest *d, const struct ixd_batch *batch, ui
     }
     if (d->state != XS_UP) {
         drive(o, d, ixd_mono_now()); /* the first connection, or a retry that fell due */
-    } else if (d->qhead < d->qtail) {
+    } else if (d->qhead < d->qtail && (d->tcp || d->qtail - d->qhead >= udp_send_at(o))) {
         send_queue(o, d);
     }
 }
@@ -619,6 +786,14 @@ x_flush(struct ixd_lane *lane)
             d->s.epoch++;
             d->refresh_at = now + o->cfg->template_refresh;
         }
+        if (d->secure && !d->tcp && d->state == XS_UP && now - d->up_at >= DTLS_RENEW) {
+            /* a collector that restarted between two sends lost the association without a
+             * word (no ICMP error came): what is sent goes nowhere until a new one is made */
+            ixd_tls_shutdown(d->tls);
+            close_socket(d);
+            d->state = XS_DOWN;
+            d->retry_at = now;
+        }
         ixd_xsession_finish(&d->s);
         drive(o, d, now);
     }
@@ -638,9 +813,10 @@ static void
 dest_release(struct xdest *d)
 {
     ixd_xsession_release(&d->s);
-    if (d->fd != -1) {
-        close(d->fd);
+    if (d->state == XS_UP) {
+        ixd_tls_shutdown(d->tls); /* the collector sees the end, not a truncation */
     }
+    close_socket(d);
     free(d->q);
 }
 
@@ -679,7 +855,8 @@ init_lane(struct xoutput *o, struct xlane *l)
         d->fd = -1;
         d->cfg = &o->cfg->dests.d[j];
         d->out = o;
-        d->tcp = o->cfg->transport == XT_TCP;
+        d->tcp = ixd_export_stream(o->cfg);
+        d->secure = ixd_export_secure(o->cfg);
         d->backoff = BACKOFF_MIN;
         d->refresh_at = now + o->cfg->template_refresh;
         d->q = malloc(o->cfg->queue);
@@ -815,34 +992,14 @@ x_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
     }
 }
 
-/* Destinations are required; the mtu's default and bound follow the transport. */
-static int
-x_check(void *settings, const struct ixd_module_env *env, char *err, size_t errlen)
-{
-    struct export_settings *s = settings;
-    const struct ixd_cnode *mtu = ixd_cnode_get(env->at, "mtu");
-
-    if (s->dests.n == 0) {
-        return ixd_cnode_fail(
-            env->at, env->file, err, errlen,
-            "output '%s' needs destinations, e.g. destinations: [\"127.0.0.1:4739\"]", env->name);
-    }
-    if (s->mtu == 0) {
-        s->mtu = s->transport == XT_UDP ? 1400 : 65535;
-    } else if (s->transport == XT_UDP && s->mtu > 65507) {
-        return ixd_cnode_fail(mtu != NULL ? mtu : env->at, env->file, err, errlen,
-                              "mtu must be at most 65507 on UDP (the largest IPv4 datagram)");
-    }
-    return 0;
-}
-
 const struct ixd_output_type ixd_output_ipfix = {
     .m =
         {
             .name = "ipfix",
-            .keys = export_keys,
+            .keys = ixd_export_keys,
             .settings_size = sizeof(struct export_settings),
-            .check = x_check,
+            .check = ixd_export_check,
+            .release = ixd_export_release,
         },
     .open = x_open,
     .reopen = x_reopen,

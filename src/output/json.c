@@ -21,11 +21,12 @@
 
 struct json_lane {
     struct ixd_lane base;
-    struct ixd_writer_lane *wl; /* the writer's, for this worker */
+    struct ixd_writer_lane *wl;   /* the writer's, for this worker */
+    struct ixd_json_cache *progs; /* the templates this lane formats, compiled */
     uint64_t records;
     char *oversize; /* a line longer than a buffer is formatted here first */
     size_t oversize_size;
-    char prefix[512];
+    char prefix[IXD_JSON_PREFIX_MAX];
 };
 
 /* A json output's settings (docs/configuration.md#outputs). */
@@ -33,6 +34,7 @@ struct json_settings {
     char path[IXD_PATH_MAX]; /* "-" = standard output */
     int renormalise;         /* counts times the sampling rate that applies to each record */
     uint32_t file_mode;      /* of the file it creates */
+    char tls_subject[64];    /* the key of the TLS subject; "none": not written */
 };
 
 static const struct ixd_key json_keys[] = {
@@ -50,6 +52,12 @@ static const struct ixd_key json_keys[] = {
      IXD_KEY_AT(struct json_settings, file_mode),
      .def = "0640",
      .help = "permissions of the file it creates"},
+    {.name = "tls-subject",
+     .kind = IXD_KEY_STRING,
+     IXD_KEY_AT(struct json_settings, tls_subject),
+     .def = "@tls_subject",
+     .help = "the key records from TLS and DTLS exporters carry their certificate's subject "
+             "under (none: not written)"},
     {NULL},
 };
 
@@ -58,8 +66,9 @@ static const struct ixd_key json_keys[] = {
 struct json_output {
     struct ixd_output base;
     const struct json_settings *cfg; /* base.settings */
-    int renormalise; /* counts times the sampling rate that applies to each record */
-    int fd;          /* the writer thread's from open() to close() */
+    int renormalise;         /* counts times the sampling rate that applies to each record */
+    const char *subject_key; /* of the TLS subject, NULL: none */
+    int fd;                  /* the writer thread's from open() to close() */
     struct ixd_writer *writer;
     unsigned n_lanes;
     struct json_lane *lanes;
@@ -151,7 +160,7 @@ write_oversize(struct json_lane *l, const struct ixd_record *r, const struct ixd
         l->oversize = grown;
         l->oversize_size = need;
     }
-    len = ixd_json_record_scaled(r, src, rate, l->prefix, plen, l->oversize);
+    len = ixd_json_cache_record(l->progs, r, src, rate, l->prefix, plen, l->oversize);
     ixd_writer_lane_append(l->wl, l->oversize, len, 1);
 }
 
@@ -162,7 +171,8 @@ json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
     const struct ixd_source *src = batch->source;
     const struct ixd_resolver *res = src->resolver;
     int renormalise = ((struct json_output *)lane->output)->renormalise && res != NULL;
-    size_t plen = ixd_json_prefix(src, l->prefix, sizeof(l->prefix));
+    size_t plen = ixd_json_prefix_keyed(src, ((struct json_output *)lane->output)->subject_key,
+                                        l->prefix, sizeof(l->prefix));
     size_t i;
 
     for (i = 0; i < batch->count; i++) {
@@ -175,7 +185,8 @@ json_write(struct ixd_lane *lane, const struct ixd_batch *batch)
             write_oversize(l, r, src, rate, plen, need);
             continue;
         }
-        ixd_writer_commit(l->wl, ixd_json_record_scaled(r, src, rate, l->prefix, plen, at), 1);
+        ixd_writer_commit(l->wl, ixd_json_cache_record(l->progs, r, src, rate, l->prefix, plen, at),
+                          1);
     }
     IXD_CNT_ADD(l->records, batch->count);
 }
@@ -203,6 +214,7 @@ free_output(struct json_output *o)
     ixd_writer_free(o->writer);
     for (i = 0; i < o->n_lanes; i++) {
         free(o->lanes[i].oversize);
+        ixd_json_cache_free(o->lanes[i].progs);
     }
     free(o->lanes);
     close(o->fd);
@@ -228,6 +240,7 @@ json_open(const void *settings, const char *name, unsigned workers, char *err, s
     o->base.name = name;
     o->cfg = cfg;
     o->renormalise = cfg->renormalise;
+    o->subject_key = strcmp(cfg->tls_subject, "none") == 0 ? NULL : cfg->tls_subject;
     o->fd = open_path(cfg);
     if (o->fd == -1) {
         snprintf(err, errlen, "output %s: cannot open %s: %s", name, cfg->path, strerror(errno));
@@ -250,6 +263,12 @@ json_open(const void *settings, const char *name, unsigned workers, char *err, s
     for (i = 0; i < workers; i++) {
         o->lanes[i].base.output = &o->base;
         o->lanes[i].wl = ixd_writer_lane(o->writer, i);
+        o->lanes[i].progs = ixd_json_cache_new();
+        if (o->lanes[i].progs == NULL) {
+            snprintf(err, errlen, "output %s: out of memory", name);
+            free_output(o);
+            return NULL;
+        }
     }
     return &o->base;
 }

@@ -1,6 +1,5 @@
 #include "output/json_format.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>
@@ -12,10 +11,13 @@
 #include "ipfix/sampling.h"
 #include "ipfix/template.h"
 #include "ipfix/wire.h"
+#include "output/json_put.h"
 
 /* seconds between the NTP epoch (1900) and the UNIX epoch (1970) */
 #define NTP_UNIX_OFFSET 2208988800LL
-#define KEY_BOUND 160 /* key, quotes, colon, comma, and any fixed-size value */
+#define KEY_BOUND 160  /* key, quotes, colon, comma, and any fixed-size value */
+#define LINE_SLACK 512 /* metadata after "@template", "}\n", what writers store past the end */
+_Static_assert(LINE_SLACK >= 128 + IXD_JSON_OVERRUN, "the writers' overrun is in the bound");
 /*
  * RFC 6313 lists nest records in records. Their JSON is bounded twice: lists deeper than
  * LIST_DEPTH_MAX, and lists whose JSON could exceed LIST_FACTOR times their bytes (plus
@@ -27,53 +29,76 @@
 #define LIST_SLACK 256
 #define FIELDS_MAX 16384 /* fields-per-template is at most 16383 */
 
-/* What formatting a record needs beyond the record. */
-struct fmt {
-    int64_t system_init_ms;
-    const struct ixd_resolver *resolver;
-    unsigned depth; /* lists entered so far */
-    uint32_t rate;  /* renormalisation: counts are multiplied by it (1: as sent) */
-};
-
 static const char hex_digits[] = "0123456789abcdef";
 
-static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                     "25262728293031323334353637383940414243444546474849"
-                                     "50515253545556575859606162636465666768697071727374"
-                                     "75767778798081828384858687888990919293949596979899";
+const char ixd_json_digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                       "25262728293031323334353637383940414243444546474849"
+                                       "50515253545556575859606162636465666768697071727374"
+                                       "75767778798081828384858687888990919293949596979899";
 
-static inline unsigned
-digit_count(uint64_t v)
-{
-    unsigned n = 1;
+const uint64_t ixd_json_pow10[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
 
-    while (v >= 10000) {
-        v /= 10000;
-        n += 4;
+/* An octet's decimal digits, then dots up to 4 bytes. */
+#define OCTET(b)                                                                                   \
+    {                                                                                              \
+        (char)((b) >= 100  ? '0' + (b) / 100                                                       \
+               : (b) >= 10 ? '0' + (b) / 10                                                        \
+                           : '0' + (b)),                                                           \
+            (char)((b) >= 100  ? '0' + (b) / 10 % 10                                               \
+                   : (b) >= 10 ? '0' + (b) % 10                                                    \
+                               : '.'),                                                             \
+            (char)((b) >= 100 ? '0' + (b) % 10 : '.'), '.'                                         \
     }
-    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+#define OCTETS4(b) OCTET(b), OCTET((b) + 1), OCTET((b) + 2), OCTET((b) + 3)
+#define OCTETS16(b) OCTETS4(b), OCTETS4((b) + 4), OCTETS4((b) + 8), OCTETS4((b) + 12)
+#define OCTETS64(b) OCTETS16(b), OCTETS16((b) + 16), OCTETS16((b) + 32), OCTETS16((b) + 48)
+const char ixd_json_octets[256][4] = {OCTETS64(0), OCTETS64(64), OCTETS64(128), OCTETS64(192)};
+#define LEN(b) (uint8_t)(2 + ((b) >= 10) + ((b) >= 100))
+#define LENS4(b) LEN(b), LEN((b) + 1), LEN((b) + 2), LEN((b) + 3)
+#define LENS16(b) LENS4(b), LENS4((b) + 4), LENS4((b) + 8), LENS4((b) + 12)
+#define LENS64(b) LENS16(b), LENS16((b) + 16), LENS16((b) + 32), LENS16((b) + 48)
+const uint8_t ixd_json_octet_len[256] = {LENS64(0), LENS64(64), LENS64(128), LENS64(192)};
+
+size_t
+ixd_json_put_big(char *out, uint64_t v)
+{
+    size_t n;
+
+    if (v < 10000000000000000ULL) {
+        n = ixd_json_put_u64(out, v / 100000000);
+        ixd_json_store64(out + n, ixd_json_digits8((uint32_t)(v % 100000000)));
+        return n + 8;
+    }
+    n = ixd_json_put_u64(out, v / 10000000000000000ULL); /* at most 1844 */
+    v %= 10000000000000000ULL;
+    ixd_json_store64(out + n, ixd_json_digits8((uint32_t)(v / 100000000)));
+    ixd_json_store64(out + n + 8, ixd_json_digits8((uint32_t)(v % 100000000)));
+    return n + 16;
 }
 
-/* Writes v in decimal straight into out, two digits per division. */
 static inline size_t
 put_u64(char *out, uint64_t v)
 {
-    unsigned n = digit_count(v), i = n;
-
-    while (v >= 100) {
-        unsigned d = (unsigned)(v % 100);
-        v /= 100;
-        i -= 2;
-        out[i] = digit_pairs[2 * d];
-        out[i + 1] = digit_pairs[2 * d + 1];
-    }
-    if (v >= 10) {
-        out[i - 2] = digit_pairs[2 * v];
-        out[i - 1] = digit_pairs[2 * v + 1];
-    } else {
-        out[i - 1] = (char)('0' + v);
-    }
-    return n;
+    return ixd_json_put_u64(out, v);
 }
 
 size_t
@@ -193,8 +218,7 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 static void
 two(char *o, unsigned v)
 {
-    o[0] = (char)('0' + v / 10);
-    o[1] = (char)('0' + v % 10);
+    memcpy(o, ixd_json_digit_pairs + 2 * v, 2);
 }
 
 /* "YYYY-MM-DD" of a day number. */
@@ -217,34 +241,37 @@ format_date(char *out, int64_t days)
     two(out + 8, d);
 }
 
-/* "YYYY-MM-DDThh:mm:ss[.fff]Z" in quotes; frac holds `digits` decimal digits. */
-size_t
-ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits)
+void
+ixd_json_clock(char *out, int64_t sec)
 {
     /* timestamps of one export cluster on a few days: each thread keeps its last date */
     static _Thread_local int64_t cached_day = INT64_MIN;
     static _Thread_local char cached_date[10];
     int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
     int64_t rem = sec - days * 86400;
-    size_t o = 0;
-    int i;
 
     if (days != cached_day) {
         format_date(cached_date, days);
         cached_day = days;
     }
-    out[o++] = '"';
-    memcpy(out + o, cached_date, 10);
-    o += 10;
-    out[o++] = 'T';
-    two(out + o, (unsigned)(rem / 3600));
-    o += 2;
-    out[o++] = ':';
-    two(out + o, (unsigned)(rem / 60 % 60));
-    o += 2;
-    out[o++] = ':';
-    two(out + o, (unsigned)(rem % 60));
-    o += 2;
+    memcpy(out, cached_date, 10);
+    out[10] = 'T';
+    two(out + 11, (unsigned)(rem / 3600));
+    out[13] = ':';
+    two(out + 14, (unsigned)(rem / 60 % 60));
+    out[16] = ':';
+    two(out + 17, (unsigned)(rem % 60));
+}
+
+/* "YYYY-MM-DDThh:mm:ss[.fff]Z" in quotes; frac holds `digits` decimal digits. */
+size_t
+ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits)
+{
+    size_t o = 20;
+    int i;
+
+    out[0] = '"';
+    ixd_json_clock(out + 1, sec);
     if (digits > 0) {
         out[o++] = '.';
         for (i = digits - 1; i >= 0; i--) {
@@ -261,18 +288,76 @@ ixd_json_rfc3339(char *out, int64_t sec, uint32_t frac, int digits)
 static size_t
 put_ipv4(char *out, const uint8_t *p)
 {
-    size_t o = 0;
-    int i;
+    size_t o = 1 + ixd_json_put_ipv4(out + 1, p);
 
-    out[o++] = '"';
-    for (i = 0; i < 4; i++) {
-        if (i > 0) {
-            out[o++] = '.';
-        }
-        o += put_u64(out + o, p[i]);
-    }
+    out[0] = '"';
     out[o++] = '"';
     return o;
+}
+
+/* Two lowercase hex digits of a byte, the first in the low byte. */
+#define HEXC(x) ((x) < 10 ? '0' + (x) : 'a' + (x) - 10)
+#define HP(b) (uint16_t)(HEXC((b) >> 4) | HEXC((b) & 15) << 8)
+#define HP4(b) HP(b), HP((b) + 1), HP((b) + 2), HP((b) + 3)
+#define HP16(b) HP4(b), HP4((b) + 4), HP4((b) + 8), HP4((b) + 12)
+#define HP64(b) HP16(b), HP16((b) + 16), HP16((b) + 32), HP16((b) + 48)
+static const uint16_t hex_pairs[256] = {HP64(0), HP64(64), HP64(128), HP64(192)};
+
+/* A group of an IPv6 address: lowercase hex without leading zeros, then a colon, in one word
+ * (8 bytes stored). */
+static inline size_t
+put_group(char *out, unsigned w)
+{
+    unsigned n = 1 + (w > 0xf) + (w > 0xff) + (w > 0xfff);
+    uint64_t t = hex_pairs[w >> 8] | (uint64_t)hex_pairs[w & 255] << 16 | (uint64_t)':' << 32;
+
+    ixd_json_store64(out, t >> (8 * (4 - n)));
+    return n + 1;
+}
+
+/*
+ * RFC 5952 text, as inet_ntop() writes it: the first longest run of two or more zero groups
+ * becomes "::"; ::a.b.c.d and ::ffff:a.b.c.d keep their IPv4 address dotted.
+ */
+size_t
+ixd_json_put_ipv6(char *out, const uint8_t *p)
+{
+    unsigned w[8], zeros = 0, run, len = 1, best, i;
+    size_t o = 0;
+
+    for (i = 0; i < 8; i++) {
+        w[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
+        zeros |= (unsigned)(w[i] == 0) << i;
+    }
+    /* after k steps, bit i of run says groups i..i+k are all zero */
+    run = zeros & (zeros >> 1);
+    if (run == 0) {
+        for (i = 0; i < 8; i++) {
+            o += put_group(out + o, w[i]);
+        }
+        return o - 1;
+    }
+    for (len = 2; (run & (run >> 1)) != 0; len++) {
+        run &= run >> 1;
+    }
+    best = (unsigned)__builtin_ctz(run); /* the first of the longest */
+    for (i = 0; i < best; i++) {
+        o += put_group(out + o, w[i]);
+    }
+    if (best == 0) {
+        out[o++] = ':';
+    }
+    out[o++] = ':';
+    if (best + len == 8) {
+        return o;
+    }
+    for (i = best + len; i < 8; i++) {
+        if (i == 6 && best == 0 && (len == 6 || (len == 5 && w[5] == 0xffff))) {
+            return o + ixd_json_put_ipv4(out + o, p + 12);
+        }
+        o += put_group(out + o, w[i]);
+    }
+    return o - 1;
 }
 
 static size_t
@@ -320,13 +405,13 @@ put_literal(char *out, const char *s)
     return n;
 }
 
-static size_t put_list(char *out, uint8_t type, const uint8_t *p, size_t len, const struct fmt *c);
+static size_t put_list(char *out, uint8_t type, const uint8_t *p, size_t len,
+                       const struct ixd_json_fmt *c);
 
 /* One value, typed; the field's decoded type already accounts for illegal lengths. */
 static size_t
-put_value(char *out, uint8_t type, const uint8_t *p, size_t len, const struct fmt *c)
+put_value(char *out, uint8_t type, const uint8_t *p, size_t len, const struct ixd_json_fmt *c)
 {
-    char text[INET6_ADDRSTRLEN];
     size_t n;
 
     switch (type) {
@@ -374,12 +459,10 @@ put_value(char *out, uint8_t type, const uint8_t *p, size_t len, const struct fm
     case IXD_TYPE_IPV4:
         return put_ipv4(out, p);
     case IXD_TYPE_IPV6:
-        inet_ntop(AF_INET6, p, text, sizeof(text));
-        n = strlen(text);
+        n = 1 + ixd_json_put_ipv6(out + 1, p);
         out[0] = '"';
-        memcpy(out + 1, text, n);
-        out[n + 1] = '"';
-        return n + 2;
+        out[n] = '"';
+        return n + 1;
     case IXD_TYPE_BASIC_LIST:
     case IXD_TYPE_SUBTEMPLATE_LIST:
     case IXD_TYPE_SUBTEMPLATE_MULTILIST:
@@ -426,7 +509,7 @@ value_bound(uint8_t type, size_t len)
 size_t
 ixd_json_bound(const struct ixd_record *r)
 {
-    size_t bound = 512 + (size_t)r->tmpl->field_count * KEY_BOUND + 6 * (size_t)r->length;
+    size_t bound = LINE_SLACK + (size_t)r->tmpl->field_count * KEY_BOUND + 6 * (size_t)r->length;
 
     if (r->tmpl->has_lists) {
         bound += (size_t)r->tmpl->field_count * LIST_SLACK + LIST_FACTOR * (size_t)r->length;
@@ -437,10 +520,18 @@ ixd_json_bound(const struct ixd_record *r)
 size_t
 ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
 {
+    return ixd_json_prefix_keyed(src, "@tls_subject", buf, size);
+}
+
+size_t
+ixd_json_prefix_keyed(const struct ixd_source *src, const char *subject_key, char *buf, size_t size)
+{
     size_t o = 0;
     int64_t sec = src->received_usec / 1000000;
 
-    (void)size; /* >= 512: collector names are at most 63 bytes and addresses 45 */
+    /* >= 512 without a TLS subject: collector names are at most 63 bytes and addresses 45;
+     * IXD_JSON_PREFIX_MAX with one (the subject is at most 255 printable bytes, the key 63) */
+    (void)size;
     memcpy(buf + o, "{\"@collector\":", 14);
     o += 14;
     o += ixd_json_string(buf + o, (const uint8_t *)src->collector, strlen(src->collector));
@@ -460,14 +551,21 @@ ixd_json_prefix(const struct ixd_source *src, char *buf, size_t size)
         memcpy(buf + o, ",\"@late\":true", 13);
         o += 13;
     }
+    if (src->tls_subject != NULL && subject_key != NULL) {
+        buf[o++] = ',';
+        o += ixd_json_string(buf + o, (const uint8_t *)subject_key, strnlen(subject_key, 63));
+        buf[o++] = ':';
+        o += ixd_json_string(buf + o, (const uint8_t *)src->tls_subject,
+                             strnlen(src->tls_subject, 255));
+    }
     memcpy(buf + o, ",\"@template\":", 13);
     o += 13;
     return o;
 }
 
-/* Writes the value of field i, or nothing (returns 0) when the field is absent. */
-static size_t
-put_field_value(const struct ixd_record *r, unsigned i, char *out, const struct fmt *c)
+size_t
+ixd_json_field_value(const struct ixd_record *r, unsigned i, char *out,
+                     const struct ixd_json_fmt *c)
 {
     int64_t system_init_ms = c->system_init_ms;
     const struct ixd_field *f = &r->tmpl->fields[i];
@@ -519,7 +617,7 @@ put_key(char *out, const char *key, size_t n)
 
 /* A repeated element becomes one key with an array of its values, in template order. */
 static size_t
-put_repeated(const struct ixd_record *r, unsigned first, char *out, const struct fmt *c)
+put_repeated(const struct ixd_record *r, unsigned first, char *out, const struct ixd_json_fmt *c)
 {
     const struct ixd_template *t = r->tmpl;
     const struct ixd_field *f = &t->fields[first];
@@ -535,7 +633,7 @@ put_repeated(const struct ixd_record *r, unsigned first, char *out, const struct
         if (n > 0) {
             out[o++] = ',';
         }
-        v = put_field_value(r, i, out + o, c);
+        v = ixd_json_field_value(r, i, out + o, c);
         if (v == 0 && n > 0) {
             o--; /* absent: drop the comma again */
             continue;
@@ -564,7 +662,7 @@ put_field_key(char *out, const struct ixd_field *f, int64_t system_init_ms)
 
 /* Writes ,"key":value for every field of r that is present. */
 static size_t
-put_fields(const struct ixd_record *r, char *out, const struct fmt *c)
+put_fields(const struct ixd_record *r, char *out, const struct ixd_json_fmt *c)
 {
     const struct ixd_template *t = r->tmpl;
     size_t o = 0;
@@ -572,7 +670,6 @@ put_fields(const struct ixd_record *r, char *out, const struct fmt *c)
 
     for (i = 0; i < t->field_count; i++) {
         const struct ixd_field *f = &t->fields[i];
-        size_t k, v;
 
         if (f->type == IXD_TYPE_PADDING) {
             continue;
@@ -583,31 +680,51 @@ put_fields(const struct ixd_record *r, char *out, const struct fmt *c)
             }
             continue;
         }
-        k = put_field_key(out + o, f, c->system_init_ms);
-        v = put_field_value(r, i, out + o + k, c);
-        if (v > 0) {
-            o += k + v;
-        }
+        o += ixd_json_field(r, i, out + o, c);
     }
     return o;
+}
+
+size_t
+ixd_json_field(const struct ixd_record *r, unsigned i, char *out, const struct ixd_json_fmt *c)
+{
+    size_t k = put_field_key(out, &r->tmpl->fields[i], c->system_init_ms);
+    size_t v = ixd_json_field_value(r, i, out + k, c);
+
+    return v > 0 ? k + v : 0;
+}
+
+size_t
+ixd_json_head(const struct ixd_template *t, char *out)
+{
+    size_t o = put_u64(out, t->id);
+
+    if (t->scope_count > 0) {
+        o += put_literal(out + o, ",\"@options\":true");
+    }
+    return o;
+}
+
+size_t
+ixd_json_rate(char *out, uint32_t rate)
+{
+    size_t o = put_literal(out, ",\"@sampling_rate\":");
+
+    return o + put_u64(out + o, rate);
 }
 
 size_t
 ixd_json_record_scaled(const struct ixd_record *r, const struct ixd_source *src, uint32_t rate,
                        const char *prefix, size_t prefix_len, char *out)
 {
-    struct fmt c = {src != NULL ? src->system_init_ms : 0, src != NULL ? src->resolver : NULL, 0,
-                    rate};
+    struct ixd_json_fmt c = {src != NULL ? src->system_init_ms : 0,
+                             src != NULL ? src->resolver : NULL, 0, rate};
     size_t o = prefix_len;
 
     memcpy(out, prefix, prefix_len);
-    o += put_u64(out + o, r->tmpl->id);
-    if (r->tmpl->scope_count > 0) {
-        o += put_literal(out + o, ",\"@options\":true");
-    }
+    o += ixd_json_head(r->tmpl, out + o);
     if (rate > 1) {
-        o += put_literal(out + o, ",\"@sampling_rate\":");
-        o += put_u64(out + o, rate);
+        o += ixd_json_rate(out + o, rate);
     }
     o += put_fields(r, out + o, &c);
     out[o++] = '}';
@@ -644,7 +761,7 @@ put_semantic(char *out, uint8_t semantic)
  */
 static size_t
 put_nested_records(char *out, const char *end, const struct ixd_template *t, const uint8_t *p,
-                   size_t len, int with_tid, const struct fmt *c)
+                   size_t len, int with_tid, const struct ixd_json_fmt *c)
 {
     uint16_t *offs = nested_offsets[c->depth - 1], *lens = nested_lengths[c->depth - 1];
     size_t o = 0, n = 0;
@@ -718,7 +835,8 @@ plain_name(const char *name)
 }
 
 static size_t
-put_basic_list(char *out, const char *end, const uint8_t *p, size_t len, const struct fmt *c)
+put_basic_list(char *out, const char *end, const uint8_t *p, size_t len,
+               const struct ixd_json_fmt *c)
 {
     struct ixd_basic_list l;
     const struct ixd_ie *ie;
@@ -767,7 +885,8 @@ put_basic_list(char *out, const char *end, const uint8_t *p, size_t len, const s
 }
 
 static size_t
-put_subtemplate_list(char *out, const char *end, const uint8_t *p, size_t len, const struct fmt *c)
+put_subtemplate_list(char *out, const char *end, const uint8_t *p, size_t len,
+                     const struct ixd_json_fmt *c)
 {
     struct ixd_subtemplate_list l;
     size_t o, w;
@@ -792,7 +911,7 @@ put_subtemplate_list(char *out, const char *end, const uint8_t *p, size_t len, c
 
 static size_t
 put_subtemplate_multilist(char *out, const char *end, const uint8_t *p, size_t len,
-                          const struct fmt *c)
+                          const struct ixd_json_fmt *c)
 {
     struct ixd_subtemplate_block b;
     uint8_t semantic;
@@ -837,10 +956,10 @@ put_subtemplate_multilist(char *out, const char *end, const uint8_t *p, size_t l
  * deep, no resolver) or would not fit.
  */
 static size_t
-put_list(char *out, uint8_t type, const uint8_t *p, size_t len, const struct fmt *c)
+put_list(char *out, uint8_t type, const uint8_t *p, size_t len, const struct ixd_json_fmt *c)
 {
     const char *end = out + value_bound(type, len);
-    struct fmt inner = *c;
+    struct ixd_json_fmt inner = *c;
     size_t w = (size_t)-1;
 
     inner.rate = 1; /* the rate is the enclosing record's: nested counts are written as sent */

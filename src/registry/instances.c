@@ -33,6 +33,9 @@ static void
 settings_free(const struct ixd_module_type *t, void *settings)
 {
     if (settings != NULL) {
+        if (t->release != NULL) {
+            t->release(settings);
+        }
         ixd_keys_release(t->keys, settings);
         free(settings);
     }
@@ -51,24 +54,26 @@ type_named(const struct kind *k, const char *name)
     return NULL;
 }
 
-/* The types, other than t, that know key: "'mtu' applies only to outputs of type ipfix". */
+/* The types, other than t, that know key: "'mtu' applies only to outputs of type ipfix",
+ * "... of transport udp, tcp, tls and dtls". */
 static int
 key_of_other_types(const struct kind *k, const struct ixd_module_type *t, const char *key,
                    char *types, size_t len)
 {
-    const struct ixd_module_type *o;
-    size_t used = 0;
-    int found = 0;
+    const struct ixd_module_type *o, *know[16];
+    size_t used = 0, n = 0;
 
     types[0] = '\0';
-    for (size_t i = 0; (o = k->type_at(i)) != NULL; i++) {
-        if (o != t && ixd_keys_find(o->keys, key, NULL) != NULL && used < len) {
-            used +=
-                (size_t)snprintf(types + used, len - used, "%s%s", found ? " and " : "", o->name);
-            found = 1;
+    for (size_t i = 0; (o = k->type_at(i)) != NULL && n < 16; i++) {
+        if (o != t && ixd_keys_find(o->keys, key, NULL) != NULL) {
+            know[n++] = o;
         }
     }
-    return found;
+    for (size_t i = 0; i < n && used < len; i++) {
+        used += (size_t)snprintf(types + used, len - used, "%s%s",
+                                 i == 0 ? "" : (i + 1 == n ? " and " : ", "), know[i]->name);
+    }
+    return n > 0;
 }
 
 /* "json, ipfix or ipfix-file" */
@@ -133,8 +138,9 @@ instance_conf(const struct kind *k, const struct ixd_config *cfg,
     return 0;
 }
 
-/* Instance i against the earlier ones of its type: two that would use the same place are
- * refused where the second is written. */
+/* Instance i against the earlier ones of its type, or of a type whose places are of the same
+ * kind (the same conflicts function: tcp and tls listening sockets): two that would use the
+ * same place are refused where the second is written. */
 static int
 conflicts(const struct kind *k, const struct ixd_config *cfg, const struct ixd_config_module *wr,
           size_t i, const struct ixd_module_type *const *types, void *const *settings, char *err,
@@ -144,7 +150,7 @@ conflicts(const struct kind *k, const struct ixd_config *cfg, const struct ixd_c
     char where[IXD_PATH_MAX + 64];
 
     for (size_t j = 0; j < i; j++) {
-        if (types[j] == types[i] && types[i]->conflicts != NULL &&
+        if (types[i]->conflicts != NULL && types[j]->conflicts == types[i]->conflicts &&
             types[i]->conflicts(settings[j], settings[i], where, sizeof(where))) {
             /* an output's place is its own ("/var/log/flows.json"); an input's is its
              * transport's ("udp *:4739") */

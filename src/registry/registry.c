@@ -11,6 +11,8 @@
 #define INPUTS(X)                                                                                  \
     X(udp)                                                                                         \
     X(tcp)                                                                                         \
+    X(tls)                                                                                         \
+    X(dtls)                                                                                        \
     X(file)                                                                                        \
     X(pcap)                                                                                        \
     /* end of the inputs */

@@ -299,6 +299,18 @@ add_interfaces(struct ixd_rrd_lane *l, uint32_t exp, const struct ixd_record *r,
     return 0;
 }
 
+/* The cache line of an exporter and domain. The product's top bits depend on every bit of the
+ * address; its low bits only on the address's low bits, which a byte order that puts the
+ * first octet there makes the same for every exporter of a /16 (all of them in one line). */
+static size_t
+ecache_slot(const struct in6_addr *addr, uint32_t odid)
+{
+    const uint32_t *w = (const uint32_t *)addr;
+    uint32_t x = w[0] ^ w[1] ^ w[2] ^ w[3] ^ odid * 0x9e3779b9u;
+
+    return (x * 2654435761u) >> (32 - IXD_RRD_ECACHE_BITS);
+}
+
 /* The entries of the batch's exporter and domain, from the cache or found and cached. */
 static struct ixd_rrd_ecache *
 entries_of(struct ixd_rrd_lane *l, const struct ixd_source *src)
@@ -306,11 +318,10 @@ entries_of(struct ixd_rrd_lane *l, const struct ixd_source *src)
     struct in6_addr addr;
     struct ixd_rrd_ecache *ec;
     struct ixd_rrd_key k;
-    const uint32_t *w = (const uint32_t *)&addr;
     size_t exp, dom = UINT32_MAX, len;
 
     ixd_address_mapped((const struct sockaddr *)&src->exporter, &addr, NULL);
-    ec = &l->ecache[((w[2] ^ w[3]) * 2654435761u ^ src->odid) % IXD_RRD_ECACHE];
+    ec = &l->ecache[ecache_slot(&addr, src->odid)];
     if (ec->gen == l->gen && ec->collector == src->collector && ec->odid == src->odid &&
         memcmp(&ec->addr, &addr, sizeof(addr)) == 0) {
         return ec;
@@ -318,6 +329,7 @@ entries_of(struct ixd_rrd_lane *l, const struct ixd_source *src)
     if (ec->gen == l->gen) {
         settle(l, ec); /* another exporter's: its counts go where they belong first */
     }
+    l->ecache_misses++;
     memset(&k, 0, sizeof(k));
     k.kind = IXD_RRD_EXPORTER;
     len = strnlen(src->collector, sizeof(k.name) - 1);

@@ -45,8 +45,11 @@ struct ixd_rrd_tcache {
 };
 
 #define IXD_RRD_TCACHE 16
-#define IXD_RRD_ECACHE 4096 /* exporters (and domains) found again without hashing their key */
-#define IXD_RRD_ICACHE 4096 /* interfaces per direction, likewise */
+#define IXD_RRD_ECACHE_BITS 12
+#define IXD_RRD_ECACHE                                                                             \
+    (1u << IXD_RRD_ECACHE_BITS) /* exporters (and domains) found again                             \
+                                   without hashing their key */
+#define IXD_RRD_ICACHE 4096     /* interfaces per direction, likewise */
 
 /* The entries of an exporter and domain in the current block (gen: the block's), and the
  * counts added since the entry was cached: they go into the block's entries when the cache
@@ -74,6 +77,7 @@ struct ixd_rrd_lane {
     struct ixd_rrd_tcache tc[IXD_RRD_TCACHE];
     struct ixd_rrd_ecache *ecache;                   /* IXD_RRD_ECACHE, a cache line each */
     struct ixd_rrd_icache (*icache)[IXD_RRD_ICACHE]; /* [2]: ingress, egress */
+    uint64_t ecache_misses; /* batches whose exporter was looked up in the block's index */
 };
 
 /* 0, or -1 when out of memory. */

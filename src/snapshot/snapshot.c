@@ -357,6 +357,13 @@ add_session(struct ixd_snapshot_publisher *p, GHashTable *index, const struct ix
         ses->port = s->source.exporter_port;
         ses->last_seen_usec = wall_usec(p, s->last_seen);
         ses->templates = s->templates;
+        if (s->tls_subject != NULL) {
+            ses->tls_subject = snap_strdup(p, s->tls_subject);
+            if (x->tls_subject == NULL || x->tls_subject_usec < ses->last_seen_usec) {
+                x->tls_subject = ses->tls_subject;
+                x->tls_subject_usec = ses->last_seen_usec;
+            }
+        }
     }
     session_templates(p, s, x, pass);
 }

@@ -59,6 +59,7 @@ struct ixd_snap_session {
     uint16_t port;
     int64_t last_seen_usec;
     unsigned templates;
+    const char *tls_subject; /* TLS, DTLS: the peer certificate's subject; NULL: none */
 };
 
 struct ixd_snap_exporter {
@@ -74,6 +75,8 @@ struct ixd_snap_exporter {
     struct ixd_snap_domain *domains;
     size_t n_sessions;
     struct ixd_snap_session *sessions;
+    const char *tls_subject; /* of its session seen last that has one; NULL: none */
+    int64_t tls_subject_usec;
 };
 
 struct ixd_snap_collector {
@@ -220,6 +223,7 @@ struct ixd_view_session {
     unsigned worker;
     int64_t last_seen_usec;
     unsigned templates;
+    const char *tls_subject; /* NULL: none */
 };
 
 struct ixd_view_exporter {
@@ -239,6 +243,8 @@ struct ixd_view_exporter {
     struct ixd_view_session *sessions;
     size_t n_domains; /* sorted by odid */
     struct ixd_view_domain *domains;
+    const char *tls_subject; /* of the session seen last that has one; NULL: none */
+    int64_t tls_subject_usec;
 };
 
 struct ixd_view_collector {

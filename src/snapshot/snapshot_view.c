@@ -302,6 +302,12 @@ merge_exporter(struct ixd_view_exporter *e, const struct ixd_snap_exporter *x, u
         s->worker = worker;
         s->last_seen_usec = x->sessions[i].last_seen_usec;
         s->templates = x->sessions[i].templates;
+        s->tls_subject = x->sessions[i].tls_subject;
+    }
+    if (x->tls_subject != NULL &&
+        (e->tls_subject == NULL || x->tls_subject_usec > e->tls_subject_usec)) {
+        e->tls_subject = x->tls_subject;
+        e->tls_subject_usec = x->tls_subject_usec;
     }
     for (i = 0; i < x->n_domains; i++) {
         if (merge_domain(e, &x->domains[i]) == -1) {

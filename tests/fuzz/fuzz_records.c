@@ -1,7 +1,8 @@
 /*
  * The record checks shared by fuzz_message and fuzz_stream: every record the decoder hands
  * over is read field by field and formatted as the JSON output would, in a buffer of exactly the
- * size the output reserves, so an overrun of ixd_json_bound() is an ASan finding; and every
+ * size the output reserves, so an overrun of ixd_json_bound() is an ASan finding, and compared
+ * with what the field-by-field formatter and the reference formatter write; and every
  * batch is written as the IPFIX export writes it (lists' template references rewritten), each
  * message it emits checked for framing.
  */
@@ -16,6 +17,7 @@
 #include "ipfix/wire.h"
 #include "output/export_session.h"
 #include "output/json_format.h"
+#include "../reference/json_format_ref.h"
 
 /* Small enough that records with their templates often do not fit: the drop path runs too. */
 #define EXPORT_MTU 512
@@ -76,20 +78,41 @@ fuzz_decoder(struct fuzz_sink *sink)
     return dec;
 }
 
+/*
+ * The line of r as json.c writes it (a compiled template), as the field-by-field formatter and
+ * as the formatter before compiled templates (tests/reference/json_format_ref.c) write it: all
+ * three byte for byte the same, each in a buffer of exactly the size its bound promises.
+ */
 static void
 check_json(const struct ixd_record *r, const struct ixd_source *src, const char *prefix,
            size_t plen)
 {
-    size_t room = plen + ixd_json_bound(r), n;
-    char *line = malloc(room); /* exactly what json.c reserves: ASan sees any overrun */
+    static struct ixd_json_cache *cache; /* kept across inputs, as a lane keeps it */
+    size_t room = plen + ixd_json_bound(r), n, m;
+    char *line = malloc(room), *other = malloc(room), ref_prefix[IXD_JSON_PREFIX_MAX];
+    size_t rplen = ref_json_prefix(src, ref_prefix, sizeof(ref_prefix));
+    char *ref = malloc(rplen + ref_json_bound(r));
 
-    FUZZ_CHECK(line != NULL);
-    n = ixd_json_record_from(r, src, prefix, plen, line); /* as json.c writes it */
+    if (cache == NULL) {
+        cache = ixd_json_cache_new();
+    }
+    FUZZ_CHECK(line != NULL && other != NULL && ref != NULL && cache != NULL);
+    n = ixd_json_cache_record(cache, r, src, 1, prefix, plen, line); /* as json.c writes it */
     FUZZ_CHECK(n <= room);
     FUZZ_CHECK(n >= plen + 3 && line[n - 2] == '}' && line[n - 1] == '\n');
     FUZZ_CHECK(memchr(line, '\n', n - 1) == NULL);
     FUZZ_CHECK(json_valid(line, n - 1)); /* strict RFC 8259, strings strict UTF-8 */
+    m = ixd_json_record_from(r, src, prefix, plen, other);
+    FUZZ_CHECK(m == n && memcmp(line, other, n) == 0);
+    m = ref_json_record_from(r, src, ref_prefix, rplen, ref);
+    FUZZ_CHECK(rplen == plen && m == n && memcmp(line, ref, n) == 0);
+    /* renormalised: counts multiplied, saturating */
+    n = ixd_json_cache_record(cache, r, src, 1000, prefix, plen, line);
+    m = ref_json_record_scaled(r, src, 1000, ref_prefix, rplen, ref);
+    FUZZ_CHECK(m == n && memcmp(line, ref, n) == 0);
     free(line);
+    free(other);
+    free(ref);
 }
 
 static void
@@ -151,7 +174,7 @@ fuzz_check_batch(void *arg, const struct ixd_batch *batch)
     struct fuzz_sink *sink = arg;
     const struct ixd_source *src = batch->source;
     const uint8_t *lo = sink->msg_lo, *hi = sink->msg_hi;
-    char prefix[512];
+    char prefix[IXD_JSON_PREFIX_MAX];
     size_t plen, i;
 
     FUZZ_CHECK(batch->count > 0 && batch->count <= IXD_BATCH_MAX);

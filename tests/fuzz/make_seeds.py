@@ -6,7 +6,9 @@ named by libFuzzer (SHA-1 of the content); this script only (re)writes its own n
     tests/fuzz/make_seeds.py [CORPUS]   (CORPUS defaults to ../shared/corpus/flow-exports)
 """
 import os
+import socket
 import struct
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -252,6 +254,65 @@ def split(data):
     return out
 
 
+def client_hello(dtls):
+    """The first flight of openssl s_client (TLS 1.3/1.2 or DTLS 1.2): a real ClientHello."""
+    kind = socket.SOCK_DGRAM if dtls else socket.SOCK_STREAM
+    srv = socket.socket(socket.AF_INET, kind)
+    srv.bind(("127.0.0.1", 0))
+    srv.settimeout(10)
+    if not dtls:
+        srv.listen(1)
+    p = subprocess.Popen(["openssl", "s_client"] + (["-dtls1_2"] if dtls else []) +
+                         ["-connect", "127.0.0.1:%d" % srv.getsockname()[1]],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        if dtls:
+            hello = srv.recvfrom(4096)[0]
+        else:
+            conn, _ = srv.accept()
+            conn.settimeout(10)
+            hello = conn.recv(4096)
+            conn.close()
+    finally:
+        p.kill()
+        p.wait()
+        srv.close()
+    return hello
+
+
+def tls_chunk(kind, data):
+    """A chunk of fuzz_tls modes 1 and 2: [kind][u16 length][bytes]."""
+    return bytes([kind]) + struct.pack(">H", len(data)) + data
+
+
+def tls_seeds():
+    """fuzz_tls: a ClientHello in pieces; an IPFIX stream over TLS (with a broken record); a
+    DTLS handshake, messages as records, and ClientHellos from other addresses."""
+    hello, dhello = client_hello(False), client_hello(True)
+    stream = [msg(iset(2, T256 + T257)), msg(iset(256, D256 * 3), iset(257, D257), seq=0),
+              msg(iset(256, D256), seq=3)]
+    out = {
+        "crafted-handshake-clienthello": b"\x00\xff" + hello,
+        "crafted-handshake-clienthello-bytewise": b"\x00\x00" + hello,
+        "crafted-handshake-plain-ipfix": b"\x00\x10" + b"".join(stream),
+        "crafted-stream": b"\x01" + b"".join(tls_chunk(0, m) for m in stream),
+        "crafted-stream-split": b"\x01" + tls_chunk(2, b"".join(stream)[:37]) +
+        tls_chunk(4, b"".join(stream)[37:]),
+        "crafted-stream-broken-record": b"\x01" + tls_chunk(0, stream[0]) +
+        tls_chunk(1, b"\x17\x03\x03\x00\x20" + bytes(32)) + tls_chunk(0, stream[1]),
+    }
+    steps = b"".join(tls_chunk(1, b"") for _ in range(6))
+    out["crafted-dtls-association"] = (b"\x02" + steps + b"".join(tls_chunk(1, m) for m in stream)
+                                       + tls_chunk(3, b"\x05") + tls_chunk(1, stream[2]))
+    out["crafted-dtls-spoofed-hellos"] = (b"\x02" + b"".join(tls_chunk(k << 2, dhello)
+                                                            for k in range(8)) + steps +
+                                          tls_chunk(2, dhello) + tls_chunk(2, stream[0]) +
+                                          tls_chunk(1, stream[0]) + tls_chunk(3, b"\x0b"))
+    out["crafted-dtls-stray"] = b"\x02" + tls_chunk(0, stream[0]) + tls_chunk(4, b"\x16\xfe")
+    return out
+
+
 def merge(a, b):
     """The sets of a then b under b's header: templates and data in one message."""
     return struct.pack(">HH", 10, len(a) + len(b) - 16) + b[4:16] + a[16:] + b[16:]
@@ -270,6 +331,8 @@ def main():
         write("message", name, data)
     for name, data in STREAM_SEEDS.items():
         write("stream", name, data)
+    for name, data in tls_seeds().items():
+        write("tls", name, data)
     for name, data in PERSIST_SEEDS.items():
         write("persist", name, data)
     for path in CORPUS_SINGLE:

@@ -62,7 +62,7 @@ def test_check_config():
     with open(bad, "w") as f:
         f.write("collectors:\n  - name: a\n    transport: sctp\n    listen: \"*:4739\"\n")
     r = subprocess.run([BIN, "-t", "-c", bad], capture_output=True, text=True)
-    assert r.returncode != 0 and r.stderr.startswith(bad + ":3:16: transport must be udp, tcp, file or pcap"), r.stderr
+    assert r.returncode != 0 and r.stderr.startswith(bad + ":3:16: transport must be udp, tcp, tls, dtls, file or pcap"), r.stderr
     with open(bad, "w") as f:
         f.write("collectors: {a: 1}\n")
     r = subprocess.run([BIN, "-t", "-c", bad], capture_output=True, text=True)

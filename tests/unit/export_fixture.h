@@ -229,16 +229,28 @@ static struct ib in_m;
 static int original_exporter;
 static int64_t boot_ms; /* when set: the source's system_init_ms (a NetFlow header gave it) */
 static size_t dropped;
+static unsigned
+    drop_every; /* when set: every drop_every-th record is taken out, as a filter does */
 
 static inline void
 to_export(void *arg, const struct ixd_batch *batch)
 {
     struct ixd_source src = *batch->source;
     struct ixd_batch b = *batch;
+    struct ixd_record kept[IXD_BATCH_MAX];
 
     if (boot_ms != 0) {
         src.system_init_ms = boot_ms;
         b.source = &src;
+    }
+    if (drop_every != 0) {
+        b.count = 0;
+        b.records = kept;
+        for (size_t i = 0; i < batch->count; i++) {
+            if (i % drop_every != drop_every - 1) {
+                kept[b.count++] = batch->records[i];
+            }
+        }
     }
     dropped += ixd_xsession_write(&xs, &b, original_exporter, EXPORT_NOW);
 }

@@ -177,6 +177,68 @@ test_mtu_splits_whole_records(void **state)
     assert_int_equal(n_out, 0);
 }
 
+/* Records that leave as they came go into a message a run at a time: a run ends where the
+ * batch's records stop following each other in memory (a filter took some out), where the
+ * template changes, and where the message is full. Every record arrives, in order. */
+static void
+test_runs_of_records(void **state)
+{
+    uint32_t mtu;
+    size_t s, i, k;
+
+    for (mtu = 60; mtu <= 300; mtu += 7) {
+        size_t first = n_out, want = 0;
+
+        ixd_xsession_release(&xs);
+        assert_int_equal(ixd_xsession_init(&xs, "x", mtu, IXD_XWITHDRAW_NONE, emit, NULL), 0);
+        ib_msg_begin(&in_m, SOURCE_TIME, 0, 3);
+        set_template_256(&in_m);
+        s = ib_set_begin(&in_m, IXD_SET_TEMPLATE);
+        ib_template(&in_m, 257, 1);
+        ib_field(&in_m, 7, 2); /* sourceTransportPort */
+        ib_set_end(&in_m, s);
+        set_data_256(&in_m, 10, 0);
+        s = ib_set_begin(&in_m, 257);
+        for (i = 0; i < 6; i++) {
+            ib_u16(&in_m, (uint16_t)(5000 + i));
+        }
+        ib_set_end(&in_m, s);
+        set_data_256(&in_m, 10, 10);
+        ib_msg_end(&in_m);
+        drop_every = 4; /* the 4th, 8th, ... of the batch's 26 records are filtered out */
+        feed();
+        drop_every = 0;
+        ixd_xsession_finish(&xs);
+        assert_int_equal(dropped, 0);
+        memset(tdefs, 0, 65536 * sizeof(*tdefs));
+        seq_restart();
+        n_walked = first;
+        memset(cap, 0, sizeof(*cap));
+        collect(first);
+        for (k = 0, i = 0; i < 26; i++) {
+            if (i % 4 == 3) {
+                continue;
+            }
+            want++;
+            if (i < 10 || i >= 16) {
+                unsigned base = i < 10 ? (unsigned)i : (unsigned)i - 6;
+                assert_int_equal(cap->r[k].tid, 256);
+                assert_int_equal(cap_uint(k, 2), 1000u * base);
+            } else {
+                assert_int_equal(cap->r[k].tid, 257);
+                assert_int_equal(cap_uint(k, 0), 5000 + (i - 10));
+            }
+            k++;
+        }
+        assert_int_equal(cap->n, want);
+        assert_int_equal(walk_new(mtu), want);
+        for (k = first; k < n_out; k++) {
+            free(out[k].buf);
+        }
+        n_out = n_walked = first;
+    }
+}
+
 /* Two exporters' templates 256 in one export domain get two IDs (the second the next free
  * one), a free original ID is kept, and each layout decodes as its exporter sent it. */
 static void
@@ -659,6 +721,7 @@ main(void)
         T(one_message_byte_by_byte, setup_udp1400),
         T(sequence_numbers_per_domain, setup_udp1400),
         T(mtu_splits_whole_records, setup_udp1400),
+        T(runs_of_records, setup_udp1400),
         T(template_ids_per_domain, setup_udp1400),
         T(refused_message, setup_udp1400),
         T(list_reference_rewritten, setup_udp1400),

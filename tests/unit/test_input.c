@@ -16,10 +16,12 @@
 #include "core/config.h"
 #include "core/keys.h"
 #include "core/keys_net.h"
+#include "crypto/tls.h"
 #include "input/intake.h"
 #include "registry/registry.h"
 
 static char err[1024];
+static char certs[128]; /* tests/tls/make_certs.sh made them here */
 static struct ixd_ie_registry *reg;
 static struct ixd_config *cfg;
 static struct ixd_instances *in;
@@ -27,6 +29,16 @@ static struct ixd_instances *in;
 static int
 setup(void **state)
 {
+    char cmd[512];
+
+    snprintf(certs, sizeof(certs), "/tmp/ixd-test-input-XXXXXX");
+    if (mkdtemp(certs) == NULL) {
+        return -1;
+    }
+    snprintf(cmd, sizeof(cmd), "sh %s %s", IXD_TLS_CERTS_SCRIPT, certs);
+    if (system(cmd) != 0) {
+        return -1;
+    }
     reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
     return reg == NULL ? -1 : 0;
 }
@@ -34,8 +46,11 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+    char cmd[256];
+
     ixd_ie_registry_free(reg);
-    return 0;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", certs);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 static void
@@ -180,12 +195,13 @@ unknown_keys_and_transports(void **state)
             "  - name: a\n"
             "    transport: sctp\n"
             "    listen: \"*:4739\"\n",
-            "t.yaml:3:16: transport must be udp, tcp, file or pcap, not 'sctp'");
+            "t.yaml:3:16: transport must be udp, tcp, tls, dtls, file or pcap, not 'sctp'");
     refused("collectors:\n  - {name: t, transport: tcp, listen: \"*:1\", forward: "
             "[\"127.0.0.1:9\"]}\n",
             "t.yaml:2:46: 'forward' applies only to collectors of transport udp");
     refused("collectors:\n  - {name: f, transport: file, path: /x, listen: \"*:1\"}\n",
-            "t.yaml:2:42: 'listen' applies only to collectors of transport udp and tcp");
+            "t.yaml:2:42: 'listen' applies only to collectors of transport udp, tcp, tls and "
+            "dtls");
     refused("collectors:\n  - {name: a, path: /x, listen: \"*:1\"}\n",
             "t.yaml:2:15: 'path' applies only to collectors of transport file");
 }
@@ -357,6 +373,144 @@ reload_classes(void **state)
     ixd_config_free(base_cfg);
 }
 
+/* ---- TLS and DTLS collectors ---- */
+
+/* "collectors:\n  - {name: a, transport: T, listen: L, certificate: ..., key: ..., EXTRA}" with
+ * the test certificates; extra names files in their directory as @. */
+static const char *
+tls_collector(const char *transport, const char *listen, const char *extra)
+{
+    static char text[2048];
+    char more[1024];
+    size_t o = 0;
+
+    for (const char *p = extra; *p != '\0' && o + sizeof(certs) + 1 < sizeof(more); p++) {
+        if (*p == '@') {
+            o += (size_t)snprintf(more + o, sizeof(more) - o, "%s", certs);
+        } else {
+            more[o++] = *p;
+        }
+    }
+    more[o] = '\0';
+    snprintf(text, sizeof(text),
+             "collectors:\n  - {name: a, transport: %s, listen: \"%s\", certificate: "
+             "\"%s/collector.pem\", key: \"%s/collector.key\"%s%s}\n",
+             transport, listen, certs, certs, more[0] != '\0' ? ", " : "", more);
+    return text;
+}
+
+static void
+tls_collectors(void **state)
+{
+    char text[4096];
+
+    conf_ok(tls_collector("tls", "*:4739", "ca: \"@/ca.pem\""));
+    assert_string_equal(in->inputs[0].type->m.name, "tls");
+    assert_int_equal(*(const uint32_t *)setting(0, "handshake-timeout"), 10);
+    assert_int_equal(*(const uint32_t *)setting(0, "pending-handshakes"), 256);
+    assert_int_equal(*(const uint32_t *)setting(0, "pending-handshakes-per-address"), 16);
+    assert_int_equal(*(const int *)setting(0, "client-certificate"), 0); /* required */
+    conf_ok(tls_collector("dtls", "*:4740",
+                          "pins: [\"SHA256:00:11:22:33:44:55:66:77:88:99:00:11:22:33:44:55:66:77:"
+                          "88:99:00:11:22:33:44:55:66:77:88:99:AA:bb\"], idle-timeout: 5m"));
+    assert_int_equal(((const struct ixd_tls_pins *)setting(0, "pins"))->n, 1);
+    assert_int_equal(((const struct ixd_tls_pins *)setting(0, "pins"))->sha256[0][31], 0xbb);
+    assert_int_equal(*(const uint32_t *)setting(0, "idle-timeout"), 300);
+    release();
+    snprintf(text, sizeof(text), "%s", tls_collector("tls", "*:4739", "ca: \"@/ca.pem\""));
+    /* no certificate, nothing to verify exporters with, a key of another certificate */
+    refused("collectors:\n  - {name: a, transport: tls, listen: \"*:1\"}\n",
+            "t.yaml:2:5: a TLS collector needs certificate and key");
+    refused(tls_collector("tls", "*:1", ""), "t.yaml:2:5: exporters' certificates need");
+    snprintf(text, sizeof(text),
+             "collectors:\n  - name: a\n    transport: tls\n    listen: \"*:1\"\n"
+             "    ca: \"%s/ca.pem\"\n    certificate: \"%s/collector.pem\"\n"
+             "    key: \"%s/exporter.key\"\n",
+             certs, certs, certs);
+    refused(text, "t.yaml:7:10: key: ");
+    assert_non_null(strstr(err, "exporter.key is not the key of certificate"));
+    release();
+    refused(tls_collector("tls", "*:1", "ca: \"@/nothing.pem\""), "t.yaml:2:156: ca: cannot read");
+    refused(tls_collector("tls", "*:1", "ca: \"@/ca.pem\", min-version: \"1.1\""), "t.yaml:2:");
+    assert_non_null(strstr(err, "TLS 1.0 and 1.1 are refused (RFC 8996"));
+    release();
+    refused(tls_collector("dtls", "*:1", "ca: \"@/ca.pem\", min-version: \"1.3\""), "t.yaml:2:");
+    assert_non_null(strstr(err, "DTLS 1.3 is not available"));
+    release();
+    refused(tls_collector("tls", "*:1", "pins: [\"AB:CD\"]"), "t.yaml:2:");
+    assert_non_null(strstr(err, "not a SHA-256 fingerprint"));
+    release();
+    refused("collectors:\n  - {name: a, listen: \"*:1\", ca: /x}\n",
+            "t.yaml:2:30: 'ca' applies only to collectors of transport tls and dtls");
+    /* the key file is a secret: others must not read it */
+    snprintf(text, sizeof(text), "chmod 644 %s/collector.key", certs);
+    assert_int_equal(system(text), 0);
+    refused(tls_collector("tls", "*:1", "ca: \"@/ca.pem\""), "t.yaml:2:");
+    assert_non_null(strstr(err, "key"));
+    snprintf(text, sizeof(text), "chmod 600 %s/collector.key", certs);
+    assert_int_equal(system(text), 0);
+    release();
+}
+
+/* tcp and tls both take TCP connections, udp and dtls datagrams: on one port SO_REUSEPORT
+ * would split the exporters between them. */
+static void
+tls_listeners_overlap(void **state)
+{
+    char text[4096];
+
+    snprintf(text, sizeof(text), "%s  - {name: b, transport: tcp, listen: \"*:4739\"}\n",
+             tls_collector("tls", "*:4739", "ca: \"@/ca.pem\""));
+    refused(text, "t.yaml:3:5: collectors 'a' and 'b' both listen on tcp *:4739");
+    snprintf(text, sizeof(text), "%s  - {name: b, transport: udp, listen: \"*:4739\"}\n",
+             tls_collector("dtls", "*:4739", "ca: \"@/ca.pem\""));
+    refused(text, "t.yaml:3:5: collectors 'a' and 'b' both listen on udp *:4739");
+    /* a TLS collector and a UDP one share a port number, as TCP and UDP do */
+    snprintf(text, sizeof(text), "%s  - {name: b, transport: udp, listen: \"*:4739\"}\n",
+             tls_collector("tls", "*:4739", "ca: \"@/ca.pem\""));
+    conf_ok(text);
+    release();
+}
+
+/* New certificates, keys, CAs and rules apply to new handshakes: the collector keeps its
+ * sockets and its established sessions. */
+static void
+tls_reload_classes(void **state)
+{
+    static const char *const kept[] = {
+        "ca: \"@/ca.pem\", pins: "
+        "[\"0011223344556677889900112233445566778899001122334455667788990011\"]",
+        "ca: \"@/ca.pem\", subjects: [exporter1]",
+        "ca: \"@/ca.pem\", crl: \"@/crl.pem\"",
+        "ca: \"@/other-ca.pem\"",
+        "ca: \"@/ca.pem\", min-version: \"1.3\"",
+        "ca: \"@/ca.pem\", handshake-timeout: 3s",
+        "ca: \"@/ca.pem\", client-certificate: optional",
+        "ca: \"@/ca.pem\", pending-handshakes: 10",
+    };
+    struct ixd_config *base_cfg;
+    struct ixd_instances *base;
+
+    conf_ok(tls_collector("tls", "*:4739", "ca: \"@/ca.pem\""));
+    base = in;
+    base_cfg = cfg;
+    in = NULL;
+    cfg = NULL;
+    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+        conf_ok(tls_collector("tls", "*:4739", kept[i]));
+        if (!ixd_input_same(&base->inputs[0], "a", &in->inputs[0], "a")) {
+            fail_msg("%s: rebuilt", kept[i]);
+        }
+    }
+    conf_ok(tls_collector("tls", "*:4740", "ca: \"@/ca.pem\""));
+    assert_false(ixd_input_same(&base->inputs[0], "a", &in->inputs[0], "a"));
+    conf_ok(tls_collector("dtls", "*:4739", "ca: \"@/ca.pem\""));
+    assert_false(ixd_input_same(&base->inputs[0], "a", &in->inputs[0], "a"));
+    release();
+    ixd_instances_free(base);
+    ixd_config_free(base_cfg);
+}
+
 /* ---- the listen-address parser ---- */
 
 static void
@@ -438,6 +592,9 @@ main(void)
         cmocka_unit_test(overlapping_listeners),
         cmocka_unit_test(receive_buffer_fits_an_int),
         cmocka_unit_test(reload_classes),
+        cmocka_unit_test(tls_collectors),
+        cmocka_unit_test(tls_listeners_overlap),
+        cmocka_unit_test(tls_reload_classes),
         cmocka_unit_test(listen_any_forms),
         cmocka_unit_test(listen_ipv4_and_ipv6),
         cmocka_unit_test(listen_rejects_malformed),

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "ipfix_build.h"
 #include "json_check.h"
 #include "output/json_format.h"
+#include "output/json_put.h"
 
 static void
 validator_self_check(void **state)
@@ -230,7 +232,7 @@ u64_digit_count_boundaries(void **state)
             n = ixd_json_u64(out, vals[j]);
             assert_int_equal(n, strlen(want));
             assert_memory_equal(out, want, n);
-            assert_int_equal(out[n], 'X');
+            assert_int_equal(out[n + 8], 'X'); /* it stores words: 8 bytes past at most */
         }
         if (k < 19) {
             v *= 10;
@@ -246,12 +248,130 @@ u64_zero_and_max(void **state)
     memset(out, 'X', 32);
     n = ixd_json_u64(out, 0);
     assert_int_equal(n, 1);
-    assert_memory_equal(out, "0X", 2);
+    assert_memory_equal(out, "0", 1);
+    assert_int_equal(out[9], 'X');
     n = ixd_json_u64(out, UINT64_MAX);
     assert_int_equal(n, 20);
-    assert_memory_equal(out, "18446744073709551615X", 21);
+    assert_memory_equal(out, "18446744073709551615", 20);
+    assert_int_equal(out[28], 'X');
     n = ixd_json_u64(out, 1000);
     assert_memory_equal(out, "1000", n);
+}
+
+/* a pseudo-random walk over the whole range, and every length of digits */
+static void
+u64_random_values(void **state)
+{
+    uint64_t x = 88172645463325252ULL;
+    char want[32];
+    int i;
+
+    for (i = 0; i < 200000; i++) {
+        uint64_t v;
+        size_t n;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v = x >> (x % 64); /* small values as often as large ones */
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+        n = ixd_json_u64(out, v);
+        assert_int_equal(n, strlen(want));
+        assert_memory_equal(out, want, n);
+    }
+}
+
+/* An address as a record of one sourceIPv6Address writes it, quotes taken off. */
+static void
+check_ipv6(const uint8_t *a)
+{
+    char want[INET6_ADDRSTRLEN];
+    size_t n;
+
+    assert_non_null(inet_ntop(AF_INET6, a, want, sizeof(want)));
+    memset(out, 'X', 64);
+    n = ixd_json_put_ipv6(out, a);
+    if (n != strlen(want) || memcmp(out, want, n) != 0) {
+        fail_msg("want %s, got %.*s", want, (int)n, out);
+    }
+    assert_int_equal(out[n + IXD_JSON_OVERRUN], 'X');
+}
+
+/* RFC 5952 as inet_ntop writes it: zero runs of every place and length, IPv4 in IPv6 */
+static void
+ipv6_text_as_inet_ntop(void **state)
+{
+    static const char *const texts[] = {"::",
+                                        "::1",
+                                        "1::",
+                                        "2001:db8::1",
+                                        "2001:db8:0:1:1:1:1:1",
+                                        "2001:0:0:1::1",
+                                        "2001:db8::1:0:0:1",
+                                        "::ffff:192.0.2.1",
+                                        "::192.0.2.1",
+                                        "::ffff:0:192.0.2.1",
+                                        "64:ff9b::192.0.2.1",
+                                        "fe80::",
+                                        "::1:0",
+                                        "::1:0:0",
+                                        "1:0:0:2:0:0:0:3",
+                                        "1:0:0:0:2:0:0:3",
+                                        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                                        "::ffff:0.0.0.0",
+                                        "::0.0.0.1",
+                                        "0:0:0:0:0:1:0:0",
+                                        "1:2:3:4:5:6:7:0",
+                                        "abcd:ef01:2345:6789:abcd:ef01:2345:6789"};
+    uint8_t a[16];
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    size_t i;
+    int k;
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        assert_int_equal(inet_pton(AF_INET6, texts[i], a), 1);
+        check_ipv6(a);
+    }
+    /* every pattern of zero and non-zero groups, with values of every hex width */
+    for (k = 0; k < 256 * 64; k++) {
+        for (i = 0; i < 8; i++) {
+            unsigned w = 0;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if (k & (1 << i)) {
+                w = (unsigned)(x >> (x % 16 + 32)) & 0xffff;
+                w = w == 0 ? 1 : w;
+            }
+            if ((k >> 8) == 1 && i == 5) {
+                w = 0xffff; /* the IPv4-mapped prefix */
+            }
+            a[2 * i] = (uint8_t)(w >> 8);
+            a[2 * i + 1] = (uint8_t)w;
+        }
+        check_ipv6(a);
+    }
+}
+
+static void
+ipv4_every_octet(void **state)
+{
+    char want[16];
+    uint8_t a[4];
+    unsigned b;
+    size_t n;
+
+    for (b = 0; b < 256; b++) {
+        a[0] = (uint8_t)b;
+        a[1] = (uint8_t)(255 - b);
+        a[2] = (uint8_t)(b * 7);
+        a[3] = (uint8_t)(b / 3);
+        snprintf(want, sizeof(want), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+        memset(out, 'X', 64);
+        n = ixd_json_put_ipv4(out, a);
+        assert_int_equal(n, strlen(want));
+        assert_memory_equal(out, want, n);
+        assert_int_equal(out[n + IXD_JSON_OVERRUN], 'X');
+    }
 }
 
 /* ---- whole records ---- */
@@ -259,7 +379,7 @@ u64_zero_and_max(void **state)
 static struct ixd_ie_registry *registry;
 static struct ixd_template *tmpl;
 static struct ib tb, rb;
-static char line[65536 * 8];
+static char line[65536 * 8], compiled[65536 * 8];
 
 static int
 group_setup(void **state)
@@ -310,6 +430,27 @@ compile(void)
     "{\"@collector\":\"c1\",\"@exporter\":\"192.0.2.1\",\"@exporter_port\":5000,\"@odid\":7,"      \
     "\"@received\":\"2023-11-14T22:13:20.123456Z\",\"@template\":"
 
+/* The line of r through a compiled template (output/json_prog.c), twice (the second time with
+ * what the program keeps from the first), equal to what the field-by-field formatter wrote into
+ * line; and once more with the counts renormalised, equal to the field-by-field one. */
+static void
+same_compiled(const struct ixd_record *r, const struct ixd_source *src, const char *prefix,
+              size_t plen, size_t n)
+{
+    struct ixd_json_cache *cache = ixd_json_cache_new();
+    int k;
+
+    assert_non_null(cache);
+    for (k = 0; k < 2; k++) {
+        assert_int_equal(ixd_json_cache_record(cache, r, src, 1, prefix, plen, compiled), n);
+        assert_memory_equal(compiled, line, n);
+    }
+    n = ixd_json_record_scaled(r, src, 3, prefix, plen, line);
+    assert_int_equal(ixd_json_cache_record(cache, r, src, 3, prefix, plen, compiled), n);
+    assert_memory_equal(compiled, line, n);
+    ixd_json_cache_free(cache);
+}
+
 /* Formats record r as a line and checks the common properties; returns it NUL-terminated. */
 static const char *
 format(const struct ixd_record *r)
@@ -337,6 +478,9 @@ format(const struct ixd_record *r)
     if (!json_valid(line, n)) {
         fail_msg("not JSON: %s", line);
     }
+    same_compiled(r, &src, prefix, plen, n);
+    n = ixd_json_record_from(r, &src, prefix, plen, line);
+    line[n] = '\0';
     return line;
 }
 
@@ -602,6 +746,9 @@ main(void)
         cmocka_unit_test(rfc3339_alternating_days),
         cmocka_unit_test(u64_digit_count_boundaries),
         cmocka_unit_test(u64_zero_and_max),
+        cmocka_unit_test(u64_random_values),
+        cmocka_unit_test(ipv6_text_as_inet_ntop),
+        cmocka_unit_test(ipv4_every_octet),
         R(record_with_every_kind_of_value),
         R(record_signed_float_boolean_edges),
         R(record_ntp_timestamps),

@@ -93,7 +93,7 @@ keys_checked_by_their_type(void **state)
             "ipfix-file");
     refused(ONE_UDP "outputs:\n  - {name: o, path: \"-\", colour: red}\n",
             "t.yaml:5:26: unknown key 'colour' in output 'o' of type json (known: path, "
-            "renormalise, file-mode)");
+            "renormalise, file-mode, tls-subject)");
     /* the known types are the registry's, whatever it lists */
     refused(ONE_UDP "outputs:\n  - {name: o, type: kafka}\n",
             "t.yaml:5:21: output type must be json, ipfix, ");

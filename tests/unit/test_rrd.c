@@ -277,6 +277,66 @@ test_lane(void **state)
     ixd_template_free(opt);
 }
 
+/*
+ * A thousand exporters of one /16 taking turns, as behind a NAT-less campus core: after the
+ * first round each is found again in the lane's cache, not in the block's index (the first
+ * octets of an address, which all of them share, must not pick the cache line), and every
+ * exporter's counts end up in its own entries.
+ */
+static void
+test_lane_cache(void **state)
+{
+    struct ixd_template *t = template_of(0);
+    struct ixd_source src;
+    struct rec_bytes rb;
+    struct ixd_record rec;
+    struct ixd_batch batch = {&src, 1, &rec};
+    struct ixd_rrd_lane l;
+    struct ixd_rrd_block *done = NULL, *b;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&src.exporter;
+    uint64_t lost = 0, first = 0;
+    char addr[32];
+
+    memset(&src, 0, sizeof(src));
+    src.collector = "u";
+    sin->sin_family = AF_INET;
+    src.odid = 1;
+    src.received_usec = (T0 + 3) * 1000000;
+    record(&rb, 1000, 10, 1, 2);
+    rec = (struct ixd_record){t, rb.b, 24, NULL, NULL};
+    assert_int_equal(ixd_rrd_lane_init(&l, 1, 0, 0), 0);
+    for (int round = 0; round < 3; round++) {
+        for (uint32_t e = 0; e < 1000; e++) {
+            sin->sin_addr.s_addr = htonl(0x0a800000u + e); /* 10.128.0.0 and on */
+            assert_int_equal(ixd_rrd_lane_add(&l, &batch, &done, &lost), 0);
+            assert_null(done);
+        }
+        if (round == 0) {
+            first = l.ecache_misses;
+            assert_int_equal(first, 1000);
+        }
+    }
+    print_message("lookups past the cache: %llu in the first round, %llu in the next two\n",
+                  (unsigned long long)first, (unsigned long long)(l.ecache_misses - first));
+    assert_true(l.ecache_misses - first <= 2 * 100);
+    b = ixd_rrd_lane_take(&l, T0 + 10);
+    assert_non_null(b);
+    assert_int_equal(b->n, 2 * 1000);
+    assert_int_equal(b->records, 3 * 1000);
+    for (uint32_t e = 0; e < 1000; e += 111) {
+        struct ixd_rrd_key k;
+        snprintf(addr, sizeof(addr), "10.128.%u.%u", e >> 8, e & 255);
+        k = exporter("u", addr);
+        assert_int_equal(entry(b, &k)->v[0], 3);
+        assert_int_equal(entry(b, &k)->v[2], 3000);
+        k = domain_of(k, 1);
+        assert_int_equal(entry(b, &k)->v[1], 30);
+    }
+    free(b);
+    ixd_rrd_lane_release(&l);
+    ixd_template_free(t);
+}
+
 /* ---- the store ---- */
 
 static void
@@ -575,6 +635,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_series_names),
         cmocka_unit_test(test_lane),
+        cmocka_unit_test(test_lane_cache),
         cmocka_unit_test_setup_teardown(test_rates_in_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_counts_and_a_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_files, setup, teardown),

@@ -322,6 +322,53 @@ exporter_shared_across_ports(void **state)
     assert_int_equal(v6->exporter->counters.records, 0);
 }
 
+/* The session of the last datagram, the domain of the last message and the template of the last
+ * set are remembered: another domain, a template redefined or a session pushed out is never
+ * taken for the one remembered. */
+static void
+remembered_lookups_follow_changes(void **state)
+{
+    struct sockaddr_in sin = exporter_addr();
+    size_t s;
+
+    msg_both_256(0, 1, 1);
+    assert_int_equal(process(), 1);
+    msg_both_256(0, 2, 2);
+    assert_int_equal(process(), 2);
+    msg_data_256(1, 1, 3, 0); /* odid 1 again after odid 2 */
+    assert_int_equal(process(), 3);
+    assert_int_equal(domain_counters(1)->records, 4);
+    assert_int_equal(domain_counters(2)->records, 2);
+    /* 256 redefined: 4-byte records from now on */
+    ib_msg_begin(&m, 0, 4, 1);
+    s = ib_set_begin(&m, IXD_SET_TEMPLATE);
+    ib_template(&m, 256, 1);
+    ib_field(&m, 8, 4);
+    ib_set_end(&m, s);
+    s = ib_set_begin(&m, 256);
+    ib_u32(&m, 1);
+    ib_u32(&m, 2);
+    ib_u32(&m, 3);
+    ib_set_end(&m, s);
+    ib_msg_end(&m);
+    cap->n = 0;
+    assert_int_equal(process(), 3);
+    assert_int_equal(cap->r[2].len, 4);
+    /* one session per exporter address: another port pushes this one out, and a datagram
+     * from this port again finds a new session, without templates */
+    ss.limits.sessions_per_exporter = 1;
+    sin.sin_port = htons(5001);
+    assert_non_null(ixd_session_udp(&ss, (const struct sockaddr *)&sin, T0));
+    assert_int_equal(ss.counters.sessions_evicted, 1);
+    sin.sin_port = htons(5000);
+    sess = ixd_session_udp(&ss, (const struct sockaddr *)&sin, T0);
+    assert_non_null(sess);
+    assert_int_equal(g_hash_table_size(ss.udp), 1);
+    msg_data_256(7, 1, 1, 0);
+    assert_int_equal(process(), 0);
+    assert_int_equal(ss.counters.errors[IXD_ERR_NO_TEMPLATE], 1);
+}
+
 /* templates.md: a message with an undecodable set re-synchronises the sequence */
 static void
 sequence_incomplete_message_resynchronises(void **state)
@@ -372,6 +419,7 @@ main(void)
         TCP(tcp_sessions_have_separate_templates),
         U(ipv4_mapped_address_is_the_ipv4_session),
         U(exporter_shared_across_ports),
+        U(remembered_lookups_follow_changes),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

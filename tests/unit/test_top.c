@@ -214,7 +214,7 @@ static void
 test_stage_settings(void **state)
 {
     const struct ixd_stage_type *t = ixd_stage_type_named("top-talkers");
-    struct ixd_stage_env env = {.file = "c.yaml", .workers = 1};
+    struct ixd_stage_env env = {.file = "c.yaml", .workers = 1, .pipeline = "p"};
     const char *bad_key[] = {"colour", "red"}, *bad_slots[] = {"window", "1h", "slot", "10s"};
     struct ixd_cnode *m;
     char err[512];
@@ -261,7 +261,7 @@ static void
 test_stage_counts_and_posts(void **state)
 {
     const struct ixd_stage_type *t = ixd_stage_type_named("top-talkers");
-    struct ixd_stage_env env = {.file = "c.yaml", .workers = 1};
+    struct ixd_stage_env env = {.file = "c.yaml", .workers = 1, .pipeline = "p"};
     const char *kv[] = {"name", "t1", "slot", "1s", "window", "10s", "capacity", "16"};
     struct ixd_cnode *m = mapping(kv, 4);
     struct ixd_template *tmpl = flow_template();

@@ -120,11 +120,57 @@ test_worker_ticks_its_stages(void **unused)
     assert_int_equal(atomic_load(&stages_stopped), 1);
 }
 
+/* A runtime built from a running one (a reload) takes over its unchanged socket and output
+ * without writing to it: the old runtime's workers read its outputs (the API's snapshots) until
+ * they switch, so it lets go only in ixd_runtime_replaced(). */
+static void
+test_reload_leaves_the_running_runtime_whole(void **unused)
+{
+    char text[512], err[512] = "";
+    struct ixd_ie_registry *reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
+    struct ixd_runtime *old, *rt;
+    struct ixd_output *out;
+    void *listener;
+
+    snprintf(text, sizeof(text),
+             "workers: 1\n"
+             "collectors:\n"
+             "  - {name: u, transport: udp, listen: \"127.0.0.1:%u\"}\n"
+             "outputs:\n"
+             "  - {name: out, type: json, path: /dev/null}\n",
+             free_udp_port());
+    assert_non_null(reg);
+    old = ixd_runtime_new(ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err)), 1, reg,
+                          NULL, err, sizeof(err));
+    if (old == NULL) {
+        fail_msg("runtime: %s", err);
+    }
+    out = old->outputs[0];
+    listener = old->listeners[0].shared;
+    rt = ixd_runtime_new(ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err)), 1, reg,
+                         old, err, sizeof(err));
+    if (rt == NULL) {
+        fail_msg("runtime: %s", err);
+    }
+    assert_ptr_equal(rt->outputs[0], out);
+    assert_ptr_equal(rt->listeners[0].shared, listener);
+    assert_ptr_equal(old->outputs[0], out); /* still readable by the old runtime's workers */
+    assert_ptr_equal(old->listeners[0].shared, listener);
+    ixd_runtime_replaced(old, rt);
+    assert_null(old->outputs[0]);
+    assert_null(old->listeners[0].shared);
+    ixd_runtime_free(old); /* closes nothing the new one runs (ASan: no use after free) */
+    assert_ptr_equal(rt->outputs[0], out);
+    ixd_runtime_free(rt);
+    ixd_ie_registry_free(reg);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worker_ticks_its_stages),
+        cmocka_unit_test(test_reload_leaves_the_running_runtime_whole),
     };
 
     if (ixd_registry_add_stage_type(&ticks_stage) != 0) {
