@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "convert/convert.h"
 #include "core/config.h"
+#include "daemon/commands.h"
 #include "daemon/control.h"
 #include "daemon/privileges.h"
 #include "ipfix/ie.h"
@@ -19,6 +20,7 @@ usage(FILE *out)
             "usage: ipfixd [-c FILE] [-t [--syntax-only]] [-V] [-h]\n"
             "       ipfixd healthcheck [-c FILE] [--url URL]\n"
             "       ipfixd convert IN.pcap [-o FILE|-] [--format json|ipfix] [--to HOST:PORT]\n"
+            "       ipfixd clickhouse-schema -c FILE [--output NAME] [--server-version V]\n"
             "  -c, --config FILE  run with this config (default: the built-in one:\n"
             "                     IPFIX on UDP and TCP port 4739, JSON lines to stdout)\n"
             "  -t, --test         check the config and every file it names, and exit\n"
@@ -148,6 +150,9 @@ main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "healthcheck") == 0) {
         return healthcheck(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "clickhouse-schema") == 0) {
+        return ixd_cmd_clickhouse_schema(argc - 1, argv + 1);
     }
     if (argc >= 2 && strcmp(argv[1], "convert") == 0) {
         return ixd_convert_main(argc - 1, argv + 1);

@@ -591,6 +591,11 @@ ixd_worker_start(unsigned index, struct ixd_runtime *rt, char *err, size_t errle
         ixd_worker_free(w);
         return NULL;
     }
+    {
+        char name[16]; /* top -H and the benchmarks tell the threads apart by it */
+        snprintf(name, sizeof(name), "ixd-worker-%u", index);
+        pthread_setname_np(w->thread, name);
+    }
     w->running = 1;
     return w;
 }

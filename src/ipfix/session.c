@@ -1,4 +1,5 @@
 #include "ipfix/session.h"
+#include "ipfix/session_count.h"
 #include "ipfix/sampling.h"
 
 #include "core/address.h"
@@ -127,17 +128,6 @@ addr_equal(gconstpointer a, gconstpointer b)
 {
     return memcmp(a, b, sizeof(struct in6_addr)) == 0;
 }
-
-/* Both the session's domain and its exporter and collector see every count. */
-#define COUNT(s, d, field, n)                                                                      \
-    do {                                                                                           \
-        struct ixd_domain *count_d_ = (d);                                                         \
-        if (count_d_ != NULL) {                                                                    \
-            IXD_CNT_ADD(count_d_->counters->field, (n));                                           \
-        }                                                                                          \
-        IXD_CNT_ADD((s)->exporter->counters.field, (n));                                           \
-        IXD_CNT_ADD((s)->owner->counters.field, (n));                                              \
-    } while (0)
 
 void
 ixd_count_error(struct ixd_session *s, struct ixd_domain *d, enum ixd_error e)
@@ -591,29 +581,13 @@ ixd_session_tcp(struct ixd_sessions *ss, const struct sockaddr *from, double now
     return session_new(ss, &addr, port, 1, now);
 }
 
-static void
-drop_held(struct ixd_session *s)
-{
-    while (s->held != NULL) {
-        struct ixd_held *h = s->held;
-        s->held = h->next;
-        COUNT(s, h->domain, held_dropped, 1);
-        COUNT(s, h->domain, errors[IXD_ERR_NO_TEMPLATE], 1);
-        s->owner->held_bytes -= h->len;
-        free(h);
-    }
-    s->held_last = NULL;
-    s->held_count = 0;
-    s->held_bytes = 0;
-}
-
 void
 ixd_session_free(struct ixd_session *s)
 {
     if (s == NULL) {
         return;
     }
-    drop_held(s);
+    ixd_session_drop_held(s);
     if (s->owner->last_udp == s) {
         s->owner->last_udp = NULL;
     }
@@ -845,100 +819,6 @@ ixd_domain_peer_sequence(struct ixd_domain *d, uint32_t next, double when)
     d->seq_time = when;
     memset(d->gaps, 0, sizeof(d->gaps)); /* gaps of another host's count are not ours to fill */
     return 1;
-}
-
-/* ---- data sets waiting for their template */
-
-int
-ixd_session_hold(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, const uint8_t *set,
-                 size_t len, double now)
-{
-    struct ixd_sessions *ss = s->owner;
-    const struct ixd_session_limits *l = &ss->limits;
-    struct ixd_held *h;
-
-    if (!l->hold || s->held_count >= l->held_sets_per_session ||
-        s->held_bytes + len > l->held_bytes_per_session ||
-        ss->held_bytes + len > l->held_bytes_total) {
-        return -1;
-    }
-    h = malloc(sizeof(*h) + len);
-    if (h == NULL) {
-        return -1;
-    }
-    h->next = NULL;
-    h->domain = d;
-    h->tid = tid;
-    h->since = now;
-    h->source = s->source;
-    h->source.late = 1;
-    h->source.resolver = &d->resolver;
-    h->len = len;
-    memcpy(h->data, set, len);
-    if (s->held_last != NULL) {
-        s->held_last->next = h;
-    } else {
-        s->held = h;
-    }
-    s->held_last = h;
-    s->held_count++;
-    s->held_bytes += len;
-    ss->held_bytes += len;
-    COUNT(s, d, held_sets, 1);
-    return 0;
-}
-
-struct ixd_held *
-ixd_session_take_held(struct ixd_session *s, struct ixd_domain *d, uint16_t tid)
-{
-    struct ixd_held *out = NULL, **tail = &out, **p = &s->held, *prev = NULL;
-
-    while (*p != NULL) {
-        struct ixd_held *h = *p;
-        if (h->domain == d && h->tid == tid) {
-            *p = h->next;
-            h->next = NULL;
-            *tail = h;
-            tail = &h->next;
-            s->held_count--;
-            s->held_bytes -= h->len;
-            s->owner->held_bytes -= h->len;
-        } else {
-            prev = h;
-            p = &h->next;
-        }
-    }
-    s->held_last = prev;
-    return out;
-}
-
-void
-ixd_sessions_drop_held(struct ixd_sessions *ss)
-{
-    struct ixd_session *s;
-
-    for (s = ss->session_lru.head; s != NULL; s = s->all.next) {
-        drop_held(s);
-    }
-}
-
-/* Held sets are in arrival order: the oldest are at the head. */
-void
-ixd_session_expire_held(struct ixd_session *s, double now)
-{
-    while (s->held != NULL && now - s->held->since > (double)s->owner->limits.hold_time) {
-        struct ixd_held *h = s->held;
-        s->held = h->next;
-        s->held_count--;
-        s->held_bytes -= h->len;
-        s->owner->held_bytes -= h->len;
-        COUNT(s, h->domain, held_dropped, 1);
-        COUNT(s, h->domain, errors[IXD_ERR_NO_TEMPLATE], 1);
-        free(h);
-    }
-    if (s->held == NULL) {
-        s->held_last = NULL;
-    }
 }
 
 static unsigned

@@ -283,6 +283,8 @@ int ixd_session_hold(struct ixd_session *s, struct ixd_domain *d, uint16_t tid, 
 /* Detaches the held sets of (d, tid), oldest first; the caller frees them with free(). */
 struct ixd_held *ixd_session_take_held(struct ixd_session *s, struct ixd_domain *d, uint16_t tid);
 
+/* Drops every held set of s, counting them. */
+void ixd_session_drop_held(struct ixd_session *s);
 /* Drops every held set of every UDP session, counting them (at stop, before the summary). */
 void ixd_sessions_drop_held(struct ixd_sessions *ss);
 

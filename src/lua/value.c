@@ -185,6 +185,56 @@ encode_integer(lua_State *L, int idx, const char *key, uint8_t type, uint16_t le
     return len;
 }
 
+/* float32 or float64 as the field's length says */
+static size_t
+encode_float(lua_State *L, int idx, uint16_t length, uint8_t *out)
+{
+    double d = luaL_checknumber(L, idx);
+    uint64_t bits;
+
+    if (length == 4) {
+        float f = (float)d;
+        uint32_t bits32;
+        memcpy(&bits32, &f, 4);
+        ixd_put32(out, bits32);
+        return 4;
+    }
+    memcpy(&bits, &d, 8);
+    ixd_put32(out, (uint32_t)(bits >> 32));
+    ixd_put32(out + 4, (uint32_t)bits);
+    return 8;
+}
+
+/* Milliseconds since 1970 as an NTP timestamp (dateTimeMicroseconds, dateTimeNanoseconds) */
+static size_t
+encode_ntp_time(lua_State *L, int idx, uint8_t *out)
+{
+    double ms = luaL_checknumber(L, idx);
+    int64_t sec = (int64_t)floor(ms / 1000);
+    uint64_t frac = (uint64_t)(((ms - (double)sec * 1000) / 1000) * 4294967296.0);
+
+    ixd_put32(out, (uint32_t)(sec + NTP_UNIX_OFFSET));
+    ixd_put32(out + 4, (uint32_t)frac);
+    return 8;
+}
+
+static size_t
+encode_mac(lua_State *L, int idx, const char *key, uint8_t *out)
+{
+    unsigned b[6];
+    const char *s = lua_tostring(L, idx);
+    int i;
+
+    if (lua_type(L, idx) != LUA_TSTRING ||
+        sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6) {
+        luaL_error(L, "%s wants a MAC address as text", key);
+    }
+    for (i = 0; i < 6; i++) {
+        out[i] = (uint8_t)b[i];
+    }
+    return 6;
+}
+
 size_t
 ixd_lua_encode(lua_State *L, int idx, const char *key, uint8_t type, uint16_t length, uint8_t *out)
 {
@@ -201,21 +251,8 @@ ixd_lua_encode(lua_State *L, int idx, const char *key, uint8_t type, uint16_t le
     case IXD_TYPE_TIME_SEC:
     case IXD_TYPE_TIME_MSEC:
         return encode_integer(L, idx, key, type, length, out);
-    case IXD_TYPE_FLOAT: {
-        double d = luaL_checknumber(L, idx);
-        if (length == 4) {
-            float f = (float)d;
-            uint32_t bits;
-            memcpy(&bits, &f, 4);
-            ixd_put32(out, bits);
-            return 4;
-        }
-        uint64_t bits;
-        memcpy(&bits, &d, 8);
-        ixd_put32(out, (uint32_t)(bits >> 32));
-        ixd_put32(out + 4, (uint32_t)bits);
-        return 8;
-    }
+    case IXD_TYPE_FLOAT:
+        return encode_float(L, idx, length, out);
     case IXD_TYPE_BOOLEAN:
         if (lua_type(L, idx) != LUA_TBOOLEAN) {
             luaL_error(L, "%s wants true or false", key);
@@ -223,14 +260,8 @@ ixd_lua_encode(lua_State *L, int idx, const char *key, uint8_t type, uint16_t le
         out[0] = lua_toboolean(L, idx) ? 1 : 2;
         return 1;
     case IXD_TYPE_TIME_USEC:
-    case IXD_TYPE_TIME_NSEC: {
-        double ms = luaL_checknumber(L, idx);
-        int64_t sec = (int64_t)floor(ms / 1000);
-        uint64_t frac = (uint64_t)(((ms - (double)sec * 1000) / 1000) * 4294967296.0);
-        ixd_put32(out, (uint32_t)(sec + NTP_UNIX_OFFSET));
-        ixd_put32(out + 4, (uint32_t)frac);
-        return 8;
-    }
+    case IXD_TYPE_TIME_NSEC:
+        return encode_ntp_time(L, idx, out);
     case IXD_TYPE_IPV4:
     case IXD_TYPE_IPV6:
         s = lua_tostring(L, idx);
@@ -240,18 +271,8 @@ ixd_lua_encode(lua_State *L, int idx, const char *key, uint8_t type, uint16_t le
                        type == IXD_TYPE_IPV4 ? '4' : '6');
         }
         return type == IXD_TYPE_IPV4 ? 4 : 16;
-    case IXD_TYPE_MAC: {
-        unsigned b[6];
-        s = lua_tostring(L, idx);
-        if (lua_type(L, idx) != LUA_TSTRING ||
-            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6) {
-            luaL_error(L, "%s wants a MAC address as text", key);
-        }
-        for (int i = 0; i < 6; i++) {
-            out[i] = (uint8_t)b[i];
-        }
-        return 6;
-    }
+    case IXD_TYPE_MAC:
+        return encode_mac(L, idx, key, out);
     default:
         if (lua_type(L, idx) != LUA_TSTRING) {
             luaL_error(L, "%s wants a string, not a %s", key, luaL_typename(L, idx));

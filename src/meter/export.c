@@ -213,6 +213,45 @@ layout_template(struct ixd_mexport *x, unsigned layout)
     return x->layouts[layout];
 }
 
+/* The layer-2 and tunnel fields, the application id: what a layout adds to the flow's own */
+static void
+put_extra_value(uint8_t *p, const struct fdef *d, const struct ixd_mflow *v)
+{
+    const struct ixd_flow *f = v->f;
+
+    switch (d->val) {
+    case V_VLAN:
+        ixd_put16(p, f->vlan);
+        break;
+    case V_SMAC:
+        memcpy(p, f->smac, 6);
+        break;
+    case V_DMAC:
+        memcpy(p, f->dmac, 6);
+        break;
+    case V_SEGMENT:
+        ixd_put64(p, v->vni);
+        break;
+    case V_TOCTETS:
+    case V_RTOCTETS:
+        ixd_put64(p, v->outer_octets[d->val == V_RTOCTETS]);
+        break;
+    case V_TSRC:
+        memcpy(p, v->outer_src, d->len);
+        break;
+    case V_TDST:
+        memcpy(p, v->outer_dst, d->len);
+        break;
+    case V_APPID:
+        p[0] = IXD_DPI_ENGINE;
+        ixd_put32(p + 1, IXD_DPI_PEN);
+        ixd_put16(p + 5, v->app_id);
+        break;
+    default:
+        break;
+    }
+}
+
 static void
 put_value(uint8_t *p, const struct fdef *d, const struct ixd_mflow *v)
 {
@@ -270,34 +309,8 @@ put_value(uint8_t *p, const struct fdef *d, const struct ixd_mflow *v)
     case V_REASON:
         *p = (uint8_t)v->reason;
         break;
-    case V_VLAN:
-        ixd_put16(p, f->vlan);
-        break;
-    case V_SMAC:
-        memcpy(p, f->smac, 6);
-        break;
-    case V_DMAC:
-        memcpy(p, f->dmac, 6);
-        break;
-    case V_SEGMENT:
-        ixd_put64(p, v->vni);
-        break;
-    case V_TOCTETS:
-    case V_RTOCTETS:
-        ixd_put64(p, v->outer_octets[d->val == V_RTOCTETS]);
-        break;
-    case V_TSRC:
-        memcpy(p, v->outer_src, d->len);
-        break;
-    case V_TDST:
-        memcpy(p, v->outer_dst, d->len);
-        break;
-    case V_APPID:
-        p[0] = IXD_DPI_ENGINE;
-        ixd_put32(p + 1, IXD_DPI_PEN);
-        ixd_put16(p + 5, v->app_id);
-        break;
     default:
+        put_extra_value(p, d, v);
         break;
     }
 }

@@ -20,138 +20,12 @@
 #include "crypto/tls.h"
 #include "output/export_session.h"
 #include "output/ipfix_export.h"
-
-#define QPREFIX 8        /* before each queued message: its length and data record count */
-#define BACKOFF_MIN 0.1  /* seconds before the first reconnect attempt */
-#define BACKOFF_MAX 10.0 /* ... doubling up to this */
-#define CONNECT_TIMEOUT 5.0
-#define HANDSHAKE_TIMEOUT 10.0 /* TLS and DTLS, after the connect */
-#define DTLS_RENEW 300.0       /* seconds a DTLS association is used before a new one */
-#define CLOSE_GRACE 2.0        /* close() sends what it can for this long */
-#define SEND_BATCH 64          /* messages per sendmmsg / sendmsg */
-
-enum xstate {
-    XS_DOWN = 0, /* no socket; retry at retry_at */
-    XS_CONNECTING,
-    XS_HANDSHAKE, /* TLS, DTLS */
-    XS_UP,
-};
-
-struct xoutput;
-
-/* A destination as one worker's lane sees it: its own socket, session, queue and counters. */
-struct xdest {
-    const struct ixd_export_dest *cfg;
-    struct xoutput *out;
-    int tcp;             /* a stream: TCP or TLS */
-    int secure;          /* TLS or DTLS */
-    struct ixd_tls *tls; /* while connected (secure) */
-    int fd;
-    enum xstate state;
-    int ever_up;
-    double retry_at, backoff, connect_started, refresh_at, up_at;
-    struct ixd_xsession s; /* templates, sequence numbers, the message being built */
-    /* finished messages, oldest first: [u32 length][u32 records][message] */
-    uint8_t *q;
-    size_t qhead, qtail, qsent; /* qsent: bytes of the head message already written (TCP) */
-    struct ixd_ratelimit errors;
-    int no_gso; /* UDP: the kernel refused UDP_SEGMENT (send_udp) */
-    /* counters: written by the lane's worker (or close()), read by the control thread */
-    uint64_t records, messages, sent, dropped, reconnects, bytes, queued;
-};
-
-struct xlane {
-    struct ixd_lane base;
-    struct xdest *dests;
-    uint64_t records;
-};
-
-struct xoutput {
-    struct ixd_output base;
-    const struct export_settings *cfg; /* base.settings */
-    unsigned n_lanes;
-    struct xlane *lanes;
-};
+#include "output/ipfix_export_dest.h"
 
 static struct xoutput *
 output_of(const struct xlane *l)
 {
     return (struct xoutput *)l->base.output;
-}
-
-/* ---- the queue of finished messages ---- */
-
-static size_t
-queue_cap(const struct xoutput *o)
-{
-    return o->cfg->queue;
-}
-
-static void
-queue_gauge(struct xdest *d)
-{
-    IXD_CNT_SET(d->queued, (uint64_t)(d->qtail - d->qhead + d->s.len));
-}
-
-static void
-queue_pop(struct xdest *d, int delivered)
-{
-    uint32_t len = ixd_get32(d->q + d->qhead), records = ixd_get32(d->q + d->qhead + 4);
-
-    if (delivered) {
-        IXD_CNT_ADD(d->messages, 1);
-        IXD_CNT_ADD(d->sent, records);
-        IXD_CNT_ADD(d->bytes, len);
-    } else {
-        IXD_CNT_ADD(d->dropped, records);
-    }
-    d->qhead += QPREFIX + len;
-    d->qsent = 0;
-    if (d->qhead == d->qtail) {
-        d->qhead = d->qtail = 0;
-    }
-}
-
-static void
-compact(struct xdest *d)
-{
-    if (d->qhead > 0) {
-        memmove(d->q, d->q + d->qhead, d->qtail - d->qhead);
-        d->qtail -= d->qhead;
-        d->qhead = 0;
-    }
-}
-
-/*
- * The session's emit callback: appends a finished message. When the queue is full the newest
- * message is dropped (what is queued is older and already in order) and its records are
- * counted; the session then sends every template again before its next use if it defined any,
- * so later records stay decodable.
- */
-static int
-queue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
-{
-    struct xdest *d = arg;
-    struct xoutput *o = d->out;
-    size_t cap = queue_cap(o);
-
-    (void)templates;
-
-    if (d->qtail + QPREFIX + len > cap) {
-        compact(d);
-    }
-    if (d->qtail + QPREFIX + len > cap) {
-        IXD_CNT_ADD(d->dropped, records);
-        ixd_log_limited(&d->errors, ixd_mono_now(), IXD_LOG_WARNING,
-                        "output %s: queue for %s is full; dropping the newest messages",
-                        o->base.name, d->cfg->text);
-        return -1;
-    }
-    ixd_put32(d->q + d->qtail, (uint32_t)len);
-    ixd_put32(d->q + d->qtail + 4, records);
-    memcpy(d->q + d->qtail + QPREFIX, msg, len);
-    d->qtail += QPREFIX + len;
-    return 0;
 }
 
 /* ---- sending ---- */
@@ -230,7 +104,7 @@ send_segmented(struct xoutput *o, struct xdest *d)
     }
     if (sendmsg(d->fd, &mh, MSG_DONTWAIT) != -1) {
         while (k-- > 0) {
-            queue_pop(d, 1);
+            ixd_xqueue_pop(d, 1);
         }
         return 1;
     }
@@ -249,7 +123,7 @@ send_segmented(struct xoutput *o, struct xdest *d)
     /* as below: this datagram cannot be sent (e.g. no route); drop it, keep the socket */
     ixd_log_limited(&d->errors, ixd_mono_now(), IXD_LOG_WARNING, "output %s: cannot send to %s: %s",
                     o->base.name, d->cfg->text, strerror(errno));
-    queue_pop(d, 0);
+    ixd_xqueue_pop(d, 0);
     return -1;
 }
 
@@ -258,7 +132,7 @@ send_segmented(struct xoutput *o, struct xdest *d)
 static size_t
 udp_send_at(const struct xoutput *o)
 {
-    return queue_cap(o) / 2 < GSO_BYTES_MAX ? queue_cap(o) / 2 : GSO_BYTES_MAX;
+    return ixd_xqueue_cap(o) / 2 < GSO_BYTES_MAX ? ixd_xqueue_cap(o) / 2 : GSO_BYTES_MAX;
 }
 
 /* UDP: one datagram per message; runs of equal length in one system call the kernel segments
@@ -302,11 +176,11 @@ send_udp(struct xoutput *o, struct xdest *d)
             ixd_log_limited(&d->errors, ixd_mono_now(), IXD_LOG_WARNING,
                             "output %s: cannot send to %s: %s", o->base.name, d->cfg->text,
                             strerror(errno));
-            queue_pop(d, 0);
+            ixd_xqueue_pop(d, 0);
             continue;
         }
         for (i = 0; i < n; i++) {
-            queue_pop(d, 1);
+            ixd_xqueue_pop(d, 1);
         }
     }
     return 0;
@@ -349,7 +223,7 @@ send_tcp(struct xoutput *o, struct xdest *d)
             size_t rest = ixd_get32(d->q + d->qhead) - d->qsent;
             if ((size_t)n >= rest) {
                 n -= (ssize_t)rest;
-                queue_pop(d, 1);
+                ixd_xqueue_pop(d, 1);
             } else {
                 d->qsent += (size_t)n;
                 n = 0;
@@ -377,7 +251,7 @@ send_tls(struct xoutput *o, struct xdest *d)
         }
         d->qsent += (size_t)n;
         if (d->qsent == len) {
-            queue_pop(d, 1);
+            ixd_xqueue_pop(d, 1);
         }
     }
     return 0;
@@ -399,7 +273,7 @@ send_dtls(struct xoutput *o, struct xdest *d)
             disconnect(o, d, ixd_tls_error(d->tls));
             return -1;
         }
-        queue_pop(d, 1);
+        ixd_xqueue_pop(d, 1);
     }
     return 0;
 }
@@ -420,7 +294,7 @@ send_queue(struct xoutput *o, struct xdest *d)
             send_udp(o, d);
         }
     }
-    queue_gauge(d);
+    ixd_xqueue_gauge(d);
 }
 
 /* ---- transport sessions ---- */
@@ -513,12 +387,12 @@ restart_session(struct xoutput *o, struct xdest *d)
     ixd_xsession_restart(&d->s);
     ixd_xsession_each_template(&d->s, prelude_add, &p);
     prelude_close(&p);
-    compact(d);
-    if (p.failed || d->qtail + p.len > queue_cap(o)) {
+    ixd_xqueue_compact(d);
+    if (p.failed || d->qtail + p.len > ixd_xqueue_cap(o)) {
         /* no room for the templates in front of the queue: drop what is queued instead, and
          * let every template go again before its next use */
         while (d->qhead < d->qtail) {
-            queue_pop(d, 0);
+            ixd_xqueue_pop(d, 0);
         }
         d->s.epoch++;
         p.len = 0;
@@ -861,7 +735,7 @@ init_lane(struct xoutput *o, struct xlane *l)
         d->refresh_at = now + o->cfg->template_refresh;
         d->q = malloc(o->cfg->queue);
         if (ixd_xsession_init(&d->s, o->base.name, o->cfg->mtu,
-                              d->tcp ? IXD_XWITHDRAW_ALL : IXD_XWITHDRAW_NONE, queue_push,
+                              d->tcp ? IXD_XWITHDRAW_ALL : IXD_XWITHDRAW_NONE, ixd_xqueue_push,
                               d) == -1 ||
             d->q == NULL) {
             return -1;
@@ -954,7 +828,7 @@ x_close(struct ixd_output *out)
                          d->qtail - d->qhead, d->cfg->text);
             }
             while (d->qhead < d->qtail) {
-                queue_pop(d, 0);
+                ixd_xqueue_pop(d, 0);
             }
         }
     }

@@ -13,6 +13,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "output/export_session.h"
+#include "output/upload.h"
 
 #define MSG_MAX 65535        /* messages as large as IPFIX allows: fewer headers per record */
 #define FBUF_SIZE (1u << 20) /* written when full, at rotation and on the 100 ms flush */
@@ -26,6 +27,7 @@ struct file_settings {
     size_t rotate_size;        /* bytes a file may reach */
     int original_exporter;
     uint32_t file_mode;
+    struct ixd_upload_settings upload; /* enabled: each completed file is uploaded */
 };
 
 /* The smallest rotate-size: two of the largest messages, so that a file holds more than one. */
@@ -59,6 +61,14 @@ static const struct ixd_key file_keys[] = {
      .kind = IXD_KEY_MODE,
      IXD_KEY_AT(struct file_settings, file_mode),
      .def = "0640"},
+    {.name = "upload",
+     .kind = IXD_KEY_CUSTOM,
+     IXD_KEY_AT(struct file_settings, upload),
+     .reload = IXD_RELOAD_CONTENT,
+     .parse = ixd_upload_parse,
+     .same = ixd_upload_same,
+     .release = ixd_upload_release,
+     .help = "S3-compatible object storage each completed file is uploaded to"},
     {NULL},
 };
 
@@ -88,6 +98,7 @@ struct foutput {
     struct ixd_output base;
     const struct file_settings *cfg; /* base.settings */
     int dirfd;                       /* names are relative to it */
+    struct ixd_uploader *uploader;   /* upload: */
     unsigned n_lanes;
     struct flane *lanes;
 };
@@ -168,6 +179,9 @@ file_complete(struct foutput *o, struct flane *l)
     IXD_CNT_ADD(l->files, 1);
     log_info("output %s: wrote %s/%s: %llu records, %llu bytes", o->base.name, o->cfg->directory,
              l->name, (unsigned long long)l->file_records, (unsigned long long)l->file_written);
+    if (o->uploader != NULL) {
+        ixd_uploader_add(o->uploader, l->name);
+    }
 }
 
 /*
@@ -361,6 +375,7 @@ free_output(struct foutput *o)
 {
     unsigned i;
 
+    ixd_uploader_free(o->uploader); /* after the last file was completed */
     for (i = 0; o->lanes != NULL && i < o->n_lanes; i++) {
         ixd_xsession_release(&o->lanes[i].s);
         free(o->lanes[i].buf);
@@ -392,6 +407,14 @@ f_open(const void *settings, const char *name, unsigned workers, char *err, size
                  strerror(errno));
         free_output(o);
         return NULL;
+    }
+    if (cfg->upload.enabled) {
+        o->uploader = ixd_uploader_new(&cfg->upload, name, cfg->directory, cfg->prefix, ".ipfix",
+                                       err, errlen);
+        if (o->uploader == NULL) {
+            free_output(o);
+            return NULL;
+        }
     }
     o->lanes = calloc(workers, sizeof(*o->lanes));
     if (o->lanes == NULL) {
@@ -488,6 +511,9 @@ f_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
     ixd_output_report(fn, arg, &c);
     fn(arg, &file_counters[0], NULL, files);
     fn(arg, &file_counters[1], NULL, write_errors);
+    if (o->uploader != NULL) {
+        ixd_uploader_stats(o->uploader, fn, arg);
+    }
     dc.records = c.records;
     dc.dropped = c.dropped;
     /* a long directory keeps its start: the name must hold the prefix */

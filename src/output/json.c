@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/counter.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "output/json_format.h"
+#include "output/upload.h"
 #include "output/writer.h"
 
 /* A buffer holds the lines of ordinary records; a longer one is split across buffers. */
@@ -35,6 +37,9 @@ struct json_settings {
     int renormalise;         /* counts times the sampling rate that applies to each record */
     uint32_t file_mode;      /* of the file it creates */
     char tls_subject[64];    /* the key of the TLS subject; "none": not written */
+    uint32_t rotate_interval; /* seconds; 0: the file is not rotated by time */
+    size_t rotate_size;       /* bytes; 0: not by size */
+    struct ixd_upload_settings upload; /* enabled: each rotated file is uploaded */
 };
 
 static const struct ixd_key json_keys[] = {
@@ -58,6 +63,24 @@ static const struct ixd_key json_keys[] = {
      .def = "@tls_subject",
      .help = "the key records from TLS and DTLS exporters carry their certificate's subject "
              "under (none: not written)"},
+    {.name = "rotate-interval",
+     .kind = IXD_KEY_DURATION,
+     IXD_KEY_AT(struct json_settings, rotate_interval),
+     .def = "0",
+     .help = "rotate the file at multiples of this (UTC); 0: never"},
+    {.name = "rotate-size",
+     .kind = IXD_KEY_SIZE,
+     IXD_KEY_AT(struct json_settings, rotate_size),
+     .def = "0",
+     .help = "rotate the file once it reaches this; 0: never"},
+    {.name = "upload",
+     .kind = IXD_KEY_CUSTOM,
+     IXD_KEY_AT(struct json_settings, upload),
+     .reload = IXD_RELOAD_CONTENT,
+     .parse = ixd_upload_parse,
+     .same = ixd_upload_same,
+     .release = ixd_upload_release,
+     .help = "S3-compatible object storage each rotated file is uploaded to"},
     {NULL},
 };
 
@@ -74,6 +97,12 @@ struct json_output {
     struct json_lane *lanes;
     uint64_t written_bytes;            /* writer thread */
     struct ixd_ratelimit write_errors; /* writer thread */
+    /* rotation, on the writer thread */
+    uint64_t file_bytes;
+    time_t rotate_at;
+    int mid_line; /* the last buffer ended inside a line longer than a buffer */
+    uint64_t rotations;
+    struct ixd_uploader *uploader;
 };
 
 static int
@@ -85,6 +114,8 @@ open_path(const struct json_settings *cfg)
     return ixd_file_open_exact(AT_FDCWD, cfg->path, O_WRONLY | O_APPEND | O_CLOEXEC,
                                (mode_t)cfg->file_mode);
 }
+
+static void rotate(struct json_output *o);
 
 /* Writes all of b; on failure its lines are lost (returned). Writer thread. */
 static uint64_t
@@ -114,6 +145,84 @@ write_all(void *arg, const struct ixd_wbuf *b)
         }
         off += (size_t)n;
         IXD_CNT_ADD(o->written_bytes, (uint64_t)n);
+    }
+    o->file_bytes += b->len;
+    /* a line longer than a buffer ends in a later one: no rotation in its middle */
+    o->mid_line = b->len > 0 && b->data[b->len - 1] != '\n';
+    if (o->cfg->rotate_size > 0 && o->file_bytes >= o->cfg->rotate_size && !o->mid_line) {
+        rotate(o);
+    }
+    return 0;
+}
+
+/* When a file started now is rotated by time: the next multiple of the interval (UTC). */
+static void
+next_rotation(struct json_output *o)
+{
+    time_t now = time(NULL);
+
+    if (o->cfg->rotate_interval > 0) {
+        o->rotate_at = (now / o->cfg->rotate_interval + 1) * o->cfg->rotate_interval;
+    }
+}
+
+/*
+ * Writer thread: the file becomes PATH-YYYYmmddTHHMMSS.mmmZ (then -1, -2, ... when taken), a
+ * new one is opened at PATH, and the rotated one is handed to the upload. Milliseconds: an
+ * uploaded file is deleted, and a later one of the same name would replace its object. A file
+ * that cannot be renamed or replaced is kept and written on (logged).
+ */
+static void
+rotate(struct json_output *o)
+{
+    char stamp[48], name[IXD_PATH_MAX + 64];
+    struct timespec now;
+    struct tm tm;
+    unsigned i;
+    int fd;
+
+    next_rotation(o);
+    if (o->file_bytes == 0) {
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+    for (i = 0; i < 1000; i++) {
+        snprintf(name, sizeof(name), i == 0 ? "%s-%s.%03ldZ" : "%s-%s.%03ldZ-%u", o->cfg->path,
+                 stamp, now.tv_nsec / 1000000, i);
+        if (renameat2(AT_FDCWD, o->cfg->path, AT_FDCWD, name, RENAME_NOREPLACE) == 0) {
+            break;
+        }
+        if (errno != EEXIST) {
+            log_err("output %s: cannot rotate %s: %s", o->base.name, o->cfg->path, strerror(errno));
+            return;
+        }
+    }
+    fd = open_path(o->cfg);
+    if (fd == -1) {
+        log_err("output %s: cannot open %s after rotating it: %s; writing on to %s", o->base.name,
+                o->cfg->path, strerror(errno), name);
+        return;
+    }
+    close(o->fd);
+    o->fd = fd;
+    o->file_bytes = 0;
+    IXD_CNT_ADD(o->rotations, 1);
+    log_info("output %s: rotated %s to %s", o->base.name, o->cfg->path, name);
+    if (o->uploader != NULL) {
+        ixd_uploader_add(o->uploader, strrchr(name, '/') != NULL ? strrchr(name, '/') + 1 : name);
+    }
+}
+
+/* Writer thread, every 200 ms with a rotate-interval: a file whose time is up is rotated. */
+static uint64_t
+json_tick(void *arg)
+{
+    struct json_output *o = arg;
+
+    if (!o->mid_line && o->rotate_at != 0 && time(NULL) >= o->rotate_at) {
+        rotate(o);
     }
     return 0;
 }
@@ -205,13 +314,36 @@ json_lane(struct ixd_output *out, unsigned w)
     return w < o->n_lanes ? &o->lanes[w].base : NULL;
 }
 
+/* The upload of the files rotated in the path's directory (PATH-*). */
+static struct ixd_uploader *
+make_uploader(const struct json_settings *cfg, const char *name, char *err, size_t errlen)
+{
+    char dir[IXD_PATH_MAX], base[IXD_PATH_MAX];
+    const char *slash = strrchr(cfg->path, '/');
+
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+        snprintf(base, sizeof(base), "%s", cfg->path);
+    } else {
+        snprintf(dir, sizeof(dir), "%.*s", slash == cfg->path ? 1 : (int)(slash - cfg->path),
+                 cfg->path);
+        snprintf(base, sizeof(base), "%s", slash + 1);
+    }
+    return ixd_uploader_new(&cfg->upload, name, dir, base, NULL, err, errlen);
+}
+
 /* Stops the writer (which writes what is queued first), then frees. Control thread. */
 static void
 free_output(struct json_output *o)
 {
+    int ran = o->writer != NULL;
     unsigned i;
 
     ixd_writer_free(o->writer);
+    if (ran && o->uploader != NULL && !o->mid_line) {
+        rotate(o); /* no callback runs any more: the last file goes up too */
+    }
+    ixd_uploader_free(o->uploader);
     for (i = 0; i < o->n_lanes; i++) {
         free(o->lanes[i].oversize);
         ixd_json_cache_free(o->lanes[i].progs);
@@ -231,6 +363,7 @@ json_open(const void *settings, const char *name, unsigned workers, char *err, s
                                  .bufs_per_lane = JBUFS_PER_LANE,
                                  .consume = write_all,
                                  .reopen = do_reopen};
+    struct stat st;
     unsigned i;
 
     if (o == NULL) {
@@ -245,6 +378,18 @@ json_open(const void *settings, const char *name, unsigned workers, char *err, s
     if (o->fd == -1) {
         snprintf(err, errlen, "output %s: cannot open %s: %s", name, cfg->path, strerror(errno));
         free(o);
+        return NULL;
+    }
+    if (fstat(o->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        o->file_bytes = (uint64_t)st.st_size; /* appended to: it counts toward rotate-size */
+    }
+    next_rotation(o);
+    if (cfg->rotate_interval > 0) {
+        wc.tick = json_tick;
+        wc.tick_ms = 200;
+    }
+    if (cfg->upload.enabled && (o->uploader = make_uploader(cfg, name, err, errlen)) == NULL) {
+        free_output(o);
         return NULL;
     }
     o->lanes = calloc(workers, sizeof(*o->lanes));
@@ -287,6 +432,13 @@ json_close(struct ixd_output *out)
     }
 }
 
+static const struct ixd_counter_def json_defs[] = {
+    {.key = "rotations",
+     .metric = "ipfixd_output_rotations_total",
+     .kind = IXD_COUNTER_TOTAL,
+     .help = "files rotated away (rotate-interval, rotate-size)"},
+};
+
 static void
 json_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
 {
@@ -302,6 +454,12 @@ json_stats(struct ixd_output *out, ixd_counter_fn fn, void *arg)
     c.dropped = ws.dropped;
     c.waits = ws.waits;
     ixd_output_report(fn, arg, &c);
+    if (o->cfg->rotate_interval > 0 || o->cfg->rotate_size > 0) {
+        fn(arg, &json_defs[0], NULL, IXD_CNT_GET(o->rotations));
+    }
+    if (o->uploader != NULL) {
+        ixd_uploader_stats(o->uploader, fn, arg);
+    }
 }
 
 /* The path: standard output, or a file ipfixd can create or append to. */
@@ -316,6 +474,16 @@ json_check(void *settings, const struct ixd_module_env *env, char *err, size_t e
     if (path == NULL) {
         return ixd_cnode_fail(env->at, env->file, err, errlen,
                               "output '%s' needs a path (\"-\" for standard output)", env->name);
+    }
+    if (strcmp(s->path, "-") == 0 && (s->rotate_interval > 0 || s->rotate_size > 0)) {
+        return ixd_cnode_fail(path, env->file, err, errlen,
+                              "standard output cannot be rotated: a file's path goes with "
+                              "rotate-interval and rotate-size");
+    }
+    if (s->upload.enabled && s->rotate_interval == 0 && s->rotate_size == 0) {
+        return ixd_cnode_fail(ixd_cnode_get(env->at, "upload"), env->file, err, errlen,
+                              "upload sends rotated files: it needs rotate-interval or "
+                              "rotate-size");
     }
     if (strcmp(s->path, "-") == 0 || (env->flags & IXD_CONFIG_SYNTAX_ONLY)) {
         return 0;

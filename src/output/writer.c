@@ -321,6 +321,11 @@ ixd_writer_new(const struct ixd_writer_conf *conf, unsigned lanes, char *err, si
         goto fail;
     }
     w->started = 1;
+    {
+        char tname[16]; /* "ixd-w-" and the output's name, cut to the kernel's 15 bytes */
+        snprintf(tname, sizeof(tname), "ixd-w-%s", conf->name);
+        pthread_setname_np(w->thread, tname);
+    }
     return w;
 fail:
     snprintf(err, errlen, "output %s: cannot set up: %s", conf->name, strerror(rc));

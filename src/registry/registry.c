@@ -36,6 +36,8 @@
     X(ipfix_file)                                                                                  \
     X(count)                                                                                       \
     X(rrd)                                                                                         \
+    X(kafka)                                                                                       \
+    X(clickhouse)                                                                                  \
     /* end of the outputs */
 
 #define DECLARE_INPUT(name) extern const struct ixd_input_type ixd_input_##name;

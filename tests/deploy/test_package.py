@@ -12,7 +12,7 @@ from deploytest import SOURCE, main, need, run, skip
 
 LIBS = {"libc6", "libev4", "libfixbuf9", "libglib2.0-0", "libjansson4", "libmicrohttpd12",
         "librrd8", "libssl3", "libyaml-0-2", "libpcap0.8", "libndpi4.2", "libluajit-5.1-2",
-        "libmaxminddb0", "libsnmp40",
+        "libmaxminddb0", "libsnmp40", "librdkafka1", "libcurl4", "zlib1g",
         # not linked: the font librrd draws graphs' text with
         "fontconfig", "fonts-dejavu-core"}
 EXPECTED = ["/usr/sbin/ipfixd", "/usr/bin/ipfixd-send", "/etc/ipfixd/ipfixd.yaml",
