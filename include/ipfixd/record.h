@@ -113,6 +113,10 @@ struct ixd_source {
     int64_t received_usec;  /**< receive time, UNIX microseconds */
     uint8_t late;           /**< 1: held until its template arrived ("@late": true) */
     int64_t system_init_ms; /**< exporter boot time, UNIX ms (NetFlow headers); 0 = unknown */
+    /** How far the exporter's clock is ahead of the collector's, usec, as its session measured
+     * it from export and receive times (docs/internals/clock.md); valid when clock_known. */
+    int64_t clock_offset_usec;
+    uint8_t clock_known;
     const struct ixd_resolver *resolver; /**< NULL: structured data stays raw bytes */
     /** The subject (RFC 2253, printable ASCII) of the certificate the exporter presented over
      * TLS or DTLS; NULL on other transports or when it presented none. */

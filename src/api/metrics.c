@@ -195,6 +195,33 @@ collectors(GString *out, const struct ixd_view *v)
     }
 }
 
+/* The exporters' clocks: a gauge in seconds (it may be negative), only where measured. */
+static void
+clocks(GString *out, const struct ixd_view *v)
+{
+    size_t i;
+
+    family(out, "ipfixd_exporter_clock_offset_seconds", "gauge",
+           "how far the exporter's clock is ahead of ipfixd's (export time against receive time)");
+    for (i = 0; i < v->n_exporters; i++) {
+        const struct ixd_view_exporter *e = &v->exporters[i];
+        if (!e->clock_known) {
+            continue;
+        }
+        g_string_append(out, "ipfixd_exporter_clock_offset_seconds{collector=\"");
+        label_value(out, e->collector);
+        g_string_append(out, "\",exporter=\"");
+        label_value(out, e->address);
+        g_string_append_printf(out, "\"} %.6f\n", (double)e->clock_offset_usec / 1e6);
+    }
+    family(out, "ipfixd_exporter_clock_samples_total", "counter",
+           "messages whose export time measured the exporter's clock");
+    for (i = 0; i < v->n_exporters; i++) {
+        struct labels l = {v->exporters[i].collector, v->exporters[i].address, -1};
+        sample(out, "ipfixd_exporter_clock_samples_total", &l, NULL, v->exporters[i].clock_samples);
+    }
+}
+
 static void
 output_sample(GString *out, const char *output, const struct ixd_counter_item *it)
 {
@@ -363,6 +390,7 @@ api_metrics(const struct api_ctx *ctx, struct api_reply *r)
     }
     levels(out, v);
     collectors(out, v);
+    clocks(out, v);
     inputs_and_outputs(out, v);
     stages(out, v);
     r->status = 200;

@@ -299,6 +299,16 @@ domain_json(const struct ixd_view_exporter *e, const struct ixd_view_domain *d)
         api_link(API_PREFIX "/exporters/%s/domains/%lu/templates", e->id, (unsigned long)d->odid));
 }
 
+/* The exporter's clock offset (ipfix/clock_offset.h): seconds its clock is ahead of ours, null
+ * when no message measured it within the window. */
+static json_t *
+clock_json(const struct ixd_view_exporter *e)
+{
+    json_t *offset = e->clock_known ? json_real((double)e->clock_offset_usec / 1e6) : json_null();
+
+    return json_pack("{s:o, s:I}", "offset", offset, "samples", (json_int_t)e->clock_samples);
+}
+
 static json_t *
 exporter_json(const struct ixd_view_exporter *e, int full)
 {
@@ -319,6 +329,7 @@ exporter_json(const struct ixd_view_exporter *e, int full)
         "lost_records", (json_int_t)e->counters.seq_lost, "reordered",
         (json_int_t)e->counters.seq_reordered, "resets", (json_int_t)e->counters.seq_resets);
     json_object_set_new(out, "counters", api_counters(&e->counters));
+    json_object_set_new(out, "clock", clock_json(e));
     if (e->tls_subject != NULL) {
         json_object_set_new(out, "tls_subject", json_string(e->tls_subject));
     }

@@ -120,6 +120,8 @@ reader_start(struct ev_loop *loop, const char *path, struct ixd_sessions *ss,
         free(r);
         return NULL;
     }
+    /* a file's export times are as old as the file: they say nothing of an exporter's clock */
+    ss->clock_offsets = 0;
     /* a stream session: templates last as long as the file, like a TCP connection's */
     r->session = ixd_session_tcp(ss, (struct sockaddr *)&none, ixd_mono_now());
     if (r->session == NULL) {

@@ -325,6 +325,11 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
     s->source.export_time = ixd_get32(msg + 4);
     s->source.sequence = ixd_get32(msg + 8);
     s->source.received_usec = received_usec;
+    if (s->owner->clock_offsets) {
+        ixd_clock_offset_add(&s->exporter->clock, s->source.export_time, received_usec);
+    }
+    s->source.clock_known = (uint8_t)s->exporter->clock.known;
+    s->source.clock_offset_usec = s->exporter->clock.offset_usec;
     dec->batch.source = &s->source;
 
     for (off = IXD_HEADER_LEN; off < mlen;) {

@@ -405,6 +405,7 @@ ixd_sessions_init(struct ixd_sessions *ss, const char *collector, int tcp,
     memset(ss, 0, sizeof(*ss));
     snprintf(ss->collector, sizeof(ss->collector), "%s", collector);
     ss->tcp = tcp;
+    ss->clock_offsets = 1;
     ss->limits = *limits;
     ss->rules = *rules;
     ss->udp = g_hash_table_new_full(udp_key_hash, udp_key_equal, free, NULL);

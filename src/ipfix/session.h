@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "ipfix/clock_offset.h"
 #include "ipfix/counters.h"
 #include "ipfix/template.h"
 #include "ipfixd/record.h"
@@ -70,6 +71,7 @@ struct ixd_exporter {
     struct ixd_lru session_lru;  /* its UDP sessions */
     struct ixd_lru template_lru; /* its templates */
     struct ixd_counters counters;
+    struct ixd_clock_offset clock;             /* how far its clock is ahead of ours */
     GHashTable *domains;                       /* odid -> struct ixd_domain_counters */
     struct ixd_domain_counters *other_domains; /* beyond domains-per-session odids */
     int retired;                               /* no sessions left: in the owner's retired list */
@@ -174,6 +176,7 @@ struct ixd_ha_marks {
 struct ixd_sessions {
     char collector[64]; /* name: records point at it, so it lives as long as they */
     int tcp;
+    int clock_offsets; /* 1 (the default): measure exporters' clocks; 0 for files */
     struct ixd_session_limits limits;
     struct ixd_template_rules rules;
     GHashTable *udp;              /* (address, port) -> struct ixd_session */

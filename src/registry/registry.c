@@ -28,6 +28,7 @@
     X(lua)                                                                                         \
     X(enrich)                                                                                      \
     X(dedup)                                                                                       \
+    X(clock)                                                                                       \
     /* end of the stages */
 
 #define OUTPUTS(X)                                                                                 \

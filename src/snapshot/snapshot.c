@@ -217,6 +217,8 @@ fill_exporter(struct ixd_snapshot_publisher *p, const char *collector, const str
     g_free(key);
     x->templates = e->templates;
     x->counters = e->counters;
+    x->clock_known = ixd_clock_offset_get(&e->clock, p->now_usec, &x->clock_offset_usec) == 0;
+    x->clock_samples = e->clock.samples;
     x->domains = snap_alloc(p, (n + 1) * sizeof(*x->domains));
     x->sessions = snap_alloc(p, (e->sessions + 1) * sizeof(*x->sessions));
     if (x->domains == NULL || x->sessions == NULL) {

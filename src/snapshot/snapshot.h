@@ -68,7 +68,10 @@ struct ixd_snap_exporter {
     int64_t last_seen_usec;
     unsigned templates;
     struct ixd_counters counters;
-    size_t n_domains; /* sorted by odid */
+    int clock_known;           /* the worker measured its clock within the window */
+    int64_t clock_offset_usec; /* how far its clock is ahead of ours (ipfix/clock_offset.h) */
+    uint64_t clock_samples;    /* messages measured by the worker */
+    size_t n_domains;          /* sorted by odid */
     struct ixd_snap_domain *domains;
     size_t n_sessions;
     struct ixd_snap_session *sessions;
@@ -232,6 +235,10 @@ struct ixd_view_exporter {
     int64_t first_seen_usec, last_seen_usec;
     unsigned templates;
     struct ixd_counters counters;
+    /* the clock offset: the largest of the workers' estimates, each a lower bound */
+    int clock_known;
+    int64_t clock_offset_usec;
+    uint64_t clock_samples; /* summed */
     size_t n_sessions;
     struct ixd_view_session *sessions;
     size_t n_domains; /* sorted by odid */

@@ -285,6 +285,12 @@ merge_exporter(struct ixd_view_exporter *e, const struct ixd_snap_exporter *x, u
     }
     e->templates += x->templates;
     ixd_counters_sum(&e->counters, &x->counters);
+    /* each worker's estimate is a lower bound of the offset (ipfix/clock_offset.h) */
+    if (x->clock_known && (!e->clock_known || x->clock_offset_usec > e->clock_offset_usec)) {
+        e->clock_offset_usec = x->clock_offset_usec;
+        e->clock_known = 1;
+    }
+    e->clock_samples += x->clock_samples;
     s = realloc(e->sessions, (e->n_sessions + x->n_sessions + 1) * sizeof(*s));
     if (s == NULL) {
         return -1;

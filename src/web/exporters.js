@@ -124,6 +124,8 @@ export async function exporter(root, href, redraw) {
       ["records", num(e.counters.records)], ["messages", num(e.counters.messages)],
       ["sequence lost", num(e.sequence_loss.lost_records)],
       ["reordered", num(e.sequence_loss.reordered)], ["resets", num(e.sequence_loss.resets)],
+      ["clock offset", e.clock && e.clock.offset !== null
+        ? `${num(e.clock.offset, 3)} s (its clock ahead; negative: behind)` : "not measured"],
       ["sampling", samp.length ? samp.join(", ") : "none announced"],
       ["errors", num(e.counters.errors_total)]]),
     h("p", null, h("a", { href: route("collector", link(e, "collector")) }, "its collector")),

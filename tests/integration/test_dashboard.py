@@ -8,6 +8,7 @@ or failed request the step did not expect fails the test. Screenshots of every v
 the build directory (dashboard-screenshots/)."""
 import hashlib
 import os
+import re
 import signal
 import socket
 import struct
@@ -237,8 +238,10 @@ def test_views(s, d):
     assert b.evaluate("document.querySelectorAll('img[src=\"x\"], [onerror]').length") == 0
     text = b.evaluate("document.getElementById('main').textContent")
     for want in ("1 in 100", "ge-0/0/1", "samplerRandomInterval", "sourceIPv4Address",
-                 "options template 300"):
+                 "options template 300", "clock offset"):
         assert want in text, (want, text[:2000])
+    # its clock is ipfixd's: measured, an offset of at most a second behind
+    assert re.search(r"clock offset-?0(\.\d+)? s \(its clock ahead", text), text[:2000]
     s.no_problem_shown("exporter")
     s.shot("03-exporter")
     b.pump(1.5)

@@ -339,6 +339,11 @@ test_exporter_seen_by_two_workers(void **state)
     assert_int_equal(ixd_view_domain(e, 7)->counters.records, 5);
     assert_int_equal(ixd_view_domain(e, 9)->counters.options_records, 1);
     assert_null(ixd_view_domain(e, 8));
+    /* its clock: every message exported at 1700000000; the largest export - receive of the
+     * workers' is worker 0's (received first), though worker 1 is merged after it */
+    assert_true(e->clock_known);
+    assert_true(e->clock_offset_usec == 1700000000LL * 1000000 - WALL(MONO0));
+    assert_int_equal(e->clock_samples, 3);
 
     e = exporter_keyed(v, "c1/192.0.2.2");
     assert_int_equal(e->n_sessions, 1);
