@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipfix/session_count.h"
 #include "ipfix/wire.h"
 
 void
@@ -297,6 +298,24 @@ count_message(struct ixd_session *s, struct ixd_domain *d, size_t len)
     IXD_CNT_ADD(s->owner->counters.bytes, len);
 }
 
+/* What the message's records carry about where they come from: its domain, header and time
+ * of arrival, and the exporter's clock offset, which the message's export time updates. */
+static void
+message_source(struct ixd_session *s, struct ixd_domain *d, const uint8_t *msg,
+               int64_t received_usec)
+{
+    s->source.odid = d->odid;
+    s->source.resolver = &d->resolver;
+    s->source.export_time = ixd_get32(msg + 4);
+    s->source.sequence = ixd_get32(msg + 8);
+    s->source.received_usec = received_usec;
+    if (s->owner->clock_offsets) {
+        ixd_clock_offset_add(&s->exporter->clock, s->source.export_time, received_usec);
+    }
+    s->source.clock_known = (uint8_t)s->exporter->clock.known;
+    s->source.clock_offset_usec = s->exporter->clock.offset_usec;
+}
+
 int
 ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_t *msg, size_t len,
                     double now, int64_t received_usec)
@@ -320,16 +339,7 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
         return -1;
     }
     count_message(s, d, len);
-    s->source.odid = d->odid;
-    s->source.resolver = &d->resolver;
-    s->source.export_time = ixd_get32(msg + 4);
-    s->source.sequence = ixd_get32(msg + 8);
-    s->source.received_usec = received_usec;
-    if (s->owner->clock_offsets) {
-        ixd_clock_offset_add(&s->exporter->clock, s->source.export_time, received_usec);
-    }
-    s->source.clock_known = (uint8_t)s->exporter->clock.known;
-    s->source.clock_offset_usec = s->exporter->clock.offset_usec;
+    message_source(s, d, msg, received_usec);
     dec->batch.source = &s->source;
 
     for (off = IXD_HEADER_LEN; off < mlen;) {
@@ -352,9 +362,7 @@ ixd_message_process(struct ixd_decoder *dec, struct ixd_session *s, const uint8_
                     ixd_count_error(s, d, IXD_ERR_NO_TEMPLATE); /* RFC 7011 8.1: not held */
                 } else if (ixd_session_hold(s, d, set_id, body, blen, now) == -1) {
                     if (s->owner->limits.hold) {
-                        IXD_CNT_ADD(d->counters->held_dropped, 1);
-                        IXD_CNT_ADD(s->exporter->counters.held_dropped, 1);
-                        IXD_CNT_ADD(s->owner->counters.held_dropped, 1);
+                        COUNT(s, d, held_dropped, 1);
                     }
                     ixd_count_error(s, d, IXD_ERR_NO_TEMPLATE);
                 }
