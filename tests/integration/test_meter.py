@@ -455,6 +455,13 @@ def sh(*cmd):
     subprocess.run(cmd, check=True, capture_output=True)
 
 
+def in_ns(ns, cmd):
+    """cmd in the network namespace ns: nsenter switches that alone (`ip netns exec` also
+    remounts / and /sys, which a chroot, without a mount point at /, refuses); /proc/sys/net is
+    the namespace's for a process inside it."""
+    return ["nsenter", "--net=/run/netns/" + ns] + list(cmd)
+
+
 def test_live_capture_veth():
     """A capture on one end of a veth pair whose other end is in a namespace this test makes,
     two capture sockets in a fanout group: what tcpreplay sends there is metered as the file
@@ -477,7 +484,7 @@ def test_live_capture_veth():
             sh(*cmd)
         for cmd in (["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % b],
                     ["ip", "link", "set", b, "up"]):
-            sh("ip", "netns", "exec", ns, *cmd)
+            sh(*in_ns(ns, cmd))
         api = free_tcp_port()
         d = Daemon(f"""
 workers: 2
@@ -488,7 +495,7 @@ collectors:
 outputs:
   - {{name: j, type: json, path: "{tmp}/live.json"}}
 """)
-        sh("ip", "netns", "exec", ns, "tcpreplay", "-i", b, "--pps", "2000", REPLAY)
+        sh(*in_ns(ns, ["tcpreplay", "-i", b, "--pps", "2000", REPLAY]))
         time.sleep(4)  # idle timeouts end the flows by packet time ~ now
         stats = d.stats()
         m = re.findall(r"stats collector live input: (.*)", d.log())[-1]

@@ -115,7 +115,9 @@ def test_a_million_records():
     tmp = tempfile.mkdtemp(prefix="ixdacc-s3-")
     try:
         schema(ch, "flows")
-        kafka.command("topic flows 6")
+        # the mock cluster keeps the last 5 MB of each partition: 128 of them hold the run's
+        # ~400 MB of JSON whole, so a consumer that falls behind on a loaded machine loses nothing
+        kafka.command("topic flows 128")
         consumer = kafka.follow("flows")
         d = Daemon(f"""workers: 2
 collectors:
