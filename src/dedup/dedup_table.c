@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "dedup/dedup_table.h"
 
 /* Stripes: a power of two from 64 to 1,024, about one per 64 entries, so that two workers

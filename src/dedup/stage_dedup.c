@@ -19,9 +19,9 @@
 
 #include "core/address.h"
 #include "core/cnode.h"
-#include "core/counter.h"
 #include "core/keys.h"
 #include "core/keys_net.h"
+#include "core/relaxed_counter.h"
 #include "dedup/dedup_table.h"
 #include "ipfix/decode.h"
 #include "ipfix/ie.h"

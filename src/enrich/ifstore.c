@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 
 struct tkey {
     struct in6_addr addr;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "crypto/tls.h"
 #include "input/dtls_peers.h"
 #include "input/input.h"

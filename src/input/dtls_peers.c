@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/address.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 
 struct peer_key {
     struct in6_addr addr; /* IPv4 as IPv4-mapped */

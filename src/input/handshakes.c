@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/address.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "input/dtls_peers.h"
 #include "input/intake.h"
 

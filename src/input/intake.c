@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/counter.h"
 #include "core/parse.h"
+#include "core/relaxed_counter.h"
 #include "ipfix/session.h"
 #include "net/listen.h"
 

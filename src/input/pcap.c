@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "input/input.h"
 #include "input/intake.h"
 #include "ipfix/session.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "input/input.h"
 #include "input/intake.h"
 #include "ipfix/decode.h"

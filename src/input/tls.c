@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "crypto/tls.h"
 #include "input/handshakes.h"
 #include "input/input.h"

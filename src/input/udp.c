@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "input/input.h"
 #include "input/intake.h"
 #include "ipfix/dispatch.h"

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 
 /* Why a message, set or record was not decoded. Each has a counter and a name in reports. */
 enum ixd_error {

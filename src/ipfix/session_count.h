@@ -3,7 +3,7 @@
 #ifndef IXD_IPFIX_SESSION_COUNT_H
 #define IXD_IPFIX_SESSION_COUNT_H
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 
 /* Both the session's domain and its exporter and collector see every count. */
 #define COUNT(s, d, field, n)                                                                      \

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 
 #define TOPICS_MAX 256 /* topic handles kept; a pattern making more reuses the oldest slot */
 

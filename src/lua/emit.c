@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "ipfix/template.h"
 #include "ipfix/wire.h"
 #include "lua/lua_internal.h"

@@ -15,9 +15,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "core/counter.h"
 #include "core/log.h"
 #include "core/prefix_table.h"
+#include "core/relaxed_counter.h"
 #include "lua/lua_internal.h"
 
 #define FILE_MAX (64u << 20) /* bytes of a file a script reads */

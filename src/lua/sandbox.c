@@ -12,8 +12,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "lua/lua_internal.h"
 
 /* instructions between two looks at the clock in an untrusted script */

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/counter.h"
 #include "core/keys.h"
+#include "core/relaxed_counter.h"
 #include "lua/lua_internal.h"
 
 #define DERIVED_MAX 4096

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/config.h" /* IXD_OWN_ENTERPRISE_DEFAULT */
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "dpi/dpi.h"
 #include "ipfix/decode.h"
 #include "ipfix/wire.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 
 _Static_assert(sizeof(struct ixd_flow) == 128, "a flow stays 128 bytes");
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "dpi/dpi.h"
 #include "meter/export.h"
 

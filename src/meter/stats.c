@@ -1,7 +1,7 @@
 /* The meter's counters as named, labelled counters (include/ipfixd/counters.h). */
 #include <stddef.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "meter/meter.h"
 
 enum {

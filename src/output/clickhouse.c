@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "curl/http.h"
 #include "output/clickhouse_columns.h"
 #include "output/clickhouse_insert.h"

@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "curl/http.h"
 
 #define BACKOFF_MIN 0.5

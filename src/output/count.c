@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "core/address.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "output/output.h"
 
 struct count_settings {

@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/counter.h"
 #include "core/keys_net.h"
 #include "core/log.h"
-#include "ipfix/wire.h"
+#include "core/relaxed_counter.h"
 #include "crypto/tls.h"
+#include "ipfix/wire.h"
 #include "output/export_session.h"
 #include "output/ipfix_export.h"
 #include "output/ipfix_export_dest.h"

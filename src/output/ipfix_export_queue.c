@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "ipfix/wire.h"
 
 size_t

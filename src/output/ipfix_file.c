@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/counter.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "output/export_session.h"
 #include "output/upload.h"
 

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/counter.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "output/json_format.h"
 #include "output/upload.h"
 #include "output/writer.h"

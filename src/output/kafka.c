@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "ipfix/template.h"
 #include "ipfix/wire.h"
 #include "kafka/kafka.h"

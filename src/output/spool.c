@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 
 #define MAGIC "IXDSPL1"
 #define HEAD 32 /* magic (8), rows (8), flags (4), reserved (4), length (8) */

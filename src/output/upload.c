@@ -13,8 +13,8 @@
 
 #include "core/clock.h"
 #include "core/config.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "curl/s3.h"
 #include "output/name_pattern.h"
 

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 
 struct ixd_writer {
     struct ixd_writer_conf conf;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "ipfix/decode.h"
 
 /* One stage's place in its run (include/ipfixd/stage.h). */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/cnode.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "crypto/cryptopan.h"
 #include "pipeline/pipeline.h"
 

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "core/cnode.h"
-#include "core/counter.h"
 #include "core/parse.h"
+#include "core/relaxed_counter.h"
 #include "ipfix/wire.h"
 #include "pipeline/pipeline.h"
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "core/cnode.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "ipfix/decode.h"
 #include "ipfix/template.h"
 #include "ipfix/wire.h"

@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "core/board.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 
 struct alert_key {
     uint32_t kind;

@@ -22,8 +22,8 @@
 
 #include "core/board.h"
 #include "core/clock.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 #include "core/spsc.h"
 #include "output/output.h"
 #include "rrd/lane.h"

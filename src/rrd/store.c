@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 #include "snapshot/snapshot.h"
 
 #define STEP IXD_RRD_STEP

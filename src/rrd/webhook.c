@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
 #include "core/log.h"
+#include "core/relaxed_counter.h"
 
 #define BACKOFF_FIRST 1.0
 #define BACKOFF_MAX 300.0

@@ -16,7 +16,7 @@
 #include <net-snmp/net-snmp-includes.h>
 
 #include "core/clock.h"
-#include "core/counter.h"
+#include "core/relaxed_counter.h"
 
 #define TIMEOUT_USEC 1000000
 #define RETRIES 1
