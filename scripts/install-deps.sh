@@ -55,6 +55,7 @@ if [ "${1:-}" = "--test" ]; then
     have=$(s3rver --version 2>/dev/null || true)
     if [ "$have" != "$S3RVER_VERSION" ] &&
         ! npm install --global --prefix /usr/local --no-audit --no-fund --loglevel=error \
+            --fetch-retries=1 --fetch-timeout=20000 \
             "s3rver@$S3RVER_VERSION"; then
         echo "install-deps: s3rver $S3RVER_VERSION not installed (the npm registry is not" \
             "reachable from here): the S3 tests will skip" >&2

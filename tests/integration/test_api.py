@@ -296,8 +296,9 @@ def npm_validator():
     if npm is None:
         return None
     os.makedirs(NPM_CACHE, exist_ok=True)
-    r = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", NPM_CACHE,
-                        VALIDATOR], capture_output=True, text=True, timeout=300)
+    r = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--fetch-retries=1",
+                        "--fetch-timeout=20000", "--prefix", NPM_CACHE, VALIDATOR],
+                       capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         print("npm install %s failed: %s" % (VALIDATOR, r.stderr[-500:]))
         return None
