@@ -11,6 +11,34 @@
 #include "input/dtls_peers.h"
 #include "input/intake.h"
 
+const struct ixd_key ixd_handshake_limit_keys[] = {
+    {.name = "handshake-timeout",
+     .kind = IXD_KEY_DURATION,
+     IXD_KEY_AT(struct ixd_handshake_limits, timeout),
+     .min = 1,
+     .max = 3600,
+     .def = "10s",
+     .reload = IXD_RELOAD_HOT,
+     .help = "a handshake not done within this is abandoned"},
+    {.name = "pending-handshakes",
+     .kind = IXD_KEY_U32,
+     IXD_KEY_AT(struct ixd_handshake_limits, pending),
+     .min = 1,
+     .max = 1u << 20,
+     .def = "256",
+     .reload = IXD_RELOAD_HOT,
+     .help = "handshakes in progress at most (shared out over the workers)"},
+    {.name = "pending-handshakes-per-address",
+     .kind = IXD_KEY_U32,
+     IXD_KEY_AT(struct ixd_handshake_limits, per_address),
+     .min = 1,
+     .max = 1u << 20,
+     .def = "16",
+     .reload = IXD_RELOAD_HOT,
+     .help = "handshakes in progress from one address at most, per worker"},
+    {NULL},
+};
+
 static const struct ixd_counter_def defs[] = {
     {.key = "handshakes",
      .metric = "ipfixd_collector_tls_handshakes_total",

@@ -34,10 +34,8 @@
 struct tls_settings {
     struct ixd_listening l; /* first: the shared functions read it */
     struct ixd_tls_settings tls;
-    uint32_t idle_timeout;        /* seconds; 0 = never */
-    uint32_t handshake_timeout;   /* seconds */
-    uint32_t pending;             /* handshakes in progress per collector (a share per worker) */
-    uint32_t pending_per_address; /* per worker */
+    uint32_t idle_timeout; /* seconds; 0 = never */
+    struct ixd_handshake_limits hs;
 };
 
 static const struct ixd_key tls_keys[] = {
@@ -54,30 +52,10 @@ static const struct ixd_key tls_keys[] = {
      IXD_KEY_AT(struct tls_settings, idle_timeout),
      .def = "0",
      .help = "close connections silent for this long (0 = never)"},
-    {.name = "handshake-timeout",
-     .kind = IXD_KEY_DURATION,
-     IXD_KEY_AT(struct tls_settings, handshake_timeout),
-     .min = 1,
-     .max = 3600,
-     .def = "10s",
-     .reload = IXD_RELOAD_HOT,
-     .help = "a handshake not done within this is abandoned"},
-    {.name = "pending-handshakes",
-     .kind = IXD_KEY_U32,
-     IXD_KEY_AT(struct tls_settings, pending),
-     .min = 1,
-     .max = 1u << 20,
-     .def = "256",
-     .reload = IXD_RELOAD_HOT,
-     .help = "handshakes in progress at most (shared out over the workers)"},
-    {.name = "pending-handshakes-per-address",
-     .kind = IXD_KEY_U32,
-     IXD_KEY_AT(struct tls_settings, pending_per_address),
-     .min = 1,
-     .max = 1u << 20,
-     .def = "16",
-     .reload = IXD_RELOAD_HOT,
-     .help = "handshakes in progress from one address at most, per worker"},
+    {.name = "(handshakes)",
+     .kind = IXD_KEY_INCLUDE,
+     IXD_KEY_AT(struct tls_settings, hs),
+     .include = ixd_handshake_limit_keys},
     {NULL},
 };
 
@@ -316,7 +294,7 @@ conn_new(void *arg, int fd, const struct sockaddr *from, socklen_t fromlen, doub
 {
     struct tls_in *t = arg;
     struct ixd_sessions *ss = t->ctx->sessions;
-    unsigned share = (t->cfg->pending + t->ctx->workers - 1) / t->ctx->workers;
+    unsigned share = (t->cfg->hs.pending + t->ctx->workers - 1) / t->ctx->workers;
     struct tls_conn *c;
 
     if (!ixd_intake_allowed(&t->cfg->l.allow, ss, from, now, &t->rl_allow)) {
@@ -330,7 +308,7 @@ conn_new(void *arg, int fd, const struct sockaddr *from, socklen_t fromlen, doub
         return;
     }
     if (t->cfg->tls.ctx == NULL ||
-        ixd_handshakes_begin(&t->hs, from, share, t->cfg->pending_per_address, now) == -1) {
+        ixd_handshakes_begin(&t->hs, from, share, t->cfg->hs.per_address, now) == -1) {
         close(fd);
         return;
     }
@@ -409,7 +387,7 @@ tls_tick(void *state, double now)
 
     for (c = t->pending; c != NULL; c = next) {
         next = c->next;
-        if (now - c->since > (double)t->cfg->handshake_timeout) {
+        if (now - c->since > (double)t->cfg->hs.timeout) {
             handshake_failed(c, IXD_TLS_FAIL_TIMEOUT, "not done in time", now);
         }
     }
