@@ -101,21 +101,6 @@ struct enrich_state {
     uint64_t failed, enriched, found, learned, named, hits;
 };
 
-/* path as given, or relative to the directory of the config file. */
-static int
-resolve(const char *path, const char *file, char *out, size_t outlen)
-{
-    const char *slash = file != NULL ? strrchr(file, '/') : NULL;
-    int n;
-
-    if (path[0] == '/' || slash == NULL) {
-        n = snprintf(out, outlen, "%s", path);
-    } else {
-        n = snprintf(out, outlen, "%.*s/%s", (int)(slash - file), file, path);
-    }
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
 static int
 ends_with(const char *s, const char *suffix)
 {
@@ -142,7 +127,7 @@ add_source(struct enrich_conf *c, const struct ixd_cnode *n, const struct ixd_st
                               "database",
                               n->text);
     }
-    if (resolve(n->text, env->file, path, sizeof(path)) == -1) {
+    if (ixd_cnode_path(n->text, env->file, path, sizeof(path)) == -1) {
         return ixd_cnode_fail(n, env->file, err, errlen, "the path is too long");
     }
     if (env->syntax_only) {
