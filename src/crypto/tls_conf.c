@@ -20,21 +20,8 @@
 #define LIST_MAX 1024          /* pins or subjects */
 #define CA_READ_MAX (4u << 20) /* bytes of one CA file a digest reads */
 
-static int fail(const struct ixd_cnode *v, const struct ixd_key_env *env, char *err, size_t errlen,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int
-fail(const struct ixd_cnode *v, const struct ixd_key_env *env, char *err, size_t errlen,
-     const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return ixd_cnode_fail(v, env->file, err, errlen, "%s", msg);
-}
+/* A mistake at v, as "file:line:col: message" in err; -1. */
+#define fail(v, env, err, errlen, ...) ixd_cnode_fail(v, (env)->file, err, errlen, __VA_ARGS__)
 
 /* ---- pins: SHA-256 fingerprints, as `openssl x509 -noout -fingerprint -sha256` prints them ----
  */
