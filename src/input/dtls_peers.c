@@ -6,6 +6,7 @@
 
 #include "core/address.h"
 #include "core/counter.h"
+#include "core/hash.h"
 
 struct peer_key {
     struct in6_addr addr; /* IPv4 as IPv4-mapped */
@@ -45,12 +46,8 @@ static guint
 key_hash(gconstpointer p)
 {
     const struct peer_key *k = p;
-    guint h = 2166136261u;
 
-    for (int i = 0; i < 16; i++) {
-        h = (h ^ k->addr.s6_addr[i]) * 16777619u;
-    }
-    return (h ^ k->port) * 16777619u;
+    return (ixd_fnv32(IXD_FNV32_INIT, k->addr.s6_addr, 16) ^ k->port) * 16777619u;
 }
 
 static gboolean

@@ -8,6 +8,7 @@
 
 #include "core/address.h"
 #include "core/counter.h"
+#include "core/hash.h"
 #include "input/dtls_peers.h"
 #include "input/intake.h"
 
@@ -62,13 +63,7 @@ static const struct ixd_counter_def defs[] = {
 static guint
 addr_hash(gconstpointer p)
 {
-    const uint8_t *a = p;
-    guint h = 2166136261u;
-
-    for (int i = 0; i < 16; i++) {
-        h = (h ^ a[i]) * 16777619u;
-    }
-    return h;
+    return ixd_fnv32(IXD_FNV32_INIT, p, 16);
 }
 
 static gboolean
