@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_flows.h"
+#include "bench_pipeline.h"
 #include "core/config.h"
 #include "enrich/ifstore.h"
 #include "ipfix/decode.h"
@@ -170,14 +170,7 @@ main(int argc, char **argv)
     }
     for (int r = 0; r < rounds; r++) {
         for (size_t c = 0; c < CASES; c++) {
-            double t0 = now_ns();
-            for (int pass = 0; pass < PASSES; pass++) {
-                for (size_t b = 0; b < RECORDS; b += IXD_BATCH_MAX) {
-                    struct ixd_batch batch = {&source, IXD_BATCH_MAX, records + b};
-                    ixd_pipeline_process(runs[c], &batch);
-                }
-            }
-            ns[c][r] = (now_ns() - t0) / ((double)PASSES * RECORDS);
+            ns[c][r] = bench_pipeline_ns(runs[c], &source, records, RECORDS, PASSES, now_ns);
         }
     }
     printf("%-46s %10s %10s %10s\n", "pipeline (batches of 256 records)", "ns/record", "min",

@@ -21,7 +21,7 @@
 #include "ipfix/decode.h"
 #include "ipfix/ie.h"
 #include "ipfix/template.h"
-#include "bench_flows.h"
+#include "bench_pipeline.h"
 #include "pipeline/pipeline.h"
 #include "registry/registry.h"
 
@@ -130,17 +130,10 @@ main(int argc, char **argv)
     }
     for (int r = 0; r < rounds; r++) {
         for (size_t c = 0; c < CASES; c++) {
-            double t0 = bench_mono_ns();
             if (only >= 0 && (size_t)only != c) {
                 continue; /* profiling one case */
             }
-            for (int pass = 0; pass < PASSES; pass++) {
-                for (size_t b = 0; b < RECORDS; b += IXD_BATCH_MAX) {
-                    struct ixd_batch batch = {&source, IXD_BATCH_MAX, records + b};
-                    ixd_pipeline_process(runs[c], &batch);
-                }
-            }
-            ns[c][r] = (bench_mono_ns() - t0) / ((double)PASSES * RECORDS);
+            ns[c][r] = bench_pipeline_ns(runs[c], &source, records, RECORDS, PASSES, bench_mono_ns);
         }
     }
     printf("%-52s %10s %10s %10s\n", "pipeline (batches of 256 records)", "ns/record", "min",
