@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_pipeline.h"
 #include "core/config.h"
 #include "enrich/ifstore.h"
 #include "ipfix/decode.h"
@@ -44,35 +45,6 @@ now_ns(void)
 }
 
 static void
-put(uint8_t *p, uint64_t v, unsigned len)
-{
-    while (len-- > 0) {
-        p[len] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static struct ixd_template *
-flow_template(const struct ixd_ie_registry *reg)
-{
-    struct ixd_template_rules rules = {reg, 512, 0};
-    uint8_t buf[4 + 4 * 15];
-    struct ixd_template *t = NULL;
-    enum ixd_error why;
-    size_t consumed, i;
-    uint16_t tid;
-
-    put(buf, 256, 2);
-    put(buf + 2, 15, 2);
-    for (i = 0; i < 15; i++) {
-        put(buf + 4 + 4 * i, spec[i][0], 2);
-        put(buf + 6 + 4 * i, spec[i][1], 2);
-    }
-    ixd_template_parse(buf, sizeof(buf), 0, &rules, &t, &tid, &consumed, &why);
-    return t;
-}
-
-static void
 fill(uint8_t (*data)[RECORD_LEN], struct ixd_record *records, const struct ixd_template *t)
 {
     uint64_t seed = 88172645463325252ull;
@@ -83,28 +55,20 @@ fill(uint8_t (*data)[RECORD_LEN], struct ixd_record *records, const struct ixd_t
         seed ^= seed >> 7;
         seed ^= seed << 17;
         memset(p, 0, RECORD_LEN);
-        put(p, (uint32_t)seed, 4);
-        put(p + 4, (uint32_t)(seed >> 32), 4);
-        put(p + 8, 1024 + seed % 60000, 2);
-        put(p + 10, 443, 2);
-        put(p + 12, 6, 1);
-        put(p + 13, seed % 3000000, 8);
-        put(p + 21, 1 + seed % 10, 4);
-        put(p + 25, UINT64_C(1704067200000), 8);
-        put(p + 33, UINT64_C(1704067201000), 8);
-        put(p + 41, 0x18, 2);
-        put(p + 48, 1 + seed % 64, 4);        /* ingressInterface */
-        put(p + 52, 1 + (seed >> 8) % 64, 4); /* egressInterface */
+        bench_put(p, (uint32_t)seed, 4);
+        bench_put(p + 4, (uint32_t)(seed >> 32), 4);
+        bench_put(p + 8, 1024 + seed % 60000, 2);
+        bench_put(p + 10, 443, 2);
+        bench_put(p + 12, 6, 1);
+        bench_put(p + 13, seed % 3000000, 8);
+        bench_put(p + 21, 1 + seed % 10, 4);
+        bench_put(p + 25, UINT64_C(1704067200000), 8);
+        bench_put(p + 33, UINT64_C(1704067201000), 8);
+        bench_put(p + 41, 0x18, 2);
+        bench_put(p + 48, 1 + seed % 64, 4);        /* ingressInterface */
+        bench_put(p + 52, 1 + (seed >> 8) % 64, 4); /* egressInterface */
         records[i] = (struct ixd_record){t, p, RECORD_LEN, NULL, NULL};
     }
-}
-
-static int
-by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
 }
 
 static void
@@ -179,7 +143,7 @@ main(int argc, char **argv)
     int fd = mkstemps(csv, 4);
 
     if (rounds < 1 || rounds > 64 || reg == NULL || store == NULL || fd == -1 ||
-        ixd_ie_registry_add_own(reg, 32473) == -1 || (t = flow_template(reg)) == NULL) {
+        ixd_ie_registry_add_own(reg, 32473) == -1 || (t = bench_template(reg, spec, 15)) == NULL) {
         fprintf(stderr, "enrich-stage-bench: cannot set up (rounds 1 to 64)\n");
         return 1;
     }
@@ -206,20 +170,13 @@ main(int argc, char **argv)
     }
     for (int r = 0; r < rounds; r++) {
         for (size_t c = 0; c < CASES; c++) {
-            double t0 = now_ns();
-            for (int pass = 0; pass < PASSES; pass++) {
-                for (size_t b = 0; b < RECORDS; b += IXD_BATCH_MAX) {
-                    struct ixd_batch batch = {&source, IXD_BATCH_MAX, records + b};
-                    ixd_pipeline_process(runs[c], &batch);
-                }
-            }
-            ns[c][r] = (now_ns() - t0) / ((double)PASSES * RECORDS);
+            ns[c][r] = bench_pipeline_ns(runs[c], &source, records, RECORDS, PASSES, now_ns);
         }
     }
     printf("%-46s %10s %10s %10s\n", "pipeline (batches of 256 records)", "ns/record", "min",
            "+ stage");
     for (size_t c = 0; c < CASES; c++) {
-        qsort(ns[c], (size_t)rounds, sizeof(double), by_value);
+        qsort(ns[c], (size_t)rounds, sizeof(double), bench_by_value);
     }
     for (size_t c = 0; c < CASES; c++) {
         double med = ns[c][rounds / 2];

@@ -16,12 +16,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_flows.h"
 #include "ipfix/ie.h"
 #include "ipfix/template.h"
 #include "pipeline/filter.h"
 
 #define RECORDS 4096
-#define RECORD_LEN 43
+#define RECORD_LEN BENCH_FLOW_LEN
 
 static const char *const filters[] = {
     "proto tcp",
@@ -32,48 +33,6 @@ static const char *const filters[] = {
     "exists sourceIPv6Address",
 };
 
-static double
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void
-put(uint8_t *p, uint64_t v, unsigned len)
-{
-    while (len-- > 0) {
-        p[len] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-/* sourceIPv4Address, destinationIPv4Address, ports, protocol, octets, packets (4 bytes),
- * flowStartMilliseconds, flowEndMilliseconds, tcpControlBits */
-static struct ixd_template *
-flow_template(const struct ixd_ie_registry *reg)
-{
-    static const uint16_t spec[][2] = {{8, 4}, {12, 4}, {7, 2},   {11, 2},  {4, 1},
-                                       {1, 8}, {2, 4},  {152, 8}, {153, 8}, {6, 2}};
-    struct ixd_template_rules rules = {reg, 512, 0};
-    uint8_t buf[4 + 4 * 10];
-    struct ixd_template *t = NULL;
-    enum ixd_error why;
-    size_t consumed, i;
-    uint16_t tid;
-
-    put(buf, 256, 2);
-    put(buf + 2, 10, 2);
-    for (i = 0; i < 10; i++) {
-        put(buf + 4 + 4 * i, spec[i][0], 2);
-        put(buf + 6 + 4 * i, spec[i][1], 2);
-    }
-    ixd_template_parse(buf, sizeof(buf), 0, &rules, &t, &tid, &consumed, &why);
-    return t;
-}
-
 /*
  * The floor under the same load: "proto tcp" written by hand against the field offset. The
  * volatile sink keeps the compiler from hoisting the loop away.
@@ -83,12 +42,12 @@ baseline(const struct ixd_record *records, long matches)
 {
     volatile long sink;
     long n, hits = 0;
-    double t0 = now_ns(), t1;
+    double t0 = bench_mono_ns(), t1;
 
     for (n = 0; n < matches; n++) {
         hits += records[n & (RECORDS - 1)].data[12] == 6;
     }
-    t1 = now_ns();
+    t1 = bench_mono_ns();
     sink = hits;
     printf("%-96s %8.2f %8s %7.1f%% %10s\n", "(baseline: protocol byte == 6, by hand)",
            (t1 - t0) / (double)matches, "-", 100.0 * (double)sink / (double)matches, "-");
@@ -106,25 +65,15 @@ main(int argc, char **argv)
     size_t i;
     unsigned seed = 12345;
 
-    if (reg == NULL || (t = flow_template(reg)) == NULL || t->fixed_length != RECORD_LEN) {
+    if (reg == NULL || (t = bench_template(reg, bench_flow_spec, BENCH_FLOW_FIELDS)) == NULL ||
+        t->fixed_length != RECORD_LEN) {
         fprintf(stderr, "filter-bench: cannot set up: %s\n", reg == NULL ? err : "template");
         return 1;
     }
-    for (i = 0; i < RECORDS; i++) { /* a mix so that branches are not all predicted */
-        uint8_t *p = data[i];
-        seed = seed * 1103515245u + 12345u;
-        put(p, (seed & 1) ? 0x0a000000u | (seed >> 8 & 0xffff) : 0xc6336400u | (seed >> 24), 4);
-        put(p + 4, 0xc0a80000u | (seed >> 16 & 0xff), 4);
-        put(p + 8, 1024 + (seed >> 4) % 60000, 2);
-        put(p + 10, (seed >> 3) % 4 == 0 ? 443 : (seed >> 3) % 4 == 1 ? 80 : (seed >> 7) % 2000, 2);
-        put(p + 12, (seed >> 9) % 3 == 0 ? 17 : 6, 1);
-        put(p + 13, (seed >> 11) % 3000000, 8);
-        put(p + 21, 1 + (seed >> 13) % 10, 4);
-        put(p + 25, UINT64_C(1704067200000) + (seed >> 5) % 1000, 8);
-        put(p + 33, UINT64_C(1704067201000), 8);
-        put(p + 41, 0x18, 2);
+    for (i = 0; i < RECORDS; i++) {
+        bench_flow(data[i], &seed);
         records[i].tmpl = t;
-        records[i].data = p;
+        records[i].data = data[i];
         records[i].length = RECORD_LEN;
     }
     printf("%-96s %8s %8s %8s %10s\n", "filter", "ns/match", "1 record", "matched", "compile ns");
@@ -140,21 +89,21 @@ main(int argc, char **argv)
             fprintf(stderr, "filter-bench: %s: %s\n", filters[i], err);
             return 1;
         }
-        t0 = now_ns();
+        t0 = bench_mono_ns();
         for (c = 0; c < 1000; c++) {
             ixd_filter_prog_free(ixd_filter_compile(f, t));
         }
         prog = ixd_filter_compile(f, t);
-        t1 = now_ns();
+        t1 = bench_mono_ns();
         for (n = 0; n < matches; n++) {
             hits += ixd_filter_match(prog, &records[n & (RECORDS - 1)]);
         }
-        t2 = now_ns();
+        t2 = bench_mono_ns();
         /* one record over and over: every branch predicted, the instructions' own cost */
         for (n = 0; n < matches; n++) {
             same += ixd_filter_match(prog, &records[0]);
         }
-        t3 = now_ns();
+        t3 = bench_mono_ns();
         printf("%-96s %8.2f %8.2f %7.1f%% %10.0f\n", filters[i], (t2 - t1) / (double)matches,
                (t3 - t2) / (double)matches, 100.0 * (double)hits / (double)matches,
                (t1 - t0) / 1000);

@@ -21,11 +21,12 @@
 #include "ipfix/decode.h"
 #include "ipfix/ie.h"
 #include "ipfix/template.h"
+#include "bench_pipeline.h"
 #include "pipeline/pipeline.h"
 #include "registry/registry.h"
 
 #define RECORDS 4096
-#define RECORD_LEN 43
+#define RECORD_LEN BENCH_FLOW_LEN
 #define PASSES 40 /* of the 4096 records per round and case */
 
 static const struct {
@@ -53,78 +54,16 @@ static const struct {
     {"rewrite.lua", "function on_record(r) r.packetDeltaCount = r.packetDeltaCount * 2 end\n"},
 };
 
-static double
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void
-put(uint8_t *p, uint64_t v, unsigned len)
-{
-    while (len-- > 0) {
-        p[len] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-/* sourceIPv4Address, destinationIPv4Address, ports, protocol, octets, packets (4 bytes),
- * flowStartMilliseconds, flowEndMilliseconds, tcpControlBits (as filter_bench.c) */
-static struct ixd_template *
-flow_template(const struct ixd_ie_registry *reg)
-{
-    static const uint16_t spec[][2] = {{8, 4}, {12, 4}, {7, 2},   {11, 2},  {4, 1},
-                                       {1, 8}, {2, 4},  {152, 8}, {153, 8}, {6, 2}};
-    struct ixd_template_rules rules = {reg, 512, 0};
-    uint8_t buf[4 + 4 * 10];
-    struct ixd_template *t = NULL;
-    enum ixd_error why;
-    size_t consumed, i;
-    uint16_t tid;
-
-    put(buf, 256, 2);
-    put(buf + 2, 10, 2);
-    for (i = 0; i < 10; i++) {
-        put(buf + 4 + 4 * i, spec[i][0], 2);
-        put(buf + 6 + 4 * i, spec[i][1], 2);
-    }
-    ixd_template_parse(buf, sizeof(buf), 0, &rules, &t, &tid, &consumed, &why);
-    return t;
-}
-
 static void
 fill(uint8_t (*data)[RECORD_LEN], struct ixd_record *records, const struct ixd_template *t)
 {
     unsigned seed = 12345;
 
-    for (size_t i = 0; i < RECORDS; i++) { /* a mix so that branches are not all predicted */
-        uint8_t *p = data[i];
-        seed = seed * 1103515245u + 12345u;
-        put(p, (seed & 1) ? 0x0a000000u | (seed >> 8 & 0xffff) : 0xc6336400u | (seed >> 24), 4);
-        put(p + 4, 0xc0a80000u | (seed >> 16 & 0xff), 4);
-        put(p + 8, 1024 + (seed >> 4) % 60000, 2);
-        put(p + 10, (seed >> 3) % 4 == 0 ? 443 : (seed >> 3) % 4 == 1 ? 80 : (seed >> 7) % 2000, 2);
-        put(p + 12, (seed >> 9) % 3 == 0 ? 17 : 6, 1);
-        put(p + 13, (seed >> 11) % 3000000, 8);
-        put(p + 21, 1 + (seed >> 13) % 10, 4);
-        put(p + 25, UINT64_C(1704067200000) + (seed >> 5) % 1000, 8);
-        put(p + 33, UINT64_C(1704067201000), 8);
-        put(p + 41, 0x18, 2);
-        records[i] = (struct ixd_record){t, p, RECORD_LEN, NULL, NULL};
+    for (size_t i = 0; i < RECORDS; i++) {
+        bench_flow(data[i], &seed);
+        records[i] = (struct ixd_record){t, data[i], RECORD_LEN, NULL, NULL};
     }
 }
-
-static int
-by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 /* The pipelines, one per case, from a config with one collector and no outputs in use. */
 static struct ixd_instances *
 instances(const struct ixd_ie_registry *reg, const char *dir, struct ixd_config **cfg)
@@ -173,7 +112,7 @@ main(int argc, char **argv)
     struct ixd_template *t;
 
     if (rounds < 1 || rounds > 64 || reg == NULL || mkdtemp(dir) == NULL ||
-        (t = flow_template(reg)) == NULL) {
+        (t = bench_template(reg, bench_flow_spec, BENCH_FLOW_FIELDS)) == NULL) {
         fprintf(stderr, "lua-bench: cannot set up (rounds 1 to 64)\n");
         return 1;
     }
@@ -191,23 +130,16 @@ main(int argc, char **argv)
     }
     for (int r = 0; r < rounds; r++) {
         for (size_t c = 0; c < CASES; c++) {
-            double t0 = now_ns();
             if (only >= 0 && (size_t)only != c) {
                 continue; /* profiling one case */
             }
-            for (int pass = 0; pass < PASSES; pass++) {
-                for (size_t b = 0; b < RECORDS; b += IXD_BATCH_MAX) {
-                    struct ixd_batch batch = {&source, IXD_BATCH_MAX, records + b};
-                    ixd_pipeline_process(runs[c], &batch);
-                }
-            }
-            ns[c][r] = (now_ns() - t0) / ((double)PASSES * RECORDS);
+            ns[c][r] = bench_pipeline_ns(runs[c], &source, records, RECORDS, PASSES, bench_mono_ns);
         }
     }
     printf("%-52s %10s %10s %10s\n", "pipeline (batches of 256 records)", "ns/record", "min",
            "+ stage");
     for (size_t c = 0; c < CASES; c++) {
-        qsort(ns[c], (size_t)rounds, sizeof(double), by_value);
+        qsort(ns[c], (size_t)rounds, sizeof(double), bench_by_value);
     }
     for (size_t c = 0; c < CASES; c++) {
         double med = ns[c][rounds / 2];

@@ -39,6 +39,20 @@ ixd_cnode_fail(const struct ixd_cnode *n, const char *file, char *err, size_t er
     return -1;
 }
 
+int
+ixd_cnode_path(const char *path, const char *file, char *out, size_t outlen)
+{
+    const char *slash = file != NULL ? strrchr(file, '/') : NULL;
+    int n;
+
+    if (path[0] == '/' || slash == NULL) {
+        n = snprintf(out, outlen, "%s", path);
+    } else {
+        n = snprintf(out, outlen, "%.*s/%s", (int)(slash - file), file, path);
+    }
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 const struct ixd_cnode *
 ixd_cnode_get(const struct ixd_cnode *n, const char *key)
 {

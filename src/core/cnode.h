@@ -42,6 +42,10 @@ void ixd_cnode_release(struct ixd_cnode *n); /* frees what n holds, not n itself
 int ixd_cnode_fail(const struct ixd_cnode *n, const char *file, char *err, size_t errlen,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* path as written in the config file `file` (NULL: built-in): as given when absolute or when
+ * there is no file, else relative to the file's directory. 0, or -1 when it does not fit out. */
+int ixd_cnode_path(const char *path, const char *file, char *out, size_t outlen);
+
 /* The value of key in mapping n, or NULL. */
 const struct ixd_cnode *ixd_cnode_get(const struct ixd_cnode *n, const char *key);
 

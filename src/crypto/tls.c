@@ -199,39 +199,48 @@ app_verify(X509_STORE_CTX *x, void *arg)
 
 /* ---- building a context ---- */
 
+struct ca_load {
+    X509_STORE *st;
+    STACK_OF(X509_NAME) * names;
+    int loaded, failed;
+    char *err;
+    size_t errlen;
+};
+
+static int
+load_ca_file(void *arg, const char *path, const char *name)
+{
+    struct ca_load *l = arg;
+
+    (void)name;
+    if (l->loaded == CA_FILES_MAX || X509_STORE_load_file(l->st, path) != 1) {
+        snprintf(l->err, l->errlen, "ca: %s: %s", path,
+                 l->loaded == CA_FILES_MAX ? "more than 1024 files in the directory"
+                                           : "no PEM certificate in it");
+        l->failed = 1;
+        return -1;
+    }
+    SSL_add_file_cert_subjects_to_stack(l->names, path);
+    l->loaded++;
+    return 0;
+}
+
 static int
 load_ca_dir(X509_STORE *st, STACK_OF(X509_NAME) * names, const char *dir, char *err, size_t errlen)
 {
-    struct dirent **list;
-    int n = scandir(dir, &list, NULL, alphasort), loaded = 0, rc = 0;
+    struct ca_load l = {st, names, 0, 0, err, errlen};
 
-    if (n < 0) {
-        snprintf(err, errlen, "ca: cannot list %s: %s", dir, strerror(errno));
+    if (ixd_tls_ca_dir_each(dir, load_ca_file, &l) == -1) {
+        if (!l.failed) {
+            snprintf(err, errlen, "ca: cannot list %s: %s", dir, strerror(errno));
+        }
         return -1;
     }
-    for (int i = 0; i < n; i++) {
-        char path[IXD_PATH_MAX + 256];
-        struct stat sb;
-        snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-        if (rc == 0 && list[i]->d_name[0] != '.' && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-            if (loaded == CA_FILES_MAX || X509_STORE_load_file(st, path) != 1) {
-                snprintf(err, errlen, "ca: %s: %s", path,
-                         loaded == CA_FILES_MAX ? "more than 1024 files in the directory"
-                                                : "no PEM certificate in it");
-                rc = -1;
-            } else {
-                SSL_add_file_cert_subjects_to_stack(names, path);
-                loaded++;
-            }
-        }
-        free(list[i]);
-    }
-    free(list);
-    if (rc == 0 && loaded == 0) {
+    if (l.loaded == 0) {
         snprintf(err, errlen, "ca: %s holds no certificate file", dir);
-        rc = -1;
+        return -1;
     }
-    return rc;
+    return 0;
 }
 
 /* The trust store: ca (a file or a directory of files) and crl. */

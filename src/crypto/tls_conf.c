@@ -20,21 +20,8 @@
 #define LIST_MAX 1024          /* pins or subjects */
 #define CA_READ_MAX (4u << 20) /* bytes of one CA file a digest reads */
 
-static int fail(const struct ixd_cnode *v, const struct ixd_key_env *env, char *err, size_t errlen,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int
-fail(const struct ixd_cnode *v, const struct ixd_key_env *env, char *err, size_t errlen,
-     const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return ixd_cnode_fail(v, env->file, err, errlen, "%s", msg);
-}
+/* A mistake at v, as "file:line:col: message" in err; -1. */
+#define fail(v, env, err, errlen, ...) ixd_cnode_fail(v, (env)->file, err, errlen, __VA_ARGS__)
 
 /* ---- pins: SHA-256 fingerprints, as `openssl x509 -noout -fingerprint -sha256` prints them ----
  */
@@ -205,9 +192,9 @@ digest_file(const char *path, uint64_t *h)
     return 0;
 }
 
-/* The names and contents of the directory's files, in name order. */
-static int
-digest_dir(const char *dir, uint64_t *h)
+int
+ixd_tls_ca_dir_each(const char *dir, int (*fn)(void *arg, const char *path, const char *name),
+                    void *arg)
 {
     struct dirent **list;
     int n = scandir(dir, &list, NULL, alphasort), rc = 0;
@@ -220,13 +207,28 @@ digest_dir(const char *dir, uint64_t *h)
         struct stat sb;
         snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
         if (rc == 0 && list[i]->d_name[0] != '.' && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-            *h = fnv(*h, list[i]->d_name, strlen(list[i]->d_name) + 1);
-            rc = digest_file(path, h);
+            rc = fn(arg, path, list[i]->d_name);
         }
         free(list[i]);
     }
     free(list);
     return rc;
+}
+
+static int
+digest_entry(void *arg, const char *path, const char *name)
+{
+    uint64_t *h = arg;
+
+    *h = fnv(*h, name, strlen(name) + 1);
+    return digest_file(path, h);
+}
+
+/* The names and contents of the directory's files, in name order. */
+static int
+digest_dir(const char *dir, uint64_t *h)
+{
+    return ixd_tls_ca_dir_each(dir, digest_entry, h);
 }
 
 static int

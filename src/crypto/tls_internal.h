@@ -46,6 +46,14 @@ struct ixd_tls *ixd_tls_wrap(struct ixd_tls_ctx *c, SSL *ssl);
 /* Builds the context of s (control thread). NULL with a message in err. */
 struct ixd_tls_ctx *ixd_tls_ctx_build(const struct ixd_tls_settings *s, int server, int datagram,
                                       char *err, size_t errlen);
+/*
+ * Calls fn with the path and name of each file a CA directory contributes, in name order: the
+ * regular files whose names do not start with a dot (the loader and the digest that tells a
+ * reload the directory changed must see the same ones). Stops calling at fn's first non-zero
+ * return and returns it; -1 with errno when dir cannot be listed.
+ */
+int ixd_tls_ca_dir_each(const char *dir, int (*fn)(void *arg, const char *path, const char *name),
+                        void *arg);
 /* DTLS server contexts: installs the stateless cookie callbacks (dtls.c). */
 void ixd_dtls_ctx_setup(SSL_CTX *ssl);
 

@@ -9,21 +9,6 @@
 #include "core/cnode.h"
 #include "core/parse.h"
 
-/* path as given, or relative to the directory of the config file. */
-static int
-resolve(const char *path, const char *file, char *out, size_t outlen)
-{
-    const char *slash = file != NULL ? strrchr(file, '/') : NULL;
-    int n;
-
-    if (path[0] == '/' || slash == NULL) {
-        n = snprintf(out, outlen, "%s", path);
-    } else {
-        n = snprintf(out, outlen, "%.*s/%s", (int)(slash - file), file, path);
-    }
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
 /* A secret (the community, a passphrase): the first line of the file that key of settings
  * names, without surrounding blanks, min to cap - 1 bytes. */
 static int
@@ -38,7 +23,7 @@ read_secret(const struct ixd_cnode *settings, const char *key, size_t min,
         return ixd_cnode_fail(n != NULL ? n : settings, env->file, err, errlen,
                               "snmp wants %s: a file name", key);
     }
-    if (resolve(n->text, env->file, path, sizeof(path)) == -1) {
+    if (ixd_cnode_path(n->text, env->file, path, sizeof(path)) == -1) {
         return ixd_cnode_fail(n, env->file, err, errlen, "the path is too long");
     }
     if (env->syntax_only) {

@@ -101,21 +101,6 @@ struct enrich_state {
     uint64_t failed, enriched, found, learned, named, hits;
 };
 
-/* path as given, or relative to the directory of the config file. */
-static int
-resolve(const char *path, const char *file, char *out, size_t outlen)
-{
-    const char *slash = file != NULL ? strrchr(file, '/') : NULL;
-    int n;
-
-    if (path[0] == '/' || slash == NULL) {
-        n = snprintf(out, outlen, "%s", path);
-    } else {
-        n = snprintf(out, outlen, "%.*s/%s", (int)(slash - file), file, path);
-    }
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
 static int
 ends_with(const char *s, const char *suffix)
 {
@@ -142,7 +127,7 @@ add_source(struct enrich_conf *c, const struct ixd_cnode *n, const struct ixd_st
                               "database",
                               n->text);
     }
-    if (resolve(n->text, env->file, path, sizeof(path)) == -1) {
+    if (ixd_cnode_path(n->text, env->file, path, sizeof(path)) == -1) {
         return ixd_cnode_fail(n, env->file, err, errlen, "the path is too long");
     }
     if (env->syntax_only) {
@@ -380,18 +365,6 @@ enrich_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
     return st;
 }
 
-static void
-put_specifier(uint8_t **p, uint32_t pen, uint16_t id, uint16_t length)
-{
-    ixd_put16(*p, (uint16_t)(id | (pen != 0 ? 0x8000 : 0)));
-    ixd_put16(*p + 2, length);
-    *p += 4;
-    if (pen != 0) {
-        ixd_put32(*p, pen);
-        *p += 4;
-    }
-}
-
 /* The address fields of t; 0 when it has none. */
 static int
 find_addresses(const struct ixd_template *t, struct derived *d)
@@ -440,15 +413,15 @@ add_address_fields(const struct enrich_conf *c, const struct ixd_template *t, st
     d->src_as = ixd_template_find(t, 0, 16);
     d->dst_as = ixd_template_find(t, 0, 17);
     if (d->src_as < 0) {
-        put_specifier(p, 0, 16, 4);
+        ixd_put_specifier(p, 0, 16, 4);
         d->src_as = n++;
     }
     if (d->dst_as < 0) {
-        put_specifier(p, 0, 17, 4);
+        ixd_put_specifier(p, 0, 17, 4);
         d->dst_as = n++;
     }
     for (i = 0; i < N_STRINGS; i++) {
-        put_specifier(p, c->own_pen, c->own_id[i], IXD_VARLEN);
+        ixd_put_specifier(p, c->own_pen, c->own_id[i], IXD_VARLEN);
         n++;
     }
     return n;
@@ -478,7 +451,7 @@ derive(const struct enrich_conf *c, const struct ixd_template *t)
     }
     p = rec + 4;
     for (i = 0; i < t->field_count; i++) {
-        put_specifier(&p, t->fields[i].pen, t->fields[i].id, t->fields[i].length);
+        ixd_put_specifier(&p, t->fields[i].pen, t->fields[i].id, t->fields[i].length);
     }
     d->n_source = n = t->field_count;
     d->src_as = d->dst_as = -1;
@@ -486,7 +459,7 @@ derive(const struct enrich_conf *c, const struct ixd_template *t)
         n = add_address_fields(c, t, d, &p, n);
     }
     for (i = 0; d->interfaces && i < N_IF; i++) {
-        put_specifier(&p, c->own_pen, c->if_id[i], i < 4 ? IXD_VARLEN : 8);
+        ixd_put_specifier(&p, c->own_pen, c->if_id[i], i < 4 ? IXD_VARLEN : 8);
         n++;
     }
     ixd_put16(rec, t->id);
@@ -562,22 +535,6 @@ look_up(struct enrich_state *st, const struct ixd_record *r, int f4, int f6,
     ixd_addresses_lookup(st->conf->addresses, &a, out);
 }
 
-static uint8_t *
-put_varlen(uint8_t *p, const void *v, uint16_t len)
-{
-    if (len < 255) {
-        *p++ = (uint8_t)len;
-    } else {
-        *p++ = 255;
-        ixd_put16(p, len);
-        p += 2;
-    }
-    if (len > 0) { /* what no source knows has no bytes (v may be NULL) */
-        memcpy(p, v, len);
-    }
-    return p + len;
-}
-
 /* An AS number into a field of len bytes where it holds 0 (the exporter did not know it). */
 static uint8_t *
 put_asn(uint8_t *p, const uint8_t *v, uint16_t len, uint32_t asn)
@@ -596,12 +553,12 @@ put_asn(uint8_t *p, const uint8_t *v, uint16_t len, uint32_t asn)
 static uint8_t *
 put_address_strings(uint8_t *p, const struct ixd_addrinfo *src, const struct ixd_addrinfo *dst)
 {
-    p = put_varlen(p, src->as_name, src->as_name_len);
-    p = put_varlen(p, dst->as_name, dst->as_name_len);
-    p = put_varlen(p, src->country, src->country_len);
-    p = put_varlen(p, dst->country, dst->country_len);
-    p = put_varlen(p, src->city, src->city_len);
-    return put_varlen(p, dst->city, dst->city_len);
+    p = ixd_put_varlen(p, src->as_name, src->as_name_len);
+    p = ixd_put_varlen(p, dst->as_name, dst->as_name_len);
+    p = ixd_put_varlen(p, src->country, src->country_len);
+    p = ixd_put_varlen(p, dst->country, dst->country_len);
+    p = ixd_put_varlen(p, src->city, src->city_len);
+    return ixd_put_varlen(p, dst->city, dst->city_len);
 }
 
 /* The interface of field f of r in the batch's exporter's table, or NULL. */
@@ -637,10 +594,11 @@ put_interfaces(struct enrich_state *st, const struct derived *d, const struct ix
     const struct ixd_ifinfo *in = interface_of(st, r, d->in_if);
     const struct ixd_ifinfo *out = interface_of(st, r, d->out_if);
 
-    p = put_varlen(p, in != NULL ? in->name : "", in != NULL ? in->name_len : 0);
-    p = put_varlen(p, out != NULL ? out->name : "", out != NULL ? out->name_len : 0);
-    p = put_varlen(p, in != NULL ? in->description : "", in != NULL ? in->description_len : 0);
-    p = put_varlen(p, out != NULL ? out->description : "", out != NULL ? out->description_len : 0);
+    p = ixd_put_varlen(p, in != NULL ? in->name : "", in != NULL ? in->name_len : 0);
+    p = ixd_put_varlen(p, out != NULL ? out->name : "", out != NULL ? out->name_len : 0);
+    p = ixd_put_varlen(p, in != NULL ? in->description : "", in != NULL ? in->description_len : 0);
+    p = ixd_put_varlen(p, out != NULL ? out->description : "",
+                       out != NULL ? out->description_len : 0);
     ixd_put32(p, (uint32_t)((in != NULL ? in->speed : 0) >> 32));
     ixd_put32(p + 4, (uint32_t)(in != NULL ? in->speed : 0));
     ixd_put32(p + 8, (uint32_t)((out != NULL ? out->speed : 0) >> 32));
@@ -709,7 +667,7 @@ rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r)
         if (i == d->src_as || i == d->dst_as) {
             p = put_asn(p, v, len, i == d->src_as ? src.asn : dst.asn);
         } else if (d->tmpl->fields[i].length == IXD_VARLEN) {
-            p = put_varlen(p, v, len);
+            p = ixd_put_varlen(p, v, len);
         } else {
             memcpy(p, v, len);
             p += len;

@@ -28,9 +28,7 @@ struct dtls_settings {
     struct ixd_listening l; /* first: the shared functions read it */
     struct ixd_tls_settings tls;
     uint32_t idle_timeout;
-    uint32_t handshake_timeout;
-    uint32_t pending;
-    uint32_t pending_per_address;
+    struct ixd_handshake_limits hs;
 };
 
 static const struct ixd_key dtls_keys[] = {
@@ -48,30 +46,10 @@ static const struct ixd_key dtls_keys[] = {
      .def = "30m",
      .reload = IXD_RELOAD_HOT,
      .help = "forget associations silent for this long (0 = never)"},
-    {.name = "handshake-timeout",
-     .kind = IXD_KEY_DURATION,
-     IXD_KEY_AT(struct dtls_settings, handshake_timeout),
-     .min = 1,
-     .max = 3600,
-     .def = "10s",
-     .reload = IXD_RELOAD_HOT,
-     .help = "a handshake not done within this is abandoned"},
-    {.name = "pending-handshakes",
-     .kind = IXD_KEY_U32,
-     IXD_KEY_AT(struct dtls_settings, pending),
-     .min = 1,
-     .max = 1u << 20,
-     .def = "256",
-     .reload = IXD_RELOAD_HOT,
-     .help = "handshakes in progress at most (shared out over the workers)"},
-    {.name = "pending-handshakes-per-address",
-     .kind = IXD_KEY_U32,
-     IXD_KEY_AT(struct dtls_settings, pending_per_address),
-     .min = 1,
-     .max = 1u << 20,
-     .def = "16",
-     .reload = IXD_RELOAD_HOT,
-     .help = "handshakes in progress from one address at most, per worker"},
+    {.name = "(handshakes)",
+     .kind = IXD_KEY_INCLUDE,
+     IXD_KEY_AT(struct dtls_settings, hs),
+     .include = ixd_handshake_limit_keys},
     {NULL},
 };
 
@@ -165,9 +143,9 @@ set_limits(struct dtls_in *u)
     unsigned w = u->ctx->workers;
 
     l->associations = u->ctx->max_connections;
-    l->pending = (u->cfg->pending + w - 1) / w;
-    l->pending_per_address = u->cfg->pending_per_address;
-    l->handshake_timeout = u->cfg->handshake_timeout;
+    l->pending = (u->cfg->hs.pending + w - 1) / w;
+    l->pending_per_address = u->cfg->hs.per_address;
+    l->handshake_timeout = u->cfg->hs.timeout;
     l->idle_timeout = u->cfg->idle_timeout;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/address.h"
+#include "core/hash.h"
 #include "core/relaxed_counter.h"
 
 struct peer_key {
@@ -45,12 +46,8 @@ static guint
 key_hash(gconstpointer p)
 {
     const struct peer_key *k = p;
-    guint h = 2166136261u;
 
-    for (int i = 0; i < 16; i++) {
-        h = (h ^ k->addr.s6_addr[i]) * 16777619u;
-    }
-    return (h ^ k->port) * 16777619u;
+    return (ixd_fnv32(IXD_FNV32_INIT, k->addr.s6_addr, 16) ^ k->port) * 16777619u;
 }
 
 static gboolean

@@ -7,9 +7,38 @@
 #include <string.h>
 
 #include "core/address.h"
+#include "core/hash.h"
 #include "core/relaxed_counter.h"
 #include "input/dtls_peers.h"
 #include "input/intake.h"
+
+const struct ixd_key ixd_handshake_limit_keys[] = {
+    {.name = "handshake-timeout",
+     .kind = IXD_KEY_DURATION,
+     IXD_KEY_AT(struct ixd_handshake_limits, timeout),
+     .min = 1,
+     .max = 3600,
+     .def = "10s",
+     .reload = IXD_RELOAD_HOT,
+     .help = "a handshake not done within this is abandoned"},
+    {.name = "pending-handshakes",
+     .kind = IXD_KEY_U32,
+     IXD_KEY_AT(struct ixd_handshake_limits, pending),
+     .min = 1,
+     .max = 1u << 20,
+     .def = "256",
+     .reload = IXD_RELOAD_HOT,
+     .help = "handshakes in progress at most (shared out over the workers)"},
+    {.name = "pending-handshakes-per-address",
+     .kind = IXD_KEY_U32,
+     IXD_KEY_AT(struct ixd_handshake_limits, per_address),
+     .min = 1,
+     .max = 1u << 20,
+     .def = "16",
+     .reload = IXD_RELOAD_HOT,
+     .help = "handshakes in progress from one address at most, per worker"},
+    {NULL},
+};
 
 static const struct ixd_counter_def defs[] = {
     {.key = "handshakes",
@@ -34,13 +63,7 @@ static const struct ixd_counter_def defs[] = {
 static guint
 addr_hash(gconstpointer p)
 {
-    const uint8_t *a = p;
-    guint h = 2166136261u;
-
-    for (int i = 0; i < 16; i++) {
-        h = (h ^ a[i]) * 16777619u;
-    }
-    return h;
+    return ixd_fnv32(IXD_FNV32_INIT, p, 16);
 }
 
 static gboolean

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/keys.h"
 #include "core/log.h"
 #include "crypto/tls.h"
 #include "ipfixd/counters.h"
@@ -28,6 +29,17 @@ struct ixd_tls_counters {
     uint64_t established, stray, associations_limit;
     uint64_t cookies; /* HelloVerifyRequests sent (the listener counts them here) */
 };
+
+/* The handshake bounds of a TLS or DTLS collector's settings. */
+struct ixd_handshake_limits {
+    uint32_t timeout;     /* seconds: a handshake not done within this is abandoned */
+    uint32_t pending;     /* in progress per collector (a share per worker) */
+    uint32_t per_address; /* in progress from one address, per worker */
+};
+
+/* handshake-timeout, pending-handshakes and pending-handshakes-per-address, for an
+ * IXD_KEY_INCLUDE at the struct ixd_handshake_limits of a type's settings. */
+extern const struct ixd_key ixd_handshake_limit_keys[];
 
 struct ixd_handshakes {
     char collector[64]; /* a copy: the config it came from goes at a reload, the instance stays */

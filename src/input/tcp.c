@@ -16,6 +16,7 @@
 #include "core/relaxed_counter.h"
 #include "input/input.h"
 #include "input/intake.h"
+#include "input/stream.h"
 #include "ipfix/decode.h"
 #include "net/framer.h"
 
@@ -88,20 +89,6 @@ conn_close(struct tcp_conn *c)
     free(c);
 }
 
-/* Processes every complete message in the framer; -1 when framing is lost. */
-static int
-conn_messages(struct tcp_conn *c, double now, int64_t usec)
-{
-    const uint8_t *msg;
-    size_t len;
-    int r;
-
-    while ((r = ixd_framer_next(&c->framer, &msg, &len)) == 1) {
-        ixd_message_process(c->in->ctx->dec, c->session, msg, len, now, usec);
-    }
-    return r;
-}
-
 static void
 read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -126,13 +113,8 @@ read_cb(struct ev_loop *loop, ev_io *io, int revents)
         ixd_framer_commit(&c->framer, (size_t)n);
         now = ixd_mono_now();
         c->last_active = now;
-        if (conn_messages(c, now, ixd_wall_usec()) == -1) {
-            ixd_count_error(c->session, NULL, IXD_ERR_TCP_FRAMING);
-            ixd_log_limited(&c->in->rl_framing, now, IXD_LOG_WARNING,
-                            "collector %s: %s:%u sent a stream that is not IPFIX; closing it",
-                            c->in->ctx->name, c->session->source.exporter_text,
-                            c->session->source.exporter_port);
-            c->framer.have = c->framer.start; /* nothing partial left to count */
+        if (ixd_stream_messages(c->in->ctx, c->session, &c->framer, now, ixd_wall_usec()) == -1) {
+            ixd_stream_framing_lost(c->in->ctx, &c->in->rl_framing, c->session, &c->framer, now);
             conn_close(c);
             return;
         }
@@ -141,8 +123,9 @@ read_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 /* A new connection from an allowed source, within the connection limit. */
 static void
-conn_new(struct tcp_in *t, int fd, const struct sockaddr *from, double now)
+conn_new(void *arg, int fd, const struct sockaddr *from, socklen_t fromlen, double now)
 {
+    struct tcp_in *t = arg;
     struct ixd_sessions *ss = t->ctx->sessions;
     struct tcp_conn *c;
 
@@ -150,11 +133,8 @@ conn_new(struct tcp_in *t, int fd, const struct sockaddr *from, double now)
         close(fd);
         return;
     }
-    if (atomic_load_explicit(&t->n_conns, memory_order_relaxed) >= t->ctx->max_connections) {
-        IXD_CNT_ADD(ss->counters.errors[IXD_ERR_CONNECTION_LIMIT], 1);
-        ixd_log_limited(&t->rl_accept, now, IXD_LOG_WARNING,
-                        "collector %s: connection limit reached; refusing a connection",
-                        t->ctx->name);
+    if (ixd_stream_at_limit(t->ctx, atomic_load_explicit(&t->n_conns, memory_order_relaxed),
+                            &t->rl_accept, now)) {
         close(fd);
         return;
     }
@@ -185,21 +165,7 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct tcp_in *t = io->data;
 
-    for (;;) {
-        struct sockaddr_storage from;
-        socklen_t len = sizeof(from);
-        int fd = accept4(t->fd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (fd == -1) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED) {
-                ixd_log_limited(&t->rl_accept, ixd_mono_now(), IXD_LOG_ERROR,
-                                "collector %s: cannot accept: %s", t->ctx->name, strerror(errno));
-            }
-            return;
-        }
-        conn_new(t, fd, (struct sockaddr *)&from, ixd_mono_now());
-    }
+    ixd_stream_accept(t->ctx, t->fd, &t->rl_accept, conn_new, t);
 }
 
 static void *

@@ -22,6 +22,7 @@
 #include "input/handshakes.h"
 #include "input/input.h"
 #include "input/intake.h"
+#include "input/stream.h"
 #include "ipfix/decode.h"
 #include "net/framer.h"
 
@@ -33,10 +34,8 @@
 struct tls_settings {
     struct ixd_listening l; /* first: the shared functions read it */
     struct ixd_tls_settings tls;
-    uint32_t idle_timeout;        /* seconds; 0 = never */
-    uint32_t handshake_timeout;   /* seconds */
-    uint32_t pending;             /* handshakes in progress per collector (a share per worker) */
-    uint32_t pending_per_address; /* per worker */
+    uint32_t idle_timeout; /* seconds; 0 = never */
+    struct ixd_handshake_limits hs;
 };
 
 static const struct ixd_key tls_keys[] = {
@@ -53,30 +52,10 @@ static const struct ixd_key tls_keys[] = {
      IXD_KEY_AT(struct tls_settings, idle_timeout),
      .def = "0",
      .help = "close connections silent for this long (0 = never)"},
-    {.name = "handshake-timeout",
-     .kind = IXD_KEY_DURATION,
-     IXD_KEY_AT(struct tls_settings, handshake_timeout),
-     .min = 1,
-     .max = 3600,
-     .def = "10s",
-     .reload = IXD_RELOAD_HOT,
-     .help = "a handshake not done within this is abandoned"},
-    {.name = "pending-handshakes",
-     .kind = IXD_KEY_U32,
-     IXD_KEY_AT(struct tls_settings, pending),
-     .min = 1,
-     .max = 1u << 20,
-     .def = "256",
-     .reload = IXD_RELOAD_HOT,
-     .help = "handshakes in progress at most (shared out over the workers)"},
-    {.name = "pending-handshakes-per-address",
-     .kind = IXD_KEY_U32,
-     IXD_KEY_AT(struct tls_settings, pending_per_address),
-     .min = 1,
-     .max = 1u << 20,
-     .def = "16",
-     .reload = IXD_RELOAD_HOT,
-     .help = "handshakes in progress from one address at most, per worker"},
+    {.name = "(handshakes)",
+     .kind = IXD_KEY_INCLUDE,
+     IXD_KEY_AT(struct tls_settings, hs),
+     .include = ixd_handshake_limit_keys},
     {NULL},
 };
 
@@ -261,32 +240,6 @@ handshake_step(struct tls_conn *c, double now)
     return established(c, now) == 0 ? 1 : -1;
 }
 
-/* Processes every complete message in the framer; -1 when framing is lost. */
-static int
-conn_messages(struct tls_conn *c, double now, int64_t usec)
-{
-    const uint8_t *msg;
-    size_t len;
-    int r;
-
-    while ((r = ixd_framer_next(c->framer, &msg, &len)) == 1) {
-        ixd_message_process(c->in->ctx->dec, c->session, msg, len, now, usec);
-    }
-    return r;
-}
-
-static void
-framing_lost(struct tls_conn *c, double now)
-{
-    ixd_count_error(c->session, NULL, IXD_ERR_TCP_FRAMING);
-    ixd_log_limited(&c->in->rl_framing, now, IXD_LOG_WARNING,
-                    "collector %s: %s:%u sent a stream that is not IPFIX; closing it",
-                    c->in->ctx->name, c->session->source.exporter_text,
-                    c->session->source.exporter_port);
-    c->framer->have = c->framer->start; /* nothing partial left to count */
-    conn_close(c);
-}
-
 /* Decrypts what has arrived into the framer and decodes the messages it completes. */
 static void
 conn_read(struct tls_conn *c)
@@ -312,8 +265,9 @@ conn_read(struct tls_conn *c)
         ixd_framer_commit(c->framer, (size_t)n);
         now = ixd_mono_now();
         c->since = now;
-        if (conn_messages(c, now, ixd_wall_usec()) == -1) {
-            framing_lost(c, now);
+        if (ixd_stream_messages(c->in->ctx, c->session, c->framer, now, ixd_wall_usec()) == -1) {
+            ixd_stream_framing_lost(c->in->ctx, &c->in->rl_framing, c->session, c->framer, now);
+            conn_close(c);
             return;
         }
     }
@@ -336,27 +290,25 @@ read_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 /* A new connection from an allowed source, within the connection and handshake limits. */
 static void
-conn_new(struct tls_in *t, int fd, const struct sockaddr *from, socklen_t fromlen, double now)
+conn_new(void *arg, int fd, const struct sockaddr *from, socklen_t fromlen, double now)
 {
+    struct tls_in *t = arg;
     struct ixd_sessions *ss = t->ctx->sessions;
-    unsigned share = (t->cfg->pending + t->ctx->workers - 1) / t->ctx->workers;
+    unsigned share = (t->cfg->hs.pending + t->ctx->workers - 1) / t->ctx->workers;
     struct tls_conn *c;
 
     if (!ixd_intake_allowed(&t->cfg->l.allow, ss, from, now, &t->rl_allow)) {
         close(fd);
         return;
     }
-    if (atomic_load_explicit(&t->n_conns, memory_order_relaxed) + t->n_pending >=
-        t->ctx->max_connections) {
-        IXD_CNT_ADD(ss->counters.errors[IXD_ERR_CONNECTION_LIMIT], 1);
-        ixd_log_limited(&t->rl_accept, now, IXD_LOG_WARNING,
-                        "collector %s: connection limit reached; refusing a connection",
-                        t->ctx->name);
+    if (ixd_stream_at_limit(t->ctx,
+                            atomic_load_explicit(&t->n_conns, memory_order_relaxed) + t->n_pending,
+                            &t->rl_accept, now)) {
         close(fd);
         return;
     }
     if (t->cfg->tls.ctx == NULL ||
-        ixd_handshakes_begin(&t->hs, from, share, t->cfg->pending_per_address, now) == -1) {
+        ixd_handshakes_begin(&t->hs, from, share, t->cfg->hs.per_address, now) == -1) {
         close(fd);
         return;
     }
@@ -385,21 +337,7 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct tls_in *t = io->data;
 
-    for (;;) {
-        struct sockaddr_storage from;
-        socklen_t len = sizeof(from);
-        int fd = accept4(t->fd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (fd == -1) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED) {
-                ixd_log_limited(&t->rl_accept, ixd_mono_now(), IXD_LOG_ERROR,
-                                "collector %s: cannot accept: %s", t->ctx->name, strerror(errno));
-            }
-            return;
-        }
-        conn_new(t, fd, (struct sockaddr *)&from, len, ixd_mono_now());
-    }
+    ixd_stream_accept(t->ctx, t->fd, &t->rl_accept, conn_new, t);
 }
 
 static void *
@@ -449,7 +387,7 @@ tls_tick(void *state, double now)
 
     for (c = t->pending; c != NULL; c = next) {
         next = c->next;
-        if (now - c->since > (double)t->cfg->handshake_timeout) {
+        if (now - c->since > (double)t->cfg->hs.timeout) {
             handshake_failed(c, IXD_TLS_FAIL_TIMEOUT, "not done in time", now);
         }
     }

@@ -34,6 +34,17 @@ ixd_template_find(const struct ixd_template *t, uint32_t pen, uint16_t id)
     }
 }
 
+void
+ixd_template_find_counts(const struct ixd_template *t, int16_t octets[3], int16_t packets[3])
+{
+    octets[0] = (int16_t)ixd_template_find(t, 0, 1);
+    octets[1] = octets[0] < 0 ? (int16_t)ixd_template_find(t, 0, 231) : -1;
+    octets[2] = octets[0] < 0 ? (int16_t)ixd_template_find(t, 0, 232) : -1;
+    packets[0] = (int16_t)ixd_template_find(t, 0, 2);
+    packets[1] = packets[0] < 0 ? (int16_t)ixd_template_find(t, 0, 298) : -1;
+    packets[2] = packets[0] < 0 ? (int16_t)ixd_template_find(t, 0, 299) : -1;
+}
+
 /* Inserts field i, or counts it as a repeat of an earlier field with the same element. */
 static void
 index_field(struct ixd_template *t, uint16_t i)

@@ -11,6 +11,7 @@
 
 #include "ipfix/counters.h"
 #include "ipfix/ie.h"
+#include "ipfix/wire.h"
 #include "ipfixd/record.h"
 
 /* Longer element names (from user XML files) fall back to the "en<PEN>:id<ID>" key */
@@ -53,5 +54,32 @@ uint8_t ixd_field_type(const struct ixd_ie *ie, uint16_t length);
 int ixd_field_longer(const struct ixd_ie *ie, uint16_t length);
 /* Index of the first field with (pen, id), or -1. */
 int ixd_template_find(const struct ixd_template *t, uint32_t pen, uint16_t id);
+
+/* Where t carries its octet and packet counts, for ixd_record_count: [0] octetDeltaCount (1),
+ * else [1] and [2] initiatorOctets (231) and responderOctets (232); packets likewise
+ * (2; 298, 299). -1 where it has none. */
+void ixd_template_find_counts(const struct ixd_template *t, int16_t octets[3], int16_t packets[3]);
+
+/* Field i of r as an unsigned integer (1 to 8 bytes); 0 when i < 0 or of another length. */
+static inline uint64_t
+ixd_record_uint(const struct ixd_record *r, int i)
+{
+    const uint8_t *p;
+    uint16_t len;
+
+    if (i < 0) {
+        return 0;
+    }
+    p = ixd_record_field(r, (unsigned)i, &len);
+    return len >= 1 && len <= 8 ? ixd_get_uint(p, len) : 0;
+}
+
+/* The count of r at f (from ixd_template_find_counts): the delta, or initiator + responder. */
+static inline uint64_t
+ixd_record_count(const struct ixd_record *r, const int16_t f[3])
+{
+    return f[0] >= 0 ? ixd_record_uint(r, f[0])
+                     : ixd_record_uint(r, f[1]) + ixd_record_uint(r, f[2]);
+}
 
 #endif

@@ -82,4 +82,36 @@ ixd_get_uint(const uint8_t *p, unsigned len)
     return v;
 }
 
+/* A field specifier of a template record at *p, which it moves past: 4 bytes, 8 with an
+ * enterprise number (pen != 0 sets the enterprise bit). */
+static inline void
+ixd_put_specifier(uint8_t **p, uint32_t pen, uint16_t id, uint16_t length)
+{
+    ixd_put16(*p, (uint16_t)(id | (pen != 0 ? 0x8000 : 0)));
+    ixd_put16(*p + 2, length);
+    *p += 4;
+    if (pen != 0) {
+        ixd_put32(*p, pen);
+        *p += 4;
+    }
+}
+
+/* A variable-length value at p with its 1- or 3-byte length prefix (RFC 7011 section 7);
+ * len at most 65535 (v may be NULL when len is 0). Returns the byte after it. */
+static inline uint8_t *
+ixd_put_varlen(uint8_t *p, const void *v, size_t len)
+{
+    if (len < 255) {
+        *p++ = (uint8_t)len;
+    } else {
+        *p++ = 255;
+        ixd_put16(p, (uint16_t)len);
+        p += 2;
+    }
+    if (len > 0) {
+        memcpy(p, v, len);
+    }
+    return p + len;
+}
+
 #endif

@@ -173,20 +173,6 @@ elements_of(lua_State *L, struct ixd_lua_state *st, int tbl, int vals, struct el
     return n;
 }
 
-static uint8_t *
-put_varlen(uint8_t *p, const uint8_t *v, size_t len)
-{
-    if (len < 255) {
-        *p++ = (uint8_t)len;
-    } else {
-        *p++ = 255;
-        ixd_put16(p, (uint16_t)len);
-        p += 2;
-    }
-    memcpy(p, v, len);
-    return p + len;
-}
-
 /* ipfixd.emit{element = value, ...}: 0 results */
 static int
 emit(lua_State *L)
@@ -230,7 +216,7 @@ emit(lua_State *L)
         lua_rawgeti(L, 2, e[i].idx);
         len = ixd_lua_encode(L, -1, e[i].name, e[i].type, e[i].length, value);
         lua_pop(L, 1);
-        p = e[i].length == IXD_VARLEN ? put_varlen(p, value, len)
+        p = e[i].length == IXD_VARLEN ? ixd_put_varlen(p, value, len)
                                       : (memcpy(p, value, len), p + len);
     }
     r = &st->emit_records[st->n_emit];

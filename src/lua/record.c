@@ -320,18 +320,6 @@ derived_free(gpointer p)
     free(d);
 }
 
-static void
-put_specifier(uint8_t **p, uint32_t pen, uint16_t id, uint16_t length)
-{
-    ixd_put16(*p, (uint16_t)(id | (pen != 0 ? 0x8000 : 0)));
-    ixd_put16(*p + 2, length);
-    *p += 4;
-    if (pen != 0) {
-        ixd_put32(*p, pen);
-        *p += 4;
-    }
-}
-
 /* Compiles the template record of tid with n specifiers at spec (scope: its scope count). */
 struct ixd_template *
 ixd_lua_compile(const struct ixd_lua_state *st, uint16_t tid, uint16_t scope, const uint8_t *spec,
@@ -396,11 +384,11 @@ derived_for(struct ixd_lua_state *st, const struct ixd_template *t, char op, uin
             scope -= i < t->scope_count;
             continue;
         }
-        put_specifier(&p, f->pen, f->id, f->length);
+        ixd_put_specifier(&p, f->pen, f->id, f->length);
         d->from[d->n++] = i;
     }
     if (op == '+') {
-        put_specifier(&p, pen, id, length);
+        ixd_put_specifier(&p, pen, id, length);
         d->from[d->n++] = -1;
     }
     d->tmpl = ixd_lua_compile(st, t->id, scope, spec, (size_t)(p - spec), d->n);
@@ -411,20 +399,6 @@ derived_for(struct ixd_lua_state *st, const struct ixd_template *t, char op, uin
     }
     g_hash_table_insert(st->derived, g_strdup(key), d);
     return d;
-}
-
-static uint8_t *
-put_varlen(uint8_t *p, const uint8_t *v, size_t len)
-{
-    if (len < 255) {
-        *p++ = (uint8_t)len;
-    } else {
-        *p++ = 255;
-        ixd_put16(p, (uint16_t)len);
-        p += 2;
-    }
-    memcpy(p, v, len);
-    return p + len;
 }
 
 /*
@@ -452,7 +426,7 @@ rebuild(lua_State *L, struct ixd_lua_state *st, unsigned s, const struct ixd_tem
         if (src >= 0 && src != replace) {
             b = ixd_record_field(&r, (unsigned)src, &len);
         }
-        p = tmpl->fields[i].length == IXD_VARLEN ? put_varlen(p, b, len)
+        p = tmpl->fields[i].length == IXD_VARLEN ? ixd_put_varlen(p, b, len)
                                                  : (memcpy(p, b, len), p + len);
     }
     if ((size_t)(p - start) > 65535) {

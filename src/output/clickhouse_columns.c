@@ -226,19 +226,6 @@ exporter_addr(const struct ixd_source *src, uint8_t out[16])
     }
 }
 
-static uint64_t
-uint_of(const struct ixd_record *r, int field)
-{
-    const uint8_t *p;
-    uint16_t len;
-
-    if (field < 0) {
-        return 0;
-    }
-    p = ixd_record_field(r, (unsigned)field, &len);
-    return len >= 1 && len <= 8 ? ixd_get_uint(p, len) : 0;
-}
-
 /* applicationId (RFC 6759): a classification engine byte and a selector, as "E:S". */
 static size_t
 app_text(const struct ixd_record *r, int field, char *out)
@@ -299,9 +286,9 @@ binary_value(const struct source *s, int field, uint8_t variant, const struct ix
         memcpy(out, a, 16);
         return 16;
     case K_UINT:
-        return put_le(out, uint_of(r, field), s->width);
+        return put_le(out, ixd_record_uint(r, field), s->width);
     case K_COUNT:
-        return put_le(out, scaled(uint_of(r, field), rate), 8);
+        return put_le(out, scaled(ixd_record_uint(r, field), rate), 8);
     case K_APP:
         n = app_text(r, field, out + 1);
         out[0] = (char)n; /* a varint: the text is shorter than 128 bytes */
@@ -352,10 +339,10 @@ json_value(const struct source *s, int field, uint8_t variant, const struct ixd_
         addr_of(r, field, a);
         return json_addr(out, a);
     case K_UINT:
-        return ixd_json_u64(out, uint_of(r, field) &
+        return ixd_json_u64(out, ixd_record_uint(r, field) &
                                      (s->width == 8 ? UINT64_MAX : (1ULL << (8 * s->width)) - 1));
     case K_COUNT:
-        return ixd_json_u64(out, scaled(uint_of(r, field), rate));
+        return ixd_json_u64(out, scaled(ixd_record_uint(r, field), rate));
     case K_APP:
         out[0] = '"';
         n = app_text(r, field, out + 1);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "core/keys_net.h"
 #include "core/log.h"
 #include "core/relaxed_counter.h"
@@ -608,8 +609,7 @@ static unsigned
 pick(const struct ixd_source *src, unsigned n)
 {
     const uint8_t *p;
-    size_t len, i;
-    uint32_t h = 2166136261u;
+    size_t len;
 
     if (src->exporter.ss_family == AF_INET6) {
         p = (const uint8_t *)&((const struct sockaddr_in6 *)&src->exporter)->sin6_addr;
@@ -618,10 +618,7 @@ pick(const struct ixd_source *src, unsigned n)
         p = (const uint8_t *)&((const struct sockaddr_in *)&src->exporter)->sin_addr;
         len = 4;
     }
-    for (i = 0; i < len; i++) {
-        h = (h ^ p[i]) * 16777619u;
-    }
-    return h % n;
+    return ixd_fnv32(IXD_FNV32_INIT, p, len) % n;
 }
 
 static void

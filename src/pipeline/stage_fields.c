@@ -245,18 +245,6 @@ listed(const struct fields_conf *c, uint32_t pen, uint16_t id)
     return -1;
 }
 
-static void
-put_specifier(uint8_t **p, uint32_t pen, uint16_t id, uint16_t length)
-{
-    ixd_put16(*p, (uint16_t)(id | (pen != 0 ? 0x8000 : 0)));
-    ixd_put16(*p + 2, length);
-    *p += 4;
-    if (pen != 0) {
-        ixd_put32(*p, pen);
-        *p += 4;
-    }
-}
-
 /* Builds the derived template of t: its specifiers written out and compiled like any other. */
 static struct derived *
 derive(const struct fields_conf *c, const struct ixd_template *t)
@@ -282,16 +270,16 @@ derive(const struct fields_conf *c, const struct ixd_template *t)
             continue;
         }
         if (c->kind == FIELDS_SET && k >= 0) {
-            put_specifier(&p, f->pen, f->id, c->elements[k].length);
+            ixd_put_specifier(&p, f->pen, f->id, c->elements[k].length);
             d->from[d->n++] = -1 - k; /* replaced in place, the template's order kept */
             continue;
         }
-        put_specifier(&p, f->pen, f->id, f->length);
+        ixd_put_specifier(&p, f->pen, f->id, f->length);
         d->from[d->n++] = i;
     }
     for (k = 0; c->kind == FIELDS_SET && k < (int)c->n; k++) {
         if (ixd_template_find(t, c->elements[k].pen, c->elements[k].id) < 0) {
-            put_specifier(&p, c->elements[k].pen, c->elements[k].id, c->elements[k].length);
+            ixd_put_specifier(&p, c->elements[k].pen, c->elements[k].id, c->elements[k].length);
             d->from[d->n++] = -1 - k;
         }
     }
@@ -320,20 +308,6 @@ derived_for(struct fields_state *st, const struct ixd_template *t)
     return d;
 }
 
-static uint8_t *
-put_varlen(uint8_t *p, const uint8_t *v, uint16_t len)
-{
-    if (len < 255) {
-        *p++ = (uint8_t)len;
-    } else {
-        *p++ = 255;
-        ixd_put16(p, len);
-        p += 2;
-    }
-    memcpy(p, v, len);
-    return p + len;
-}
-
 /* Rebuilds r under d into st's buffer; 0, or -1 when it does not fit. */
 static int
 rebuild(struct fields_state *st, const struct derived *d, struct ixd_record *r)
@@ -360,7 +334,7 @@ rebuild(struct fields_state *st, const struct derived *d, struct ixd_record *r)
             len = e->value_length;
         }
         if (out->length == IXD_VARLEN) {
-            p = put_varlen(p, v, len);
+            p = ixd_put_varlen(p, v, len);
         } else {
             memcpy(p, v, len);
             p += len;

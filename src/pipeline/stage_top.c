@@ -202,32 +202,8 @@ fields_of(struct top_state *st, const struct ixd_template *t)
     for (int i = 0; i < 5; i++) {
         f->num[i] = find(t, nums[i]);
     }
-    f->octets[0] = find(t, 1);
-    f->octets[1] = f->octets[0] < 0 ? find(t, 231) : -1;
-    f->octets[2] = f->octets[0] < 0 ? find(t, 232) : -1;
-    f->packets[0] = find(t, 2);
-    f->packets[1] = f->packets[0] < 0 ? find(t, 298) : -1;
-    f->packets[2] = f->packets[0] < 0 ? find(t, 299) : -1;
+    ixd_template_find_counts(t, f->octets, f->packets);
     return f;
-}
-
-static uint64_t
-uint_of(const struct ixd_record *r, int16_t i)
-{
-    uint16_t len;
-    const uint8_t *p;
-
-    if (i < 0) {
-        return 0;
-    }
-    p = ixd_record_field(r, (unsigned)i, &len);
-    return len >= 1 && len <= 8 ? ixd_get_uint(p, len) : 0;
-}
-
-static uint64_t
-sum3(const struct ixd_record *r, const int16_t *f)
-{
-    return f[0] >= 0 ? uint_of(r, f[0]) : uint_of(r, f[1]) + uint_of(r, f[2]);
 }
 
 /* The key of dimension d in r; 0 when the record has no such field. */
@@ -261,7 +237,7 @@ key_of(const struct ixd_record *r, const struct fields *f, int d, uint8_t *key)
     if (f->num[d - IXD_TOP_SRC_PORT] < 0) {
         return 0;
     }
-    uint64_t v = uint_of(r, f->num[d - IXD_TOP_SRC_PORT]);
+    uint64_t v = ixd_record_uint(r, f->num[d - IXD_TOP_SRC_PORT]);
     memcpy(key, &v, sizeof(v));
     return 1;
 }
@@ -347,8 +323,8 @@ top_process(void *state, struct ixd_batch *batch)
         if (res != NULL && f->per_record) {
             rate = res->sampling_of(res, r);
         }
-        w[IXD_TOP_OCTETS] = sum3(r, f->octets) * rate;
-        w[IXD_TOP_PACKETS] = sum3(r, f->packets) * rate;
+        w[IXD_TOP_OCTETS] = ixd_record_count(r, f->octets) * rate;
+        w[IXD_TOP_PACKETS] = ixd_record_count(r, f->packets) * rate;
         for (int d = 0; d < IXD_TOP_DIMS; d++) {
             if (!(st->c->dims & (1u << d)) || !key_of(r, f, d, key)) {
                 continue;

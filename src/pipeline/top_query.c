@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "pipeline/top.h"
 
 static const char *const dim_names[IXD_TOP_DIMS] = {
@@ -95,13 +96,7 @@ struct merged {
 static guint
 key_hash(gconstpointer p)
 {
-    const uint8_t *k = p;
-    guint h = 2166136261u;
-
-    for (int i = 0; i < IXD_TOPK_KEY; i++) {
-        h = (h ^ k[i]) * 16777619u;
-    }
-    return h;
+    return ixd_fnv32(IXD_FNV32_INIT, p, IXD_TOPK_KEY);
 }
 
 static gboolean

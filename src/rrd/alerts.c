@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/board.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/relaxed_counter.h"
 
@@ -49,13 +50,7 @@ ixd_rrd_alert_kind_name(enum ixd_rrd_alert_kind kind)
 static guint
 key_hash(gconstpointer p)
 {
-    const unsigned char *b = p;
-    guint h = 2166136261u;
-
-    for (size_t i = 0; i < sizeof(struct alert_key); i++) {
-        h = (h ^ b[i]) * 16777619u;
-    }
-    return h;
+    return ixd_fnv32(IXD_FNV32_INIT, p, sizeof(struct alert_key));
 }
 
 static gboolean

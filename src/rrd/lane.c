@@ -11,16 +11,10 @@
 
 #define FIRST_CAP 64
 
-/* Information elements the counts come from. */
+/* Information elements the interface series come from (the counts: ixd_template_find_counts). */
 enum {
-    IE_OCTET_DELTA = 1,
-    IE_PACKET_DELTA = 2,
     IE_INGRESS_INTERFACE = 10,
     IE_EGRESS_INTERFACE = 14,
-    IE_INITIATOR_OCTETS = 231,
-    IE_RESPONDER_OCTETS = 232,
-    IE_INITIATOR_PACKETS = 298,
-    IE_RESPONDER_PACKETS = 299,
 };
 
 static uint64_t
@@ -214,36 +208,12 @@ tcache_of(struct ixd_rrd_lane *l, const struct ixd_template *t)
     }
     c->serial = t->serial;
     c->options = t->scope_count > 0;
-    c->octets[0] = find(t, IE_OCTET_DELTA);
-    c->octets[1] = c->octets[0] < 0 ? find(t, IE_INITIATOR_OCTETS) : -1;
-    c->octets[2] = c->octets[0] < 0 ? find(t, IE_RESPONDER_OCTETS) : -1;
-    c->packets[0] = find(t, IE_PACKET_DELTA);
-    c->packets[1] = c->packets[0] < 0 ? find(t, IE_INITIATOR_PACKETS) : -1;
-    c->packets[2] = c->packets[0] < 0 ? find(t, IE_RESPONDER_PACKETS) : -1;
+    ixd_template_find_counts(t, c->octets, c->packets);
     c->in_if = find(t, IE_INGRESS_INTERFACE);
     c->out_if = find(t, IE_EGRESS_INTERFACE);
     c->per_record = t->sampling_field >= 0 || t->sampler_field >= 0;
     fixed_layout(c, t);
     return c;
-}
-
-static inline uint64_t
-value(const struct ixd_record *r, int16_t i)
-{
-    uint16_t len;
-    const uint8_t *p;
-
-    if (i < 0) {
-        return 0;
-    }
-    p = ixd_record_field(r, (unsigned)i, &len);
-    return len >= 1 && len <= 8 ? ixd_get_uint(p, len) : 0;
-}
-
-static inline uint64_t
-sum3(const struct ixd_record *r, const int16_t *f)
-{
-    return f[0] >= 0 ? value(r, f[0]) : value(r, f[1]) + value(r, f[2]);
 }
 
 /* Field i of the fixed layout (0 when the template has none). */
@@ -287,8 +257,9 @@ add_interfaces(struct ixd_rrd_lane *l, uint32_t exp, const struct ixd_record *r,
         if (fields[dir] < 0) {
             continue;
         }
-        i = interface_of(l, exp, dir,
-                         (uint32_t)(c->fixed ? fixed(r, c, 2 + dir) : value(r, fields[dir])));
+        i = interface_of(
+            l, exp, dir,
+            (uint32_t)(c->fixed ? fixed(r, c, 2 + dir) : ixd_record_uint(r, fields[dir])));
         if (i == SIZE_MAX) {
             return -1;
         }
@@ -400,8 +371,8 @@ ixd_rrd_lane_add(struct ixd_rrd_lane *l, const struct ixd_batch *batch, struct i
             rate = res->sampling_of(res, r);
         }
         v[0] = 1;
-        v[1] = (c->fixed ? fixed(r, c, 0) : sum3(r, c->packets)) * rate;
-        v[2] = (c->fixed ? fixed(r, c, 1) : sum3(r, c->octets)) * rate;
+        v[1] = (c->fixed ? fixed(r, c, 0) : ixd_record_count(r, c->packets)) * rate;
+        v[2] = (c->fixed ? fixed(r, c, 1) : ixd_record_count(r, c->octets)) * rate;
         flows++;
         packets += v[1];
         octets += v[2];

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/relaxed_counter.h"
 #include "snapshot/snapshot.h"
 
@@ -26,13 +27,7 @@
 static guint
 key_hash(gconstpointer p)
 {
-    const unsigned char *b = p;
-    guint h = 2166136261u;
-
-    for (size_t i = 0; i < sizeof(struct ixd_rrd_key); i++) {
-        h = (h ^ b[i]) * 16777619u;
-    }
-    return h;
+    return ixd_fnv32(IXD_FNV32_INIT, p, sizeof(struct ixd_rrd_key));
 }
 
 static gboolean
