@@ -467,8 +467,9 @@ count_records(void *arg, const struct ixd_batch *b)
     delivered += (int)b->count;
 }
 
-static void
-test_dpi_state_freed(void **state)
+/* A meter with DPI, counting into *st */
+static struct ixd_meter *
+dpi_meter(struct ixd_meter_stats *st)
 {
     struct ixd_meter_settings s = {.max_flows = 1000,
                                    .idle_ms = 30000,
@@ -476,21 +477,35 @@ test_dpi_state_freed(void **state)
                                    .linger_ms = 2000,
                                    .dpi = 1,
                                    .dpi_packets = 8};
-    struct ixd_meter_stats st = {0};
     char err[256];
-    struct ixd_meter *m =
-        ixd_meter_new(&s, &st, "c", "test", NULL, count_records, NULL, NULL, err, sizeof(err));
-    struct fb f = {0};
+
+    return ixd_meter_new(&s, st, "c", "test", NULL, count_records, NULL, NULL, err, sizeof(err));
+}
+
+/* A DNS query for example.com from port sport, in an Ethernet frame */
+static void
+dns_query(struct fb *f, uint16_t sport)
+{
     static const uint8_t query[] = {0x12, 0x34, 1,   0,   0,   1,   0,   0,   0,   0,
                                     0,    0,    7,   'e', 'x', 'a', 'm', 'p', 'l', 'e',
                                     3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
+
+    eth(f, 0x0800);
+    ipv4(f, 17, 1, 2, (uint16_t)(8 + sizeof(query)), 0, 1);
+    udp(f, sport, 53, (uint16_t)sizeof(query));
+    put(f, query, sizeof(query));
+}
+
+static void
+test_dpi_state_freed(void **state)
+{
+    struct ixd_meter_stats st = {0};
+    struct ixd_meter *m = dpi_meter(&st);
+    struct fb f = {0};
     size_t dpi_bytes;
 
     assert_non_null(m);
-    eth(&f, 0x0800);
-    ipv4(&f, 17, 1, 2, (uint16_t)(8 + sizeof(query)), 0, 1);
-    udp(&f, 33333, 53, (uint16_t)sizeof(query));
-    put(&f, query, sizeof(query));
+    dns_query(&f, 33333);
     ixd_meter_packet(m, IXD_LINK_ETHERNET, f.b, (uint32_t)f.n, 1000000);
     ixd_meter_memory(m, &dpi_bytes);
     assert_int_equal(st.m.dpi_classified, 1);
@@ -508,19 +523,8 @@ test_dpi_state_freed(void **state)
 static void
 test_app_names_refreshed(void **state)
 {
-    struct ixd_meter_settings s = {.max_flows = 1000,
-                                   .idle_ms = 30000,
-                                   .active_ms = 300000,
-                                   .linger_ms = 2000,
-                                   .dpi = 1,
-                                   .dpi_packets = 8};
     struct ixd_meter_stats st = {0};
-    char err[256];
-    struct ixd_meter *m =
-        ixd_meter_new(&s, &st, "c", "test", NULL, count_records, NULL, NULL, err, sizeof(err));
-    static const uint8_t query[] = {0x12, 0x34, 1,   0,   0,   1,   0,   0,   0,   0,
-                                    0,    0,    7,   'e', 'x', 'a', 'm', 'p', 'l', 'e',
-                                    3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
+    struct ixd_meter *m = dpi_meter(&st);
     /* three DNS queries from other ports: 1 s apart, then a refresh period later */
     static const int64_t at[] = {1000000, 2000000, 2000000 + IXD_METER_APP_REFRESH_USEC};
     static const uint64_t announced[] = {1, 1, 2};
@@ -529,10 +533,7 @@ test_app_names_refreshed(void **state)
     assert_non_null(m);
     for (k = 0; k < 3; k++) {
         struct fb f = {0};
-        eth(&f, 0x0800);
-        ipv4(&f, 17, 1, 2, (uint16_t)(8 + sizeof(query)), 0, 1);
-        udp(&f, (uint16_t)(33333 + k), 53, (uint16_t)sizeof(query));
-        put(&f, query, sizeof(query));
+        dns_query(&f, (uint16_t)(33333 + k));
         ixd_meter_packet(m, IXD_LINK_ETHERNET, f.b, (uint32_t)f.n, at[k]);
         ixd_meter_flush(m);
         assert_int_equal(st.m.records, k + 1);
