@@ -29,10 +29,11 @@ struct ixd_xentry;
 typedef int (*ixd_xsession_emit_fn)(void *arg, const uint8_t *msg, size_t len, uint32_t records,
                                     int templates);
 
-/* Called for each export template of the session: its domain, whether it is an options
- * template, and its template record (borrowed for the call). */
-typedef void (*ixd_xsession_template_fn)(void *arg, uint32_t odid, int options, const uint8_t *rec,
-                                         size_t len);
+/* Called for each record a new transport session must start with: its domain, the set it goes
+ * in (2 or 3 for a template record; another ID for a data record: an RFC 5610 type record) and
+ * the record (borrowed for the call). */
+typedef void (*ixd_xsession_template_fn)(void *arg, uint32_t odid, uint16_t set_id,
+                                         const uint8_t *rec, size_t len);
 
 /* What happens to the ID of an evicted template (it will be given to another template). */
 enum ixd_xwithdraw {
@@ -92,8 +93,9 @@ void ixd_xsession_finish(struct ixd_xsession *s);
  * every template again before its next use. The message being built must be finished. */
 void ixd_xsession_restart(struct ixd_xsession *s);
 
-/** Calls fn for every export template, domain by domain, and counts each one as sent in the
- * current epoch (the caller sends them first). */
+/** Calls fn for every export template, domain by domain, each domain's RFC 5610 type records
+ * (their options template, then a data record per element described) first, and counts each
+ * one as sent in the current epoch (the caller sends them first). */
 void ixd_xsession_each_template(struct ixd_xsession *s, ixd_xsession_template_fn fn, void *arg);
 
 /** The sequence number for a message of domain odid holding records data records, taken into

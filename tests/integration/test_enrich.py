@@ -69,9 +69,16 @@ def export_output(port):
 """
 
 
+INTERFACE_ELEMENTS = ["ingressInterfaceName", "egressInterfaceName",
+                      "ingressInterfaceDescription", "egressInterfaceDescription",
+                      "ingressInterfaceSpeed", "egressInterfaceSpeed"]
+
+
 def tshark_ok(datagrams, records):
     """tshark decodes the export (each worker's session from its own source port, as sent)
-    without a malformed packet or an expert error, every message whole, all records."""
+    without a malformed packet or an expert error, every message whole, all records. Returns
+    the names of the elements the export described in RFC 5610 type records (tshark shows
+    each as "Flow N [name]"), each once per worker session."""
     path = os.path.join(tempfile.mkdtemp(), "x.pcap")
     pcapio.write_udp_pcap(path, datagrams, dport=4739)
     base = ["tshark", "-n", "-r", path, "-d", "udp.port==4739,cflow"]
@@ -83,6 +90,7 @@ def tshark_ok(datagrams, records):
     assert "Malformed" not in r.stdout and "partial" not in r.stdout
     flows = len(re.findall(r"^\s+Flow \d+$", r.stdout, re.M))
     assert flows == records, "tshark decodes %d data records of %d" % (flows, records)
+    return re.findall(r"^\s+Flow \d+ \[(\w+)\]$", r.stdout, re.M)
 
 
 def sources(tmp):
@@ -114,13 +122,14 @@ def want(k):
     return w
 
 
-def ipfix_dump(tmp):
+def ipfix_dump(tmp, elements=True):
     """ipfixDump's text of every file the ipfix-file output completed, read with the element
-    XML; it must read them without a complaint."""
+    XML, or (elements False) with only what the files' RFC 5610 type records describe; it must
+    read them without a complaint."""
     out = []
+    how = ["-e", ELEMENTS] if elements else ["--rfc5610"]
     for path in sorted(glob.glob(os.path.join(tmp, "arch", "*.ipfix"))):
-        r = subprocess.run(["ipfixDump", "--in", path, "-e", ELEMENTS], capture_output=True,
-                           text=True)
+        r = subprocess.run(["ipfixDump", "--in", path] + how, capture_output=True, text=True)
         errors = [l for l in r.stderr.splitlines() if l.strip()]
         assert r.returncode == 0 and not errors, (path, r.stderr)
         out.append(r.stdout)
@@ -231,9 +240,14 @@ def test_interface_names_from_options_records():
     wait_sent(d, len(lines))
     d.stop()
     sink.close()
-    # the re-export: tshark decodes it without a malformed packet (it cannot name a private
-    # enterprise's elements); ipfixDump names them from the files below
-    tshark_ok(sink.datagrams, len(lines))
+    # the re-export: tshark decodes it without a malformed packet, and the type records that
+    # describe the six elements the stage added, once in each worker's session
+    # (per observation domain: the other domain's records carry the fields, empty)
+    described = tshark_ok(sink.datagrams, len(lines))
+    sessions = len({port for port, _ in sink.datagrams})
+    assert sorted(set(described)) == sorted(INTERFACE_ELEMENTS), described
+    counts = {described.count(name) for name in INTERFACE_ELEMENTS}
+    assert len(counts) == 1 and sessions <= counts.pop() <= 2 * sessions, (described, sessions)
     for s in socks:
         s.close()
     assert m and int(m.group(1)) == 4, m and m.group(0)
@@ -250,6 +264,10 @@ def test_interface_names_from_options_records():
     for name in ("ingressInterfaceName", "egressInterfaceDescription", "ge-0/0/1",
                  "uplink to transit"):
         assert name in text, name
+    # without the XML: ipfixDump learns the names and types from the files' type records
+    text = ipfix_dump(tmp, elements=False)
+    assert re.search(r"\(32473/1\)\s+ingressInterfaceName : \(len: 8\) ge-0/0/1", text)
+    assert re.search(r"\(32473/5\)\s+ingressInterfaceSpeed : 0$", text, re.M)
 
 
 def test_as_numbers_in_place_and_both_kinds():
