@@ -77,6 +77,7 @@ begin(struct ixd_xsession *s, struct ixd_xdomain *dom, uint32_t now_sec)
     s->set_at = 0;
     s->set_id = 0;
     s->mrecords = 0;
+    s->mdescribed = 0;
     s->mtemplates = 0;
     s->mdom = dom;
     s->mtime = now_sec;
@@ -97,7 +98,8 @@ ixd_xsession_finish(struct ixd_xsession *s)
         ixd_put32(s->msg + 12, s->mdom->odid);
         /* a dropped message still advances the sequence: the collector sees the loss */
         s->mdom->seq += s->mrecords;
-        if (s->emit(s->emit_arg, s->msg, s->len, s->mrecords, s->mtemplates) == -1 &&
+        if (s->emit(s->emit_arg, s->msg, s->len, s->mrecords - s->mdescribed, s->mdescribed,
+                    s->mtemplates) == -1 &&
             s->mtemplates) {
             s->epoch++;
         }
@@ -437,57 +439,89 @@ undescribed(const struct ixd_xsession *s, const struct ixd_xdomain *dom, const s
     return dom->type_epoch == s->epoch ? mask & ~dom->described : mask;
 }
 
-/* Starts a message of dom for type records; a message with type records counts as defining
- * templates, so that if it is lost every template goes again, and the descriptions with them. */
+/* Puts the type records' options template in the message if this epoch has not had it. A
+ * message with type records counts as defining templates: if it is lost, every template goes
+ * again, and the descriptions with them. */
 static void
-begin_described(struct ixd_xsession *s, struct ixd_xdomain *dom, uint32_t now_sec)
+put_type_template(struct ixd_xsession *s, struct ixd_xdomain *dom)
 {
-    begin(s, dom, now_sec);
-    s->mtemplates = 1;
+    if (dom->type_tid == 0) {
+        dom->type_tid = allocate_id(dom, 0);
+    }
     if (dom->type_epoch != s->epoch) {
         open_set(s, IXD_SET_OPTIONS_TEMPLATE);
         s->len += ixd_typerec_template(s->msg + s->len, dom->type_tid);
         dom->type_epoch = s->epoch;
         dom->described = 0;
     }
+    s->mtemplates = 1;
 }
 
-/*
- * Describes the own elements of due (under enterprise pen) to the collector, in messages of
- * their own ahead of the template that uses them: the type records' options template if this
- * epoch has not had it, then one type record per element. Collectors that learn elements from
- * type records (libfixbuf's) read a template's fields against what they know when the template
- * arrives, so the descriptions go first.
- */
 static void
-describe(struct ixd_xsession *s, struct ixd_xdomain *dom, uint64_t due, uint32_t pen,
-         uint32_t now_sec)
+put_description(struct ixd_xsession *s, struct ixd_xdomain *dom, size_t i, uint32_t pen)
+{
+    if (s->set_id != dom->type_tid) {
+        open_set(s, dom->type_tid);
+    }
+    s->len += ixd_typerec_write(s->msg + s->len, pen, &ixd_own_elements[i]);
+    s->mrecords++;
+    s->mdescribed++;
+    dom->type_pen = pen;
+    dom->described |= 1ull << i;
+}
+
+/* Bytes the descriptions of due take in a message, set headers included (an upper bound). */
+static size_t
+descriptions_need(const struct ixd_xsession *s, const struct ixd_xdomain *dom, uint64_t due)
+{
+    size_t need = IXD_SET_HEADER_LEN, i;
+
+    if (dom->type_epoch != s->epoch) {
+        need += IXD_SET_HEADER_LEN + IXD_TYPEREC_TEMPLATE_LEN;
+    }
+    for (i = 0; i < ixd_n_own_elements && i < 64; i++) {
+        if (due >> i & 1) {
+            need += ixd_typerec_length(&ixd_own_elements[i]);
+        }
+    }
+    return need;
+}
+
+/* Puts the descriptions of due in the message, which has room for them. */
+static void
+put_descriptions(struct ixd_xsession *s, struct ixd_xdomain *dom, uint64_t due, uint32_t pen)
 {
     size_t i;
 
-    if (dom->type_tid == 0) {
-        dom->type_tid = allocate_id(dom, 0);
-    }
-    ixd_xsession_finish(s);
-    begin_described(s, dom, now_sec);
+    put_type_template(s, dom);
     for (i = 0; i < ixd_n_own_elements && i < 64; i++) {
-        const struct ixd_own_element *el = &ixd_own_elements[i];
-        size_t n;
+        if (due >> i & 1) {
+            put_description(s, dom, i, pen);
+        }
+    }
+}
+
+/* Descriptions that do not fit in one message with the record that needs them: in messages of
+ * their own, as many as they take, before the record's. */
+static void
+describe_apart(struct ixd_xsession *s, struct ixd_xdomain *dom, uint64_t due, uint32_t pen,
+               uint32_t now_sec)
+{
+    size_t i;
+
+    ixd_xsession_finish(s);
+    begin(s, dom, now_sec);
+    put_type_template(s, dom);
+    for (i = 0; i < ixd_n_own_elements && i < 64; i++) {
         if ((due >> i & 1) == 0) {
             continue;
         }
-        n = ixd_typerec_length(el) + (s->set_id == dom->type_tid ? 0 : IXD_SET_HEADER_LEN);
-        if (s->len + n > s->mtu) {
+        if (s->len + IXD_SET_HEADER_LEN + ixd_typerec_length(&ixd_own_elements[i]) > s->mtu) {
             ixd_xsession_finish(s);
-            begin_described(s, dom, now_sec);
+            begin(s, dom, now_sec);
+            put_type_template(s, dom);
         }
-        if (s->set_id != dom->type_tid) {
-            open_set(s, dom->type_tid);
-        }
-        s->len += ixd_typerec_write(s->msg + s->len, pen, el);
-        dom->type_pen = pen;
-        s->mrecords++;
-        dom->described |= 1ull << i;
+        put_description(s, dom, i, pen);
     }
     ixd_xsession_finish(s);
 }
@@ -501,23 +535,27 @@ add_record(struct ixd_xsession *s, struct ixd_xdomain *dom, struct ixd_xentry *e
            uint32_t now_sec)
 {
     size_t n = r->length + e->plan.extra, need = 0, k, at;
-    uint64_t due;
-    uint32_t pen;
-    int attempt;
+    uint64_t due = 0;
+    uint32_t pen = 0;
+    int apart = 0;
 
-    due = undescribed(s, dom, e, subs, &pen);
-    if (due != 0) {
-        describe(s, dom, due, pen, now_sec);
-    }
-    for (attempt = 0; attempt < 2; attempt++) {
-        size_t tpl;
+    for (;;) {
+        size_t tpl, desc;
         if (s->len == 0) {
             begin(s, dom, now_sec);
         }
+        /* asked again each time: a lost message that defined templates moves the epoch */
+        due = undescribed(s, dom, e, subs, &pen);
+        desc = due != 0 ? descriptions_need(s, dom, due) : 0;
         tpl = templates_need(s, e, subs);
-        need = tpl + (tpl == 0 && s->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
+        need = desc + tpl + (desc + tpl == 0 && s->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
         if (s->len + need <= s->mtu) {
             break;
+        }
+        if (s->len == IXD_HEADER_LEN && due != 0 && !apart) {
+            describe_apart(s, dom, due, pen, now_sec);
+            apart = 1;
+            continue;
         }
         if (s->len == IXD_HEADER_LEN) {
             ixd_log_limited(&s->errors, ixd_mono_now(), IXD_LOG_WARNING,
@@ -527,6 +565,9 @@ add_record(struct ixd_xsession *s, struct ixd_xdomain *dom, struct ixd_xentry *e
             return -1;
         }
         ixd_xsession_finish(s);
+    }
+    if (due != 0) {
+        put_descriptions(s, dom, due, pen);
     }
     for (k = 0; k < subs->n; k++) {
         if (subs->entry[k] != NULL && subs->entry[k]->epoch != s->epoch) {

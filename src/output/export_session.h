@@ -23,11 +23,13 @@
 struct ixd_xdomain;
 struct ixd_xentry;
 
-/* Takes a finished message of len bytes holding records data records; templates: it defines
- * templates. The message is borrowed for the call. Returns 0, or -1 if it was dropped: then, if
+/* Takes a finished message of len bytes holding records of the records it was given, and
+ * described RFC 5610 type records of its own (data records too: they take sequence numbers,
+ * but are no output's records to count); templates: it defines templates (type records
+ * count). The message is borrowed for the call. Returns 0, or -1 if it was dropped: then, if
  * it held templates, every template is sent again before its next use. */
 typedef int (*ixd_xsession_emit_fn)(void *arg, const uint8_t *msg, size_t len, uint32_t records,
-                                    int templates);
+                                    uint32_t described, int templates);
 
 /* Called for each record a new transport session must start with: its domain, the set it goes
  * in (2 or 3 for a template record; another ID for a data record: an RFC 5610 type record) and
@@ -56,7 +58,7 @@ struct ixd_xsession {
     uint8_t *msg;
     size_t len, set_at;
     uint16_t set_id;
-    uint32_t mrecords, mtime;
+    uint32_t mrecords, mdescribed, mtime; /* data records, type records among them */
     int mtemplates;
     struct ixd_xdomain *mdom;
     /* export templates per observation domain */

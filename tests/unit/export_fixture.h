@@ -25,7 +25,8 @@
 struct out_msg {
     uint8_t *buf;
     size_t len;
-    uint32_t records; /* as the session said */
+    uint32_t records;   /* as the session said: the records it was given */
+    uint32_t described; /* and the type records of its own */
     int templates;
     int refused; /* the emit callback returned -1 */
 };
@@ -35,7 +36,7 @@ static size_t n_out;
 static unsigned refuse_next; /* emits still to refuse */
 
 static inline int
-emit(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
+emit(void *arg, const uint8_t *msg, size_t len, uint32_t records, uint32_t described, int templates)
 {
     struct out_msg *o;
 
@@ -46,6 +47,7 @@ emit(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
     memcpy(o->buf, msg, len);
     o->len = len;
     o->records = records;
+    o->described = described;
     o->templates = templates;
     o->refused = refuse_next > 0;
     if (refuse_next > 0) {
@@ -168,7 +170,8 @@ walk(const struct out_msg *o, uint32_t mtu)
         at += slen;
     }
     assert_int_equal(at, o->len);
-    assert_int_equal(w.records, o->records);
+    assert_int_equal(w.records, o->records + o->described);
+    assert_int_equal(w.descriptions, o->described);
     /* type records count as templates: when they are lost, they go again with the templates */
     assert_int_equal(o->templates, w.definitions + w.withdrawals + w.descriptions > 0);
     return w;

@@ -66,6 +66,19 @@ type_records(size_t from, struct described *d, size_t *template_at)
     return n;
 }
 
+/* The IDs of the sets of message o, in order; returns how many (at most max). */
+static size_t
+set_ids(const struct out_msg *o, uint16_t *ids, size_t max)
+{
+    size_t at = IXD_HEADER_LEN, n = 0;
+
+    while (at < o->len && n < max) {
+        ids[n++] = ixd_get16(o->buf + at);
+        at += ixd_get16(o->buf + at + 2);
+    }
+    return n;
+}
+
 /* Template tid: sourceTransportPort, then the given (enterprise, element) fields at their
  * registered lengths (strings variable-length). */
 static struct ixd_template *
@@ -147,8 +160,9 @@ test_record_layout(void **state)
     }
 }
 
-/* Described before the first template that uses them, each element once per epoch, another
- * enterprise's elements of the same ids never; described again in a new transport session. */
+/* Described before the first template that uses them, in its message when they fit, each
+ * element once per epoch, another enterprise's elements of the same ids never; described again
+ * in a new transport session. */
 static void
 test_described_before_use(void **state)
 {
@@ -160,6 +174,7 @@ test_described_before_use(void **state)
     struct ixd_template *v6 = own_template(303, OWN_PEN, tunnel, 1);
     struct described d[DESCRIBED_MAX];
     size_t before, tpl_at;
+    uint16_t sets[8];
 
     (void)state;
     write_record(plain, 1);
@@ -173,9 +188,16 @@ test_described_before_use(void **state)
     write_record(a, 1);
     ixd_xsession_finish(&xs);
     assert_int_equal(type_records(before, d, &tpl_at), 2);
-    assert_int_equal(tpl_at, before); /* in the first message after the previous ones */
+    /* one message: the type template, the type records, the template, the records */
+    assert_int_equal(n_out, before + 1);
+    assert_int_equal(tpl_at, before);
     assert_int_equal(out[before].records, 2);
-    assert_int_equal(ixd_get16(out[before + 1].buf + IXD_HEADER_LEN), IXD_SET_TEMPLATE);
+    assert_int_equal(out[before].described, 2);
+    assert_int_equal(set_ids(&out[before], sets, 8), 4);
+    assert_int_equal(sets[0], IXD_SET_OPTIONS_TEMPLATE);
+    assert_true(sets[1] >= IXD_MIN_DATA_SET && sets[1] != 300);
+    assert_int_equal(sets[2], IXD_SET_TEMPLATE);
+    assert_int_equal(sets[3], 300);
     assert_int_equal(d[0].pen, OWN_PEN);
     assert_int_equal(d[0].id, 1);
     assert_int_equal(d[0].type, 13); /* string */
@@ -249,8 +271,9 @@ test_refused_descriptions_go_again(void **state)
     ixd_template_free(a);
 }
 
-/* The enrich stage's twelve elements in one template, at the smallest mtu: the descriptions spread
- * over as many messages as they need, each within the mtu, all before the template. */
+/* The enrich stage's twelve elements in one template, at the smallest mtu: the descriptions do
+ * not fit with the record, so they go first, in as many messages as they need, each within the
+ * mtu. */
 static void
 test_descriptions_split_at_mtu(void **state)
 {
@@ -270,6 +293,8 @@ test_descriptions_split_at_mtu(void **state)
     ixd_xsession_finish(&xs);
     assert_int_equal(type_records(0, d, &tpl_at), 12);
     assert_true(n_out > 3);
+    assert_int_equal(out[n_out - 1].described, 0);
+    assert_int_equal(out[n_out - 1].records, 1);
     for (k = 0; k < 12; k++) {
         assert_int_equal(d[k].id, k + 1);
     }
@@ -318,8 +343,8 @@ test_prelude_carries_descriptions(void **state)
     /* counted as sent in this session: the next record needs nothing in front */
     write_record(a, 1);
     ixd_xsession_finish(&xs);
-    assert_int_equal(n_out, 3);
-    assert_int_equal(ixd_get16(out[2].buf + IXD_HEADER_LEN), 300);
+    assert_int_equal(n_out, 2);
+    assert_int_equal(ixd_get16(out[1].buf + IXD_HEADER_LEN), 300);
     ixd_template_free(a);
 }
 
