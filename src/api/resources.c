@@ -597,6 +597,7 @@ pipeline_json(const struct api_ctx *ctx, const char *name)
     if (api_config_writable(ctx->config)) {
         json_object_set_new(links, "config", api_link(API_PREFIX "/config/pipelines/%s", name));
     }
+    api_timeseries_link(links, "pipeline=%s", name);
     return json_pack("{s:s, s:o, s:o}", "name", name, "stages", stages, "_links", links);
 }
 

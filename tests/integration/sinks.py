@@ -92,7 +92,9 @@ class KafkaMock:
         proc.terminate()
         proc.wait(timeout=10)
         with open(path, "rb") as f:
-            return f.read()
+            data = f.read()
+        os.unlink(path)
+        return data
 
     def stop(self):
         if self.proc.poll() is None:

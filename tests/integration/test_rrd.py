@@ -133,7 +133,10 @@ def test_rates_and_sampling():
     collector's health series counts its records; the API serves the same points."""
     port, api_port = free_port(), free_tcp_port()
     tmp = tempfile.mkdtemp(prefix="ixdrrd-")
-    d = Daemon(config(port, api_port, tmp + "/rrd"), expect_collectors=1)
+    # a pipeline with a stage has health series of its own
+    d = Daemon(config(port, api_port, tmp + "/rrd", pipelines="pipelines:\n  - {name: p, from: [u], "
+                      "to: [r], stages: [{filter: \"octetDeltaCount >= 0\"}]}"),
+               expect_collectors=1)
     api = Api(api_port)
     try:
         plain = Exporter(port, "127.0.0.2")
@@ -199,6 +202,8 @@ def test_rates_and_sampling():
         assert {s["id"] for s in mine} == {"exporter~u~127.0.0.3", "domain~u~127.0.0.3~1"}, mine
         assert "timeseries" in api.json("/api/v1/collectors/u")["_links"]
         assert "timeseries" in api.json("/api/v1/")["_links"]
+        href = api.json("/api/v1/pipelines/p")["_links"]["timeseries"]["href"]
+        assert [s["id"] for s in api.json(href)["_embedded"]["timeseries"]] == ["pipeline~p"]
         plain.close()
         sampled.close()
     finally:

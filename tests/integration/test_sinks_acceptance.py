@@ -8,6 +8,7 @@ the sanitizer build."""
 import json
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -59,6 +60,7 @@ outputs:
     d.wait_log(r"read %s: \d+ messages" % path, timeout=300)
     final = d.stop()  # writes out everything the file held
     records = read_json_lines(out)
+    shutil.rmtree(tmp)  # gigabytes at full size
     assert len(records) == final["f"]["records"], (len(records), final)
     assert len(records) == n, "%s held %d records, not %d: %s" % (what, len(records), n, final)
     return records
@@ -149,6 +151,7 @@ outputs:
         kafka.stop()
         if s3 is not None:
             s3.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def outage_run(spool_size, queue_messages, queue_size):
@@ -210,6 +213,7 @@ outputs:
     finally:
         ch.stop()
         kafka.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_outages_within_the_bounds_lose_nothing():
