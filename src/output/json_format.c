@@ -300,17 +300,19 @@ put_ipv4(char *out, const uint8_t *p)
 static inline void
 hex_digits32(char *h, const uint8_t *p)
 {
-    uint8_t __attribute__((vector_size(16))) v, hi, lo, a, b;
+    uint8_t __attribute__((vector_size(16))) v, hi, lo;
+    int8_t __attribute__((vector_size(16))) a, b; /* digits 0..15: a signed compare is one op */
 
     memcpy(&v, p, 16);
     hi = v >> 4;
     lo = v & 15;
-    a = __builtin_shufflevector(hi, lo, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    b = __builtin_shufflevector(hi, lo, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15,
-                                31);
+    a = (__typeof__(a))__builtin_shufflevector(hi, lo, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6,
+                                               22, 7, 23);
+    b = (__typeof__(b))__builtin_shufflevector(hi, lo, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
+                                               14, 30, 15, 31);
     /* a digit above 9 is a letter: 'a' - '0' - 10 further on */
-    a += '0' + ((__typeof__(a))(a > 9) & ('a' - '0' - 10));
-    b += '0' + ((__typeof__(b))(b > 9) & ('a' - '0' - 10));
+    a += '0' + ((a > 9) & ('a' - '0' - 10));
+    b += '0' + ((b > 9) & ('a' - '0' - 10));
     memcpy(h, &a, 16);
     memcpy(h + 16, &b, 16);
 }
@@ -333,22 +335,27 @@ put_group(char *out, const char *h)
     return 5 - (skip >> 3);
 }
 
-/* Bit k set: the k-th 16-bit group of the 8 bytes at p is zero. */
+/* Bit i set: group i of the address at p is zero. */
 static inline unsigned
 zero_groups(const uint8_t *p)
 {
-    const uint64_t low15 = 0x7fff7fff7fff7fffULL;
-    uint64_t x, nz;
+    uint16_t __attribute__((vector_size(16))) v;
+    int16_t __attribute__((vector_size(16))) z;
+    uint64_t x[2];
+    unsigned k, bits = 0;
 
-    memcpy(&x, p, 8);
+    memcpy(&v, p, 16);
+    z = v == 0; /* -1 in each zero group */
+    memcpy(x, &z, 16);
+    for (k = 0; k < 2; k++) {
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap64(x); /* group 0 in the low lane (its two bytes swapped: still zero) */
+        x[k] = __builtin_bswap64(x[k]); /* the first group in the low lane */
 #endif
-    /* the top bit of each 16-bit lane: is the lane non-zero (no carry crosses lanes) */
-    nz = (((x & low15) + low15) | x) & ~low15;
-    /* the four zero flags, at bits 0, 16, 32, 48, moved to 60..63 by one multiplication (the
-     * sixteen partial products land on distinct bits: no carries) */
-    return (unsigned)((((~nz & ~low15) >> 15) * 0x1000200040008000ULL) >> 60);
+        /* the flags at bits 0, 16, 32 and 48, moved to 60..63 by one multiplication (the
+         * sixteen partial products land on distinct bits: no carries) */
+        bits |= (unsigned)(((x[k] & 0x0001000100010001ULL) * 0x1000200040008000ULL) >> 60) << 4 * k;
+    }
+    return bits;
 }
 
 /* Indexed by the zero groups of an address (bit i: group i is zero): the first longest run of
@@ -381,7 +388,7 @@ static const uint8_t zero_run[256] = {
 size_t
 ixd_json_put_ipv6(char *out, const uint8_t *p)
 {
-    unsigned run = zero_run[zero_groups(p) | zero_groups(p + 8) << 4];
+    unsigned run = zero_run[zero_groups(p)];
     unsigned best = run & 15, end = best + (run >> 4), i;
     size_t o = 0;
     char h[32];
