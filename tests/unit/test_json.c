@@ -352,6 +352,64 @@ ipv6_text_as_inet_ntop(void **state)
     }
 }
 
+/* The text of each RFC 5952 case spelled out (not taken from inet_ntop): what ipfixd has
+ * always written for it, group by group. */
+static void
+ipv6_text_rfc5952_cases(void **state)
+{
+    static const struct {
+        uint16_t w[8];
+        const char *text;
+    } cases[] = {
+        {{0, 0, 0, 0, 0, 0, 0, 0}, "::"},
+        {{0, 0, 0, 0, 0, 0, 0, 1}, "::1"}, /* seven zeros: hex, not ::0.0.0.1 */
+        {{1, 0, 0, 0, 0, 0, 0, 0}, "1::"},
+        {{0, 0, 0, 1, 2, 3, 4, 5}, "::1:2:3:4:5"},
+        {{1, 2, 3, 4, 5, 0, 0, 0}, "1:2:3:4:5::"},
+        {{1, 0, 0, 2, 3, 0, 0, 4}, "1::2:3:0:0:4"}, /* two equal runs: the first */
+        {{0, 0, 1, 2, 3, 4, 0, 0}, "::1:2:3:4:0:0"},
+        {{1, 0, 0, 2, 0, 0, 0, 3}, "1:0:0:2::3"}, /* the longer run, even second */
+        {{0, 0, 1, 0, 0, 0, 0, 0}, "0:0:1::"},
+        {{1, 0, 2, 3, 4, 5, 6, 7}, "1:0:2:3:4:5:6:7"}, /* one zero group stays */
+        {{1, 2, 3, 4, 5, 6, 7, 0}, "1:2:3:4:5:6:7:0"},
+        {{0, 1, 2, 3, 4, 5, 6, 7}, "0:1:2:3:4:5:6:7"},
+        {{1, 0, 2, 0, 3, 0, 4, 0}, "1:0:2:0:3:0:4:0"},
+        {{1, 2, 3, 0, 0, 4, 5, 6}, "1:2:3::4:5:6"}, /* a run across the two halves */
+        {{0x2001, 0xdb8, 0, 0, 0, 0, 0x12, 0x3456}, "2001:db8::12:3456"},
+        {{0x2001, 0xdb8, 1, 0, 0, 0, 0xab, 0xcdef}, "2001:db8:1::ab:cdef"},
+        {{0xfe80, 0, 0, 0, 0, 0, 0, 0x1a2b}, "fe80::1a2b"},
+        {{0x1, 0x12, 0x123, 0x1234, 0xabcd, 0xef, 0xf, 0x100}, "1:12:123:1234:abcd:ef:f:100"},
+        {{0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff},
+         "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+        {{0, 0, 0, 0, 0, 0xffff, 0xc000, 0x201}, "::ffff:192.0.2.1"}, /* IPv4-mapped */
+        {{0, 0, 0, 0, 0, 0xffff, 0, 0}, "::ffff:0.0.0.0"},
+        {{0, 0, 0, 0, 0, 0, 0xc000, 0x201}, "::192.0.2.1"}, /* IPv4-compatible */
+        {{0, 0, 0, 0, 0, 0, 1, 0}, "::0.1.0.0"},
+        {{0, 0, 0, 0, 0, 0, 0xffff, 0xffff}, "::255.255.255.255"},
+        {{0, 0, 0, 0, 0, 0xfffe, 0xc000, 0x201}, "::fffe:c000:201"},
+        {{0, 0, 0, 0, 0xffff, 0, 0xc000, 0x201}, "::ffff:0:c000:201"},
+        {{1, 0, 0, 0, 0, 0xffff, 0xc000, 0x201}, "1::ffff:c000:201"},
+        {{0x64, 0xff9b, 0, 0, 0, 0, 0xc000, 0x201}, "64:ff9b::c000:201"},
+    };
+    uint8_t a[16];
+    size_t i, n;
+    int g;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (g = 0; g < 8; g++) {
+            a[2 * g] = (uint8_t)(cases[i].w[g] >> 8);
+            a[2 * g + 1] = (uint8_t)cases[i].w[g];
+        }
+        memset(out, 'X', 128);
+        n = ixd_json_put_ipv6(out + 1, a);
+        if (n != strlen(cases[i].text) || memcmp(out + 1, cases[i].text, n) != 0) {
+            fail_msg("case %zu: want %s, got %.*s", i, cases[i].text, (int)n, out + 1);
+        }
+        assert_int_equal(out[0], 'X');
+        assert_int_equal(out[1 + n + IXD_JSON_OVERRUN], 'X');
+    }
+}
+
 static void
 ipv4_every_octet(void **state)
 {
@@ -748,6 +806,7 @@ main(void)
         cmocka_unit_test(u64_zero_and_max),
         cmocka_unit_test(u64_random_values),
         cmocka_unit_test(ipv6_text_as_inet_ntop),
+        cmocka_unit_test(ipv6_text_rfc5952_cases),
         cmocka_unit_test(ipv4_every_octet),
         R(record_with_every_kind_of_value),
         R(record_signed_float_boolean_edges),
