@@ -17,17 +17,7 @@ ixd_rebuild_plan(const struct ixd_template *t)
 }
 
 void
-ixd_rebuild_start(struct ixd_rebuild *w, uint8_t *at, uint16_t n)
-{
-    w->offs = (uint16_t *)(void *)at;
-    w->lens = w->offs + n;
-    w->start = w->p = (uint8_t *)(w->lens + n);
-    w->i = 0;
-}
-
-/* Field by field: a template with variable-length fields. */
-static void
-copy_fields(struct ixd_rebuild *w, const struct ixd_record *r)
+ixd_rebuild_copy_fields(struct ixd_rebuild *w, const struct ixd_record *r)
 {
     uint16_t i, len;
 
@@ -42,27 +32,6 @@ copy_fields(struct ixd_rebuild *w, const struct ixd_record *r)
             w->p += len;
         }
     }
-}
-
-int
-ixd_rebuild_copy(struct ixd_rebuild *w, const struct ixd_record *r, const uint16_t *plan)
-{
-    uint16_t n = r->tmpl->field_count;
-
-    if (plan == NULL) {
-        copy_fields(w, r);
-        return 0;
-    }
-    if (r->length != r->tmpl->fixed_length) {
-        return -1;
-    }
-    /* the fields start at the record's start: their offsets are the template's */
-    memcpy(w->p, r->data, r->length);
-    memcpy(w->offs + w->i, plan, 2u * n);
-    memcpy(w->lens + w->i, plan + n, 2u * n);
-    w->p += r->length;
-    w->i += n;
-    return 0;
 }
 
 void

@@ -93,6 +93,14 @@ struct cached {
     uint8_t used;
 };
 
+/* An address of a record to look up: its 128 bits (IPv4 mapped), big-endian, held as two
+ * integers (reading back as words what was written as bytes stalls), and its cache slot. */
+struct addrkey {
+    uint64_t hi, lo;
+    uint32_t slot;
+    uint8_t none; /* 1: the record has no such address */
+};
+
 /* An interface's answer in one table of the worker's snapshot, per worker. */
 struct ifcached {
     const struct ixd_iftable *table; /* NULL: unused */
@@ -103,6 +111,7 @@ struct ifcached {
 struct enrich_state {
     const struct enrich_conf *conf;
     struct cached *cache; /* CACHE_SLOTS, with address sources only */
+    struct addrkey *keys; /* the batch's source and destination addresses, with the cache */
     GHashTable *derived;  /* source template serial -> struct derived */
     uint8_t *buf;
     size_t size, used;
@@ -369,14 +378,16 @@ enrich_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
     st->derived = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, derived_free);
     if (c->addresses != NULL) {
         st->cache = calloc(CACHE_SLOTS, sizeof(*st->cache));
+        st->keys = calloc(2 * IXD_BATCH_MAX, sizeof(*st->keys));
     }
     if (c->ifstore != NULL) {
         st->ifcache = calloc((size_t)1 << IFCACHE_BITS, sizeof(*st->ifcache));
     }
-    if (st->buf == NULL || (c->addresses != NULL && st->cache == NULL) ||
+    if (st->buf == NULL || (c->addresses != NULL && (st->cache == NULL || st->keys == NULL)) ||
         (c->ifstore != NULL && st->ifcache == NULL)) {
         g_hash_table_destroy(st->derived);
         free(st->ifcache);
+        free(st->keys);
         free(st->cache);
         free(st->buf);
         free(st);
@@ -522,46 +533,86 @@ cache_slot(uint64_t hi, uint64_t lo)
     return (uint32_t)(x >> 32) & (CACHE_SLOTS - 1);
 }
 
-/* What the sources know of field f4 (an IPv4 address) or else f6 (IPv6) of r, or all empty.
- * The address is held as two integers, not put together in memory: reading back as words
- * what was written as bytes stalls every lookup. */
+/* Field f4 (an IPv4 address) or else f6 (IPv6) of r as a key. */
 static void
-look_up(struct enrich_state *st, const struct ixd_record *r, int f4, int f6,
-        struct ixd_addrinfo *out)
+key_of(const struct ixd_record *r, int f4, int f6, struct addrkey *k)
 {
-    struct cached *c = NULL;
-    struct in6_addr a;
-    uint64_t hi, lo;
     uint16_t len;
 
+    k->none = 0;
     if (f4 >= 0) {
-        hi = 0;
-        lo = 0xffff00000000ull | ixd_get32(ixd_record_field(r, (unsigned)f4, &len));
+        k->hi = 0;
+        k->lo = 0xffff00000000ull | ixd_get32(ixd_record_field(r, (unsigned)f4, &len));
     } else if (f6 >= 0) {
         const uint8_t *v = ixd_record_field(r, (unsigned)f6, &len);
-        hi = ixd_get64(v);
-        lo = ixd_get64(v + 8);
+        k->hi = ixd_get64(v);
+        k->lo = ixd_get64(v + 8);
     } else {
+        k->none = 1;
+        return;
+    }
+    k->slot = cache_slot(k->hi, k->lo);
+}
+
+/* What the sources know of k, or all empty. */
+static void
+look_up(struct enrich_state *st, const struct addrkey *k, struct ixd_addrinfo *out)
+{
+    /* direct-mapped: traffic repeats its addresses, and a hit costs one line's read */
+    struct cached *c = &st->cache[k->slot];
+    struct in6_addr a;
+
+    if (k->none) {
         memset(out, 0, sizeof(*out));
         return;
     }
-    if (st->cache != NULL) {
-        /* direct-mapped: traffic repeats its addresses, and a hit costs one line's read */
-        c = &st->cache[cache_slot(hi, lo)];
-        if (c->used && c->hi == hi && c->lo == lo) {
-            *out = c->info;
-            IXD_CNT_ADD(st->hits, 1);
-            return;
-        }
+    if (c->used && c->hi == k->hi && c->lo == k->lo) {
+        *out = c->info;
+        IXD_CNT_ADD(st->hits, 1);
+        return;
     }
-    ixd_put64(a.s6_addr, hi);
-    ixd_put64(a.s6_addr + 8, lo);
+    ixd_put64(a.s6_addr, k->hi);
+    ixd_put64(a.s6_addr + 8, k->lo);
     ixd_addresses_lookup(st->conf->addresses, &a, out);
-    if (c != NULL) {
-        c->hi = hi;
-        c->lo = lo;
-        c->info = *out;
-        c->used = 1;
+    c->hi = k->hi;
+    c->lo = k->lo;
+    c->info = *out;
+    c->used = 1;
+}
+
+/* The batch's addresses as keys, the cache's lines for them fetched ahead: the cache is about
+ * as large as a core's L2, and a batch's misses then wait for memory together rather than one
+ * after another. */
+static void
+prepare_addresses(struct enrich_state *st, const struct ixd_batch *batch)
+{
+    const struct ixd_template *last = NULL;
+    const struct derived *d = NULL;
+    size_t i;
+
+    for (i = 0; i < batch->count; i++) {
+        const struct ixd_record *r = &batch->records[i];
+        struct addrkey *k = &st->keys[2 * i];
+
+        k[0].none = k[1].none = 1;
+        if (r->tmpl->scope_count != 0) {
+            continue;
+        }
+        if (r->tmpl != last) {
+            last = r->tmpl;
+            d = derived_for(st, r->tmpl);
+        }
+        if (d == NULL || d->tmpl == NULL || !d->addresses) {
+            continue;
+        }
+        key_of(r, d->src4, d->src6, &k[0]);
+        key_of(r, d->dst4, d->dst6, &k[1]);
+        if (!k[0].none) {
+            __builtin_prefetch(&st->cache[k[0].slot]);
+        }
+        if (!k[1].none) {
+            __builtin_prefetch(&st->cache[k[1].slot]);
+        }
     }
 }
 
@@ -595,15 +646,14 @@ find_interface(struct enrich_state *st, const struct ixd_iftable *t, uint32_t if
     return c->info;
 }
 
-/* The interface of field f of r in the batch's exporter's table, or NULL. */
+/* The interface of field f of r in the batch's exporter's tables, or NULL. */
 static const struct ixd_ifinfo *
 interface_of(struct enrich_state *st, const struct ixd_record *r, int f)
 {
-    uint16_t len;
-    const uint8_t *v;
-
     const struct ixd_ifinfo *info = NULL;
-    size_t k;
+    const uint8_t *v;
+    uint32_t ifindex;
+    uint16_t len;
 
     if (f < 0) {
         return NULL;
@@ -612,10 +662,14 @@ interface_of(struct enrich_state *st, const struct ixd_record *r, int f)
     if (len < 1 || len > 8) {
         return NULL;
     }
-    for (k = 0; k < st->conf->n_if_sources && info == NULL; k++) {
-        if (st->tables[k] != NULL) {
-            info = find_interface(st, st->tables[k], (uint32_t)ixd_get_uint(v, len));
-        }
+    ifindex = (uint32_t)ixd_get_uint(v, len);
+    /* the sources in the order tried (follow() leaves the others' NULL) */
+    _Static_assert(IXD_IFSOURCES == 2, "one table per source");
+    if (st->tables[0] != NULL) {
+        info = find_interface(st, st->tables[0], ifindex);
+    }
+    if (info == NULL && st->tables[1] != NULL) {
+        info = find_interface(st, st->tables[1], ifindex);
     }
     return info;
 }
@@ -642,7 +696,8 @@ put_interfaces(struct enrich_state *st, const struct derived *d, const struct ix
 /* Rebuilds r under d into st's buffer: the offsets and lengths of its fields (aligned), then its
  * bytes. 0, or -1 when it does not fit (r unchanged). */
 static int
-rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r)
+rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r,
+        const struct addrkey *keys)
 {
     struct ixd_addrinfo src, dst;
     uint16_t n = d->tmpl->field_count;
@@ -658,8 +713,8 @@ rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r)
         return -1;
     }
     if (d->addresses) {
-        look_up(st, r, d->src4, d->src6, &src);
-        look_up(st, r, d->dst4, d->dst6, &dst);
+        look_up(st, &keys[0], &src);
+        look_up(st, &keys[1], &dst);
         IXD_CNT_ADD(st->found, (uint64_t)(src.asn != 0 || src.country_len != 0) +
                                    (dst.asn != 0 || dst.country_len != 0));
         if (d->src_as < d->n_source) {
@@ -775,6 +830,9 @@ enrich_process(void *state, struct ixd_batch *batch)
         learn(st, batch);
         follow(st, batch);
     }
+    if (st->conf->addresses != NULL) {
+        prepare_addresses(st, batch);
+    }
     for (i = 0; i < batch->count; i++) {
         /* rebuilt where it is: a copy on the stack cost a stalled reload per record */
         struct ixd_record *r = &batch->records[i];
@@ -784,7 +842,7 @@ enrich_process(void *state, struct ixd_batch *batch)
                 last = r->tmpl;
                 d = derived_for(st, r->tmpl);
             }
-            if (d == NULL || (d->tmpl != NULL && rebuild(st, d, r) == -1)) {
+            if (d == NULL || (d->tmpl != NULL && rebuild(st, d, r, st->keys + 2 * i) == -1)) {
                 IXD_CNT_ADD(st->failed, 1); /* no memory, or a record beyond 65535 bytes */
                 continue;
             }
@@ -887,6 +945,7 @@ enrich_stop(void *state)
     }
     g_hash_table_destroy(st->derived);
     free(st->ifcache);
+    free(st->keys);
     free(st->cache);
     free(st->buf);
     free(st);

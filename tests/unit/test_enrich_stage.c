@@ -399,12 +399,89 @@ rebuilt_records_hold_each_field(void **state)
     ixd_ifstore_release(store);
 }
 
+/* IPv6 addresses, one IPv4-mapped: looked up as what they are, twice (the second time from the
+ * worker's cache), the answers in the right records. */
+static void
+ipv6_addresses_looked_up(void **state)
+{
+    /* sourceIPv6Address, destinationIPv6Address, octetDeltaCount */
+    static const uint8_t spec[] = {1, 0, 0, 3, 0, 27, 0, 16, 0, 28, 0, 16, 0, 1, 0, 8};
+    static uint8_t recs_data[2][40];
+    char err[1024], text[1024], csv[] = "/tmp/ixd-enrich-stage-XXXXXX.csv";
+    struct ixd_ie_registry *reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
+    struct ixd_source source = {.collector = "a", .exporter_text = "192.0.2.1", .odid = 1};
+    struct ixd_record recs[2];
+    struct ixd_batch batch = {&source, 2, recs};
+    struct ixd_template *t;
+    struct ixd_instances *in;
+    struct ixd_pipeline_run *run;
+    struct ixd_config *cfg;
+    int fd = mkstemps(csv, 4);
+
+    static const char table[] = "2001:db8::/32,64496,Six,NL,Amsterdam\n"
+                                "2001:db8:1::/48,64497,Six one,BE,Brussels\n"
+                                "10.0.0.0/8,65001,Ten AS,DE,Berlin\n";
+    assert_non_null(reg);
+    assert_int_equal(ixd_ie_registry_add_own(reg, 32473), 0);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, table, sizeof(table) - 1), (ssize_t)sizeof(table) - 1);
+    close(fd);
+    t = parse_template(reg, spec, sizeof(spec));
+    /* 2001:db8:1::5 to 2001:db8:ff::1; ::ffff:10.0.0.1 to 2001:db8:1::5 */
+    inet_pton(AF_INET6, "2001:db8:1::5", recs_data[0]);
+    inet_pton(AF_INET6, "2001:db8:ff::1", recs_data[0] + 16);
+    inet_pton(AF_INET6, "::ffff:10.0.0.1", recs_data[1]);
+    inet_pton(AF_INET6, "2001:db8:1::5", recs_data[1] + 16);
+    recs[0] = (struct ixd_record){t, recs_data[0], 40, NULL, NULL};
+    recs[1] = (struct ixd_record){t, recs_data[1], 40, NULL, NULL};
+    snprintf(text, sizeof(text),
+             "collectors: [{name: a, listen: \"127.0.0.1:4739\"}]\n"
+             "outputs: [{name: o, type: count}]\n"
+             "pipelines:\n"
+             "  - {name: p, from: a, to: o, stages: [{enrich: {addresses: [%s]}}, {keep: x}]}\n",
+             csv);
+    cfg = ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err));
+    assert_non_null(cfg);
+    in = ixd_instances_conf(cfg, reg, 1, IXD_CONFIG_DEFAULT, err, sizeof(err));
+    if (in == NULL) {
+        fail_msg("%s", err);
+    }
+    unlink(csv);
+    run = ixd_pipeline_start(&in->pipelines[0], 0, NULL, 0);
+    assert_non_null(run);
+    n_kept = 0;
+    ixd_pipeline_process(run, &batch);
+    ixd_pipeline_process(run, &batch);
+    assert_int_equal(n_kept, 4);
+    for (size_t i = 0; i < n_kept; i++) {
+        const struct kept *k = &kept[i];
+        assert_walks(k);
+        if (i % 2 == 0) {
+            assert_int_equal(kept_uint(k, 0, 16), 64497);
+            assert_int_equal(kept_uint(k, 0, 17), 64496);
+            assert_string(k, 32473, reg, "sourceCountryCode", "BE");
+            assert_string(k, 32473, reg, "destinationCityName", "Amsterdam");
+        } else {
+            assert_int_equal(kept_uint(k, 0, 16), 65001);
+            assert_int_equal(kept_uint(k, 0, 17), 64497);
+            assert_string(k, 32473, reg, "sourceAsName", "Ten AS");
+            assert_string(k, 32473, reg, "destinationCityName", "Brussels");
+        }
+    }
+    ixd_pipeline_stop(run);
+    ixd_instances_free(in);
+    ixd_config_free(cfg);
+    ixd_template_free(t);
+    ixd_ie_registry_free(reg);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(derived_templates_live_through_the_batch),
         cmocka_unit_test(rebuilt_records_hold_each_field),
+        cmocka_unit_test(ipv6_addresses_looked_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
