@@ -38,7 +38,7 @@
 #define DERIVED_MAX 4096
 #define BATCH_BYTES (2 * 65536)
 #define PATH_MAX_LEN 4096
-#define CACHE_SLOTS 8192 /* per worker: about 480 KiB */
+#define CACHE_SLOTS 8192 /* per worker: 512 KiB (64-byte answers) */
 #define IFCACHE_BITS 9   /* per worker: 512 interfaces, 12 KiB */
 
 /* The elements added after the source template's, in this order: the AS numbers the template
