@@ -12,10 +12,10 @@
  * fetches a line for nothing; nothing else is read without the lock.
  */
 #include <pthread.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/huge.h"
 #include "core/relaxed_counter.h"
 #include "dedup/dedup_table.h"
 
@@ -70,27 +70,6 @@ stripe_init(struct stripe *s)
     pthread_mutexattr_destroy(&a);
 }
 
-/* n bytes, zeroed, in 2 MiB pages where the kernel gives them for the asking (transparent huge
- * pages in madvise mode): lookups land at random across megabytes, and with 4 KiB pages most of
- * them missed the TLB as well as the caches. NULL when out of memory. */
-static void *
-huge_alloc(size_t n)
-{
-    size_t huge = (size_t)2 << 20;
-    void *p = NULL;
-
-    if (n < huge) {
-        return calloc(1, n);
-    }
-    n = (n + huge - 1) & ~(huge - 1);
-    if (posix_memalign(&p, huge, n) != 0) {
-        return NULL;
-    }
-    (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
-    memset(p, 0, n);
-    return p;
-}
-
 struct ixd_dedup_table *
 ixd_dedup_table_new(size_t entries)
 {
@@ -118,8 +97,8 @@ ixd_dedup_table_new(size_t entries)
         t->bucket_bits++;
     }
     t->s = aligned_alloc(64, t->n * sizeof(*t->s));
-    t->entries = huge_alloc(t->capacity * sizeof(*t->entries));
-    t->buckets = huge_alloc((size_t)buckets * t->n * sizeof(*t->buckets));
+    t->entries = ixd_huge_calloc(t->capacity * sizeof(*t->entries));
+    t->buckets = ixd_huge_calloc((size_t)buckets * t->n * sizeof(*t->buckets));
     if (t->s == NULL || t->entries == NULL || t->buckets == NULL) {
         free(t->s);
         free(t->entries);
