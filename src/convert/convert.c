@@ -91,7 +91,8 @@ write_json(struct conv *c, const struct ixd_batch *b)
 }
 
 static int
-emit_ipfix(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
+emit_ipfix(void *arg, const uint8_t *msg, size_t len, uint32_t records, uint32_t described,
+           int templates)
 {
     struct conv *c = arg;
 

@@ -324,42 +324,42 @@ ixd_ie_registry_free(struct ixd_ie_registry *reg)
 }
 
 const struct ixd_own_element ixd_own_elements[] = {
-    {1, IXD_TYPE_STRING, IXD_VARLEN, 0, "ingressInterfaceName",
+    {1, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "ingressInterfaceName",
      "the name of the ingress interface (ifName), from the exporter's options records or SNMP"},
-    {2, IXD_TYPE_STRING, IXD_VARLEN, 0, "egressInterfaceName",
+    {2, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "egressInterfaceName",
      "the name of the egress interface (ifName), from the exporter's options records or SNMP"},
-    {3, IXD_TYPE_STRING, IXD_VARLEN, 0, "ingressInterfaceDescription",
+    {3, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "ingressInterfaceDescription",
      "the description of the ingress interface (interfaceDescription, or ifAlias by SNMP)"},
-    {4, IXD_TYPE_STRING, IXD_VARLEN, 0, "egressInterfaceDescription",
+    {4, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "egressInterfaceDescription",
      "the description of the egress interface (interfaceDescription, or ifAlias by SNMP)"},
-    {5, IXD_TYPE_UNSIGNED, 8, 1, "ingressInterfaceSpeed",
+    {5, IXD_TYPE_UNSIGNED, 8, 1, 0, "ingressInterfaceSpeed",
      "the speed of the ingress interface in bits per second (ifHighSpeed or ifSpeed by SNMP)"},
-    {6, IXD_TYPE_UNSIGNED, 8, 1, "egressInterfaceSpeed",
+    {6, IXD_TYPE_UNSIGNED, 8, 1, 0, "egressInterfaceSpeed",
      "the speed of the egress interface in bits per second (ifHighSpeed or ifSpeed by SNMP)"},
-    {7, IXD_TYPE_STRING, IXD_VARLEN, 0, "sourceAsName",
+    {7, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "sourceAsName",
      "the name of the autonomous system of the source address"},
-    {8, IXD_TYPE_STRING, IXD_VARLEN, 0, "destinationAsName",
+    {8, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "destinationAsName",
      "the name of the autonomous system of the destination address"},
-    {9, IXD_TYPE_STRING, IXD_VARLEN, 0, "sourceCountryCode",
+    {9, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "sourceCountryCode",
      "the ISO 3166-1 alpha-2 code of the country of the source address"},
-    {10, IXD_TYPE_STRING, IXD_VARLEN, 0, "destinationCountryCode",
+    {10, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "destinationCountryCode",
      "the ISO 3166-1 alpha-2 code of the country of the destination address"},
-    {11, IXD_TYPE_STRING, IXD_VARLEN, 0, "sourceCityName",
+    {11, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "sourceCityName",
      "the name (in English) of the city of the source address"},
-    {12, IXD_TYPE_STRING, IXD_VARLEN, 0, "destinationCityName",
+    {12, IXD_TYPE_STRING, IXD_VARLEN, 0, 0, "destinationCityName",
      "the name (in English) of the city of the destination address"},
     /* the flow meter's (docs/meter.md): a tunnel's outer packets, where IANA has no element */
-    {13, IXD_TYPE_UNSIGNED, 8, 3, "tunnelOctetDeltaCount",
+    {13, IXD_TYPE_UNSIGNED, 8, 3, IXD_UNITS_OCTETS, "tunnelOctetDeltaCount",
      "bytes of the outer IP packets that carried the flow's forward packets through a tunnel"},
-    {14, IXD_TYPE_UNSIGNED, 8, 3, "reverseTunnelOctetDeltaCount",
+    {14, IXD_TYPE_UNSIGNED, 8, 3, IXD_UNITS_OCTETS, "reverseTunnelOctetDeltaCount",
      "bytes of the outer IP packets that carried the flow's reverse packets through a tunnel"},
-    {15, IXD_TYPE_IPV4, 4, 0, "tunnelSourceIPv4Address",
+    {15, IXD_TYPE_IPV4, 4, 0, 0, "tunnelSourceIPv4Address",
      "the outer source address of the flow's first packet"},
-    {16, IXD_TYPE_IPV4, 4, 0, "tunnelDestinationIPv4Address",
+    {16, IXD_TYPE_IPV4, 4, 0, 0, "tunnelDestinationIPv4Address",
      "the outer destination address of the flow's first packet"},
-    {17, IXD_TYPE_IPV6, 16, 0, "tunnelSourceIPv6Address",
+    {17, IXD_TYPE_IPV6, 16, 0, 0, "tunnelSourceIPv6Address",
      "the outer source address of the flow's first packet"},
-    {18, IXD_TYPE_IPV6, 16, 0, "tunnelDestinationIPv6Address",
+    {18, IXD_TYPE_IPV6, 16, 0, 0, "tunnelDestinationIPv6Address",
      "the outer destination address of the flow's first packet"},
 };
 const size_t ixd_n_own_elements = sizeof(ixd_own_elements) / sizeof(ixd_own_elements[0]);
@@ -452,4 +452,20 @@ ixd_type_lengths(enum ixd_type type, uint16_t *min, uint16_t *max)
     default:
         break;
     }
+}
+
+const struct ixd_own_element *
+ixd_own_element_of(const struct ixd_field *f)
+{
+    size_t i;
+
+    if (!f->named || f->pen == 0) {
+        return NULL;
+    }
+    for (i = 0; i < ixd_n_own_elements; i++) {
+        if (ixd_own_elements[i].id == f->id) {
+            return ixd_own_elements[i].name == f->key ? &ixd_own_elements[i] : NULL;
+        }
+    }
+    return NULL;
 }

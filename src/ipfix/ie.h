@@ -27,12 +27,19 @@ struct ixd_own_element {
     uint16_t id;
     uint8_t type;      /* enum ixd_type */
     uint16_t length;   /* registered length (IXD_VARLEN for strings) */
-    uint8_t semantics; /* RFC 5610 informationElementSemantics: 0 default, 1 quantity, 3 deltaCounter */
+    uint8_t semantics; /* RFC 5610 informationElementSemantics: 0, 1 quantity, 3 deltaCounter */
+    uint16_t units;    /* RFC 5610 informationElementUnits: 0 none, IXD_UNITS_OCTETS */
     const char *name;
     const char *description;
 };
 extern const struct ixd_own_element ixd_own_elements[];
 extern const size_t ixd_n_own_elements;
+#define IXD_UNITS_OCTETS 2 /* IANA's IPFIX units registry */
+
+/* Which own element a template field is, as the registry named it (the registry's definition
+ * of an own element carries the table's name string), or NULL: a field under the same
+ * enterprise and id that the registry did not take for ipfixd's is not one. */
+const struct ixd_own_element *ixd_own_element_of(const struct ixd_field *f);
 
 /*
  * Defines ipfixd's own elements under enterprise pen (elements.enterprise), replacing what a

@@ -10,6 +10,7 @@
 #include "ipfix/lists.h"
 #include "ipfix/wire.h"
 #include "output/ipfix_encode.h"
+#include "output/type_records.h"
 
 #define ENTRY_BUCKETS 64 /* per domain; chains stay short for the templates of a domain */
 #define ENTRIES_MAX 4096 /* export templates per (session, domain): LRU beyond */
@@ -24,6 +25,8 @@ struct ixd_xentry {
     uint32_t epoch; /* the session epoch in which the template record was last sent */
     uint16_t tid;   /* export template ID */
     uint8_t options;
+    uint32_t own_pen;  /* the enterprise of the own elements in the template */
+    uint64_t own_mask; /* the own elements in the template (ixd_typerec_mask()) */
     struct ixd_xplan plan;
     uint16_t rec_len;
     uint8_t rec[]; /* the export template record */
@@ -36,6 +39,11 @@ struct ixd_xdomain {
     uint64_t used;
     size_t n_entries;
     uint16_t next_id;
+    /* RFC 5610 type records: their options template's ID (0 until needed), the epoch it was
+     * last sent in, and the own elements described since */
+    uint16_t type_tid;
+    uint32_t type_epoch, type_pen;
+    uint64_t described;
     struct ixd_xentry *buckets[ENTRY_BUCKETS];
     uint8_t ids[65536 / 8]; /* export template IDs in use */
 };
@@ -69,6 +77,7 @@ begin(struct ixd_xsession *s, struct ixd_xdomain *dom, uint32_t now_sec)
     s->set_at = 0;
     s->set_id = 0;
     s->mrecords = 0;
+    s->mdescribed = 0;
     s->mtemplates = 0;
     s->mdom = dom;
     s->mtime = now_sec;
@@ -89,7 +98,8 @@ ixd_xsession_finish(struct ixd_xsession *s)
         ixd_put32(s->msg + 12, s->mdom->odid);
         /* a dropped message still advances the sequence: the collector sees the loss */
         s->mdom->seq += s->mrecords;
-        if (s->emit(s->emit_arg, s->msg, s->len, s->mrecords, s->mtemplates) == -1 &&
+        if (s->emit(s->emit_arg, s->msg, s->len, s->mrecords - s->mdescribed, s->mdescribed,
+                    s->mtemplates) == -1 &&
             s->mtemplates) {
             s->epoch++;
         }
@@ -200,6 +210,9 @@ domain_must_withdraw(const struct ixd_xsession *s, const struct ixd_xdomain *dom
 
     if (s->withdraw != IXD_XWITHDRAW_SENT) {
         return s->withdraw == IXD_XWITHDRAW_ALL;
+    }
+    if (dom->type_tid != 0 && dom->type_epoch == s->epoch) {
+        return 1;
     }
     for (k = 0; k < ENTRY_BUCKETS; k++) {
         for (e = dom->buckets[k]; e != NULL; e = e->next) {
@@ -325,6 +338,8 @@ entry_get(struct ixd_xsession *s, struct ixd_xdomain *dom, const struct ixd_temp
         e->key = key;
         e->epoch = 0; /* never sent */
         e->options = t->scope_count > 0;
+        e->own_pen = 0;
+        e->own_mask = ixd_typerec_mask(t, &e->own_pen);
         e->plan = plan;
         e->tid = allocate_id(dom, t->id);
         e->rec_len = (uint16_t)ixd_xplan_template(&plan, t, e->tid, e->rec, plan.template_bytes);
@@ -400,6 +415,117 @@ put_template(struct ixd_xsession *s, struct ixd_xentry *e)
     s->mtemplates = 1;
 }
 
+/* ---- RFC 5610 type records ---- */
+
+/* The own elements that e and the templates its lists name use and dom has not described in
+ * this epoch, and their enterprise into *pen. */
+static uint64_t
+undescribed(const struct ixd_xsession *s, const struct ixd_xdomain *dom, const struct ixd_xentry *e,
+            const struct sub_refs *subs, uint32_t *pen)
+{
+    uint64_t mask = e->own_mask;
+    size_t k;
+
+    *pen = e->own_pen;
+    for (k = 0; k < subs->n; k++) {
+        if (subs->entry[k] != NULL && subs->entry[k]->own_mask != 0) {
+            mask |= subs->entry[k]->own_mask;
+            *pen = subs->entry[k]->own_pen;
+        }
+    }
+    if (mask == 0) {
+        return 0;
+    }
+    return dom->type_epoch == s->epoch ? mask & ~dom->described : mask;
+}
+
+/* Puts the type records' options template in the message if this epoch has not had it. A
+ * message with type records counts as defining templates: if it is lost, every template goes
+ * again, and the descriptions with them. */
+static void
+put_type_template(struct ixd_xsession *s, struct ixd_xdomain *dom)
+{
+    if (dom->type_tid == 0) {
+        dom->type_tid = allocate_id(dom, 0);
+    }
+    if (dom->type_epoch != s->epoch) {
+        open_set(s, IXD_SET_OPTIONS_TEMPLATE);
+        s->len += ixd_typerec_template(s->msg + s->len, dom->type_tid);
+        dom->type_epoch = s->epoch;
+        dom->described = 0;
+    }
+    s->mtemplates = 1;
+}
+
+static void
+put_description(struct ixd_xsession *s, struct ixd_xdomain *dom, size_t i, uint32_t pen)
+{
+    if (s->set_id != dom->type_tid) {
+        open_set(s, dom->type_tid);
+    }
+    s->len += ixd_typerec_write(s->msg + s->len, pen, &ixd_own_elements[i]);
+    s->mrecords++;
+    s->mdescribed++;
+    dom->type_pen = pen;
+    dom->described |= 1ull << i;
+}
+
+/* Bytes the descriptions of due take in a message, set headers included (an upper bound). */
+static size_t
+descriptions_need(const struct ixd_xsession *s, const struct ixd_xdomain *dom, uint64_t due)
+{
+    size_t need = IXD_SET_HEADER_LEN, i;
+
+    if (dom->type_epoch != s->epoch) {
+        need += IXD_SET_HEADER_LEN + IXD_TYPEREC_TEMPLATE_LEN;
+    }
+    for (i = 0; i < ixd_n_own_elements && i < 64; i++) {
+        if (due >> i & 1) {
+            need += ixd_typerec_length(&ixd_own_elements[i]);
+        }
+    }
+    return need;
+}
+
+/* Puts the descriptions of due in the message, which has room for them. */
+static void
+put_descriptions(struct ixd_xsession *s, struct ixd_xdomain *dom, uint64_t due, uint32_t pen)
+{
+    size_t i;
+
+    put_type_template(s, dom);
+    for (i = 0; i < ixd_n_own_elements && i < 64; i++) {
+        if (due >> i & 1) {
+            put_description(s, dom, i, pen);
+        }
+    }
+}
+
+/* Descriptions that do not fit in one message with the record that needs them: in messages of
+ * their own, as many as they take, before the record's. */
+static void
+describe_apart(struct ixd_xsession *s, struct ixd_xdomain *dom, uint64_t due, uint32_t pen,
+               uint32_t now_sec)
+{
+    size_t i;
+
+    ixd_xsession_finish(s);
+    begin(s, dom, now_sec);
+    put_type_template(s, dom);
+    for (i = 0; i < ixd_n_own_elements && i < 64; i++) {
+        if ((due >> i & 1) == 0) {
+            continue;
+        }
+        if (s->len + IXD_SET_HEADER_LEN + ixd_typerec_length(&ixd_own_elements[i]) > s->mtu) {
+            ixd_xsession_finish(s);
+            begin(s, dom, now_sec);
+            put_type_template(s, dom);
+        }
+        put_description(s, dom, i, pen);
+    }
+    ixd_xsession_finish(s);
+}
+
 /* Adds one record, behind every template it needs that this session has not had since the
  * last epoch change: its own and those its lists name. A record that cannot fit in an empty
  * message of mtu bytes is dropped: -1. */
@@ -409,17 +535,27 @@ add_record(struct ixd_xsession *s, struct ixd_xdomain *dom, struct ixd_xentry *e
            uint32_t now_sec)
 {
     size_t n = r->length + e->plan.extra, need = 0, k, at;
-    int attempt;
+    uint64_t due = 0;
+    uint32_t pen = 0;
+    int apart = 0;
 
-    for (attempt = 0; attempt < 2; attempt++) {
-        size_t tpl;
+    for (;;) {
+        size_t tpl, desc;
         if (s->len == 0) {
             begin(s, dom, now_sec);
         }
+        /* asked again each time: a lost message that defined templates moves the epoch */
+        due = undescribed(s, dom, e, subs, &pen);
+        desc = due != 0 ? descriptions_need(s, dom, due) : 0;
         tpl = templates_need(s, e, subs);
-        need = tpl + (tpl == 0 && s->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
+        need = desc + tpl + (desc + tpl == 0 && s->set_id == e->tid ? 0 : IXD_SET_HEADER_LEN) + n;
         if (s->len + need <= s->mtu) {
             break;
+        }
+        if (s->len == IXD_HEADER_LEN && due != 0 && !apart) {
+            describe_apart(s, dom, due, pen, now_sec);
+            apart = 1;
+            continue;
         }
         if (s->len == IXD_HEADER_LEN) {
             ixd_log_limited(&s->errors, ixd_mono_now(), IXD_LOG_WARNING,
@@ -429,6 +565,9 @@ add_record(struct ixd_xsession *s, struct ixd_xdomain *dom, struct ixd_xentry *e
             return -1;
         }
         ixd_xsession_finish(s);
+    }
+    if (due != 0) {
+        put_descriptions(s, dom, due, pen);
     }
     for (k = 0; k < subs->n; k++) {
         if (subs->entry[k] != NULL && subs->entry[k]->epoch != s->epoch) {
@@ -590,6 +729,28 @@ ixd_xsession_restart(struct ixd_xsession *s)
     }
 }
 
+/* The type records' options template and the records dom has described, for a new transport
+ * session's prelude (the queued messages may use those elements). */
+static void
+each_description(struct ixd_xsession *s, struct ixd_xdomain *dom, ixd_xsession_template_fn fn,
+                 void *arg)
+{
+    uint8_t rec[IXD_TYPEREC_MAX];
+    size_t i;
+
+    if (dom->type_tid == 0 || dom->described == 0) {
+        return;
+    }
+    fn(arg, dom->odid, IXD_SET_OPTIONS_TEMPLATE, rec, ixd_typerec_template(rec, dom->type_tid));
+    for (i = 0; i < ixd_n_own_elements && i < 64; i++) {
+        if (dom->described >> i & 1) {
+            fn(arg, dom->odid, dom->type_tid, rec,
+               ixd_typerec_write(rec, dom->type_pen, &ixd_own_elements[i]));
+        }
+    }
+    dom->type_epoch = s->epoch;
+}
+
 void
 ixd_xsession_each_template(struct ixd_xsession *s, ixd_xsession_template_fn fn, void *arg)
 {
@@ -599,9 +760,11 @@ ixd_xsession_each_template(struct ixd_xsession *s, ixd_xsession_template_fn fn, 
 
     for (b = 0; b < IXD_XSESSION_DOMAIN_BUCKETS; b++) {
         for (dom = s->domains[b]; dom != NULL; dom = dom->next) {
+            each_description(s, dom, fn, arg);
             for (k = 0; k < ENTRY_BUCKETS; k++) {
                 for (e = dom->buckets[k]; e != NULL; e = e->next) {
-                    fn(arg, dom->odid, e->options, e->rec, e->rec_len);
+                    fn(arg, dom->odid, e->options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE,
+                       e->rec, e->rec_len);
                     e->epoch = s->epoch;
                 }
             }

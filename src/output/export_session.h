@@ -23,16 +23,19 @@
 struct ixd_xdomain;
 struct ixd_xentry;
 
-/* Takes a finished message of len bytes holding records data records; templates: it defines
- * templates. The message is borrowed for the call. Returns 0, or -1 if it was dropped: then, if
+/* Takes a finished message of len bytes holding records of the records it was given, and
+ * described RFC 5610 type records of its own (data records too: they take sequence numbers,
+ * but are no output's records to count); templates: it defines templates (type records
+ * count). The message is borrowed for the call. Returns 0, or -1 if it was dropped: then, if
  * it held templates, every template is sent again before its next use. */
 typedef int (*ixd_xsession_emit_fn)(void *arg, const uint8_t *msg, size_t len, uint32_t records,
-                                    int templates);
+                                    uint32_t described, int templates);
 
-/* Called for each export template of the session: its domain, whether it is an options
- * template, and its template record (borrowed for the call). */
-typedef void (*ixd_xsession_template_fn)(void *arg, uint32_t odid, int options, const uint8_t *rec,
-                                         size_t len);
+/* Called for each record a new transport session must start with: its domain, the set it goes
+ * in (2 or 3 for a template record; another ID for a data record: an RFC 5610 type record) and
+ * the record (borrowed for the call). */
+typedef void (*ixd_xsession_template_fn)(void *arg, uint32_t odid, uint16_t set_id,
+                                         const uint8_t *rec, size_t len);
 
 /* What happens to the ID of an evicted template (it will be given to another template). */
 enum ixd_xwithdraw {
@@ -55,7 +58,7 @@ struct ixd_xsession {
     uint8_t *msg;
     size_t len, set_at;
     uint16_t set_id;
-    uint32_t mrecords, mtime;
+    uint32_t mrecords, mdescribed, mtime; /* data records, type records among them */
     int mtemplates;
     struct ixd_xdomain *mdom;
     /* export templates per observation domain */
@@ -92,8 +95,9 @@ void ixd_xsession_finish(struct ixd_xsession *s);
  * every template again before its next use. The message being built must be finished. */
 void ixd_xsession_restart(struct ixd_xsession *s);
 
-/** Calls fn for every export template, domain by domain, and counts each one as sent in the
- * current epoch (the caller sends them first). */
+/** Calls fn for every export template, domain by domain, each domain's RFC 5610 type records
+ * (their options template, then a data record per element described) first, and counts each
+ * one as sent in the current epoch (the caller sends them first). */
 void ixd_xsession_each_template(struct ixd_xsession *s, ixd_xsession_template_fn fn, void *arg);
 
 /** The sequence number for a message of domain odid holding records data records, taken into

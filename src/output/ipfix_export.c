@@ -326,13 +326,12 @@ prelude_close(struct prelude *p)
     }
 }
 
-/* The session's template callback: appends a template record to the prelude, in template
- * messages of its own domain of at most mtu bytes. */
+/* The session's template callback: appends a template record (or a type record, set_id above
+ * 255) to the prelude, in messages of its own domain of at most mtu bytes. */
 static void
-prelude_add(void *arg, uint32_t odid, int options, const uint8_t *rec, size_t rec_len)
+prelude_add(void *arg, uint32_t odid, uint16_t set_id, const uint8_t *rec, size_t rec_len)
 {
     struct prelude *p = arg;
-    uint16_t set_id = options ? IXD_SET_OPTIONS_TEMPLATE : IXD_SET_TEMPLATE;
     size_t need = QPREFIX + IXD_HEADER_LEN + 2 * IXD_SET_HEADER_LEN + rec_len;
 
     if (p->len + need > p->size) {
@@ -352,7 +351,8 @@ prelude_add(void *arg, uint32_t odid, int options, const uint8_t *rec, size_t re
     if (p->msg_at == SIZE_MAX) {
         p->msg_at = p->len;
         p->odid = odid;
-        ixd_put32(p->buf + p->len + 4, 0); /* no data records */
+        ixd_put32(p->buf + p->len + 4, 0); /* no records of the output's */
+        ixd_put32(p->buf + p->len + 8, 0); /* type records: counted below */
         p->len += QPREFIX;
         ixd_put16(p->buf + p->len, IXD_IPFIX_VERSION);
         ixd_put32(p->buf + p->len + 4, p->now_sec);
@@ -372,6 +372,9 @@ prelude_add(void *arg, uint32_t odid, int options, const uint8_t *rec, size_t re
     }
     memcpy(p->buf + p->len, rec, rec_len);
     p->len += rec_len;
+    if (set_id >= IXD_MIN_DATA_SET) {
+        ixd_put32(p->buf + p->msg_at + 8, ixd_get32(p->buf + p->msg_at + 8) + 1);
+    }
 }
 
 /*
@@ -405,7 +408,8 @@ restart_session(struct xoutput *o, struct xdest *d)
     }
     free(p.buf);
     for (at = d->qhead; at < d->qtail;) {
-        uint32_t len = ixd_get32(d->q + at), records = ixd_get32(d->q + at + 4), seq;
+        uint32_t len = ixd_get32(d->q + at), seq;
+        uint32_t records = ixd_get32(d->q + at + 4) + ixd_get32(d->q + at + 8);
         if (ixd_xsession_take_seq(&d->s, ixd_get32(d->q + at + QPREFIX + 12), records, &seq) == 0) {
             ixd_put32(d->q + at + QPREFIX + 8, seq);
         }

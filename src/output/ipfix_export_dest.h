@@ -14,7 +14,8 @@
 #include "output/ipfix_export.h"
 #include "output/output.h"
 
-#define QPREFIX 8        /* before each queued message: its length and data record count */
+#define QPREFIX 12 /* before each queued message: its length, the records and type records in it   \
+                    */
 #define BACKOFF_MIN 0.1  /* seconds before the first reconnect attempt */
 #define BACKOFF_MAX 10.0 /* ... doubling up to this */
 #define CONNECT_TIMEOUT 5.0
@@ -76,6 +77,7 @@ void ixd_xqueue_pop(struct xdest *d, int delivered);
 void ixd_xqueue_compact(struct xdest *d);
 /* The session's emit callback (arg: the destination): -1 when full, the message dropped and
  * counted */
-int ixd_xqueue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates);
+int ixd_xqueue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, uint32_t described,
+                    int templates);
 
 #endif

@@ -59,7 +59,8 @@ ixd_xqueue_compact(struct xdest *d)
  * so later records stay decodable.
  */
 int
-ixd_xqueue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
+ixd_xqueue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, uint32_t described,
+                int templates)
 {
     struct xdest *d = arg;
     struct xoutput *o = d->out;
@@ -79,6 +80,7 @@ ixd_xqueue_push(void *arg, const uint8_t *msg, size_t len, uint32_t records, int
     }
     ixd_put32(d->q + d->qtail, (uint32_t)len);
     ixd_put32(d->q + d->qtail + 4, records);
+    ixd_put32(d->q + d->qtail + 8, described);
     memcpy(d->q + d->qtail + QPREFIX, msg, len);
     d->qtail += QPREFIX + len;
     return 0;

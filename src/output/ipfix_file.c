@@ -297,11 +297,13 @@ rotate(struct foutput *o, struct flane *l)
  * rotate-size, so no file grows beyond it.
  */
 static int
-file_emit(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
+file_emit(void *arg, const uint8_t *msg, size_t len, uint32_t records, uint32_t described,
+          int templates)
 {
     struct flane *l = arg;
     struct foutput *o = output_of(l);
 
+    (void)described;
     (void)templates;
     if (l->fd == -1 && file_open(o, l) == -1) {
         IXD_CNT_ADD(l->dropped, records);

@@ -383,12 +383,14 @@ write_json(struct klane *l, const struct ixd_batch *batch)
 
 /* The session's emit callback: one IPFIX message, with the templates its records use. */
 static int
-ipfix_emit(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
+ipfix_emit(void *arg, const uint8_t *msg, size_t len, uint32_t records, uint32_t described,
+           int templates)
 {
     struct klane *l = arg;
     size_t frame = FRAME_HEAD + l->topic_len + l->key_len + len;
     char *at = ixd_writer_reserve(l->wl, frame);
 
+    (void)described;
     (void)templates;
     /* every message defines its templates again: a consumer decodes each one alone */
     l->s.epoch++;

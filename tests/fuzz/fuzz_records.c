@@ -135,12 +135,14 @@ check_record(const struct ixd_record *r, const uint8_t *lo, const uint8_t *hi)
 
 /* A message as the export emits it: one header, then sets that fill it exactly. */
 static int
-check_export_message(void *arg, const uint8_t *msg, size_t len, uint32_t records, int templates)
+check_export_message(void *arg, const uint8_t *msg, size_t len, uint32_t records,
+                     uint32_t described, int templates)
 {
     size_t at = IXD_HEADER_LEN;
 
     (void)arg;
     (void)records;
+    (void)described;
     (void)templates;
     FUZZ_CHECK(len >= IXD_HEADER_LEN && len <= EXPORT_MTU);
     FUZZ_CHECK(ixd_get16(msg) == IXD_IPFIX_VERSION && ixd_get16(msg + 2) == len);

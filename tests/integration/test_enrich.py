@@ -17,7 +17,7 @@ import tempfile
 
 from ipfix import message, options_template_record, set_, template_record, varlen
 import pcapio
-from test_export import UdpSink, wait_sent
+from test_export import TcpCollector, UdpSink, check_sequences, dest_stats, wait_sent
 from ixdtest import BIN, Daemon, free_port, read_json_lines, run, send, wait_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,9 +69,16 @@ def export_output(port):
 """
 
 
+INTERFACE_ELEMENTS = ["ingressInterfaceName", "egressInterfaceName",
+                      "ingressInterfaceDescription", "egressInterfaceDescription",
+                      "ingressInterfaceSpeed", "egressInterfaceSpeed"]
+
+
 def tshark_ok(datagrams, records):
     """tshark decodes the export (each worker's session from its own source port, as sent)
-    without a malformed packet or an expert error, every message whole, all records."""
+    without a malformed packet or an expert error, every message whole, all records. Returns
+    the names of the elements the export described in RFC 5610 type records (tshark shows
+    each as "Flow N [name]"), each once per worker session."""
     path = os.path.join(tempfile.mkdtemp(), "x.pcap")
     pcapio.write_udp_pcap(path, datagrams, dport=4739)
     base = ["tshark", "-n", "-r", path, "-d", "udp.port==4739,cflow"]
@@ -83,6 +90,7 @@ def tshark_ok(datagrams, records):
     assert "Malformed" not in r.stdout and "partial" not in r.stdout
     flows = len(re.findall(r"^\s+Flow \d+$", r.stdout, re.M))
     assert flows == records, "tshark decodes %d data records of %d" % (flows, records)
+    return re.findall(r"^\s+Flow \d+ \[(\w+)\]$", r.stdout, re.M)
 
 
 def sources(tmp):
@@ -114,13 +122,14 @@ def want(k):
     return w
 
 
-def ipfix_dump(tmp):
+def ipfix_dump(tmp, elements=True):
     """ipfixDump's text of every file the ipfix-file output completed, read with the element
-    XML; it must read them without a complaint."""
+    XML, or (elements False) with only what the files' RFC 5610 type records describe; it must
+    read them without a complaint."""
     out = []
+    how = ["-e", ELEMENTS] if elements else ["--rfc5610"]
     for path in sorted(glob.glob(os.path.join(tmp, "arch", "*.ipfix"))):
-        r = subprocess.run(["ipfixDump", "--in", path, "-e", ELEMENTS], capture_output=True,
-                           text=True)
+        r = subprocess.run(["ipfixDump", "--in", path] + how, capture_output=True, text=True)
         errors = [l for l in r.stderr.splitlines() if l.strip()]
         assert r.returncode == 0 and not errors, (path, r.stderr)
         out.append(r.stdout)
@@ -228,12 +237,19 @@ def test_interface_names_from_options_records():
     store = re.search(r"stage 0 enrich: .*interfaces=(\d+) interface_tables=(\d+) "
                       r"interfaces_dropped=(\d+) interfaces_evicted=(\d+)", d.log())
     assert store and store.groups() == ("4", "1", "0", "0"), store and store.group(0)
-    wait_sent(d, len(lines))
+    st = wait_sent(d, len(lines))
+    # the type records are the export's own: its counters count the records it was given
+    assert [(v["sent"], v["dropped"]) for v in st.values()] == [(len(lines), 0)], st
     d.stop()
     sink.close()
-    # the re-export: tshark decodes it without a malformed packet (it cannot name a private
-    # enterprise's elements); ipfixDump names them from the files below
-    tshark_ok(sink.datagrams, len(lines))
+    # the re-export: tshark decodes it without a malformed packet, and the type records that
+    # describe the six elements the stage added, once in each worker's session
+    # (per observation domain: the other domain's records carry the fields, empty)
+    described = tshark_ok(sink.datagrams, len(lines))
+    sessions = len({port for port, _ in sink.datagrams})
+    assert sorted(set(described)) == sorted(INTERFACE_ELEMENTS), described
+    counts = {described.count(name) for name in INTERFACE_ELEMENTS}
+    assert len(counts) == 1 and sessions <= counts.pop() <= 2 * sessions, (described, sessions)
     for s in socks:
         s.close()
     assert m and int(m.group(1)) == 4, m and m.group(0)
@@ -250,6 +266,73 @@ def test_interface_names_from_options_records():
     for name in ("ingressInterfaceName", "egressInterfaceDescription", "ge-0/0/1",
                  "uplink to transit"):
         assert name in text, name
+    # without the XML: ipfixDump learns the names and types from the files' type records
+    text = ipfix_dump(tmp, elements=False)
+    assert re.search(r"\(32473/1\)\s+ingressInterfaceName : \(len: 8\) ge-0/0/1", text)
+    assert re.search(r"\(32473/5\)\s+ingressInterfaceSpeed : 0$", text, re.M)
+
+
+def type_records_of(reader):
+    """The (odid, element name) of every RFC 5610 type record a Reader holds, and the number
+    of records that are not type records."""
+    described, others = [], 0
+    for odid, tid, fields, rec in reader.records:
+        if fields and fields[0][:2] == (346, 4) and len(fields) == 9:
+            off = 26
+            described.append((odid, rec[off + 1:off + 1 + rec[off]].decode()))
+        else:
+            others += 1
+    return described, others
+
+
+def test_type_records_over_tcp_reconnect():
+    """Over TCP every connection describes the six interface elements before the template
+    that uses them (a reconnect's prelude included), its sequence numbers count the type
+    records, and the export's counters do not: delivered = sent + the descriptions."""
+    tmp = tempfile.mkdtemp()
+    port = free_port()
+    coll = TcpCollector()
+    d = Daemon(f"""
+workers: 1
+collectors:
+  - {{name: u, transport: udp, listen: "127.0.0.1:{port}"}}
+outputs:
+  - {{name: x, type: ipfix, transport: tcp, destinations: ["127.0.0.1:{coll.port}"]}}
+pipelines:
+  - {{name: p, from: u, to: [x], stages: [{{enrich: {{interfaces: [options]}}}}]}}
+""", expect_collectors=1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.sendto(options_message(), ("127.0.0.1", port))
+        time.sleep(0.5)
+        sock.sendto(data_message(range(50), seq=0), ("127.0.0.1", port))
+        wait_sent(d, 4 + 50)
+        coll.stop()   # the collector goes away with the records it has; ipfixd reconnects
+        sock.sendto(data_message(range(50, 80), seq=50), ("127.0.0.1", port))
+        time.sleep(0.5)
+        coll.listen()
+        st = wait_sent(d, 4 + 80)
+        time.sleep(0.5)
+        coll.stop()
+    finally:
+        d.stop()
+        sock.close()
+    v = list(st.values())[0]
+    assert v["reconnects"] >= 1 and len(coll.conns) >= 2, (v, len(coll.conns))
+    total_others = 0
+    for e in coll.conns:
+        r = e["reader"]
+        assert r.unknown == 0, "data before its template on a connection"
+        check_sequences(r.messages)
+        described, others = type_records_of(r)
+        total_others += others
+        if not others:
+            continue
+        # each connection: the six elements, once, before the first template that uses them
+        assert sorted(n for _, n in described) == sorted(INTERFACE_ELEMENTS), described
+        first = e["first"]
+        assert struct.unpack(">H", first[16:18])[0] == 3, "first set is not the type template"
+    assert total_others == v["sent"] and v["dropped"] == 0, (total_others, v)
 
 
 def test_as_numbers_in_place_and_both_kinds():
@@ -411,6 +494,7 @@ def test_config_errors():
 
 if __name__ == "__main__":
     run([test_addresses, test_reload_reads_the_files_again,
-         test_interface_names_from_options_records, test_as_numbers_in_place_and_both_kinds,
+         test_interface_names_from_options_records, test_type_records_over_tcp_reconnect,
+         test_as_numbers_in_place_and_both_kinds,
          test_interface_names_by_snmp, test_interface_names_by_snmpv3,
          test_snmpv3_wrong_passphrase, test_config_errors])
