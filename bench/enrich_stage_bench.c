@@ -4,8 +4,9 @@
  * flags, ToS, next hop, interfaces, source AS), 4096 varied records, run through
  * ixd_pipeline_process() as a worker runs them (no outputs), beside the same pipeline without
  * stages. Interfaces: 64 named interfaces of the records' exporter in the store. Addresses: a
- * CSV table of N random prefixes (default 1,000,000), or a MaxMind database given. Rounds
- * alternate between the cases; the median round is reported.
+ * CSV table of N random prefixes (default 1,000,000), or a MaxMind database given; the last
+ * case gives the CSV table records whose addresses are 64 values repeated (the stage's cache of
+ * answers hits). Rounds alternate between the cases; the median round is reported.
  *
  *   build/bench/ixd-enrich-stage-bench [rounds [prefixes [file.mmdb]]]
  */
@@ -29,7 +30,8 @@
 #define RECORDS 4096
 #define RECORD_LEN 60
 #define PASSES 20
-#define CASES 5
+#define CASES 6
+#define REPEATED 64 /* distinct addresses of the last case */
 
 static const uint16_t spec[15][2] = {{8, 4}, {12, 4}, {7, 2},   {11, 2},  {4, 1},
                                      {1, 8}, {2, 4},  {152, 8}, {153, 8}, {6, 2},
@@ -45,9 +47,15 @@ now_ns(void)
 }
 
 static void
-fill(uint8_t (*data)[RECORD_LEN], struct ixd_record *records, const struct ixd_template *t)
+fill(uint8_t (*data)[RECORD_LEN], struct ixd_record *records, const struct ixd_template *t,
+     int repeated)
 {
     uint64_t seed = 88172645463325252ull;
+    uint32_t pool[REPEATED];
+
+    for (size_t i = 0; i < REPEATED; i++) {
+        pool[i] = (uint32_t)(seed * (2 * i + 1) >> 32);
+    }
 
     for (size_t i = 0; i < RECORDS; i++) {
         uint8_t *p = data[i];
@@ -55,8 +63,8 @@ fill(uint8_t (*data)[RECORD_LEN], struct ixd_record *records, const struct ixd_t
         seed ^= seed >> 7;
         seed ^= seed << 17;
         memset(p, 0, RECORD_LEN);
-        bench_put(p, (uint32_t)seed, 4);
-        bench_put(p + 4, (uint32_t)(seed >> 32), 4);
+        bench_put(p, repeated ? pool[seed % REPEATED] : (uint32_t)seed, 4);
+        bench_put(p + 4, repeated ? pool[(seed >> 32) % REPEATED] : (uint32_t)(seed >> 32), 4);
         bench_put(p + 8, 1024 + seed % 60000, 2);
         bench_put(p + 10, 443, 2);
         bench_put(p + 12, 6, 1);
@@ -106,8 +114,9 @@ instances(const struct ixd_ie_registry *reg, const char *csv, const char *mmdb,
              "  - {name: p2, from: a, to: o, stages: [enrich: {addresses: [%s]}]}\n"
              "  - {name: p3, from: a, to: o, stages: [enrich: {interfaces: [options], "
              "addresses: [%s]}]}\n"
-             "  - {name: p4, from: a, to: o, stages: [enrich: {addresses: [%s]}]}\n",
-             csv, csv, mmdb != NULL ? mmdb : csv);
+             "  - {name: p4, from: a, to: o, stages: [enrich: {addresses: [%s]}]}\n"
+             "  - {name: p5, from: a, to: o, stages: [enrich: {addresses: [%s]}]}\n",
+             csv, csv, mmdb != NULL ? mmdb : csv, csv);
     *cfg = ixd_config_parse("bench.yaml", text, strlen(text), err, sizeof(err));
     struct ixd_instances *in =
         *cfg != NULL ? ixd_instances_conf(*cfg, reg, 1, 0, err, sizeof(err)) : NULL;
@@ -121,12 +130,14 @@ instances(const struct ixd_ie_registry *reg, const char *csv, const char *mmdb,
 int
 main(int argc, char **argv)
 {
-    static const char *const names[CASES] = {
-        "pipeline without stages", "enrich interfaces (options, 64 named)",
-        "enrich addresses (CSV table)", "enrich interfaces + addresses (CSV)",
-        "enrich addresses (the .mmdb given, else CSV)"};
-    static uint8_t data[RECORDS][RECORD_LEN];
-    static struct ixd_record records[RECORDS];
+    static const char *const names[CASES] = {"pipeline without stages",
+                                             "enrich interfaces (options, 64 named)",
+                                             "enrich addresses (CSV table)",
+                                             "enrich interfaces + addresses (CSV)",
+                                             "enrich addresses (the .mmdb given, else CSV)",
+                                             "enrich addresses (CSV), 64 addresses"};
+    static uint8_t data[2][RECORDS][RECORD_LEN];
+    static struct ixd_record records[2][RECORDS];
     static double ns[CASES][64];
     struct ixd_source source = {.collector = "a", .exporter_text = "192.0.2.1", .odid = 1};
     struct sockaddr_in *sin = (struct sockaddr_in *)&source.exporter;
@@ -162,7 +173,8 @@ main(int argc, char **argv)
                                "a description", 13, 0);
     }
     ixd_ifstore_unlock(store, 0);
-    fill(data, records, t);
+    fill(data[0], records[0], t, 0);
+    fill(data[1], records[1], t, 1);
     in = instances(reg, csv, argc > 3 ? argv[3] : NULL, &cfg);
     unlink(csv);
     for (size_t c = 0; c < CASES; c++) {
@@ -170,7 +182,8 @@ main(int argc, char **argv)
     }
     for (int r = 0; r < rounds; r++) {
         for (size_t c = 0; c < CASES; c++) {
-            ns[c][r] = bench_pipeline_ns(runs[c], &source, records, RECORDS, PASSES, now_ns);
+            ns[c][r] = bench_pipeline_ns(runs[c], &source, records[c == CASES - 1], RECORDS, PASSES,
+                                         now_ns);
         }
     }
     printf("%-46s %10s %10s %10s\n", "pipeline (batches of 256 records)", "ns/record", "min",

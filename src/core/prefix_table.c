@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/address.h"
+#include "core/huge.h"
 
 #define NO_VALUE UINT32_MAX
 
@@ -92,27 +92,6 @@ grow(void **p, size_t *cap, size_t need, size_t size)
     *p = q;
     *cap = n;
     return 0;
-}
-
-/*
- * Memory for the ranges and indexes of a large table, in transparent huge pages where the
- * system gives them: a lookup in a table of a million prefixes touches two or three random
- * cache lines, and with 4 KiB pages each would also miss the TLB. Freed with free().
- */
-static void *
-big_alloc(size_t size)
-{
-    const size_t huge = (size_t)2 << 20;
-    void *p;
-
-    if (size < huge) {
-        return malloc(size > 0 ? size : 1);
-    }
-    p = aligned_alloc(huge, (size + huge - 1) / huge * huge);
-    if (p != NULL) {
-        (void)madvise(p, size, MADV_HUGEPAGE); /* a hint: without it the table still works */
-    }
-    return p;
 }
 
 struct ixd_prefix_table *
@@ -357,8 +336,8 @@ build_v4(struct ixd_prefix_table *t, const struct range *r, size_t n)
     t->n_v4 = i - first;
     t->v4_bits = index_bits(t->n_v4);
     buckets = (uint64_t)1 << t->v4_bits;
-    t->v4 = big_alloc(t->n_v4 * sizeof(*t->v4));
-    t->v4_index = big_alloc((buckets + 1) * sizeof(uint32_t));
+    t->v4 = ixd_huge_calloc(t->n_v4 * sizeof(*t->v4));
+    t->v4_index = ixd_huge_calloc((buckets + 1) * sizeof(uint32_t));
     if (t->v4 == NULL || t->v4_index == NULL) {
         return -1;
     }
@@ -419,7 +398,7 @@ index_v6(struct ixd_prefix_table *t, u128 lo, u128 hi, int any)
     t->v6_prefix = lo & prefix_mask(t->v6_common);
     t->v6_bits = index_bits(t->n_v6);
     buckets = (uint64_t)1 << t->v6_bits;
-    t->v6_index = big_alloc((buckets + 1) * sizeof(uint32_t));
+    t->v6_index = ixd_huge_calloc((buckets + 1) * sizeof(uint32_t));
     if (t->v6_index == NULL) {
         return -1;
     }
@@ -443,7 +422,7 @@ build_v6(struct ixd_prefix_table *t, const struct range *r, size_t n)
     int any = 0;
     uint32_t after_v4 = NO_VALUE; /* the value at the first address past the IPv4 space */
 
-    t->v6 = big_alloc((n + 2) * sizeof(*t->v6));
+    t->v6 = ixd_huge_calloc((n + 2) * sizeof(*t->v6));
     if (t->v6 == NULL) {
         return -1;
     }

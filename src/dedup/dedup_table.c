@@ -1,12 +1,21 @@
 /*
  * The dedup stage's shared table (dedup_table.h). A stripe's entries form an array allocated
  * once; bucket chains and the LRU list link them by index, so the table holds no pointers into
- * itself and allocates nothing after new().
+ * itself and allocates nothing after new(). The stripes' entries and buckets are slices of one
+ * array each, so that where a hash's bucket lies follows from the table alone: fetching it
+ * ahead reads no stripe (a stripe is a cache line of its own, and a batch's hashes select
+ * stripes at random).
+ *
+ * Bucket heads and each stripe's oldest entry are read without the lock, only to fetch the
+ * entries a lookup will read (ixd_dedup_table_prefetch_entries): they are stored with relaxed
+ * atomic stores under the lock and loaded with relaxed atomic loads outside it. A stale value
+ * fetches a line for nothing; nothing else is read without the lock.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/huge.h"
 #include "core/relaxed_counter.h"
 #include "dedup/dedup_table.h"
 
@@ -15,6 +24,8 @@
 #define STRIPE_BITS_MIN 6
 #define STRIPE_BITS_MAX 10
 #define NIL UINT32_MAX
+#define STORE(var, v) __atomic_store_n(&(var), (v), __ATOMIC_RELAXED)
+#define LOAD(var) __atomic_load_n(&(var), __ATOMIC_RELAXED)
 
 struct entry {
     uint64_t hash;
@@ -38,7 +49,10 @@ struct stripe {
 
 struct ixd_dedup_table {
     struct stripe *s;
+    struct entry *entries; /* per entries of each stripe in turn */
+    uint32_t *buckets;     /* mask + 1 buckets of each stripe in turn */
     unsigned bits, n;
+    uint32_t per, mask, bucket_bits;
     size_t capacity;
 };
 
@@ -73,30 +87,35 @@ ixd_dedup_table_new(size_t entries)
     t->n = 1u << t->bits;
     per = (uint32_t)((entries + t->n - 1) / t->n);
     per = per < 1 ? 1 : per;
-    while (buckets < per) {
+    while (buckets < 2 * per) {
         buckets <<= 1;
     }
     t->capacity = (size_t)per * t->n;
+    t->per = per;
+    t->mask = buckets - 1;
+    while ((1u << t->bucket_bits) < buckets) {
+        t->bucket_bits++;
+    }
     t->s = aligned_alloc(64, t->n * sizeof(*t->s));
-    if (t->s == NULL) {
+    t->entries = ixd_huge_calloc(t->capacity * sizeof(*t->entries));
+    t->buckets = ixd_huge_calloc((size_t)buckets * t->n * sizeof(*t->buckets));
+    if (t->s == NULL || t->entries == NULL || t->buckets == NULL) {
+        free(t->s);
+        free(t->entries);
+        free(t->buckets);
         free(t);
         return NULL;
     }
     memset(t->s, 0, t->n * sizeof(*t->s));
+    memset(t->buckets, 0xff, (size_t)buckets * t->n * sizeof(*t->buckets));
     for (i = 0; i < t->n; i++) {
         struct stripe *s = &t->s[i];
         stripe_init(s);
-        s->e = calloc(per, sizeof(*s->e));
-        s->buckets = malloc(buckets * sizeof(*s->buckets));
+        s->e = t->entries + (size_t)per * i;
+        s->buckets = t->buckets + ((size_t)i << t->bucket_bits);
         s->cap = per;
         s->mask = buckets - 1;
         s->free_head = s->oldest = s->newest = NIL;
-        if (s->e == NULL || s->buckets == NULL) {
-            t->n = i + 1; /* what free() releases */
-            ixd_dedup_table_free(t);
-            return NULL;
-        }
-        memset(s->buckets, 0xff, buckets * sizeof(*s->buckets));
     }
     return t;
 }
@@ -108,10 +127,10 @@ ixd_dedup_table_free(struct ixd_dedup_table *t)
         return;
     }
     for (unsigned i = 0; i < t->n; i++) {
-        free(t->s[i].e);
-        free(t->s[i].buckets);
         pthread_mutex_destroy(&t->s[i].lock);
     }
+    free(t->entries);
+    free(t->buckets);
     free(t->s);
     free(t);
 }
@@ -124,7 +143,7 @@ lru_unlink(struct stripe *s, uint32_t i)
     if (e->older != NIL) {
         s->e[e->older].newer = e->newer;
     } else {
-        s->oldest = e->newer;
+        STORE(s->oldest, e->newer);
     }
     if (e->newer != NIL) {
         s->e[e->newer].older = e->older;
@@ -143,7 +162,7 @@ lru_push(struct stripe *s, uint32_t i)
     if (s->newest != NIL) {
         s->e[s->newest].newer = i;
     } else {
-        s->oldest = i;
+        STORE(s->oldest, i);
     }
     s->newest = i;
 }
@@ -157,7 +176,7 @@ unlink_entry(struct stripe *s, uint32_t i)
     while (*p != i) {
         p = &s->e[*p].chain;
     }
-    *p = s->e[i].chain;
+    STORE(*p, s->e[i].chain); /* a bucket head, or a chain link */
     lru_unlink(s, i);
 }
 
@@ -166,7 +185,13 @@ static void
 expire(struct stripe *s, int64_t now_usec, int64_t window_usec)
 {
     while (s->oldest != NIL && now_usec - s->e[s->oldest].seen_usec >= window_usec) {
-        uint32_t i = s->oldest;
+        uint32_t i = s->oldest, next = s->e[i].newer;
+        if (next != NIL) {
+            /* entries expire in runs (a burst of flows a window ago): the next one's lines are
+             * fetched while this one is unlinked */
+            __builtin_prefetch(&s->e[next]);
+            __builtin_prefetch((const char *)&s->e[next] + sizeof(s->e[next]) - 1);
+        }
         unlink_entry(s, i);
         s->e[i].chain = s->free_head;
         s->free_head = i;
@@ -252,19 +277,46 @@ ixd_dedup_table_check(struct ixd_dedup_table *t, const struct ixd_dedup_flow *f,
         e->exporter = f->exporter;
         e->rank = f->rank;
         e->chain = s->buckets[f->hash & s->mask];
-        s->buckets[f->hash & s->mask] = i;
+        STORE(s->buckets[f->hash & s->mask], i);
         lru_push(s, i);
     }
     pthread_mutex_unlock(&s->lock);
     return v;
 }
 
+/* The bucket of hash (the stripe's slice of the table's buckets). */
+static uint32_t *
+bucket_of(const struct ixd_dedup_table *t, uint64_t hash)
+{
+    size_t stripe = (size_t)(hash >> (64 - t->bits));
+
+    return &t->buckets[(stripe << t->bucket_bits) | (hash & t->mask)];
+}
+
 void
 ixd_dedup_table_prefetch(const struct ixd_dedup_table *t, uint64_t hash)
 {
-    const struct stripe *s = &t->s[hash >> (64 - t->bits)];
+    __builtin_prefetch(bucket_of(t, hash));
+    __builtin_prefetch(&t->s[hash >> (64 - t->bits)]);
+}
 
-    __builtin_prefetch(&s->buckets[hash & s->mask]);
+void
+ixd_dedup_table_prefetch_entries(const struct ixd_dedup_table *t, uint64_t hash)
+{
+    size_t stripe = (size_t)(hash >> (64 - t->bits));
+    const struct entry *e = t->entries + (size_t)t->per * stripe;
+    uint32_t head = LOAD(*bucket_of(t, hash)), oldest = LOAD(t->s[stripe].oldest);
+
+    /* an entry of 48 bytes lies across two cache lines one time in two: both are fetched */
+    if (head < t->per) {
+        __builtin_prefetch(&e[head]);
+        __builtin_prefetch((const char *)&e[head] + sizeof(*e) - 1);
+    }
+    if (oldest < t->per) {
+        /* what expiry looks at first */
+        __builtin_prefetch(&e[oldest]);
+        __builtin_prefetch((const char *)&e[oldest] + sizeof(*e) - 1);
+    }
 }
 
 void

@@ -46,9 +46,14 @@ enum ixd_dedup_verdict ixd_dedup_table_check(struct ixd_dedup_table *t,
                                              const struct ixd_dedup_flow *f, int64_t now_usec,
                                              int64_t window_usec, int64_t tolerance_ms);
 
-/* A hint that hash is looked up soon: its bucket is fetched into the cache (no lock: a stripe's
- * bucket array never moves). */
+/* A hint that hash is looked up soon: its bucket and its stripe (the lock, the LRU ends) are
+ * fetched into the cache. Reads nothing of the table but where they are. */
 void ixd_dedup_table_prefetch(const struct ixd_dedup_table *t, uint64_t hash);
+
+/* The second step, once the bucket has had time to arrive: the first entry of its chain and
+ * the oldest entry of its stripe (which expiry reads first) are fetched, as the bucket and the
+ * stripe say without the lock (a stale index fetches a line for nothing). */
+void ixd_dedup_table_prefetch_entries(const struct ixd_dedup_table *t, uint64_t hash);
 
 /* Counters (relaxed reads, any thread): entries in use, entries pushed out while still within
  * the window, entries that aged out of it. */

@@ -506,6 +506,18 @@ read_flows(struct dedup_state *st, const struct ixd_batch *batch, size_t from, s
     }
 }
 
+/* The entries record i's lookup will read first, fetched that many records ahead: its bucket,
+ * fetched by read_flows(), says which. */
+#define AHEAD 16
+
+static void
+prefetch_entries(const struct dedup_state *st, size_t i)
+{
+    if (st->hash[i] != 0) {
+        ixd_dedup_table_prefetch_entries(st->conf->table, st->hash[i]);
+    }
+}
+
 /* Whether record i of what read_flows() read goes on, counted. */
 static int
 keep(struct dedup_state *st, struct ixd_dedup_flow *f, uint8_t rank, size_t i, int64_t now)
@@ -553,7 +565,13 @@ dedup_process(void *state, struct ixd_batch *batch)
     for (from = 0; from < batch->count; from += IXD_BATCH_MAX) {
         size_t n = batch->count - from < IXD_BATCH_MAX ? batch->count - from : IXD_BATCH_MAX;
         read_flows(st, batch, from, n);
+        for (i = 0; i < n && i < AHEAD; i++) {
+            prefetch_entries(st, i);
+        }
         for (i = 0; i < n; i++) {
+            if (i + AHEAD < n) {
+                prefetch_entries(st, i + AHEAD);
+            }
             if (keep(st, &f, rank, i, now)) {
                 batch->records[kept++] = batch->records[from + i];
             }

@@ -27,6 +27,7 @@
 #include "enrich/addresses.h"
 #include "enrich/enrich_snmp.h"
 #include "enrich/ifstore.h"
+#include "enrich/rebuild.h"
 #include "ipfix/decode.h"
 #include "ipfix/ie.h"
 #include "ipfix/template.h"
@@ -37,7 +38,8 @@
 #define DERIVED_MAX 4096
 #define BATCH_BYTES (2 * 65536)
 #define PATH_MAX_LEN 4096
-#define CACHE_SLOTS 8192 /* per worker: about 480 KiB */
+#define CACHE_SLOTS 8192 /* per worker: 512 KiB (64-byte answers) */
+#define IFCACHE_BITS 9   /* per worker: 512 interfaces, 12 KiB */
 
 /* The elements added after the source template's, in this order: the AS numbers the template
  * lacks and these six strings (addresses); these four strings and two speeds (interfaces). */
@@ -79,22 +81,42 @@ struct derived {
     int src_as, dst_as;            /* fields of the derived template */
     uint8_t addresses, interfaces; /* 1: what is added for them is there */
     uint16_t n_source;             /* fields copied from the source template */
+    /* A source template without variable-length fields: what its records keep of their layout
+     * when rebuilt (copied in one piece: ixd_rebuild_plan); else NULL. */
+    uint16_t *head;
 };
 
 /* An address's answer, per worker (the sources' strings outlive the state). */
 struct cached {
-    struct in6_addr addr;
+    uint64_t hi, lo; /* the address (IPv4 mapped), big-endian */
     struct ixd_addrinfo info;
     uint8_t used;
+};
+
+/* An address of a record to look up: its 128 bits (IPv4 mapped), big-endian, held as two
+ * integers (reading back as words what was written as bytes stalls), and its cache slot. */
+struct addrkey {
+    uint64_t hi, lo;
+    uint32_t slot;
+    uint8_t none; /* 1: the record has no such address */
+};
+
+/* An interface's answer in one table of the worker's snapshot, per worker. */
+struct ifcached {
+    const struct ixd_iftable *table; /* NULL: unused */
+    const struct ixd_ifinfo *info;   /* NULL: the table does not know the interface */
+    uint32_t ifindex;
 };
 
 struct enrich_state {
     const struct enrich_conf *conf;
     struct cached *cache; /* CACHE_SLOTS, with address sources only */
+    struct addrkey *keys; /* the batch's source and destination addresses, with the cache */
     GHashTable *derived;  /* source template serial -> struct derived */
     uint8_t *buf;
     size_t size, used;
-    struct ixd_ifsnap *snap; /* the interface snapshot this worker reads, or NULL */
+    struct ixd_ifsnap *snap;  /* the interface snapshot this worker reads, or NULL */
+    struct ifcached *ifcache; /* 1 << IFCACHE_BITS, with interfaces only; of snap's tables */
     uint64_t version;
     const struct ixd_iftable *tables[IXD_IFSOURCES]; /* the batch's exporter's, or NULL */
     unsigned worker;
@@ -320,6 +342,7 @@ derived_free(gpointer p)
     struct derived *d = p;
 
     ixd_template_free(d->tmpl);
+    free(d->head);
     free(d);
 }
 
@@ -355,9 +378,17 @@ enrich_start(const void *conf, unsigned worker, struct ixd_stage_ctx *ctx)
     st->derived = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, derived_free);
     if (c->addresses != NULL) {
         st->cache = calloc(CACHE_SLOTS, sizeof(*st->cache));
+        st->keys = calloc(2 * IXD_BATCH_MAX, sizeof(*st->keys));
     }
-    if (st->buf == NULL || (c->addresses != NULL && st->cache == NULL)) {
+    if (c->ifstore != NULL) {
+        st->ifcache = calloc((size_t)1 << IFCACHE_BITS, sizeof(*st->ifcache));
+    }
+    if (st->buf == NULL || (c->addresses != NULL && (st->cache == NULL || st->keys == NULL)) ||
+        (c->ifstore != NULL && st->ifcache == NULL)) {
         g_hash_table_destroy(st->derived);
+        free(st->ifcache);
+        free(st->keys);
+        free(st->cache);
         free(st->buf);
         free(st);
         return NULL;
@@ -469,6 +500,10 @@ derive(const struct enrich_conf *c, const struct ixd_template *t)
         d->tmpl = NULL;
     }
     free(rec);
+    if (d->tmpl != NULL && !t->has_varlen && (d->head = ixd_rebuild_plan(t)) == NULL) {
+        derived_free(d);
+        return NULL;
+    }
     return d;
 }
 
@@ -487,89 +522,138 @@ derived_for(struct enrich_state *st, const struct ixd_template *t)
     return d;
 }
 
-/* What the sources know of field f of r (an IPv4 or IPv6 address), or all empty. */
+/* The cache's slot of the address hi:lo (its 128 bits, big-endian). */
 static uint32_t
-cache_slot(const struct in6_addr *a)
+cache_slot(uint64_t hi, uint64_t lo)
 {
-    uint64_t x, y;
+    uint64_t x = lo ^ hi * 0x9e3779b97f4a7c15ull;
 
-    memcpy(&x, a->s6_addr, 8);
-    memcpy(&y, a->s6_addr + 8, 8);
-    x ^= y * 0x9e3779b97f4a7c15ull;
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ull;
     return (uint32_t)(x >> 32) & (CACHE_SLOTS - 1);
 }
 
+/* Field f4 (an IPv4 address) or else f6 (IPv6) of r as a key. */
 static void
-look_up(struct enrich_state *st, const struct ixd_record *r, int f4, int f6,
-        struct ixd_addrinfo *out)
+key_of(const struct ixd_record *r, int f4, int f6, struct addrkey *k)
 {
-    struct in6_addr a;
     uint16_t len;
 
-    memset(&a, 0, sizeof(a));
+    k->none = 0;
     if (f4 >= 0) {
-        a.s6_addr[10] = a.s6_addr[11] = 0xff;
-        memcpy(a.s6_addr + 12, ixd_record_field(r, (unsigned)f4, &len), 4);
+        k->hi = 0;
+        k->lo = 0xffff00000000ull | ixd_get32(ixd_record_field(r, (unsigned)f4, &len));
     } else if (f6 >= 0) {
-        memcpy(a.s6_addr, ixd_record_field(r, (unsigned)f6, &len), 16);
+        const uint8_t *v = ixd_record_field(r, (unsigned)f6, &len);
+        k->hi = ixd_get64(v);
+        k->lo = ixd_get64(v + 8);
     } else {
+        k->none = 1;
+        return;
+    }
+    k->slot = cache_slot(k->hi, k->lo);
+}
+
+/* What the sources know of k, or all empty. */
+static void
+look_up(struct enrich_state *st, const struct addrkey *k, struct ixd_addrinfo *out)
+{
+    /* direct-mapped: traffic repeats its addresses, and a hit costs one line's read */
+    struct cached *c = &st->cache[k->slot];
+    struct in6_addr a;
+
+    if (k->none) {
         memset(out, 0, sizeof(*out));
         return;
     }
-    if (st->cache != NULL) {
-        /* direct-mapped: traffic repeats its addresses, and a hit costs one line's read */
-        struct cached *c = &st->cache[cache_slot(&a)];
-        if (c->used && memcmp(&c->addr, &a, sizeof(a)) == 0) {
-            *out = c->info;
-            IXD_CNT_ADD(st->hits, 1);
-            return;
-        }
-        ixd_addresses_lookup(st->conf->addresses, &a, out);
-        c->addr = a;
-        c->info = *out;
-        c->used = 1;
+    if (c->used && c->hi == k->hi && c->lo == k->lo) {
+        *out = c->info;
+        IXD_CNT_ADD(st->hits, 1);
         return;
     }
+    ixd_put64(a.s6_addr, k->hi);
+    ixd_put64(a.s6_addr + 8, k->lo);
     ixd_addresses_lookup(st->conf->addresses, &a, out);
+    c->hi = k->hi;
+    c->lo = k->lo;
+    c->info = *out;
+    c->used = 1;
 }
 
-/* An AS number into a field of len bytes where it holds 0 (the exporter did not know it). */
-static uint8_t *
-put_asn(uint8_t *p, const uint8_t *v, uint16_t len, uint32_t asn)
+/* The batch's addresses as keys, the cache's lines for them fetched ahead: the cache is about
+ * as large as a core's L2, and a batch's misses then wait for memory together rather than one
+ * after another. */
+static void
+prepare_addresses(struct enrich_state *st, const struct ixd_batch *batch)
 {
-    memcpy(p, v, len);
-    if (asn != 0 && len >= 1 && len <= 8 && ixd_get_uint(v, len) == 0 &&
-        (len >= 4 || asn >> (8 * len) == 0)) {
-        for (uint16_t i = 0; i < len; i++) {
-            p[len - 1 - i] = i < 4 ? (uint8_t)(asn >> (8 * i)) : 0;
+    const struct ixd_template *last = NULL;
+    const struct derived *d = NULL;
+    size_t i;
+
+    for (i = 0; i < batch->count; i++) {
+        const struct ixd_record *r = &batch->records[i];
+        struct addrkey *k = &st->keys[2 * i];
+
+        k[0].none = k[1].none = 1;
+        if (r->tmpl->scope_count != 0) {
+            continue;
+        }
+        if (r->tmpl != last) {
+            last = r->tmpl;
+            d = derived_for(st, r->tmpl);
+        }
+        if (d == NULL || d->tmpl == NULL || !d->addresses) {
+            continue;
+        }
+        key_of(r, d->src4, d->src6, &k[0]);
+        key_of(r, d->dst4, d->dst6, &k[1]);
+        if (!k[0].none) {
+            __builtin_prefetch(&st->cache[k[0].slot]);
+        }
+        if (!k[1].none) {
+            __builtin_prefetch(&st->cache[k[1].slot]);
         }
     }
-    return p + len;
 }
 
 /* Appends the six address strings of src and dst. */
-static uint8_t *
-put_address_strings(uint8_t *p, const struct ixd_addrinfo *src, const struct ixd_addrinfo *dst)
+static void
+put_address_strings(struct ixd_rebuild *w, const struct ixd_addrinfo *src,
+                    const struct ixd_addrinfo *dst)
 {
-    p = ixd_put_varlen(p, src->as_name, src->as_name_len);
-    p = ixd_put_varlen(p, dst->as_name, dst->as_name_len);
-    p = ixd_put_varlen(p, src->country, src->country_len);
-    p = ixd_put_varlen(p, dst->country, dst->country_len);
-    p = ixd_put_varlen(p, src->city, src->city_len);
-    return ixd_put_varlen(p, dst->city, dst->city_len);
+    ixd_rebuild_varlen(w, src->as_name, src->as_name_len);
+    ixd_rebuild_varlen(w, dst->as_name, dst->as_name_len);
+    ixd_rebuild_varlen(w, src->country, src->country_len);
+    ixd_rebuild_varlen(w, dst->country, dst->country_len);
+    ixd_rebuild_varlen(w, src->city, src->city_len);
+    ixd_rebuild_varlen(w, dst->city, dst->city_len);
 }
 
-/* The interface of field f of r in the batch's exporter's table, or NULL. */
-static const struct ixd_ifinfo *
-interface_of(const struct enrich_state *st, const struct ixd_record *r, int f)
+/* Interface ifindex of table t (of the worker's snapshot), or NULL. Direct-mapped: a
+ * record's interfaces are few and repeat, and a hit costs neither the table's hash nor its
+ * probes (whose branches a random mix of interfaces mispredicts). */
+static inline const struct ixd_ifinfo *
+find_interface(struct enrich_state *st, const struct ixd_iftable *t, uint32_t ifindex)
 {
-    uint16_t len;
-    const uint8_t *v;
+    uint32_t h = ((uint32_t)((uintptr_t)t >> 4) ^ ifindex) * 0x9e3779b1u;
+    struct ifcached *c = &st->ifcache[h >> (32 - IFCACHE_BITS)];
 
+    if (c->table != t || c->ifindex != ifindex) {
+        c->table = t;
+        c->ifindex = ifindex;
+        c->info = ixd_iftable_find(t, ifindex);
+    }
+    return c->info;
+}
+
+/* The interface of field f of r in the batch's exporter's tables, or NULL. */
+static const struct ixd_ifinfo *
+interface_of(struct enrich_state *st, const struct ixd_record *r, int f)
+{
     const struct ixd_ifinfo *info = NULL;
-    size_t k;
+    const uint8_t *v;
+    uint32_t ifindex;
+    uint16_t len;
 
     if (f < 0) {
         return NULL;
@@ -578,113 +662,86 @@ interface_of(const struct enrich_state *st, const struct ixd_record *r, int f)
     if (len < 1 || len > 8) {
         return NULL;
     }
-    for (k = 0; k < st->conf->n_if_sources && info == NULL; k++) {
-        if (st->tables[k] != NULL) {
-            info = ixd_iftable_find(st->tables[k], (uint32_t)ixd_get_uint(v, len));
-        }
+    ifindex = (uint32_t)ixd_get_uint(v, len);
+    /* the sources in the order tried (follow() leaves the others' NULL) */
+    _Static_assert(IXD_IFSOURCES == 2, "one table per source");
+    if (st->tables[0] != NULL) {
+        info = find_interface(st, st->tables[0], ifindex);
+    }
+    if (info == NULL && st->tables[1] != NULL) {
+        info = find_interface(st, st->tables[1], ifindex);
     }
     return info;
 }
 
 /* Appends the interface names, descriptions and speeds of r. */
-static uint8_t *
+static void
 put_interfaces(struct enrich_state *st, const struct derived *d, const struct ixd_record *r,
-               uint8_t *p)
+               struct ixd_rebuild *w)
 {
     const struct ixd_ifinfo *in = interface_of(st, r, d->in_if);
     const struct ixd_ifinfo *out = interface_of(st, r, d->out_if);
 
-    p = ixd_put_varlen(p, in != NULL ? in->name : "", in != NULL ? in->name_len : 0);
-    p = ixd_put_varlen(p, out != NULL ? out->name : "", out != NULL ? out->name_len : 0);
-    p = ixd_put_varlen(p, in != NULL ? in->description : "", in != NULL ? in->description_len : 0);
-    p = ixd_put_varlen(p, out != NULL ? out->description : "",
+    ixd_rebuild_varlen(w, in != NULL ? in->name : "", in != NULL ? in->name_len : 0);
+    ixd_rebuild_varlen(w, out != NULL ? out->name : "", out != NULL ? out->name_len : 0);
+    ixd_rebuild_varlen(w, in != NULL ? in->description : "", in != NULL ? in->description_len : 0);
+    ixd_rebuild_varlen(w, out != NULL ? out->description : "",
                        out != NULL ? out->description_len : 0);
-    ixd_put32(p, (uint32_t)((in != NULL ? in->speed : 0) >> 32));
-    ixd_put32(p + 4, (uint32_t)(in != NULL ? in->speed : 0));
-    ixd_put32(p + 8, (uint32_t)((out != NULL ? out->speed : 0) >> 32));
-    ixd_put32(p + 12, (uint32_t)(out != NULL ? out->speed : 0));
+    ixd_rebuild_uint(w, in != NULL ? in->speed : 0, 8);
+    ixd_rebuild_uint(w, out != NULL ? out->speed : 0, 8);
     IXD_CNT_ADD(st->named,
                 (uint64_t)(in != NULL && in->name_len > 0) + (out != NULL && out->name_len > 0));
-    return p + 16;
 }
 
-/* The offsets and lengths of the rebuilt record at start (len bytes), after it in the buffer:
- * the derived template's own walk gives what outputs read fields by. */
+/* Rebuilds r under d into st's buffer: the offsets and lengths of its fields (aligned), then its
+ * bytes. 0, or -1 when it does not fit (r unchanged). */
 static int
-index_record(struct enrich_state *st, const struct derived *d, struct ixd_record *r, uint8_t *start,
-             size_t len)
+rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r,
+        const struct addrkey *keys)
 {
+    struct ixd_addrinfo src, dst;
     uint16_t n = d->tmpl->field_count;
-    size_t at = (st->used + len + 1) & ~(size_t)1;
-    uint16_t *offs = (uint16_t *)(void *)(st->buf + at);
+    size_t at = (st->used + 1) & ~(size_t)1, len;
+    struct ixd_rebuild w;
 
-    if (len > 65535 || ixd_record_walk(d->tmpl, start, len, offs, offs + n) != len) {
+    /* the worst case: the offsets and lengths, the record, what is added */
+    if (at + 4u * n + r->length + EXTRA > st->size) {
+        return -1;
+    }
+    ixd_rebuild_start(&w, st->buf + at, n);
+    if (ixd_rebuild_copy(&w, r, d->head) == -1) {
+        return -1;
+    }
+    if (d->addresses) {
+        look_up(st, &keys[0], &src);
+        look_up(st, &keys[1], &dst);
+        IXD_CNT_ADD(st->found, (uint64_t)(src.asn != 0 || src.country_len != 0) +
+                                   (dst.asn != 0 || dst.country_len != 0));
+        if (d->src_as < d->n_source) {
+            ixd_rebuild_patch_asn(&w, (uint16_t)d->src_as, src.asn);
+        }
+        if (d->dst_as < d->n_source) {
+            ixd_rebuild_patch_asn(&w, (uint16_t)d->dst_as, dst.asn);
+        }
+        while (w.i < n && (w.i == d->src_as || w.i == d->dst_as)) {
+            ixd_rebuild_uint(&w, w.i == d->src_as ? src.asn : dst.asn, 4);
+        }
+        put_address_strings(&w, &src, &dst);
+    }
+    if (d->interfaces) {
+        put_interfaces(st, d, r, &w);
+    }
+    len = ixd_rebuild_length(&w);
+    if (len > 65535 || w.i != n) {
         return -1;
     }
     r->tmpl = d->tmpl;
-    r->data = start;
+    r->data = w.start;
     r->length = (uint32_t)len;
-    r->offsets = offs;
-    r->lengths = offs + n;
-    st->used = (size_t)((uint8_t *)(offs + 2 * n) - st->buf);
+    r->offsets = w.offs;
+    r->lengths = w.lens;
+    st->used = (size_t)(w.p - st->buf);
     return 0;
-}
-
-/* Rebuilds r under d into st's buffer; 0, or -1 when it does not fit. */
-static int
-rebuild(struct enrich_state *st, const struct derived *d, struct ixd_record *r)
-{
-    struct ixd_addrinfo src, dst;
-    uint8_t *start = st->buf + st->used, *p = start;
-    uint16_t i, len;
-
-    /* the worst case: the record, what is added, then the offsets and lengths (aligned) */
-    if (r->length + EXTRA + 4u * d->tmpl->field_count + 2u > st->size - st->used) {
-        return -1;
-    }
-    memset(&src, 0, sizeof(src));
-    memset(&dst, 0, sizeof(dst));
-    if (d->addresses) {
-        look_up(st, r, d->src4, d->src6, &src);
-        look_up(st, r, d->dst4, d->dst6, &dst);
-        IXD_CNT_ADD(st->found, (uint64_t)(src.asn != 0 || src.country_len != 0) +
-                                   (dst.asn != 0 || dst.country_len != 0));
-    }
-    if (!r->tmpl->has_varlen) {
-        /* the common case: the record as it came in one copy, its AS numbers patched */
-        memcpy(p, r->data, r->length);
-        p += r->length;
-        for (i = 0; i < d->n_source; i++) {
-            if (i == d->src_as || i == d->dst_as) {
-                const struct ixd_field *f = &r->tmpl->fields[i];
-                put_asn(start + f->offset, r->data + f->offset, f->length,
-                        i == d->src_as ? src.asn : dst.asn);
-            }
-        }
-    }
-    for (i = 0; r->tmpl->has_varlen && i < d->n_source; i++) {
-        const uint8_t *v = ixd_record_field(r, i, &len);
-        if (i == d->src_as || i == d->dst_as) {
-            p = put_asn(p, v, len, i == d->src_as ? src.asn : dst.asn);
-        } else if (d->tmpl->fields[i].length == IXD_VARLEN) {
-            p = ixd_put_varlen(p, v, len);
-        } else {
-            memcpy(p, v, len);
-            p += len;
-        }
-    }
-    i = d->n_source;
-    if (d->addresses) {
-        for (; i < d->tmpl->field_count && (i == d->src_as || i == d->dst_as); i++) {
-            ixd_put32(p, i == d->src_as ? src.asn : dst.asn);
-            p += 4;
-        }
-        p = put_address_strings(p, &src, &dst);
-    }
-    if (d->interfaces) {
-        p = put_interfaces(st, d, r, p);
-    }
-    return index_record(st, d, r, start, (size_t)(p - start));
 }
 
 /* Options records that name interfaces go into the store: the ifIndex from ingressInterface or
@@ -743,6 +800,8 @@ follow(struct enrich_state *st, const struct ixd_batch *batch)
     if (st->snap == NULL || ixd_ifstore_version(s) != st->version) {
         ixd_ifsnap_release(s, st->snap);
         st->snap = ixd_ifstore_snapshot(s, &st->version);
+        /* the old snapshot's tables may be gone, their addresses another table's */
+        memset(st->ifcache, 0, sizeof(*st->ifcache) << IFCACHE_BITS);
     }
     ixd_address_mapped((const struct sockaddr *)&batch->source->exporter, &exporter, NULL);
     for (k = 0; k < st->conf->n_if_sources; k++) {
@@ -771,15 +830,19 @@ enrich_process(void *state, struct ixd_batch *batch)
         learn(st, batch);
         follow(st, batch);
     }
+    if (st->conf->addresses != NULL) {
+        prepare_addresses(st, batch);
+    }
     for (i = 0; i < batch->count; i++) {
-        struct ixd_record r = batch->records[i];
+        /* rebuilt where it is: a copy on the stack cost a stalled reload per record */
+        struct ixd_record *r = &batch->records[i];
 
-        if (r.tmpl->scope_count == 0) {
-            if (r.tmpl != last) {
-                last = r.tmpl;
-                d = derived_for(st, r.tmpl);
+        if (r->tmpl->scope_count == 0) {
+            if (r->tmpl != last) {
+                last = r->tmpl;
+                d = derived_for(st, r->tmpl);
             }
-            if (d == NULL || (d->tmpl != NULL && rebuild(st, d, &r) == -1)) {
+            if (d == NULL || (d->tmpl != NULL && rebuild(st, d, r, st->keys + 2 * i) == -1)) {
                 IXD_CNT_ADD(st->failed, 1); /* no memory, or a record beyond 65535 bytes */
                 continue;
             }
@@ -787,7 +850,10 @@ enrich_process(void *state, struct ixd_batch *batch)
                 IXD_CNT_ADD(st->enriched, 1);
             }
         }
-        batch->records[kept++] = r;
+        if (kept != i) {
+            batch->records[kept] = *r;
+        }
+        kept++;
     }
     batch->count = kept;
 }
@@ -878,6 +944,8 @@ enrich_stop(void *state)
         ixd_ifsnap_release(st->conf->ifstore, st->snap);
     }
     g_hash_table_destroy(st->derived);
+    free(st->ifcache);
+    free(st->keys);
     free(st->cache);
     free(st->buf);
     free(st);

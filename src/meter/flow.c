@@ -10,8 +10,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "core/huge.h"
 #include "core/relaxed_counter.h"
 
 _Static_assert(sizeof(struct ixd_flow) == 128, "a flow stays 128 bytes");
@@ -20,7 +20,6 @@ _Static_assert(sizeof(struct ixd_flow) == 128, "a flow stays 128 bytes");
  * has chunks of its own size */
 #define CHUNK_SHIFT 14
 #define CHUNK (1u << CHUNK_SHIFT)
-#define HUGE_PAGE (2u << 20)
 #define MIN_BUCKETS 1024
 #define FRAG_SLOTS 4096
 #define FRAG_TTL_MS 30000
@@ -55,7 +54,7 @@ struct ixd_flow_table {
     void *arg;
     struct ixd_flow **chunks;
     size_t n_chunks;
-    unsigned shift; /* flows per chunk: 1 << shift */
+    unsigned shift;     /* flows per chunk: 1 << shift */
     uint32_t used;      /* slots ever handed out */
     uint32_t free;      /* free list head (index + 1) */
     struct slot *slots; /* open addressing, at most half full */
@@ -69,26 +68,6 @@ static struct ixd_flow *
 at(const struct ixd_flow_table *t, uint32_t i)
 {
     return &t->chunks[(i - 1) >> t->shift][(i - 1) & ((1u << t->shift) - 1)];
-}
-
-/* Zeroed memory for the flows and the slots. Hundreds of thousands of flows are read at random:
- * with 4 KiB pages nearly every packet misses the TLB as well as the caches, so large blocks
- * are aligned to 2 MiB and offered to transparent huge pages (a hint; NULL: no memory). */
-static void *
-big_alloc(size_t size)
-{
-    void *p;
-
-    if (size < HUGE_PAGE) {
-        return calloc(1, size);
-    }
-    size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    p = aligned_alloc(HUGE_PAGE, size);
-    if (p != NULL) {
-        (void)madvise(p, size, MADV_HUGEPAGE);
-        memset(p, 0, size);
-    }
-    return p;
 }
 
 static uint64_t
@@ -279,7 +258,7 @@ slot_remove(struct ixd_flow_table *t, uint32_t hash, uint32_t idx)
 static int
 grow_slots(struct ixd_flow_table *t, uint32_t n)
 {
-    struct slot *s = big_alloc((size_t)n * sizeof(*s)), *old = t->slots;
+    struct slot *s = ixd_huge_calloc((size_t)n * sizeof(*s)), *old = t->slots;
     uint32_t old_n = old != NULL ? t->mask + 1 : 0, i;
 
     if (s == NULL) {
@@ -409,7 +388,7 @@ take_slot(struct ixd_flow_table *t)
             return 0;
         }
         t->chunks = c;
-        c[t->n_chunks] = big_alloc(((size_t)1 << t->shift) * sizeof(struct ixd_flow));
+        c[t->n_chunks] = ixd_huge_calloc(((size_t)1 << t->shift) * sizeof(struct ixd_flow));
         if (c[t->n_chunks] == NULL) {
             return 0;
         }
