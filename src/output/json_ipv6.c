@@ -7,6 +7,10 @@
 
 #include "output/json_put.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* The 32 hex digits of the 16 bytes at p, in order, into h: in vectors of 16 bytes (SSE2 on
  * x86-64, plain words where a target has no vectors), with no table. */
 static inline void
@@ -51,6 +55,13 @@ put_group(char *out, const char *h)
 static inline unsigned
 zero_groups(const uint8_t *p)
 {
+#ifdef __SSE2__
+    /* the compare's 16-bit flags packed to bytes, then their top bits: group i at bit i */
+    __m128i z =
+        _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_setzero_si128());
+
+    return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(z, z)) & 0xff;
+#else
     uint16_t __attribute__((vector_size(16))) v;
     int16_t __attribute__((vector_size(16))) z;
     uint64_t x[2];
@@ -68,6 +79,7 @@ zero_groups(const uint8_t *p)
         bits |= (unsigned)(((x[k] & 0x0001000100010001ULL) * 0x1000200040008000ULL) >> 60) << 4 * k;
     }
     return bits;
+#endif
 }
 
 /* Indexed by the zero groups of an address (bit i: group i is zero): the first longest run of
