@@ -23,7 +23,7 @@
 #define TEXT_ROOM (160 + IXD_JSON_OVERRUN) /* text one field adds at most, with the head's */
 
 enum op_kind {
-    OP_U8, /* unsigned of 1, 2, 4 or 8 bytes */
+    OP_U8, /* unsigned of 1, 2, 4 or 8 bytes (1: from a table, no test of its size) */
     OP_U16,
     OP_U32,
     OP_U64,
@@ -40,7 +40,8 @@ enum op_kind {
 
 /* Text before a value, then the value. */
 struct json_op {
-    uint32_t text; /* offset in the program's text */
+    char bytes[IXD_JSON_OVERRUN]; /* the text, in the op: one block read with the op */
+    uint32_t text;                /* its offset in the program's text, while compiling */
     uint16_t text_len;
     uint16_t offset; /* of the value, in records without per-field offsets */
     uint16_t field;
@@ -260,6 +261,9 @@ compile(const struct ixd_template *t)
     p->text = at;
     memcpy(p->ops, b.ops, b.n_ops * sizeof(*b.ops));
     memcpy(p->text, b.text, b.len);
+    for (uint32_t k = 0; k < b.n_ops; k++) {
+        memcpy(p->ops[k].bytes, p->text + p->ops[k].text, IXD_JSON_OVERRUN);
+    }
     for (uint16_t k = 0; k < b.n_clocks; k++) {
         p->clocks[k].sec = INT64_MIN; /* no second yet */
     }
@@ -363,10 +367,10 @@ put_op(char *o, struct json_prog *p, const struct json_op *op, const uint8_t *v,
 {
     uint64_t x;
 
-    o = put_text(o, p->text + op->text, op->text_len);
+    o = put_text(o, op->bytes, op->text_len);
     switch (op->kind) {
     case OP_U8:
-        return o + ixd_json_put_u64(o, v[0]);
+        return o + ixd_json_put_u8(o, v[0]);
     case OP_U16:
         return o + ixd_json_put_u64(o, ixd_get16(v));
     case OP_U32:

@@ -98,6 +98,15 @@ ixd_json_put_u64(char *out, uint64_t v)
     return ixd_json_put_big(out, v);
 }
 
+/* v in decimal, from the octets' table: one word, no test of its size; writes up to 3 bytes past
+ * what it returns. */
+static inline size_t
+ixd_json_put_u8(char *out, uint8_t v)
+{
+    memcpy(out, ixd_json_octets[v], 4);
+    return ixd_json_octet_len[v] - 1u; /* without the dot */
+}
+
 /* a.b.c.d without quotes; writes up to 3 bytes past what it returns. */
 static inline __attribute__((always_inline)) size_t
 ixd_json_put_ipv4(char *out, const uint8_t *p)
