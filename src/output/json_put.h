@@ -71,8 +71,8 @@ ixd_json_digits8(uint32_t v)
 size_t ixd_json_put_big(char *out, uint64_t v);
 
 /* v in decimal; writes up to 8 bytes past what it returns. Most values in flow records are
- * small: below 100 a pair from the table, below 10^4 two pairs, below 10^8 eight digits at
- * once, leading zeros shifted out. */
+ * small: below 100 a pair from the table, below 10^4 two pairs, below 10^5 (ports, AS numbers)
+ * a digit and two pairs, below 10^8 eight digits at once, leading zeros shifted out. */
 static inline __attribute__((always_inline)) size_t
 ixd_json_put_u64(char *out, uint64_t v)
 {
@@ -89,6 +89,14 @@ ixd_json_put_u64(char *out, uint64_t v)
         memcpy(out, ixd_json_digit_pairs + 2 * hi + (n == 3), 2);
         memcpy(out + n - 2, ixd_json_digit_pairs + 2 * (v - 100 * hi), 2);
         return n;
+    }
+    if (v < 100000) {
+        /* ports and AS numbers: a digit, then two pairs */
+        uint32_t hi = (uint32_t)v / 10000, lo = (uint32_t)v - 10000 * hi, mid = lo * 5243 >> 19;
+        out[0] = (char)('0' + hi);
+        memcpy(out + 1, ixd_json_digit_pairs + 2 * mid, 2);
+        memcpy(out + 3, ixd_json_digit_pairs + 2 * (lo - 100 * mid), 2);
+        return 5;
     }
     if (v < 100000000) {
         n = ixd_json_digits(v);
