@@ -26,9 +26,12 @@ hex_digits32(char *h, const uint8_t *p)
                                                22, 7, 23);
     b = (__typeof__(b))__builtin_shufflevector(hi, lo, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
                                                14, 30, 15, 31);
-    /* a digit above 9 is a letter: 'a' - '0' - 10 further on */
-    a += '0' + ((a > 9) & ('a' - '0' - 10));
-    b += '0' + ((b > 9) & ('a' - '0' - 10));
+    /* a digit above 9 is a letter: 'a' - '0' - 10 further on (the mask and one addition: a
+     * select, as the compiler makes of a + ('0' or 'a' - 10), takes three) */
+    a += ((a > 9) & ('a' - '0' - 10));
+    b += ((b > 9) & ('a' - '0' - 10));
+    a += '0';
+    b += '0';
     memcpy(h, &a, 16);
     memcpy(h + 16, &b, 16);
 }
