@@ -1,7 +1,9 @@
 """Shared helpers for the integration tests: start the real ipfixd, feed it, read what it wrote."""
+import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -84,6 +86,12 @@ outputs:
     type: json
     path: "{out}"
 """
+
+
+# the directories of daemons that stopped cleanly, removed when the test script exits (a
+# failing test's daemon keeps its directory, log and config for a look)
+_stopped_dirs = []
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _stopped_dirs])
 
 
 class Daemon:
@@ -170,6 +178,7 @@ class Daemon:
         for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
             if bad in text:
                 raise AssertionError("sanitizer report:\n" + text)
+        _stopped_dirs.append(self.dir)
         return parse_summary(text, "final")
 
 

@@ -289,7 +289,6 @@ def test_type_records_over_tcp_reconnect():
     """Over TCP every connection describes the six interface elements before the template
     that uses them (a reconnect's prelude included), its sequence numbers count the type
     records, and the export's counters do not: delivered = sent + the descriptions."""
-    tmp = tempfile.mkdtemp()
     port = free_port()
     coll = TcpCollector()
     d = Daemon(f"""

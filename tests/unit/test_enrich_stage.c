@@ -72,19 +72,56 @@ static const struct ixd_stage_type check = {
     .stop = check_stop,
 };
 
+/* A pipeline from a to o: an enrich stage (settings, then the CSV as its addresses) and the
+ * stage after, started for worker 0; the CSV is removed once read. */
+struct started {
+    struct ixd_config *cfg;
+    struct ixd_instances *in;
+    struct ixd_pipeline_run *run;
+};
+
+static void
+start_enrich(struct started *s, const struct ixd_ie_registry *reg, const char *settings,
+             const char *csv, const char *after)
+{
+    char err[1024], text[1024];
+
+    snprintf(text, sizeof(text),
+             "collectors: [{name: a, listen: \"127.0.0.1:4739\"}]\n"
+             "outputs: [{name: o, type: count}]\n"
+             "pipelines:\n"
+             "  - {name: p, from: a, to: o, stages: [{enrich: {%saddresses: [%s]}}, {%s: x}]}\n",
+             settings, csv, after);
+    s->cfg = ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err));
+    assert_non_null(s->cfg);
+    s->in = ixd_instances_conf(s->cfg, reg, 1, IXD_CONFIG_DEFAULT, err, sizeof(err));
+    if (s->in == NULL) {
+        fail_msg("%s", err);
+    }
+    unlink(csv);
+    s->run = ixd_pipeline_start(&s->in->pipelines[0], 0, NULL, 0);
+    assert_non_null(s->run);
+}
+
+static void
+stop_enrich(struct started *s)
+{
+    ixd_pipeline_stop(s->run);
+    ixd_instances_free(s->in);
+    ixd_config_free(s->cfg);
+}
+
 static void
 derived_templates_live_through_the_batch(void **state)
 {
     static struct ixd_template *t[TEMPLATES];
     static struct ixd_record recs[TEMPLATES];
     static uint8_t data[TEMPLATES][8];
-    char err[1024], text[1024], csv[] = "/tmp/ixd-enrich-stage-XXXXXX.csv";
+    char err[1024], csv[] = "/tmp/ixd-enrich-stage-XXXXXX.csv";
     struct ixd_ie_registry *reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
     struct ixd_source source = {.collector = "a", .exporter_text = "192.0.2.1", .odid = 1};
     struct ixd_template_rules rules = {reg, 512, 0};
-    struct ixd_instances *in;
-    struct ixd_pipeline_run *run;
-    struct ixd_config *cfg;
+    struct started st;
     int fd = mkstemps(csv, 4);
     size_t i;
 
@@ -105,32 +142,16 @@ derived_templates_live_through_the_batch(void **state)
         memcpy(data[i], "\x0a\x00\x00\x01\xc0\x00\x02\x01", 8);
         recs[i] = (struct ixd_record){t[i], data[i], 8, NULL, NULL};
     }
-    snprintf(text, sizeof(text),
-             "collectors: [{name: a, listen: \"127.0.0.1:4739\"}]\n"
-             "outputs: [{name: o, type: count}]\n"
-             "pipelines:\n"
-             "  - {name: p, from: a, to: o, stages: [{enrich: {addresses: [%s]}}, {check: x}]}\n",
-             csv);
-    cfg = ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err));
-    assert_non_null(cfg);
-    in = ixd_instances_conf(cfg, reg, 1, IXD_CONFIG_DEFAULT, err, sizeof(err));
-    if (in == NULL) {
-        fail_msg("%s", err);
-    }
-    unlink(csv);
-    run = ixd_pipeline_start(&in->pipelines[0], 0, NULL, 0);
-    assert_non_null(run);
+    start_enrich(&st, reg, "", csv, "check");
     for (i = 0; i < TEMPLATES;) { /* a first batch of 100: the bound falls inside a batch */
         size_t n = i == 0 ? 100 : TEMPLATES - i < IXD_BATCH_MAX ? TEMPLATES - i : IXD_BATCH_MAX;
         struct ixd_batch batch = {&source, n, recs + i};
-        ixd_pipeline_process(run, &batch);
+        ixd_pipeline_process(st.run, &batch);
         i += n;
     }
     assert_int_equal(seen, TEMPLATES);
     assert_int_equal(seen_named, TEMPLATES);
-    ixd_pipeline_stop(run);
-    ixd_instances_free(in);
-    ixd_config_free(cfg);
+    stop_enrich(&st);
     for (i = 0; i < TEMPLATES; i++) {
         ixd_template_free(t[i]);
     }
@@ -281,7 +302,7 @@ rebuilt_records_hold_each_field(void **state)
     static const uint8_t fixed_rec[] = {10, 0, 0, 1, 192, 0, 2, 7, 0, 0, 0, 3,    0,
                                         7,  0, 0, 0, 0,   0, 0, 0, 0, 0, 0, 0x12, 0x34};
     static uint8_t var_rec[512];
-    char err[1024], text[1024], csv[] = "/tmp/ixd-enrich-stage-XXXXXX.csv";
+    char err[1024], csv[] = "/tmp/ixd-enrich-stage-XXXXXX.csv";
     struct ixd_ie_registry *reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
     struct ixd_source source = {.collector = "a", .exporter_text = "192.0.2.1", .odid = 1};
     struct sockaddr_in *sin = (struct sockaddr_in *)&source.exporter;
@@ -290,9 +311,7 @@ rebuilt_records_hold_each_field(void **state)
     struct ixd_batch batch = {&source, 2, recs};
     struct ixd_ifstore *store = ixd_ifstore_acquire();
     struct in6_addr exporter;
-    struct ixd_instances *in;
-    struct ixd_pipeline_run *run;
-    struct ixd_config *cfg;
+    struct started st;
     uint8_t long_text[300], *p = var_rec;
     const uint8_t *v;
     uint16_t len;
@@ -343,24 +362,9 @@ rebuilt_records_hold_each_field(void **state)
         recs[1].lengths = lens;
     }
 
-    snprintf(text, sizeof(text),
-             "collectors: [{name: a, listen: \"127.0.0.1:4739\"}]\n"
-             "outputs: [{name: o, type: count}]\n"
-             "pipelines:\n"
-             "  - {name: p, from: a, to: o, stages: [{enrich: {interfaces: [options], "
-             "addresses: [%s]}}, {keep: x}]}\n",
-             csv);
-    cfg = ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err));
-    assert_non_null(cfg);
-    in = ixd_instances_conf(cfg, reg, 1, IXD_CONFIG_DEFAULT, err, sizeof(err));
-    if (in == NULL) {
-        fail_msg("%s", err);
-    }
-    unlink(csv);
-    run = ixd_pipeline_start(&in->pipelines[0], 0, NULL, 0);
-    assert_non_null(run);
-    ixd_pipeline_process(run, &batch);
-    ixd_pipeline_process(run, &batch); /* again: the derived templates from the stage's table */
+    start_enrich(&st, reg, "interfaces: [options], ", csv, "keep");
+    ixd_pipeline_process(st.run, &batch);
+    ixd_pipeline_process(st.run, &batch); /* again: the derived templates from the stage's table */
     assert_int_equal(n_kept, 4);
 
     for (size_t i = 0; i < n_kept; i++) {
@@ -389,9 +393,7 @@ rebuilt_records_hold_each_field(void **state)
         assert_memory_equal(v, long_text, sizeof(long_text));
     }
 
-    ixd_pipeline_stop(run);
-    ixd_instances_free(in);
-    ixd_config_free(cfg);
+    stop_enrich(&st);
     ixd_template_free(tf);
     ixd_template_free(tv);
     ixd_ie_registry_free(reg);
@@ -406,15 +408,13 @@ ipv6_addresses_looked_up(void **state)
     /* sourceIPv6Address, destinationIPv6Address, octetDeltaCount */
     static const uint8_t spec[] = {1, 0, 0, 3, 0, 27, 0, 16, 0, 28, 0, 16, 0, 1, 0, 8};
     static uint8_t recs_data[2][40];
-    char err[1024], text[1024], csv[] = "/tmp/ixd-enrich-stage-XXXXXX.csv";
+    char err[1024], csv[] = "/tmp/ixd-enrich-stage-XXXXXX.csv";
     struct ixd_ie_registry *reg = ixd_ie_registry_new(NULL, 0, err, sizeof(err));
     struct ixd_source source = {.collector = "a", .exporter_text = "192.0.2.1", .odid = 1};
     struct ixd_record recs[2];
     struct ixd_batch batch = {&source, 2, recs};
     struct ixd_template *t;
-    struct ixd_instances *in;
-    struct ixd_pipeline_run *run;
-    struct ixd_config *cfg;
+    struct started st;
     int fd = mkstemps(csv, 4);
 
     static const char table[] = "2001:db8::/32,64496,Six,NL,Amsterdam\n"
@@ -433,24 +433,10 @@ ipv6_addresses_looked_up(void **state)
     inet_pton(AF_INET6, "2001:db8:1::5", recs_data[1] + 16);
     recs[0] = (struct ixd_record){t, recs_data[0], 40, NULL, NULL};
     recs[1] = (struct ixd_record){t, recs_data[1], 40, NULL, NULL};
-    snprintf(text, sizeof(text),
-             "collectors: [{name: a, listen: \"127.0.0.1:4739\"}]\n"
-             "outputs: [{name: o, type: count}]\n"
-             "pipelines:\n"
-             "  - {name: p, from: a, to: o, stages: [{enrich: {addresses: [%s]}}, {keep: x}]}\n",
-             csv);
-    cfg = ixd_config_parse("t.yaml", text, strlen(text), err, sizeof(err));
-    assert_non_null(cfg);
-    in = ixd_instances_conf(cfg, reg, 1, IXD_CONFIG_DEFAULT, err, sizeof(err));
-    if (in == NULL) {
-        fail_msg("%s", err);
-    }
-    unlink(csv);
-    run = ixd_pipeline_start(&in->pipelines[0], 0, NULL, 0);
-    assert_non_null(run);
+    start_enrich(&st, reg, "", csv, "keep");
     n_kept = 0;
-    ixd_pipeline_process(run, &batch);
-    ixd_pipeline_process(run, &batch);
+    ixd_pipeline_process(st.run, &batch);
+    ixd_pipeline_process(st.run, &batch);
     assert_int_equal(n_kept, 4);
     for (size_t i = 0; i < n_kept; i++) {
         const struct kept *k = &kept[i];
@@ -467,9 +453,7 @@ ipv6_addresses_looked_up(void **state)
             assert_string(k, 32473, reg, "destinationCityName", "Brussels");
         }
     }
-    ixd_pipeline_stop(run);
-    ixd_instances_free(in);
-    ixd_config_free(cfg);
+    stop_enrich(&st);
     ixd_template_free(t);
     ixd_ie_registry_free(reg);
 }

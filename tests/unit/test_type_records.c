@@ -124,6 +124,20 @@ write_record(const struct ixd_template *t, uint32_t odid)
     assert_int_equal(ixd_xsession_write(&xs, &b, 0, EXPORT_NOW), 0);
 }
 
+/* Writes one record of t in domain odid and finishes the message: the type records that came
+ * out go into d, and must have come with their options template, in the first new message. */
+static size_t
+described_anew(const struct ixd_template *t, uint32_t odid, struct described *d)
+{
+    size_t before = n_out, tpl_at, n;
+
+    write_record(t, odid);
+    ixd_xsession_finish(&xs);
+    n = type_records(before, d, &tpl_at);
+    assert_int_equal(tpl_at, before);
+    return n;
+}
+
 static int
 setup_own(void **state)
 {
@@ -218,11 +232,7 @@ test_described_before_use(void **state)
     assert_int_equal(d[1].type, 19); /* ipv6Address */
 
     /* another domain has its own */
-    before = n_out;
-    write_record(a, 2);
-    ixd_xsession_finish(&xs);
-    assert_int_equal(type_records(before, d, &tpl_at), 2);
-    assert_int_equal(tpl_at, before);
+    assert_int_equal(described_anew(a, 2, d), 2);
 
     /* the sequence numbers count type records; every template is defined before its data;
      * the collector takes every message: no error, no sequence gap */
@@ -234,11 +244,7 @@ test_described_before_use(void **state)
     /* a new transport session (connection, file): described again */
     ixd_xsession_restart(&xs);
     seq_restart();
-    before = n_out;
-    write_record(b, 1);
-    ixd_xsession_finish(&xs);
-    assert_int_equal(type_records(before, d, &tpl_at), 2);
-    assert_int_equal(tpl_at, before);
+    assert_int_equal(described_anew(b, 1, d), 2);
     walk_new(1400);
     ixd_template_free(plain);
     ixd_template_free(a);
@@ -255,19 +261,13 @@ test_refused_descriptions_go_again(void **state)
     static const uint16_t names[] = {1, 2};
     struct ixd_template *a = own_template(300, OWN_PEN, names, 2);
     struct described d[DESCRIBED_MAX];
-    size_t before, tpl_at;
 
     (void)state;
     refuse_next = 1;
-    write_record(a, 1);
-    ixd_xsession_finish(&xs);
+    assert_int_equal(described_anew(a, 1, d), 2);
     assert_true(out[0].refused);
     assert_int_equal(out[0].templates, 1);
-    before = n_out;
-    write_record(a, 1);
-    ixd_xsession_finish(&xs);
-    assert_int_equal(type_records(before, d, &tpl_at), 2);
-    assert_int_equal(tpl_at, before);
+    assert_int_equal(described_anew(a, 1, d), 2);
     ixd_template_free(a);
 }
 
