@@ -4,7 +4,8 @@
  * ipfixd's own decoder into batches, then formatted line after line into a 1 MiB buffer as the JSON
  * output does (prefix per batch, room reserved per record). Alongside: copying the same bytes
  * (memcpy of the finished lines), the least any formatter writing them can cost. Not part of ctest
- * (timings belong here). Built with the tree: build/bench/ixd-json-bench [-6] [rounds];
+ * (timings belong here). Built with the tree: build/bench/ixd-json-bench [-6] [-c] [rounds] (-c:
+ * the compiled templates alone, for a profiler);
  * bench/json_bench_callgrind.sh counts its instructions per record, which load does not move.
  */
 #include <stdio.h>
@@ -224,8 +225,7 @@ main(int argc, char **argv)
 {
     static struct ixd_sessions ss;
     static struct ixd_decoder dec;
-    int ipv6 = argc > 1 && strcmp(argv[1], "-6") == 0;
-    int rounds = argc > 1 + ipv6 ? (int)strtol(argv[1 + ipv6], NULL, 10) : 500;
+    int ipv6 = 0, compiled_only = 0, arg, rounds;
     char *out = malloc(OUT_SIZE), *lines = malloc((size_t)RECORDS_MAX * 2048);
     size_t *lens = calloc(RECORDS_MAX, sizeof(*lens));
     struct ixd_json_cache *cache = ixd_json_cache_new();
@@ -233,6 +233,17 @@ main(int argc, char **argv)
     size_t i, at = 0, plen = 0;
     char prefix[512];
 
+    for (arg = 1; arg < argc && argv[arg][0] == '-'; arg++) {
+        if (strcmp(argv[arg], "-6") == 0) {
+            ipv6 = 1;
+        } else if (strcmp(argv[arg], "-c") == 0) {
+            compiled_only = 1; /* for perf record: the compiled templates' samples alone */
+        } else {
+            fprintf(stderr, "usage: ixd-json-bench [-6] [-c] [rounds]\n");
+            return 2;
+        }
+    }
+    rounds = arg < argc ? (int)strtol(argv[arg], NULL, 10) : 500;
     if (out == NULL || lines == NULL || lens == NULL || cache == NULL ||
         load(ipv6, &ss, &dec) == -1) {
         return 1;
@@ -248,15 +259,17 @@ main(int argc, char **argv)
     }
     format_all(cache, out, rounds / 10 + 1, &bytes); /* warm-up */
     fmt = format_compiled(cache, out, rounds, &bytes);
-    by_field = format_fields(out, rounds, &bytes);
-    copy = copy_all(out, lines, lens, rounds);
+    by_field = compiled_only ? 0 : format_fields(out, rounds, &bytes);
+    copy = compiled_only ? 0 : copy_all(out, lines, lens, rounds);
     printf("%s template, %zu records in batches of %u, %d rounds: %zu records per formatter\n",
            ipv6 ? "IPv6" : "IPv4", corpus.n, ipv6 ? SYNTH_DEFAULT_RPM_V6 : SYNTH_DEFAULT_RPM_V4,
            rounds, corpus.n * (size_t)rounds);
     printf("format (compiled template, as the JSON output): %.1f ns/record (%.1f bytes/record)\n",
            fmt, bytes);
-    printf("format field by field: %.1f ns/record\n", by_field);
-    printf("copy of the same lines: %.1f ns/record\n", copy);
+    if (!compiled_only) {
+        printf("format field by field: %.1f ns/record\n", by_field);
+        printf("copy of the same lines: %.1f ns/record\n", copy);
+    }
     fwrite(lines, 1, lens[0], stdout);
     ixd_json_cache_free(cache);
     ixd_sessions_release(&ss);

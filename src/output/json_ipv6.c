@@ -7,6 +7,10 @@
 
 #include "output/json_put.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* The 32 hex digits of the 16 bytes at p, in order, into h: in vectors of 16 bytes (SSE2 on
  * x86-64, plain words where a target has no vectors), with no table. */
 static inline void
@@ -22,9 +26,12 @@ hex_digits32(char *h, const uint8_t *p)
                                                22, 7, 23);
     b = (__typeof__(b))__builtin_shufflevector(hi, lo, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
                                                14, 30, 15, 31);
-    /* a digit above 9 is a letter: 'a' - '0' - 10 further on */
-    a += '0' + ((a > 9) & ('a' - '0' - 10));
-    b += '0' + ((b > 9) & ('a' - '0' - 10));
+    /* a digit above 9 is a letter: 'a' - '0' - 10 further on (the mask and one addition: a
+     * select, as the compiler makes of a + ('0' or 'a' - 10), takes three) */
+    a += ((a > 9) & ('a' - '0' - 10));
+    b += ((b > 9) & ('a' - '0' - 10));
+    a += '0';
+    b += '0';
     memcpy(h, &a, 16);
     memcpy(h + 16, &b, 16);
 }
@@ -51,6 +58,13 @@ put_group(char *out, const char *h)
 static inline unsigned
 zero_groups(const uint8_t *p)
 {
+#ifdef __SSE2__
+    /* the compare's 16-bit flags packed to bytes, then their top bits: group i at bit i */
+    __m128i z =
+        _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_setzero_si128());
+
+    return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(z, z)) & 0xff;
+#else
     uint16_t __attribute__((vector_size(16))) v;
     int16_t __attribute__((vector_size(16))) z;
     uint64_t x[2];
@@ -68,6 +82,7 @@ zero_groups(const uint8_t *p)
         bits |= (unsigned)(((x[k] & 0x0001000100010001ULL) * 0x1000200040008000ULL) >> 60) << 4 * k;
     }
     return bits;
+#endif
 }
 
 /* Indexed by the zero groups of an address (bit i: group i is zero): the first longest run of

@@ -23,12 +23,13 @@
 #define TEXT_ROOM (160 + IXD_JSON_OVERRUN) /* text one field adds at most, with the head's */
 
 enum op_kind {
-    OP_U8, /* unsigned of 1, 2, 4 or 8 bytes */
+    OP_U8, /* unsigned of 1, 2, 4 or 8 bytes (1: from a table, no test of its size) */
     OP_U16,
     OP_U32,
     OP_U64,
-    OP_UINT,   /* unsigned of another length up to 8 */
-    OP_SCALED, /* unsigned that renormalisation multiplies by the sampling rate */
+    OP_UINT,     /* unsigned of another length up to 8 */
+    OP_SCALED64, /* unsigned of 8 bytes that renormalisation multiplies by the sampling rate */
+    OP_SCALED,   /* the same, of another length */
     OP_IPV4,
     OP_IPV6,
     OP_MSEC,  /* dateTimeMilliseconds */
@@ -40,7 +41,8 @@ enum op_kind {
 
 /* Text before a value, then the value. */
 struct json_op {
-    uint32_t text; /* offset in the program's text */
+    char bytes[IXD_JSON_OVERRUN]; /* the text, in the op: one block read with the op */
+    uint32_t text;                /* its offset in the program's text, while compiling */
     uint16_t text_len;
     uint16_t offset; /* of the value, in records without per-field offsets */
     uint16_t field;
@@ -133,7 +135,7 @@ kind_of(const struct ixd_field *f)
     }
     switch (f->type) {
     case IXD_TYPE_UNSIGNED:
-        return ixd_sampling_scales(f) ? OP_SCALED
+        return ixd_sampling_scales(f) ? (f->length == 8 ? OP_SCALED64 : OP_SCALED)
                : f->length == 1       ? OP_U8
                : f->length == 2       ? OP_U16
                : f->length == 4       ? OP_U32
@@ -260,6 +262,9 @@ compile(const struct ixd_template *t)
     p->text = at;
     memcpy(p->ops, b.ops, b.n_ops * sizeof(*b.ops));
     memcpy(p->text, b.text, b.len);
+    for (uint32_t k = 0; k < b.n_ops; k++) {
+        memcpy(p->ops[k].bytes, p->text + p->ops[k].text, IXD_JSON_OVERRUN);
+    }
     for (uint16_t k = 0; k < b.n_clocks; k++) {
         p->clocks[k].sec = INT64_MIN; /* no second yet */
     }
@@ -356,6 +361,16 @@ put_time(char *o, struct json_clock *k, int64_t sec, int ms)
     return 24;
 }
 
+/* A count renormalised: multiplied by the sampling rate, saturating. */
+static inline uint64_t
+scale(uint64_t x, uint32_t rate)
+{
+    if (rate > 1) {
+        x = x > UINT64_MAX / rate ? UINT64_MAX : x * rate;
+    }
+    return x;
+}
+
 /* The text of op, then its value, whose bytes are at v. */
 static inline __attribute__((always_inline)) char *
 put_op(char *o, struct json_prog *p, const struct json_op *op, const uint8_t *v,
@@ -363,10 +378,10 @@ put_op(char *o, struct json_prog *p, const struct json_op *op, const uint8_t *v,
 {
     uint64_t x;
 
-    o = put_text(o, p->text + op->text, op->text_len);
+    o = put_text(o, op->bytes, op->text_len);
     switch (op->kind) {
     case OP_U8:
-        return o + ixd_json_put_u64(o, v[0]);
+        return o + ixd_json_put_u8(o, v[0]);
     case OP_U16:
         return o + ixd_json_put_u64(o, ixd_get16(v));
     case OP_U32:
@@ -375,12 +390,10 @@ put_op(char *o, struct json_prog *p, const struct json_op *op, const uint8_t *v,
         return o + ixd_json_put_u64(o, ixd_get64(v));
     case OP_UINT:
         return o + ixd_json_put_u64(o, ixd_get_uint(v, op->len));
+    case OP_SCALED64:
+        return o + ixd_json_put_u64(o, scale(ixd_get64(v), c->rate));
     case OP_SCALED:
-        x = ixd_get_uint(v, op->len);
-        if (c->rate > 1) {
-            x = x > UINT64_MAX / c->rate ? UINT64_MAX : x * c->rate;
-        }
-        return o + ixd_json_put_u64(o, x);
+        return o + ixd_json_put_u64(o, scale(ixd_get_uint(v, op->len), c->rate));
     case OP_IPV4:
         return o + ixd_json_put_ipv4(o, v);
     case OP_IPV6:

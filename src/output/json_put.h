@@ -67,21 +67,28 @@ ixd_json_digits8(uint32_t v)
     return x | 0x3030303030303030ULL;
 }
 
+/* v in decimal, from the octets' table: one word, no test of its size; writes up to 3 bytes past
+ * what it returns. */
+static inline size_t
+ixd_json_put_u8(char *out, uint8_t v)
+{
+    memcpy(out, ixd_json_octets[v], 4);
+    return ixd_json_octet_len[v] - 1u; /* without the dot */
+}
+
 /* v >= 10^8 in decimal (json_format.c); writes up to 8 bytes past what it returns. */
 size_t ixd_json_put_big(char *out, uint64_t v);
 
 /* v in decimal; writes up to 8 bytes past what it returns. Most values in flow records are
- * small: below 100 a pair from the table, below 10^4 two pairs, below 10^8 eight digits at
- * once, leading zeros shifted out. */
+ * small: below 256 a word from the octets' table, below 10^4 two pairs, below 10^5 (ports, AS numbers)
+ * a digit and two pairs, below 10^8 eight digits at once, leading zeros shifted out. */
 static inline __attribute__((always_inline)) size_t
 ixd_json_put_u64(char *out, uint64_t v)
 {
     unsigned n;
 
-    if (v < 100) {
-        /* a pair from the table, or the second digit of "0v" and whatever follows it */
-        memcpy(out, ixd_json_digit_pairs + 2 * v + (v < 10), 2);
-        return 1 + (v >= 10);
+    if (v < 256) {
+        return ixd_json_put_u8(out, (uint8_t)v);
     }
     if (v < 10000) {
         uint32_t hi = (uint32_t)v * 5243 >> 19; /* v / 100 below 43,699 */
@@ -89,6 +96,14 @@ ixd_json_put_u64(char *out, uint64_t v)
         memcpy(out, ixd_json_digit_pairs + 2 * hi + (n == 3), 2);
         memcpy(out + n - 2, ixd_json_digit_pairs + 2 * (v - 100 * hi), 2);
         return n;
+    }
+    if (v < 100000) {
+        /* ports and AS numbers: a digit, then two pairs */
+        uint32_t hi = (uint32_t)v / 10000, lo = (uint32_t)v - 10000 * hi, mid = lo * 5243 >> 19;
+        out[0] = (char)('0' + hi);
+        memcpy(out + 1, ixd_json_digit_pairs + 2 * mid, 2);
+        memcpy(out + 3, ixd_json_digit_pairs + 2 * (lo - 100 * mid), 2);
+        return 5;
     }
     if (v < 100000000) {
         n = ixd_json_digits(v);

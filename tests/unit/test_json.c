@@ -432,6 +432,25 @@ ipv4_every_octet(void **state)
     }
 }
 
+/* Every value of a 1-byte unsigned, written from the octets' table without a test. */
+static void
+u8_every_value(void **state)
+{
+    char want[8];
+    unsigned v;
+    size_t n;
+
+    (void)state;
+    for (v = 0; v < 256; v++) {
+        snprintf(want, sizeof(want), "%u", v);
+        memset(out, 'X', 64);
+        n = ixd_json_put_u8(out, (uint8_t)v);
+        assert_int_equal(n, strlen(want));
+        assert_memory_equal(out, want, n);
+        assert_int_equal(out[n + IXD_JSON_OVERRUN], 'X');
+    }
+}
+
 /* ---- whole records ---- */
 
 static struct ixd_ie_registry *registry;
@@ -808,6 +827,7 @@ main(void)
         cmocka_unit_test(ipv6_text_as_inet_ntop),
         cmocka_unit_test(ipv6_text_rfc5952_cases),
         cmocka_unit_test(ipv4_every_octet),
+        cmocka_unit_test(u8_every_value),
         R(record_with_every_kind_of_value),
         R(record_signed_float_boolean_edges),
         R(record_ntp_timestamps),

@@ -185,6 +185,61 @@ uptimes_with_and_without_boot_time(void **state)
     ixd_template_free(t);
 }
 
+/* unsigned values of every width the ops tell apart (1, 2, 4 and 8 bytes, and reduced-size
+ * encodings of 3, 5 and 7), counts of 8 bytes and of other widths renormalised: each at the
+ * digit-count boundaries and the widths' maxima, as sent and multiplied (saturating) */
+static void
+integers_of_every_width(void **state)
+{
+    static const struct {
+        uint16_t id, len;
+    } fields[] = {
+        {4, 1},   /* protocolIdentifier */
+        {7, 2},   /* sourceTransportPort */
+        {10, 3},  /* ingressInterface, reduced */
+        {14, 4},  /* egressInterface */
+        {132, 5}, /* droppedOctetDeltaCount, reduced */
+        {133, 7}, /* droppedPacketDeltaCount, reduced */
+        {148, 8}, /* flowId */
+        {1, 8},   /* octetDeltaCount: a count */
+        {2, 4},   /* packetDeltaCount: a count, reduced */
+        {24, 3},  /* postPacketDeltaCount: a count, reduced */
+        {86, 8},  /* packetTotalCount: a count */
+        {231, 1}, /* initiatorOctets: a count, reduced */
+    };
+    static const uint64_t seeds[] = {0,         9,        10,        99,         100,
+                                     255,       999,      1000,      9999,       10000,
+                                     65535,     99999999, 100000000, UINT32_MAX, UINT64_MAX / 3,
+                                     UINT64_MAX};
+    static const uint32_t rates[] = {1, 7, 1000, UINT32_MAX};
+    const size_t n_fields = sizeof(fields) / sizeof(fields[0]);
+    struct ib tb = {0}, rb = {0};
+    struct ixd_template *t;
+    struct ixd_record r;
+    size_t i, k, j;
+    int b;
+
+    (void)state;
+    ib_template(&tb, 259, (uint16_t)n_fields);
+    for (i = 0; i < n_fields; i++) {
+        ib_field(&tb, fields[i].id, fields[i].len);
+    }
+    t = parse(&tb, 512);
+    for (k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+        ib_reset(&rb);
+        for (i = 0; i < n_fields; i++) {
+            for (b = fields[i].len - 1; b >= 0; b--) {
+                ib_u8(&rb, (uint8_t)(seeds[k] >> (8 * b))); /* the seed's low bytes */
+            }
+        }
+        r = record_of(t, &rb);
+        for (j = 0; j < sizeof(rates) / sizeof(rates[0]); j++) {
+            same_line(&r, &src, rates[j]);
+        }
+    }
+    ixd_template_free(t);
+}
+
 /* variable-length fields: the values of the fields after them are where the record says */
 static void
 variable_length_fields(void **state)
@@ -330,11 +385,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(times_across_seconds_and_days),
-        T(uptimes_with_and_without_boot_time),
-        T(variable_length_fields),
-        T(many_templates_share_slots),
-        T(wide_templates),
+        T(times_across_seconds_and_days), T(uptimes_with_and_without_boot_time),
+        T(integers_of_every_width),       T(variable_length_fields),
+        T(many_templates_share_slots),    T(wide_templates),
         T(template_without_serial),
     };
 
