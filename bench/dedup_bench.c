@@ -34,9 +34,8 @@
 #include "pipeline/pipeline.h"
 #include "registry/registry.h"
 
-#define RECORDS 4096
-#define RECORD_LEN 60
-#define PASSES 20
+#include "dedup_flows.h"
+
 #define CASES 3
 #define SEC INT64_C(1000000)
 
@@ -44,7 +43,6 @@ static const uint16_t spec[15][2] = {{8, 4}, {12, 4}, {7, 2},   {11, 2},  {4, 1}
                                      {1, 8}, {2, 4},  {152, 8}, {153, 8}, {6, 2},
                                      {5, 1}, {15, 4}, {10, 4},  {14, 4},  {16, 4}};
 
-static uint8_t data[PASSES][RECORDS][RECORD_LEN];
 static struct ixd_record records[PASSES][RECORDS];
 
 static double
@@ -79,25 +77,10 @@ flow_template(const struct ixd_ie_registry *reg)
 static void
 fill(const struct ixd_template *t)
 {
-    uint64_t seed = 88172645463325252ull;
-
-    for (size_t i = 0; i < RECORDS; i++) {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        for (size_t p = 0; p < PASSES; p++) {
-            uint8_t *r = data[p][i];
-            memset(r, 0, RECORD_LEN);
-            ixd_put32(r, (uint32_t)seed);
-            ixd_put32(r + 4, (uint32_t)(seed >> 32));
-            ixd_put16(r + 8, (uint16_t)(1024 + seed % 60000));
-            ixd_put16(r + 10, 443);
-            r[12] = 6;
-            ixd_put64(r + 13, seed % 3000000);
-            ixd_put32(r + 21, (uint32_t)(1 + seed % 10));
-            ixd_put64(r + 25, UINT64_C(1704067200000) + 10000 * p);
-            ixd_put64(r + 33, UINT64_C(1704067201000) + 10000 * p);
-            records[p][i] = (struct ixd_record){t, r, RECORD_LEN, NULL, NULL};
+    dedup_flows_fill();
+    for (size_t p = 0; p < PASSES; p++) {
+        for (size_t i = 0; i < RECORDS; i++) {
+            records[p][i] = (struct ixd_record){t, data[p][i], RECORD_LEN, NULL, NULL};
         }
     }
 }

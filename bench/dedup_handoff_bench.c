@@ -26,9 +26,8 @@
 #include "dedup/dedup_table.h"
 #include "ipfix/wire.h"
 
-#define RECORDS 4096
-#define RECORD_LEN 60
-#define PASSES 20
+#include "dedup_flows.h"
+
 #define BATCH 256
 #define BLOCKS 64
 #define SEC INT64_C(1000000)
@@ -55,7 +54,6 @@ struct worker {
     double cpu_ns;
 };
 
-static uint8_t data[PASSES][RECORDS][RECORD_LEN];
 static int shared_mode; /* 1: no hand-off, both threads look up every record in one table */
 static atomic_int done;
 
@@ -66,28 +64,6 @@ clock_ns(clockid_t id)
 
     clock_gettime(id, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static void
-fill(void)
-{
-    uint64_t seed = 88172645463325252ull;
-
-    for (size_t i = 0; i < RECORDS; i++) {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        for (size_t p = 0; p < PASSES; p++) {
-            uint8_t *r = data[p][i];
-            memset(r, 0, RECORD_LEN);
-            ixd_put32(r, (uint32_t)seed);
-            ixd_put32(r + 4, (uint32_t)(seed >> 32));
-            ixd_put16(r + 8, (uint16_t)(1024 + seed % 60000));
-            ixd_put16(r + 10, 443);
-            r[12] = 6;
-            ixd_put64(r + 25, UINT64_C(1704067200000) + 10000 * p);
-        }
-    }
 }
 
 static uint64_t
@@ -206,7 +182,7 @@ main(int argc, char **argv)
         fprintf(stderr, "dedup-handoff-bench: rounds 1 to 64\n");
         return 1;
     }
-    fill();
+    dedup_flows_fill();
     for (int i = 0; i < 4; i++) {
         ixd_spsc_init(&ring[i], BLOCKS * 2);
     }
